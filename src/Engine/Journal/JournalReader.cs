@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Wallet.Engine.Journal;
 
 /// <summary>
@@ -52,13 +50,13 @@ public sealed class JournalReader : IDisposable
 
         SegmentFile segment = _segment!;
         ReadOnlySpan<byte> bytes = segment.Bytes;
-        string? reason = SegmentScanner.ValidateRecord(bytes, _segmentSizeBytes, _offsetBytes, _state, out JournalRecordHeader h);
+        string? reason = SegmentScanner.ValidateRecord(bytes, _segmentSizeBytes, _offsetBytes, _state, out JournalRecordHeader h, out ReadOnlySpan<byte> bytesOnDisk);
         if (reason is not null)
         {
             throw new JournalCorruptException(segment.Path, _offsetBytes, next, reason);
         }
 
-        record = new JournalRecord(h, bytes.Slice((int)_offsetBytes + JournalRecordHeader.SizeBytes, h.PayloadLength), _offsetBytes);
+        record = new JournalRecord(h, bytesOnDisk.Slice(JournalRecordHeader.SizeBytes, h.PayloadLength), _offsetBytes);
         _offsetBytes += h.TotalLengthBytes;
         _state.NextIndex = next + 1;
         _state.LastChecksum = h.Checksum;
@@ -82,9 +80,7 @@ public sealed class JournalReader : IDisposable
             return true;
         }
 
-        ReadOnlySpan<byte> bytes = _segment!.Bytes;
-        return _offsetBytes + sizeof(int) > bytes.Length
-            || BinaryPrimitives.ReadInt32LittleEndian(bytes[(int)_offsetBytes..]) == 0;
+        return SegmentScanner.ReadInt32OrZero(_segment!.Bytes, _offsetBytes) == 0;
     }
 
     private void OpenSegmentFor(long index)

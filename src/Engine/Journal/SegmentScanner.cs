@@ -63,7 +63,8 @@ internal static class SegmentScanner
         int headerPrefix = Math.Min(bytes.Length, SegmentHeader.SizeBytes);
         if (bytes.Length < SegmentHeader.SizeBytes || !bytes[..headerPrefix].ContainsAnyExcept((byte)0))
         {
-            if (isLast && !bytes.ContainsAnyExcept((byte)0))
+            // Last segment: a header-less or partial-header file with no records is an interrupted roll.
+            if (isLast && (bytes.Length < SegmentHeader.SizeBytes || !bytes.ContainsAnyExcept((byte)0)))
             {
                 // Created (and maybe preallocated) but the header never reached the disk: an interrupted roll.
                 return Fault(JournalFaultKind.TornTail, path, 0, expectedIndex, "segment header missing (interrupted segment creation)", ordinal, 0);
@@ -77,6 +78,11 @@ internal static class SegmentScanner
 
         SegmentHeader header = SegmentHeader.Read(bytes);
         string? reason = SegmentHeader.Validate(bytes, header, out long fieldOffset);
+        if (reason is not null && isLast && !bytes[SegmentHeader.SizeBytes..].ContainsAnyExcept((byte)0))
+        {
+            // A bad header with nothing after it in the last segment: the roll that created it was interrupted.
+            return Fault(JournalFaultKind.TornTail, path, fieldOffset, expectedIndex, "incomplete segment header (interrupted segment creation): " + reason, ordinal, 0);
+        }
         if (reason is null && header.FirstIndex != nameFirstIndex)
         {
             reason = $"header first index {header.FirstIndex} does not match the file name's {nameFirstIndex}";
@@ -96,7 +102,7 @@ internal static class SegmentScanner
 
         if (reason is not null)
         {
-            return Fault(JournalFaultKind.Corrupt, path, fieldOffset, expectedIndex ?? header.FirstIndex, reason, ordinal, 0);
+            return Fault(JournalFaultKind.Corrupt, path, fieldOffset, expectedIndex, reason, ordinal, 0);
         }
 
         state = ChainState.FromSegmentHeader(header);
@@ -157,7 +163,7 @@ internal static class SegmentScanner
                 return CheckZeroTail(bytes, p, path, ordinal, state);
             }
 
-            string? reason = ValidateRecord(bytes, segmentSizeBytes, p, state, out JournalRecordHeader h);
+            string? reason = ValidateRecord(bytes, segmentSizeBytes, p, state, out JournalRecordHeader h, out _);
             if (reason is not null)
             {
                 return ClassifyBadRecord(bytes, segmentSizeBytes, p, lengthBytes, path, ordinal, isLast, state, reason);
@@ -174,25 +180,19 @@ internal static class SegmentScanner
         return null;
     }
 
-    /// <summary>Null when the record at <paramref name="p"/> is valid and is the one <paramref name="state"/> expects.</summary>
-    public static string? ValidateRecord(ReadOnlySpan<byte> bytes, long segmentSizeBytes, long p, in ChainState state, out JournalRecordHeader h)
+    /// <summary>
+    /// Null when the record at <paramref name="p"/> is valid and is the one <paramref name="state"/> expects.
+    /// <paramref name="record"/> is the whole on-disk record; bytes past the end of a truncated file read as zeros.
+    /// </summary>
+    public static string? ValidateRecord(
+        ReadOnlySpan<byte> bytes, long segmentSizeBytes, long p, in ChainState state, out JournalRecordHeader h, out ReadOnlySpan<byte> record)
     {
-        h = default;
-        if (p + JournalRecordHeader.SizeBytes > bytes.Length)
-        {
-            return $"record header extends past the end of the file ({bytes.Length} bytes)";
-        }
-
-        h = JournalRecordHeader.Read(bytes.Slice((int)p, JournalRecordHeader.SizeBytes));
+        record = default;
+        h = JournalRecordHeader.Read(ZeroExtended(bytes, p, JournalRecordHeader.SizeBytes));
         int total = h.TotalLengthBytes;
         if (!IsPlausibleLength(total, segmentSizeBytes - p))
         {
             return $"record length {total} is invalid (needs a multiple of 8, >= {JournalRecordHeader.SizeBytes}, <= {segmentSizeBytes - p} bytes left in the segment)";
-        }
-
-        if (p + total > bytes.Length)
-        {
-            return $"record of {total} bytes extends past the end of the file ({bytes.Length} bytes)";
         }
 
         if (h.PayloadLength < 0 || h.PayloadLength > total - JournalRecordHeader.SizeBytes
@@ -201,7 +201,7 @@ internal static class SegmentScanner
             return $"payload length {h.PayloadLength} is inconsistent with record length {total}";
         }
 
-        ReadOnlySpan<byte> record = bytes.Slice((int)p, total);
+        record = ZeroExtended(bytes, p, total);
         uint crc = JournalRecordHeader.ComputeChecksum(record, record.Slice(JournalRecordHeader.SizeBytes, h.PayloadLength));
         if (crc != h.Checksum)
         {
@@ -275,13 +275,13 @@ internal static class SegmentScanner
             }
 
             JournalRecordHeader h = JournalRecordHeader.Read(bytes[(int)q..]);
-            if (!IsPlausibleLength(h.TotalLengthBytes, segmentSizeBytes - q) || q + h.TotalLengthBytes > bytes.Length
+            if (!IsPlausibleLength(h.TotalLengthBytes, segmentSizeBytes - q)
                 || h.PayloadLength < 0 || h.PayloadLength > h.TotalLengthBytes - JournalRecordHeader.SizeBytes)
             {
                 continue;
             }
 
-            ReadOnlySpan<byte> record = bytes.Slice((int)q, h.TotalLengthBytes);
+            ReadOnlySpan<byte> record = ZeroExtended(bytes, q, h.TotalLengthBytes);
             if (JournalRecordHeader.ComputeChecksum(record, record.Slice(JournalRecordHeader.SizeBytes, h.PayloadLength)) == h.Checksum)
             {
                 return true;
@@ -312,7 +312,24 @@ internal static class SegmentScanner
     private static bool IsPlausibleLength(long lengthBytes, long bytesLeftInSegment) =>
         lengthBytes >= JournalRecordHeader.SizeBytes && lengthBytes % JournalRecordHeader.AlignmentBytes == 0 && lengthBytes <= bytesLeftInSegment;
 
-    private static int ReadInt32OrZero(ReadOnlySpan<byte> bytes, long p)
+    /// <summary>[p, p + length) of the segment; bytes a truncated file lacks read as zeros (rare path: copies).</summary>
+    public static ReadOnlySpan<byte> ZeroExtended(ReadOnlySpan<byte> bytes, long p, int length)
+    {
+        if (p + length <= bytes.Length)
+        {
+            return bytes.Slice((int)p, length);
+        }
+
+        byte[] copy = new byte[length];
+        if (p < bytes.Length)
+        {
+            bytes[(int)p..].CopyTo(copy);
+        }
+
+        return copy;
+    }
+
+    public static int ReadInt32OrZero(ReadOnlySpan<byte> bytes, long p)
     {
         // Bytes past the end of a truncated file count as zeros.
         if (p + sizeof(int) <= bytes.Length)
