@@ -142,7 +142,15 @@ internal sealed unsafe class SegmentFile : IDisposable
     /// <summary>Creates and preallocates a new segment file (fails if it exists).</summary>
     public static SegmentFile Create(string path, long segmentSizeBytes)
     {
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        // PreallocationSize reserves the blocks up front (fallocate on Linux) so page faults while appending do
+        // not allocate blocks one page at a time and the disk cannot fill up in the middle of a segment.
+        var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            PreallocationSize = segmentSizeBytes,
+        });
         try
         {
             stream.SetLength(segmentSizeBytes);
@@ -176,6 +184,10 @@ internal sealed unsafe class SegmentFile : IDisposable
         {
             _pointer = null;
             _view.SafeMemoryMappedViewHandle.ReleasePointer();
+
+            // Unmap first: MemoryMappedViewAccessor.Dispose would otherwise msync the whole view, an fsync
+            // per close that the FsyncPolicy did not ask for. Durability is decided by SyncRange alone.
+            _view.SafeMemoryMappedViewHandle.Dispose();
         }
 
         _view?.Dispose();
