@@ -30,10 +30,13 @@ internal sealed class IdIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Hash(UInt128 key, int mask)
     {
-        var lo = (ulong)key;
-        var hi = (ulong)(key >> 64);
-        var h = (lo * 0x9E3779B97F4A7C15UL) ^ (hi * 0xC2B2AE3D27D4EB4FUL);
-        h ^= h >> 29;
+        // Murmur3 fmix64 over both halves: sequential and structured ids must spread (linear probing hates clusters).
+        var h = (ulong)key ^ ((ulong)(key >> 64) * 0x9E3779B97F4A7C15UL);
+        h ^= h >> 33;
+        h *= 0xFF51AFD7ED558CCDUL;
+        h ^= h >> 33;
+        h *= 0xC4CEB9FE1A85EC53UL;
+        h ^= h >> 33;
         return (int)h & mask;
     }
 
