@@ -1,0 +1,655 @@
+using System.Buffers.Binary;
+
+namespace Wallet.Engine.Journal;
+
+/// <summary>
+/// Segmented, memory-mapped, append-only log of CRC-32C checksummed, hash-chained records.
+/// One writer thread owns Append/BeginAppend/CommitAppend/Flush/TruncateAfter/DeleteSegmentsBefore/Dispose;
+/// readers (<see cref="OpenReader"/>) may run on other threads. See docs/journal.md for the format and guarantees.
+/// </summary>
+/// <remarks>
+/// Empty journals: a brand-new journal (no segment files) reports FirstIndex = 1, LastIndex = 0 and accepts any
+/// index &gt;= 1 for its first record (a follower may start mid-log), which then becomes FirstIndex. A journal
+/// whose segments hold no records (e.g. after TruncateAfter(FirstIndex - 1)) reports LastIndex = FirstIndex - 1
+/// and requires the next index to be FirstIndex.
+/// </remarks>
+public sealed class Journal : IDisposable
+{
+    private readonly JournalOptions _options;
+    private readonly bool _readOnly;
+    private readonly object _segmentsLock = new();
+    private readonly List<SegmentEntry> _segments;
+
+    private SegmentFile? _active;
+    private long _writeOffsetBytes;
+    private long _syncedUpToOffsetBytes;
+    private ChainState _state;
+    private long _firstIndex;
+    private long _lastIndex;
+    private long _pendingOffsetBytes = -1;
+    private JournalRecordHeader _pendingHeader;
+    private bool _disposed;
+
+    private Journal(JournalOptions options, bool readOnly, List<SegmentEntry> segments)
+    {
+        _options = options;
+        _readOnly = readOnly;
+        _segments = segments;
+        RecoveryReport = new RecoveryReport();
+    }
+
+    public JournalOptions Options => _options;
+
+    public bool IsReadOnly => _readOnly;
+
+    /// <summary>What recovery found on open (torn tail cut, repair performed, counts).</summary>
+    public RecoveryReport RecoveryReport { get; private set; }
+
+    /// <summary>Index of the oldest record still held (1 for a brand-new journal).</summary>
+    public long FirstIndex => Volatile.Read(ref _firstIndex);
+
+    /// <summary>
+    /// Index of the newest complete record, or FirstIndex - 1 when there is none. Written with release
+    /// semantics after the record's bytes are complete, so any thread may read it.
+    /// </summary>
+    public long LastIndex => Volatile.Read(ref _lastIndex);
+
+    /// <summary>Checksum of the last record (the chain head); the segment seed when empty, 0 for genesis. Writer thread only.</summary>
+    public uint LastChecksum => _state.LastChecksum;
+
+    public long LastTimestamp => _state.LastTimestamp;
+
+    public long LastTerm => _state.LastTerm;
+
+    /// <summary>Opens (creating if needed) a journal for writing, recovering from a crash. See class remarks.</summary>
+    /// <exception cref="JournalCorruptException">Corruption before the tail and <see cref="JournalOptions.Repair"/> is false.</exception>
+    public static Journal Open(JournalOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        System.IO.Directory.CreateDirectory(options.Directory);
+        ScanResult scan = SegmentScanner.ScanDirectory(options.Directory, options.FilePrefix);
+        var journal = new Journal(options, readOnly: false, new List<SegmentEntry>());
+        try
+        {
+            journal.RecoverWritable(scan);
+            return journal;
+        }
+        catch
+        {
+            journal.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens for reading only (audit, replay tools): validates like <see cref="Open"/> but never modifies a file.
+    /// A torn tail is reported and excluded; corruption throws. Writes throw <see cref="InvalidOperationException"/>.
+    /// </summary>
+    public static Journal OpenReadOnly(JournalOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.Repair)
+        {
+            throw new ArgumentException("Repair modifies files and cannot be used with OpenReadOnly.", nameof(options));
+        }
+
+        if (!System.IO.Directory.Exists(options.Directory))
+        {
+            throw new DirectoryNotFoundException($"Journal directory '{options.Directory}' does not exist.");
+        }
+
+        ScanResult scan = SegmentScanner.ScanDirectory(options.Directory, options.FilePrefix);
+        JournalFault? fault = scan.Fault;
+        if (fault is { Kind: JournalFaultKind.Corrupt })
+        {
+            throw fault.ToException();
+        }
+
+        // A segment whose header is missing is not in scan.Segments; a torn record's segment is, ending before it.
+        var segments = new List<SegmentEntry>(scan.Segments);
+        var journal = new Journal(options, readOnly: true, segments);
+        journal.AdoptState();
+        journal.RecoveryReport = new RecoveryReport
+        {
+            SegmentsScanned = scan.SegmentsScanned,
+            RecordsScanned = scan.RecordsScanned,
+            TornTailFound = fault is not null,
+            CutFilePath = fault?.FilePath,
+            CutOffsetBytes = fault?.CutOffsetBytes ?? 0,
+            FirstDiscardedIndex = fault?.Index,
+            Reason = fault?.Reason,
+        };
+        return journal;
+    }
+
+    /// <summary>
+    /// Read-only audit of every segment (CRCs, chain, index continuity, timestamps, zero tails). Never throws
+    /// for bad bytes: the first problem is returned with file, offset, index and reason.
+    /// </summary>
+    public static JournalVerifyResult Verify(string directory, string filePrefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        JournalOptions.ValidatePrefix(filePrefix);
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"Journal directory '{directory}' does not exist.");
+        }
+
+        ScanResult scan = SegmentScanner.ScanDirectory(directory, filePrefix);
+        JournalFault? fault = scan.Fault;
+        long firstIndex = scan.Segments.Count > 0 ? scan.Segments[0].FirstIndex : 0;
+        long lastIndex = scan.Segments.Count > 0 ? scan.Segments[^1].EndState.NextIndex - 1 : 0;
+        return new JournalVerifyResult
+        {
+            Ok = fault is null,
+            SegmentsScanned = scan.SegmentsScanned,
+            RecordCount = scan.RecordsScanned,
+            FirstIndex = firstIndex,
+            LastIndex = lastIndex,
+            LastChecksum = scan.Segments.Count > 0 ? scan.Segments[^1].EndState.LastChecksum : 0,
+            IsTornTail = fault is { Kind: JournalFaultKind.TornTail },
+            FilePath = fault?.FilePath,
+            Offset = fault?.OffsetBytes ?? 0,
+            Index = fault?.Index,
+            Reason = fault?.Reason,
+        };
+    }
+
+    /// <summary>Appends one record. Allocation-free in steady state (a segment roll allocates).</summary>
+    /// <exception cref="ArgumentException">Index is not LastIndex + 1, timestamp goes back, type is 0, payload too large.</exception>
+    public void Append(ushort type, long index, long term, long timestamp, ReadOnlySpan<byte> payload, ushort flags = 0)
+    {
+        Span<byte> destination = BeginAppend(type, index, term, timestamp, payload.Length, flags);
+        payload.CopyTo(destination);
+        CommitAppend();
+    }
+
+    /// <summary>
+    /// Zero-copy append, step 1: validates the record, reserves its space and returns the payload area inside
+    /// the mapping for the caller to fill. Nothing is visible to readers or recovery until <see cref="CommitAppend"/>;
+    /// <see cref="AbortAppend"/> discards the reservation.
+    /// </summary>
+    public Span<byte> BeginAppend(ushort type, long index, long term, long timestamp, int payloadLength, ushort flags = 0)
+    {
+        ThrowIfNotWritable();
+        if (_pendingOffsetBytes >= 0)
+        {
+            throw new InvalidOperationException("An append is already in progress; call CommitAppend or AbortAppend first.");
+        }
+
+        if (type == 0)
+        {
+            throw new ArgumentException("Record type 0 is reserved.", nameof(type));
+        }
+
+        if (payloadLength < 0 || payloadLength > _options.MaxRecordBytes)
+        {
+            throw new ArgumentException($"Payload of {payloadLength} bytes is outside [0, MaxRecordBytes = {_options.MaxRecordBytes}].", nameof(payloadLength));
+        }
+
+        bool indexOk = _segments.Count == 0 ? index >= 1 && index < long.MaxValue : index == _state.NextIndex;
+        if (!indexOk)
+        {
+            throw new ArgumentException($"Index {index} must be LastIndex + 1 = {LastIndex + 1}.", nameof(index));
+        }
+
+        if (term < 0)
+        {
+            throw new ArgumentException($"Term {term} is negative.", nameof(term));
+        }
+
+        if (timestamp < _state.LastTimestamp)
+        {
+            throw new ArgumentException($"Timestamp {timestamp} is before the last timestamp {_state.LastTimestamp}; timestamps must not decrease.", nameof(timestamp));
+        }
+
+        int recordBytes = JournalRecordHeader.RecordBytesOnDisk(payloadLength);
+        if (_active is null || _writeOffsetBytes + recordBytes > _active.MappedBytes)
+        {
+            Roll(index);
+        }
+
+        SegmentFile active = _active!;
+        Invariant.Assert(_writeOffsetBytes + recordBytes <= active.MappedBytes, "record does not fit a fresh segment");
+        Span<byte> record = active.WritableBytes.Slice((int)_writeOffsetBytes, recordBytes);
+        _pendingHeader = new JournalRecordHeader
+        {
+            TotalLengthBytes = recordBytes,
+            Type = type,
+            Flags = flags,
+            Index = index,
+            Term = term,
+            Timestamp = timestamp,
+            PayloadLength = payloadLength,
+            PrevChecksum = _state.LastChecksum,
+            Checksum = 0,
+        };
+
+        // The header goes down first (checksum 0 = invalid): a crash mid-fill then looks like a torn record,
+        // never like payload bytes after the end of the records.
+        _pendingHeader.Write(record);
+        record[(JournalRecordHeader.SizeBytes + payloadLength)..].Clear();
+        _pendingOffsetBytes = _writeOffsetBytes;
+        return record.Slice(JournalRecordHeader.SizeBytes, payloadLength);
+    }
+
+    /// <summary>Zero-copy append, step 2: checksums the record, syncs it under Always, and publishes LastIndex.</summary>
+    public void CommitAppend()
+    {
+        ThrowIfNotWritable();
+        if (_pendingOffsetBytes < 0)
+        {
+            throw new InvalidOperationException("CommitAppend without BeginAppend.");
+        }
+
+        SegmentFile active = _active!;
+        long offset = _pendingOffsetBytes;
+        ref readonly JournalRecordHeader h = ref _pendingHeader;
+        Span<byte> record = active.WritableBytes.Slice((int)offset, h.TotalLengthBytes);
+
+        // The checksum field is still 0 in the mapping, which is exactly what the CRC covers.
+        uint crc = Crc32C.Compute(record[..(JournalRecordHeader.SizeBytes + h.PayloadLength)]);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[JournalRecordHeader.ChecksumOffset..], crc);
+
+        _state.NextIndex = h.Index + 1;
+        _state.LastChecksum = crc;
+        _state.LastTerm = h.Term;
+        _state.LastTimestamp = h.Timestamp;
+        _writeOffsetBytes = offset + h.TotalLengthBytes;
+        _pendingOffsetBytes = -1;
+        if (_options.Fsync == FsyncPolicy.Always)
+        {
+            active.SyncRange(_syncedUpToOffsetBytes, _writeOffsetBytes - _syncedUpToOffsetBytes);
+            _syncedUpToOffsetBytes = _writeOffsetBytes;
+        }
+
+        // Release: a reader that acquires LastIndex >= h.Index sees every byte of the record.
+        Volatile.Write(ref _lastIndex, h.Index);
+    }
+
+    /// <summary>Discards a reservation made by <see cref="BeginAppend"/>, zeroing its bytes.</summary>
+    public void AbortAppend()
+    {
+        ThrowIfNotWritable();
+        if (_pendingOffsetBytes < 0)
+        {
+            return;
+        }
+
+        _active!.WritableBytes.Slice((int)_pendingOffsetBytes, _pendingHeader.TotalLengthBytes).Clear();
+        _pendingOffsetBytes = -1;
+    }
+
+    /// <summary>
+    /// Group-commit point. Batch: msync everything appended since the last Flush (returns when durable).
+    /// Always: nothing to do (each Append synced). None: nothing (the kernel writes back on its own schedule).
+    /// </summary>
+    public void Flush()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_options.Fsync != FsyncPolicy.Batch || _active is null || _readOnly)
+        {
+            return;
+        }
+
+        long unsynced = _writeOffsetBytes - _syncedUpToOffsetBytes;
+        if (unsynced > 0)
+        {
+            _active.SyncRange(_syncedUpToOffsetBytes, unsynced);
+            _syncedUpToOffsetBytes = _writeOffsetBytes;
+        }
+    }
+
+    /// <summary>
+    /// Forward reader starting at <paramref name="fromIndex"/> (FirstIndex .. LastIndex + 1). It returns records up
+    /// to this journal's published LastIndex, so it may run on another thread while the writer appends.
+    /// </summary>
+    public JournalReader OpenReader(long fromIndex)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long first = FirstIndex;
+        long last = LastIndex;
+        if (fromIndex < first || fromIndex > last + 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fromIndex), fromIndex,
+                $"Index {fromIndex} is not in the journal: readable indexes are [{first}, {last}] (or {last + 1} to wait for the next record).");
+        }
+
+        return new JournalReader(this, fromIndex);
+    }
+
+    /// <summary>
+    /// Discards every record after <paramref name="index"/> (FirstIndex - 1 .. LastIndex): later segments are
+    /// deleted (newest first, so a crash leaves a valid prefix) and the tail is zeroed. Appends continue the chain.
+    /// Readers must not be positioned after <paramref name="index"/>.
+    /// </summary>
+    public void TruncateAfter(long index)
+    {
+        ThrowIfNotWritable();
+        if (_pendingOffsetBytes >= 0)
+        {
+            throw new InvalidOperationException("TruncateAfter during an unfinished BeginAppend.");
+        }
+
+        long last = LastIndex;
+        if (index == last)
+        {
+            return;
+        }
+
+        if (_segments.Count == 0 || index < _firstIndex - 1 || index > last)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"TruncateAfter index must be in [{_firstIndex - 1}, {last}].");
+        }
+
+        int k = _segments.Count - 1;
+        while (_segments[k].FirstIndex > index + 1)
+        {
+            k--;
+        }
+
+        bool dropWholeSegment = _segments[k].FirstIndex == index + 1 && k > 0;
+        int keep = dropWholeSegment ? k : k + 1;
+
+        SegmentEntry activeEntry = _segments[^1];
+        activeEntry.EndOffsetBytes = _writeOffsetBytes;
+        activeEntry.EndState = _state;
+        _active!.Dispose();
+        _active = null;
+
+        DeleteSegmentFiles(fromOrdinal: keep, count: _segments.Count - keep, newestFirst: true);
+
+        SegmentEntry target = _segments[keep - 1];
+        SegmentFile segment = SegmentFile.OpenWrite(target.Path, target.SegmentSizeBytes);
+        ChainState state = target.StartState;
+        long cutOffset = SegmentHeader.SizeBytes;
+        if (dropWholeSegment)
+        {
+            state = target.EndState;
+            cutOffset = target.EndOffsetBytes;
+        }
+        else
+        {
+            long records = 0;
+            JournalFault? fault = SegmentScanner.WalkRecords(segment.Bytes, target.SegmentSizeBytes, target.Path, keep - 1, isLast: false,
+                ref state, ref cutOffset, stopAtIndex: index + 1, ref records);
+            if (fault is not null || state.NextIndex != index + 1)
+            {
+                segment.Dispose();
+                throw fault?.ToException() ?? new JournalCorruptException(target.Path, cutOffset, index + 1, "record not found while truncating");
+            }
+        }
+
+        long endOffset = target.EndOffsetBytes;
+        if (endOffset > cutOffset)
+        {
+            segment.WritableBytes[(int)cutOffset..(int)endOffset].Clear();
+            if (_options.Fsync != FsyncPolicy.None)
+            {
+                segment.SyncRange(cutOffset, endOffset - cutOffset);
+            }
+        }
+
+        target.EndOffsetBytes = cutOffset;
+        target.EndState = state;
+        _active = segment;
+        _writeOffsetBytes = cutOffset;
+        _syncedUpToOffsetBytes = cutOffset;
+        _state = state;
+        Volatile.Write(ref _lastIndex, index);
+    }
+
+    /// <summary>
+    /// Retention after a snapshot: deletes whole segments whose records are all below <paramref name="index"/>
+    /// (never the last segment). The chain stays verifiable through the next segment's header seed.
+    /// Returns the number of segment files deleted.
+    /// </summary>
+    public int DeleteSegmentsBefore(long index)
+    {
+        ThrowIfNotWritable();
+        int count = 0;
+        while (count < _segments.Count - 1 && _segments[count + 1].FirstIndex <= index)
+        {
+            count++;
+        }
+
+        if (count > 0)
+        {
+            // Oldest first: a crash leaves a suffix, which is a valid journal anchored by its first header.
+            DeleteSegmentFiles(fromOrdinal: 0, count, newestFirst: false);
+        }
+
+        return count;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_pendingOffsetBytes >= 0 && _active is not null)
+            {
+                AbortAppend();
+            }
+
+            Flush();
+        }
+        finally
+        {
+            _disposed = true;
+            _active?.Dispose();
+            _active = null;
+        }
+    }
+
+    /// <summary>Segment holding <paramref name="index"/> (greatest FirstIndex &lt;= index), for readers on any thread.</summary>
+    internal SegmentEntry? FindSegment(long index)
+    {
+        lock (_segmentsLock)
+        {
+            for (int i = _segments.Count - 1; i >= 0; i--)
+            {
+                if (_segments[i].FirstIndex <= index)
+                {
+                    return _segments[i];
+                }
+            }
+
+            return null;
+        }
+    }
+
+    private void RecoverWritable(ScanResult scan)
+    {
+        JournalFault? fault = scan.Fault;
+        if (fault is { Kind: JournalFaultKind.Corrupt } && !_options.Repair)
+        {
+            throw fault.ToException();
+        }
+
+        long bytesTruncated = 0;
+        int segmentsDeleted = 0;
+        int keep = scan.Segments.Count;
+        if (fault is not null)
+        {
+            keep = fault.CutOffsetBytes == 0 ? fault.SegmentOrdinal : fault.SegmentOrdinal + 1;
+            for (int i = scan.Files.Count - 1; i >= keep; i--)
+            {
+                string path = scan.Files[i].Path;
+                bytesTruncated += new FileInfo(path).Length;
+                File.Delete(path);
+                segmentsDeleted++;
+            }
+
+            if (segmentsDeleted > 0 && _options.Fsync != FsyncPolicy.None)
+            {
+                NativeDurability.SyncDirectory(_options.Directory);
+            }
+        }
+
+        for (int i = 0; i < keep; i++)
+        {
+            _segments.Add(scan.Segments[i]);
+        }
+
+        AdoptState();
+        if (_segments.Count > 0)
+        {
+            SegmentEntry last = _segments[^1];
+            _active = SegmentFile.OpenWrite(last.Path, last.SegmentSizeBytes);
+            _writeOffsetBytes = last.EndOffsetBytes;
+            _syncedUpToOffsetBytes = last.EndOffsetBytes;
+            Span<byte> tail = _active.WritableBytes[(int)last.EndOffsetBytes..];
+            int lastNonZero = tail.LastIndexOfAnyExcept((byte)0);
+            if (lastNonZero >= 0)
+            {
+                Invariant.Assert(fault is not null, "non-zero bytes after the records without a fault");
+                bytesTruncated += lastNonZero + 1;
+                tail[..(lastNonZero + 1)].Clear();
+                if (_options.Fsync != FsyncPolicy.None)
+                {
+                    _active.SyncRange(last.EndOffsetBytes, lastNonZero + 1);
+                }
+            }
+        }
+
+        RecoveryReport = new RecoveryReport
+        {
+            SegmentsScanned = scan.SegmentsScanned,
+            RecordsScanned = scan.RecordsScanned,
+            TornTailFound = fault is { Kind: JournalFaultKind.TornTail },
+            RepairPerformed = fault is { Kind: JournalFaultKind.Corrupt },
+            BytesTruncated = bytesTruncated,
+            SegmentsDeleted = segmentsDeleted,
+            CutFilePath = fault?.FilePath,
+            CutOffsetBytes = fault?.CutOffsetBytes ?? 0,
+            FirstDiscardedIndex = fault?.Index,
+            Reason = fault?.Reason,
+        };
+    }
+
+    private void AdoptState()
+    {
+        if (_segments.Count == 0)
+        {
+            _state = default;
+            _firstIndex = 1;
+            _lastIndex = 0;
+            return;
+        }
+
+        _state = _segments[^1].EndState;
+        _firstIndex = _segments[0].FirstIndex;
+        _lastIndex = _state.NextIndex - 1;
+    }
+
+    private void Roll(long index)
+    {
+        if (_active is not null)
+        {
+            SegmentEntry current = _segments[^1];
+            bool empty = _writeOffsetBytes == SegmentHeader.SizeBytes;
+            if (!empty && _options.Fsync != FsyncPolicy.None)
+            {
+                _active.SyncRange(_syncedUpToOffsetBytes, _writeOffsetBytes - _syncedUpToOffsetBytes);
+            }
+
+            current.EndOffsetBytes = _writeOffsetBytes;
+            current.EndState = _state;
+            _active.Dispose();
+            _active = null;
+            if (empty)
+            {
+                // An empty segment too small for this record (older, smaller SegmentSizeBytes): replace it,
+                // since the new segment gets the same first index and therefore the same file name.
+                DeleteSegmentFiles(fromOrdinal: _segments.Count - 1, count: 1, newestFirst: true);
+            }
+        }
+
+        string path = Path.Combine(_options.Directory, SegmentFile.FileName(_options.FilePrefix, index));
+        var header = new SegmentHeader
+        {
+            Magic = SegmentHeader.MagicValue,
+            FormatVersion = SegmentHeader.CurrentFormatVersion,
+            HeaderBytes = SegmentHeader.SizeBytes,
+            FirstIndex = index,
+            SegmentSizeBytes = _options.SegmentSizeBytes,
+            ChainSeed = _state.LastChecksum,
+            PrevTerm = _state.LastTerm,
+            PrevTimestamp = _state.LastTimestamp,
+        };
+        SegmentFile segment = SegmentFile.Create(path, _options.SegmentSizeBytes);
+        header.WriteWithChecksum(segment.WritableBytes);
+        if (_options.Fsync != FsyncPolicy.None)
+        {
+            // Header, file size and directory entry must be durable before records in this file can be.
+            segment.SyncRange(0, SegmentHeader.SizeBytes);
+            segment.SyncFile();
+            NativeDurability.SyncDirectory(_options.Directory);
+        }
+
+        ChainState start = ChainState.FromSegmentHeader(header);
+        var entry = new SegmentEntry
+        {
+            Path = path, FirstIndex = index, SegmentSizeBytes = _options.SegmentSizeBytes, StartState = start,
+            EndOffsetBytes = SegmentHeader.SizeBytes, EndState = start,
+        };
+        lock (_segmentsLock)
+        {
+            _segments.Add(entry);
+            if (_segments.Count == 1)
+            {
+                Volatile.Write(ref _firstIndex, index);
+                Volatile.Write(ref _lastIndex, index - 1);
+            }
+        }
+
+        _active = segment;
+        _writeOffsetBytes = SegmentHeader.SizeBytes;
+        _syncedUpToOffsetBytes = SegmentHeader.SizeBytes;
+        _state = start;
+    }
+
+    private void DeleteSegmentFiles(int fromOrdinal, int count, bool newestFirst)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        for (int n = 0; n < count; n++)
+        {
+            int i = newestFirst ? fromOrdinal + count - 1 - n : fromOrdinal + n;
+            File.Delete(_segments[i].Path);
+        }
+
+        lock (_segmentsLock)
+        {
+            _segments.RemoveRange(fromOrdinal, count);
+            if (_segments.Count > 0)
+            {
+                Volatile.Write(ref _firstIndex, _segments[0].FirstIndex);
+            }
+        }
+
+        if (_options.Fsync != FsyncPolicy.None)
+        {
+            NativeDurability.SyncDirectory(_options.Directory);
+        }
+    }
+
+    private void ThrowIfNotWritable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_readOnly)
+        {
+            throw new InvalidOperationException("The journal was opened read-only.");
+        }
+    }
+}

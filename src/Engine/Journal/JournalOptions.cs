@@ -1,0 +1,95 @@
+namespace Wallet.Engine.Journal;
+
+/// <summary>Configuration of one journal (one file prefix inside one directory).</summary>
+public sealed class JournalOptions
+{
+    public const long MinSegmentSizeBytes = 64L * 1024;
+    public const long MaxSegmentSizeBytes = 1L << 30;
+    public const long DefaultSegmentSizeBytes = 64L * 1024 * 1024;
+    public const int DefaultMaxRecordBytes = 4 * 1024 * 1024;
+    public const int MaxFilePrefixLength = 64;
+
+    /// <summary>Directory holding the segment files; created on writable open.</summary>
+    public string Directory { get; init; } = string.Empty;
+
+    /// <summary>
+    /// Size of every new segment file (preallocated). Existing segments keep the size recorded in
+    /// their own header, so this may change between runs.
+    /// </summary>
+    public long SegmentSizeBytes { get; init; } = DefaultSegmentSizeBytes;
+
+    /// <summary>Largest payload accepted by Append; the padded record must fit an empty segment.</summary>
+    public int MaxRecordBytes { get; init; } = DefaultMaxRecordBytes;
+
+    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batch;
+
+    /// <summary>
+    /// Operator action: on open, cut the journal at the first corrupt record instead of throwing.
+    /// This DISCARDS every record from the corruption onwards.
+    /// </summary>
+    public bool Repair { get; init; }
+
+    /// <summary>File name prefix, so one directory can hold several journals ("commands", "events").</summary>
+    public string FilePrefix { get; init; } = "journal";
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Directory))
+        {
+            throw new ArgumentException("JournalOptions.Directory must be a non-empty path.", nameof(Directory));
+        }
+
+        if (SegmentSizeBytes < MinSegmentSizeBytes || SegmentSizeBytes > MaxSegmentSizeBytes)
+        {
+            throw new ArgumentException(
+                $"JournalOptions.SegmentSizeBytes must be in [{MinSegmentSizeBytes}, {MaxSegmentSizeBytes}], got {SegmentSizeBytes}.",
+                nameof(SegmentSizeBytes));
+        }
+
+        if (SegmentSizeBytes % JournalRecordHeader.AlignmentBytes != 0)
+        {
+            throw new ArgumentException(
+                $"JournalOptions.SegmentSizeBytes must be a multiple of {JournalRecordHeader.AlignmentBytes}, got {SegmentSizeBytes}.",
+                nameof(SegmentSizeBytes));
+        }
+
+        if (MaxRecordBytes < 1)
+        {
+            throw new ArgumentException($"JournalOptions.MaxRecordBytes must be positive, got {MaxRecordBytes}.", nameof(MaxRecordBytes));
+        }
+
+        long largestRecordBytes = JournalRecordHeader.RecordBytesOnDisk(MaxRecordBytes);
+        if (largestRecordBytes > SegmentSizeBytes - SegmentHeader.SizeBytes)
+        {
+            throw new ArgumentException(
+                $"JournalOptions.MaxRecordBytes {MaxRecordBytes} does not fit a segment of {SegmentSizeBytes} bytes " +
+                $"(a record needs {largestRecordBytes} bytes, a segment offers {SegmentSizeBytes - SegmentHeader.SizeBytes}).",
+                nameof(MaxRecordBytes));
+        }
+
+        if (!Enum.IsDefined(Fsync))
+        {
+            throw new ArgumentException($"JournalOptions.Fsync has unknown value {(int)Fsync}.", nameof(Fsync));
+        }
+
+        ValidatePrefix(FilePrefix);
+    }
+
+    internal static void ValidatePrefix(string? prefix)
+    {
+        if (string.IsNullOrEmpty(prefix) || prefix.Length > MaxFilePrefixLength)
+        {
+            throw new ArgumentException($"FilePrefix must be 1..{MaxFilePrefixLength} characters.", nameof(FilePrefix));
+        }
+
+        foreach (char c in prefix)
+        {
+            bool ok = char.IsAsciiLetterOrDigit(c) || c == '_' || c == '-' || c == '.';
+            if (!ok)
+            {
+                throw new ArgumentException($"FilePrefix '{prefix}' may contain only ASCII letters, digits, '_', '-' and '.'.", nameof(FilePrefix));
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+namespace Wallet.Engine.Journal;
+
+/// <summary>
+/// Forward reader over a journal, crossing segments transparently. It maps segment files read-only on its own,
+/// re-validates every record (CRC, index, chain) and stops at the owner's published LastIndex, which the writer
+/// stores with release semantics after a record is complete; the reader loads it with acquire semantics, so it
+/// never observes a partially written record. Single-threaded itself: use one reader per thread.
+/// </summary>
+public sealed class JournalReader : IDisposable
+{
+    private readonly Journal _owner;
+    private SegmentFile? _segment;
+    private long _segmentSizeBytes;
+    private long _offsetBytes;
+    private ChainState _state;
+    private bool _positioned;
+    private bool _disposed;
+
+    internal JournalReader(Journal owner, long fromIndex)
+    {
+        _owner = owner;
+        _state.NextIndex = fromIndex;
+    }
+
+    /// <summary>Index the next successful TryRead returns.</summary>
+    public long NextIndex => _state.NextIndex;
+
+    /// <summary>
+    /// Reads the next record if its index is &lt;= the journal's LastIndex; false otherwise (call again later).
+    /// The returned payload is valid until the next call or disposal.
+    /// </summary>
+    /// <exception cref="JournalCorruptException">The bytes on disk fail validation.</exception>
+    public bool TryRead(out JournalRecord record) => TryRead(long.MaxValue, out record);
+
+    /// <summary>As <see cref="TryRead(out JournalRecord)"/>, but never past <paramref name="upToIndex"/> (e.g. a commit index).</summary>
+    public bool TryRead(long upToIndex, out JournalRecord record)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        record = default;
+        long next = _state.NextIndex;
+        if (next > upToIndex || next > _owner.LastIndex)
+        {
+            return false;
+        }
+
+        if (_segment is null || AtSegmentEnd())
+        {
+            OpenSegmentFor(next);
+        }
+
+        SegmentFile segment = _segment!;
+        ReadOnlySpan<byte> bytes = segment.Bytes;
+        string? reason = SegmentScanner.ValidateRecord(bytes, _segmentSizeBytes, _offsetBytes, _state, out JournalRecordHeader h, out ReadOnlySpan<byte> bytesOnDisk);
+        if (reason is not null)
+        {
+            throw new JournalCorruptException(segment.Path, _offsetBytes, next, reason);
+        }
+
+        record = new JournalRecord(h, bytesOnDisk.Slice(JournalRecordHeader.SizeBytes, h.PayloadLength), _offsetBytes);
+        _offsetBytes += h.TotalLengthBytes;
+        _state.NextIndex = next + 1;
+        _state.LastChecksum = h.Checksum;
+        _state.LastTerm = h.Term;
+        _state.LastTimestamp = h.Timestamp;
+        _positioned = true;
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _segment?.Dispose();
+        _segment = null;
+    }
+
+    private bool AtSegmentEnd()
+    {
+        if (_segmentSizeBytes - _offsetBytes < JournalRecordHeader.SizeBytes)
+        {
+            return true;
+        }
+
+        return SegmentScanner.ReadInt32OrZero(_segment!.Bytes, _offsetBytes) == 0;
+    }
+
+    private void OpenSegmentFor(long index)
+    {
+        SegmentEntry? entry = _owner.FindSegment(index);
+        if (entry is null)
+        {
+            throw new InvalidOperationException($"Index {index} is no longer in the journal (first index {_owner.FirstIndex}).");
+        }
+
+        if (_segment is not null && string.Equals(entry.Path, _segment.Path, StringComparison.Ordinal))
+        {
+            throw new JournalCorruptException(_segment.Path, _offsetBytes, index, $"segment ends but record {index} should follow");
+        }
+
+        _segment?.Dispose();
+        _segment = null;
+        SegmentFile segment = SegmentFile.OpenRead(entry.Path);
+        try
+        {
+            ReadOnlySpan<byte> bytes = segment.Bytes;
+            if (bytes.Length < SegmentHeader.SizeBytes)
+            {
+                throw new JournalCorruptException(entry.Path, 0, index, "segment file is shorter than its header");
+            }
+
+            SegmentHeader header = SegmentHeader.Read(bytes);
+            string? reason = SegmentHeader.Validate(bytes, header, out long fieldOffset);
+            if (reason is null && header.FirstIndex != entry.FirstIndex)
+            {
+                (reason, fieldOffset) = ("segment first index changed under the reader", SegmentHeader.FirstIndexOffset);
+            }
+
+            if (reason is null && _positioned && header.FirstIndex == index && header.ChainSeed != _state.LastChecksum)
+            {
+                (reason, fieldOffset) = ("hash chain broken at the segment boundary", SegmentHeader.ChainSeedOffset);
+            }
+
+            if (reason is not null)
+            {
+                throw new JournalCorruptException(entry.Path, fieldOffset, index, reason);
+            }
+
+            ChainState state = ChainState.FromSegmentHeader(header);
+            long offset = SegmentHeader.SizeBytes;
+            long records = 0;
+            JournalFault? fault = SegmentScanner.WalkRecords(bytes, header.SegmentSizeBytes, entry.Path, 0, isLast: false,
+                ref state, ref offset, stopAtIndex: index, ref records);
+            if (fault is not null)
+            {
+                throw fault.ToException();
+            }
+
+            if (state.NextIndex != index)
+            {
+                throw new JournalCorruptException(entry.Path, offset, index, $"record {index} not found in its segment");
+            }
+
+            _segment = segment;
+            _segmentSizeBytes = header.SegmentSizeBytes;
+            _offsetBytes = offset;
+            _state = state;
+        }
+        catch
+        {
+            segment.Dispose();
+            throw;
+        }
+    }
+}

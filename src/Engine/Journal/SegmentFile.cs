@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.IO.MemoryMappedFiles;
+
+namespace Wallet.Engine.Journal;
+
+/// <summary>
+/// One memory-mapped segment file. Read-only mappings cover min(file length, segment size): bytes a
+/// truncated file lacks are treated as zeros by the scanner. Writable mappings always cover the
+/// full segment (a short file is extended with zeros first).
+/// </summary>
+internal sealed unsafe class SegmentFile : IDisposable
+{
+    public const string Extension = ".seg";
+    private const int IndexDigits = 20;
+
+    private readonly FileStream _stream;
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private byte* _pointer;
+
+    private SegmentFile(string path, FileStream stream, long mappedBytes, bool writable)
+    {
+        Path = path;
+        _stream = stream;
+        MappedBytes = mappedBytes;
+        Writable = writable;
+        if (mappedBytes == 0)
+        {
+            return; // mmap of zero bytes is not allowed; an empty file simply has no bytes.
+        }
+
+        MemoryMappedFileAccess access = writable ? MemoryMappedFileAccess.ReadWrite : MemoryMappedFileAccess.Read;
+        _map = MemoryMappedFile.CreateFromFile(stream, null, mappedBytes, access, HandleInheritability.None, leaveOpen: true);
+        _view = _map.CreateViewAccessor(0, mappedBytes, access);
+        byte* p = null;
+        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        _pointer = p + _view.PointerOffset;
+    }
+
+    public string Path { get; }
+
+    public long MappedBytes { get; }
+
+    public bool Writable { get; }
+
+    public byte* Pointer => _pointer;
+
+    public ReadOnlySpan<byte> Bytes => new(_pointer, checked((int)MappedBytes));
+
+    public Span<byte> WritableBytes
+    {
+        get
+        {
+            Invariant.Assert(Writable, "segment is mapped read-only");
+            return new Span<byte>(_pointer, checked((int)MappedBytes));
+        }
+    }
+
+    public static string FileName(string prefix, long firstIndex) =>
+        prefix + "-" + firstIndex.ToString("D" + IndexDigits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) + Extension;
+
+    /// <summary>Parses "{prefix}-{20 digits}.seg"; anything else is not one of our segments.</summary>
+    public static bool TryParseFirstIndex(string fileName, string prefix, out long firstIndex)
+    {
+        firstIndex = 0;
+        int expectedLength = prefix.Length + 1 + IndexDigits + Extension.Length;
+        if (fileName.Length != expectedLength || !fileName.StartsWith(prefix + "-", StringComparison.Ordinal)
+            || !fileName.EndsWith(Extension, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> digits = fileName.AsSpan(prefix.Length + 1, IndexDigits);
+        foreach (char c in digits)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out firstIndex) && firstIndex >= 1;
+    }
+
+    /// <summary>Segment files of one journal, sorted by first index.</summary>
+    public static List<(long FirstIndex, string Path)> List(string directory, string prefix)
+    {
+        var result = new List<(long, string)>();
+        foreach (string path in System.IO.Directory.EnumerateFiles(directory, prefix + "-*" + Extension))
+        {
+            if (TryParseFirstIndex(System.IO.Path.GetFileName(path), prefix, out long first))
+            {
+                result.Add((first, path));
+            }
+        }
+
+        result.Sort(static (a, b) => a.Item1.CompareTo(b.Item1));
+        return result;
+    }
+
+    public static SegmentFile OpenRead(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        try
+        {
+            long length = stream.Length;
+            if (length > JournalOptions.MaxSegmentSizeBytes)
+            {
+                throw new JournalCorruptException(path, JournalOptions.MaxSegmentSizeBytes, null,
+                    $"file length {length} exceeds the maximum segment size {JournalOptions.MaxSegmentSizeBytes}");
+            }
+
+            return new SegmentFile(path, stream, length, writable: false);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens an existing segment for writing, extending a truncated file with zeros to its segment size.</summary>
+    public static SegmentFile OpenWrite(string path, long segmentSizeBytes)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        try
+        {
+            if (stream.Length < segmentSizeBytes)
+            {
+                stream.SetLength(segmentSizeBytes);
+            }
+
+            return new SegmentFile(path, stream, segmentSizeBytes, writable: true);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Creates and preallocates a new segment file (fails if it exists).</summary>
+    public static SegmentFile Create(string path, long segmentSizeBytes)
+    {
+        // PreallocationSize reserves the blocks up front (fallocate on Linux) so page faults while appending do
+        // not allocate blocks one page at a time and the disk cannot fill up in the middle of a segment.
+        var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            PreallocationSize = segmentSizeBytes,
+        });
+        try
+        {
+            stream.SetLength(segmentSizeBytes);
+            return new SegmentFile(path, stream, segmentSizeBytes, writable: true);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>msync of [offset, offset+length): after return those bytes survive power loss.</summary>
+    public void SyncRange(long offsetBytes, long lengthBytes)
+    {
+        if (_view is null || lengthBytes <= 0)
+        {
+            return;
+        }
+
+        Invariant.Assert(offsetBytes >= 0 && offsetBytes + lengthBytes <= MappedBytes, "sync range outside the mapping");
+        NativeDurability.SyncRange(_pointer, _view, offsetBytes, lengthBytes);
+    }
+
+    /// <summary>fsync of the file itself: makes its size/allocation metadata durable.</summary>
+    public void SyncFile() => _stream.Flush(flushToDisk: true);
+
+    public void Dispose()
+    {
+        if (_view is not null && _pointer != null)
+        {
+            _pointer = null;
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+
+            // Unmap first: MemoryMappedViewAccessor.Dispose would otherwise msync the whole view, an fsync
+            // per close that the FsyncPolicy did not ask for. Durability is decided by SyncRange alone.
+            _view.SafeMemoryMappedViewHandle.Dispose();
+        }
+
+        _view?.Dispose();
+        _map?.Dispose();
+        _stream.Dispose();
+    }
+}

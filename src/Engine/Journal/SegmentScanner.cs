@@ -1,0 +1,353 @@
+using System.Buffers.Binary;
+
+namespace Wallet.Engine.Journal;
+
+/// <summary>
+/// Validation of untrusted on-disk bytes, shared by Open, OpenReadOnly, Verify, TruncateAfter and readers.
+/// Rules (see docs/journal.md): a record is valid when its length is plausible, its CRC matches, its padding is
+/// zero, its index is the next one, it chains to the previous checksum and its timestamp does not go back.
+/// A bad record in the LAST segment is a torn tail when nothing but zeros follows it and no valid successor
+/// record starts inside its declared extent; everything else is corruption.
+/// </summary>
+internal static class SegmentScanner
+{
+    public static ScanResult ScanDirectory(string directory, string prefix)
+    {
+        var files = SegmentFile.List(directory, prefix);
+        var result = new ScanResult { Files = files };
+        ChainState state = default;
+        long records = 0;
+        for (int i = 0; i < files.Count; i++)
+        {
+            result.SegmentsScanned++;
+            JournalFault? fault;
+            SegmentEntry? entry;
+            try
+            {
+                using SegmentFile segment = SegmentFile.OpenRead(files[i].Path);
+                fault = ScanSegment(segment, files[i].FirstIndex, i, i == files.Count - 1, ref state, out entry, ref records);
+            }
+            catch (JournalCorruptException e)
+            {
+                entry = null;
+                fault = new JournalFault
+                {
+                    Kind = JournalFaultKind.Corrupt, FilePath = e.FilePath, OffsetBytes = e.Offset, Index = e.Index,
+                    Reason = e.Reason, SegmentOrdinal = i, CutOffsetBytes = 0,
+                };
+            }
+
+            if (entry is not null)
+            {
+                result.Segments.Add(entry);
+            }
+
+            if (fault is not null)
+            {
+                result.Fault = fault;
+                break;
+            }
+        }
+
+        result.RecordsScanned = records;
+        return result;
+    }
+
+    private static JournalFault? ScanSegment(
+        SegmentFile segment, long nameFirstIndex, int ordinal, bool isLast, ref ChainState state, out SegmentEntry? entry, ref long records)
+    {
+        entry = null;
+        ReadOnlySpan<byte> bytes = segment.Bytes;
+        string path = segment.Path;
+        long? expectedIndex = ordinal == 0 ? null : state.NextIndex;
+        int headerPrefix = Math.Min(bytes.Length, SegmentHeader.SizeBytes);
+        if (bytes.Length < SegmentHeader.SizeBytes || !bytes[..headerPrefix].ContainsAnyExcept((byte)0))
+        {
+            // Last segment: a header-less or partial-header file with no records is an interrupted roll.
+            if (isLast && (bytes.Length < SegmentHeader.SizeBytes || !bytes.ContainsAnyExcept((byte)0)))
+            {
+                // Created (and maybe preallocated) but the header never reached the disk: an interrupted roll.
+                return Fault(JournalFaultKind.TornTail, path, 0, expectedIndex, "segment header missing (interrupted segment creation)", ordinal, 0);
+            }
+
+            string why = bytes.Length < SegmentHeader.SizeBytes
+                ? $"file of {bytes.Length} bytes is shorter than the {SegmentHeader.SizeBytes}-byte segment header"
+                : "segment header is all zeros but the file holds data";
+            return Fault(JournalFaultKind.Corrupt, path, 0, expectedIndex, why, ordinal, 0);
+        }
+
+        SegmentHeader header = SegmentHeader.Read(bytes);
+        string? reason = SegmentHeader.Validate(bytes, header, out long fieldOffset);
+        if (reason is not null && isLast && !bytes[SegmentHeader.SizeBytes..].ContainsAnyExcept((byte)0))
+        {
+            // A bad header with nothing after it in the last segment: the roll that created it was interrupted.
+            return Fault(JournalFaultKind.TornTail, path, fieldOffset, expectedIndex, "incomplete segment header (interrupted segment creation): " + reason, ordinal, 0);
+        }
+        if (reason is null && header.FirstIndex != nameFirstIndex)
+        {
+            reason = $"header first index {header.FirstIndex} does not match the file name's {nameFirstIndex}";
+            fieldOffset = SegmentHeader.FirstIndexOffset;
+        }
+
+        if (reason is null && bytes.Length > header.SegmentSizeBytes)
+        {
+            reason = $"file length {bytes.Length} exceeds the header's segment size {header.SegmentSizeBytes}";
+            fieldOffset = header.SegmentSizeBytes;
+        }
+
+        if (reason is null && ordinal > 0)
+        {
+            reason = CheckContinuity(header, state, out fieldOffset);
+        }
+
+        if (reason is not null)
+        {
+            return Fault(JournalFaultKind.Corrupt, path, fieldOffset, expectedIndex, reason, ordinal, 0);
+        }
+
+        state = ChainState.FromSegmentHeader(header);
+        entry = new SegmentEntry
+        {
+            Path = path, FirstIndex = header.FirstIndex, SegmentSizeBytes = header.SegmentSizeBytes, StartState = state,
+        };
+        long offset = SegmentHeader.SizeBytes;
+        JournalFault? fault = WalkRecords(bytes, header.SegmentSizeBytes, path, ordinal, isLast, ref state, ref offset, long.MaxValue, ref records);
+        entry.EndOffsetBytes = offset;
+        entry.EndState = state;
+        return fault;
+    }
+
+    private static string? CheckContinuity(in SegmentHeader header, in ChainState state, out long fieldOffset)
+    {
+        fieldOffset = SegmentHeader.FirstIndexOffset;
+        if (header.FirstIndex != state.NextIndex)
+        {
+            return $"index gap: segment starts at index {header.FirstIndex} but the previous segment ends before index {state.NextIndex}";
+        }
+
+        fieldOffset = SegmentHeader.ChainSeedOffset;
+        if (header.ChainSeed != state.LastChecksum)
+        {
+            return $"hash chain broken: segment seed 0x{header.ChainSeed:X8}, previous record checksum 0x{state.LastChecksum:X8}";
+        }
+
+        fieldOffset = SegmentHeader.PrevTermOffset;
+        if (header.PrevTerm != state.LastTerm || header.PrevTimestamp != state.LastTimestamp)
+        {
+            return "segment header previous term/timestamp do not match the previous segment's last record";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Validates records from <paramref name="offset"/> until <paramref name="stopAtIndex"/> is next or the
+    /// records end (then checks the rest of the segment is zero). On return <paramref name="offset"/> is where
+    /// valid data ends and <paramref name="state"/> chains after the last valid record.
+    /// </summary>
+    public static JournalFault? WalkRecords(
+        ReadOnlySpan<byte> bytes, long segmentSizeBytes, string path, int ordinal, bool isLast,
+        ref ChainState state, ref long offset, long stopAtIndex, ref long records)
+    {
+        while (state.NextIndex != stopAtIndex)
+        {
+            long p = offset;
+            if (segmentSizeBytes - p < JournalRecordHeader.SizeBytes)
+            {
+                return CheckZeroTail(bytes, p, path, ordinal, state);
+            }
+
+            int lengthBytes = ReadInt32OrZero(bytes, p);
+            if (lengthBytes == 0)
+            {
+                return CheckZeroTail(bytes, p, path, ordinal, state);
+            }
+
+            string? reason = ValidateRecord(bytes, segmentSizeBytes, p, state, out JournalRecordHeader h, out _);
+            if (reason is not null)
+            {
+                return ClassifyBadRecord(bytes, segmentSizeBytes, p, lengthBytes, path, ordinal, isLast, state, reason);
+            }
+
+            offset = p + h.TotalLengthBytes;
+            state.NextIndex = h.Index + 1;
+            state.LastChecksum = h.Checksum;
+            state.LastTerm = h.Term;
+            state.LastTimestamp = h.Timestamp;
+            records++;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Null when the record at <paramref name="p"/> is valid and is the one <paramref name="state"/> expects.
+    /// <paramref name="record"/> is the whole on-disk record; bytes past the end of a truncated file read as zeros.
+    /// </summary>
+    public static string? ValidateRecord(
+        ReadOnlySpan<byte> bytes, long segmentSizeBytes, long p, in ChainState state, out JournalRecordHeader h, out ReadOnlySpan<byte> record)
+    {
+        record = default;
+        h = JournalRecordHeader.Read(ZeroExtended(bytes, p, JournalRecordHeader.SizeBytes));
+        int total = h.TotalLengthBytes;
+        if (!IsPlausibleLength(total, segmentSizeBytes - p))
+        {
+            return $"record length {total} is invalid (needs a multiple of 8, >= {JournalRecordHeader.SizeBytes}, <= {segmentSizeBytes - p} bytes left in the segment)";
+        }
+
+        if (h.PayloadLength < 0 || h.PayloadLength > total - JournalRecordHeader.SizeBytes
+            || JournalRecordHeader.RecordBytesOnDisk(h.PayloadLength) != total)
+        {
+            return $"payload length {h.PayloadLength} is inconsistent with record length {total}";
+        }
+
+        record = ZeroExtended(bytes, p, total);
+        uint crc = JournalRecordHeader.ComputeChecksum(record, record.Slice(JournalRecordHeader.SizeBytes, h.PayloadLength));
+        if (crc != h.Checksum)
+        {
+            return $"checksum mismatch (stored 0x{h.Checksum:X8}, computed 0x{crc:X8})";
+        }
+
+        if (record[(JournalRecordHeader.SizeBytes + h.PayloadLength)..].ContainsAnyExcept((byte)0))
+        {
+            return "record padding is not zero";
+        }
+
+        if (h.Type == 0 || h.Reserved != 0)
+        {
+            return "record type 0 or non-zero reserved field";
+        }
+
+        if (h.Index != state.NextIndex)
+        {
+            return $"index {h.Index} where {state.NextIndex} was expected";
+        }
+
+        if (h.PrevChecksum != state.LastChecksum)
+        {
+            return $"hash chain broken: previous checksum 0x{h.PrevChecksum:X8}, expected 0x{state.LastChecksum:X8}";
+        }
+
+        if (h.Term < 0 || h.Timestamp < state.LastTimestamp)
+        {
+            return $"timestamp {h.Timestamp} goes back from {state.LastTimestamp} (or negative term {h.Term})";
+        }
+
+        return null;
+    }
+
+    private static JournalFault ClassifyBadRecord(
+        ReadOnlySpan<byte> bytes, long segmentSizeBytes, long p, int lengthBytes, string path, int ordinal, bool isLast,
+        in ChainState state, string reason)
+    {
+        if (isLast)
+        {
+            // A crash can only leave a prefix of the last record: its declared extent may hold garbage,
+            // but nothing after that extent may be non-zero and no later record may hide inside it.
+            long extent = IsPlausibleLength(lengthBytes, segmentSizeBytes - p) ? lengthBytes : sizeof(int);
+            long after = Math.Min(p + extent, bytes.Length);
+            int nonZero = bytes[(int)after..].IndexOfAnyExcept((byte)0);
+            if (nonZero < 0 && !HasValidSuccessor(bytes, segmentSizeBytes, p, after, state.NextIndex + 1))
+            {
+                return Fault(JournalFaultKind.TornTail, path, p, state.NextIndex, "torn last record: " + reason, ordinal, p);
+            }
+
+            if (nonZero >= 0)
+            {
+                reason += $"; followed by non-zero bytes at offset {after + nonZero}";
+            }
+            else
+            {
+                reason += "; followed by a valid later record";
+            }
+        }
+
+        return Fault(JournalFaultKind.Corrupt, path, p, state.NextIndex, reason, ordinal, p);
+    }
+
+    private static bool HasValidSuccessor(ReadOnlySpan<byte> bytes, long segmentSizeBytes, long p, long limit, long successorIndex)
+    {
+        for (long q = p + JournalRecordHeader.AlignmentBytes; q + JournalRecordHeader.SizeBytes <= limit; q += JournalRecordHeader.AlignmentBytes)
+        {
+            if (BinaryPrimitives.ReadInt64LittleEndian(bytes[((int)q + JournalRecordHeader.IndexOffset)..]) != successorIndex)
+            {
+                continue;
+            }
+
+            JournalRecordHeader h = JournalRecordHeader.Read(bytes[(int)q..]);
+            if (!IsPlausibleLength(h.TotalLengthBytes, segmentSizeBytes - q)
+                || h.PayloadLength < 0 || h.PayloadLength > h.TotalLengthBytes - JournalRecordHeader.SizeBytes)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<byte> record = ZeroExtended(bytes, q, h.TotalLengthBytes);
+            if (JournalRecordHeader.ComputeChecksum(record, record.Slice(JournalRecordHeader.SizeBytes, h.PayloadLength)) == h.Checksum)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static JournalFault? CheckZeroTail(ReadOnlySpan<byte> bytes, long p, string path, int ordinal, in ChainState state)
+    {
+        if (p >= bytes.Length)
+        {
+            return null;
+        }
+
+        int nonZero = bytes[(int)p..].IndexOfAnyExcept((byte)0);
+        if (nonZero < 0)
+        {
+            return null;
+        }
+
+        long q = p + nonZero;
+        return Fault(JournalFaultKind.Corrupt, path, q, state.NextIndex,
+            $"non-zero byte at offset {q} after the end of the records (records end at offset {p})", ordinal, p);
+    }
+
+    private static bool IsPlausibleLength(long lengthBytes, long bytesLeftInSegment) =>
+        lengthBytes >= JournalRecordHeader.SizeBytes && lengthBytes % JournalRecordHeader.AlignmentBytes == 0 && lengthBytes <= bytesLeftInSegment;
+
+    /// <summary>[p, p + length) of the segment; bytes a truncated file lacks read as zeros (rare path: copies).</summary>
+    public static ReadOnlySpan<byte> ZeroExtended(ReadOnlySpan<byte> bytes, long p, int length)
+    {
+        if (p + length <= bytes.Length)
+        {
+            return bytes.Slice((int)p, length);
+        }
+
+        byte[] copy = new byte[length];
+        if (p < bytes.Length)
+        {
+            bytes[(int)p..].CopyTo(copy);
+        }
+
+        return copy;
+    }
+
+    public static int ReadInt32OrZero(ReadOnlySpan<byte> bytes, long p)
+    {
+        // Bytes past the end of a truncated file count as zeros.
+        if (p + sizeof(int) <= bytes.Length)
+        {
+            return BinaryPrimitives.ReadInt32LittleEndian(bytes[(int)p..]);
+        }
+
+        int value = 0;
+        for (long i = p; i < bytes.Length; i++)
+        {
+            value |= bytes[(int)i] << (int)(8 * (i - p));
+        }
+
+        return value;
+    }
+
+    private static JournalFault Fault(JournalFaultKind kind, string path, long offset, long? index, string reason, int ordinal, long cut) => new()
+    {
+        Kind = kind, FilePath = path, OffsetBytes = offset, Index = index, Reason = reason, SegmentOrdinal = ordinal, CutOffsetBytes = cut,
+    };
+}

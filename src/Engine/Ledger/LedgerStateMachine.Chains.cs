@@ -1,0 +1,123 @@
+using System.Diagnostics;
+
+namespace Wallet.Engine.Ledger;
+
+/// <summary>Linked-chain support: an undo log and an event buffer, used only while a chain is open.</summary>
+public sealed partial class LedgerStateMachine
+{
+    private void BeginChain()
+    {
+        Debug.Assert(!_inChain && _undoCount == 0 && _eventCount == 0);
+        _inChain = true;
+    }
+
+    private void CommitChain<TSink>(ref TSink sink) where TSink : struct, ILedgerEventSink
+    {
+        Debug.Assert(_inChain);
+        _inChain = false;
+        _undoCount = 0;
+        for (var i = 0; i < _eventCount; i++)
+        {
+            ref readonly var e = ref _events[i];
+            switch (e.Kind)
+            {
+                case BufferedEventKind.AccountCreated: sink.OnAccountCreated(in e.First); break;
+                case BufferedEventKind.TransferPosted: sink.OnTransferPosted(in e.Transfer, in e.First, in e.Second); break;
+                case BufferedEventKind.PendingCreated: sink.OnPendingCreated(in e.Transfer, in e.First, in e.Second); break;
+                case BufferedEventKind.PendingPosted: sink.OnPendingPosted(in e.Transfer, in e.Pending, in e.First, in e.Second); break;
+                case BufferedEventKind.PendingVoided: sink.OnPendingVoided(in e.Transfer, in e.Pending, in e.First, in e.Second); break;
+                default: throw new UnreachableException();
+            }
+        }
+
+        _events.AsSpan(0, _eventCount).Clear();
+        _eventCount = 0;
+    }
+
+    /// <summary>Undo every effect of the open chain, newest first, so the state is exactly as before it.</summary>
+    private void RollbackChain()
+    {
+        Debug.Assert(_inChain);
+        for (var i = _undoCount - 1; i >= 0; i--)
+        {
+            ref var u = ref _undo[i];
+            switch (u.Kind)
+            {
+                case UndoKind.AccountCreated:
+                    Debug.Assert(u.Target == _accountCount - 1);
+                    _accountIndex.Remove(_accounts[u.Target].Id);
+                    _accounts[u.Target] = default;
+                    _accountCount--;
+                    break;
+                case UndoKind.AccountChanged:
+                    _accounts[u.Target] = u.PriorAccount;
+                    break;
+                case UndoKind.TransferInserted:
+                {
+                    var slot = u.Target;
+                    ref var record = ref _slots[slot];
+                    if (record.State == TransferState.Pending)
+                    {
+                        _pendingCount--;
+                        if (_expiry.Contains(slot)) _expiry.Remove(slot);
+                    }
+
+                    var popped = _window.PopBack();
+                    Debug.Assert(popped == slot);
+                    _transferIndex.Remove(record.Transfer.Id);
+                    FreeSlot(slot);
+                    break;
+                }
+
+                case UndoKind.PendingResolved:
+                {
+                    ref var record = ref _slots[u.Target];
+                    record.State = TransferState.Pending;
+                    _pendingCount++;
+                    if (record.DeadlineTimestamp != 0) _expiry.Push(u.Target, record.DeadlineTimestamp, record.Transfer.Id);
+                    break;
+                }
+
+                case UndoKind.DeferredFreePushed:
+                    _deferredFreeCount--;
+                    Debug.Assert(_deferredFree[_deferredFreeCount] == u.Target);
+                    break;
+                default:
+                    throw new UnreachableException();
+            }
+        }
+
+        _undo.AsSpan(0, _undoCount).Clear();
+        _undoCount = 0;
+        _events.AsSpan(0, _eventCount).Clear();
+        _eventCount = 0;
+        _inChain = false;
+    }
+
+    private void PushUndo(UndoKind kind, int target)
+    {
+        Debug.Assert(_inChain);
+        if (_undoCount == _undo.Length) Array.Resize(ref _undo, _undo.Length * 2);
+        ref var u = ref _undo[_undoCount++];
+        u.Kind = kind;
+        u.Target = target;
+    }
+
+    private void PushAccountUndo(int accountIndex)
+    {
+        Debug.Assert(_inChain);
+        if (_undoCount == _undo.Length) Array.Resize(ref _undo, _undo.Length * 2);
+        ref var u = ref _undo[_undoCount++];
+        u.Kind = UndoKind.AccountChanged;
+        u.Target = accountIndex;
+        u.PriorAccount = _accounts[accountIndex];
+    }
+
+    private ref BufferedEvent NextBufferedEvent(BufferedEventKind kind)
+    {
+        if (_eventCount == _events.Length) Array.Resize(ref _events, _events.Length * 2);
+        ref var e = ref _events[_eventCount++];
+        e.Kind = kind;
+        return ref e;
+    }
+}

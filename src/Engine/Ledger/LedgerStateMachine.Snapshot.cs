@@ -1,0 +1,150 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+
+namespace Wallet.Engine.Ledger;
+
+/// <summary>Digest, capture and restore. None of this is on the per-command hot path.</summary>
+public sealed partial class LedgerStateMachine
+{
+    /// <summary>
+    /// XxHash128 of the canonical state bytes (the same bytes <see cref="LedgerStateImage.WriteTo"/> writes):
+    /// last stamp, counters, accounts in creation order, stored transfers in creation order, then evicted
+    /// holds by timestamp. Equal states ⇒ equal digests. Streams the live arrays: no big copy.
+    /// </summary>
+    public UInt128 ComputeDigest()
+    {
+        var evicted = CollectEvicted();
+        var sink = new HashByteSink(new XxHash128());
+        LedgerStateImage.WriteHeader(ref sink, LastIndex, LastTerm, LastTimestamp, CommandCount, _accountCount, _window.Count, evicted.Length);
+        sink.Append(MemoryMarshal.AsBytes(Accounts));
+        for (var i = 0; i < _window.Count; i++)
+        {
+            sink.Append(MemoryMarshal.AsBytes(new ReadOnlySpan<StoredTransfer>(in _slots[_window[i]])));
+        }
+
+        sink.Append(MemoryMarshal.AsBytes(evicted.AsSpan()));
+        LedgerStateImage.WriteTrailer(ref sink);
+        return sink.Hash.GetCurrentHashAsUInt128();
+    }
+
+    /// <summary>Copies the state (call between commands on the BLP thread); see <see cref="LedgerStateImage"/> for cost.</summary>
+    public LedgerStateImage CaptureImage()
+    {
+        var evicted = CollectEvicted();
+        var transfers = new StoredTransfer[_window.Count + evicted.Length];
+        for (var i = 0; i < _window.Count; i++) transfers[i] = _slots[_window[i]];
+        evicted.CopyTo(transfers, _window.Count);
+        return new LedgerStateImage(LastIndex, LastTerm, LastTimestamp, CommandCount, Accounts.ToArray(), transfers, _window.Count);
+    }
+
+    /// <summary>Convenience: capture and write in one step (stops the caller for the whole write).</summary>
+    public void WriteState(Stream destination) => CaptureImage().WriteTo(destination);
+
+    /// <summary>
+    /// Rebuilds a machine from <see cref="LedgerStateImage.WriteTo"/> bytes. The result has the same digest
+    /// and answers every later command exactly as the original would. <paramref name="options"/> must equal
+    /// the original's. Throws <see cref="InvalidDataException"/> on malformed or inconsistent input.
+    /// </summary>
+    public static LedgerStateMachine Restore(LedgerOptions options, Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return Restore(options, LedgerStateImage.ReadFrom(source, options));
+    }
+
+    public static LedgerStateMachine Restore(LedgerOptions options, LedgerStateImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var machine = new LedgerStateMachine(options);
+        machine.Load(image);
+        return machine;
+    }
+
+    private StoredTransfer[] CollectEvicted()
+    {
+        var count = 0;
+        for (var s = 0; s < _slotHighWater; s++)
+        {
+            if (_slots[s].IsLive && _slots[s].Evicted != 0) count++;
+        }
+
+        if (count == 0) return [];
+        var result = new StoredTransfer[count];
+        var keys = new long[count];
+        var n = 0;
+        for (var s = 0; s < _slotHighWater; s++)
+        {
+            if (!_slots[s].IsLive || _slots[s].Evicted == 0) continue;
+            keys[n] = _slots[s].Transfer.Timestamp;
+            result[n++] = _slots[s];
+        }
+
+        Array.Sort(keys, result); // timestamps are unique: a total order independent of slot layout
+        return result;
+    }
+
+    private void Load(LedgerStateImage image)
+    {
+        if (image.LastIndex < 0 || image.LastTimestamp < 0 || image.CommandCount < 0) throw new InvalidDataException("Ledger state: negative header field.");
+        if (image.Accounts.Length > _options.MaxAccounts) throw new InvalidDataException("Ledger state: too many accounts.");
+        if (image.WindowCount > _options.TransferRetentionCount + _options.MaxBatchSize) throw new InvalidDataException("Ledger state: window too large.");
+        LastIndex = image.LastIndex;
+        LastTerm = image.LastTerm;
+        LastTimestamp = image.LastTimestamp;
+        CommandCount = image.CommandCount;
+
+        long previousTimestamp = 0;
+        foreach (ref readonly var a in image.Accounts.AsSpan())
+        {
+            if (IsReservedId(a.Id)) throw new InvalidDataException("Ledger state: reserved account id.");
+            if (!a.ReservedIsZero || (a.Flags & ~KnownAccountFlags) != 0 || (a.Flags & AccountFlags.Linked) != 0)
+                throw new InvalidDataException($"Ledger state: account {a.Id} has reserved bits set.");
+            if (!_catalog.Contains(a.Ledger) || a.Code == 0) throw new InvalidDataException($"Ledger state: account {a.Id} has an invalid ledger/code.");
+            if (a.DebitsPending < 0 || a.DebitsPosted < 0 || a.CreditsPending < 0 || a.CreditsPosted < 0)
+                throw new InvalidDataException($"Ledger state: account {a.Id} has a negative balance field.");
+            if (a.Timestamp <= previousTimestamp || a.Timestamp > LastTimestamp) throw new InvalidDataException($"Ledger state: account {a.Id} timestamp out of order.");
+            previousTimestamp = a.Timestamp;
+            if (_accountIndex.TryGet(a.Id, out _)) throw new InvalidDataException($"Ledger state: duplicate account {a.Id}.");
+            EnsureAccountCapacity();
+            _accounts[_accountCount] = a;
+            _accountIndex.Add(a.Id, _accountCount);
+            _accountCount++;
+        }
+
+        previousTimestamp = 0;
+        for (var i = 0; i < image.Transfers.Length; i++)
+        {
+            ref readonly var r = ref image.Transfers[i];
+            var inWindow = i < image.WindowCount;
+            if (i == image.WindowCount) previousTimestamp = 0;
+            var t = r.Transfer;
+            if (IsReservedId(t.Id) || r.State is < TransferState.Settled or > TransferState.Expired || r.Reserved0 != 0 || r.Reserved1 != 0 || t.Reserved != 0)
+                throw new InvalidDataException("Ledger state: invalid transfer record.");
+            if (r.Evicted != (inWindow ? 0 : 1) || (!inWindow && r.State != TransferState.Pending))
+                throw new InvalidDataException($"Ledger state: transfer {t.Id} has an invalid eviction mark.");
+            if (t.Timestamp <= previousTimestamp || t.Timestamp > LastTimestamp) throw new InvalidDataException($"Ledger state: transfer {t.Id} timestamp out of order.");
+            previousTimestamp = t.Timestamp;
+            if (r.DeadlineTimestamp < 0 || (r.DeadlineTimestamp != 0 && r.State == TransferState.Settled))
+                throw new InvalidDataException($"Ledger state: transfer {t.Id} has an invalid deadline.");
+            if (_transferIndex.TryGet(t.Id, out _)) throw new InvalidDataException($"Ledger state: duplicate transfer {t.Id}.");
+            if (r.State == TransferState.Pending)
+            {
+                if (_pendingCount >= _options.MaxPendingTransfers) throw new InvalidDataException("Ledger state: too many pending transfers.");
+                if (!_accountIndex.TryGet(t.DebitAccountId, out _) || !_accountIndex.TryGet(t.CreditAccountId, out _))
+                    throw new InvalidDataException($"Ledger state: pending transfer {t.Id} references a missing account.");
+            }
+
+            var slot = AllocateSlot();
+            _slots[slot] = r;
+            _transferIndex.Add(t.Id, slot);
+            if (inWindow) _window.PushBack(slot);
+            if (r.State == TransferState.Pending)
+            {
+                _pendingCount++;
+                if (r.DeadlineTimestamp != 0) _expiry.Push(slot, r.DeadlineTimestamp, t.Id);
+            }
+        }
+
+        if (!LedgerInvariants.TryCheck(this, out var violation)) throw new InvalidDataException("Ledger state: " + violation);
+    }
+}

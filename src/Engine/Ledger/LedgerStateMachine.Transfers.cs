@@ -1,0 +1,313 @@
+using System.Diagnostics;
+
+namespace Wallet.Engine.Ledger;
+
+/// <summary>Create transfers: single-phase, pending, post-pending, void-pending.</summary>
+public sealed partial class LedgerStateMachine
+{
+    private const TransferFlags KnownTransferFlags = TransferFlags.Linked | TransferFlags.Pending
+        | TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer;
+
+    private const TransferFlags PhaseFlags = TransferFlags.Pending | TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer;
+
+    private void CreateTransfers<TSink>(ReadOnlySpan<Transfer> items, long firstTimestamp, Span<CreateResult> results, ref TSink sink)
+        where TSink : struct, ILedgerEventSink
+    {
+        var n = items.Length;
+        var chainStart = -1;
+        for (var i = 0; i < n; i++)
+        {
+            ref readonly var item = ref items[i];
+            var linked = (item.Flags & TransferFlags.Linked) != 0;
+            if (linked && chainStart < 0)
+            {
+                chainStart = i;
+                BeginChain();
+            }
+
+            var code = linked && i == n - 1 ? ResultCode.LinkedEventChainOpen : CreateTransfer(in item, firstTimestamp + i, ref sink);
+            results[i] = new CreateResult(i, code);
+            if (chainStart < 0) continue;
+            if (code != ResultCode.Ok)
+            {
+                RollbackChain();
+                for (var j = chainStart; j < i; j++) results[j] = new CreateResult(j, ResultCode.LinkedEventFailed);
+                var k = i;
+                while (k < n - 1 && (items[k].Flags & TransferFlags.Linked) != 0)
+                {
+                    k++;
+                    var open = k == n - 1 && (items[k].Flags & TransferFlags.Linked) != 0;
+                    results[k] = new CreateResult(k, open ? ResultCode.LinkedEventChainOpen : ResultCode.LinkedEventFailed);
+                }
+
+                i = k;
+                chainStart = -1;
+            }
+            else if (!linked)
+            {
+                CommitChain(ref sink);
+                chainStart = -1;
+            }
+        }
+
+        Debug.Assert(chainStart < 0);
+    }
+
+    private ResultCode CreateTransfer<TSink>(in Transfer t, long timestamp, ref TSink sink) where TSink : struct, ILedgerEventSink
+    {
+        if (t.Timestamp != 0) return ResultCode.TimestampMustBeZero;
+        if ((t.Flags & ~KnownTransferFlags) != 0) return ResultCode.ReservedFlag;
+        if (t.Reserved != 0) return ResultCode.ReservedField;
+        if (t.Id == UInt128.Zero) return ResultCode.IdMustNotBeZero;
+        if (t.Id == UInt128.MaxValue) return ResultCode.IdMustNotBeIntMax;
+        var phase = t.Flags & PhaseFlags;
+        if (phase != 0 && (phase & (phase - 1)) != 0) return ResultCode.FlagsAreMutuallyExclusive;
+        if (phase is TransferFlags.PostPendingTransfer or TransferFlags.VoidPendingTransfer) return ResolvePending(in t, timestamp, ref sink);
+
+        if (t.DebitAccountId == UInt128.Zero) return ResultCode.DebitAccountIdMustNotBeZero;
+        if (t.DebitAccountId == UInt128.MaxValue) return ResultCode.DebitAccountIdMustNotBeIntMax;
+        if (t.CreditAccountId == UInt128.Zero) return ResultCode.CreditAccountIdMustNotBeZero;
+        if (t.CreditAccountId == UInt128.MaxValue) return ResultCode.CreditAccountIdMustNotBeIntMax;
+        if (t.DebitAccountId == t.CreditAccountId) return ResultCode.AccountsMustBeDifferent;
+        if (t.PendingId != UInt128.Zero) return ResultCode.PendingIdMustBeZero;
+        var pending = phase == TransferFlags.Pending;
+        if (!pending && t.TimeoutSeconds != 0) return ResultCode.TimeoutReservedForPendingTransfer;
+        if (t.Amount == 0) return ResultCode.AmountMustNotBeZero;
+        if (t.Amount < 0) return ResultCode.AmountMustNotBeNegative;
+        if (t.Ledger == 0) return ResultCode.LedgerMustNotBeZero;
+        if (!_catalog.Contains(t.Ledger)) return ResultCode.LedgerNotConfigured;
+        if (t.Code == 0) return ResultCode.CodeMustNotBeZero;
+
+        if (_transferIndex.TryGet(t.Id, out var existingSlot)) return CompareExisting(in t, in _slots[existingSlot].Transfer);
+
+        if (!_accountIndex.TryGet(t.DebitAccountId, out var di)) return ResultCode.DebitAccountNotFound;
+        if (!_accountIndex.TryGet(t.CreditAccountId, out var ci)) return ResultCode.CreditAccountNotFound;
+        ref var debit = ref _accounts[di];
+        ref var credit = ref _accounts[ci];
+        if (debit.Ledger != credit.Ledger) return ResultCode.AccountsMustHaveTheSameLedger;
+        if (t.Ledger != debit.Ledger) return ResultCode.TransferMustHaveTheSameLedgerAsAccounts;
+        if ((debit.Flags & AccountFlags.Closed) != 0) return ResultCode.DebitAccountClosed;
+        if ((credit.Flags & AccountFlags.Closed) != 0) return ResultCode.CreditAccountClosed;
+
+        var amount = t.Amount;
+        long deadline = 0;
+        if (pending)
+        {
+            if (_pendingCount >= _options.MaxPendingTransfers) return ResultCode.PendingTransfersLimitReached;
+            if (t.TimeoutSeconds != 0)
+            {
+                var timeoutNs = t.TimeoutSeconds * NanosecondsPerSecond; // ≤ 4.3e18: fits in long
+                if (timestamp > long.MaxValue - timeoutNs) return ResultCode.OverflowsTimeout;
+                deadline = timestamp + timeoutNs;
+            }
+
+            if (debit.DebitsPending > long.MaxValue - amount) return ResultCode.OverflowsDebitsPending;
+            if (credit.CreditsPending > long.MaxValue - amount) return ResultCode.OverflowsCreditsPending;
+        }
+        else
+        {
+            if (debit.DebitsPosted > long.MaxValue - amount) return ResultCode.OverflowsDebitsPosted;
+            if (credit.CreditsPosted > long.MaxValue - amount) return ResultCode.OverflowsCreditsPosted;
+        }
+
+        // Totals (pending + posted + amount) must also be representable: the limit checks below use them.
+        if (debit.DebitsPending > long.MaxValue - debit.DebitsPosted
+            || debit.DebitsPending + debit.DebitsPosted > long.MaxValue - amount) return ResultCode.OverflowsDebits;
+        if (credit.CreditsPending > long.MaxValue - credit.CreditsPosted
+            || credit.CreditsPending + credit.CreditsPosted > long.MaxValue - amount) return ResultCode.OverflowsCredits;
+
+        if ((debit.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0
+            && debit.DebitsPending + debit.DebitsPosted + amount > debit.CreditsPosted) return ResultCode.ExceedsCredits;
+        if ((credit.Flags & AccountFlags.CreditsMustNotExceedDebits) != 0
+            && credit.CreditsPending + credit.CreditsPosted + amount > credit.DebitsPosted) return ResultCode.ExceedsDebits;
+
+        // ---- validated: apply (nothing above mutated state) ----
+        if (_inChain)
+        {
+            PushAccountUndo(di);
+            PushAccountUndo(ci);
+        }
+
+        if (pending)
+        {
+            debit.DebitsPending += amount;
+            credit.CreditsPending += amount;
+        }
+        else
+        {
+            debit.DebitsPosted += amount;
+            credit.CreditsPosted += amount;
+        }
+
+        var slot = InsertTransfer(in t, timestamp, pending ? TransferState.Pending : TransferState.Settled, deadline);
+        // InsertTransfer may grow the slab; account refs stay valid (different array).
+        ref readonly var stored = ref _slots[slot].Transfer;
+        if (_inChain)
+        {
+            ref var e = ref NextBufferedEvent(pending ? BufferedEventKind.PendingCreated : BufferedEventKind.TransferPosted);
+            e.Transfer = stored;
+            e.First = debit;
+            e.Second = credit;
+        }
+        else if (pending)
+        {
+            sink.OnPendingCreated(in stored, in debit, in credit);
+        }
+        else
+        {
+            sink.OnTransferPosted(in stored, in debit, in credit);
+        }
+
+        return ResultCode.Ok;
+    }
+
+    private ResultCode ResolvePending<TSink>(in Transfer t, long timestamp, ref TSink sink) where TSink : struct, ILedgerEventSink
+    {
+        var post = (t.Flags & TransferFlags.PostPendingTransfer) != 0;
+        if (t.PendingId == UInt128.Zero) return ResultCode.PendingIdMustNotBeZero;
+        if (t.PendingId == UInt128.MaxValue) return ResultCode.PendingIdMustNotBeIntMax;
+        if (t.PendingId == t.Id) return ResultCode.PendingIdMustBeDifferent;
+        if (t.TimeoutSeconds != 0) return ResultCode.TimeoutReservedForPendingTransfer;
+        if (t.Amount < 0) return ResultCode.AmountMustNotBeNegative;
+
+        if (_transferIndex.TryGet(t.Id, out var existingSlot)) return CompareExistingResolution(in t, in _slots[existingSlot].Transfer);
+
+        if (!_transferIndex.TryGet(t.PendingId, out var pendingSlot)) return ResultCode.PendingTransferNotFound;
+        ref var record = ref _slots[pendingSlot];
+        if (record.State == TransferState.Settled) return ResultCode.PendingTransferNotPending;
+        ref readonly var p = ref record.Transfer;
+        if (t.DebitAccountId != UInt128.Zero && t.DebitAccountId != p.DebitAccountId) return ResultCode.PendingTransferHasDifferentDebitAccountId;
+        if (t.CreditAccountId != UInt128.Zero && t.CreditAccountId != p.CreditAccountId) return ResultCode.PendingTransferHasDifferentCreditAccountId;
+        if (t.Ledger != 0 && t.Ledger != p.Ledger) return ResultCode.PendingTransferHasDifferentLedger;
+        if (t.Code != 0 && t.Code != p.Code) return ResultCode.PendingTransferHasDifferentCode;
+        if (post)
+        {
+            if (t.Amount > p.Amount) return ResultCode.ExceedsPendingTransferAmount;
+        }
+        else if (t.Amount != 0 && t.Amount != p.Amount)
+        {
+            return ResultCode.PendingTransferHasDifferentAmount;
+        }
+
+        switch (record.State)
+        {
+            case TransferState.Posted: return ResultCode.PendingTransferAlreadyPosted;
+            case TransferState.Voided: return ResultCode.PendingTransferAlreadyVoided;
+            case TransferState.Expired: return ResultCode.PendingTransferExpired;
+        }
+
+        Debug.Assert(record.State == TransferState.Pending);
+        // Due but not yet swept (the sweep runs at command start): still expired at this item's instant.
+        if (record.DeadlineTimestamp != 0 && record.DeadlineTimestamp <= timestamp) return ResultCode.PendingTransferExpired;
+
+        var found = _accountIndex.TryGet(p.DebitAccountId, out var di) & _accountIndex.TryGet(p.CreditAccountId, out var ci);
+        Debug.Assert(found, "accounts of a pending transfer always exist");
+        ref var debit = ref _accounts[di];
+        ref var credit = ref _accounts[ci];
+        // Closing is refused while holds exist, so neither account can be closed here.
+        Debug.Assert((debit.Flags & AccountFlags.Closed) == 0 && (credit.Flags & AccountFlags.Closed) == 0);
+        var postedAmount = post ? (t.Amount == 0 ? p.Amount : t.Amount) : 0;
+        if (debit.DebitsPosted > long.MaxValue - postedAmount) return ResultCode.OverflowsDebitsPosted;
+        if (credit.CreditsPosted > long.MaxValue - postedAmount) return ResultCode.OverflowsCreditsPosted;
+
+        // ---- validated: apply ----
+        if (_inChain)
+        {
+            PushAccountUndo(di);
+            PushAccountUndo(ci);
+            PushUndo(UndoKind.PendingResolved, pendingSlot);
+        }
+
+        debit.DebitsPending -= p.Amount;
+        credit.CreditsPending -= p.Amount;
+        debit.DebitsPosted += postedAmount;
+        credit.CreditsPosted += postedAmount;
+        Debug.Assert(debit.DebitsPending >= 0 && credit.CreditsPending >= 0);
+        record.State = post ? TransferState.Posted : TransferState.Voided;
+        _pendingCount--;
+        if (record.DeadlineTimestamp != 0) _expiry.Remove(pendingSlot);
+        if (record.Evicted != 0) PushDeferredFree(pendingSlot);
+
+        var resolution = t;
+        resolution.DebitAccountId = p.DebitAccountId;
+        resolution.CreditAccountId = p.CreditAccountId;
+        resolution.Ledger = p.Ledger;
+        resolution.Code = p.Code;
+        resolution.Amount = post ? postedAmount : p.Amount;
+        var pendingCopy = p; // InsertTransfer may grow the slab and move `record`.
+        var slot = InsertTransfer(in resolution, timestamp, TransferState.Settled, 0);
+        ref readonly var stored = ref _slots[slot].Transfer;
+        if (_inChain)
+        {
+            ref var e = ref NextBufferedEvent(post ? BufferedEventKind.PendingPosted : BufferedEventKind.PendingVoided);
+            e.Transfer = stored;
+            e.Pending = pendingCopy;
+            e.First = debit;
+            e.Second = credit;
+        }
+        else if (post)
+        {
+            sink.OnPendingPosted(in stored, in pendingCopy, in debit, in credit);
+        }
+        else
+        {
+            sink.OnPendingVoided(in stored, in pendingCopy, in debit, in credit);
+        }
+
+        return ResultCode.Ok;
+    }
+
+    private int InsertTransfer(in Transfer t, long timestamp, TransferState state, long deadline)
+    {
+        var slot = AllocateSlot();
+        ref var record = ref _slots[slot];
+        record.Transfer = t;
+        record.Transfer.Flags &= ~TransferFlags.Linked; // chain membership belongs to the submission
+        record.Transfer.Timestamp = timestamp;
+        record.DeadlineTimestamp = deadline;
+        record.State = state;
+        record.Evicted = 0;
+        _transferIndex.Add(t.Id, slot);
+        _window.PushBack(slot);
+        if (state == TransferState.Pending)
+        {
+            _pendingCount++;
+            if (deadline != 0) _expiry.Push(slot, deadline, t.Id);
+        }
+
+        if (_inChain) PushUndo(UndoKind.TransferInserted, slot);
+        return slot;
+    }
+
+    private static ResultCode CompareExisting(in Transfer t, in Transfer e)
+    {
+        if ((t.Flags & ~TransferFlags.Linked) != e.Flags) return ResultCode.ExistsWithDifferentFlags;
+        if (t.DebitAccountId != e.DebitAccountId) return ResultCode.ExistsWithDifferentDebitAccountId;
+        if (t.CreditAccountId != e.CreditAccountId) return ResultCode.ExistsWithDifferentCreditAccountId;
+        if (t.Amount != e.Amount) return ResultCode.ExistsWithDifferentAmount;
+        if (t.PendingId != e.PendingId) return ResultCode.ExistsWithDifferentPendingId;
+        if (t.TimeoutSeconds != e.TimeoutSeconds) return ResultCode.ExistsWithDifferentTimeout;
+        if (t.UserData128 != e.UserData128) return ResultCode.ExistsWithDifferentUserData128;
+        if (t.UserData64 != e.UserData64) return ResultCode.ExistsWithDifferentUserData64;
+        if (t.UserData32 != e.UserData32) return ResultCode.ExistsWithDifferentUserData32;
+        if (t.Ledger != e.Ledger) return ResultCode.ExistsWithDifferentLedger;
+        if (t.Code != e.Code) return ResultCode.ExistsWithDifferentCode;
+        return ResultCode.Exists;
+    }
+
+    /// <summary>For post/void repeats, zero debit/credit/ledger/code/amount mean "inherited" and match the stored values.</summary>
+    private static ResultCode CompareExistingResolution(in Transfer t, in Transfer e)
+    {
+        if ((t.Flags & ~TransferFlags.Linked) != e.Flags) return ResultCode.ExistsWithDifferentFlags;
+        if (t.PendingId != e.PendingId) return ResultCode.ExistsWithDifferentPendingId;
+        if (t.DebitAccountId != UInt128.Zero && t.DebitAccountId != e.DebitAccountId) return ResultCode.ExistsWithDifferentDebitAccountId;
+        if (t.CreditAccountId != UInt128.Zero && t.CreditAccountId != e.CreditAccountId) return ResultCode.ExistsWithDifferentCreditAccountId;
+        if (t.Amount != 0 && t.Amount != e.Amount) return ResultCode.ExistsWithDifferentAmount;
+        if (t.UserData128 != e.UserData128) return ResultCode.ExistsWithDifferentUserData128;
+        if (t.UserData64 != e.UserData64) return ResultCode.ExistsWithDifferentUserData64;
+        if (t.UserData32 != e.UserData32) return ResultCode.ExistsWithDifferentUserData32;
+        if (t.Ledger != 0 && t.Ledger != e.Ledger) return ResultCode.ExistsWithDifferentLedger;
+        if (t.Code != 0 && t.Code != e.Code) return ResultCode.ExistsWithDifferentCode;
+        return ResultCode.Exists;
+    }
+}

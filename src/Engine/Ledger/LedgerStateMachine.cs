@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Wallet.Engine.Ledger;
+
+/// <summary>
+/// The deterministic ledger core of a partition's business-logic processor:
+/// (state, stamp, kind, payload) → (results, events, new state). Same inputs ⇒ same outputs, always:
+/// no clock, randomness, environment or hash-order dependence; time comes only from <see cref="CommandStamp"/>.
+/// <para>
+/// Not thread-safe by design: exactly one thread (the BLP, or replay) may call it. Reads
+/// (<see cref="TryGetAccount"/> etc.) must happen on that thread too, between commands.
+/// </para>
+/// <para>
+/// Storage: accounts in an array in creation order (+ an id index); transfers in a slab (+ an id index,
+/// a FIFO idempotency window and a (deadline, id) expiry heap). Everything is preallocated or grows by
+/// doubling up to the configured limits, so steady state allocates nothing.
+/// </para>
+/// </summary>
+public sealed partial class LedgerStateMachine
+{
+    /// <summary>Nanoseconds per second, for pending timeouts.</summary>
+    private const long NanosecondsPerSecond = 1_000_000_000L;
+
+    private readonly LedgerOptions _options;
+    private readonly LedgerCatalog _catalog;
+
+    private Account[] _accounts;
+    private int _accountCount;
+    private readonly IdIndex _accountIndex;
+
+    private StoredTransfer[] _slots;
+    private int _slotHighWater;
+    private int[] _freeSlots;
+    private int _freeSlotCount;
+    private readonly IdIndex _transferIndex;
+    private readonly SlotRing _window;
+    private readonly PendingExpiryQueue _expiry = new();
+    private int _pendingCount;
+
+    // Evicted pending transfers resolved during the current command; freed when the command ends so that
+    // chain rollback never has to resurrect a freed slot.
+    private int[] _deferredFree;
+    private int _deferredFreeCount;
+
+    private bool _inChain;
+    private UndoEntry[] _undo;
+    private int _undoCount;
+    private BufferedEvent[] _events;
+    private int _eventCount;
+
+    public LedgerStateMachine(LedgerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Wire structs are little-endian.");
+        _options = options;
+        _catalog = options.Catalog;
+        var warmAccounts = Math.Min(options.MaxAccounts, 1024);
+        _accounts = new Account[warmAccounts];
+        _accountIndex = new IdIndex(options.MaxAccounts, warmAccounts);
+        var slotCapacity = options.TransferSlotCapacity;
+        var warmSlots = Math.Min(slotCapacity, 1024);
+        _slots = new StoredTransfer[warmSlots];
+        _freeSlots = new int[warmSlots];
+        _transferIndex = new IdIndex(slotCapacity, warmSlots);
+        _window = new SlotRing(options.TransferRetentionCount + options.MaxBatchSize);
+        _expiry.EnsureSlotCapacity(warmSlots);
+        _deferredFree = new int[Math.Min(options.MaxBatchSize, 256)];
+        _undo = new UndoEntry[64];
+        _events = new BufferedEvent[16];
+    }
+
+    public LedgerOptions Options => _options;
+
+    /// <summary>Log index of the last executed command (0 before any).</summary>
+    public long LastIndex { get; private set; }
+
+    public long LastTerm { get; private set; }
+
+    /// <summary>stamp.Timestamp of the last executed command (ns since the Unix epoch).</summary>
+    public long LastTimestamp { get; private set; }
+
+    /// <summary>Commands executed (including malformed ones, which still advance time).</summary>
+    public long CommandCount { get; private set; }
+
+    public int AccountCount => _accountCount;
+
+    /// <summary>Transfers currently recognised for idempotency (window + evicted-but-pending).</summary>
+    public int StoredTransferCount => _transferIndex.Count;
+
+    public int PendingTransferCount => _pendingCount;
+
+    /// <summary>Accounts in creation order. Valid until the next <see cref="Execute{TSink}"/>.</summary>
+    public ReadOnlySpan<Account> Accounts => _accounts.AsSpan(0, _accountCount);
+
+    internal ReadOnlySpan<StoredTransfer> Slots => _slots.AsSpan(0, _slotHighWater);
+
+    /// <summary>Payload item size of <paramref name="kind"/> in bytes; 0 for <see cref="CommandKind.Tick"/>, -1 if unknown.</summary>
+    public static int ItemSizeOf(CommandKind kind) => kind switch
+    {
+        CommandKind.CreateAccounts => Account.SizeBytes,
+        CommandKind.CreateTransfers => Transfer.SizeBytes,
+        CommandKind.CloseAccounts => 16,
+        CommandKind.Tick => 0,
+        _ => -1,
+    };
+
+    /// <summary>
+    /// Items a command carries, for the timestamp rule: payloadLength / itemSize (0 for Tick or unknown).
+    /// The sequencer must give each command stamp.Timestamp &gt; LastTimestamp + ItemCountOf(kind, length).
+    /// </summary>
+    public static int ItemCountOf(CommandKind kind, int payloadLength)
+    {
+        var size = ItemSizeOf(kind);
+        return size > 0 ? payloadLength / size : 0;
+    }
+
+    public bool TryGetAccount(UInt128 id, out Account account)
+    {
+        if (id != UInt128.Zero && _accountIndex.TryGet(id, out var i))
+        {
+            account = _accounts[i];
+            return true;
+        }
+
+        account = default;
+        return false;
+    }
+
+    /// <summary>Transfers are found while inside the idempotency window or still pending.</summary>
+    public bool TryGetTransfer(UInt128 id, out Transfer transfer) => TryGetTransfer(id, out transfer, out _);
+
+    public bool TryGetTransfer(UInt128 id, out Transfer transfer, out TransferState state)
+    {
+        if (id != UInt128.Zero && _transferIndex.TryGet(id, out var slot))
+        {
+            transfer = _slots[slot].Transfer;
+            state = _slots[slot].State;
+            return true;
+        }
+
+        transfer = default;
+        state = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// Executes one journaled command. Writes one <see cref="CreateResult"/> per item (in item order) and
+    /// returns the item count; a malformed command (bad length, too many items, unknown kind) is answered
+    /// by exactly one result at Index 0 and applies nothing (time still advances and due holds expire).
+    /// Item i of n gets Timestamp = stamp.Timestamp − n + i + 1; due pending transfers expire first, at
+    /// instant stamp.Timestamp − n.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Non-increasing stamp index or timestamp (a sequencer bug).</exception>
+    /// <exception cref="ArgumentException"><paramref name="results"/> too short (a caller bug).</exception>
+    public int Execute<TSink>(in CommandStamp stamp, CommandKind kind, ReadOnlySpan<byte> payload, Span<CreateResult> results, ref TSink sink)
+        where TSink : struct, ILedgerEventSink
+    {
+        var itemSize = ItemSizeOf(kind);
+        var itemCount = ItemCountOf(kind, payload.Length);
+        var malformed = itemSize < 0
+            ? ResultCode.UnknownCommand
+            : itemSize == 0
+                ? (payload.IsEmpty ? ResultCode.Ok : ResultCode.MalformedPayload)
+                : payload.Length % itemSize != 0
+                    ? ResultCode.MalformedPayload
+                    : itemCount > _options.MaxBatchSize ? ResultCode.BatchTooLarge : ResultCode.Ok;
+        var resultsNeeded = malformed != ResultCode.Ok ? 1 : itemCount;
+        if (results.Length < resultsNeeded) throw new ArgumentException($"results holds {results.Length}, command needs {resultsNeeded}.", nameof(results));
+        if (stamp.Index <= LastIndex) throw new InvalidOperationException($"Stamp index {stamp.Index} not after {LastIndex}.");
+        if (stamp.Timestamp - itemCount <= LastTimestamp || stamp.Timestamp - itemCount < 0)
+            throw new InvalidOperationException($"Stamp timestamp {stamp.Timestamp} with {itemCount} items not after {LastTimestamp}.");
+
+        LastIndex = stamp.Index;
+        LastTerm = stamp.Term;
+        LastTimestamp = stamp.Timestamp;
+        CommandCount++;
+        var now = stamp.Timestamp - itemCount;
+        EvictFromWindow(now);
+        ExpireDue(now, ref sink);
+
+        if (malformed != ResultCode.Ok)
+        {
+            results[0] = new CreateResult(0, malformed);
+            return 1;
+        }
+
+        var firstItemTimestamp = now + 1;
+        switch (kind)
+        {
+            case CommandKind.CreateAccounts:
+                CreateAccounts(MemoryMarshal.Cast<byte, Account>(payload), firstItemTimestamp, results, ref sink);
+                break;
+            case CommandKind.CreateTransfers:
+                CreateTransfers(MemoryMarshal.Cast<byte, Transfer>(payload), firstItemTimestamp, results, ref sink);
+                break;
+            case CommandKind.CloseAccounts:
+                CloseAccounts(MemoryMarshal.Cast<byte, UInt128>(payload), results, ref sink);
+                break;
+        }
+
+        FlushDeferredFrees();
+        Debug.Assert(!_inChain && _undoCount == 0 && _eventCount == 0);
+        return itemCount;
+    }
+
+    // ---- idempotency window and expiry -------------------------------------------------------------
+
+    private void EvictFromWindow(long now)
+    {
+        var retentionNs = _options.TransferRetentionNs;
+        var cutoff = retentionNs > 0 && now > long.MinValue + retentionNs ? now - retentionNs : long.MinValue;
+        while (_window.Count > 0)
+        {
+            var slot = _window.PeekFront();
+            if (_window.Count <= _options.TransferRetentionCount && _slots[slot].Transfer.Timestamp > cutoff) break;
+            _window.PopFront();
+            ref var record = ref _slots[slot];
+            if (record.State == TransferState.Pending)
+            {
+                // Never forget a live hold: it stays findable by id until resolved.
+                record.Evicted = 1;
+            }
+            else
+            {
+                _transferIndex.Remove(record.Transfer.Id);
+                FreeSlot(slot);
+            }
+        }
+    }
+
+    private void ExpireDue<TSink>(long now, ref TSink sink) where TSink : struct, ILedgerEventSink
+    {
+        while (_expiry.TryPeek(out var deadline, out var slot) && deadline <= now)
+        {
+            _expiry.Remove(slot);
+            ref var record = ref _slots[slot];
+            Debug.Assert(record.State == TransferState.Pending);
+            record.State = TransferState.Expired;
+            _pendingCount--;
+            var amount = record.Transfer.Amount;
+            _accountIndex.TryGet(record.Transfer.DebitAccountId, out var di);
+            _accountIndex.TryGet(record.Transfer.CreditAccountId, out var ci);
+            ref var debit = ref _accounts[di];
+            ref var credit = ref _accounts[ci];
+            debit.DebitsPending -= amount;
+            credit.CreditsPending -= amount;
+            Debug.Assert(debit.DebitsPending >= 0 && credit.CreditsPending >= 0);
+            sink.OnPendingExpired(in record.Transfer, now, in debit, in credit);
+            if (record.Evicted != 0)
+            {
+                _transferIndex.Remove(record.Transfer.Id);
+                FreeSlot(slot);
+            }
+        }
+    }
+
+    // ---- slab ----------------------------------------------------------------------------------------
+
+    private int AllocateSlot()
+    {
+        if (_freeSlotCount > 0) return _freeSlots[--_freeSlotCount];
+        if (_slotHighWater == _slots.Length)
+        {
+            var capacity = _options.TransferSlotCapacity;
+            if (_slots.Length >= capacity) throw new InvalidOperationException("Transfer slab exhausted (engine bug: limits bound it).");
+            var next = (int)Math.Min((long)_slots.Length * 2, capacity);
+            Array.Resize(ref _slots, next);
+            Array.Resize(ref _freeSlots, next);
+            _expiry.EnsureSlotCapacity(next);
+        }
+
+        return _slotHighWater++;
+    }
+
+    private void FreeSlot(int slot)
+    {
+        _slots[slot] = default;
+        _freeSlots[_freeSlotCount++] = slot;
+    }
+
+    private void FlushDeferredFrees()
+    {
+        for (var i = 0; i < _deferredFreeCount; i++)
+        {
+            var slot = _deferredFree[i];
+            _transferIndex.Remove(_slots[slot].Transfer.Id);
+            FreeSlot(slot);
+        }
+
+        _deferredFreeCount = 0;
+    }
+
+    private void PushDeferredFree(int slot)
+    {
+        if (_deferredFreeCount == _deferredFree.Length) Array.Resize(ref _deferredFree, _deferredFree.Length * 2);
+        _deferredFree[_deferredFreeCount++] = slot;
+        if (_inChain) PushUndo(UndoKind.DeferredFreePushed, slot);
+    }
+
+    private void EnsureAccountCapacity()
+    {
+        if (_accountCount < _accounts.Length) return;
+        var next = (int)Math.Min((long)_accounts.Length * 2, _options.MaxAccounts);
+        Debug.Assert(next > _accounts.Length);
+        Array.Resize(ref _accounts, next);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsReservedId(UInt128 id) => id == UInt128.Zero || id == UInt128.MaxValue;
+}

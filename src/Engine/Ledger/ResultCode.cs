@@ -1,0 +1,92 @@
+namespace Wallet.Engine.Ledger;
+
+/// <summary>
+/// Outcome of one item (or of a whole malformed command). These are wire values: stable forever, never
+/// renumber or reuse; add new codes with new numbers. One code per reason. See docs/PROTOCOL.md.
+/// </summary>
+public enum ResultCode : uint
+{
+    Ok = 0,
+    LinkedEventFailed = 1,
+    LinkedEventChainOpen = 2,
+    TimestampMustBeZero = 3,
+    ReservedFlag = 4,
+    ReservedField = 5,
+    IdMustNotBeZero = 6,
+    IdMustNotBeIntMax = 7,
+    FlagsAreMutuallyExclusive = 8,
+    LedgerMustNotBeZero = 9,
+    LedgerNotConfigured = 10,
+    CodeMustNotBeZero = 11,
+    Exists = 12,
+    ExistsWithDifferentFlags = 13,
+    ExistsWithDifferentUserData128 = 14,
+    ExistsWithDifferentUserData64 = 15,
+    ExistsWithDifferentUserData32 = 16,
+    ExistsWithDifferentLedger = 17,
+    ExistsWithDifferentCode = 18,
+
+    // Whole-command codes (answered once, at Index 0, nothing applied).
+    MalformedPayload = 20,
+    BatchTooLarge = 21,
+    UnknownCommand = 22,
+
+    // Create accounts.
+    DebitsPendingMustBeZero = 100,
+    DebitsPostedMustBeZero = 101,
+    CreditsPendingMustBeZero = 102,
+    CreditsPostedMustBeZero = 103,
+    ClosedFlagMustNotBeSet = 104,
+    AccountsLimitReached = 105,
+
+    // Create transfers.
+    DebitAccountIdMustNotBeZero = 200,
+    DebitAccountIdMustNotBeIntMax = 201,
+    CreditAccountIdMustNotBeZero = 202,
+    CreditAccountIdMustNotBeIntMax = 203,
+    AccountsMustBeDifferent = 204,
+    PendingIdMustBeZero = 205,
+    PendingIdMustNotBeZero = 206,
+    PendingIdMustNotBeIntMax = 207,
+    PendingIdMustBeDifferent = 208,
+    TimeoutReservedForPendingTransfer = 209,
+    AmountMustNotBeZero = 210,
+    AmountMustNotBeNegative = 211,
+    DebitAccountNotFound = 212,
+    CreditAccountNotFound = 213,
+    AccountsMustHaveTheSameLedger = 214,
+    TransferMustHaveTheSameLedgerAsAccounts = 215,
+    DebitAccountClosed = 216,
+    CreditAccountClosed = 217,
+    PendingTransferNotFound = 218,
+    PendingTransferNotPending = 219,
+    PendingTransferHasDifferentDebitAccountId = 220,
+    PendingTransferHasDifferentCreditAccountId = 221,
+    PendingTransferHasDifferentLedger = 222,
+    PendingTransferHasDifferentCode = 223,
+    PendingTransferHasDifferentAmount = 224,
+    ExceedsPendingTransferAmount = 225,
+    PendingTransferAlreadyPosted = 226,
+    PendingTransferAlreadyVoided = 227,
+    PendingTransferExpired = 228,
+    ExistsWithDifferentDebitAccountId = 229,
+    ExistsWithDifferentCreditAccountId = 230,
+    ExistsWithDifferentAmount = 231,
+    ExistsWithDifferentPendingId = 232,
+    ExistsWithDifferentTimeout = 233,
+    OverflowsDebitsPending = 234,
+    OverflowsCreditsPending = 235,
+    OverflowsDebitsPosted = 236,
+    OverflowsCreditsPosted = 237,
+    OverflowsDebits = 238,
+    OverflowsCredits = 239,
+    OverflowsTimeout = 240,
+    ExceedsCredits = 241,
+    ExceedsDebits = 242,
+    PendingTransfersLimitReached = 243,
+
+    // Close accounts.
+    AccountNotFound = 300,
+    AccountAlreadyClosed = 301,
+    AccountHasPendingTransfers = 302,
+}

@@ -1,0 +1,213 @@
+using System.Runtime.InteropServices;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Wallet.Engine.Ledger;
+using static Wallet.Engine.Tests.Ledger.LedgerHarness;
+
+namespace Wallet.Engine.Tests.Ledger;
+
+/// <summary>
+/// Random command streams over small id spaces (accounts 1..10, transfers 1..60) so that duplicates,
+/// posts of real holds, chains, expiries and limit violations all happen often.
+/// </summary>
+public sealed class LedgerPropertyTests
+{
+    public sealed record Command(CommandKind Kind, long GapNs, Account[] Accounts, Transfer[] Transfers, UInt128[] Ids)
+    {
+        public override string ToString() => Kind switch
+        {
+            CommandKind.CreateAccounts => $"+{GapNs} A[{string.Join(", ", Accounts.Select(a => $"{a.Id}/L{a.Ledger}/{a.Flags}"))}]",
+            CommandKind.CreateTransfers => $"+{GapNs} T[{string.Join(", ", Transfers.Select(t => $"{t.Id}:{t.DebitAccountId}->{t.CreditAccountId}:{t.Amount}:L{t.Ledger}:{t.Flags}:p{t.PendingId}:to{t.TimeoutSeconds}"))}]",
+            CommandKind.CloseAccounts => $"+{GapNs} C[{string.Join(", ", Ids)}]",
+            _ => $"+{GapNs} Tick",
+        };
+    }
+
+    private static readonly Gen<long> Gap = Gen.Frequency(
+        (3, Gen.Constant(0L)),
+        (3, Gen.Choose(1, 1000).Select(x => (long)x)),
+        (2, Gen.Choose(1, 3000).Select(ms => ms * 1_000_000L)));
+
+    private static readonly Gen<Account> AccountGen =
+        from id in Gen.Choose(1, 10)
+        from ledger in Gen.Elements(1u, 2u)
+        from flags in Gen.Elements(AccountFlags.None, AccountFlags.None, AccountFlags.DebitsMustNotExceedCredits, AccountFlags.CreditsMustNotExceedDebits, AccountFlags.History)
+        from linked in Gen.Frequency((5, Gen.Constant(false)), (1, Gen.Constant(true)))
+        select new Account { Id = (UInt128)id, Ledger = ledger, Code = 1, Flags = flags | (linked ? AccountFlags.Linked : 0) };
+
+    private static readonly Gen<long> AmountGen = Gen.Frequency(
+        (20, Gen.Choose(1, 500).Select(x => (long)x)),
+        (1, Gen.Constant(0L)),
+        (1, Gen.Constant(long.MaxValue / 3)),
+        (1, Gen.Constant(long.MaxValue)));
+
+    /// <summary>Mostly an account of the given ledger (1..4 on ledger 1, 5..8 on ledger 2); sometimes any id 1..11.</summary>
+    private static Gen<int> AccountOf(uint ledger) => Gen.Frequency(
+        (9, Gen.Choose(1, 4).Select(i => ledger == 1 ? i : i + 4)),
+        (1, Gen.Choose(1, 11)));
+
+    private static readonly Gen<Transfer> TransferGen =
+        from id in Gen.Choose(1, 40)
+        from kind in Gen.Frequency((5, Gen.Constant(0)), (4, Gen.Constant(1)), (3, Gen.Constant(2)), (2, Gen.Constant(3)))
+        from ledger in Gen.Frequency((9, Gen.Elements(1u, 2u)), (1, Gen.Constant(3u)))
+        from debit in AccountOf(ledger)
+        from credit in AccountOf(ledger)
+        from amount in AmountGen
+        from pendingId in Gen.Choose(1, 40)
+        from timeout in Gen.Choose(0, 3)
+        from linked in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
+        select kind switch
+        {
+            0 => Tx((UInt128)id, (UInt128)debit, (UInt128)credit, amount, ledger),
+            1 => Tx((UInt128)id, (UInt128)debit, (UInt128)credit, amount, ledger, flags: TransferFlags.Pending, timeoutSeconds: (uint)timeout),
+            2 => Post((UInt128)id, (UInt128)pendingId, amount > 1000 ? 0 : amount % 3 == 0 ? 0 : amount),
+            _ => Void((UInt128)id, (UInt128)pendingId),
+        } is var t && linked ? t with { Flags = t.Flags | TransferFlags.Linked } : t;
+
+    private static readonly Gen<Command> CommandGen = Gen.Frequency(
+        (2, from gap in Gap from n in Gen.Choose(1, 4) from a in AccountGen.ArrayOf(n) select new Command(CommandKind.CreateAccounts, gap, a, [], [])),
+        (12, from gap in Gap from n in Gen.Choose(1, 8) from t in TransferGen.ArrayOf(n) select new Command(CommandKind.CreateTransfers, gap, [], t, [])),
+        (1, from gap in Gap from id in Gen.Choose(1, 11) select new Command(CommandKind.CloseAccounts, gap, [], [], [(UInt128)id])),
+        (2, from gap in Gap select new Command(CommandKind.Tick, gap, [], [], [])));
+
+    private static readonly Arbitrary<Command[]> Streams =
+        Gen.Sized(size => from n in Gen.Choose(1, 10 + Math.Min(size, 60)) from c in CommandGen.ArrayOf(n) select c).ToArbitrary();
+
+    /// <summary>Accounts 1..8 on two ledgers: plain, plain, no-overdraft, credits-limited per ledger; plus funding.</summary>
+    private static LedgerHarness Fresh()
+    {
+        var h = new LedgerHarness(maxAccounts: 16, maxBatchSize: 16, maxPending: 8, retentionCount: 4096);
+        h.CreateAccounts(Acc(1), Acc(2), Acc(3, flags: AccountFlags.DebitsMustNotExceedCredits), Acc(4, flags: AccountFlags.CreditsMustNotExceedDebits),
+            Acc(5, ledger: 2), Acc(6, ledger: 2), Acc(7, ledger: 2, flags: AccountFlags.DebitsMustNotExceedCredits), Acc(8, ledger: 2, flags: AccountFlags.CreditsMustNotExceedDebits));
+        h.CreateTransfers(Tx(1000, 1, 3, 1000), Tx(1001, 4, 2, 1000), Tx(1002, 5, 7, 1000, ledger: 2), Tx(1003, 8, 6, 1000, ledger: 2));
+        return h;
+    }
+
+    private static CreateResult[] Apply(LedgerHarness h, Command c)
+    {
+        h.Advance(c.GapNs);
+        return c.Kind switch
+        {
+            CommandKind.CreateAccounts => h.Execute(c.Kind, MemoryMarshal.AsBytes(c.Accounts.AsSpan())),
+            CommandKind.CreateTransfers => h.Execute(c.Kind, MemoryMarshal.AsBytes(c.Transfers.AsSpan())),
+            CommandKind.CloseAccounts => h.Execute(c.Kind, MemoryMarshal.AsBytes(c.Ids.AsSpan())),
+            _ => h.Execute(c.Kind, default),
+        };
+    }
+
+    private static List<string> Trace(LedgerHarness h, IEnumerable<Command> commands)
+    {
+        var trace = new List<string>();
+        foreach (var c in commands)
+        {
+            var results = Apply(h, c);
+            trace.Add(string.Join(",", results.Select(r => r.ToString())) + " #" + h.Machine.ComputeDigest().ToString("x32"));
+        }
+
+        trace.AddRange(h.Events);
+        return trace;
+    }
+
+    [Property(MaxTest = 60)]
+    public Property Conservation_and_limits_hold_after_every_command() =>
+        Prop.ForAll(Streams, commands =>
+        {
+            var h = Fresh();
+            foreach (var c in commands)
+            {
+                var results = Apply(h, c);
+                var expected = c.Kind switch
+                {
+                    CommandKind.CreateAccounts => c.Accounts.Length,
+                    CommandKind.CreateTransfers => c.Transfers.Length,
+                    CommandKind.CloseAccounts => c.Ids.Length,
+                    _ => 0,
+                };
+                Assert.Equal(expected, results.Length);
+                LedgerInvariants.Check(h.Machine);
+                foreach (var a in h.Machine.Accounts)
+                {
+                    if ((a.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0) Assert.True(a.CreditsPosted - a.DebitsPosted - a.DebitsPending >= 0);
+                }
+            }
+        });
+
+    [Property(MaxTest = 40)]
+    public Property Same_stream_gives_identical_results_events_and_digests() =>
+        Prop.ForAll(Streams, commands => Assert.Equal(Trace(Fresh(), commands), Trace(Fresh(), commands)));
+
+    [Property(MaxTest = 40)]
+    public Property Capture_restore_gives_equal_digest_and_identical_future(PositiveInt cut) =>
+        Prop.ForAll(Streams, commands =>
+        {
+            var k = cut.Get % (commands.Length + 1);
+            var original = Fresh();
+            foreach (var c in commands.Take(k)) Apply(original, c);
+            var image = original.Machine.CaptureImage();
+            using var stream = new MemoryStream();
+            image.WriteTo(stream);
+            Assert.Equal(image.SizeBytes, stream.Length);
+            stream.Position = 0;
+            var restored = new LedgerHarness(LedgerStateMachine.Restore(original.Machine.Options, stream));
+            Assert.Equal(original.Machine.ComputeDigest(), restored.Machine.ComputeDigest());
+            Assert.Equal(original.Timestamp, restored.Timestamp);
+            original.Events.Clear();
+            Assert.Equal(Trace(original, commands.Skip(k)), Trace(restored, commands.Skip(k)));
+        });
+
+    [Property(MaxTest = 40)]
+    public Property Resubmitting_successful_items_returns_exists_and_changes_nothing() =>
+        Prop.ForAll(Streams, commands =>
+        {
+            var h = Fresh();
+            foreach (var c in commands)
+            {
+                var results = Apply(h, c);
+                if (c.Kind is not (CommandKind.CreateTransfers or CommandKind.CreateAccounts)) continue;
+                var okTransfers = new List<Transfer>();
+                var okAccounts = new List<Account>();
+                for (var i = 0; i < results.Length; i++)
+                {
+                    if (results[i].Code != ResultCode.Ok) continue;
+                    if (c.Kind == CommandKind.CreateTransfers) okTransfers.Add(c.Transfers[i] with { Flags = c.Transfers[i].Flags & ~TransferFlags.Linked });
+                    else okAccounts.Add(c.Accounts[i] with { Flags = c.Accounts[i].Flags & ~AccountFlags.Linked });
+                }
+
+                if (okTransfers.Count + okAccounts.Count == 0) continue;
+                var before = h.Machine.ComputeDigestWithoutStamp();
+                var events = h.Events.Count;
+                var again = okTransfers.Count > 0 ? h.CreateTransfers([.. okTransfers]) : h.CreateAccounts([.. okAccounts]);
+                Assert.All(again, code => Assert.Equal(ResultCode.Exists, code));
+                var expired = h.Events.Skip(events).Count(e => e.StartsWith("expired", StringComparison.Ordinal));
+                Assert.Equal(expired, h.Events.Count - events); // no other events
+                if (expired == 0) Assert.Equal(before, h.Machine.ComputeDigestWithoutStamp());
+            }
+        });
+
+    [Fact]
+    public void Generated_streams_exercise_the_interesting_paths()
+    {
+        var codes = new HashSet<ResultCode>();
+        var eventKinds = new HashSet<string>();
+        foreach (var commands in Streams.Generator.Sample(60, 150))
+        {
+            var h = Fresh();
+            foreach (var c in commands)
+            {
+                foreach (var r in Apply(h, c)) codes.Add(r.Code);
+            }
+
+            foreach (var e in h.Events) eventKinds.Add(e.Split(' ')[0]);
+        }
+
+        var seen = string.Join(",", codes) + " / " + string.Join(",", eventKinds);
+        foreach (var expected in new[] { ResultCode.Ok, ResultCode.Exists, ResultCode.LinkedEventFailed, ResultCode.PendingTransferAlreadyPosted,
+                     ResultCode.ExceedsCredits, ResultCode.ExceedsDebits, ResultCode.PendingTransferExpired, ResultCode.AccountsMustHaveTheSameLedger })
+        {
+            Assert.True(codes.Contains(expected), $"{expected} not produced; saw {seen}");
+        }
+
+        Assert.Superset(new HashSet<string> { "posted", "pending", "post", "void", "expired", "created" }, eventKinds);
+    }
+}
