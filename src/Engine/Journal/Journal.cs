@@ -357,7 +357,7 @@ public sealed class Journal : IDisposable
         SegmentEntry activeEntry = _segments[^1];
         activeEntry.EndOffsetBytes = _writeOffsetBytes;
         activeEntry.EndState = _state;
-        _active!.Dispose();
+        _active?.Dispose(); // null only if a previous roll failed half-way
         _active = null;
 
         DeleteSegmentFiles(fromOrdinal: keep, count: _segments.Count - keep, newestFirst: true);
