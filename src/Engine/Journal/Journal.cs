@@ -352,11 +352,12 @@ public sealed class Journal : IDisposable
 
         bool dropWholeSegment = _segments[k].FirstIndex == index + 1 && k > 0;
         int keep = dropWholeSegment ? k : k + 1;
+        bool cutsActiveSegment = keep == _segments.Count;
 
         SegmentEntry activeEntry = _segments[^1];
         activeEntry.EndOffsetBytes = _writeOffsetBytes;
         activeEntry.EndState = _state;
-        _active!.Dispose();
+        _active?.Dispose(); // null only if a previous roll failed half-way
         _active = null;
 
         DeleteSegmentFiles(fromOrdinal: keep, count: _segments.Count - keep, newestFirst: true);
@@ -396,7 +397,9 @@ public sealed class Journal : IDisposable
         target.EndState = state;
         _active = segment;
         _writeOffsetBytes = cutOffset;
-        _syncedUpToOffsetBytes = cutOffset;
+
+        // Kept records the last Flush did not cover still need the next Flush; sealed segments were synced at roll.
+        _syncedUpToOffsetBytes = cutsActiveSegment ? Math.Min(_syncedUpToOffsetBytes, cutOffset) : cutOffset;
         _state = state;
         Volatile.Write(ref _lastIndex, index);
     }
@@ -504,6 +507,13 @@ public sealed class Journal : IDisposable
             SegmentEntry last = _segments[^1];
             _active = SegmentFile.OpenWrite(last.Path, last.SegmentSizeBytes);
             _writeOffsetBytes = last.EndOffsetBytes;
+            if (_options.Fsync != FsyncPolicy.None)
+            {
+                // A process crash leaves accepted records in the page cache, possibly unsynced: make them durable
+                // before anything new is appended after them (only dirty pages cost anything).
+                _active.SyncRange(0, last.EndOffsetBytes);
+            }
+
             _syncedUpToOffsetBytes = last.EndOffsetBytes;
             Span<byte> tail = _active.WritableBytes[(int)last.EndOffsetBytes..];
             int lastNonZero = tail.LastIndexOfAnyExcept((byte)0);
