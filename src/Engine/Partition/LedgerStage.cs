@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Ring;
+
+namespace Wallet.Engine.Partition;
+
+/// <summary>
+/// The business-logic processor (BLP): the second consumer of the ingress ring, gated on the commit position.
+/// For each committed command it runs the deterministic ledger state machine, writes the derived events to the
+/// event journal (one record per command, same index) and pushes the results to the egress ring. Reads
+/// (<see cref="QueryKind"/>) are answered from the same thread, so they observe every command before them.
+/// Single-threaded by construction: nothing here takes a lock or reads a clock.
+/// </summary>
+internal sealed class LedgerStage : IEventHandler<CommandSlot>
+{
+    private readonly LedgerStateMachine _ledger;
+    private readonly RingBuffer<ResultSlot> _egress;
+    private readonly Journal.Journal? _events;
+    private readonly SnapshotScheduler _snapshots;
+    private readonly int _maxResults;
+    private EventBatchSink _sink;
+    private long _appliedIndex;
+
+    public LedgerStage(LedgerStateMachine ledger, RingBuffer<ResultSlot> egress, Journal.Journal? events, SnapshotScheduler snapshots)
+    {
+        _ledger = ledger;
+        _egress = egress;
+        _events = events;
+        _snapshots = snapshots;
+        // One result per item, or one for a malformed command.
+        _maxResults = ledger.Options.MaxBatchSize + 1;
+        _sink = new EventBatchSink(ledger.Options);
+        _appliedIndex = ledger.LastIndex;
+    }
+
+    /// <summary>Index of the last command applied (read from other threads for monitoring only).</summary>
+    public long AppliedIndex => Volatile.Read(ref _appliedIndex);
+
+    public LedgerStateMachine Ledger => _ledger;
+
+    public void OnEvent(ref CommandSlot slot, long sequence, bool endOfBatch)
+    {
+        long egressSequence = _egress.Next();
+        ref ResultSlot result = ref _egress[egressSequence];
+        result.Kind = slot.Kind;
+        result.CorrelationId = slot.CorrelationId;
+        result.SessionId = slot.SessionId;
+        result.Index = slot.Index;
+        result.Timestamp = slot.Timestamp;
+        result.ResultCount = 0;
+        result.PayloadLength = 0;
+
+        if (QueryKind.IsQuery(slot.Kind))
+        {
+            Answer(ref slot, ref result);
+        }
+        else
+        {
+            if (slot.Index <= _appliedIndex)
+            {
+                // Already applied (state came from a snapshot past this index): never apply twice.
+                _egress.Publish(egressSequence);
+                return;
+            }
+            EnsureCapacity(ref result.Results, _maxResults);
+            _sink.Reset();
+            var stamp = new CommandStamp(slot.Index, slot.Term, slot.Timestamp);
+            result.ResultCount = _ledger.Execute(stamp, (CommandKind)slot.Kind, slot.PayloadSpan, result.Results, ref _sink);
+            _events?.Append(slot.Kind, slot.Index, slot.Term, slot.Timestamp, _sink.Written);
+            Volatile.Write(ref _appliedIndex, slot.Index);
+        }
+
+        _egress.Publish(egressSequence);
+
+        if (endOfBatch)
+        {
+            _events?.Flush();
+            _snapshots.OnBatchApplied(_ledger);
+        }
+    }
+
+    private void Answer(ref CommandSlot slot, ref ResultSlot result)
+    {
+        if (slot.Kind == QueryKind.StateDigest)
+        {
+            // O(state): an audit/operations read, not a hot-path one.
+            EnsureCapacity(ref result.Payload, 16);
+            UInt128 digest = _ledger.ComputeDigest();
+            MemoryMarshal.Write(result.Payload.AsSpan(0, 16), in digest);
+            result.PayloadLength = 16;
+            return;
+        }
+        ReadOnlySpan<byte> ids = slot.PayloadSpan;
+        int count = ids.Length / 16;
+        EnsureCapacity(ref result.Payload, count * 128);
+        Span<byte> output = result.Payload;
+        int written = 0;
+        for (int i = 0; i < count; i++)
+        {
+            UInt128 id = MemoryMarshal.Read<UInt128>(ids.Slice(i * 16, 16));
+            if (slot.Kind == QueryKind.LookupAccounts)
+            {
+                if (_ledger.TryGetAccount(id, out Account account))
+                {
+                    MemoryMarshal.Write(output.Slice(written, 128), in account);
+                    written += 128;
+                }
+            }
+            else if (slot.Kind == QueryKind.LookupTransfers)
+            {
+                if (_ledger.TryGetTransfer(id, out Transfer transfer))
+                {
+                    MemoryMarshal.Write(output.Slice(written, 128), in transfer);
+                    written += 128;
+                }
+            }
+        }
+        result.PayloadLength = written;
+    }
+
+    private static void EnsureCapacity<T>(ref T[] buffer, int length)
+    {
+        // Grows once per slot to the largest answer seen; steady state allocates nothing.
+        if (buffer is null || buffer.Length < length) buffer = new T[Math.Max(length, 64)];
+    }
+
+    public void OnBatchStart(long batchSize) { }
+    public void OnStart() { }
+    public void OnShutdown() { }
+    public void OnTimeout(long sequence) { }
+}

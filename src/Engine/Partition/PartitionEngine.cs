@@ -1,0 +1,237 @@
+using Wallet.Engine.Journal;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Ring;
+using Wallet.Engine.Snapshots;
+
+namespace Wallet.Engine.Partition;
+
+/// <summary>
+/// One partition, single-node: ingress ring (MPSC) → sequencer stage (stamp, journal, group commit) → commit
+/// position → BLP (ledger state machine, event journal) → egress ring → result handler. Three threads, each
+/// owning one duty; see docs/ARCHITECTURE.md for the picture.
+/// </summary>
+public sealed class PartitionEngine : IDisposable
+{
+    public const string CommandJournalPrefix = "commands";
+    public const string EventJournalPrefix = "events";
+    public const string SnapshotPrefix = "snapshot";
+
+    private readonly PartitionOptions _options;
+    private readonly RingBuffer<CommandSlot> _ingress;
+    private readonly RingBuffer<ResultSlot> _egress;
+    private readonly Journal.Journal _commands;
+    private readonly Journal.Journal? _events;
+    private readonly SnapshotScheduler _snapshots;
+    private readonly SequencerStage _sequencerStage;
+    private readonly LedgerStage _ledgerStage;
+    private readonly BatchEventProcessor<CommandSlot, SequencerStage> _sequencerProcessor;
+    private readonly BatchEventProcessor<CommandSlot, LedgerStage> _ledgerProcessor;
+    private readonly BatchEventProcessor<ResultSlot, ResultDispatch> _egressProcessor;
+    private readonly Sequence _commitPosition = new();
+    private readonly Thread[] _threads = new Thread[3];
+    private int _state = (int)PartitionState.Created;
+    private Exception? _failure;
+
+    private PartitionEngine(PartitionOptions options, IPartitionResultHandler results)
+    {
+        _options = options;
+        Directory.CreateDirectory(options.DataDirectory);
+        _commands = Journal.Journal.Open(new JournalOptions
+        {
+            Directory = options.DataDirectory,
+            FilePrefix = CommandJournalPrefix,
+            Fsync = options.Fsync,
+            SegmentSizeBytes = options.JournalSegmentSizeBytes,
+            MaxRecordBytes = options.MaxCommandBytes,
+            Repair = options.RepairJournal,
+        });
+        try
+        {
+            if (options.EventJournal)
+            {
+                _events = Journal.Journal.Open(new JournalOptions
+                {
+                    Directory = options.DataDirectory,
+                    FilePrefix = EventJournalPrefix,
+                    // Events are derived: on loss they are regenerated from commands, so they never need a sync of their own.
+                    Fsync = FsyncPolicy.None,
+                    SegmentSizeBytes = Math.Min(JournalOptions.MaxSegmentSizeBytes, Math.Max(options.JournalSegmentSizeBytes, 4L * EventBatchSink.MaxBytesFor(options.Ledger))),
+                    MaxRecordBytes = EventBatchSink.MaxBytesFor(options.Ledger),
+                    Repair = true,
+                });
+            }
+            var store = new SnapshotStore(options.DataDirectory, SnapshotPrefix, options.SnapshotRetainCount);
+            (LedgerStateMachine ledger, RecoveryReport report) = LedgerRecovery.Recover(options.Ledger, _commands, store, _events);
+            Recovery = report;
+
+            IWaitStrategy wait = options.CreateWaitStrategy();
+            _ingress = RingBuffer<CommandSlot>.CreateMultiProducer(options.IngressRingSize, wait,
+                _ => new CommandSlot { Payload = new byte[256] });
+            _egress = RingBuffer<ResultSlot>.CreateSingleProducer(options.EgressRingSize, options.CreateWaitStrategy(),
+                _ => new ResultSlot { Results = [], Payload = [] });
+
+            _snapshots = new SnapshotScheduler(store, options.SnapshotIntervalCommands, ledger.LastIndex);
+            _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true);
+            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots);
+
+            _sequencerProcessor = new BatchEventProcessor<CommandSlot, SequencerStage>(_ingress, _ingress.NewBarrier(), _sequencerStage, maxBatchSize: options.MaxBatchSize);
+            // The BLP waits on the commit position only: under consensus another module advances it.
+            _ledgerProcessor = new BatchEventProcessor<CommandSlot, LedgerStage>(_ingress, _ingress.NewBarrier(_commitPosition), _ledgerStage, maxBatchSize: options.MaxBatchSize);
+            _ingress.AddGatingSequences(_ledgerProcessor.Sequence);
+            _egressProcessor = new BatchEventProcessor<ResultSlot, ResultDispatch>(_egress, _egress.NewBarrier(), new ResultDispatch(results));
+            _egress.AddGatingSequences(_egressProcessor.Sequence);
+        }
+        catch
+        {
+            _events?.Dispose();
+            _commands.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens (recovering from snapshot + journal) and starts a partition.</summary>
+    public static PartitionEngine Start(PartitionOptions options, IPartitionResultHandler results)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(results);
+        options.Validate();
+        var engine = new PartitionEngine(options, results);
+        engine.StartThreads();
+        return engine;
+    }
+
+    public RecoveryReport Recovery { get; }
+    public PartitionState State => (PartitionState)Volatile.Read(ref _state);
+    /// <summary>The exception that stopped the partition, when <see cref="State"/> is Failed.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+    /// <summary>Last log index written to the command journal.</summary>
+    public long JournaledIndex => _sequencerStage.LastIndex;
+    /// <summary>Last log index the BLP applied.</summary>
+    public long AppliedIndex => _ledgerStage.AppliedIndex;
+    public long LastSnapshotIndex => _snapshots.LastWrittenIndex;
+    public int MaxCommandBytes => _options.MaxCommandBytes;
+
+    private void StartThreads()
+    {
+        _threads[0] = StartThread("sequencer", _sequencerProcessor.Run);
+        _threads[1] = StartThread("blp", _ledgerProcessor.Run);
+        _threads[2] = StartThread("egress", _egressProcessor.Run);
+        Volatile.Write(ref _state, (int)PartitionState.Running);
+    }
+
+    private Thread StartThread(string name, Action run)
+    {
+        var thread = new Thread(() =>
+        {
+            try { run(); }
+#pragma warning disable CA1031 // A stage failure must stop the partition and be reported, whatever it is.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Interlocked.CompareExchange(ref _failure, ex, null);
+                Volatile.Write(ref _state, (int)PartitionState.Failed);
+                _sequencerProcessor.Halt();
+                _ledgerProcessor.Halt();
+                _egressProcessor.Halt();
+            }
+        })
+        { IsBackground = true, Name = $"p{_options.DataDirectory.GetHashCode(StringComparison.Ordinal) & 0xff}-{name}" };
+        thread.Start();
+        return thread;
+    }
+
+    /// <summary>
+    /// Offers a command or query to the ingress ring without blocking. Thread-safe (multi-producer).
+    /// <see cref="SubmitStatus.Busy"/> when the ring is full: backpressure, nothing queued.
+    /// </summary>
+    public SubmitStatus TrySubmit(ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload)
+    {
+        if (State != PartitionState.Running) return SubmitStatus.NotRunning;
+        if (payload.Length > _options.MaxCommandBytes) return SubmitStatus.TooLarge;
+        if (!QueryKind.IsQuery(kind) && !Enum.IsDefined((CommandKind)kind)) return SubmitStatus.UnknownKind;
+        if (!_ingress.TryNext(out long sequence)) return SubmitStatus.Busy;
+        ref CommandSlot slot = ref _ingress[sequence];
+        slot.Kind = kind;
+        slot.Prestamped = false;
+        slot.CorrelationId = correlationId;
+        slot.SessionId = sessionId;
+        if (slot.Payload.Length < payload.Length) slot.Payload = new byte[Math.Max(payload.Length, slot.Payload.Length * 2)];
+        payload.CopyTo(slot.Payload);
+        slot.PayloadLength = payload.Length;
+        _ingress.Publish(sequence);
+        return SubmitStatus.Accepted;
+    }
+
+    /// <summary>Asks the BLP to snapshot at its next batch end.</summary>
+    public void RequestSnapshot() => _snapshots.Request();
+
+    /// <summary>
+    /// Graceful stop: refuse new commands, let everything already in the ring be journaled, applied and
+    /// answered, optionally take a final snapshot, then stop the threads and close the journals.
+    /// </summary>
+    public bool Stop(TimeSpan timeout, bool snapshot = true)
+    {
+        if (Interlocked.CompareExchange(ref _state, (int)PartitionState.Stopping, (int)PartitionState.Running) != (int)PartitionState.Running
+            && State != PartitionState.Failed)
+        {
+            return State == PartitionState.Stopped;
+        }
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        bool drained = WaitUntil(() => _ledgerProcessor.Sequence.Value >= _ingress.Cursor && _egressProcessor.Sequence.Value >= _egress.Cursor, deadline);
+        if (drained && snapshot && State == PartitionState.Stopping && AppliedIndex > LastSnapshotIndex)
+        {
+            _snapshots.Request();
+            // The request is served at a batch end; an idle BLP has none coming, so give it an empty one.
+            TrySubmitInternalQuery();
+            WaitUntil(() => LastSnapshotIndex >= AppliedIndex || _snapshots.LastError is not null, deadline);
+            _snapshots.WaitIdle(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
+        }
+        _sequencerProcessor.Halt();
+        _ledgerProcessor.Halt();
+        _egressProcessor.Halt();
+        bool joined = true;
+        foreach (Thread t in _threads) joined &= t.Join(TimeSpan.FromMilliseconds(Math.Max(1000, deadline - Environment.TickCount64)));
+        _snapshots.Dispose();
+        _events?.Dispose();
+        _commands.Dispose();
+        if (State != PartitionState.Failed) Volatile.Write(ref _state, (int)PartitionState.Stopped);
+        return drained && joined;
+    }
+
+    private void TrySubmitInternalQuery()
+    {
+        if (!_ingress.TryNext(out long sequence)) return;
+        ref CommandSlot slot = ref _ingress[sequence];
+        slot.Kind = QueryKind.LookupAccounts;
+        slot.Prestamped = false;
+        slot.CorrelationId = 0;
+        slot.SessionId = -1;
+        slot.PayloadLength = 0;
+        _ingress.Publish(sequence);
+    }
+
+    private static bool WaitUntil(Func<bool> condition, long deadlineTicks)
+    {
+        while (!condition())
+        {
+            if (Environment.TickCount64 >= deadlineTicks) return false;
+            Thread.Sleep(1);
+        }
+        return true;
+    }
+
+    public void Dispose()
+    {
+        if (State is PartitionState.Running or PartitionState.Failed) Stop(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Adapter so the egress processor is specialised on a sealed struct, not an interface call chain.</summary>
+    private readonly struct ResultDispatch(IPartitionResultHandler handler) : IEventHandler<ResultSlot>
+    {
+        public void OnEvent(ref ResultSlot data, long sequence, bool endOfBatch) => handler.OnResult(ref data, endOfBatch);
+        public void OnBatchStart(long batchSize) { }
+        public void OnStart() { }
+        public void OnShutdown() { }
+        public void OnTimeout(long sequence) { }
+    }
+}

@@ -1,0 +1,84 @@
+using Wallet.Engine.Journal;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Ring;
+
+namespace Wallet.Engine.Partition;
+
+/// <summary>How the partition's threads wait for work. See docs/ARCHITECTURE.md, "Ring buffer".</summary>
+public enum WaitKind
+{
+    /// <summary>Lowest latency; burns a core per waiting thread. Only with spare cores.</summary>
+    BusySpin,
+    /// <summary>Spins briefly then yields: low latency, gives the core away under contention.</summary>
+    Yielding,
+    /// <summary>Spins, yields, then sleeps: low CPU when idle, higher wake-up latency.</summary>
+    Sleeping,
+    /// <summary>Lock + condition variable: lowest CPU, highest latency. The default for servers on small boxes and for tests.</summary>
+    Blocking,
+}
+
+/// <summary>Configuration of one partition (one BLP, its journals and snapshots). Validated by <see cref="Validate"/>.</summary>
+public sealed class PartitionOptions
+{
+    public const int MaxRingSize = 1 << 20;
+
+    /// <summary>Where this partition keeps its journals and snapshots.</summary>
+    public required string DataDirectory { get; init; }
+    public required LedgerOptions Ledger { get; init; }
+    /// <summary>Ingress ring capacity in commands (power of two). A full ring answers Busy.</summary>
+    public int IngressRingSize { get; init; } = 4096;
+    /// <summary>Egress ring capacity in results (power of two).</summary>
+    public int EgressRingSize { get; init; } = 4096;
+    /// <summary>Largest command payload accepted (bytes). 8190 transfers of 128 bytes fit in the default.</summary>
+    public int MaxCommandBytes { get; init; } = 1 << 20;
+    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batch;
+    public long JournalSegmentSizeBytes { get; init; } = 64L << 20;
+    /// <summary>Write the derived event journal (the read model's source). Off only for benchmarks that isolate the BLP.</summary>
+    public bool EventJournal { get; init; } = true;
+    /// <summary>Take a snapshot every this many log indexes (0 = only on demand). Deterministic: every replica snapshots at the same indexes.</summary>
+    public long SnapshotIntervalCommands { get; init; } = 1_000_000;
+    public int SnapshotRetainCount { get; init; } = 3;
+    /// <summary>Max events a consumer takes before it reports a batch end (bounds group-commit size).</summary>
+    public int MaxBatchSize { get; init; } = 4096;
+    public WaitKind Wait { get; init; } = WaitKind.Blocking;
+    /// <summary>The term stamped on commands in single-node mode.</summary>
+    public long Term { get; init; } = 1;
+    /// <summary>The sequencer's clock. The BLP never reads it.</summary>
+    public IClock Clock { get; init; } = SystemClock.Instance;
+    /// <summary>Cut the command journal at the first corrupt record instead of refusing to start. Discards data: an operator decision.</summary>
+    public bool RepairJournal { get; init; }
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("DataDirectory must be set", nameof(DataDirectory));
+        ArgumentNullException.ThrowIfNull(Ledger);
+        CheckRing(IngressRingSize, nameof(IngressRingSize));
+        CheckRing(EgressRingSize, nameof(EgressRingSize));
+        if (MaxCommandBytes < 128 || MaxCommandBytes > 16 << 20)
+            throw new ArgumentOutOfRangeException(nameof(MaxCommandBytes), MaxCommandBytes, "between 128 bytes and 16 MiB");
+        if (JournalSegmentSizeBytes < 2L * MaxCommandBytes)
+            throw new ArgumentOutOfRangeException(nameof(JournalSegmentSizeBytes), JournalSegmentSizeBytes, $"must hold at least two of the largest commands (2 × MaxCommandBytes = {2L * MaxCommandBytes})");
+        int neededCommandBytes = Ledger.MaxBatchSize * Wallet.Engine.Ledger.Transfer.SizeBytes;
+        if (MaxCommandBytes < neededCommandBytes)
+            throw new ArgumentOutOfRangeException(nameof(MaxCommandBytes), MaxCommandBytes, $"must hold a full batch of {Ledger.MaxBatchSize} transfers ({neededCommandBytes} bytes)");
+        if (SnapshotIntervalCommands < 0) throw new ArgumentOutOfRangeException(nameof(SnapshotIntervalCommands), SnapshotIntervalCommands, "0 (off) or positive");
+        if (SnapshotRetainCount is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(SnapshotRetainCount), SnapshotRetainCount, "between 1 and 1000");
+        if (MaxBatchSize is < 1 or > MaxRingSize) throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, $"between 1 and {MaxRingSize}");
+        if (Term < 1) throw new ArgumentOutOfRangeException(nameof(Term), Term, "terms start at 1");
+        ArgumentNullException.ThrowIfNull(Clock);
+    }
+
+    private static void CheckRing(int size, string name)
+    {
+        if (size < 2 || size > MaxRingSize || (size & (size - 1)) != 0)
+            throw new ArgumentOutOfRangeException(name, size, $"a power of two between 2 and {MaxRingSize}");
+    }
+
+    internal IWaitStrategy CreateWaitStrategy() => Wait switch
+    {
+        WaitKind.BusySpin => new BusySpinWaitStrategy(),
+        WaitKind.Yielding => new YieldingWaitStrategy(),
+        WaitKind.Sleeping => new SleepingWaitStrategy(),
+        _ => new BlockingWaitStrategy(),
+    };
+}

@@ -1,0 +1,19 @@
+namespace Wallet.Engine.Partition;
+
+/// <summary>
+/// Reads that must be exact go through the ring to the BLP (so they observe every command before them) but are
+/// not journaled: they change nothing. Values live above 0x8000 so they never collide with a
+/// <see cref="Ledger.CommandKind"/>.
+/// </summary>
+public static class QueryKind
+{
+    /// <summary>Payload: 16-byte little-endian account ids. Answer: the found accounts (128 bytes each), in request order.</summary>
+    public const ushort LookupAccounts = 0x8001;
+    /// <summary>Payload: 16-byte little-endian transfer ids. Answer: the found transfers (128 bytes each), in request order.</summary>
+    public const ushort LookupTransfers = 0x8002;
+
+    /// <summary>Payload: empty. Answer: 16-byte little-endian state digest at the read's index (replicas compare these).</summary>
+    public const ushort StateDigest = 0x8003;
+
+    public static bool IsQuery(ushort kind) => kind >= 0x8000;
+}

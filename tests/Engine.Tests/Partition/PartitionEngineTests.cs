@@ -1,0 +1,310 @@
+using System.Runtime.InteropServices;
+using Wallet.Engine.Audit;
+using Wallet.Engine.Journal;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Engine.Tests.Support;
+using static Wallet.Engine.Tests.Ledger.LedgerHarness;
+
+namespace Wallet.Engine.Tests.Partition;
+
+public sealed class PartitionEngineTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("partition");
+
+    public void Dispose() => _dir.Dispose();
+
+    private PartitionFixture Open(Func<PartitionOptions, PartitionOptions>? configure = null) => new(_dir.Path, configure);
+
+    private static void SeedAccounts(PartitionFixture p)
+    {
+        Assert.All(p.CreateAccounts(Acc(1), Acc(2), Acc(3, flags: AccountFlags.DebitsMustNotExceedCredits)), c => Assert.Equal(ResultCode.Ok, c));
+    }
+
+    [Fact]
+    public void Transfers_flow_through_journal_and_blp_and_are_answered()
+    {
+        using PartitionFixture p = Open();
+        SeedAccounts(p);
+
+        Assert.Equal([ResultCode.Ok, ResultCode.ExceedsCredits], p.CreateTransfers(Tx(100, 1, 3, 500), Tx(101, 3, 2, 501)));
+        Assert.Equal([ResultCode.Ok], p.CreateTransfers(Tx(102, 3, 2, 1)));
+        // Idempotent: the same transfer again reports Exists and moves nothing.
+        Assert.Equal([ResultCode.Exists], p.CreateTransfers(Tx(100, 1, 3, 500)));
+
+        Account[] accounts = p.LookupAccounts(1, 2, 3, 99);
+        Assert.Equal(3, accounts.Length); // 99 does not exist
+        Assert.Equal(500, accounts[0].DebitsPosted);
+        Assert.Equal(1, accounts[1].CreditsPosted);
+        Assert.Equal(500, accounts[2].CreditsPosted);
+        Assert.Equal(1, accounts[2].DebitsPosted);
+        Assert.Equal(4, p.Engine.JournaledIndex); // lookups are not journaled
+    }
+
+    [Fact]
+    public void Results_are_pushed_in_log_order_with_increasing_stamps()
+    {
+        using PartitionFixture p = Open();
+        SeedAccounts(p);
+        var correlations = new List<long>();
+        for (int i = 0; i < 40; i++)
+        {
+            long c = p.NextCorrelation();
+            correlations.Add(c);
+            Transfer t = Tx((UInt128)(1000 + i), 1, 2, 1);
+            Assert.Equal(SubmitStatus.Accepted, p.Engine.TrySubmit((ushort)CommandKind.CreateTransfers, c, 1, MemoryMarshal.AsBytes(new ReadOnlySpan<Transfer>(in t))));
+        }
+        long lastIndex = 0, lastTs = 0;
+        foreach (long c in correlations)
+        {
+            CollectedResult r = p.Results.Wait(c);
+            Assert.True(r.Index > lastIndex && r.Timestamp > lastTs);
+            lastIndex = r.Index;
+            lastTs = r.Timestamp;
+        }
+        Assert.Equal(40, p.LookupAccounts(2)[0].CreditsPosted);
+    }
+
+    [Fact]
+    public void Submissions_that_cannot_be_taken_are_refused_precisely()
+    {
+        using PartitionFixture p = Open();
+        Assert.Equal(SubmitStatus.TooLarge, p.Engine.TrySubmit((ushort)CommandKind.CreateTransfers, 1, 1, new byte[p.Options.MaxCommandBytes + 1]));
+        Assert.Equal(SubmitStatus.UnknownKind, p.Engine.TrySubmit(77, 2, 1, new byte[128]));
+        // A malformed payload is journaled and answered with one precise code; nothing is applied.
+        CollectedResult r = p.Run((ushort)CommandKind.CreateTransfers, new byte[100]);
+        Assert.Equal(ResultCode.MalformedPayload, Assert.Single(r.Results).Code);
+        p.Stop();
+        Assert.Equal(SubmitStatus.NotRunning, p.Engine.TrySubmit((ushort)CommandKind.Tick, 3, 1, default));
+    }
+
+    [Fact]
+    public void Full_ring_answers_busy_and_every_accepted_command_is_still_applied()
+    {
+        using PartitionFixture p = Open(o => new PartitionOptions
+        {
+            DataDirectory = o.DataDirectory, Ledger = o.Ledger, Clock = o.Clock, Fsync = o.Fsync,
+            JournalSegmentSizeBytes = o.JournalSegmentSizeBytes, MaxCommandBytes = o.MaxCommandBytes, SnapshotIntervalCommands = 0,
+            IngressRingSize = 8, EgressRingSize = 4, Wait = WaitKind.Blocking,
+        });
+        SeedAccounts(p);
+        p.Results.Close(); // the egress consumer stalls: egress fills, the BLP stalls, then ingress fills
+
+        var accepted = new List<long>();
+        SubmitStatus last = SubmitStatus.Accepted;
+        for (int i = 0; i < 10_000 && last == SubmitStatus.Accepted; i++)
+        {
+            long c = p.NextCorrelation();
+            Transfer t = Tx((UInt128)(5000 + i), 1, 2, 1);
+            last = p.Engine.TrySubmit((ushort)CommandKind.CreateTransfers, c, 1, MemoryMarshal.AsBytes(new ReadOnlySpan<Transfer>(in t)));
+            if (last == SubmitStatus.Accepted) accepted.Add(c);
+            else Assert.Equal(SubmitStatus.Busy, last);
+            if (i % 4 == 3) Thread.Sleep(1); // let the pipeline reach its stall point
+        }
+        Assert.Equal(SubmitStatus.Busy, last);
+        Assert.InRange(accepted.Count, 1, 64);
+
+        p.Results.Open();
+        foreach (long c in accepted) Assert.Equal(ResultCode.Ok, Assert.Single(p.Results.Wait(c).Results).Code);
+        Assert.Equal(accepted.Count, p.LookupAccounts(2)[0].CreditsPosted);
+    }
+
+    [Fact]
+    public void Restart_replays_the_journal_and_keeps_every_acknowledged_transfer()
+    {
+        UInt128 digest;
+        using (PartitionFixture p = Open())
+        {
+            SeedAccounts(p);
+            for (int i = 0; i < 30; i++) Assert.Equal(ResultCode.Ok, p.CreateTransfers(Tx((UInt128)(100 + i), 1, 2, 10 + i))[0]);
+            digest = p.Digest();
+            Assert.True(p.Stop(snapshot: false));
+        }
+
+        using PartitionFixture again = Open();
+        Assert.Null(again.Engine.Recovery.Snapshot);
+        Assert.Equal(31, again.Engine.Recovery.ReplayedCommands);
+        Assert.Equal(digest, again.Digest());
+        Assert.Equal([ResultCode.Exists], again.CreateTransfers(Tx(100, 1, 2, 10)));
+        Assert.Equal(30 * 10 + (29 * 30 / 2), again.LookupAccounts(2)[0].CreditsPosted);
+    }
+
+    [Fact]
+    public void Restart_uses_newest_snapshot_plus_tail_and_falls_back_past_a_corrupt_one()
+    {
+        UInt128 digest;
+        using (PartitionFixture p = Open())
+        {
+            SeedAccounts(p);
+            for (int i = 0; i < 10; i++) p.CreateTransfers(Tx((UInt128)(100 + i), 1, 2, 1));
+            TakeSnapshot(p);                                       // at index 11
+            for (int i = 0; i < 10; i++) p.CreateTransfers(Tx((UInt128)(200 + i), 2, 1, 1));
+            TakeSnapshot(p);                                       // at index 21
+            for (int i = 0; i < 5; i++) p.CreateTransfers(Tx((UInt128)(300 + i), 1, 2, 3));
+            digest = p.Digest();
+            Assert.True(p.Stop(snapshot: false));
+        }
+
+        using (PartitionFixture p = Open())
+        {
+            Assert.Equal(21, p.Engine.Recovery.Snapshot!.Header.Index);
+            Assert.Equal(5, p.Engine.Recovery.ReplayedCommands);
+            Assert.Equal(digest, p.Digest());
+            Assert.True(p.Stop(snapshot: false));
+        }
+
+        // Corrupt the newest snapshot's payload: recovery must say so and use the one before.
+        string newest = Directory.GetFiles(_dir.Path, "snapshot-*.snap").Max()!;
+        byte[] bytes = File.ReadAllBytes(newest);
+        bytes[^10] ^= 0xFF;
+        File.WriteAllBytes(newest, bytes);
+
+        using PartitionFixture q = Open();
+        Assert.Equal(11, q.Engine.Recovery.Snapshot!.Header.Index);
+        Assert.Equal(newest, Assert.Single(q.Engine.Recovery.RejectedSnapshots).FilePath);
+        Assert.Equal(15, q.Engine.Recovery.ReplayedCommands);
+        Assert.Equal(digest, q.Digest());
+    }
+
+    [Fact]
+    public void Graceful_stop_takes_a_final_snapshot_so_restart_replays_nothing()
+    {
+        UInt128 digest;
+        using (PartitionFixture p = Open())
+        {
+            SeedAccounts(p);
+            p.CreateTransfers(Tx(100, 1, 2, 5));
+            digest = p.Digest();
+            Assert.True(p.Stop(snapshot: true));
+            Assert.Equal(2, p.Engine.LastSnapshotIndex);
+        }
+        using PartitionFixture again = Open();
+        Assert.Equal(2, again.Engine.Recovery.Snapshot!.Header.Index);
+        Assert.Equal(0, again.Engine.Recovery.ReplayedCommands);
+        Assert.Equal(digest, again.Digest());
+    }
+
+    [Fact]
+    public void Event_journal_has_one_record_per_command_and_is_regenerated_when_lost()
+    {
+        byte[][] original;
+        using (PartitionFixture p = Open())
+        {
+            SeedAccounts(p);
+            p.CreateTransfers(Tx(100, 1, 2, 7), Tx(101, 2, 1, 3, flags: TransferFlags.Pending, timeoutSeconds: 1));
+            p.CreateTransfers(Tx(102, 1, 2, 0)); // fails: no events, still a record
+            p.CreateTransfers(Post(103, 101, 2));
+            Assert.True(p.Stop(snapshot: false));
+        }
+        original = ReadEvents();
+        Assert.Equal(4, original.Length);
+        ReadOnlySpan<LedgerEventEntry> created = LedgerEventEntry.Parse(original[0]);
+        Assert.Equal(3, created.Length);
+        Assert.Equal(LedgerEventKind.AccountCreated, created[0].Kind);
+        ReadOnlySpan<LedgerEventEntry> second = LedgerEventEntry.Parse(original[1]);
+        Assert.Equal([LedgerEventKind.TransferPosted, LedgerEventKind.PendingCreated], [second[0].Kind, second[1].Kind]);
+        Assert.Equal(7, second[0].DebitAfter.DebitsPosted);
+        Assert.Equal(7, second[0].CreditAfter.CreditsPosted);
+        Assert.Empty(LedgerEventEntry.Parse(original[2]).ToArray());
+        LedgerEventEntry post = Assert.Single(LedgerEventEntry.Parse(original[3]).ToArray());
+        Assert.Equal(LedgerEventKind.PendingPosted, post.Kind);
+        Assert.Equal((UInt128)101, post.PendingId);
+
+        foreach (string f in Directory.GetFiles(_dir.Path, "events-*")) File.Delete(f);
+        using (PartitionFixture p = Open())
+        {
+            Assert.Equal(4, p.Engine.Recovery.RegeneratedEventRecords);
+            Assert.True(p.Stop(snapshot: false));
+        }
+        byte[][] regenerated = ReadEvents();
+        Assert.Equal(original.Length, regenerated.Length);
+        for (int i = 0; i < original.Length; i++) Assert.Equal(original[i], regenerated[i]);
+    }
+
+    [Fact]
+    public void Replay_reproduces_the_state_at_any_past_index_and_time()
+    {
+        var digests = new List<(long Index, long Timestamp, UInt128 Digest, long Balance)>();
+        using (PartitionFixture p = Open())
+        {
+            SeedAccounts(p);
+            for (int i = 0; i < 12; i++)
+            {
+                p.Clock.Advance(1_000_000_000);
+                CollectedResult r = p.Run((ushort)CommandKind.CreateTransfers, Bytes(Tx((UInt128)(100 + i), 1, 2, i + 1)));
+                if (i == 6) TakeSnapshot(p);
+                digests.Add((r.Index, r.Timestamp, p.Digest(), p.LookupAccounts(2)[0].CreditsPosted));
+            }
+            Assert.True(p.Stop(snapshot: false));
+        }
+
+        LedgerOptions ledger = new PartitionFixture.OptionsOnly(_dir.Path).Ledger;
+        foreach ((long index, long timestamp, UInt128 digest, long balance) in digests)
+        {
+            Assert.Equal(digest, LedgerReplay.Replay(_dir.Path, ledger, ReplayTarget.AtIndex(index)).Ledger.ComputeDigest());
+            Assert.Equal(digest, LedgerReplay.Replay(_dir.Path, ledger, ReplayTarget.AtIndex(index), useSnapshots: false).Ledger.ComputeDigest());
+            ReplayResult atTime = LedgerReplay.Replay(_dir.Path, ledger, ReplayTarget.AtTime(timestamp));
+            Assert.Equal(index, atTime.LastIndex);
+            Assert.Equal(digest, atTime.Ledger.ComputeDigest());
+            Assert.True(LedgerReplay.TryGetAccountAt(_dir.Path, ledger, 2, ReplayTarget.AtTime(timestamp + 999_999_999), out Account a));
+            Assert.Equal(balance, a.CreditsPosted);
+        }
+        // Before the accounts existed.
+        Assert.False(LedgerReplay.TryGetAccountAt(_dir.Path, ledger, 2, ReplayTarget.AtIndex(0), out _));
+    }
+
+    [Fact]
+    public void Audit_finds_a_tampered_journal_record_and_restart_refuses_it()
+    {
+        using (PartitionFixture p = Open())
+        {
+            SeedAccounts(p);
+            for (int i = 0; i < 20; i++) p.CreateTransfers(Tx((UInt128)(100 + i), 1, 2, 1));
+            Assert.True(p.Stop(snapshot: false));
+        }
+        Assert.True(DataDirectoryAudit.Verify(_dir.Path).Ok);
+
+        string segment = Directory.GetFiles(_dir.Path, "commands-*").Single();
+        using (var f = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite))
+        {
+            // Somewhere inside an early record (past the segment header): change an amount byte.
+            f.Position = 2048;
+            int b = f.ReadByte();
+            f.Position = 2048;
+            f.WriteByte((byte)(b ^ 0x01));
+        }
+
+        AuditReport report = DataDirectoryAudit.Verify(_dir.Path);
+        Assert.False(report.Ok);
+        AuditFinding bad = report.Findings.First(x => !x.Ok);
+        Assert.Equal(segment, bad.FilePath);
+        Assert.True(bad.Offset <= 2048);
+
+        var ex = Assert.Throws<JournalCorruptException>(() => Open());
+        Assert.Equal(segment, ex.FilePath);
+    }
+
+    private static byte[] Bytes(Transfer t) => MemoryMarshal.AsBytes(new ReadOnlySpan<Transfer>(in t)).ToArray();
+
+    private static void TakeSnapshot(PartitionFixture p)
+    {
+        long target = p.Engine.AppliedIndex;
+        p.Engine.RequestSnapshot();
+        p.Digest(); // a batch end for the BLP to serve the request at
+        long deadline = Environment.TickCount64 + 10_000;
+        while (p.Engine.LastSnapshotIndex < target)
+        {
+            Assert.True(Environment.TickCount64 < deadline, "snapshot not written in 10 s");
+            Thread.Sleep(5);
+        }
+    }
+
+    private byte[][] ReadEvents()
+    {
+        using Wallet.Engine.Journal.Journal events = Wallet.Engine.Journal.Journal.OpenReadOnly(new JournalOptions { Directory = _dir.Path, FilePrefix = PartitionEngine.EventJournalPrefix });
+        var list = new List<byte[]>();
+        using JournalReader reader = events.OpenReader(events.FirstIndex);
+        while (reader.TryRead(out JournalRecord r)) list.Add(r.Payload.ToArray());
+        return list.ToArray();
+    }
+}
