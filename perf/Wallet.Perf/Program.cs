@@ -1,10 +1,86 @@
+using Wallet.Perf.Harness;
+
 namespace Wallet.Perf;
 
+/// <summary>
+/// <c>dotnet run -c Release --project perf/Wallet.Perf -- &lt;scenario&gt; [options]</c>.
+/// Exit codes: 0 ok, 1 scenario failed, 2 invalid command line.
+/// </summary>
 internal static class Program
 {
     private static int Main(string[] args)
     {
-        Console.Error.WriteLine("scenarios arrive with the ring buffer");
-        return args.Length == 0 ? 2 : 2;
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            PrintHelp(Console.Out);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        IScenario? scenario = ScenarioRegistry.Find(args[0]);
+        if (scenario is null)
+        {
+            Console.Error.WriteLine($"error: unknown scenario '{args[0]}'");
+            PrintHelp(Console.Error);
+            return 2;
+        }
+
+        PerfOptions options;
+        try
+        {
+            if (Array.IndexOf(args, "--help") > 0)
+            {
+                PrintHelp(Console.Out);
+                return 0;
+            }
+            options = PerfOptions.Parse(args[1..], scenario);
+        }
+        catch (PerfOptionsException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        ScenarioResult result;
+        try
+        {
+            result = scenario.Run(options, Console.Out);
+        }
+        catch (PerfOptionsException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        Console.WriteLine();
+        result.WriteTable(Console.Out);
+        if (options.JsonPath is { } path)
+        {
+            result.WriteJson(path, options);
+            Console.WriteLine($"json: {path}");
+        }
+        return 0;
+    }
+
+    private static void PrintHelp(TextWriter output)
+    {
+        output.WriteLine("usage: Wallet.Perf <scenario> [options]");
+        output.WriteLine();
+        output.WriteLine("scenarios:");
+        foreach (IScenario s in ScenarioRegistry.All)
+        {
+            output.WriteLine($"  {s.Name,-12} {s.Description}");
+            foreach (OptionSpec o in s.ExtraOptions)
+            {
+                output.WriteLine($"      {o.Name,-16} {o.Description} (default {o.DefaultValue})");
+            }
+        }
+        output.WriteLine();
+        output.WriteLine("common options:");
+        foreach (OptionSpec o in PerfOptions.Common)
+        {
+            output.WriteLine($"  {o.Name,-16} {o.Description} (default {o.DefaultValue})");
+        }
+        output.WriteLine();
+        output.WriteLine("exit codes: 0 ok, 1 failure, 2 invalid command line");
     }
 }

@@ -6,8 +6,8 @@ namespace Wallet.Engine.Ring;
 /// A monotonically advancing 64-bit counter shared between threads (a producer cursor or a consumer position).
 /// </summary>
 /// <remarks>
-/// The value sits at byte offset 64 of a 136-byte object: with the object header in front that leaves at least
-/// 56 bytes of padding on either side, so two hot sequences never share a 64-byte cache line (no false sharing).
+/// The value sits at field offset 64 of 136 bytes of fields: with the object header in front that leaves at least
+/// 56 bytes of padding on either side (a test checks the allocated size), so two hot sequences never share a 64-byte cache line (no false sharing).
 /// Memory ordering: <see cref="Value"/> is an acquire load; <see cref="SetValue"/> is a release store (enough
 /// for publish/consume hand-off); <see cref="SetValueVolatile"/> adds a full fence (StoreLoad) for the rare
 /// places that must publish a store before reading another location.
@@ -20,6 +20,12 @@ public sealed class Sequence
 
     [FieldOffset(64)]
     private long _value;
+
+    // The runtime ignores StructLayout.Size for classes, so a real field at the end reserves the trailing padding.
+#pragma warning disable CS0169 // never read: it exists only to occupy bytes 128..135
+    [FieldOffset(128)]
+    private long _trailingPadding;
+#pragma warning restore CS0169
 
     public Sequence(long initialValue = InitialValue)
     {

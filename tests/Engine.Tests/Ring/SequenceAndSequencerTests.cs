@@ -21,6 +21,22 @@ public sealed class SequenceAndSequencerTests
         Assert.Equal(40, s.Value);
     }
 
+    [Fact]
+    public void Sequence_objects_are_padded_so_two_never_share_a_cache_line()
+    {
+        const int count = 64;
+        Sequence[] keep = new Sequence[count];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < count; i++)
+        {
+            keep[i] = new Sequence();
+        }
+        long bytesPerSequence = (GC.GetAllocatedBytesForCurrentThread() - before) / count;
+        GC.KeepAlive(keep);
+        // 56+ bytes either side of the 8-byte value, plus the object header.
+        Assert.InRange(bytesPerSequence, 128, 256);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]

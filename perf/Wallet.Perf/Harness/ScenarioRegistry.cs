@@ -1,0 +1,24 @@
+using Wallet.Perf.Scenarios;
+
+namespace Wallet.Perf.Harness;
+
+/// <summary>The scenarios the executable knows. One line per scenario.</summary>
+internal static class ScenarioRegistry
+{
+    public static readonly IReadOnlyList<IScenario> All =
+    [
+        new RingScenario(),
+    ];
+
+    public static IScenario? Find(string name)
+    {
+        foreach (IScenario s in All)
+        {
+            if (string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return s;
+            }
+        }
+        return null;
+    }
+}

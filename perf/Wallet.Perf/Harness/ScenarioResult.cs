@@ -1,0 +1,83 @@
+using System.Text.Json;
+
+namespace Wallet.Perf.Harness;
+
+/// <summary>Figures a scenario produced: (group, name, value, unit) rows plus free-text notes. Printed as a table and optionally as JSON.</summary>
+internal sealed class ScenarioResult
+{
+    public ScenarioResult(string scenario)
+    {
+        Scenario = scenario;
+    }
+
+    public string Scenario { get; }
+
+    public List<Metric> Metrics { get; } = [];
+
+    public List<string> Notes { get; } = [];
+
+    public void Add(string group, string name, double value, string unit) => Metrics.Add(new Metric(group, name, value, unit));
+
+    public void Note(string note) => Notes.Add(note);
+
+    public void WriteTable(TextWriter output)
+    {
+        ConsoleTable table = new("group", "metric", "value", "unit");
+        foreach (Metric m in Metrics)
+        {
+            table.AddRow(m.Group, m.Name, Format(m.Value), m.Unit);
+        }
+        table.Write(output);
+        foreach (string note in Notes)
+        {
+            output.WriteLine($"note: {note}");
+        }
+    }
+
+    public void WriteJson(string path, PerfOptions options)
+    {
+        using FileStream file = File.Create(path);
+        using Utf8JsonWriter json = new(file, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("scenario", Scenario);
+        json.WriteString("utc", DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        json.WriteNumber("processorCount", Environment.ProcessorCount);
+        json.WriteStartObject("options");
+        json.WriteNumber("durationS", options.DurationS);
+        json.WriteNumber("warmupS", options.WarmupS);
+        json.WriteNumber("rate", options.Rate);
+        json.WriteString("wait", options.Wait is { } w ? WaitKinds.Name(w) : "default");
+        json.WriteNumber("batch", options.Batch);
+        json.WriteNumber("seed", options.Seed);
+        foreach (KeyValuePair<string, string> extra in options.Extras)
+        {
+            json.WriteString(extra.Key.TrimStart('-'), extra.Value);
+        }
+        json.WriteEndObject();
+        json.WriteStartArray("metrics");
+        foreach (Metric m in Metrics)
+        {
+            json.WriteStartObject();
+            json.WriteString("group", m.Group);
+            json.WriteString("name", m.Name);
+            json.WriteNumber("value", m.Value);
+            json.WriteString("unit", m.Unit);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("notes");
+        foreach (string n in Notes)
+        {
+            json.WriteStringValue(n);
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static string Format(double value) =>
+        value == Math.Floor(value) && Math.Abs(value) < 1e15
+            ? value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)
+            : value.ToString("N2", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+internal sealed record Metric(string Group, string Name, double Value, string Unit);
