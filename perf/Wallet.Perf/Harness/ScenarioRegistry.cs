@@ -8,6 +8,7 @@ internal static class ScenarioRegistry
     public static readonly IReadOnlyList<IScenario> All =
     [
         new RingScenario(),
+        new BlpScenario(),
     ];
 
     public static IScenario? Find(string name)

@@ -1,0 +1,312 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Wallet.Engine.Audit;
+using Wallet.Engine.Journal;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Perf.Harness;
+using Wallet.Perf.Scenarios.Blp;
+using PartitionWait = Wallet.Engine.Partition.WaitKind;
+
+namespace Wallet.Perf.Scenarios;
+
+/// <summary>
+/// The business-logic processor, in-process. Phases (each warm-up + measured):
+/// <list type="bullet">
+/// <item>state machine only (no ring, no journal: the "journal off" ceiling) with the chosen transfers per command;</item>
+/// <item>the full partition pipeline (ingress ring → sequencer → mmap journal → BLP → event journal → egress)
+/// with fsync none and batch;</item>
+/// <item>replay of the journal just written (transfers/s through <see cref="LedgerReplay"/>).</item>
+/// </list>
+/// Reports transfers/s, bytes allocated per transfer over the measured window (process-wide), and command latency
+/// (submit → result pushed) at saturation.
+/// </summary>
+internal sealed class BlpScenario : IScenario
+{
+    public string Name => "blp";
+
+    public string Description => "ledger BLP: state machine only, pipeline with journal (fsync none|batch), replay; uniform|zipf";
+
+    public IReadOnlyList<OptionSpec> ExtraOptions { get; } =
+    [
+        new("--accounts", "accounts created before the run, [2, 16777216]", "1000000"),
+        new("--distribution", "uniform|zipf (s = 1) for debit and credit accounts", "uniform"),
+        new("--tx-per-command", "transfers per command, [1, 8190]", "8190"),
+        new("--phases", "comma list of: sm, none, batch, replay", "sm,none,batch,replay"),
+        new("--events", "write the event journal in pipeline phases: on|off", "on"),
+    ];
+
+    public ScenarioResult Run(PerfOptions options, TextWriter log)
+    {
+        int accounts = (int)options.ExtraLong("--accounts", 1_000_000, 2, 1 << 24);
+        string distribution = options.Extra("--distribution", "uniform");
+        int perCommand = (int)options.ExtraLong("--tx-per-command", 8190, 1, 8190);
+        string[] phases = options.Extra("--phases", "sm,none,batch,replay").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        bool events = options.Extra("--events", "on") switch
+        {
+            "on" => true,
+            "off" => false,
+            string other => throw new PerfOptionsException($"--events must be on or off; got '{other}'"),
+        };
+        foreach (string p in phases)
+        {
+            if (p is not ("sm" or "none" or "batch" or "replay")) throw new PerfOptionsException($"unknown phase '{p}' (sm, none, batch, replay)");
+        }
+
+        var result = new ScenarioResult(Name);
+        result.Note($"{accounts:N0} accounts, {distribution}, {perCommand} transfers per command, event journal {(events ? "on" : "off")}, {Environment.ProcessorCount} cores");
+        log.WriteLine($"[blp] generating {distribution} account pairs (seed {options.Seed})");
+        var picker = new AccountPicker(accounts, distribution, options.Seed);
+        LedgerOptions ledger = LedgerOptionsFor(accounts);
+
+        string? lastDir = null;
+        foreach (string phase in phases)
+        {
+            switch (phase)
+            {
+                case "sm":
+                    StateMachineOnly(ledger, accounts, perCommand, picker, options, result, log);
+                    break;
+                case "none":
+                case "batch":
+                    if (lastDir is not null) TryDelete(lastDir);
+                    lastDir = Pipeline(phase == "none" ? FsyncPolicy.None : FsyncPolicy.Batch, ledger, accounts, perCommand, events, picker, options, result, log);
+                    break;
+                case "replay":
+                    if (lastDir is null) throw new PerfOptionsException("the replay phase needs a pipeline phase (none or batch) before it");
+                    Replay(lastDir, ledger, result, log);
+                    break;
+            }
+        }
+        if (lastDir is not null) TryDelete(lastDir);
+        return result;
+    }
+
+    private static LedgerOptions LedgerOptionsFor(int accounts) => new()
+    {
+        Catalog = new LedgerCatalog([new LedgerDefinition(1, "USD", 2)]),
+        MaxAccounts = Math.Max(accounts, 16),
+        MaxBatchSize = LedgerOptions.DefaultMaxBatchSize,
+        TransferRetentionCount = 1 << 20,
+    };
+
+    private static void FillAccounts(Account[] batch, int from, int count)
+    {
+        for (int i = 0; i < count; i++)
+            batch[i] = new Account { Id = (UInt128)(from + i + 1), Ledger = 1, Code = 1 };
+    }
+
+    private static void FillTransfers(Transfer[] batch, int count, ref long nextId, AccountPicker picker)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            long id = ++nextId;
+            picker.Pick(id, out int debit, out int credit);
+            ref Transfer t = ref batch[i];
+            t = default;
+            t.Id = (UInt128)id;
+            t.DebitAccountId = (UInt128)(debit + 1);
+            t.CreditAccountId = (UInt128)(credit + 1);
+            t.Amount = 1;
+            t.Ledger = 1;
+            t.Code = 1;
+        }
+    }
+
+    private static void StateMachineOnly(LedgerOptions ledgerOptions, int accounts, int perCommand, AccountPicker picker, PerfOptions options, ScenarioResult result, TextWriter log)
+    {
+        log.WriteLine("[blp] sm: state machine only (no ring, no journal)");
+        var ledger = new LedgerStateMachine(ledgerOptions);
+        var results = new CreateResult[LedgerOptions.DefaultMaxBatchSize + 1];
+        var sink = new NullLedgerEventSink();
+        long index = 0, timestamp = 1_000_000_000;
+        var accountBatch = new Account[LedgerOptions.DefaultMaxBatchSize];
+        for (int created = 0; created < accounts; created += accountBatch.Length)
+        {
+            int n = Math.Min(accountBatch.Length, accounts - created);
+            FillAccounts(accountBatch, created, n);
+            timestamp += n + 1;
+            ledger.Execute(new CommandStamp(++index, 1, timestamp), CommandKind.CreateAccounts, MemoryMarshal.AsBytes(accountBatch.AsSpan(0, n)), results, ref sink);
+        }
+
+        var transfers = new Transfer[perCommand];
+        long nextId = 0, applied = 0, failed = 0;
+        long warmupEnd = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(options.WarmupS);
+        long end = warmupEnd + Pacing.SecondsToTicks(options.DurationS);
+        long measuredFrom = 0, allocFrom = 0, appliedFrom = 0;
+        bool measuring = false;
+        while (true)
+        {
+            FillTransfers(transfers, perCommand, ref nextId, picker);
+            timestamp += perCommand + 1;
+            int n = ledger.Execute(new CommandStamp(++index, 1, timestamp), CommandKind.CreateTransfers, MemoryMarshal.AsBytes(transfers.AsSpan()), results, ref sink);
+            for (int i = 0; i < n; i++) if (results[i].Code != ResultCode.Ok) failed++;
+            applied += n;
+            long now = Stopwatch.GetTimestamp();
+            if (!measuring && now >= warmupEnd)
+            {
+                measuring = true;
+                measuredFrom = now;
+                appliedFrom = applied;
+                allocFrom = GC.GetTotalAllocatedBytes(precise: true);
+            }
+            if (now >= end) break;
+        }
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocFrom;
+        double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - measuredFrom);
+        long measured = applied - appliedFrom;
+        // Producer work (filling the batch) is included: it is on the same thread here.
+        result.Add("sm", "transfers/s", measured / seconds, "tx/s");
+        result.Add("sm", "ns per transfer", seconds * 1e9 / measured, "ns");
+        result.Add("sm", "allocated per transfer", (double)allocated / measured, "B");
+        result.Add("sm", "failed transfers", failed, "tx");
+    }
+
+    private sealed class CountingHandler(int latencySlots) : IPartitionResultHandler
+    {
+        public readonly long[] SubmitTicks = new long[latencySlots];
+        public readonly LatencyRecorder Latency = new("command latency");
+        private readonly int _mask = latencySlots - 1;
+        private long _transfers;
+        private long _failed;
+        private long _commands;
+        public volatile bool Record;
+
+        public long Transfers => Volatile.Read(ref _transfers);
+        public long Commands => Volatile.Read(ref _commands);
+        public long Failed => Volatile.Read(ref _failed);
+
+        public void OnResult(ref ResultSlot result, bool endOfBatch)
+        {
+            if (result.Kind != (ushort)CommandKind.CreateTransfers) return;
+            ReadOnlySpan<CreateResult> results = result.ResultSpan;
+            long failed = 0;
+            for (int i = 0; i < results.Length; i++) if (results[i].Code != ResultCode.Ok) failed++;
+            if (Record) Latency.RecordTicks(Stopwatch.GetTimestamp() - SubmitTicks[result.CorrelationId & _mask]);
+            Volatile.Write(ref _failed, _failed + failed);
+            Volatile.Write(ref _transfers, _transfers + results.Length);
+            Volatile.Write(ref _commands, _commands + 1);
+        }
+    }
+
+    private static string Pipeline(FsyncPolicy fsync, LedgerOptions ledgerOptions, int accounts, int perCommand, bool events, AccountPicker picker, PerfOptions options, ScenarioResult result, TextWriter log)
+    {
+        string group = $"pipeline fsync={fsync.ToString().ToLowerInvariant()}";
+        string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", "blp-" + Guid.NewGuid().ToString("N")[..8]);
+        log.WriteLine($"[blp] {group}: data in {dir}");
+        PartitionWait wait = options.Wait switch
+        {
+            Harness.WaitKind.BusySpin => PartitionWait.BusySpin,
+            Harness.WaitKind.Sleeping => PartitionWait.Sleeping,
+            Harness.WaitKind.Blocking => PartitionWait.Blocking,
+            _ => PartitionWait.Yielding,
+        };
+        var handler = new CountingHandler(1 << 16);
+        var partition = new PartitionOptions
+        {
+            DataDirectory = dir,
+            Ledger = ledgerOptions,
+            Fsync = fsync,
+            EventJournal = events,
+            SnapshotIntervalCommands = 0,
+            JournalSegmentSizeBytes = 256L << 20,
+            IngressRingSize = perCommand > 64 ? 64 : 4096,
+            EgressRingSize = perCommand > 64 ? 64 : 4096,
+            Wait = wait,
+        };
+        using var engine = PartitionEngine.Start(partition, handler);
+        long correlation = 0;
+
+        var accountBatch = new Account[LedgerOptions.DefaultMaxBatchSize];
+        for (int created = 0; created < accounts; created += accountBatch.Length)
+        {
+            int n = Math.Min(accountBatch.Length, accounts - created);
+            FillAccounts(accountBatch, created, n);
+            SubmitBlocking(engine, (ushort)CommandKind.CreateAccounts, ++correlation, MemoryMarshal.AsBytes(accountBatch.AsSpan(0, n)));
+        }
+
+        var transfers = new Transfer[perCommand];
+        long nextId = 0;
+        long warmupEnd = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(options.WarmupS);
+        long end = warmupEnd + Pacing.SecondsToTicks(options.DurationS);
+        long measuredFrom = 0, allocFrom = 0, transfersFrom = 0, commandsFrom = 0;
+        bool measuring = false;
+        while (true)
+        {
+            FillTransfers(transfers, perCommand, ref nextId, picker);
+            long c = ++correlation;
+            handler.SubmitTicks[c & ((1 << 16) - 1)] = Stopwatch.GetTimestamp();
+            SubmitBlocking(engine, (ushort)CommandKind.CreateTransfers, c, MemoryMarshal.AsBytes(transfers.AsSpan()));
+            long now = Stopwatch.GetTimestamp();
+            if (!measuring && now >= warmupEnd)
+            {
+                measuring = true;
+                handler.Record = true;
+                measuredFrom = now;
+                transfersFrom = handler.Transfers;
+                commandsFrom = handler.Commands;
+                allocFrom = GC.GetTotalAllocatedBytes(precise: true);
+            }
+            if (now >= end) break;
+        }
+        long transfersDone = handler.Transfers - transfersFrom;
+        long commandsDone = handler.Commands - commandsFrom;
+        double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - measuredFrom);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocFrom;
+        handler.Record = false;
+        if (!engine.Stop(TimeSpan.FromSeconds(60), snapshot: false)) log.WriteLine("[blp] warning: the partition did not drain within 60 s");
+        if (engine.Failure is { } failure) throw new InvalidOperationException("partition failed during the run", failure);
+
+        result.Add(group, "transfers/s", transfersDone / seconds, "tx/s");
+        result.Add(group, "commands/s", commandsDone / seconds, "cmd/s");
+        result.Add(group, "allocated per transfer", transfersDone == 0 ? 0 : (double)allocated / transfersDone, "B");
+        result.Add(group, "failed transfers", handler.Failed, "tx");
+        handler.Latency.Report(result, group);
+        result.Add(group, "journal bytes", DirectoryBytes(dir, "commands-"), "B");
+        return dir;
+    }
+
+    private static void SubmitBlocking(PartitionEngine engine, ushort kind, long correlation, ReadOnlySpan<byte> payload)
+    {
+        var spinner = new SpinWait();
+        while (true)
+        {
+            SubmitStatus status = engine.TrySubmit(kind, correlation, 1, payload);
+            if (status == SubmitStatus.Accepted) return;
+            if (status != SubmitStatus.Busy) throw new InvalidOperationException($"submit refused: {status} ({engine.Failure?.Message})");
+            spinner.SpinOnce(sleep1Threshold: -1); // backpressure: yield the core to the pipeline
+        }
+    }
+
+    private static void Replay(string dir, LedgerOptions ledger, ScenarioResult result, TextWriter log)
+    {
+        log.WriteLine("[blp] replay: rebuilding state from the command journal (no snapshots)");
+        long start = Stopwatch.GetTimestamp();
+        ReplayResult replay = LedgerReplay.Replay(dir, ledger, ReplayTarget.End, useSnapshots: false);
+        double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
+        long transfers = 0;
+        // Every command after the account commands carried transfers; count them from the journal's item counts.
+        using (Journal journal = Journal.OpenReadOnly(new JournalOptions { Directory = dir, FilePrefix = PartitionEngine.CommandJournalPrefix }))
+        using (JournalReader reader = journal.OpenReader(journal.FirstIndex))
+        {
+            while (reader.TryRead(out JournalRecord r))
+                transfers += LedgerStateMachine.ItemCountOf((CommandKind)r.Type, r.Payload.Length);
+        }
+        result.Add("replay", "commands replayed", replay.CommandsReplayed, "cmd");
+        result.Add("replay", "events/s (items applied)", transfers / seconds, "items/s");
+        result.Add("replay", "seconds", seconds, "s");
+    }
+
+    private static long DirectoryBytes(string dir, string prefix)
+    {
+        long total = 0;
+        foreach (string f in Directory.EnumerateFiles(dir, prefix + "*")) total += new FileInfo(f).Length;
+        return total;
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); }
+        catch (IOException) { }
+    }
+}
