@@ -738,7 +738,7 @@ internal sealed class CodeEmitter
                 L($"public int Get{p}(scoped global::System.Span<byte> destination)");
                 Open();
                 L($"global::System.ReadOnlySpan<byte> raw = {p}Bytes;");
-                L("int end = raw.IndexOf((byte)0);");
+                L("int end = global::System.MemoryExtensions.IndexOf(raw, (byte)0);");
                 L("if (end >= 0) raw = raw.Slice(0, end);");
                 L("raw.CopyTo(destination);");
                 L("return raw.Length;");
@@ -747,7 +747,7 @@ internal sealed class CodeEmitter
                 L($"public string Get{p}()");
                 Open();
                 L($"global::System.ReadOnlySpan<byte> raw = {p}Bytes;");
-                L("int end = raw.IndexOf((byte)0);");
+                L("int end = global::System.MemoryExtensions.IndexOf(raw, (byte)0);");
                 L("if (end >= 0) raw = raw.Slice(0, end);");
                 L($"return {enc}.GetString(raw);");
                 Close();
