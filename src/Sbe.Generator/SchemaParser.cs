@@ -45,6 +45,7 @@ internal sealed class SchemaParser
     private readonly Dictionary<string, TypeDef> _types = new Dictionary<string, TypeDef>(StringComparer.Ordinal);
     private readonly List<TypeDef> _typeOrder = new List<TypeDef>();
     private readonly Dictionary<XElement, TypeDef> _byElement = new Dictionary<XElement, TypeDef>();
+    private readonly Dictionary<XElement, List<XElement>> _children = new Dictionary<XElement, List<XElement>>();
     private int _schemaVersion;
     private int _includeDepth;
 
@@ -104,9 +105,20 @@ internal sealed class SchemaParser
             if (child.Name.LocalName == "types")
             {
                 typesElements.Add(child);
-                foreach (XElement t in Children(child))
+            }
+        }
+
+        // Plain <type>s first, so an enum or set may name one as its encodingType wherever it is declared.
+        foreach (bool plainTypes in new[] { true, false })
+        {
+            foreach (XElement types in typesElements)
+            {
+                foreach (XElement t in Children(types))
                 {
-                    Register(t, topLevel: true);
+                    if ((t.Name.LocalName == "type") == plainTypes)
+                    {
+                        Register(t, topLevel: true);
+                    }
                 }
             }
         }
@@ -207,7 +219,14 @@ internal sealed class SchemaParser
     /// <summary>Child elements with xi:include elements replaced by the included document's content.</summary>
     private IEnumerable<XElement> Children(XElement parent)
     {
+        // Cached so that every pass sees the very same included elements (each include is loaded once).
+        if (_children.TryGetValue(parent, out List<XElement>? cached))
+        {
+            return cached;
+        }
+
         var result = new List<XElement>();
+        _children[parent] = result;
         foreach (XElement child in parent.Elements())
         {
             if (child.Name.NamespaceName == XIncludeNs && child.Name.LocalName == "include")
@@ -566,9 +585,14 @@ internal sealed class SchemaParser
                 offset = IntAttr(m, "offset", null, 0, 65535);
                 since = SinceVersion(m);
             }
+            else if (Diagnostics.Count > 0)
+            {
+                continue; // already reported (bad enum/set)
+            }
             else
             {
-                continue; // already reported (bad enum/set) or unknown element
+                Fail(SbeDiagnostics.BadAttribute, m, $"unexpected element <{kind}> in <composite name=\"{c.Name}\">");
+                continue;
             }
 
             if (type is CompositeDef inner)

@@ -206,6 +206,33 @@ public class DiagnosticsTests
         Assert.Empty(GeneratorHarness.CompileErrors(r));
     }
 
+    [Fact]
+    public void Namespace_prefix_property_and_forward_encoding_type_references_work()
+    {
+        string types = Header + """
+            <enum name="Side" encodingType="SideChar"><validValue name="Buy">B</validValue></enum>
+            <type name="SideChar" primitiveType="char"/>
+            """;
+        GeneratorHarness.Result r = GeneratorHarness.Run(
+            new Dictionary<string, string> { ["build_property.SbeNamespacePrefix"] = "Acme.Wire" },
+            ("/p/good.xml", Schema(types, """<sbe:message name="M" id="1"><field name="side" id="1" type="Side"/></sbe:message>""")));
+        Assert.Null(r.Exception);
+        Assert.Empty(r.Diagnostics);
+        string code = Assert.Single(r.Sources).SourceText.ToString();
+        Assert.Contains("namespace Acme.Wire.Bad.Schema", code, StringComparison.Ordinal);
+        Assert.Contains("public enum Side : byte", code, StringComparison.Ordinal);
+        Assert.Empty(GeneratorHarness.CompileErrors(r));
+    }
+
+    [Fact]
+    public void Non_schema_xml_files_are_ignored()
+    {
+        GeneratorHarness.Result r = GeneratorHarness.Run(("/x/other.xml", "<config><not-closed></config>"));
+        Assert.Null(r.Exception);
+        Assert.Empty(r.Diagnostics);
+        Assert.Empty(r.Sources);
+    }
+
     /// <summary>
     /// Robustness sweep: remove each attribute of the Car schema in turn. Every variant must give either
     /// SBE diagnostics (never the internal-error SBE099, never an exception) or code that compiles.

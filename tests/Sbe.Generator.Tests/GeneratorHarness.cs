@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 
 namespace Wallet.Sbe.Generator.Tests;
@@ -23,7 +25,9 @@ internal static class GeneratorHarness
         public required Compilation Output { get; init; }
     }
 
-    public static Result Run(params (string Path, string Text)[] files)
+    public static Result Run(params (string Path, string Text)[] files) => Run(new Dictionary<string, string>(), files);
+
+    public static Result Run(Dictionary<string, string> globalOptions, params (string Path, string Text)[] files)
     {
         CSharpCompilation compilation = CSharpCompilation.Create(
             "SbeHarness",
@@ -33,7 +37,8 @@ internal static class GeneratorHarness
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
             [new SbeSourceGenerator().AsSourceGenerator()],
             files.Select(f => (AdditionalText)new MemoryText(f.Path, f.Text)),
-            new CSharpParseOptions(LanguageVersion.Preview));
+            new CSharpParseOptions(LanguageVersion.Preview),
+            new Options(globalOptions));
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
         GeneratorRunResult run = driver.GetRunResult().Results.Single();
         return new Result { Diagnostics = run.Diagnostics, Sources = run.GeneratedSources, Exception = run.Exception, Output = output };
@@ -42,6 +47,20 @@ internal static class GeneratorHarness
     /// <summary>Compiler errors of the generated code (the compilation holds only it plus an empty probe file).</summary>
     public static IReadOnlyList<Diagnostic> CompileErrors(Result r) =>
         r.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+
+    private sealed class Options(Dictionary<string, string> global) : AnalyzerConfigOptionsProvider
+    {
+        public override AnalyzerConfigOptions GlobalOptions { get; } = new Values(global);
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Values([]);
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Values([]);
+    }
+
+    private sealed class Values(Dictionary<string, string> values) : AnalyzerConfigOptions
+    {
+        public override bool TryGetValue(string key, [NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+    }
 
     private sealed class MemoryText(string path, string text) : AdditionalText
     {
