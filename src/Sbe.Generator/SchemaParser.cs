@@ -39,6 +39,15 @@ internal sealed class SchemaParser
 {
     private const string XIncludeNs = "http://www.w3.org/2001/XInclude";
 
+    /// <summary>Members every generated message/group flyweight has; a field, group or data of that name would clash.</summary>
+    private static readonly string[] ReservedMemberNames =
+    {
+        "BlockLength", "TemplateId", "SchemaId", "SchemaVersion", "SinceVersion", "MessageName", "ActingBlockLength",
+        "ActingVersion", "Offset", "Limit", "EncodedLength", "HeaderSize", "GroupId", "MaxCount", "Count", "Index",
+        "HasNext", "MoveNext", "GetEnumerator", "Current", "Next", "Skip", "SkipEntryTail", "WrapWithHeader",
+        "TryWrapWithHeader", "WrapAndApplyHeader",
+    };
+
     private readonly SchemaFile _main;
     private readonly IReadOnlyList<SchemaFile> _all;
     private readonly Dictionary<XDocument, string> _docPaths = new Dictionary<XDocument, string>();
@@ -177,6 +186,11 @@ internal sealed class SchemaParser
             if (!messageNames.Add(name))
             {
                 Report(SbeDiagnostics.DuplicateName, child, $"<message name=\"{name}\"> is defined twice");
+            }
+
+            if (_types.TryGetValue(name, out TypeDef? clash) && clash is CompositeDef)
+            {
+                Report(SbeDiagnostics.DuplicateName, child, $"<message name=\"{name}\"> has the name of a composite; both would generate '{Naming.Pascal(name)}Decoder'");
             }
 
             var msg = new MessageDef(name, msgId, child);
@@ -654,6 +668,10 @@ internal sealed class SchemaParser
             if (!names.Add(name))
             {
                 Report(SbeDiagnostics.DuplicateName, child, $"{what} reuses the name '{name}'");
+            }
+            else if (Array.IndexOf(ReservedMemberNames, Naming.Pascal(name)) >= 0)
+            {
+                Report(SbeDiagnostics.DuplicateName, child, $"{what}: the name '{name}' clashes with the generated member '{Naming.Pascal(name)}'");
             }
 
             int since = SinceVersion(child);

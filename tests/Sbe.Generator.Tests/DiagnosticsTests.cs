@@ -86,6 +86,13 @@ public class DiagnosticsTests
     }
 
     [Fact]
+    public void Field_named_like_a_generated_member_is_SBE006()
+    {
+        Diagnostic d = Single(Schema(Header, """<sbe:message name="M" id="1"><field name="limit" id="1" type="int32"/></sbe:message>"""), "SBE006");
+        Assert.Contains("limit", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Group_without_dimension_type_is_SBE007()
     {
         Diagnostic d = Single(Schema(Header, """<sbe:message name="M" id="1"><group name="legs" id="2"><field name="x" id="3" type="int32"/></group></sbe:message>"""), "SBE007");
