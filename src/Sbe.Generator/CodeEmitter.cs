@@ -188,14 +188,14 @@ internal sealed class CodeEmitter
     {
         string name = Naming.Pascal(m.Name) + (decoder ? "Decoder" : "Encoder");
         string span = decoder ? "global::System.ReadOnlySpan<byte>" : "global::System.Span<byte>";
-        string header = HeaderName + (decoder ? "Decoder" : "Encoder");
+        string header = Q(HeaderName + (decoder ? "Decoder" : "Encoder"));
         L($"/// <summary>Flyweight {(decoder ? "decoder" : "encoder")} of SBE message '{m.Name}' (template id {m.Id}).</summary>");
         L($"public ref struct {name}");
         Open();
         L($"public const ushort BlockLength = {m.BlockLength};");
         L($"public const ushort TemplateId = {m.Id};");
-        L($"public const ushort SchemaId = {SchemaClassName}.SchemaId;");
-        L($"public const ushort SchemaVersion = {SchemaClassName}.SchemaVersion;");
+        L($"public const ushort SchemaId = {Q(SchemaClassName)}.SchemaId;");
+        L($"public const ushort SchemaVersion = {Q(SchemaClassName)}.SchemaVersion;");
         L($"public const int SinceVersion = {m.SinceVersion};");
         L($"public const string MessageName = {Literals.StringLiteral(m.Name)};");
         L($"private {span} _buffer;");
@@ -219,7 +219,7 @@ internal sealed class CodeEmitter
             L("/// <summary>Reads the message header at <paramref name=\"offset\"/>, checks templateId and schemaId, and wraps the body.</summary>");
             L($"public static bool TryWrapWithHeader({span} buffer, int offset, out {name} decoder)");
             Open();
-            L($"if (offset < 0 || buffer.Length - offset < {SchemaClassName}.MessageHeaderLength)");
+            L($"if (offset < 0 || buffer.Length - offset < {Q(SchemaClassName)}.MessageHeaderLength)");
             Open();
             L("decoder = default;");
             L("return false;");
@@ -230,7 +230,7 @@ internal sealed class CodeEmitter
             L("decoder = default;");
             L("return false;");
             Close();
-            L($"decoder = new {name}(buffer, offset + {SchemaClassName}.MessageHeaderLength, header.BlockLength, header.Version);");
+            L($"decoder = new {name}(buffer, offset + {Q(SchemaClassName)}.MessageHeaderLength, header.BlockLength, header.Version);");
             L("return true;");
             Close();
             L();
@@ -262,13 +262,13 @@ internal sealed class CodeEmitter
             L("/// <summary>Writes the message header at <paramref name=\"offset\"/> and wraps the body right after it.</summary>");
             L($"public static {name} WrapAndApplyHeader({span} buffer, int offset)");
             Open();
-            L($"buffer.Slice(offset, {SchemaClassName}.MessageHeaderLength).Clear();");
+            L($"buffer.Slice(offset, {Q(SchemaClassName)}.MessageHeaderLength).Clear();");
             L($"var header = new {header}(buffer, offset);");
             L($"header.BlockLength = {HeaderCast("blockLength")}BlockLength;");
             L($"header.TemplateId = {HeaderCast("templateId")}TemplateId;");
             L($"header.SchemaId = {HeaderCast("schemaId")}SchemaId;");
             L($"header.Version = {HeaderCast("version")}SchemaVersion;");
-            L($"return new {name}(buffer, offset + {SchemaClassName}.MessageHeaderLength);");
+            L($"return new {name}(buffer, offset + {Q(SchemaClassName)}.MessageHeaderLength);");
             Close();
         }
 
@@ -624,7 +624,7 @@ internal sealed class CodeEmitter
                 break;
             case SetDef set:
                 {
-                    string t = Naming.Pascal(set.Name);
+                    string t = Q(Naming.Pascal(set.Name));
                     if (decoder)
                     {
                         L($"public {t} {p} => {G(guard, "default")}({t}){Read(set.Encoding, off)};");
@@ -644,7 +644,7 @@ internal sealed class CodeEmitter
 
             case CompositeDef c:
                 {
-                    string t = Naming.Pascal(c.Name) + (decoder ? "Decoder" : "Encoder");
+                    string t = Q(Naming.Pascal(c.Name) + (decoder ? "Decoder" : "Encoder"));
                     L($"public {t} {p} => new {t}(_buffer, {off});");
                     break;
                 }
@@ -653,7 +653,7 @@ internal sealed class CodeEmitter
 
     private void EmitEnumSlot(Slot s, EnumDef en, string p, string off, string guard, bool decoder)
     {
-        string t = Naming.Pascal(en.Name);
+        string t = Q(Naming.Pascal(en.Name));
         string cs = en.Encoding.Cs;
         string nullExpr = $"({t})({Literals.NullIntegral(en.Encoding)})";
         if (s.Presence == Presence.Constant)
@@ -829,6 +829,9 @@ internal sealed class CodeEmitter
 
     // ------------------------------------------------------------------------------------------------------------
     // Low level
+
+    /// <summary>Fully qualified name of a top-level generated type (a nested group type may share its simple name).</summary>
+    private string Q(string typeName) => "global::" + _namespace + "." + typeName;
 
     private static string G(string guard, string nullExpr) => guard.Length == 0 ? string.Empty : $"{guard} ? {nullExpr} : ";
 

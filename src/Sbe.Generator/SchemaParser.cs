@@ -837,6 +837,12 @@ internal sealed class SchemaParser
             p = Presence.Constant;
         }
 
+        if (type is CompositeDef vc && vc.Members.Exists(m => m.Type is EncodedType { Length: 0 }))
+        {
+            Report(SbeDiagnostics.BadVarData, el, $"{what} references var data composite '{typeName}'; use a <data> element for it");
+            return null;
+        }
+
         if (type is EncodedType { Length: 0 })
         {
             Report(SbeDiagnostics.BadLayout, el, $"{what} references type '{typeName}' of length 0; only var data may have length 0");
