@@ -196,6 +196,12 @@ internal sealed class SchemaParser
             var msg = new MessageDef(name, msgId, child);
             msg.SinceVersion = SinceVersion(child);
             ParseBlock(msg, child, new HashSet<int>());
+            ulong maxRoot = Literals.MaxUnsigned(((EncodedType)header.Find("blockLength")!.Type).Prim);
+            if ((ulong)msg.BlockLength > maxRoot)
+            {
+                Report(SbeDiagnostics.BadLayout, child, $"<message name=\"{name}\"> has block length {msg.BlockLength}, more than the header's blockLength can carry ({maxRoot})");
+            }
+
             schema.Messages.Add(msg);
         }
 
@@ -745,6 +751,12 @@ internal sealed class SchemaParser
 
                 var g = new GroupDef(name, id, child, dim) { SinceVersion = since };
                 ParseBlock(g, child, ids);
+                ulong maxBlock = Literals.MaxUnsigned(((EncodedType)dim.Find("blockLength")!.Type).Prim);
+                if ((ulong)g.BlockLength > maxBlock)
+                {
+                    Report(SbeDiagnostics.BadLayout, child, $"{what} has block length {g.BlockLength}, more than its dimension '{dim.Name}' can carry ({maxBlock})");
+                }
+
                 block.Groups.Add(g);
             }
             else

@@ -148,6 +148,14 @@ public class DiagnosticsTests
     }
 
     [Fact]
+    public void Group_block_longer_than_a_uint8_dimension_can_carry_is_SBE010()
+    {
+        string dim = """<composite name="tiny"><type name="blockLength" primitiveType="uint8"/><type name="numInGroup" primitiveType="uint8"/></composite>""";
+        Diagnostic d = Single(Schema(Header + dim, """<sbe:message name="M" id="1"><group name="big" id="1" dimensionType="tiny" blockLength="300"><field name="x" id="2" type="int8"/></group></sbe:message>"""), "SBE010");
+        Assert.Contains("big", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Var_data_without_length_member_is_SBE011()
     {
         string v = """<composite name="badVar"><type name="len" primitiveType="uint16"/><type name="varData" primitiveType="uint8" length="0"/></composite>""";
