@@ -306,7 +306,11 @@ internal sealed class CodeEmitter
             if (decoder)
             {
                 L($"/// <summary>Reads the dimension of group '{g.Name}' at the current limit; iterate it with MoveNext/foreach before reading what follows.</summary>");
-                L(isMessage ? "[global::System.Diagnostics.CodeAnalysis.UnscopedRef]" : "// ref field: the limit is shared with the message");
+                if (isMessage)
+                {
+                    L("[global::System.Diagnostics.CodeAnalysis.UnscopedRef]");
+                }
+
                 L($"public {type} {gName}() => new {type}(_buffer, ref _limit, _actingVersion);");
             }
             else
