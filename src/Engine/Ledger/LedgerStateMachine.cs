@@ -50,6 +50,16 @@ public sealed partial class LedgerStateMachine
     private BufferedEvent[] _events;
     private int _eventCount;
 
+    static LedgerStateMachine()
+    {
+        // The wire layout is a contract: fail loudly at startup if a field edit ever changes a size.
+        if (Unsafe.SizeOf<Account>() != Account.SizeBytes || Unsafe.SizeOf<Transfer>() != Transfer.SizeBytes
+            || Unsafe.SizeOf<StoredTransfer>() != StoredTransfer.SizeBytes || Unsafe.SizeOf<CreateResult>() != 8)
+        {
+            throw new InvalidOperationException("Ledger wire struct size changed.");
+        }
+    }
+
     public LedgerStateMachine(LedgerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
