@@ -75,9 +75,9 @@ public sealed class LedgerPropertyTests
         Gen.Sized(size => from n in Gen.Choose(1, 10 + Math.Min(size, 60)) from c in CommandGen.ArrayOf(n) select c).ToArbitrary();
 
     /// <summary>Accounts 1..8 on two ledgers: plain, plain, no-overdraft, credits-limited per ledger; plus funding.</summary>
-    private static LedgerHarness Fresh()
+    private static LedgerHarness Fresh(int retentionCount = 4096, long retentionNs = 0)
     {
-        var h = new LedgerHarness(maxAccounts: 16, maxBatchSize: 16, maxPending: 8, retentionCount: 4096);
+        var h = new LedgerHarness(maxAccounts: 16, maxBatchSize: 16, maxPending: 8, retentionCount: retentionCount, retentionNs: retentionNs);
         h.CreateAccounts(Acc(1), Acc(2), Acc(3, flags: AccountFlags.DebitsMustNotExceedCredits), Acc(4, flags: AccountFlags.CreditsMustNotExceedDebits),
             Acc(5, ledger: 2), Acc(6, ledger: 2), Acc(7, ledger: 2, flags: AccountFlags.DebitsMustNotExceedCredits), Acc(8, ledger: 2, flags: AccountFlags.CreditsMustNotExceedDebits));
         h.CreateTransfers(Tx(1000, 1, 3, 1000), Tx(1001, 4, 2, 1000), Tx(1002, 5, 7, 1000, ledger: 2), Tx(1003, 8, 6, 1000, ledger: 2));
@@ -113,7 +113,7 @@ public sealed class LedgerPropertyTests
     public Property Conservation_and_limits_hold_after_every_command() =>
         Prop.ForAll(Streams, commands =>
         {
-            var h = Fresh();
+            var h = Fresh(retentionCount: 12);
             foreach (var c in commands)
             {
                 var results = Apply(h, c);
@@ -135,14 +135,14 @@ public sealed class LedgerPropertyTests
 
     [Property(MaxTest = 40)]
     public Property Same_stream_gives_identical_results_events_and_digests() =>
-        Prop.ForAll(Streams, commands => Assert.Equal(Trace(Fresh(), commands), Trace(Fresh(), commands)));
+        Prop.ForAll(Streams, commands => Assert.Equal(Trace(Fresh(12, 4 * Second), commands), Trace(Fresh(12, 4 * Second), commands)));
 
     [Property(MaxTest = 40)]
     public Property Capture_restore_gives_equal_digest_and_identical_future(PositiveInt cut) =>
         Prop.ForAll(Streams, commands =>
         {
             var k = cut.Get % (commands.Length + 1);
-            var original = Fresh();
+            var original = Fresh(retentionCount: 12, retentionNs: 4 * Second);
             foreach (var c in commands.Take(k)) Apply(original, c);
             var image = original.Machine.CaptureImage();
             using var stream = new MemoryStream();
@@ -272,7 +272,7 @@ public sealed class LedgerPropertyTests
     public Property Corrupted_payloads_never_throw_and_never_break_invariants() =>
         Prop.ForAll(Streams, Mutations.ToArbitrary(), (commands, mutations) =>
         {
-            var h = Fresh();
+            var h = Fresh(retentionCount: 12);
             foreach (var c in commands)
             {
                 var bytes = c.Kind switch
