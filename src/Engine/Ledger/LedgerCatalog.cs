@@ -37,7 +37,18 @@ public sealed class LedgerCatalog
     /// <summary>Definitions sorted by code.</summary>
     public IReadOnlyList<LedgerDefinition> Definitions => _byCodeOrder;
 
-    public bool Contains(uint code) => Array.BinarySearch(_codesSorted, code) >= 0;
+    /// <summary>Hot path (every create): a linear scan beats binary search for the handful of ledgers a partition has.</summary>
+    public bool Contains(uint code)
+    {
+        var codes = _codesSorted;
+        if (codes.Length > 16) return Array.BinarySearch(codes, code) >= 0;
+        foreach (var c in codes)
+        {
+            if (c == code) return true;
+        }
+
+        return false;
+    }
 
     public bool TryGet(uint code, out LedgerDefinition definition)
     {

@@ -201,9 +201,11 @@ public sealed partial class LedgerStateMachine
         if (record.DeadlineTimestamp != 0 && record.DeadlineTimestamp <= timestamp) return ResultCode.PendingTransferExpired;
 
         var found = _accountIndex.TryGet(p.DebitAccountId, out var di) & _accountIndex.TryGet(p.CreditAccountId, out var ci);
-        Debug.Assert(found, "accounts of a pending transfer always exist");
-        ref var debit = ref _accounts[di];
-        ref var credit = ref _accounts[ci];
+        ref var debit = ref _accounts[found ? di : 0];
+        ref var credit = ref _accounts[found ? ci : 0];
+        // Always-on guard (engine bug, not client data): a hold must be backed by the pending balances.
+        if (!found || debit.DebitsPending < p.Amount || credit.CreditsPending < p.Amount)
+            throw new InvalidOperationException($"Ledger corruption: hold {p.Id} is not backed by its accounts' pending balances.");
         // Closing is refused while holds exist, so neither account can be closed here.
         Debug.Assert((debit.Flags & AccountFlags.Closed) == 0 && (credit.Flags & AccountFlags.Closed) == 0);
         var postedAmount = post ? (t.Amount == 0 ? p.Amount : t.Amount) : 0;

@@ -50,6 +50,16 @@ public sealed partial class LedgerStateMachine
     private BufferedEvent[] _events;
     private int _eventCount;
 
+    static LedgerStateMachine()
+    {
+        // The wire layout is a contract: fail loudly at startup if a field edit ever changes a size.
+        if (Unsafe.SizeOf<Account>() != Account.SizeBytes || Unsafe.SizeOf<Transfer>() != Transfer.SizeBytes
+            || Unsafe.SizeOf<StoredTransfer>() != StoredTransfer.SizeBytes || Unsafe.SizeOf<CreateResult>() != 8)
+        {
+            throw new InvalidOperationException("Ledger wire struct size changed.");
+        }
+    }
+
     public LedgerStateMachine(LedgerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -235,16 +245,17 @@ public sealed partial class LedgerStateMachine
     {
         while (_expiry.TryPeek(out var deadline, out var slot) && deadline <= now)
         {
-            _expiry.Remove(slot);
             ref var record = ref _slots[slot];
-            Debug.Assert(record.State == TransferState.Pending);
+            var amount = record.Transfer.Amount;
+            var found = _accountIndex.TryGet(record.Transfer.DebitAccountId, out var di) & _accountIndex.TryGet(record.Transfer.CreditAccountId, out var ci);
+            ref var debit = ref _accounts[found ? di : 0];
+            ref var credit = ref _accounts[found ? ci : 0];
+            // Always-on guard (engine bug): checked before any change so nothing is half-applied.
+            if (record.State != TransferState.Pending || !found || debit.DebitsPending < amount || credit.CreditsPending < amount)
+                throw new InvalidOperationException($"Ledger corruption: expiring hold {record.Transfer.Id} is not backed.");
+            _expiry.Remove(slot);
             record.State = TransferState.Expired;
             _pendingCount--;
-            var amount = record.Transfer.Amount;
-            _accountIndex.TryGet(record.Transfer.DebitAccountId, out var di);
-            _accountIndex.TryGet(record.Transfer.CreditAccountId, out var ci);
-            ref var debit = ref _accounts[di];
-            ref var credit = ref _accounts[ci];
             debit.DebitsPending -= amount;
             credit.CreditsPending -= amount;
             Debug.Assert(debit.DebitsPending >= 0 && credit.CreditsPending >= 0);

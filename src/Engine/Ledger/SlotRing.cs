@@ -3,31 +3,34 @@ using System.Diagnostics;
 namespace Wallet.Engine.Ledger;
 
 /// <summary>
-/// FIFO of transfer slots in creation order (the idempotency window). Grows by doubling up to a fixed
-/// maximum, so it allocates only during warm-up. PopBack exists for linked-chain rollback.
+/// FIFO of transfer slots in creation order (the idempotency window). Power-of-two buffer (index by mask,
+/// no division) that grows by doubling while warming up; never holds more than the configured maximum.
+/// PopBack exists for linked-chain rollback.
 /// </summary>
 internal sealed class SlotRing
 {
     private readonly int _maxCount;
     private int[] _buffer;
+    private int _mask;
     private int _head;
 
     public SlotRing(int maxCount)
     {
         _maxCount = maxCount;
-        _buffer = new int[Math.Min(Math.Max(maxCount, 1), 1024)];
+        _buffer = new int[(int)Math.Min(1024, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(maxCount, 1)))];
+        _mask = _buffer.Length - 1;
     }
 
     public int Count { get; private set; }
 
-    public int this[int fromFront] => _buffer[(_head + fromFront) % _buffer.Length];
+    public int this[int fromFront] => _buffer[(_head + fromFront) & _mask];
 
     public int PeekFront() => _buffer[_head];
 
     public void PushBack(int slot)
     {
         if (Count == _buffer.Length) Grow();
-        _buffer[(_head + Count) % _buffer.Length] = slot;
+        _buffer[(_head + Count) & _mask] = slot;
         Count++;
     }
 
@@ -35,7 +38,7 @@ internal sealed class SlotRing
     {
         Debug.Assert(Count > 0);
         var slot = _buffer[_head];
-        _head = (_head + 1) % _buffer.Length;
+        _head = (_head + 1) & _mask;
         Count--;
         return slot;
     }
@@ -44,15 +47,16 @@ internal sealed class SlotRing
     {
         Debug.Assert(Count > 0);
         Count--;
-        return _buffer[(_head + Count) % _buffer.Length];
+        return _buffer[(_head + Count) & _mask];
     }
 
     private void Grow()
     {
-        if (_buffer.Length >= _maxCount) throw new InvalidOperationException("Transfer window capacity exceeded (engine bug).");
-        var next = new int[Math.Min(_buffer.Length * 2, _maxCount)];
+        if (Count >= _maxCount) throw new InvalidOperationException("Transfer window capacity exceeded (engine bug: limits bound it).");
+        var next = new int[_buffer.Length * 2];
         for (var i = 0; i < Count; i++) next[i] = this[i];
         _buffer = next;
+        _mask = next.Length - 1;
         _head = 0;
     }
 }

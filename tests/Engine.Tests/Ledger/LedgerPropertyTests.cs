@@ -75,9 +75,9 @@ public sealed class LedgerPropertyTests
         Gen.Sized(size => from n in Gen.Choose(1, 10 + Math.Min(size, 60)) from c in CommandGen.ArrayOf(n) select c).ToArbitrary();
 
     /// <summary>Accounts 1..8 on two ledgers: plain, plain, no-overdraft, credits-limited per ledger; plus funding.</summary>
-    private static LedgerHarness Fresh()
+    private static LedgerHarness Fresh(int retentionCount = 4096, long retentionNs = 0)
     {
-        var h = new LedgerHarness(maxAccounts: 16, maxBatchSize: 16, maxPending: 8, retentionCount: 4096);
+        var h = new LedgerHarness(maxAccounts: 16, maxBatchSize: 16, maxPending: 8, retentionCount: retentionCount, retentionNs: retentionNs);
         h.CreateAccounts(Acc(1), Acc(2), Acc(3, flags: AccountFlags.DebitsMustNotExceedCredits), Acc(4, flags: AccountFlags.CreditsMustNotExceedDebits),
             Acc(5, ledger: 2), Acc(6, ledger: 2), Acc(7, ledger: 2, flags: AccountFlags.DebitsMustNotExceedCredits), Acc(8, ledger: 2, flags: AccountFlags.CreditsMustNotExceedDebits));
         h.CreateTransfers(Tx(1000, 1, 3, 1000), Tx(1001, 4, 2, 1000), Tx(1002, 5, 7, 1000, ledger: 2), Tx(1003, 8, 6, 1000, ledger: 2));
@@ -113,7 +113,7 @@ public sealed class LedgerPropertyTests
     public Property Conservation_and_limits_hold_after_every_command() =>
         Prop.ForAll(Streams, commands =>
         {
-            var h = Fresh();
+            var h = Fresh(retentionCount: 12);
             foreach (var c in commands)
             {
                 var results = Apply(h, c);
@@ -135,14 +135,14 @@ public sealed class LedgerPropertyTests
 
     [Property(MaxTest = 40)]
     public Property Same_stream_gives_identical_results_events_and_digests() =>
-        Prop.ForAll(Streams, commands => Assert.Equal(Trace(Fresh(), commands), Trace(Fresh(), commands)));
+        Prop.ForAll(Streams, commands => Assert.Equal(Trace(Fresh(12, 4 * Second), commands), Trace(Fresh(12, 4 * Second), commands)));
 
     [Property(MaxTest = 40)]
     public Property Capture_restore_gives_equal_digest_and_identical_future(PositiveInt cut) =>
         Prop.ForAll(Streams, commands =>
         {
             var k = cut.Get % (commands.Length + 1);
-            var original = Fresh();
+            var original = Fresh(retentionCount: 12, retentionNs: 4 * Second);
             foreach (var c in commands.Take(k)) Apply(original, c);
             var image = original.Machine.CaptureImage();
             using var stream = new MemoryStream();
@@ -210,4 +210,86 @@ public sealed class LedgerPropertyTests
 
         Assert.Superset(new HashSet<string> { "posted", "pending", "post", "void", "expired", "created" }, eventKinds);
     }
+
+    /// <summary>A read model fed only by events: latest account image per id, with per-event delta checks.</summary>
+    private struct ReadModelSink(Dictionary<UInt128, Account> accounts) : ILedgerEventSink
+    {
+        private readonly Dictionary<UInt128, Account> _accounts = accounts;
+
+        private readonly void Moved(in Account debitAfter, in Account creditAfter, long dPending, long dPosted)
+        {
+            var d = _accounts[debitAfter.Id];
+            var c = _accounts[creditAfter.Id];
+            Assert.Equal(d.DebitsPending + dPending, debitAfter.DebitsPending);
+            Assert.Equal(d.DebitsPosted + dPosted, debitAfter.DebitsPosted);
+            Assert.Equal(c.CreditsPending + dPending, creditAfter.CreditsPending);
+            Assert.Equal(c.CreditsPosted + dPosted, creditAfter.CreditsPosted);
+            _accounts[debitAfter.Id] = debitAfter;
+            _accounts[creditAfter.Id] = creditAfter;
+        }
+
+        public readonly void OnAccountCreated(in Account account) => _accounts.Add(account.Id, account);
+        public readonly void OnAccountClosed(in Account account) => _accounts[account.Id] = account;
+        public readonly void OnTransferPosted(in Transfer transfer, in Account debitAfter, in Account creditAfter) => Moved(debitAfter, creditAfter, 0, transfer.Amount);
+        public readonly void OnPendingCreated(in Transfer transfer, in Account debitAfter, in Account creditAfter) => Moved(debitAfter, creditAfter, transfer.Amount, 0);
+        public readonly void OnPendingPosted(in Transfer post, in Transfer pending, in Account debitAfter, in Account creditAfter) => Moved(debitAfter, creditAfter, -pending.Amount, post.Amount);
+        public readonly void OnPendingVoided(in Transfer voidTransfer, in Transfer pending, in Account debitAfter, in Account creditAfter) => Moved(debitAfter, creditAfter, -pending.Amount, 0);
+        public readonly void OnPendingExpired(in Transfer pending, long expiredAtTimestamp, in Account debitAfter, in Account creditAfter) => Moved(debitAfter, creditAfter, -pending.Amount, 0);
+    }
+
+    [Property(MaxTest = 40)]
+    public Property Events_alone_rebuild_every_account_with_consistent_deltas() =>
+        Prop.ForAll(Streams, commands =>
+        {
+            var machine = new LedgerStateMachine(Options(maxAccounts: 16, maxBatchSize: 16, maxPending: 8, retentionCount: 4096));
+            var model = new Dictionary<UInt128, Account>();
+            var sink = new ReadModelSink(model);
+            var results = new CreateResult[16];
+            long index = 0, ts = StartTimestamp;
+            var setup = new[] { Acc(1), Acc(2), Acc(3, flags: AccountFlags.DebitsMustNotExceedCredits), Acc(5, ledger: 2), Acc(6, ledger: 2) };
+            machine.Execute(new CommandStamp(++index, 1, ts += 100), CommandKind.CreateAccounts, MemoryMarshal.AsBytes(setup.AsSpan()), results, ref sink);
+            foreach (var c in commands)
+            {
+                ReadOnlySpan<byte> payload = c.Kind switch
+                {
+                    CommandKind.CreateAccounts => MemoryMarshal.AsBytes(c.Accounts.AsSpan()),
+                    CommandKind.CreateTransfers => MemoryMarshal.AsBytes(c.Transfers.AsSpan()),
+                    CommandKind.CloseAccounts => MemoryMarshal.AsBytes(c.Ids.AsSpan()),
+                    _ => default,
+                };
+                ts += c.GapNs + 100;
+                machine.Execute(new CommandStamp(++index, 1, ts), c.Kind, payload, results, ref sink);
+            }
+
+            Assert.Equal(machine.AccountCount, model.Count);
+            foreach (var a in machine.Accounts) Assert.Equal(a, model[a.Id]);
+        });
+
+    private static readonly Gen<(int Offset, byte Value)[]> Mutations =
+        Gen.Choose(0, 3).SelectMany(n => Gen.Zip(Gen.Choose(0, 8 * Transfer.SizeBytes - 1), Gen.Choose(0, 255)).Select(p => (p.Item1, (byte)p.Item2)).ArrayOf(n));
+
+    [Property(MaxTest = 100)]
+    public Property Corrupted_payloads_never_throw_and_never_break_invariants() =>
+        Prop.ForAll(Streams, Mutations.ToArbitrary(), (commands, mutations) =>
+        {
+            var h = Fresh(retentionCount: 12);
+            foreach (var c in commands)
+            {
+                var bytes = c.Kind switch
+                {
+                    CommandKind.CreateAccounts => MemoryMarshal.AsBytes(c.Accounts.AsSpan()).ToArray(),
+                    CommandKind.CreateTransfers => MemoryMarshal.AsBytes(c.Transfers.AsSpan()).ToArray(),
+                    CommandKind.CloseAccounts => MemoryMarshal.AsBytes(c.Ids.AsSpan()).ToArray(),
+                    _ => [],
+                };
+                foreach (var (offset, value) in mutations)
+                {
+                    if (offset < bytes.Length) bytes[offset] = value;
+                }
+
+                h.Advance(c.GapNs);
+                h.Execute(c.Kind, bytes);
+                LedgerInvariants.Check(h.Machine);
+            }
+        });
 }

@@ -253,6 +253,22 @@ public sealed class LedgerSemanticsTests
     }
 
     [Fact]
+    public void Failed_chain_that_resolved_an_evicted_hold_keeps_the_hold()
+    {
+        var h = Standard(retentionCount: 1);
+        h.Transfer1(Tx(20, 1, 2, 7, flags: Pending));
+        h.CreateTransfers(Tx(10, 1, 2, 1), Tx(11, 1, 2, 1));
+        h.Tick(1); // 20 leaves the window while pending
+        Assert.Equal([ResultCode.LinkedEventFailed, ResultCode.AccountsMustBeDifferent], h.CreateTransfers(Post(21, 20, extra: Linked), Tx(12, 1, 1, 5)));
+        h.Tick(1);
+        Assert.True(h.Machine.TryGetTransfer(20, out _, out var state));
+        Assert.Equal(TransferState.Pending, state);
+        Assert.Equal(7, h.Get(1).DebitsPending);
+        Assert.Equal(ResultCode.Ok, h.Transfer1(Post(22, 20)));
+        LedgerInvariants.Check(h.Machine);
+    }
+
+    [Fact]
     public void Retention_window_by_log_time()
     {
         var h = Standard(retentionNs: 10 * Second);
