@@ -71,7 +71,7 @@ public sealed class SnapshotStore
             file.Flush(flushToDisk: true);
         }
         File.Move(tempPath, finalPath, overwrite: true);
-        DirectorySync.TrySync(Directory);
+        Journal.NativeDurability.SyncDirectory(Directory); // the rename is the commit point: make it durable
         ApplyRetention();
         return new SnapshotInfo(finalPath, header);
     }
