@@ -20,6 +20,10 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
     private readonly int _maxResults;
     private EventBatchSink _sink;
     private long _appliedIndex;
+    private long _eventsPrunedBelowIndex;
+
+    /// <summary>Set when journal retention is on; the event journal is pruned at batch ends on this thread.</summary>
+    public RetentionSignal? Retention { get; init; }
 
     public LedgerStage(LedgerStateMachine ledger, RingBuffer<ResultSlot> egress, Journal.Journal? events, SnapshotScheduler snapshots)
     {
@@ -75,6 +79,11 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
         if (endOfBatch)
         {
             _events?.Flush();
+            if (_events is not null && Retention is not null && Retention.PruneBelowIndex > _eventsPrunedBelowIndex)
+            {
+                _eventsPrunedBelowIndex = Retention.PruneBelowIndex;
+                _events.DeleteSegmentsBefore(_eventsPrunedBelowIndex);
+            }
             _snapshots.OnBatchApplied(_ledger);
         }
     }

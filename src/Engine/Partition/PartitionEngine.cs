@@ -70,9 +70,10 @@ public sealed class PartitionEngine : IDisposable
             _egress = RingBuffer<ResultSlot>.CreateSingleProducer(options.EgressRingSize, options.CreateWaitStrategy(),
                 _ => new ResultSlot { Results = [], Payload = [] });
 
-            _snapshots = new SnapshotScheduler(store, options.SnapshotIntervalCommands, ledger.LastIndex);
-            _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true);
-            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots);
+            RetentionSignal? retention = options.JournalRetention == JournalRetention.BeforeOldestSnapshot ? new RetentionSignal() : null;
+            _snapshots = new SnapshotScheduler(store, options.SnapshotIntervalCommands, ledger.LastIndex, retention);
+            _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true) { Retention = retention };
+            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots) { Retention = retention };
 
             _sequencerProcessor = new BatchEventProcessor<CommandSlot, SequencerStage>(_ingress, _ingress.NewBarrier(), _sequencerStage, maxBatchSize: options.MaxBatchSize);
             // The BLP waits on the commit position only: under consensus another module advances it.

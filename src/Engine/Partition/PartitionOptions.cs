@@ -38,6 +38,8 @@ public sealed class PartitionOptions
     /// <summary>Take a snapshot every this many log indexes (0 = only on demand). Deterministic: every replica snapshots at the same indexes.</summary>
     public long SnapshotIntervalCommands { get; init; } = 1_000_000;
     public int SnapshotRetainCount { get; init; } = 3;
+    /// <summary>Whether journal segments covered by the oldest retained snapshot are deleted. Default: keep all.</summary>
+    public JournalRetention JournalRetention { get; init; } = JournalRetention.KeepAll;
     /// <summary>Max events a consumer takes before it reports a batch end (bounds group-commit size).</summary>
     public int MaxBatchSize { get; init; } = 4096;
     public WaitKind Wait { get; init; } = WaitKind.Blocking;

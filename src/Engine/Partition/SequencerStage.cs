@@ -20,6 +20,7 @@ internal sealed class SequencerStage : IEventHandler<CommandSlot>
     private readonly IWaitStrategy _commitWait;
     private long _lastIndex;
     private long _lastTimestampNs;
+    private long _prunedBelowIndex;
 
     public SequencerStage(Journal.Journal journal, IClock clock, long term, Sequence commit, IWaitStrategy commitWait, bool advancesCommit)
     {
@@ -34,6 +35,9 @@ internal sealed class SequencerStage : IEventHandler<CommandSlot>
     }
 
     public bool AdvancesCommit { get; }
+
+    /// <summary>Set when journal retention is on; acted on at batch ends, on this (the journal's writer) thread.</summary>
+    public RetentionSignal? Retention { get; init; }
 
     /// <summary>Ring sequence of the last command written to the journal (and flushed at its batch end).</summary>
     public Sequence JournaledSequence { get; } = new();
@@ -70,6 +74,11 @@ internal sealed class SequencerStage : IEventHandler<CommandSlot>
         if (endOfBatch)
         {
             _journal.Flush();
+            if (Retention is not null && Retention.PruneBelowIndex > _prunedBelowIndex)
+            {
+                _prunedBelowIndex = Retention.PruneBelowIndex;
+                _journal.DeleteSegmentsBefore(_prunedBelowIndex);
+            }
             JournaledSequence.SetValue(sequence);
             if (AdvancesCommit)
             {

@@ -25,9 +25,12 @@ internal sealed class SnapshotScheduler : IDisposable
 
     private sealed record Pending(LedgerStateImage Image);
 
-    public SnapshotScheduler(SnapshotStore store, long intervalCommands, long currentIndex)
+    private readonly RetentionSignal? _retention;
+
+    public SnapshotScheduler(SnapshotStore store, long intervalCommands, long currentIndex, RetentionSignal? retention = null)
     {
         _store = store;
+        _retention = retention;
         _intervalCommands = intervalCommands;
         _nextDueIndex = intervalCommands > 0 ? currentIndex + intervalCommands : long.MaxValue;
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "snapshot-writer" };
@@ -91,6 +94,12 @@ internal sealed class SnapshotScheduler : IDisposable
                 // The digest is computed from the image here, off the BLP thread; it equals the live state's digest at that index.
                 _store.Write(image.LastIndex, image.LastTerm, image.LastTimestamp, image.ComputeDigest(), image.WriteTo);
                 Interlocked.Exchange(ref _lastWrittenIndex, image.LastIndex);
+                if (_retention is not null)
+                {
+                    IReadOnlyList<(long Index, string FilePath)> kept = _store.ListFiles();
+                    // Records up to the oldest kept snapshot's index are inside every kept snapshot.
+                    if (kept.Count > 0) _retention.Raise(kept[^1].Index + 1);
+                }
             }
             catch (IOException ex) { Volatile.Write(ref _lastError, ex); }
             catch (UnauthorizedAccessException ex) { Volatile.Write(ref _lastError, ex); }
