@@ -210,8 +210,9 @@ internal sealed class BlpScenario : IScenario
             EventJournal = events,
             SnapshotIntervalCommands = 0,
             JournalSegmentSizeBytes = 256L << 20,
-            IngressRingSize = perCommand > 64 ? 64 : 4096,
-            EgressRingSize = perCommand > 64 ? 64 : 4096,
+            // Big commands: a short ring keeps queueing delay (and so the latency figure) to a few commands.
+            IngressRingSize = perCommand > 64 ? 8 : 4096,
+            EgressRingSize = perCommand > 64 ? 8 : 4096,
             Wait = wait,
         };
         using var engine = PartitionEngine.Start(partition, handler);

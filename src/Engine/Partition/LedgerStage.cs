@@ -44,7 +44,7 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
 
     public void OnEvent(ref CommandSlot slot, long sequence, bool endOfBatch)
     {
-        long egressSequence = _egress.Next();
+        long egressSequence = ClaimEgress();
         ref ResultSlot result = ref _egress[egressSequence];
         result.Kind = slot.Kind;
         result.CorrelationId = slot.CorrelationId;
@@ -86,6 +86,22 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
             }
             _snapshots.OnBatchApplied(_ledger);
         }
+    }
+
+    /// <summary>Set by the engine when another stage failed: a BLP waiting for egress space must not wait forever.</summary>
+    public volatile bool Abort;
+
+    private long ClaimEgress()
+    {
+        if (_egress.TryNext(out long sequence)) return sequence;
+        // Egress full: the result consumer is behind. Wait (bounded backoff, never a hot spin) unless the partition is failing.
+        var wait = new SpinWait();
+        while (!_egress.TryNext(out sequence))
+        {
+            if (Abort) throw new OperationCanceledException("partition failing: the egress consumer stopped");
+            wait.SpinOnce(sleep1Threshold: 20);
+        }
+        return sequence;
     }
 
     private void Answer(ref CommandSlot slot, ref ResultSlot result)

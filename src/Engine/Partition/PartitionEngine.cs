@@ -30,6 +30,7 @@ public sealed class PartitionEngine : IDisposable
     private readonly Sequence _commitPosition = new();
     private readonly Thread[] _threads = new Thread[3];
     private int _state = (int)PartitionState.Created;
+    private int _stopCalled;
     private Exception? _failure;
 
     private PartitionEngine(PartitionOptions options, IPartitionResultHandler results)
@@ -131,6 +132,7 @@ public sealed class PartitionEngine : IDisposable
             {
                 Interlocked.CompareExchange(ref _failure, ex, null);
                 Volatile.Write(ref _state, (int)PartitionState.Failed);
+                _ledgerStage.Abort = true;
                 _sequencerProcessor.Halt();
                 _ledgerProcessor.Halt();
                 _egressProcessor.Halt();
@@ -172,13 +174,11 @@ public sealed class PartitionEngine : IDisposable
     /// </summary>
     public bool Stop(TimeSpan timeout, bool snapshot = true)
     {
-        if (Interlocked.CompareExchange(ref _state, (int)PartitionState.Stopping, (int)PartitionState.Running) != (int)PartitionState.Running
-            && State != PartitionState.Failed)
-        {
-            return State == PartitionState.Stopped;
-        }
+        if (Interlocked.Exchange(ref _stopCalled, 1) == 1) return State == PartitionState.Stopped;
+        Interlocked.CompareExchange(ref _state, (int)PartitionState.Stopping, (int)PartitionState.Running);
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        bool drained = WaitUntil(() => _ledgerProcessor.Sequence.Value >= _ingress.Cursor && _egressProcessor.Sequence.Value >= _egress.Cursor, deadline);
+        // A failed partition cannot drain: skip straight to stopping its threads.
+        bool drained = State != PartitionState.Failed && WaitUntil(() => _ledgerProcessor.Sequence.Value >= _ingress.Cursor && _egressProcessor.Sequence.Value >= _egress.Cursor, deadline);
         if (drained && snapshot && State == PartitionState.Stopping && AppliedIndex > LastSnapshotIndex)
         {
             _snapshots.Request();
@@ -223,7 +223,7 @@ public sealed class PartitionEngine : IDisposable
 
     public void Dispose()
     {
-        if (State is PartitionState.Running or PartitionState.Failed) Stop(TimeSpan.FromSeconds(30));
+        Stop(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Adapter so the egress processor is specialised on a sealed struct, not an interface call chain.</summary>

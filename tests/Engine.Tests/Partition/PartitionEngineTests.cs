@@ -331,6 +331,37 @@ public sealed class PartitionEngineTests : IDisposable
         Assert.Equal(digest, again.Digest());
     }
 
+    private sealed class ThrowingHandler : IPartitionResultHandler
+    {
+        public void OnResult(ref ResultSlot result, bool endOfBatch) => throw new InvalidOperationException("handler bug");
+    }
+
+    [Fact]
+    public void A_failing_stage_stops_the_partition_fatally_and_refuses_new_work()
+    {
+        var options = new PartitionOptions
+        {
+            DataDirectory = _dir.Path, Ledger = PartitionFixture.OptionsOnlyLedger(), Clock = new ManualClock(Wallet.Engine.Tests.Ledger.LedgerHarness.StartTimestamp),
+            Fsync = FsyncPolicy.None, JournalSegmentSizeBytes = 1 << 20, MaxCommandBytes = 64 << 10, SnapshotIntervalCommands = 0,
+            IngressRingSize = 4, EgressRingSize = 2,
+        };
+        using PartitionEngine engine = PartitionEngine.Start(options, new ThrowingHandler());
+        Account a = Acc(1);
+        for (int i = 0; i < 50 && engine.State == PartitionState.Running; i++)
+        {
+            engine.TrySubmit((ushort)CommandKind.CreateAccounts, i, 1, MemoryMarshal.AsBytes(new ReadOnlySpan<Account>(in a)));
+            Thread.Sleep(2);
+        }
+        long deadline = Environment.TickCount64 + 10_000;
+        while (engine.State != PartitionState.Failed && Environment.TickCount64 < deadline) Thread.Sleep(5);
+        Assert.Equal(PartitionState.Failed, engine.State);
+        Assert.IsType<InvalidOperationException>(engine.Failure?.InnerException ?? engine.Failure);
+        Assert.Equal(SubmitStatus.NotRunning, engine.TrySubmit((ushort)CommandKind.Tick, 99, 1, default));
+        long start = Environment.TickCount64;
+        engine.Stop(TimeSpan.FromSeconds(5));
+        Assert.True(Environment.TickCount64 - start < 10_000, "stop is bounded even when a stage died");
+    }
+
     private static byte[] Bytes(Transfer t) => MemoryMarshal.AsBytes(new ReadOnlySpan<Transfer>(in t)).ToArray();
 
     private static void TakeSnapshot(PartitionFixture p)

@@ -19,6 +19,8 @@ internal sealed class PartitionFixture : IDisposable
         Engine = PartitionEngine.Start(Options, Results);
     }
 
+    public static LedgerOptions OptionsOnlyLedger() => Defaults("unused", new ManualClock(0)).Ledger;
+
     /// <summary>The options a fixture would use, without starting anything (for replay/audit tests).</summary>
     internal sealed class OptionsOnly(string directory)
     {
