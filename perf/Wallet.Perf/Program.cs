@@ -40,6 +40,7 @@ internal static class Program
             return 2;
         }
 
+        string loadBefore = MachineInfo.LoadAverage();
         ScenarioResult result;
         try
         {
@@ -50,6 +51,14 @@ internal static class Program
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
+#pragma warning disable CA1031 // top level: any scenario failure becomes exit code 1 with the exception printed
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Console.Error.WriteLine($"error: scenario '{scenario.Name}' failed: {e}");
+            return 1;
+        }
+        result.Note($"load average (1/5/15 min) before: {loadBefore}; after: {MachineInfo.LoadAverage()} (other processes compete for the {Environment.ProcessorCount} cores)");
 
         Console.WriteLine();
         result.WriteTable(Console.Out);

@@ -21,6 +21,10 @@ internal sealed class LatencyRecorder
     public LatencyRecorder(string name)
     {
         Name = name;
+        // The first RecordValue runs HdrHistogram's lazy static initialisation (about 1 KB); do it here, on the
+        // constructing thread, so the recording thread's steady state allocates nothing.
+        _histogram.RecordValue(1);
+        _histogram.Reset();
     }
 
     public string Name { get; }

@@ -161,13 +161,14 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
     /// <summary>Handles [first, last]; returns the next sequence to process.</summary>
     private long ProcessBatch(long first, long last)
     {
+        RingBuffer<T> ring = _ring; // local: lets the JIT keep it in a register across handler calls
         long sequence = first;
         try
         {
             _handler.OnBatchStart(last - first + 1);
             while (sequence <= last)
             {
-                _handler.OnEvent(ref _ring[sequence], sequence, sequence == last);
+                _handler.OnEvent(ref ring[sequence], sequence, sequence == last);
                 sequence++;
             }
             // One release store per batch: downstream sees every slot write of the batch.

@@ -22,7 +22,9 @@ public sealed class SequenceBarrier
         {
             ArgumentNullException.ThrowIfNull(d, nameof(dependents));
         }
-        _sequencer = sequencer;
+        // A single producer publishes in order, so its cursor already is the contiguous published prefix: skip the
+        // per-wait call (it would also read the sequencer's header, which shares a cache line with producer state).
+        _sequencer = sequencer is SingleProducerSequencer ? null : sequencer;
         _waitStrategy = waitStrategy;
         _cursor = cursor;
         // No upstream consumers: the cursor itself is what we depend on. Copy so callers cannot mutate our set.
