@@ -77,8 +77,10 @@ public sealed class PartitionEngine : IDisposable
             _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots) { Retention = retention };
 
             _sequencerProcessor = new BatchEventProcessor<CommandSlot, SequencerStage>(_ingress, _ingress.NewBarrier(), _sequencerStage, maxBatchSize: options.MaxBatchSize);
-            // The BLP waits on the commit position only: under consensus another module advances it.
-            _ledgerProcessor = new BatchEventProcessor<CommandSlot, LedgerStage>(_ingress, _ingress.NewBarrier(_commitPosition), _ledgerStage, maxBatchSize: options.MaxBatchSize);
+            // The BLP waits on the commit position only (under consensus another module advances it). The commit
+            // position is the barrier's cursor, not a dependent, so a blocked BLP is woken by the signal that
+            // follows every advance instead of polling with sleeps. Commit never passes what was published.
+            _ledgerProcessor = new BatchEventProcessor<CommandSlot, LedgerStage>(_ingress, SequenceBarrier.ForSequence(_commitPosition, wait), _ledgerStage, maxBatchSize: options.MaxBatchSize);
             _ingress.AddGatingSequences(_ledgerProcessor.Sequence);
             _egressProcessor = new BatchEventProcessor<ResultSlot, ResultDispatch>(_egress, _egress.NewBarrier(), new ResultDispatch(results));
             _egress.AddGatingSequences(_egressProcessor.Sequence);
