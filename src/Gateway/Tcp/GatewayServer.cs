@@ -89,8 +89,11 @@ public sealed class GatewayServer : IAsyncDisposable
             catch (ObjectDisposedException) { return; }
             catch (SocketException ex)
             {
-                // Transient (e.g. the peer reset before accept): keep serving.
+                if (!_context.IntakeOpen) return; // the listener was closed by StopIntake
+                // Transient (a peer reset before accept, descriptors exhausted): keep serving, without a hot loop.
                 GatewayLog.AcceptFailed(_context.Logger, ex);
+                try { await Task.Delay(50, _stopping.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
                 continue;
             }
             socket.NoDelay = true;
