@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+using Wallet.Gateway.Auth;
+using Wallet.Gateway.Routing;
+using Wallet.Gateway.Sessions;
+
+namespace Wallet.Gateway;
+
+/// <summary>What every session shares: options, users, routing, the registry and the intake switch.</summary>
+internal sealed class GatewayContext(GatewayOptions options, UserDirectory users, ILogger logger)
+{
+    private volatile bool _intakeOpen = true;
+
+    public GatewayOptions Options { get; } = options;
+    public UserDirectory Users { get; } = users;
+    public ILogger Logger { get; } = logger;
+    public SessionRegistry Sessions { get; } = new();
+    public RequestProcessor Processor { get; set; } = null!;
+    public IRequestRouter? Router { get; set; }
+
+    /// <summary>False once shutdown began: new requests get Reject(NotRunning); results still flow.</summary>
+    public bool IntakeOpen
+    {
+        get => _intakeOpen;
+        set => _intakeOpen = value;
+    }
+}

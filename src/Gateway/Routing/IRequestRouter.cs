@@ -1,0 +1,18 @@
+using Wallet.Engine.Partition;
+
+namespace Wallet.Gateway.Routing;
+
+/// <summary>
+/// Where a request goes. Today one partition; with N partitions an account's partition is a pure function of its
+/// id (DESIGN §6), so the gateway asks <see cref="PartitionOf"/> for every item and submits to that partition.
+/// </summary>
+public interface IRequestRouter
+{
+    int PartitionCount { get; }
+
+    /// <summary>The partition owning <paramref name="accountId"/> (for transfers: the debit account).</summary>
+    int PartitionOf(UInt128 accountId);
+
+    /// <summary>Non-blocking offer to one partition's ingress ring (see <see cref="PartitionEngine.TrySubmit"/>).</summary>
+    SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload);
+}

@@ -1,0 +1,307 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Gateway.Auth;
+using Wallet.Gateway.Codec;
+using Wallet.Gateway.Sessions;
+using Wallet.Protocol.Sbe;
+
+namespace Wallet.Gateway.Routing;
+
+/// <summary>
+/// Turns one validated frame into an action, on the session's receive loop: logon, heartbeat, logout, or a request
+/// that is authorised as a whole, re-encoded into the ledger's 128-byte structs in the session's scratch buffer and
+/// offered to its partition without blocking. A request is either submitted whole or refused whole.
+/// </summary>
+internal sealed class RequestProcessor(GatewayContext context)
+{
+    private const TransferFlags TwoPhaseSecondStep = TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer;
+
+    public void Handle(Session session, ReadOnlySpan<byte> message)
+    {
+        RejectReason invalid = RequestLayout.Validate(message, out ushort templateId, out int items, out ReadOnlySpan<byte> text);
+        ulong correlationId = RequestLayout.PeekCorrelationId(message, templateId);
+        if (invalid != RejectReason.NULL_VALUE)
+        {
+            session.SendReject(correlationId, invalid, templateId, text);
+            return;
+        }
+        if (templateId == LogonDecoder.TemplateId)
+        {
+            Logon(session, message);
+            return;
+        }
+        if (session.State != SessionState.LoggedOn)
+        {
+            session.SendReject(correlationId, RejectReason.NotLoggedOn, templateId, "log on first"u8);
+            return;
+        }
+        switch (templateId)
+        {
+            case HeartbeatDecoder.TemplateId:
+                return; // its arrival already refreshed the idle clock
+            case LogoutDecoder.TemplateId:
+                session.Close("logout acknowledged");
+                return;
+        }
+        if (!context.IntakeOpen || context.Router is null)
+        {
+            session.SendReject(correlationId, RejectReason.NotRunning, templateId, "gateway is shutting down"u8);
+            return;
+        }
+        if (items == 0)
+        {
+            session.SendReject(correlationId, RejectReason.EmptyBatch, templateId, "a request needs at least one item"u8);
+            return;
+        }
+        if (items > context.Options.MaxBatchSize)
+        {
+            session.SendReject(correlationId, RejectReason.BatchTooLarge, templateId, "more items than maxBatchSize"u8);
+            return;
+        }
+
+        UserPrincipal principal = session.Principal!;
+        int partition;
+        int payloadBytes;
+        ushort kind;
+        switch (templateId)
+        {
+            case CreateAccountsDecoder.TemplateId:
+                if (!principal.IsAdmin)
+                {
+                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "CreateAccounts needs the admin role"u8);
+                    return;
+                }
+                if (!TranslateAccounts(message, session.Scratch, out partition, out payloadBytes)) goto CrossPartition;
+                kind = (ushort)CommandKind.CreateAccounts;
+                break;
+            case CloseAccountsDecoder.TemplateId:
+                if (!principal.IsAdmin)
+                {
+                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "CloseAccounts needs the admin role"u8);
+                    return;
+                }
+                if (!TranslateIds(message, session.Scratch, principal, checkGrant: false, out partition, out payloadBytes, out _)) goto CrossPartition;
+                kind = (ushort)CommandKind.CloseAccounts;
+                break;
+            case CreateTransfersDecoder.TemplateId:
+                TransferCheck check = TranslateTransfers(message, session.Scratch, principal, out partition, out payloadBytes);
+                if (check == TransferCheck.Unauthorized)
+                {
+                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "a transfer debits an account this user may not debit (post/void must name its debit account); nothing applied"u8);
+                    return;
+                }
+                if (check == TransferCheck.CrossPartition) goto CrossPartition;
+                kind = (ushort)CommandKind.CreateTransfers;
+                break;
+            case LookupAccountsDecoder.TemplateId:
+                bool ok = TranslateIds(message, session.Scratch, principal, checkGrant: !principal.IsAdmin, out partition, out payloadBytes, out bool denied);
+                if (denied)
+                {
+                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "lookup of an account this user is not granted"u8);
+                    return;
+                }
+                if (!ok) goto CrossPartition;
+                kind = QueryKind.LookupAccounts;
+                break;
+            case LookupTransfersDecoder.TemplateId:
+                if (!TranslateIds(message, session.Scratch, principal, checkGrant: false, out partition, out payloadBytes, out _)) goto CrossPartition;
+                // Transfer ids do not name a partition; with N partitions this becomes a fan-out.
+                partition = 0;
+                kind = QueryKind.LookupTransfers;
+                break;
+            default:
+                session.SendReject(correlationId, RejectReason.UnknownTemplate, templateId, "template is not a request"u8);
+                return;
+        }
+
+        Submit(session, templateId, correlationId, kind, partition, session.Scratch.AsSpan(0, payloadBytes));
+        return;
+
+    CrossPartition:
+        session.SendReject(correlationId, RejectReason.InvalidField, templateId, "items of one request must live on one partition"u8);
+    }
+
+    private void Submit(Session session, ushort templateId, ulong correlationId, ushort kind, int partition, ReadOnlySpan<byte> payload)
+    {
+        if (!session.TryAcquireInFlight())
+        {
+            session.SendReject(correlationId, RejectReason.TooManyInFlight, templateId, "maxInFlight requests already awaiting results"u8);
+            return;
+        }
+        SubmitStatus status = context.Router!.Submit(partition, kind, (long)correlationId, session.Id, payload);
+        if (status == SubmitStatus.Accepted) return;
+        session.ReleaseInFlight();
+        switch (status)
+        {
+            case SubmitStatus.Busy:
+                session.SendBusy(correlationId);
+                break;
+            case SubmitStatus.TooLarge:
+                session.SendReject(correlationId, RejectReason.BatchTooLarge, templateId, "request larger than the partition accepts"u8);
+                break;
+            case SubmitStatus.UnknownKind:
+                session.SendReject(correlationId, RejectReason.UnknownTemplate, templateId, "the partition does not accept this request"u8);
+                break;
+            default:
+                session.SendReject(correlationId, RejectReason.NotRunning, templateId, "the partition is not running"u8);
+                break;
+        }
+    }
+
+    private void Logon(Session session, ReadOnlySpan<byte> message)
+    {
+        LogonDecoder.TryWrapWithHeader(message, 0, out LogonDecoder logon);
+        ulong correlationId = logon.CorrelationId;
+        if (session.State != SessionState.AwaitingLogon)
+        {
+            session.SendReject(correlationId, RejectReason.AlreadyLoggedOn, LogonDecoder.TemplateId, "this session is already logged on"u8);
+            return;
+        }
+        uint requestedHeartbeatMs = logon.HeartbeatIntervalMs;
+        ReadOnlySpan<byte> clientId = logon.GetClientIdBytes();
+        ReadOnlySpan<byte> credential = logon.GetCredentialBytes();
+        if (clientId.IsEmpty)
+        {
+            session.SendLogonReject(correlationId, RejectReason.InvalidField, "clientId is empty"u8);
+            session.Close("logon refused: empty clientId");
+            return;
+        }
+        UserPrincipal? principal = context.Users.Authenticate(clientId, credential);
+        if (principal is null)
+        {
+            GatewayLog.LogonRefused(context.Logger, session.Id, Encoding.UTF8.GetString(clientId));
+            session.SendLogonReject(correlationId, RejectReason.BadCredentials, "unknown user or wrong password"u8);
+            session.Close("logon refused: bad credentials");
+            return;
+        }
+        GatewayOptions o = context.Options;
+        int heartbeatMs = requestedHeartbeatMs == 0
+            ? o.HeartbeatIntervalMs
+            : (int)Math.Clamp(requestedHeartbeatMs, (uint)o.MinHeartbeatIntervalMs, (uint)o.MaxHeartbeatIntervalMs);
+        session.CompleteLogon(principal, heartbeatMs);
+        GatewayLog.LoggedOn(context.Logger, session.Id, principal.Name, heartbeatMs);
+        session.SendLogonAck(correlationId);
+    }
+
+    private bool TranslateAccounts(ReadOnlySpan<byte> message, byte[] scratch, out int partition, out int payloadBytes)
+    {
+        CreateAccountsDecoder.TryWrapWithHeader(message, 0, out CreateAccountsDecoder decoder);
+        Span<Account> accounts = MemoryMarshal.Cast<byte, Account>(scratch.AsSpan());
+        partition = -1;
+        int n = 0;
+        var group = decoder.Accounts();
+        while (group.MoveNext())
+        {
+            var account = new Account
+            {
+                Id = Id(group.Id),
+                UserData128 = Id(group.UserData128),
+                UserData64 = group.UserData64,
+                UserData32 = group.UserData32,
+                Ledger = group.Ledger,
+                Code = group.Code,
+                Flags = (AccountFlags)group.Flags,
+            };
+            if (!SamePartition(ref partition, account.Id))
+            {
+                payloadBytes = 0;
+                return false;
+            }
+            accounts[n++] = account;
+        }
+        payloadBytes = n * Account.SizeBytes;
+        return true;
+    }
+
+    private enum TransferCheck { Ok, Unauthorized, CrossPartition }
+
+    private TransferCheck TranslateTransfers(ReadOnlySpan<byte> message, byte[] scratch, UserPrincipal principal, out int partition, out int payloadBytes)
+    {
+        CreateTransfersDecoder.TryWrapWithHeader(message, 0, out CreateTransfersDecoder decoder);
+        Span<Transfer> transfers = MemoryMarshal.Cast<byte, Transfer>(scratch.AsSpan());
+        partition = -1;
+        payloadBytes = 0;
+        int n = 0;
+        var group = decoder.Transfers();
+        while (group.MoveNext())
+        {
+            var transfer = new Transfer
+            {
+                Id = Id(group.Id),
+                DebitAccountId = Id(group.DebitAccountId),
+                CreditAccountId = Id(group.CreditAccountId),
+                Amount = group.Amount,
+                PendingId = Id(group.PendingId),
+                UserData128 = Id(group.UserData128),
+                UserData64 = group.UserData64,
+                UserData32 = group.UserData32,
+                TimeoutSeconds = group.TimeoutSeconds,
+                Ledger = group.Ledger,
+                Code = group.Code,
+                Flags = (TransferFlags)group.Flags,
+            };
+            // Post/void from a client must name the pending's debit account: the ledger then refuses a mismatch
+            // (PendingTransferHasDifferentDebitAccountId), so a client can only settle holds on accounts it may debit.
+            if (!principal.IsAdmin && (transfer.DebitAccountId == UInt128.Zero || !principal.MayDebit(transfer.DebitAccountId)))
+                return TransferCheck.Unauthorized;
+            if ((transfer.Flags & TwoPhaseSecondStep) == 0 || transfer.DebitAccountId != UInt128.Zero)
+            {
+                if (!SamePartition(ref partition, transfer.DebitAccountId)) return TransferCheck.CrossPartition;
+            }
+            transfers[n++] = transfer;
+        }
+        if (partition < 0) partition = 0;
+        payloadBytes = n * Transfer.SizeBytes;
+        return TransferCheck.Ok;
+    }
+
+    /// <summary>
+    /// The three id-list requests (LookupAccounts, LookupTransfers, CloseAccounts) share one layout: root block with
+    /// correlationId, then a group whose entries start with an Id128. The generated decoders of those groups are
+    /// distinct ref struct types, so the already validated layout is read directly: header, root block (acting
+    /// length), group dimension, entries of the wire's block length. Id128 is low-then-high little-endian, which is
+    /// exactly a little-endian UInt128: copied as is.
+    /// </summary>
+    private bool TranslateIds(ReadOnlySpan<byte> message, byte[] scratch, UserPrincipal principal, bool checkGrant, out int partition, out int payloadBytes, out bool denied)
+    {
+        var header = new MessageHeaderDecoder(message, 0);
+        int groupOffset = Protocol.Sbe.ProtocolSchema.MessageHeaderLength + header.BlockLength;
+        var dimension = new GroupSizeEncodingDecoder(message, groupOffset);
+        int entryBlock = dimension.BlockLength;
+        int count = dimension.NumInGroup;
+        Span<UInt128> ids = MemoryMarshal.Cast<byte, UInt128>(scratch.AsSpan());
+        partition = -1;
+        denied = false;
+        int entry = groupOffset + 4;
+        for (int i = 0; i < count; i++, entry += entryBlock)
+        {
+            var wire = new Id128Decoder(message, entry);
+            UInt128 id = new(wire.High, wire.Low);
+            if (checkGrant && !principal.MayDebit(id))
+            {
+                denied = true;
+                payloadBytes = 0;
+                return false;
+            }
+            if (!SamePartition(ref partition, id))
+            {
+                payloadBytes = 0;
+                return false;
+            }
+            ids[i] = id;
+        }
+        payloadBytes = count * 16;
+        return true;
+    }
+
+    private static UInt128 Id(Id128Decoder id) => new(id.High, id.Low);
+
+    private bool SamePartition(ref int partition, UInt128 accountId)
+    {
+        int p = context.Router!.PartitionOf(accountId);
+        if (partition < 0) partition = p;
+        return partition == p;
+    }
+}

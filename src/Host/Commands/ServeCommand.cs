@@ -1,0 +1,166 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Wallet.Engine.Journal;
+using Wallet.Engine.Partition;
+using Wallet.Gateway.Auth;
+using Wallet.Gateway.Routing;
+using Wallet.Gateway.Tcp;
+using Wallet.Host.Configuration;
+
+namespace Wallet.Host.Commands;
+
+/// <summary>
+/// <c>wallet serve</c>: one node, one partition, the SBE gateway in front. Configuration: appsettings.json (or
+/// --config), then WALLET_* environment variables, then command-line overrides (--Gateway:Port=7401).
+/// Ctrl+C / SIGTERM: stop intake, drain, snapshot, close.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var configFile = new Option<FileInfo?>("--config") { Description = "Settings file (default: appsettings.json next to the executable, then in the working directory)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (journals, snapshots); default ./data" };
+        var port = new Option<int?>("--port") { Description = "Gateway TCP port; default 7400" };
+        var command = new Command("serve", "Run a single-node engine with the SBE gateway on 127.0.0.1")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        command.Options.Add(configFile);
+        command.Options.Add(dataDir);
+        command.Options.Add(port);
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(configFile), parse.GetValue(dataDir), parse.GetValue(port), parse.UnmatchedTokens));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(FileInfo? configFile, string? dataDir, int? port, IReadOnlyList<string> overrides)
+    {
+        IConfiguration config;
+        ServeSettings settings;
+        try
+        {
+            config = BuildConfiguration(configFile, dataDir, port, overrides);
+            settings = ServeSettings.Load(config);
+        }
+        catch (Exception ex) when (ex is SettingsException or FormatException or InvalidDataException or FileNotFoundException or IOException)
+        {
+            Console.Error.WriteLine($"wallet serve: invalid configuration: {ex.Message}");
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        using ILoggerFactory loggers = LoggerFactory.Create(b => b
+            .AddConfiguration(config.GetSection("Logging"))
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            }));
+        ILogger log = loggers.CreateLogger("wallet.serve");
+
+        UserDirectory users;
+        try
+        {
+            users = new UserDirectory(settings.Users);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"wallet serve: invalid configuration: {ex.Message}");
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        var gateway = new GatewayServer(settings.Gateway, users, loggers.CreateLogger("wallet.gateway"));
+        PartitionEngine partition;
+        try
+        {
+            partition = PartitionEngine.Start(settings.Partition, gateway.ResultHandler);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JournalCorruptException or InvalidDataException or ArgumentException)
+        {
+            Console.Error.WriteLine($"wallet serve: cannot open the data directory {settings.DataDirectory}: {ex.Message}");
+            return ExitCodes.StartupFailed;
+        }
+
+        try
+        {
+            gateway.Start(new SinglePartitionRouter(partition));
+        }
+        catch (SocketException ex)
+        {
+            Console.Error.WriteLine($"wallet serve: cannot listen on {settings.Gateway.BindAddress}:{settings.Gateway.Port}: {ex.Message}");
+            partition.Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: partition.AppliedIndex > 0);
+            return ExitCodes.StartupFailed;
+        }
+
+        Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}, data in {settings.DataDirectory} (recovered to index {partition.AppliedIndex})");
+        Console.Out.Flush();
+
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
+        {
+            // Also wake if the partition dies on its own (disk full, corrupt state): no point serving Busy forever.
+            while (!stop.Task.IsCompleted && partition.State == PartitionState.Running)
+            {
+                await Task.WhenAny(stop.Task, Task.Delay(500)).ConfigureAwait(false);
+            }
+        }
+
+        return await ShutdownAsync(gateway, partition, settings, log).ConfigureAwait(false);
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // we shut down ourselves, gracefully
+            stop.TrySetResult();
+        }
+    }
+
+    private static async Task<int> ShutdownAsync(GatewayServer gateway, PartitionEngine partition, ServeSettings settings, ILogger log)
+    {
+        var timeout = TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs);
+        Console.Out.WriteLine("wallet serve: stopping (intake closed, draining)");
+        gateway.StopIntake();
+        bool failedBefore = partition.State == PartitionState.Failed;
+        // An untouched partition has nothing to snapshot (and would wait the whole timeout for one).
+        bool clean = partition.Stop(timeout, snapshot: partition.AppliedIndex > 0);
+        await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        if (failedBefore || partition.State == PartitionState.Failed)
+        {
+            log.LogError(partition.Failure, "Partition failed");
+            return ExitCodes.Failure;
+        }
+        Console.Out.WriteLine($"wallet serve: stopped at index {partition.AppliedIndex}, snapshot at {partition.LastSnapshotIndex}{(clean ? string.Empty : " (drain timed out)")}");
+        return clean ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    private static IConfigurationRoot BuildConfiguration(FileInfo? configFile, string? dataDir, int? port, IReadOnlyList<string> overrides)
+    {
+        var builder = new ConfigurationBuilder();
+        if (configFile is not null)
+        {
+            if (!configFile.Exists) throw new FileNotFoundException($"--config: {configFile.FullName} does not exist.");
+            builder.AddJsonFile(configFile.FullName, optional: false);
+        }
+        else
+        {
+            string beside = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+            string here = Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json");
+            builder.AddJsonFile(beside, optional: true);
+            if (!string.Equals(Path.GetFullPath(beside), Path.GetFullPath(here), StringComparison.Ordinal)) builder.AddJsonFile(here, optional: true);
+        }
+        builder.AddEnvironmentVariables("WALLET_");
+        var explicitValues = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (dataDir is not null) explicitValues["DataDirectory"] = dataDir;
+        if (port is not null) explicitValues["Gateway:Port"] = port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (string token in overrides)
+        {
+            if (!token.StartsWith("--", StringComparison.Ordinal) || !token.Contains('=', StringComparison.Ordinal))
+                throw new SettingsException($"unexpected argument '{token}': overrides look like --Section:Key=value");
+        }
+        builder.AddCommandLine([.. overrides]);
+        builder.AddInMemoryCollection(explicitValues);
+        return builder.Build();
+    }
+}

@@ -1,0 +1,155 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Wallet.Engine.Journal;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Gateway;
+using Wallet.Gateway.Auth;
+using static Wallet.Host.Configuration.SettingsReader;
+
+namespace Wallet.Host.Configuration;
+
+/// <summary>
+/// Everything <c>wallet serve</c> needs, read from configuration (appsettings.json, WALLET_ environment variables,
+/// command line) and validated up front: a bad value stops the process before anything opens, with a message that
+/// names the setting. Reference: docs/serve.md.
+/// </summary>
+internal sealed class ServeSettings
+{
+    public required string DataDirectory { get; init; }
+    public required GatewayOptions Gateway { get; init; }
+    public required PartitionOptions Partition { get; init; }
+    public required IReadOnlyList<UserDefinition> Users { get; init; }
+    public required int ShutdownTimeoutMs { get; init; }
+
+    public static ServeSettings Load(IConfiguration config)
+    {
+        string dataDirectory = System.IO.Path.GetFullPath(String(config, "DataDirectory", "./data"));
+        LedgerOptions ledger = LoadLedger(config.GetSection("Ledger"));
+        GatewayOptions gateway = LoadGateway(config.GetSection("Gateway"));
+        if (gateway.MaxBatchSize > ledger.MaxBatchSize)
+            throw new SettingsException($"Gateway:MaxBatchSize ({gateway.MaxBatchSize}) must not exceed Ledger:MaxBatchSize ({ledger.MaxBatchSize}).");
+        IConfigurationSection p = config.GetSection("Partition");
+        int maxCommandBytes = Math.Max(ledger.MaxBatchSize, gateway.MaxBatchSize) * Transfer.SizeBytes;
+        var partition = new PartitionOptions
+        {
+            DataDirectory = dataDirectory,
+            Ledger = ledger,
+            MaxCommandBytes = maxCommandBytes,
+            Fsync = Enum(p, "Fsync", FsyncPolicy.Batch),
+            IngressRingSize = Int(p, "IngressRingSize", 4096, 2, PartitionOptions.MaxRingSize),
+            EgressRingSize = Int(p, "EgressRingSize", 4096, 2, PartitionOptions.MaxRingSize),
+            JournalSegmentSizeBytes = Long(p, "JournalSegmentSizeBytes", 64L << 20, JournalOptions.MinSegmentSizeBytes, JournalOptions.MaxSegmentSizeBytes),
+            SnapshotIntervalCommands = Long(p, "SnapshotIntervalCommands", 1_000_000, 0, long.MaxValue),
+            SnapshotRetainCount = Int(p, "SnapshotRetainCount", 3, 1, 1000),
+            Wait = Enum(p, "Wait", WaitKind.Blocking),
+        };
+        Check(partition.Validate, "Partition");
+        IReadOnlyList<UserDefinition> users = LoadUsers(config.GetSection("Users"));
+        return new ServeSettings
+        {
+            DataDirectory = dataDirectory,
+            Gateway = gateway,
+            Partition = partition,
+            Users = users,
+            ShutdownTimeoutMs = Int(p, "ShutdownTimeoutMs", 30_000, 100, 600_000),
+        };
+    }
+
+    private static GatewayOptions LoadGateway(IConfigurationSection g)
+    {
+        string host = String(g, "Host", "127.0.0.1");
+        if (!IPAddress.TryParse(host, out IPAddress? address))
+            throw new SettingsException($"Gateway:Host = '{host}' is invalid: expected an IP address such as 127.0.0.1.");
+        var defaults = new GatewayOptions();
+        var options = new GatewayOptions
+        {
+            BindAddress = address,
+            Port = Int(g, "Port", defaults.Port, 1, 65535),
+            MaxSessions = Int(g, "MaxSessions", defaults.MaxSessions, 1, 100_000),
+            MaxFrameBytes = Int(g, "MaxFrameBytes", defaults.MaxFrameBytes, 64, 16 << 20),
+            MaxBatchSize = Int(g, "MaxBatchSize", defaults.MaxBatchSize, 1, 8190),
+            MaxInFlightPerSession = Int(g, "MaxInFlightPerSession", defaults.MaxInFlightPerSession, 1, 1_000_000),
+            MaxOutboundBytesPerSession = Int(g, "MaxOutboundBytesPerSession", defaults.MaxOutboundBytesPerSession, 1024, 256 << 20),
+            HeartbeatIntervalMs = Int(g, "HeartbeatIntervalMs", defaults.HeartbeatIntervalMs, 10, 3_600_000),
+            MinHeartbeatIntervalMs = Int(g, "MinHeartbeatIntervalMs", defaults.MinHeartbeatIntervalMs, 10, 3_600_000),
+            MaxHeartbeatIntervalMs = Int(g, "MaxHeartbeatIntervalMs", defaults.MaxHeartbeatIntervalMs, 10, 3_600_000),
+            IdleTimeoutIntervals = Int(g, "IdleTimeoutIntervals", defaults.IdleTimeoutIntervals, 2, 100),
+            LogonTimeoutMs = Int(g, "LogonTimeoutMs", defaults.LogonTimeoutMs, 10, 600_000),
+            CloseLingerMs = Int(g, "CloseLingerMs", defaults.CloseLingerMs, 0, 60_000),
+            BusyRetryAfterMs = Int(g, "BusyRetryAfterMs", defaults.BusyRetryAfterMs, 0, 60_000),
+            SocketSendBufferBytes = Int(g, "SocketSendBufferBytes", defaults.SocketSendBufferBytes, 0, 64 << 20),
+        };
+        Check(options.Validate, "Gateway");
+        return options;
+    }
+
+    private static LedgerOptions LoadLedger(IConfigurationSection l)
+    {
+        var definitions = new List<LedgerDefinition>();
+        foreach (IConfigurationSection d in l.GetSection("Ledgers").GetChildren())
+        {
+            int code = Int(d, "Code", 0, 1, int.MaxValue);
+            if (code == 0) throw new SettingsException($"{d.Path}:Code is required (a positive integer).");
+            string symbol = String(d, "Symbol", string.Empty);
+            if (symbol.Length == 0) throw new SettingsException($"{d.Path}:Symbol is required (e.g. USD).");
+            int scale = Int(d, "Scale", -1, 0, AmountText.MaxScale);
+            if (scale < 0) throw new SettingsException($"{d.Path}:Scale is required (0..{AmountText.MaxScale}).");
+            definitions.Add(new LedgerDefinition((uint)code, symbol, (byte)scale));
+        }
+        if (definitions.Count == 0)
+            throw new SettingsException("Ledger:Ledgers is missing: configure at least one ledger (Code, Symbol, Scale).");
+        LedgerCatalog catalog;
+        try
+        {
+            catalog = new LedgerCatalog(definitions);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new SettingsException($"Ledger:Ledgers: {ex.Message}", ex);
+        }
+        return new LedgerOptions
+        {
+            Catalog = catalog,
+            MaxAccounts = Int(l, "MaxAccounts", 1 << 20, 1, 1 << 28),
+            MaxBatchSize = Int(l, "MaxBatchSize", LedgerOptions.DefaultMaxBatchSize, 1, 1 << 20),
+            MaxPendingTransfers = Int(l, "MaxPendingTransfers", 1 << 16, 1, 1 << 26),
+            TransferRetentionCount = Int(l, "TransferRetentionCount", 1 << 20, 0, 1 << 27),
+            TransferRetentionNs = Long(l, "TransferRetentionNs", 0, 0, long.MaxValue),
+        };
+    }
+
+    private static List<UserDefinition> LoadUsers(IConfigurationSection users)
+    {
+        var list = new List<UserDefinition>();
+        foreach (IConfigurationSection u in users.GetChildren())
+        {
+            string name = String(u, "Name", string.Empty);
+            if (name.Length == 0) throw new SettingsException($"{u.Path}:Name is required.");
+            string hash = String(u, "PasswordHash", string.Empty);
+            if (hash.Length == 0) throw new SettingsException($"{u.Path}:PasswordHash is required (make one with 'wallet hash-password').");
+            Role role = Enum(u, "Role", Role.Client);
+            var debits = new List<string>();
+            foreach (IConfigurationSection a in u.GetSection("DebitAccounts").GetChildren())
+            {
+                if (a.Value is not null) debits.Add(a.Value);
+            }
+            list.Add(new UserDefinition(name, hash, role, debits));
+        }
+        if (list.Count == 0) throw new SettingsException("Users is missing: configure at least one user (Name, PasswordHash, Role).");
+        return list;
+    }
+
+    private static void Check(Action validate, string section)
+    {
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException ex)
+        {
+            string message = ex.Message.StartsWith(section + ":", StringComparison.Ordinal) ? ex.Message : $"{section}:{ex.ParamName}: {ex.Message}";
+            throw new SettingsException(message, ex);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace Wallet.Host;
+
+/// <summary>Process exit codes (documented in docs/serve.md).</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    /// <summary>The engine stopped abnormally (partition failure, or the drain did not finish in time).</summary>
+    public const int Failure = 1;
+    /// <summary>Invalid configuration or arguments; the message names the setting.</summary>
+    public const int InvalidConfiguration = 2;
+    /// <summary>Could not start: endpoint in use, data directory unusable, journal or snapshot corrupt.</summary>
+    public const int StartupFailed = 3;
+}

@@ -1,0 +1,58 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Wallet.Engine.Journal;
+using Wallet.Gateway.Auth;
+using Wallet.Host.Configuration;
+
+namespace Wallet.Gateway.Tests;
+
+public sealed class ServeSettingsTests
+{
+    private static readonly string Shipped = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+
+    private static IConfiguration Shipped_with(params (string Key, string? Value)[] overrides) => new ConfigurationBuilder()
+        .AddJsonFile(Shipped, optional: false)
+        .AddInMemoryCollection(Array.ConvertAll(overrides, o => new KeyValuePair<string, string?>(o.Key, o.Value)))
+        .Build();
+
+    [Fact]
+    public void The_shipped_settings_load_with_the_documented_defaults_and_demo_users()
+    {
+        ServeSettings s = ServeSettings.Load(Shipped_with());
+        Assert.Equal(Path.GetFullPath("./data"), s.DataDirectory);
+        Assert.Equal("127.0.0.1:7400", $"{s.Gateway.BindAddress}:{s.Gateway.Port}");
+        Assert.Equal(FsyncPolicy.Batch, s.Partition.Fsync);
+        Assert.Equal(["USD/2", "EUR/2", "JPY/0", "BTC/8"], s.Partition.Ledger.Catalog.Definitions.Select(d => $"{d.Symbol}/{d.Scale}"));
+        var users = new UserDirectory(s.Users);
+        Assert.Equal(2, users.Count);
+        Assert.True(users.Authenticate("demo"u8, Encoding.UTF8.GetBytes("demo-dev-password"))!.MayDebit(1500));
+    }
+
+    [Theory]
+    [InlineData("Gateway:Port", "70000", "Gateway:Port")]
+    [InlineData("Gateway:Port", "seven", "Gateway:Port")]
+    [InlineData("Gateway:Host", "localhost:1", "Gateway:Host")]
+    [InlineData("Gateway:HeartbeatIntervalMs", "50", "Gateway:HeartbeatIntervalMs")]
+    [InlineData("Gateway:MaxOutboundBytesPerSession", "2048", "Gateway:MaxOutboundBytesPerSession")]
+    [InlineData("Partition:Fsync", "sometimes", "Partition:Fsync")]
+    [InlineData("Partition:Fsync", "1", "Partition:Fsync")]
+    [InlineData("Partition:IngressRingSize", "1000", "IngressRingSize")]
+    [InlineData("Ledger:Ledgers:1:Code", "1", "Duplicate ledger code")]
+    [InlineData("Ledger:Ledgers:0:Scale", "19", "Ledger:Ledgers:0:Scale")]
+    [InlineData("Users:0:Role", "root", "Users:0:Role")]
+    public void Bad_values_are_refused_with_the_setting_named(string key, string value, string expected)
+    {
+        var ex = Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with((key, value))));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Missing_ledgers_and_users_are_named()
+    {
+        IConfiguration empty = new ConfigurationBuilder().AddInMemoryCollection([]).Build();
+        Assert.Contains("Ledger:Ledgers", Assert.Throws<SettingsException>(() => ServeSettings.Load(empty)).Message, StringComparison.Ordinal);
+        IConfiguration noUsers = new ConfigurationBuilder().AddInMemoryCollection([
+            new("Ledger:Ledgers:0:Code", "1"), new("Ledger:Ledgers:0:Symbol", "USD"), new("Ledger:Ledgers:0:Scale", "2")]).Build();
+        Assert.Contains("Users", Assert.Throws<SettingsException>(() => ServeSettings.Load(noUsers)).Message, StringComparison.Ordinal);
+    }
+}
