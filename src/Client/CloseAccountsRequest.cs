@@ -4,7 +4,7 @@ using Wallet.Protocol.Sbe;
 namespace Wallet.Client;
 
 internal sealed class CloseAccountsRequest(ReadOnlyMemory<UInt128> ids, int timeoutMs)
-    : PendingRequest<CreateResult[]>(RequestKind.CloseAccounts,
+    : PendingRequest<CreateResult[]>(RequestKind.CloseAccounts, ids.Length,
         FrameCodec.BatchFrameBytes(ids.Length, FrameCodec.IdEntryBytes), timeoutMs)
 {
     public override int Encode(Span<byte> frame, ulong correlationId) =>

@@ -4,7 +4,7 @@ using Wallet.Protocol.Sbe;
 namespace Wallet.Client;
 
 internal sealed class CreateAccountsRequest(ReadOnlyMemory<Account> accounts, int timeoutMs)
-    : PendingRequest<CreateResult[]>(RequestKind.CreateAccounts,
+    : PendingRequest<CreateResult[]>(RequestKind.CreateAccounts, accounts.Length,
         FrameCodec.BatchFrameBytes(accounts.Length, FrameCodec.AccountEntryBytes), timeoutMs)
 {
     public override int Encode(Span<byte> frame, ulong correlationId) =>

@@ -4,7 +4,7 @@ using Wallet.Protocol.Sbe;
 namespace Wallet.Client;
 
 internal sealed class CreateTransfersRequest(ReadOnlyMemory<Transfer> transfers, int timeoutMs)
-    : PendingRequest<CreateResult[]>(RequestKind.CreateTransfers,
+    : PendingRequest<CreateResult[]>(RequestKind.CreateTransfers, transfers.Length,
         FrameCodec.BatchFrameBytes(transfers.Length, FrameCodec.TransferEntryBytes), timeoutMs)
 {
     public override int Encode(Span<byte> frame, ulong correlationId) =>

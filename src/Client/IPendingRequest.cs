@@ -8,6 +8,7 @@ internal interface IPendingRequest
 {
     RequestKind Kind { get; }
     int FrameBytes { get; }
+    int ItemCount { get; }
     /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp after which the caller gets a TimeoutException.</summary>
     long DeadlineTimestamp { get; }
     /// <summary>Correlation id of the latest send (0 before the first); written under the client's lock.</summary>

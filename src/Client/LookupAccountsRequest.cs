@@ -5,7 +5,7 @@ namespace Wallet.Client;
 
 /// <summary>Answer: the accounts found, in request order; ids not found are simply absent.</summary>
 internal sealed class LookupAccountsRequest(ReadOnlyMemory<UInt128> ids, int timeoutMs)
-    : PendingRequest<Account[]>(RequestKind.LookupAccounts,
+    : PendingRequest<Account[]>(RequestKind.LookupAccounts, ids.Length,
         FrameCodec.BatchFrameBytes(ids.Length, FrameCodec.IdEntryBytes), timeoutMs)
 {
     public override int Encode(Span<byte> frame, ulong correlationId) =>

@@ -5,7 +5,7 @@ namespace Wallet.Client;
 
 /// <summary>Answer: the transfers found, in request order; ids not found are simply absent.</summary>
 internal sealed class LookupTransfersRequest(ReadOnlyMemory<UInt128> ids, int timeoutMs)
-    : PendingRequest<Transfer[]>(RequestKind.LookupTransfers,
+    : PendingRequest<Transfer[]>(RequestKind.LookupTransfers, ids.Length,
         FrameCodec.BatchFrameBytes(ids.Length, FrameCodec.IdEntryBytes), timeoutMs)
 {
     public override int Encode(Span<byte> frame, ulong correlationId) =>

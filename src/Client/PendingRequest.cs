@@ -10,16 +10,18 @@ internal abstract class PendingRequest<T> : TaskCompletionSource<T>, IPendingReq
 {
     private CancellationTokenRegistration _cancellation;
 
-    protected PendingRequest(RequestKind kind, int frameBytes, int timeoutMs)
+    protected PendingRequest(RequestKind kind, int itemCount, int frameBytes, int timeoutMs)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         Kind = kind;
+        ItemCount = itemCount;
         FrameBytes = frameBytes;
         DeadlineTimestamp = Stopwatch.GetTimestamp() + timeoutMs * Stopwatch.Frequency / 1000;
     }
 
     public RequestKind Kind { get; }
     public int FrameBytes { get; }
+    public int ItemCount { get; }
     public long DeadlineTimestamp { get; }
     public ulong CorrelationId { get; set; }
     public int BusyAttempts { get; set; }

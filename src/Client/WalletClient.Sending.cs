@@ -77,6 +77,15 @@ public sealed partial class WalletClient
                     _queue.Dequeue(); // cancelled or timed out while waiting: never sent
                     continue;
                 }
+                if (request.FrameBytes > connection.Limits.MaxFrameBytes || request.ItemCount > connection.Limits.MaxBatchSize)
+                {
+                    // Only possible after a reconnect to a gateway with smaller limits; it would block the queue.
+                    _queue.Dequeue();
+                    request.Fail(new WalletRejectedException(Protocol.Sbe.RejectReason.BatchTooLarge, 0, request.CorrelationId,
+                        $"{request.ItemCount} items / {request.FrameBytes} bytes exceed this session's limits " +
+                        $"(maxBatchSize {connection.Limits.MaxBatchSize}, maxFrameBytes {connection.Limits.MaxFrameBytes})"));
+                    continue;
+                }
                 if (bytes + request.FrameBytes > capacityBytes)
                 {
                     break;

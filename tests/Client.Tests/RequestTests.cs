@@ -96,6 +96,35 @@ public sealed class RequestTests
     }
 
     [Fact]
+    public async Task In_flight_requests_never_exceed_the_negotiated_limit()
+    {
+        await using var server = new FakeServer { MaxInFlight = 2 };
+        var held = new System.Collections.Concurrent.ConcurrentQueue<(FakeSession, ReceivedRequest)>();
+        server.OnRequest = (s, r) =>
+        {
+            held.Enqueue((s, r));
+            return Task.CompletedTask;
+        };
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        var calls = Enumerable.Range(1, 6).Select(i => client.CreateTransfersAsync(new[] { TestKit.Transfer((UInt128)i) })).ToArray();
+        await TestKit.Eventually(() => held.Count == 2, "two requests in flight");
+        await Task.Delay(100);
+        Assert.Equal(2, held.Count); // the other four wait for a free slot
+
+        int answered = 0;
+        while (answered < 6)
+        {
+            await TestKit.Eventually(() => !held.IsEmpty, "next request");
+            held.TryDequeue(out var next);
+            await server.DefaultAnswerAsync(next.Item1, next.Item2);
+            answered++;
+        }
+        await Task.WhenAll(calls).WaitAsync(TestKit.Bound);
+        Assert.Equal(6, server.Requests.Count);
+    }
+
+    [Fact]
     public async Task Concurrent_single_transfers_are_coalesced_and_each_caller_gets_its_own_result()
     {
         const int Callers = 200;
