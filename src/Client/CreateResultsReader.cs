@@ -6,7 +6,8 @@ namespace Wallet.Client;
 /// <summary>
 /// Decodes CreateResults into one result per submitted item, in item order. Items the gateway does not
 /// mention are <see cref="ResultCode.Ok"/> (so both "every item" and "failures only" answers decode the same);
-/// an itemIndex outside the batch is a protocol violation.
+/// an itemIndex outside the batch is a protocol violation. A whole-command code (MalformedPayload, BatchTooLarge,
+/// UnknownCommand) is given to every item, because nothing of the command was applied.
 /// </summary>
 internal static class CreateResultsReader
 {
@@ -32,10 +33,24 @@ internal static class CreateResultsReader
             {
                 throw new WalletProtocolException($"CreateResults itemIndex {index} outside a batch of {itemCount}");
             }
-            results[index] = new CreateResult((int)index, (ResultCode)group.Code);
+            var code = (ResultCode)group.Code;
+            if (IsWholeCommand(code))
+            {
+                // The command was refused as a whole and nothing was applied: no item may read as Ok.
+                for (int i = 0; i < results.Length; i++)
+                {
+                    results[i] = new CreateResult(i, code);
+                }
+                return results;
+            }
+            results[index] = new CreateResult((int)index, code);
         }
         return results;
     }
+
+    /// <summary>Codes answered once, at index 0, for a malformed command (docs/PROTOCOL.md).</summary>
+    public static bool IsWholeCommand(ResultCode code) =>
+        code is ResultCode.MalformedPayload or ResultCode.BatchTooLarge or ResultCode.UnknownCommand;
 
     /// <summary>
     /// After a resubmission, <c>Exists</c> proves the first send was applied (failed items are never stored),

@@ -60,6 +60,18 @@ public sealed class RequestTests
     }
 
     [Fact]
+    public async Task Whole_command_failure_is_given_to_every_item_never_ok()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) => s.SendCreateResultsAsync(r.CorrelationId, [(0, ResultCode.BatchTooLarge)]);
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        CreateResult[] results = await client.CreateTransfersAsync(new[] { TestKit.Transfer(1), TestKit.Transfer(2), TestKit.Transfer(3) }).Bounded();
+        Assert.All(results, r => Assert.Equal(ResultCode.BatchTooLarge, r.Code));
+        Assert.Equal(ResultCode.BatchTooLarge, await client.CreateTransferAsync(TestKit.Transfer(4)).Bounded());
+    }
+
+    [Fact]
     public async Task Pipelined_requests_answered_out_of_order_are_matched_by_correlation_id()
     {
         const int Requests = 20;
