@@ -5,6 +5,13 @@ namespace Wallet.Client;
 
 public sealed partial class WalletClient
 {
+    private long _requestWrites;
+    private long _requestFramesWritten;
+
+    /// <summary>Socket writes that carried request frames, and the frames they carried (gathering shows as frames &gt; writes).</summary>
+    internal (long Writes, long Frames) RequestWriteStats =>
+        (Interlocked.Read(ref _requestWrites), Interlocked.Read(ref _requestFramesWritten));
+
     /// <summary>
     /// The connection's only writer. Takes as many queued requests as fit in the free in-flight slots and one
     /// send buffer, coalesces waiting single transfers, encodes them back to back and writes them with one
@@ -47,6 +54,8 @@ public sealed partial class WalletClient
                     offset += request.Encode(buffer.AsSpan(offset, request.FrameBytes), correlationId);
                 }
                 await connection.SendAsync(buffer.AsMemory(0, offset)).ConfigureAwait(false);
+                Interlocked.Increment(ref _requestWrites);
+                Interlocked.Add(ref _requestFramesWritten, batch.Count);
             }
         }
         catch (Exception e)

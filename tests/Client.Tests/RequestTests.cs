@@ -181,6 +181,54 @@ public sealed class RequestTests
     }
 
     [Fact]
+    public async Task Queued_requests_are_gathered_into_one_socket_write()
+    {
+        await using var server = new FakeServer();
+        var secondLogon = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.OnLogon = async (s, id) =>
+        {
+            if (s.Number == 2)
+            {
+                secondLogon.TrySetResult();
+                await release.Task; // hold the client in "reconnecting" while requests pile up
+            }
+            await s.SendLogonAckAsync(id, 1000, 64, 1 << 20, 8190);
+        };
+        server.OnRequest = (s, r) =>
+        {
+            if (s.Number == 1)
+            {
+                s.Abort();
+                return Task.CompletedTask;
+            }
+            return server.DefaultAnswerAsync(s, r);
+        };
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        var first = client.CreateTransfersAsync(new[] { TestKit.Transfer(1) });
+        await secondLogon.Task.WaitAsync(TestKit.Bound);
+        (long writesBefore, long framesBefore) = client.RequestWriteStats;
+        var queued = Enumerable.Range(2, 30).Select(i => client.CreateTransfersAsync(new[] { TestKit.Transfer((UInt128)i) })).ToArray();
+        release.TrySetResult();
+        await Task.WhenAll(queued.Append(first)).WaitAsync(TestKit.Bound);
+
+        (long writes, long frames) = client.RequestWriteStats;
+        Assert.Equal(31, frames - framesBefore);
+        Assert.True(writes - writesBefore <= 2, $"31 frames took {writes - writesBefore} socket writes");
+    }
+
+    [Fact]
+    public async Task Invalid_options_are_refused_before_connecting()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => WalletClient.ConnectAsync(new WalletClientOptions { Port = 0 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            WalletClient.ConnectAsync(new WalletClientOptions { Port = 1, MaxInFlight = 0 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            WalletClient.ConnectAsync(new WalletClientOptions { Port = 1, ReconnectInitialBackoffMs = 100, ReconnectMaxBackoffMs = 10 }));
+    }
+
+    [Fact]
     public async Task Oversized_or_empty_batch_is_refused_before_sending()
     {
         await using var server = new FakeServer { MaxBatchSize = 3 };
