@@ -1,0 +1,49 @@
+using Wallet.Engine.Ledger;
+using Wallet.Protocol.Sbe;
+
+namespace Wallet.Client;
+
+/// <summary>Answer: the transfers found, in request order; ids not found are simply absent.</summary>
+internal sealed class LookupTransfersRequest(ReadOnlyMemory<UInt128> ids, int timeoutMs)
+    : PendingRequest<Transfer[]>(RequestKind.LookupTransfers, ids.Length,
+        FrameCodec.BatchFrameBytes(ids.Length, FrameCodec.IdEntryBytes), timeoutMs)
+{
+    public override int Encode(Span<byte> frame, ulong correlationId) =>
+        FrameCodec.Ids(frame, RequestKind.LookupTransfers, correlationId, ids.Span);
+
+    public override void Complete(ushort templateId, ReadOnlySpan<byte> sbe, bool resubmittedExistsAsOk)
+    {
+        if (templateId != TransfersFoundDecoder.TemplateId)
+        {
+            throw Unexpected(templateId, Kind);
+        }
+        InboundFrame.CheckBlock(sbe, TransfersFoundDecoder.BlockLength, "TransfersFound");
+        if (!TransfersFoundDecoder.TryWrapWithHeader(sbe, 0, out TransfersFoundDecoder message))
+        {
+            throw new WalletProtocolException("TransfersFound header mismatch");
+        }
+        var group = message.Transfers();
+        InboundFrame.CheckGroup(group.Count, group.ActingBlockLength, TransfersFoundDecoder.TransfersDecoder.BlockLength,
+            ids.Length, message.Limit, sbe.Length, "transfers");
+        var found = new Transfer[group.Count];
+        int n = 0;
+        while (group.MoveNext())
+        {
+            ref Transfer t = ref found[n++];
+            t.Id = Id128.Get(group.Id);
+            t.DebitAccountId = Id128.Get(group.DebitAccountId);
+            t.CreditAccountId = Id128.Get(group.CreditAccountId);
+            t.Amount = group.Amount;
+            t.PendingId = Id128.Get(group.PendingId);
+            t.UserData128 = Id128.Get(group.UserData128);
+            t.UserData64 = group.UserData64;
+            t.Timestamp = group.TimestampNs;
+            t.UserData32 = group.UserData32;
+            t.TimeoutSeconds = group.TimeoutSeconds;
+            t.Ledger = group.Ledger;
+            t.Code = group.Code;
+            t.Flags = (TransferFlags)group.Flags;
+        }
+        Succeed(found);
+    }
+}

@@ -1,0 +1,160 @@
+using Wallet.Protocol.Sbe;
+
+namespace Wallet.Client;
+
+public sealed partial class WalletClient
+{
+    /// <summary>The connection's only reader: decodes each frame and completes, retries or fails its request.</summary>
+    private async Task ReceiveLoopAsync(Connection connection)
+    {
+        try
+        {
+            while (true)
+            {
+                ReadOnlyMemory<byte> frame = await connection.Reader.ReadFrameAsync(connection.Stopping).ConfigureAwait(false);
+                try
+                {
+                    Dispatch(connection, frame.Span);
+                }
+                catch (ArgumentOutOfRangeException e)
+                {
+                    // A decoder sliced past the frame: the gateway's lengths lie.
+                    throw new WalletProtocolException("truncated or inconsistent message from the gateway", e);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            OnConnectionLost(connection, e);
+        }
+    }
+
+    private void Dispatch(Connection connection, ReadOnlySpan<byte> sbe)
+    {
+        ushort template = InboundFrame.TemplateId(sbe);
+        switch (template)
+        {
+            case CreateResultsDecoder.TemplateId:
+            case AccountsFoundDecoder.TemplateId:
+            case TransfersFoundDecoder.TemplateId:
+                OnAnswer(connection, template, sbe);
+                break;
+            case BusyDecoder.TemplateId:
+                OnBusy(connection, sbe);
+                break;
+            case RejectDecoder.TemplateId:
+                OnReject(connection, sbe);
+                break;
+            case RedirectDecoder.TemplateId:
+                throw LeaderRedirectException.FromFrame(sbe);
+            case HeartbeatDecoder.TemplateId:
+                break; // liveness only: the reader already noted the bytes
+            case LogoutDecoder.TemplateId:
+            {
+                LogoutDecoder.TryWrapWithHeader(sbe, 0, out var logout);
+                throw new WalletConnectionException("gateway logged the session out: " + logout.GetText());
+            }
+            default:
+                throw new WalletProtocolException($"unexpected message template {template} on a logged-on session");
+        }
+    }
+
+    private IPendingRequest? TakeInFlight(Connection connection, ulong correlationId)
+    {
+        lock (_gate)
+        {
+            if (_connection != connection || !_inFlight.Remove(correlationId, out IPendingRequest? request))
+            {
+                return null;
+            }
+            connection.Signal.Set(); // a slot is free
+            return request;
+        }
+    }
+
+    private void OnAnswer(Connection connection, ushort template, ReadOnlySpan<byte> sbe)
+    {
+        ulong correlationId = InboundFrame.CorrelationId(sbe, "answer");
+        IPendingRequest? request = TakeInFlight(connection, correlationId);
+        if (request is null)
+        {
+            return; // answer to a request that already timed out or was cancelled
+        }
+        try
+        {
+            request.Complete(template, sbe, _options.ResubmittedExistsAsOk && request.Resubmitted);
+        }
+        catch (Exception e) when (e is WalletProtocolException or ArgumentOutOfRangeException)
+        {
+            // The request was answered, but unreadably: fail it rather than resend (the outcome is in the ledger).
+            var error = e as WalletProtocolException ?? new WalletProtocolException("truncated answer", e);
+            request.Fail(error);
+            throw error;
+        }
+    }
+
+    private void OnBusy(Connection connection, ReadOnlySpan<byte> sbe)
+    {
+        InboundFrame.CheckBlock(sbe, BusyDecoder.BlockLength, "Busy");
+        BusyDecoder.TryWrapWithHeader(sbe, 0, out var busy);
+        ulong correlationId = busy.CorrelationId;
+        uint retryAfterMs = busy.RetryAfterMs;
+        IPendingRequest? request = TakeInFlight(connection, correlationId);
+        if (request is null)
+        {
+            return;
+        }
+        request.BusyAttempts++;
+        if (request.BusyAttempts > _options.BusyRetryLimit)
+        {
+            request.Fail(new WalletBusyException(correlationId, request.BusyAttempts, retryAfterMs));
+            return;
+        }
+        int delayMs = (int)Math.Min(retryAfterMs, (uint)_options.BusyRetryMaxDelayMs);
+        _ = RequeueAfterAsync(request, delayMs);
+    }
+
+    /// <summary>Busy means nothing was queued: the same request goes back to the queue after the delay.</summary>
+    private async Task RequeueAfterAsync(IPendingRequest request, int delayMs)
+    {
+        try
+        {
+            await Task.Delay(delayMs, _shutdown.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            request.Fail(new ObjectDisposedException(nameof(WalletClient), "disposed while waiting to retry after Busy"));
+            return;
+        }
+        Connection? connection;
+        lock (_gate)
+        {
+            Exception? unusable = UnusableReason();
+            if (unusable is not null)
+            {
+                request.Fail(unusable);
+                return;
+            }
+            _queue.Enqueue(request); // may exceed MaxQueuedRequests by the few requests in Busy back-off
+            connection = _connection;
+        }
+        connection?.Signal.Set();
+    }
+
+    private void OnReject(Connection connection, ReadOnlySpan<byte> sbe)
+    {
+        InboundFrame.CheckBlock(sbe, RejectDecoder.BlockLength, "Reject");
+        RejectDecoder.TryWrapWithHeader(sbe, 0, out var reject);
+        ulong correlationId = reject.CorrelationId;
+        RejectReason reason = reject.Reason;
+        ushort refTemplate = reject.RefTemplateId;
+        string text = reject.GetText();
+        var error = new WalletRejectedException(reason, refTemplate, correlationId, text);
+        if (correlationId == 0)
+        {
+            // The gateway could not read a frame of ours far enough to name it: the stream is suspect.
+            throw error;
+        }
+        TakeInFlight(connection, correlationId)?.Fail(error);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Buffers;
+using System.Diagnostics;
+
+namespace Wallet.Client;
+
+public sealed partial class WalletClient
+{
+    private long _requestWrites;
+    private long _requestFramesWritten;
+
+    /// <summary>Socket writes that carried request frames, and the frames they carried (gathering shows as frames &gt; writes).</summary>
+    internal (long Writes, long Frames) RequestWriteStats =>
+        (Interlocked.Read(ref _requestWrites), Interlocked.Read(ref _requestFramesWritten));
+
+    /// <summary>
+    /// The connection's only writer. Takes as many queued requests as fit in the free in-flight slots and one
+    /// send buffer, coalesces waiting single transfers, encodes them back to back and writes them with one
+    /// socket call. Sends a Heartbeat when nothing was written for a heartbeat interval.
+    /// </summary>
+    private async Task SendLoopAsync(Connection connection)
+    {
+        int capacity = Math.Max(_options.SendBufferBytes, connection.Limits.MaxFrameBytes);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        var batch = new List<(IPendingRequest Request, ulong CorrelationId)>();
+        long heartbeatTicks = connection.Limits.HeartbeatIntervalMs * Stopwatch.Frequency / 1000;
+        try
+        {
+            while (true)
+            {
+                if (connection.LogoutRequested)
+                {
+                    int length = FrameCodec.Logout(buffer);
+                    await connection.SendAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                    return;
+                }
+                batch.Clear();
+                CollectSendWork(connection, batch, capacity);
+                if (batch.Count == 0)
+                {
+                    long idleTicks = Stopwatch.GetTimestamp() - connection.LastSendTimestamp;
+                    if (idleTicks >= heartbeatTicks)
+                    {
+                        int length = FrameCodec.Heartbeat(buffer, (long)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
+                        await connection.SendAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                        continue;
+                    }
+                    int waitMs = (int)Math.Max(1, (heartbeatTicks - idleTicks) * 1000 / Stopwatch.Frequency);
+                    await connection.Signal.WaitAsync(waitMs, connection.Stopping).ConfigureAwait(false);
+                    continue;
+                }
+                int offset = 0;
+                foreach ((IPendingRequest request, ulong correlationId) in batch)
+                {
+                    offset += request.Encode(buffer.AsSpan(offset, request.FrameBytes), correlationId);
+                }
+                await connection.SendAsync(buffer.AsMemory(0, offset)).ConfigureAwait(false);
+                Interlocked.Increment(ref _requestWrites);
+                Interlocked.Add(ref _requestFramesWritten, batch.Count);
+            }
+        }
+        catch (Exception e)
+        {
+            OnConnectionLost(connection, e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Moves work from the queues to in-flight, under the lock, without encoding (that happens outside).</summary>
+    private void CollectSendWork(Connection connection, List<(IPendingRequest, ulong)> batch, int capacityBytes)
+    {
+        lock (_gate)
+        {
+            if (_connection != connection)
+            {
+                return;
+            }
+            int maxInFlight = connection.Limits.MaxInFlight;
+            int bytes = 0;
+            while (_inFlight.Count < maxInFlight && _queue.TryPeek(out IPendingRequest? request))
+            {
+                if (request.IsFinished)
+                {
+                    _queue.Dequeue(); // cancelled or timed out while waiting: never sent
+                    continue;
+                }
+                if (request.FrameBytes > connection.Limits.MaxFrameBytes || request.ItemCount > connection.Limits.MaxBatchSize)
+                {
+                    // Only possible after a reconnect to a gateway with smaller limits; it would block the queue.
+                    _queue.Dequeue();
+                    request.Fail(new WalletRejectedException(Protocol.Sbe.RejectReason.BatchTooLarge, 0, request.CorrelationId,
+                        $"{request.ItemCount} items / {request.FrameBytes} bytes exceed this session's limits " +
+                        $"(maxBatchSize {connection.Limits.MaxBatchSize}, maxFrameBytes {connection.Limits.MaxFrameBytes})"));
+                    continue;
+                }
+                if (bytes + request.FrameBytes > capacityBytes)
+                {
+                    break;
+                }
+                _queue.Dequeue();
+                bytes += request.FrameBytes;
+                batch.Add((request, Track(request)));
+            }
+            int maxItems = connection.Limits.MaxItemsPerMessage(FrameCodec.TransferEntryBytes);
+            while (_inFlight.Count < maxInFlight && _singles.Count > 0)
+            {
+                int room = Math.Min(maxItems, (capacityBytes - bytes - FrameCodec.BatchOverheadBytes) / FrameCodec.TransferEntryBytes);
+                if (room <= 0)
+                {
+                    break;
+                }
+                var items = new SingleTransfer[Math.Min(room, _singles.Count)];
+                int n = 0;
+                while (n < items.Length && _singles.TryDequeue(out SingleTransfer? single))
+                {
+                    if (!single.Task.IsCompleted)
+                    {
+                        items[n++] = single;
+                    }
+                }
+                if (n == 0)
+                {
+                    continue;
+                }
+                if (n < items.Length)
+                {
+                    Array.Resize(ref items, n);
+                }
+                var coalesced = new CoalescedTransfersRequest(items);
+                bytes += coalesced.FrameBytes;
+                batch.Add((coalesced, Track(coalesced)));
+            }
+        }
+    }
+
+    /// <summary>Under the lock: a fresh correlation id per send, so a stale answer can never match a resend.</summary>
+    private ulong Track(IPendingRequest request)
+    {
+        ulong id = ++_lastCorrelationId;
+        request.CorrelationId = id;
+        _inFlight.Add(id, request);
+        return id;
+    }
+}

@@ -1,0 +1,207 @@
+using Wallet.Engine.Ledger;
+
+namespace Wallet.Client;
+
+/// <summary>
+/// Client of the wallet engine gateway. Thread-safe; meant to be long-lived and shared. Requests are pipelined
+/// (up to the negotiated in-flight limit), concurrent <see cref="CreateTransferAsync"/> calls are coalesced
+/// into batches, Busy is retried, Redirect is followed and a lost connection is re-established with every
+/// unanswered request resubmitted under the same ids. See docs/client.md.
+/// </summary>
+public sealed partial class WalletClient : IAsyncDisposable
+{
+    private readonly WalletClientOptions _options;
+    /// <summary>Guards every field below; never held across an await.</summary>
+    private readonly object _gate = new();
+    private readonly Queue<IPendingRequest> _queue = new();
+    private readonly Queue<SingleTransfer> _singles = new();
+    private readonly Dictionary<ulong, IPendingRequest> _inFlight = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Timer _timer;
+    private Connection? _connection;
+    private SessionLimits _limits;
+    private WalletEndpoint _endpoint;
+    private Exception? _fatal;
+    private bool _disposed;
+    private ulong _lastCorrelationId;
+    private Task _reconnect = Task.CompletedTask;
+    private long _reconnectCount;
+    private Exception? _lastConnectionError;
+
+    private WalletClient(WalletClientOptions options, Connection connection)
+    {
+        _options = options;
+        _connection = connection;
+        _limits = connection.Limits;
+        _endpoint = connection.Endpoint;
+        int tickMs = Math.Clamp(Math.Min(options.RequestTimeoutMs, connection.Limits.HeartbeatIntervalMs) / 4, 5, 250);
+        _timer = new Timer(static s => ((WalletClient)s!).OnTick(), this, tickMs, tickMs);
+    }
+
+    /// <summary>Connects to the primary endpoint (then the seeds), logs on and starts the session.</summary>
+    /// <exception cref="WalletLogonException">The gateway refused the logon.</exception>
+    /// <exception cref="WalletConnectionException">No endpoint could be reached within the reconnect policy.</exception>
+    public static async Task<WalletClient> ConnectAsync(WalletClientOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var primary = new WalletEndpoint(options.Host, options.Port);
+        Connection connection = await EstablishAsync(options, primary, primary, ct).ConfigureAwait(false);
+        var client = new WalletClient(options, connection);
+        lock (client._gate)
+        {
+            client.Start(connection);
+        }
+        return client;
+    }
+
+    /// <summary>Limits of the current session (negotiated at the latest logon).</summary>
+    public SessionLimits Limits
+    {
+        get { lock (_gate) { return _limits; } }
+    }
+
+    /// <summary>The gateway of the current (or latest) session.</summary>
+    public WalletEndpoint Endpoint
+    {
+        get { lock (_gate) { return _endpoint; } }
+    }
+
+    /// <summary>Successful reconnects since the client was created.</summary>
+    public long ReconnectCount => Interlocked.Read(ref _reconnectCount);
+
+    /// <summary>Why the last connection was lost (protocol error, dead peer, redirect…), or null.</summary>
+    public Exception? LastConnectionError
+    {
+        get { lock (_gate) { return _lastConnectionError; } }
+    }
+
+    /// <summary>Creates accounts; one result per account, in order.</summary>
+    public Task<CreateResult[]> CreateAccountsAsync(ReadOnlyMemory<Account> accounts, CancellationToken ct = default) =>
+        SubmitBatch(new CreateAccountsRequest(accounts, _options.RequestTimeoutMs), accounts.Length, FrameCodec.AccountEntryBytes, ct);
+
+    /// <summary>Creates transfers as one batch (one message); one result per transfer, in order.</summary>
+    public Task<CreateResult[]> CreateTransfersAsync(ReadOnlyMemory<Transfer> transfers, CancellationToken ct = default) =>
+        SubmitBatch(new CreateTransfersRequest(transfers, _options.RequestTimeoutMs), transfers.Length, FrameCodec.TransferEntryBytes, ct);
+
+    /// <summary>Closes accounts; one result per id, in order.</summary>
+    public Task<CreateResult[]> CloseAccountsAsync(ReadOnlyMemory<UInt128> ids, CancellationToken ct = default) =>
+        SubmitBatch(new CloseAccountsRequest(ids, _options.RequestTimeoutMs), ids.Length, FrameCodec.IdEntryBytes, ct);
+
+    /// <summary>The accounts found, in request order; unknown ids are absent.</summary>
+    public Task<Account[]> LookupAccountsAsync(ReadOnlyMemory<UInt128> ids, CancellationToken ct = default) =>
+        SubmitBatch(new LookupAccountsRequest(ids, _options.RequestTimeoutMs), ids.Length, FrameCodec.IdEntryBytes, ct);
+
+    /// <summary>The transfers found, in request order; unknown ids are absent.</summary>
+    public Task<Transfer[]> LookupTransfersAsync(ReadOnlyMemory<UInt128> ids, CancellationToken ct = default) =>
+        SubmitBatch(new LookupTransfersRequest(ids, _options.RequestTimeoutMs), ids.Length, FrameCodec.IdEntryBytes, ct);
+
+    /// <summary>
+    /// Creates one transfer. Concurrent calls are coalesced into one CreateTransfers message (up to the
+    /// session's batch size); each caller gets its own item's code. A <c>Linked</c> transfer is refused here
+    /// because it would chain with a stranger's transfer — use <see cref="CreateTransfersAsync"/> for chains.
+    /// </summary>
+    public Task<ResultCode> CreateTransferAsync(in Transfer transfer, CancellationToken ct = default)
+    {
+        if ((transfer.Flags & TransferFlags.Linked) != 0)
+        {
+            throw new ArgumentException("a Linked transfer must be sent with its chain via CreateTransfersAsync", nameof(transfer));
+        }
+        var single = new SingleTransfer(in transfer, _options.RequestTimeoutMs);
+        Connection? connection;
+        lock (_gate)
+        {
+            Exception? unusable = UnusableReason();
+            if (unusable is not null)
+            {
+                return Task.FromException<ResultCode>(unusable);
+            }
+            if (_singles.Count >= _options.MaxQueuedSingleTransfers)
+            {
+                return Task.FromException<ResultCode>(new WalletQueueFullException(
+                    $"{_singles.Count} single transfers already queued (MaxQueuedSingleTransfers)"));
+            }
+            _singles.Enqueue(single);
+            connection = _connection;
+        }
+        single.RegisterCancellation(ct);
+        connection?.Signal.Set();
+        return single.Task;
+    }
+
+    private Task<T> SubmitBatch<T>(PendingRequest<T> request, int count, int entryBytes, CancellationToken ct)
+    {
+        Connection? connection;
+        lock (_gate)
+        {
+            Exception? unusable = UnusableReason();
+            if (unusable is not null)
+            {
+                return Task.FromException<T>(unusable);
+            }
+            int max = _limits.MaxItemsPerMessage(entryBytes);
+            if (count == 0 || count > max)
+            {
+                throw new ArgumentOutOfRangeException(nameof(count), count,
+                    $"a batch holds 1..{max} items on this session (maxBatchSize {_limits.MaxBatchSize}, maxFrameBytes {_limits.MaxFrameBytes})");
+            }
+            if (_queue.Count >= _options.MaxQueuedRequests)
+            {
+                return Task.FromException<T>(new WalletQueueFullException(
+                    $"{_queue.Count} requests already queued (MaxQueuedRequests)"));
+            }
+            _queue.Enqueue(request);
+            connection = _connection;
+        }
+        request.RegisterCancellation(ct);
+        connection?.Signal.Set();
+        return request.Task;
+    }
+
+    /// <summary>Call under the lock.</summary>
+    private Exception? UnusableReason()
+    {
+        if (_disposed)
+        {
+            return new ObjectDisposedException(nameof(WalletClient));
+        }
+        return _fatal is null ? null : new WalletConnectionException("the client has no connection and gave up reconnecting: " + _fatal.Message, _fatal);
+    }
+
+    // Blocking conveniences for callers without async: each waits at most timeoutMs (default RequestTimeoutMs).
+
+    public CreateResult[] CreateAccounts(ReadOnlyMemory<Account> accounts, int? timeoutMs = null) =>
+        Wait(CreateAccountsAsync(accounts), timeoutMs);
+
+    public CreateResult[] CreateTransfers(ReadOnlyMemory<Transfer> transfers, int? timeoutMs = null) =>
+        Wait(CreateTransfersAsync(transfers), timeoutMs);
+
+    public ResultCode CreateTransfer(in Transfer transfer, int? timeoutMs = null) =>
+        Wait(CreateTransferAsync(in transfer), timeoutMs);
+
+    public Account[] LookupAccounts(ReadOnlyMemory<UInt128> ids, int? timeoutMs = null) =>
+        Wait(LookupAccountsAsync(ids), timeoutMs);
+
+    public Transfer[] LookupTransfers(ReadOnlyMemory<UInt128> ids, int? timeoutMs = null) =>
+        Wait(LookupTransfersAsync(ids), timeoutMs);
+
+    private T Wait<T>(Task<T> task, int? timeoutMs)
+    {
+        int waitMs = timeoutMs ?? _options.RequestTimeoutMs;
+        // No continuation of ours needs the blocked thread (all completions run asynchronously), so this cannot deadlock.
+        bool done;
+        try
+        {
+            done = task.Wait(waitMs);
+        }
+        catch (AggregateException)
+        {
+            done = true; // rethrown unwrapped below
+        }
+        if (!done)
+        {
+            throw new TimeoutException($"no answer within {waitMs} ms (the request stays pending until RequestTimeoutMs)");
+        }
+        return task.GetAwaiter().GetResult();
+    }
+}

@@ -1,0 +1,93 @@
+namespace Wallet.Client;
+
+/// <summary>
+/// Settings of a <see cref="WalletClient"/>. Every limit has a unit in its name; defaults are in
+/// docs/client.md. Values negotiated at logon (in-flight, frame size, batch size, heartbeat) are the
+/// minimum of these and what the gateway announces in LogonAck.
+/// </summary>
+public sealed class WalletClientOptions
+{
+    /// <summary>Primary gateway host.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+    public int Port { get; set; }
+    /// <summary>Further gateways tried (round-robin after the primary) when reconnecting.</summary>
+    public IReadOnlyList<WalletEndpoint> SeedEndpoints { get; set; } = [];
+
+    public string ClientId { get; set; } = "";
+    public string Credential { get; set; } = "";
+
+    /// <summary>TCP connect plus Logon/LogonAck, per attempt.</summary>
+    public int ConnectTimeoutMs { get; set; } = 5_000;
+    /// <summary>From submission to result, across Busy retries and reconnects.</summary>
+    public int RequestTimeoutMs { get; set; } = 30_000;
+
+    /// <summary>Proposed in Logon; the gateway's LogonAck value wins when it is nonzero.</summary>
+    public int HeartbeatIntervalMs { get; set; } = 1_000;
+    /// <summary>A connection with no frame received for this many heartbeat intervals is dead.</summary>
+    public int DeadAfterMissedHeartbeats { get; set; } = 3;
+
+    /// <summary>Client-side cap of requests sent and not yet answered (the gateway's cap also applies).</summary>
+    public int MaxInFlight { get; set; } = 64;
+    /// <summary>Client-side cap of items per message (the gateway's maxBatchSize also applies).</summary>
+    public int MaxBatchSize { get; set; } = 8190;
+    /// <summary>Largest frame this client sends (the gateway's maxFrameBytes also applies).</summary>
+    public int MaxFrameBytes { get; set; } = 1 << 20;
+    /// <summary>Largest frame accepted from the gateway; anything longer resets the connection.</summary>
+    public int MaxReceiveFrameBytes { get; set; } = 4 << 20;
+    /// <summary>Requests waiting to be sent (not yet in flight) before calls fail fast.</summary>
+    public int MaxQueuedRequests { get; set; } = 4_096;
+    /// <summary>Single transfers waiting to be coalesced before calls fail fast.</summary>
+    public int MaxQueuedSingleTransfers { get; set; } = 65_536;
+    /// <summary>Bytes gathered into one socket write when several frames are queued.</summary>
+    public int SendBufferBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Busy answers retried per request before <see cref="WalletBusyException"/>.</summary>
+    public int BusyRetryLimit { get; set; } = 5;
+    /// <summary>Cap on the gateway's retryAfterMs (a hostile or buggy value cannot park a request).</summary>
+    public int BusyRetryMaxDelayMs { get; set; } = 1_000;
+
+    /// <summary>Connection attempts after a loss before every pending call fails.</summary>
+    public int ReconnectAttempts { get; set; } = 5;
+    public int ReconnectInitialBackoffMs { get; set; } = 50;
+    public int ReconnectMaxBackoffMs { get; set; } = 2_000;
+    /// <summary>Redirects followed in a row without a successful logon before giving up.</summary>
+    public int MaxRedirects { get; set; } = 5;
+
+    /// <summary>
+    /// After a resubmission (connection lost while in flight) an item answered <c>Exists</c> was applied by
+    /// the first submission: report <c>Ok</c>. Never applied to items the client sent only once.
+    /// </summary>
+    public bool ResubmittedExistsAsOk { get; set; } = true;
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, 65535);
+        ArgumentNullException.ThrowIfNull(SeedEndpoints);
+        ArgumentNullException.ThrowIfNull(ClientId);
+        ArgumentNullException.ThrowIfNull(Credential);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ConnectTimeoutMs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(RequestTimeoutMs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(HeartbeatIntervalMs, 10);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DeadAfterMissedHeartbeats, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlight, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxFrameBytes, 1024);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxReceiveFrameBytes, 1024);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedRequests, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedSingleTransfers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(SendBufferBytes, 4096);
+        ArgumentOutOfRangeException.ThrowIfNegative(BusyRetryLimit);
+        ArgumentOutOfRangeException.ThrowIfNegative(BusyRetryMaxDelayMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(ReconnectAttempts);
+        ArgumentOutOfRangeException.ThrowIfNegative(ReconnectInitialBackoffMs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectMaxBackoffMs, ReconnectInitialBackoffMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxRedirects);
+        foreach (WalletEndpoint e in SeedEndpoints)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(e.Host, nameof(SeedEndpoints));
+            ArgumentOutOfRangeException.ThrowIfLessThan(e.Port, 1, nameof(SeedEndpoints));
+        }
+    }
+}

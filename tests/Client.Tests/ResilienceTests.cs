@@ -1,0 +1,242 @@
+using Wallet.Engine.Ledger;
+using Wallet.Protocol;
+using Wallet.Protocol.Sbe;
+
+namespace Wallet.Client.Tests;
+
+public sealed class ResilienceTests
+{
+    [Fact]
+    public async Task Dropped_connection_resubmits_the_same_ids_and_applied_items_report_ok()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) =>
+        {
+            if (s.Number == 1)
+            {
+                server.Apply(r); // applied by the ledger, but the answer is lost with the connection
+                s.Abort();
+                return Task.CompletedTask;
+            }
+            return server.DefaultAnswerAsync(s, r);
+        };
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        CreateResult[] results = await client.CreateTransfersAsync(new[] { TestKit.Transfer(11), TestKit.Transfer(12) }).Bounded();
+
+        Assert.All(results, r => Assert.Equal(ResultCode.Ok, r.Code)); // Exists on resubmit = applied the first time
+        ReceivedRequest[] sent = server.Requests.ToArray();
+        Assert.Equal(2, sent.Length);
+        Assert.Equal(sent[0].Transfers.Select(t => t.Id), sent[1].Transfers.Select(t => t.Id));
+        Assert.Equal([1, 2], sent.Select(r => r.ConnectionNumber));
+        Assert.Equal(1, client.ReconnectCount);
+        Assert.Equal(2, server.Logons);
+        Assert.Equal(2, server.Transfers.Count); // applied once
+    }
+
+    [Fact]
+    public async Task Exists_mapping_can_be_turned_off_and_never_applies_to_first_sends()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) =>
+        {
+            if (s.Number == 1 && r.Transfers[0].Id == 21)
+            {
+                server.Apply(r);
+                s.Abort();
+                return Task.CompletedTask;
+            }
+            return server.DefaultAnswerAsync(s, r);
+        };
+        var options = TestKit.Options(server.Port);
+        options.ResubmittedExistsAsOk = false;
+        await using var client = await WalletClient.ConnectAsync(options).Bounded();
+
+        Assert.Equal(ResultCode.Exists, (await client.CreateTransfersAsync(new[] { TestKit.Transfer(21) }).Bounded())[0].Code);
+        // Sent once, duplicate of an earlier id: Exists is reported as is, whatever the option.
+        Assert.Equal(ResultCode.Exists, await client.CreateTransferAsync(TestKit.Transfer(21)).Bounded());
+    }
+
+    [Fact]
+    public async Task Coalesced_single_transfers_are_resubmitted_after_a_drop()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) =>
+        {
+            if (s.Number == 1)
+            {
+                server.Apply(r);
+                s.Abort();
+                return Task.CompletedTask;
+            }
+            return server.DefaultAnswerAsync(s, r);
+        };
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        var calls = Enumerable.Range(1, 20).Select(i => client.CreateTransferAsync(TestKit.Transfer((UInt128)i))).ToArray();
+        ResultCode[] codes = await Task.WhenAll(calls).WaitAsync(TestKit.Bound);
+
+        Assert.All(codes, c => Assert.Equal(ResultCode.Ok, c));
+        Assert.Equal(20, server.Transfers.Count);
+    }
+
+    [Fact]
+    public async Task Redirect_is_followed_and_the_request_resubmitted_to_the_leader()
+    {
+        await using var leader = new FakeServer();
+        await using var follower = new FakeServer();
+        follower.OnRequest = (s, r) => s.SendRedirectAsync(r.CorrelationId, "127.0.0.1", leader.Port, term: 9);
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(follower.Port)).Bounded();
+
+        CreateResult[] results = await client.CreateTransfersAsync(new[] { TestKit.Transfer(31) }).Bounded();
+
+        Assert.Equal(ResultCode.Ok, results[0].Code);
+        Assert.Equal(leader.Port, client.Endpoint.Port);
+        Assert.Equal((UInt128)31, leader.Requests.Single().Transfers[0].Id);
+        Assert.IsType<LeaderRedirectException>(client.LastConnectionError);
+    }
+
+    [Fact]
+    public async Task Silent_gateway_is_declared_dead_and_replaced()
+    {
+        await using var server = new FakeServer { HeartbeatIntervalMs = 50, SendsHeartbeats = false };
+        server.OnRequest = (s, r) => s.Number == 1 ? Task.CompletedTask : server.DefaultAnswerAsync(s, r);
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        // Session 1 never answers and sends nothing: only the dead-peer check can rescue the call.
+        // Session 2 answers (it is silent too, but the answer comes well within 3 intervals).
+        CreateResult[] results = await client.CreateTransfersAsync(new[] { TestKit.Transfer(41) }).Bounded();
+
+        Assert.Equal(ResultCode.Ok, results[0].Code);
+        Assert.True(client.ReconnectCount >= 1);
+        Assert.Contains("no frame from", client.LastConnectionError?.Message ?? "", StringComparison.Ordinal);
+        Assert.True(server.Requests.Count(r => r.Transfers[0].Id == 41) >= 2, "resubmitted on the new session");
+    }
+
+    [Fact]
+    public async Task Gateway_heartbeats_keep_an_idle_session_alive()
+    {
+        await using var server = new FakeServer { HeartbeatIntervalMs = 100 };
+        var options = TestKit.Options(server.Port);
+        options.DeadAfterMissedHeartbeats = 6; // slack for a loaded CI machine; still well inside the wait below
+        await using var client = await WalletClient.ConnectAsync(options).Bounded();
+
+        await Task.Delay(1_000); // ten intervals: without the gateway's heartbeats the session would die after six
+
+        Assert.Equal(0, client.ReconnectCount);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Fact]
+    public async Task Malformed_frame_resets_the_connection_and_the_request_is_resubmitted()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) =>
+        {
+            if (s.Number == 1)
+            {
+                var junk = new byte[20];
+                Sofh.Write(junk, junk.Length, encodingType: 0x1234); // not SBE little-endian
+                return s.SendRawAsync(junk);
+            }
+            return server.DefaultAnswerAsync(s, r);
+        };
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(TestKit.Transfer(51)).Bounded());
+        var error = Assert.IsType<WalletProtocolException>(client.LastConnectionError);
+        Assert.Contains("0x1234", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(3)]             // shorter than SOFH + SBE header
+    [InlineData(int.MaxValue)]  // absurd length: must not allocate or wait for 2 GB
+    public async Task Bad_frame_length_resets_the_connection(int length)
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) =>
+        {
+            if (s.Number == 1)
+            {
+                var junk = new byte[Sofh.HeaderLength];
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(junk, (uint)length);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(junk.AsSpan(4), Sofh.SbeLittleEndian);
+                return s.SendRawAsync(junk);
+            }
+            return server.DefaultAnswerAsync(s, r);
+        };
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(TestKit.Transfer(52)).Bounded());
+        Assert.IsType<WalletProtocolException>(client.LastConnectionError);
+    }
+
+    [Fact]
+    public async Task Result_index_outside_the_batch_fails_the_request_precisely()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) => s.SendCreateResultsAsync(r.CorrelationId, [(5, ResultCode.Ok)]);
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        var e = await Assert.ThrowsAsync<WalletProtocolException>(() => client.CreateTransfersAsync(new[] { TestKit.Transfer(1) }).Bounded());
+        Assert.Contains("itemIndex 5", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Truncated_group_fails_the_request_and_resets_the_connection()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) =>
+        {
+            // CreateResults announcing 1000 results in a frame that holds none.
+            var buffer = new byte[64];
+            var m = CreateResultsEncoder.WrapAndApplyHeader(buffer, Sofh.HeaderLength);
+            m.CorrelationId = r.CorrelationId;
+            m.ResultsCount(0);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(m.Limit - 2), 1000);
+            Sofh.Write(buffer, m.Limit);
+            return s.SendRawAsync(buffer.AsSpan(0, m.Limit).ToArray());
+        };
+        var options = TestKit.Options(server.Port);
+        await using var client = await WalletClient.ConnectAsync(options).Bounded();
+
+        await Assert.ThrowsAsync<WalletProtocolException>(() => client.CreateTransfersAsync(new[] { TestKit.Transfer(1) }).Bounded());
+        await TestKit.Eventually(() => client.ReconnectCount >= 1, "connection reset after the bad frame");
+    }
+
+    [Fact]
+    public async Task Lost_gateway_fails_pending_calls_after_bounded_reconnect_attempts()
+    {
+        var server = new FakeServer();
+        server.OnRequest = (_, _) => Task.CompletedTask;
+        var options = TestKit.Options(server.Port);
+        options.ReconnectAttempts = 2;
+        await using var client = await WalletClient.ConnectAsync(options).Bounded();
+        var call = client.CreateTransfersAsync(new[] { TestKit.Transfer(1) });
+        await TestKit.Eventually(() => server.Requests.Count == 1, "request sent");
+
+        await server.DisposeAsync(); // listener gone, connection reset
+
+        var e = await Assert.ThrowsAsync<WalletConnectionException>(() => call.Bounded());
+        Assert.Contains("attempts", e.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<WalletConnectionException>(() => client.CreateTransferAsync(TestKit.Transfer(2)).Bounded());
+    }
+
+    [Fact]
+    public async Task Logon_reject_on_reconnect_fails_pending_calls_with_the_reason()
+    {
+        await using var server = new FakeServer();
+        server.OnLogon = (s, id) => s.Number == 1
+            ? s.SendLogonAckAsync(id, 1000, 64, 1 << 20, 8190)
+            : s.SendLogonRejectAsync(id, RejectReason.BadCredentials, "revoked");
+        server.OnRequest = (s, _) =>
+        {
+            s.Abort();
+            return Task.CompletedTask;
+        };
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        var e = await Assert.ThrowsAsync<WalletLogonException>(() => client.CreateTransferAsync(TestKit.Transfer(1)).Bounded());
+        Assert.Equal(RejectReason.BadCredentials, e.Reason);
+    }
+}
