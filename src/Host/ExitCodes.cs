@@ -10,4 +10,8 @@ public static class ExitCodes
     public const int InvalidConfiguration = 2;
     /// <summary>Could not start: endpoint in use, data directory unusable, journal or snapshot corrupt.</summary>
     public const int StartupFailed = 3;
+    /// <summary>Client verbs: the engine answered, and the answer was not Ok (a result code, a reject, not found).</summary>
+    public const int Rejected = 4;
+    /// <summary>Client verbs: could not reach or log on to the engine.</summary>
+    public const int Unavailable = 5;
 }

@@ -3,7 +3,7 @@ using Wallet.Host.Commands;
 
 namespace Wallet.Host;
 
-/// <summary>Entry point: one verb per file under Commands/. Client verbs (account, transfer) are added the same way.</summary>
+/// <summary>Entry point: one verb per file under Commands/. Client verbs (account, transfer) talk to a running engine through the client SDK.</summary>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -11,6 +11,8 @@ public static class Program
         var root = new RootCommand("wallet — trading-grade wallet/ledger engine");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(HashPasswordCommand.Create());
+        root.Subcommands.Add(AccountCommand.Create());
+        root.Subcommands.Add(TransferCommand.Create());
         // Serve handles SIGINT/SIGTERM itself so the drain is never cut short by the parser's own timeout.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
         return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

@@ -135,7 +135,7 @@ internal static class ServeCommand
         return clean ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    private static IConfigurationRoot BuildConfiguration(FileInfo? configFile, string? dataDir, int? port, IReadOnlyList<string> overrides)
+    internal static IConfigurationRoot BuildConfiguration(FileInfo? configFile, string? dataDir, int? port, IReadOnlyList<string> overrides)
     {
         var builder = new ConfigurationBuilder();
         if (configFile is not null)

@@ -84,7 +84,7 @@ internal sealed class ServeSettings
         return options;
     }
 
-    private static LedgerOptions LoadLedger(IConfigurationSection l)
+    internal static LedgerOptions LoadLedger(IConfigurationSection l)
     {
         var definitions = new List<LedgerDefinition>();
         foreach (IConfigurationSection d in l.GetSection("Ledgers").GetChildren())

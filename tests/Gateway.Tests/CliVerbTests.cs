@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Wallet.Gateway.Tests.Support;
+
+namespace Wallet.Gateway.Tests;
+
+/// <summary>
+/// The client verbs of the real `wallet` executable (account create/show, transfer) against an in-process
+/// gateway + partition: exit codes, exact decimal amounts, idempotent repeats, authorisation, bad input.
+/// </summary>
+public sealed class CliVerbTests
+{
+    private sealed record CliRun(int ExitCode, string Output, string Error);
+
+    private static async Task<CliRun> Wallet(int port, string password, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "wallet.dll"));
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add("--port");
+        psi.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        psi.Environment["WALLET_PASSWORD"] = password;
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill();
+            throw new TimeoutException($"wallet {string.Join(' ', args)} did not exit within 60 s");
+        }
+        return new CliRun(p.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task Account_and_transfer_verbs_move_exact_amounts_and_report_precise_outcomes()
+    {
+        await using GatewayFixture server = GatewayFixture.Start(gateway: g => new Wallet.Gateway.GatewayOptions
+        {
+            Port = 0, HeartbeatIntervalMs = 1000, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 30_000, CloseLingerMs = 200,
+        });
+        int port = server.Endpoint.Port;
+        const string admin = GatewayFixture.AdminPassword;
+
+        CliRun created = await Wallet(port, admin, "account", "create", "100", "--ledger", "USD");
+        Assert.True(created.ExitCode == 0, created.Error);
+        Assert.Contains("account 100 created (USD)", created.Output, StringComparison.Ordinal);
+        Assert.Equal(0, (await Wallet(port, admin, "account", "create", "0xC8", "--ledger", "usd", "--flags", "history")).ExitCode);
+
+        CliRun moved = await Wallet(port, admin, "transfer", "--id", "7", "--from", "100", "--to", "200", "--amount", "12.34", "--ledger", "USD");
+        Assert.True(moved.ExitCode == 0, moved.Error);
+        Assert.Contains("ok (12.34 USD)", moved.Output, StringComparison.Ordinal);
+
+        CliRun again = await Wallet(port, admin, "transfer", "--id", "7", "--from", "100", "--to", "200", "--amount", "12.34", "--ledger", "USD");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("already applied", again.Output, StringComparison.Ordinal);
+
+        CliRun tooPrecise = await Wallet(port, admin, "transfer", "--id", "8", "--from", "100", "--to", "200", "--amount", "1.234", "--ledger", "USD");
+        Assert.Equal(2, tooPrecise.ExitCode);
+        Assert.Contains("more than 2 decimals", tooPrecise.Error, StringComparison.Ordinal);
+
+        CliRun exponent = await Wallet(port, admin, "transfer", "--id", "9", "--from", "100", "--to", "200", "--amount", "1e3", "--ledger", "USD");
+        Assert.Equal(2, exponent.ExitCode);
+
+        // alice may debit 100..199 only: debiting 200 is refused whole, nothing applied.
+        CliRun unauthorised = await Wallet(port, GatewayFixture.ClientPassword, "transfer", "--user", "alice", "--id", "10", "--from", "200", "--to", "100", "--amount", "1", "--ledger", "USD");
+        Assert.Equal(4, unauthorised.ExitCode);
+        Assert.Contains("Unauthorized", unauthorised.Error, StringComparison.Ordinal);
+
+        CliRun show = await Wallet(port, admin, "account", "show", "100", "200", "--json");
+        Assert.True(show.ExitCode == 0, show.Error);
+        using (JsonDocument json = JsonDocument.Parse(show.Output))
+        {
+            JsonElement[] accounts = json.RootElement.GetProperty("accounts").EnumerateArray().ToArray();
+            Assert.Equal("-12.34", accounts[0].GetProperty("balance").GetString());
+            Assert.Equal("12.34", accounts[1].GetProperty("balance").GetString());
+            Assert.Equal("12.34", accounts[1].GetProperty("credits_posted").GetString());
+        }
+
+        CliRun missing = await Wallet(port, admin, "account", "show", "999");
+        Assert.Equal(4, missing.ExitCode);
+        Assert.Contains("not found", missing.Error, StringComparison.Ordinal);
+
+        CliRun badPassword = await Wallet(port, "wrong", "account", "show", "100");
+        Assert.Equal(5, badPassword.ExitCode);
+        Assert.Contains("logon refused", badPassword.Error, StringComparison.Ordinal);
+
+        CliRun badId = await Wallet(port, admin, "account", "show", "12ab");
+        Assert.Equal(2, badId.ExitCode);
+    }
+}
