@@ -9,6 +9,7 @@ internal static class ScenarioRegistry
     [
         new RingScenario(),
         new BlpScenario(),
+        new E2eScenario(),
     ];
 
     public static IScenario? Find(string name)
