@@ -679,6 +679,11 @@ internal sealed class SchemaParser
             {
                 Report(SbeDiagnostics.DuplicateName, child, $"{what}: the name '{name}' clashes with the generated member '{Naming.Pascal(name)}'");
             }
+            else if (kind == "group" && string.Equals(Naming.Pascal(name), Naming.Pascal(block.Name), StringComparison.Ordinal))
+            {
+                // Its flyweights would be nested types named like the enclosing ones (C# forbids that).
+                Report(SbeDiagnostics.DuplicateName, child, $"{what}: a group may not be named like the block that contains it; rename one of them");
+            }
 
             int since = SinceVersion(child);
             if (kind == "field")

@@ -93,6 +93,13 @@ public class DiagnosticsTests
     }
 
     [Fact]
+    public void Group_named_like_its_message_is_SBE006_not_uncompilable_code()
+    {
+        Diagnostic d = Single(Schema(Header + GroupSize, """<sbe:message name="Accounts" id="1"><group name="accounts" id="2" dimensionType="groupSizeEncoding"><field name="x" id="3" type="int32"/></group></sbe:message>"""), "SBE006");
+        Assert.Contains("named like the block", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Group_without_dimension_type_is_SBE007()
     {
         Diagnostic d = Single(Schema(Header, """<sbe:message name="M" id="1"><group name="legs" id="2"><field name="x" id="3" type="int32"/></group></sbe:message>"""), "SBE007");
