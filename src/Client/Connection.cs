@@ -100,6 +100,10 @@ internal sealed class Connection : IDisposable
             {
                 InboundFrame.CheckBlock(sbe, LogonAckDecoder.BlockLength, "LogonAck");
                 LogonAckDecoder.TryWrapWithHeader(sbe, 0, out var ack);
+                if (ack.MaxFrameBytes < FrameCodec.BatchFrameBytes(1, FrameCodec.TransferEntryBytes))
+                {
+                    throw new WalletProtocolException($"LogonAck maxFrameBytes {ack.MaxFrameBytes} cannot carry a single transfer");
+                }
                 return new SessionLimits(
                     ack.SessionId,
                     ack.HeartbeatIntervalMs == 0 ? options.HeartbeatIntervalMs : ClampToInt(ack.HeartbeatIntervalMs),

@@ -168,6 +168,14 @@ internal sealed class FakeSession(TcpClient tcp, int number)
         return SendRawAsync(Frame(buffer, m.Limit));
     }
 
+    public Task SendLogoutAsync(string text)
+    {
+        var buffer = new byte[2048];
+        var m = LogoutEncoder.WrapAndApplyHeader(buffer, Sofh.HeaderLength);
+        m.PutText(text);
+        return SendRawAsync(Frame(buffer, m.Limit));
+    }
+
     public Task SendHeartbeatAsync()
     {
         var buffer = new byte[64];

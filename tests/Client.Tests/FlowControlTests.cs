@@ -161,7 +161,12 @@ public sealed class FlowControlTests
         options.MaxQueuedRequests = 2;
         await using var client = await WalletClient.ConnectAsync(options).Bounded();
 
-        var calls = Enumerable.Range(1, 4).Select(i => client.CreateTransfersAsync(new[] { TestKit.Transfer((UInt128)i) })).ToArray();
-        await Assert.ThrowsAsync<WalletQueueFullException>(() => calls[3].Bounded());
+        var calls = Enumerable.Range(1, 10).Select(i => client.CreateTransfersAsync(new[] { TestKit.Transfer((UInt128)i) })).ToArray();
+
+        // At most 1 in flight + 2 queued are accepted; every other call fails at once, without being sent.
+        int full = calls.Count(c => c.IsFaulted && c.Exception!.InnerException is WalletQueueFullException);
+        Assert.True(full >= 7, $"{full} calls failed fast");
+        await Task.Delay(50);
+        Assert.True(server.Requests.Count <= 1);
     }
 }

@@ -214,8 +214,10 @@ public sealed class RequestTests
         await Task.WhenAll(queued.Append(first)).WaitAsync(TestKit.Bound);
 
         (long writes, long frames) = client.RequestWriteStats;
-        Assert.Equal(31, frames - framesBefore);
-        Assert.True(writes - writesBefore <= 2, $"31 frames took {writes - writesBefore} socket writes");
+        Assert.Equal(31, server.Requests.Count(r => r.ConnectionNumber == 2));
+        // The counters of session 1's single write may land after the snapshot: allow for it.
+        Assert.InRange(frames - framesBefore, 31, 32);
+        Assert.True(writes - writesBefore <= 3, $"31 frames took {writes - writesBefore} socket writes");
     }
 
     [Fact]

@@ -110,7 +110,7 @@ public sealed class ResilienceTests
         Assert.Equal(ResultCode.Ok, results[0].Code);
         Assert.True(client.ReconnectCount >= 1);
         Assert.Contains("no frame from", client.LastConnectionError?.Message ?? "", StringComparison.Ordinal);
-        Assert.True(server.Requests.Count(r => r.Transfers[0].Id == 41) >= 2, "resubmitted on the new session");
+        Assert.Contains(server.Requests, r => r.Transfers[0].Id == 41 && r.ConnectionNumber >= 2);
     }
 
     [Fact]
@@ -169,6 +169,32 @@ public sealed class ResilienceTests
 
         Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(TestKit.Transfer(52)).Bounded());
         Assert.IsType<WalletProtocolException>(client.LastConnectionError);
+    }
+
+    [Fact]
+    public async Task Gateway_logout_is_a_connection_loss_and_the_request_is_resubmitted()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) => s.Number == 1 ? s.SendLogoutAsync("maintenance") : server.DefaultAnswerAsync(s, r);
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(TestKit.Transfer(61)).Bounded());
+        Assert.Contains("maintenance", client.LastConnectionError?.Message ?? "", StringComparison.Ordinal);
+        Assert.Equal(1, client.ReconnectCount);
+    }
+
+    [Fact]
+    public async Task Uncorrelated_reject_resets_the_connection()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) => s.Number == 1
+            ? s.SendRejectAsync(0, RejectReason.MalformedFrame, 0, "cannot read frame")
+            : server.DefaultAnswerAsync(s, r);
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(TestKit.Transfer(62)).Bounded());
+        var error = Assert.IsType<WalletRejectedException>(client.LastConnectionError);
+        Assert.Equal(RejectReason.MalformedFrame, error.Reason);
     }
 
     [Fact]
