@@ -17,7 +17,9 @@ public sealed class AllocationTests(ITestOutputHelper output)
     [Fact]
     public async Task Transfers_round_trip_without_per_message_allocation()
     {
-        await using GatewayFixture g = GatewayFixture.Start();
+        // Production-like timer period (250 ms): the housekeeping tick allocates a little per period, and tests elsewhere
+        // use 5 ms ticks, which on a loaded machine would look like per-message cost.
+        await using GatewayFixture g = GatewayFixture.Start(o => new GatewayOptions { Port = 0, MinHeartbeatIntervalMs = 1000 });
         await using (RawClient admin = await g.AdminAsync()) await admin.CreateAccountsAsync(1, 100, 101);
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000 };
