@@ -9,6 +9,7 @@ namespace Wallet.Gateway;
 internal sealed class GatewayContext(GatewayOptions options, UserDirectory users, ILogger logger)
 {
     private volatile bool _intakeOpen = true;
+    private int _logonsInProgress;
 
     public GatewayOptions Options { get; } = options;
     public UserDirectory Users { get; } = users;
@@ -16,6 +17,16 @@ internal sealed class GatewayContext(GatewayOptions options, UserDirectory users
     public SessionRegistry Sessions { get; } = new();
     public RequestProcessor Processor { get; set; } = null!;
     public IRequestRouter? Router { get; set; }
+
+    /// <summary>Claims one of <see cref="GatewayOptions.MaxConcurrentLogons"/> password-check slots.</summary>
+    public bool TryBeginLogon()
+    {
+        if (Interlocked.Increment(ref _logonsInProgress) <= Options.MaxConcurrentLogons) return true;
+        Interlocked.Decrement(ref _logonsInProgress);
+        return false;
+    }
+
+    public void EndLogon() => Interlocked.Decrement(ref _logonsInProgress);
 
     /// <summary>False once shutdown began: new requests get Reject(NotRunning); results still flow.</summary>
     public bool IntakeOpen

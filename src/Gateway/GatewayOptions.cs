@@ -28,6 +28,11 @@ public sealed class GatewayOptions
     public int LogonTimeoutMs { get; init; } = 5000;
     /// <summary>Time a closing session gets to flush its last bytes (e.g. the Logout) before the socket is dropped.</summary>
     public int CloseLingerMs { get; init; } = 1000;
+    /// <summary>
+    /// Password checks (PBKDF2, deliberately slow) running at once; a Logon beyond it gets Busy and may retry, so a
+    /// burst of logons cannot starve the I/O threads.
+    /// </summary>
+    public int MaxConcurrentLogons { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
     /// <summary>Hint sent in Busy: when the client should retry.</summary>
     public int BusyRetryAfterMs { get; init; } = 5;
     /// <summary>Kernel socket send buffer per session (0 = OS default). Small values make slow consumers visible sooner.</summary>
@@ -55,6 +60,7 @@ public sealed class GatewayOptions
         Check(IdleTimeoutIntervals is >= 2 and <= 100, nameof(IdleTimeoutIntervals), IdleTimeoutIntervals, "2..100");
         Check(LogonTimeoutMs is >= 10 and <= 600_000, nameof(LogonTimeoutMs), LogonTimeoutMs, "10..600000");
         Check(CloseLingerMs is >= 0 and <= 60_000, nameof(CloseLingerMs), CloseLingerMs, "0..60000");
+        Check(MaxConcurrentLogons is >= 1 and <= 1024, nameof(MaxConcurrentLogons), MaxConcurrentLogons, "1..1024");
         Check(BusyRetryAfterMs is >= 0 and <= 60_000, nameof(BusyRetryAfterMs), BusyRetryAfterMs, "0..60000");
         Check(SocketSendBufferBytes is >= 0 and <= 64 << 20, nameof(SocketSendBufferBytes), SocketSendBufferBytes, "0 (OS default)..67108864");
     }

@@ -120,3 +120,23 @@ public sealed class LogonTests
         Assert.Contains("logon timeout", Assert.Single(seen).AsLogout(), StringComparison.Ordinal);
     }
 }
+
+public sealed class LogonConcurrencyTests
+{
+    [Fact]
+    public async Task Logons_beyond_the_concurrent_password_checks_get_Busy_and_may_retry()
+    {
+        await using GatewayFixture g = GatewayFixture.Start(o => new GatewayOptions { Port = 0, MaxConcurrentLogons = 1 });
+        await using RawClient slow = await g.ConnectAsync();
+        await using RawClient other = await g.ConnectAsync();
+        await slow.SendMessageAsync(RawClient.Logon(1, "slow", GatewayFixture.ClientPassword));
+        // While the slow check holds the only slot, another logon is told to retry.
+        await Task.Delay(150);
+        await other.SendMessageAsync(RawClient.Logon(2, "alice", GatewayFixture.ClientPassword));
+        var busy = (await other.ExpectAsync(BusyDecoder.TemplateId)).AsBusy();
+        Assert.Equal(2UL, busy.CorrelationId);
+        Assert.Equal(LogonAckDecoder.TemplateId, (await slow.ExpectAsync(LogonAckDecoder.TemplateId)).TemplateId);
+        // The slot is free again: the retry succeeds on the same connection.
+        await other.LogonAsync("alice", GatewayFixture.ClientPassword);
+    }
+}

@@ -109,3 +109,49 @@ public sealed class RequestTests
         Assert.Equal((2UL, RejectReason.BatchTooLarge), (r.CorrelationId, r.Reason));
     }
 }
+
+public sealed class RequestVisibilityAndShutdownTests
+{
+    [Fact]
+    public async Task Clients_see_only_transfers_touching_their_accounts()
+    {
+        await using GatewayFixture g = GatewayFixture.Start();
+        await using RawClient admin = await g.AdminAsync();
+        await admin.CreateAccountsAsync(1, 100, 300, 301);
+        await admin.CreateTransfersAsync(new TransferSpec(1, 300, 100, 5), new TransferSpec(2, 300, 301, 6), new TransferSpec(3, 100, 301, 7));
+        await using RawClient alice = await g.AliceAsync();
+        List<TransferView> seen = await alice.LookupTransfersAsync(1, 2, 3);
+        Assert.Equal([(UInt128)1, (UInt128)3], seen.ConvertAll(t => t.Id)); // 2 moves money between accounts that are not alice's
+        Assert.Equal(3, (await admin.LookupTransfersAsync(1, 2, 3)).Count);
+    }
+
+    [Fact]
+    public async Task Admin_closes_accounts_and_gets_ledger_codes()
+    {
+        await using GatewayFixture g = GatewayFixture.Start();
+        await using RawClient admin = await g.AdminAsync();
+        await admin.CreateAccountsAsync(1, 100);
+        ulong c = admin.NextCorrelation();
+        byte[] close = RawClient.LookupAccounts(c, 100, 555);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(close.AsSpan(2), CloseAccountsDecoder.TemplateId);
+        await admin.SendMessageAsync(close);
+        CreateResultsView r = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
+        Assert.Equal(c, r.CorrelationId);
+        Assert.Equal([(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.AccountNotFound)], r.Results);
+        await using RawClient alice = await g.AliceAsync();
+        await alice.SendMessageAsync(close);
+        Assert.Equal(RejectReason.Unauthorized, (await alice.ExpectAsync(RejectDecoder.TemplateId)).AsReject().Reason);
+    }
+
+    [Fact]
+    public async Task After_intake_stops_new_requests_are_refused_NotRunning()
+    {
+        await using GatewayFixture g = GatewayFixture.Start();
+        await using RawClient admin = await g.AdminAsync();
+        await admin.CreateAccountsAsync(1, 100, 101);
+        g.Gateway.StopIntake();
+        await admin.SendMessageAsync(RawClient.CreateTransfers(50, new TransferSpec(1, 100, 101, 1)));
+        var r = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        Assert.Equal((50UL, RejectReason.NotRunning), (r.CorrelationId, r.Reason));
+    }
+}

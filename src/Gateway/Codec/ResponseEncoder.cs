@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
+using Wallet.Gateway.Auth;
 using Wallet.Protocol;
 using Wallet.Protocol.Sbe;
 
@@ -33,12 +34,16 @@ internal static class ResponseEncoder
         _ => Prefix + CreateResultsEncoder.BlockLength + 4 + result.ResultCount * CreateResultsEncoder.ResultsEncoder.BlockLength,
     };
 
-    public static int Result(Span<byte> dest, in ResultSlot result)
+    /// <summary>
+    /// Encodes the response to a partition result. <paramref name="visibleTo"/> (null = everything) limits
+    /// TransfersFound to transfers touching an account the user is granted; <see cref="SizeOf"/> stays an upper bound.
+    /// </summary>
+    public static int Result(Span<byte> dest, in ResultSlot result, UserPrincipal? visibleTo)
     {
         switch (result.Kind)
         {
             case QueryKind.LookupAccounts: return AccountsFound(dest, result);
-            case QueryKind.LookupTransfers: return TransfersFound(dest, result);
+            case QueryKind.LookupTransfers: return TransfersFound(dest, result, visibleTo);
             default: return CreateResults(dest, result);
         }
     }
@@ -87,16 +92,22 @@ internal static class ResponseEncoder
         return Frame(dest, e.Limit);
     }
 
-    private static int TransfersFound(Span<byte> dest, in ResultSlot result)
+    private static int TransfersFound(Span<byte> dest, in ResultSlot result, UserPrincipal? visibleTo)
     {
         var e = TransfersFoundEncoder.WrapAndApplyHeader(dest, Sofh.HeaderLength);
         e.CorrelationId = (ulong)result.CorrelationId;
         e.LogIndex = result.Index;
         ReadOnlySpan<Transfer> transfers = MemoryMarshal.Cast<byte, Transfer>(result.PayloadSpan);
-        var g = e.TransfersCount(transfers.Length);
+        int visible = 0;
+        for (int i = 0; i < transfers.Length; i++)
+        {
+            if (IsVisible(transfers[i], visibleTo)) visible++;
+        }
+        var g = e.TransfersCount(visible);
         for (int i = 0; i < transfers.Length; i++)
         {
             ref readonly Transfer t = ref transfers[i];
+            if (!IsVisible(t, visibleTo)) continue;
             g.Next();
             Put(g.Id, t.Id);
             Put(g.DebitAccountId, t.DebitAccountId);
@@ -167,6 +178,10 @@ internal static class ResponseEncoder
         e.PutText(Clip(text));
         return Frame(dest, e.Limit);
     }
+
+    /// <summary>A client sees a transfer only when it debits or credits an account in its grant.</summary>
+    private static bool IsVisible(in Transfer t, UserPrincipal? user) =>
+        user is null || user.MayDebit(t.DebitAccountId) || user.MayDebit(t.CreditAccountId);
 
     private static ReadOnlySpan<byte> Clip(ReadOnlySpan<byte> text) => text.Length > MaxTextBytes ? text[..MaxTextBytes] : text;
 

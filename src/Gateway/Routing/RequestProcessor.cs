@@ -168,7 +168,21 @@ internal sealed class RequestProcessor(GatewayContext context)
             session.Close("logon refused: empty clientId");
             return;
         }
-        UserPrincipal? principal = context.Users.Authenticate(clientId, credential);
+        if (!context.TryBeginLogon())
+        {
+            // Too many password checks running: the client retries; the session stays open, awaiting logon.
+            session.SendBusy(correlationId);
+            return;
+        }
+        UserPrincipal? principal;
+        try
+        {
+            principal = context.Users.Authenticate(clientId, credential);
+        }
+        finally
+        {
+            context.EndLogon();
+        }
         if (principal is null)
         {
             GatewayLog.LogonRefused(context.Logger, session.Id, Encoding.UTF8.GetString(clientId));

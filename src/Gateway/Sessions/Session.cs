@@ -178,7 +178,8 @@ internal sealed class Session
                 Close("slow consumer: outbound buffer limit exceeded");
                 return;
             }
-            _out.Commit(ResponseEncoder.Result(room, result));
+            UserPrincipal? principal = Principal;
+            _out.Commit(ResponseEncoder.Result(room, result, principal is { IsAdmin: false } ? principal : null));
         }
         Wake();
     }

@@ -77,6 +77,7 @@ internal sealed class ServeSettings
             IdleTimeoutIntervals = Int(g, "IdleTimeoutIntervals", defaults.IdleTimeoutIntervals, 2, 100),
             LogonTimeoutMs = Int(g, "LogonTimeoutMs", defaults.LogonTimeoutMs, 10, 600_000),
             CloseLingerMs = Int(g, "CloseLingerMs", defaults.CloseLingerMs, 0, 60_000),
+            MaxConcurrentLogons = Int(g, "MaxConcurrentLogons", defaults.MaxConcurrentLogons, 1, 1024),
             BusyRetryAfterMs = Int(g, "BusyRetryAfterMs", defaults.BusyRetryAfterMs, 0, 60_000),
             SocketSendBufferBytes = Int(g, "SocketSendBufferBytes", defaults.SocketSendBufferBytes, 0, 64 << 20),
         };
