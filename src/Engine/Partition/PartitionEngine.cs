@@ -72,7 +72,8 @@ public sealed class PartitionEngine : IDisposable
                 _ => new ResultSlot { Results = [], Payload = [] });
 
             RetentionSignal? retention = options.JournalRetention == JournalRetention.BeforeOldestSnapshot ? new RetentionSignal() : null;
-            _snapshots = new SnapshotScheduler(store, options.SnapshotIntervalCommands, ledger.LastIndex, retention);
+            _snapshots = new SnapshotScheduler(store, options.SnapshotIntervalCommands, ledger.LastIndex, retention,
+                lastWrittenIndex: report.Snapshot?.Header.Index ?? -1);
             _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true) { Retention = retention };
             _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots) { Retention = retention };
 
@@ -181,7 +182,8 @@ public sealed class PartitionEngine : IDisposable
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         // A failed partition cannot drain: skip straight to stopping its threads.
         bool drained = State != PartitionState.Failed && WaitUntil(() => _ledgerProcessor.Sequence.Value >= _ingress.Cursor && _egressProcessor.Sequence.Value >= _egress.Cursor, deadline);
-        if (drained && snapshot && State == PartitionState.Stopping && AppliedIndex > LastSnapshotIndex)
+        // Nothing to snapshot at index 0, nor when the newest snapshot (written or recovered) is already current.
+        if (drained && snapshot && State == PartitionState.Stopping && AppliedIndex > 0 && AppliedIndex > LastSnapshotIndex)
         {
             _snapshots.Request();
             // The request is served at a batch end; an idle BLP has none coming, so give it an empty one.

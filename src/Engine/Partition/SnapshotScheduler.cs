@@ -27,8 +27,9 @@ internal sealed class SnapshotScheduler : IDisposable
 
     private readonly RetentionSignal? _retention;
 
-    public SnapshotScheduler(SnapshotStore store, long intervalCommands, long currentIndex, RetentionSignal? retention = null)
+    public SnapshotScheduler(SnapshotStore store, long intervalCommands, long currentIndex, RetentionSignal? retention = null, long lastWrittenIndex = -1)
     {
+        _lastWrittenIndex = lastWrittenIndex;
         _store = store;
         _retention = retention;
         _intervalCommands = intervalCommands;
@@ -37,7 +38,7 @@ internal sealed class SnapshotScheduler : IDisposable
         _writer.Start();
     }
 
-    /// <summary>Index of the newest snapshot this process wrote (-1 if none yet).</summary>
+    /// <summary>Index of the newest snapshot written by this process, or recovered from at start (-1 if none).</summary>
     public long LastWrittenIndex => Interlocked.Read(ref _lastWrittenIndex);
 
     /// <summary>The last failure of the writer thread, if any (a failed snapshot never affects the ledger).</summary>

@@ -362,6 +362,31 @@ public sealed class PartitionEngineTests : IDisposable
         Assert.True(Environment.TickCount64 - start < 10_000, "stop is bounded even when a stage died");
     }
 
+    [Fact]
+    public void Stop_of_an_idle_or_already_snapshotted_partition_is_prompt_and_writes_nothing_new()
+    {
+        using (PartitionFixture empty = Open())
+        {
+            long start = Environment.TickCount64;
+            Assert.True(empty.Stop(snapshot: true));
+            Assert.True(Environment.TickCount64 - start < 5_000, "nothing to snapshot at index 0: no waiting");
+        }
+        Assert.Empty(Directory.GetFiles(_dir.Path, "snapshot-*"));
+
+        using (PartitionFixture p = Open())
+        {
+            SeedAccounts(p);
+            Assert.True(p.Stop(snapshot: true));
+        }
+        DateTime written = File.GetLastWriteTimeUtc(Assert.Single(Directory.GetFiles(_dir.Path, "snapshot-*")));
+        using (PartitionFixture again = Open())
+        {
+            Assert.Equal(1, again.Engine.LastSnapshotIndex); // recovered from it
+            Assert.True(again.Stop(snapshot: true));
+        }
+        Assert.Equal(written, File.GetLastWriteTimeUtc(Assert.Single(Directory.GetFiles(_dir.Path, "snapshot-*"))));
+    }
+
     private static byte[] Bytes(Transfer t) => MemoryMarshal.AsBytes(new ReadOnlySpan<Transfer>(in t)).ToArray();
 
     private static void TakeSnapshot(PartitionFixture p)
