@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Wallet.Engine.Ledger;
 
@@ -17,6 +19,10 @@ public sealed partial class LedgerStateMachine
         var chainStart = -1;
         for (var i = 0; i < n; i++)
         {
+            // Every lookup below is a likely DRAM miss on a large ledger: start them some items ahead so the
+            // misses overlap. Index buckets first, then (once those have arrived) the account rows they name.
+            if (i + PrefetchIndexAhead < n) PrefetchTransferIndexes(in items[i + PrefetchIndexAhead]);
+            if (i + PrefetchRowsAhead < n) PrefetchTransferRows(in items[i + PrefetchRowsAhead]);
             ref readonly var item = ref items[i];
             var linked = (item.Flags & TransferFlags.Linked) != 0;
             if (linked && chainStart < 0)
@@ -51,6 +57,38 @@ public sealed partial class LedgerStateMachine
         }
 
         Debug.Assert(chainStart < 0);
+    }
+
+    private const int PrefetchIndexAhead = 8;
+    private const int PrefetchRowsAhead = 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchTransferIndexes(in Transfer t)
+    {
+        _transferIndex.Prefetch(t.Id);
+        _accountIndex.Prefetch(t.DebitAccountId);
+        _accountIndex.Prefetch(t.CreditAccountId);
+        if (t.PendingId != UInt128.Zero) _transferIndex.Prefetch(t.PendingId);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchTransferRows(in Transfer t)
+    {
+        if (!Sse.IsSupported) return;
+        // Lookups of ids that are not there (or reserved) just prefetch nothing; the item's validation decides.
+        if (t.DebitAccountId != UInt128.Zero && _accountIndex.TryGet(t.DebitAccountId, out var di)) PrefetchAccount(di);
+        if (t.CreditAccountId != UInt128.Zero && _accountIndex.TryGet(t.CreditAccountId, out var ci)) PrefetchAccount(ci);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchAccount(int index)
+    {
+        var accounts = _accounts;
+        if ((uint)index >= (uint)accounts.Length) return;
+        // Balances, ledger and flags live at offsets 32..91: the lines holding both ends cover them.
+        var p = (byte*)Unsafe.AsPointer(ref accounts[index]);
+        Sse.Prefetch0(p + 32);
+        Sse.Prefetch0(p + 91);
     }
 
     private ResultCode CreateTransfer<TSink>(in Transfer t, long timestamp, ref TSink sink) where TSink : struct, ILedgerEventSink
