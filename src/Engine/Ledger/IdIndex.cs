@@ -37,7 +37,10 @@ internal sealed class IdIndex
     private static int Hash(UInt128 key, int mask)
     {
         // Murmur3 fmix64 over both halves: sequential and structured ids must spread (linear probing hates clusters).
-        var h = (ulong)key ^ ((ulong)(key >> 64) * 0x9E3779B97F4A7C15UL);
+        // Halves read directly (little-endian is checked at startup): UInt128's >> is not always inlined in
+        // big callers, and a helper call per hash showed up in the hot loop.
+        ref var lo = ref Unsafe.As<UInt128, ulong>(ref key);
+        var h = lo ^ (Unsafe.Add(ref lo, 1) * 0x9E3779B97F4A7C15UL);
         h ^= h >> 33;
         h *= 0xFF51AFD7ED558CCDUL;
         h ^= h >> 33;
