@@ -99,6 +99,58 @@ internal sealed class IdIndex
         }
     }
 
+    /// <summary>
+    /// <see cref="TryGet(UInt128, out int)"/> that, when the key is absent, also returns the empty bucket that ended
+    /// the probe: <see cref="AddAt"/> can then insert there without probing again, if nothing changed the index.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryGet(UInt128 key, out int value, out int insertAt)
+    {
+        Debug.Assert(key != UInt128.Zero);
+        var buckets = _buckets;
+        var mask = buckets.Length - 1;
+        var i = Hash(key, mask);
+        while (true)
+        {
+            ref var b = ref buckets[i];
+            var k = b.Key;
+            if (k == key)
+            {
+                value = b.Value;
+                insertAt = -1;
+                return true;
+            }
+
+            if (k == UInt128.Zero)
+            {
+                value = -1;
+                insertAt = i;
+                return false;
+            }
+
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// <summary>
+    /// Inserts a key known to be absent at the bucket a <see cref="TryGet(UInt128, out int, out int)"/> just returned
+    /// (no Add/Remove in between). Falls back to a plain <see cref="Add"/> when the table must grow first.
+    /// </summary>
+    public void AddAt(int insertAt, UInt128 key, int value)
+    {
+        if (insertAt < 0 || Count >= _maxEntries || (Count + 1) * 2 > _buckets.Length)
+        {
+            Add(key, value);
+            return;
+        }
+
+        ref var b = ref _buckets[insertAt];
+        Debug.Assert(b.Key == UInt128.Zero);
+        b.Key = key;
+        b.Value = value;
+        Count++;
+    }
+
     /// <summary>Inserts a key known to be absent.</summary>
     public void Add(UInt128 key, int value)
     {

@@ -50,6 +50,7 @@ public sealed partial class LedgerStateMachine
     private int _undoCount;
     private BufferedEvent[] _events;
     private int _eventCount;
+    private readonly int[] _accountsAhead = new int[(AheadMask + 1) * AheadStride];
 
     static LedgerStateMachine()
     {
