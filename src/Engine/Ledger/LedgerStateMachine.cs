@@ -304,6 +304,7 @@ public sealed partial class LedgerStateMachine
         return _slotHighWater++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void FreeSlot(int slot)
     {
         _slots[slot] = default;
