@@ -15,6 +15,8 @@ public sealed partial class LedgerStateMachine
         var chainStart = -1;
         for (var i = 0; i < n; i++)
         {
+            // The id's bucket is a likely cache miss on a large ledger (replay creates every account): start it early.
+            if (i + PrefetchIndexAhead < n) _accountIndex.Prefetch(items[i + PrefetchIndexAhead].Id);
             ref readonly var item = ref items[i];
             var linked = (item.Flags & AccountFlags.Linked) != 0;
             if (linked && chainStart < 0)
@@ -69,7 +71,7 @@ public sealed partial class LedgerStateMachine
         if (!_catalog.Contains(a.Ledger)) return ResultCode.LedgerNotConfigured;
         if (a.Code == 0) return ResultCode.CodeMustNotBeZero;
 
-        if (_accountIndex.TryGet(a.Id, out var existingIndex)) return CompareExisting(in a, in _accounts[existingIndex]);
+        if (_accountIndex.TryGet(a.Id, out var existingIndex, out var insertAt)) return CompareExisting(in a, in _accounts[existingIndex]);
         if (_accountCount >= _options.MaxAccounts) return ResultCode.AccountsLimitReached;
 
         EnsureAccountCapacity();
@@ -78,7 +80,7 @@ public sealed partial class LedgerStateMachine
         stored = a;
         stored.Flags &= ~AccountFlags.Linked; // chain membership belongs to the submission, not the account
         stored.Timestamp = timestamp;
-        _accountIndex.Add(a.Id, index);
+        _accountIndex.AddAt(insertAt, a.Id, index); // nothing changed the index since the lookup
         _accountCount++;
         if (_inChain)
         {

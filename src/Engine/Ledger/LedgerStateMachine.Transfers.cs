@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Wallet.Engine.Ledger;
 
@@ -15,8 +17,15 @@ public sealed partial class LedgerStateMachine
     {
         var n = items.Length;
         var chainStart = -1;
+        var ahead = _accountsAhead;
+        ahead.AsSpan().Fill(-1); // no entry from an earlier command may pass for one of this command's items
+        for (var j = 0; j < n && j < PrefetchRowsAhead; j++) LookupAccountsAhead(in items[j], ahead, j);
         for (var i = 0; i < n; i++)
         {
+            // Every lookup below is a likely DRAM miss on a large ledger: start them some items ahead so the
+            // misses overlap. Index buckets first, then (once those have arrived) the account rows they name.
+            if (i + PrefetchIndexAhead < n) PrefetchTransferIndexes(in items[i + PrefetchIndexAhead]);
+            if (i + PrefetchRowsAhead < n) LookupAccountsAhead(in items[i + PrefetchRowsAhead], ahead, i + PrefetchRowsAhead);
             ref readonly var item = ref items[i];
             var linked = (item.Flags & TransferFlags.Linked) != 0;
             if (linked && chainStart < 0)
@@ -25,7 +34,7 @@ public sealed partial class LedgerStateMachine
                 BeginChain();
             }
 
-            var code = linked && i == n - 1 ? ResultCode.LinkedEventChainOpen : CreateTransfer(in item, firstTimestamp + i, ref sink);
+            var code = linked && i == n - 1 ? ResultCode.LinkedEventChainOpen : CreateTransfer(in item, firstTimestamp + i, ref sink, ahead, i);
             results[i] = new CreateResult(i, code);
             if (chainStart < 0) continue;
             if (code != ResultCode.Ok)
@@ -53,7 +62,52 @@ public sealed partial class LedgerStateMachine
         Debug.Assert(chainStart < 0);
     }
 
-    private ResultCode CreateTransfer<TSink>(in Transfer t, long timestamp, ref TSink sink) where TSink : struct, ILedgerEventSink
+    private const int PrefetchIndexAhead = 8;
+    private const int PrefetchRowsAhead = 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchTransferIndexes(in Transfer t)
+    {
+        _transferIndex.Prefetch(t.Id);
+        _accountIndex.Prefetch(t.DebitAccountId);
+        _accountIndex.Prefetch(t.CreditAccountId);
+        if (t.PendingId != UInt128.Zero) _transferIndex.Prefetch(t.PendingId);
+    }
+
+    /// <summary>Ring of (item, debit, credit) account positions looked up ahead; holds more than PrefetchRowsAhead items.</summary>
+    private const int AheadMask = 7;
+    private const int AheadStride = 3;
+
+    /// <summary>
+    /// Resolves item <paramref name="item"/>'s account ids (−1 = not found) into the ahead ring and prefetches
+    /// their rows. Sound to reuse when the item is processed: a transfer command never adds or removes accounts.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LookupAccountsAhead(in Transfer t, int[] ahead, int item)
+    {
+        var di = t.DebitAccountId != UInt128.Zero && _accountIndex.TryGet(t.DebitAccountId, out var d) ? d : -1;
+        var ci = t.CreditAccountId != UInt128.Zero && _accountIndex.TryGet(t.CreditAccountId, out var c) ? c : -1;
+        var k = (item & AheadMask) * AheadStride;
+        ahead[k] = item;
+        ahead[k + 1] = di;
+        ahead[k + 2] = ci;
+        if (di >= 0) PrefetchAccount(di);
+        if (ci >= 0) PrefetchAccount(ci);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchAccount(int index)
+    {
+        var accounts = _accounts;
+        if ((uint)index >= (uint)accounts.Length) return;
+        // Balances, ledger and flags live at offsets 32..91: the lines holding both ends cover them.
+        var p = (byte*)Unsafe.AsPointer(ref accounts[index]);
+        Sse.Prefetch0(p + 32);
+        Sse.Prefetch0(p + 91);
+    }
+
+    // ahead: account positions looked up ahead (LookupAccountsAhead); item: this item's position, its key there.
+    private ResultCode CreateTransfer<TSink>(in Transfer t, long timestamp, ref TSink sink, int[] ahead, int item) where TSink : struct, ILedgerEventSink
     {
         if (t.Timestamp != 0) return ResultCode.TimestampMustBeZero;
         if ((t.Flags & ~KnownTransferFlags) != 0) return ResultCode.ReservedFlag;
@@ -78,10 +132,26 @@ public sealed partial class LedgerStateMachine
         if (!_catalog.Contains(t.Ledger)) return ResultCode.LedgerNotConfigured;
         if (t.Code == 0) return ResultCode.CodeMustNotBeZero;
 
-        if (_transferIndex.TryGet(t.Id, out var existingSlot)) return CompareExisting(in t, in _slots[existingSlot].Transfer);
+        if (_transferIndex.TryGet(t.Id, out var existingSlot, out var insertAt)) return CompareExisting(in t, in _slots[existingSlot].Transfer);
 
-        if (!_accountIndex.TryGet(t.DebitAccountId, out var di)) return ResultCode.DebitAccountNotFound;
-        if (!_accountIndex.TryGet(t.CreditAccountId, out var ci)) return ResultCode.CreditAccountNotFound;
+        var k = (item & AheadMask) * AheadStride;
+        int di, ci;
+        if (ahead[k] == item)
+        {
+            di = ahead[k + 1];
+            ci = ahead[k + 2];
+        }
+        else
+        {
+            // Not looked up ahead (a failed chain skipped past it): same lookups, done now.
+            di = _accountIndex.TryGet(t.DebitAccountId, out var d) ? d : -1;
+            ci = _accountIndex.TryGet(t.CreditAccountId, out var c) ? c : -1;
+        }
+
+        Debug.Assert(di == (_accountIndex.TryGet(t.DebitAccountId, out var dd) ? dd : -1));
+        Debug.Assert(ci == (_accountIndex.TryGet(t.CreditAccountId, out var cc) ? cc : -1));
+        if (di < 0) return ResultCode.DebitAccountNotFound;
+        if (ci < 0) return ResultCode.CreditAccountNotFound;
         ref var debit = ref _accounts[di];
         ref var credit = ref _accounts[ci];
         if (debit.Ledger != credit.Ledger) return ResultCode.AccountsMustHaveTheSameLedger;
@@ -139,7 +209,7 @@ public sealed partial class LedgerStateMachine
             credit.CreditsPosted += amount;
         }
 
-        var slot = InsertTransfer(in t, timestamp, pending ? TransferState.Pending : TransferState.Settled, deadline);
+        var slot = InsertTransfer(in t, timestamp, pending ? TransferState.Pending : TransferState.Settled, deadline, insertAt);
         // InsertTransfer may grow the slab; account refs stay valid (different array).
         ref readonly var stored = ref _slots[slot].Transfer;
         if (_inChain)
@@ -170,7 +240,7 @@ public sealed partial class LedgerStateMachine
         if (t.TimeoutSeconds != 0) return ResultCode.TimeoutReservedForPendingTransfer;
         if (t.Amount < 0) return ResultCode.AmountMustNotBeNegative;
 
-        if (_transferIndex.TryGet(t.Id, out var existingSlot)) return CompareExistingResolution(in t, in _slots[existingSlot].Transfer);
+        if (_transferIndex.TryGet(t.Id, out var existingSlot, out var insertAt)) return CompareExistingResolution(in t, in _slots[existingSlot].Transfer);
 
         if (!_transferIndex.TryGet(t.PendingId, out var pendingSlot)) return ResultCode.PendingTransferNotFound;
         ref var record = ref _slots[pendingSlot];
@@ -237,7 +307,7 @@ public sealed partial class LedgerStateMachine
         resolution.Code = p.Code;
         resolution.Amount = post ? postedAmount : p.Amount;
         var pendingCopy = p; // InsertTransfer may grow the slab and move `record`.
-        var slot = InsertTransfer(in resolution, timestamp, TransferState.Settled, 0);
+        var slot = InsertTransfer(in resolution, timestamp, TransferState.Settled, 0, insertAt);
         ref readonly var stored = ref _slots[slot].Transfer;
         if (_inChain)
         {
@@ -259,7 +329,8 @@ public sealed partial class LedgerStateMachine
         return ResultCode.Ok;
     }
 
-    private int InsertTransfer(in Transfer t, long timestamp, TransferState state, long deadline)
+    // insertAt: bucket from the id's absent lookup, with no index change since (−1 = probe again).
+    private int InsertTransfer(in Transfer t, long timestamp, TransferState state, long deadline, int insertAt)
     {
         var slot = AllocateSlot();
         ref var record = ref _slots[slot];
@@ -269,7 +340,7 @@ public sealed partial class LedgerStateMachine
         record.DeadlineTimestamp = deadline;
         record.State = state;
         record.Evicted = 0;
-        _transferIndex.Add(t.Id, slot);
+        _transferIndex.AddAt(insertAt, t.Id, slot);
         _window.PushBack(slot);
         if (state == TransferState.Pending)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Wallet.Engine.Ledger;
 
@@ -49,6 +50,7 @@ public sealed partial class LedgerStateMachine
     private int _undoCount;
     private BufferedEvent[] _events;
     private int _eventCount;
+    private readonly int[] _accountsAhead = new int[(AheadMask + 1) * AheadStride];
 
     static LedgerStateMachine()
     {
@@ -224,6 +226,10 @@ public sealed partial class LedgerStateMachine
         var cutoff = retentionNs > 0 && now > long.MinValue + retentionNs ? now - retentionNs : long.MinValue;
         while (_window.Count > 0)
         {
+            // Each eviction removes a random index bucket (a DRAM miss): prefetch the records, then their
+            // buckets, a few evictions ahead. Reading a record that will not be evicted is harmless.
+            if (_window.Count > EvictPrefetchRecordsAhead) PrefetchSlot(_window[EvictPrefetchRecordsAhead]);
+            if (_window.Count > EvictPrefetchIndexAhead) _transferIndex.Prefetch(_slots[_window[EvictPrefetchIndexAhead]].Transfer.Id);
             var slot = _window.PeekFront();
             if (_window.Count <= _options.TransferRetentionCount && _slots[slot].Transfer.Timestamp > cutoff) break;
             _window.PopFront();
@@ -239,6 +245,18 @@ public sealed partial class LedgerStateMachine
                 FreeSlot(slot);
             }
         }
+    }
+
+    private const int EvictPrefetchRecordsAhead = 16;
+    private const int EvictPrefetchIndexAhead = 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchSlot(int slot)
+    {
+        if (!Sse.IsSupported) return;
+        var slots = _slots;
+        if ((uint)slot >= (uint)slots.Length) return;
+        Sse.Prefetch0(Unsafe.AsPointer(ref slots[slot]));
     }
 
     private void ExpireDue<TSink>(long now, ref TSink sink) where TSink : struct, ILedgerEventSink
@@ -286,6 +304,7 @@ public sealed partial class LedgerStateMachine
         return _slotHighWater++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void FreeSlot(int slot)
     {
         _slots[slot] = default;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Wallet.Engine.Ledger;
 
@@ -23,8 +24,13 @@ internal sealed class SlotRing
 
     public int Count { get; private set; }
 
-    public int this[int fromFront] => _buffer[(_head + fromFront) & _mask];
+    public int this[int fromFront]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _buffer[(_head + fromFront) & _mask];
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int PeekFront() => _buffer[_head];
 
     public void PushBack(int slot)
@@ -34,6 +40,7 @@ internal sealed class SlotRing
         Count++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per-eviction calls in the window loop
     public int PopFront()
     {
         Debug.Assert(Count > 0);
