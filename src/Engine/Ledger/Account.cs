@@ -9,7 +9,7 @@ namespace Wallet.Engine.Ledger;
 /// 64 UserData64, 72 Timestamp, 80 UserData32, 84 Ledger, 88 Code, 90 Flags, 92..127 reserved (zero).
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = SizeBytes)]
-public struct Account
+public struct Account : ILinkable
 {
     public const int SizeBytes = 128;
 
@@ -36,4 +36,6 @@ public struct Account
 
     internal readonly bool ReservedIsZero =>
         (Reserved0 | Reserved1 | Reserved2 | Reserved3 | Reserved4) == 0;
+
+    readonly bool ILinkable.IsLinked => (Flags & AccountFlags.Linked) != 0;
 }

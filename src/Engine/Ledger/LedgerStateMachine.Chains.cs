@@ -5,6 +5,43 @@ namespace Wallet.Engine.Ledger;
 /// <summary>Linked-chain support: an undo log and an event buffer, used only while a chain is open.</summary>
 public sealed partial class LedgerStateMachine
 {
+    /// <summary>
+    /// Chain bookkeeping after item <paramref name="i"/> (inside an open chain) got <paramref name="code"/>: a failure
+    /// rolls the whole chain back, marks its earlier items LinkedEventFailed and its later ones LinkedEventFailed (or
+    /// LinkedEventChainOpen for a chain left open at the batch end) and returns the chain's last index, so the caller
+    /// resumes after it; the chain's last item succeeding commits it (its buffered events reach the sink).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private int SettleChain<TItem, TSink>(ReadOnlySpan<TItem> items, int i, ResultCode code, ref int chainStart, Span<CreateResult> results, ref TSink sink)
+        where TItem : struct, ILinkable
+        where TSink : struct, ILedgerEventSink
+    {
+        var n = items.Length;
+        if (code != ResultCode.Ok)
+        {
+            RollbackChain();
+            for (var j = chainStart; j < i; j++) results[j] = new CreateResult(j, ResultCode.LinkedEventFailed);
+            var k = i;
+            while (k < n - 1 && items[k].IsLinked)
+            {
+                k++;
+                var open = k == n - 1 && items[k].IsLinked;
+                results[k] = new CreateResult(k, open ? ResultCode.LinkedEventChainOpen : ResultCode.LinkedEventFailed);
+            }
+
+            chainStart = -1;
+            return k;
+        }
+
+        if (!items[i].IsLinked)
+        {
+            CommitChain(ref sink);
+            chainStart = -1;
+        }
+
+        return i;
+    }
+
     private void BeginChain()
     {
         Debug.Assert(!_inChain && _undoCount == 0 && _eventCount == 0);

@@ -36,27 +36,7 @@ public sealed partial class LedgerStateMachine
 
             var code = linked && i == n - 1 ? ResultCode.LinkedEventChainOpen : CreateTransfer(in item, firstTimestamp + i, ref sink, ahead, i);
             results[i] = new CreateResult(i, code);
-            if (chainStart < 0) continue;
-            if (code != ResultCode.Ok)
-            {
-                RollbackChain();
-                for (var j = chainStart; j < i; j++) results[j] = new CreateResult(j, ResultCode.LinkedEventFailed);
-                var k = i;
-                while (k < n - 1 && (items[k].Flags & TransferFlags.Linked) != 0)
-                {
-                    k++;
-                    var open = k == n - 1 && (items[k].Flags & TransferFlags.Linked) != 0;
-                    results[k] = new CreateResult(k, open ? ResultCode.LinkedEventChainOpen : ResultCode.LinkedEventFailed);
-                }
-
-                i = k;
-                chainStart = -1;
-            }
-            else if (!linked)
-            {
-                CommitChain(ref sink);
-                chainStart = -1;
-            }
+            if (chainStart >= 0) i = SettleChain(items, i, code, ref chainStart, results, ref sink);
         }
 
         Debug.Assert(chainStart < 0);

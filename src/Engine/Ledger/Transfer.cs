@@ -10,7 +10,7 @@ namespace Wallet.Engine.Ledger;
 /// 120..127 reserved (zero).
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = SizeBytes)]
-public struct Transfer
+public struct Transfer : ILinkable
 {
     public const int SizeBytes = 128;
 
@@ -32,4 +32,6 @@ public struct Transfer
     [FieldOffset(116)] public ushort Code;
     [FieldOffset(118)] public TransferFlags Flags;
     [FieldOffset(120)] public ulong Reserved;
+
+    readonly bool ILinkable.IsLinked => (Flags & TransferFlags.Linked) != 0;
 }
