@@ -6,7 +6,6 @@ namespace Wallet.Perf.Harness;
 internal static class Pacing
 {
     public static readonly long TicksPerMs = Stopwatch.Frequency / 1000;
-    private static readonly long YieldAboveTicks = Stopwatch.Frequency / 10_000; // 100 µs
 
     public static long SecondsToTicks(double seconds) => (long)(seconds * Stopwatch.Frequency);
 
@@ -27,7 +26,7 @@ internal static class Pacing
     }
 
     /// <summary>
-    /// Fixed-rate sender wait until the intended send time: sleep if far, yield if near, pause-spin for the last 100 µs.
+    /// Fixed-rate sender wait until the intended send time: sleep if far, yield if near (never a pure spin).
     /// Returns immediately if already late (the caller still stamps the intended time: no coordinated omission).
     /// </summary>
     public static void PaceUntil(long intendedTicks)
@@ -43,13 +42,12 @@ internal static class Pacing
             {
                 Thread.Sleep(1);
             }
-            else if (remaining > YieldAboveTicks)
-            {
-                Thread.Yield();
-            }
             else
             {
-                Thread.SpinWait(16);
+                // Never a pure spin: on 2 cores a spinning pacer keeps its core for a whole scheduler slice
+                // (ms under EEVDF) while the threads it is measuring wait to run. sched_yield hands the core to
+                // any runnable thread and returns at once when there is none, so pacing stays µs-accurate.
+                Thread.Yield();
             }
         }
     }

@@ -68,11 +68,13 @@ public sealed class SequenceBarrier
         }
 
         // Multi-producer: the slot is claimed but its producer has not published yet. The gap is short (claim to
-        // publish), so back off politely (spin, then yield/sleep) instead of re-entering the strategy in a hot loop.
+        // publish), so back off politely (spin, then yield) instead of re-entering the strategy in a hot loop. Never
+        // Sleep(1): a producer preempted inside that gap (likely on 2 cores) would cost every command behind it a
+        // millisecond or more; yielding is what lets that producer run and publish.
         SpinWait spin = default;
         while (true)
         {
-            spin.SpinOnce(sleep1Threshold: 40);
+            spin.SpinOnce(sleep1Threshold: -1);
             CheckAlert();
             published = _sequencer.GetHighestPublishedSequence(sequence, available);
             if (published >= sequence)
