@@ -34,7 +34,7 @@ internal sealed class BlpScenario : IScenario
         new("--tx-per-command", "transfers per command, [1, 8190]", "8190"),
         new("--phases", "comma list of: sm, none, batch, replay", "sm,none,batch,replay"),
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
-        new("--prefault-mib", "journal pre-fault window in MiB (0 = off)", "4"),
+        new("--prefault-mib", "journal pre-fault window in MiB (0 = off)", "0"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -49,7 +49,7 @@ internal sealed class BlpScenario : IScenario
             "off" => false,
             string other => throw new PerfOptionsException($"--events must be on or off; got '{other}'"),
         };
-        s_prefaultAheadBytes = options.ExtraLong("--prefault-mib", 4, 0, 1024) << 20;
+        s_prefaultAheadBytes = options.ExtraLong("--prefault-mib", 0, 0, 1024) << 20;
         foreach (string p in phases)
         {
             if (p is not ("sm" or "none" or "batch" or "replay")) throw new PerfOptionsException($"unknown phase '{p}' (sm, none, batch, replay)");
@@ -191,7 +191,7 @@ internal sealed class BlpScenario : IScenario
         }
     }
 
-    private static long s_prefaultAheadBytes = 4L << 20;
+    private static long s_prefaultAheadBytes = JournalOptions.DefaultPrefaultAheadBytes;
 
     private static string Pipeline(FsyncPolicy fsync, LedgerOptions ledgerOptions, int accounts, int perCommand, bool events, AccountPicker picker, PerfOptions options, ScenarioResult result, TextWriter log)
     {
