@@ -34,6 +34,7 @@ internal sealed class BlpScenario : IScenario
         new("--tx-per-command", "transfers per command, [1, 8190]", "8190"),
         new("--phases", "comma list of: sm, none, batch, replay", "sm,none,batch,replay"),
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
+        new("--prefault-mib", "journal pre-fault window in MiB (0 = off)", "0"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -48,6 +49,7 @@ internal sealed class BlpScenario : IScenario
             "off" => false,
             string other => throw new PerfOptionsException($"--events must be on or off; got '{other}'"),
         };
+        s_prefaultAheadBytes = options.ExtraLong("--prefault-mib", 0, 0, 1024) << 20;
         foreach (string p in phases)
         {
             if (p is not ("sm" or "none" or "batch" or "replay")) throw new PerfOptionsException($"unknown phase '{p}' (sm, none, batch, replay)");
@@ -189,6 +191,8 @@ internal sealed class BlpScenario : IScenario
         }
     }
 
+    private static long s_prefaultAheadBytes = JournalOptions.DefaultPrefaultAheadBytes;
+
     private static string Pipeline(FsyncPolicy fsync, LedgerOptions ledgerOptions, int accounts, int perCommand, bool events, AccountPicker picker, PerfOptions options, ScenarioResult result, TextWriter log)
     {
         string group = $"pipeline fsync={fsync.ToString().ToLowerInvariant()}";
@@ -208,6 +212,7 @@ internal sealed class BlpScenario : IScenario
             Ledger = ledgerOptions,
             Fsync = fsync,
             EventJournal = events,
+            JournalPrefaultAheadBytes = s_prefaultAheadBytes,
             SnapshotIntervalCommands = 0,
             JournalSegmentSizeBytes = 256L << 20,
             // Big commands: a short ring keeps queueing delay (and so the latency figure) to a few commands.

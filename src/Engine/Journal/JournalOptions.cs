@@ -23,6 +23,18 @@ public sealed class JournalOptions
 
     public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batch;
 
+    // Off by default: in the blp pipeline on a shared 2-core box no window beat none (means of 4-7 runs: none
+    // 863k, 1 MiB 842k, 4 MiB 822k tx/s, all within noise), although it cuts journal time ~25 % in isolation.
+    // Pages populated ahead are likely no longer cache-hot when the writer reaches them.
+    public const long DefaultPrefaultAheadBytes = 0;
+
+    /// <summary>
+    /// How far ahead of the write offset the writer keeps the active segment's pages pre-faulted
+    /// (MADV_POPULATE_WRITE on Linux >= 5.14, in chunks of at least this size); 0 turns it off. A performance
+    /// knob only: it never changes file contents or recovery.
+    /// </summary>
+    public long PrefaultAheadBytes { get; init; } = DefaultPrefaultAheadBytes;
+
     /// <summary>
     /// Operator action: on open, cut the journal at the first corrupt record instead of throwing.
     /// This DISCARDS every record from the corruption onwards.
@@ -66,6 +78,12 @@ public sealed class JournalOptions
                 $"JournalOptions.MaxRecordBytes {MaxRecordBytes} does not fit a segment of {SegmentSizeBytes} bytes " +
                 $"(a record needs {largestRecordBytes} bytes, a segment offers {SegmentSizeBytes - SegmentHeader.SizeBytes}).",
                 nameof(MaxRecordBytes));
+        }
+
+        if (PrefaultAheadBytes < 0 || PrefaultAheadBytes > MaxSegmentSizeBytes)
+        {
+            throw new ArgumentException(
+                $"JournalOptions.PrefaultAheadBytes must be in [0, {MaxSegmentSizeBytes}], got {PrefaultAheadBytes}.", nameof(PrefaultAheadBytes));
         }
 
         if (!Enum.IsDefined(Fsync))

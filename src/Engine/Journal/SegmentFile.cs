@@ -175,6 +175,21 @@ internal sealed unsafe class SegmentFile : IDisposable
         NativeDurability.SyncRange(_pointer, _view, offsetBytes, lengthBytes);
     }
 
+    /// <summary>
+    /// Best-effort pre-fault of [offset, offset+length) (clamped to the mapping) so the writer's stores there take
+    /// no first-touch faults. Writable mappings only; never changes a byte. False if nothing was populated.
+    /// </summary>
+    public bool Prefault(long offsetBytes, long lengthBytes)
+    {
+        if (!Writable || _pointer == null || offsetBytes < 0 || offsetBytes >= MappedBytes)
+        {
+            return false;
+        }
+
+        long length = Math.Min(lengthBytes, MappedBytes - offsetBytes);
+        return NativeDurability.PopulateWrite(_pointer, offsetBytes, length);
+    }
+
     /// <summary>fsync of the file itself: makes its size/allocation metadata durable.</summary>
     public void SyncFile() => _stream.Flush(flushToDisk: true);
 

@@ -43,6 +43,7 @@ public sealed class PartitionEngine : IDisposable
             FilePrefix = CommandJournalPrefix,
             Fsync = options.Fsync,
             SegmentSizeBytes = options.JournalSegmentSizeBytes,
+            PrefaultAheadBytes = options.JournalPrefaultAheadBytes,
             MaxRecordBytes = options.MaxCommandBytes,
             Repair = options.RepairJournal,
         });
@@ -58,6 +59,7 @@ public sealed class PartitionEngine : IDisposable
                     Fsync = FsyncPolicy.None,
                     SegmentSizeBytes = Math.Min(JournalOptions.MaxSegmentSizeBytes, Math.Max(options.JournalSegmentSizeBytes, 4L * EventBatchSink.MaxBytesFor(options.Ledger))),
                     MaxRecordBytes = EventBatchSink.MaxBytesFor(options.Ledger),
+                    PrefaultAheadBytes = options.JournalPrefaultAheadBytes,
                     Repair = true,
                 });
             }

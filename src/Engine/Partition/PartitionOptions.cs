@@ -33,6 +33,8 @@ public sealed class PartitionOptions
     public int MaxCommandBytes { get; init; } = 1 << 20;
     public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batch;
     public long JournalSegmentSizeBytes { get; init; } = 64L << 20;
+    /// <summary>Pre-fault window of both journals (<see cref="JournalOptions.PrefaultAheadBytes"/>); 0 = off.</summary>
+    public long JournalPrefaultAheadBytes { get; init; } = JournalOptions.DefaultPrefaultAheadBytes;
     /// <summary>Write the derived event journal (the read model's source). Off only for benchmarks that isolate the BLP.</summary>
     public bool EventJournal { get; init; } = true;
     /// <summary>Take a snapshot every this many log indexes (0 = only on demand). Deterministic: every replica snapshots at the same indexes.</summary>

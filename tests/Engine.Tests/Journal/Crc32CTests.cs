@@ -44,5 +44,31 @@ namespace Wallet.Engine.Tests.Journal
                 Assert.Equal(whole, Crc32C.Append(Crc32C.Compute(data.AsSpan(0, split)), data.AsSpan(split)));
             }
         }
+
+        [Fact]
+        public void Interleaved_large_inputs_match_software_around_every_round_boundary()
+        {
+            const int Round = 3 * Crc32C.StreamBlockBytes;
+            var random = new Random(777);
+            byte[] data = new byte[(5 * Round) + 4099];
+            random.NextBytes(data);
+            int[] lengths = [Round - 1, Round, Round + 1, Round + 7, Round + 8, 2 * Round - 8, 2 * Round, (3 * Round) + 4095, data.Length];
+            foreach (int length in lengths)
+            {
+                foreach (int offset in new[] { 0, 1, 3 }) // unaligned starts
+                {
+                    ReadOnlySpan<byte> slice = data.AsSpan(offset, length - offset);
+                    uint expected = Crc32C.ComputeSoftware(slice);
+                    Assert.True(expected == Crc32C.Compute(slice), $"length {slice.Length} offset {offset}");
+                    int split = random.Next(slice.Length);
+                    Assert.Equal(expected, Crc32C.Append(Crc32C.Compute(slice[..split]), slice[split..]));
+                }
+            }
+
+            Array.Clear(data); // all zeros, and all ones: the shift table must be exact for every state bit
+            Assert.Equal(Crc32C.ComputeSoftware(data), Crc32C.Compute(data));
+            Array.Fill(data, (byte)0xFF);
+            Assert.Equal(Crc32C.ComputeSoftware(data), Crc32C.Compute(data));
+        }
     }
 }
