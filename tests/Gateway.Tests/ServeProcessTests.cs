@@ -74,7 +74,10 @@ public sealed class ServeProcessTests
         using var dir = new TempDirectory("serve");
         int port = FreePort();
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
-        using (var serve = new ServeProcess(dir.Path, port))
+        // The demo users' hashes use the production PBKDF2 cost (600k iterations): on a loaded 2-core runner a logon
+        // can take seconds, so this test (about drain, snapshot and restart) allows it a generous logon timeout.
+        const string slowLogonOk = "--Gateway:LogonTimeoutMs=60000";
+        using (var serve = new ServeProcess(dir.Path, port, slowLogonOk))
         {
             string line = await serve.ListeningAsync();
             Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
@@ -94,7 +97,7 @@ public sealed class ServeProcessTests
             Assert.Contains("stopped at index 2, snapshot at 2", serve.Output, StringComparison.Ordinal);
         }
 
-        using (var again = new ServeProcess(dir.Path, port))
+        using (var again = new ServeProcess(dir.Path, port, slowLogonOk))
         {
             Assert.Contains("recovered to index 2", await again.ListeningAsync(), StringComparison.Ordinal);
             await using RawClient admin = await RawClient.ConnectAsync(endpoint);
