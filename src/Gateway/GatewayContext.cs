@@ -28,6 +28,9 @@ internal sealed class GatewayContext(GatewayOptions options, UserDirectory users
 
     public void EndLogon() => Interlocked.Decrement(ref _logonsInProgress);
 
+    /// <summary>Password checks running now (a gauge; may briefly over-count a refused claim).</summary>
+    public int LogonsInProgress => Volatile.Read(ref _logonsInProgress);
+
     /// <summary>False once shutdown began: new requests get Reject(NotRunning); results still flow.</summary>
     public bool IntakeOpen
     {

@@ -130,8 +130,14 @@ public sealed class LogonConcurrencyTests
         await using RawClient slow = await g.ConnectAsync();
         await using RawClient other = await g.ConnectAsync();
         await slow.SendMessageAsync(RawClient.Logon(1, "slow", GatewayFixture.ClientPassword));
-        // While the slow check holds the only slot, another logon is told to retry.
-        await Task.Delay(150);
+        // While the slow check holds the only slot, another logon is told to retry. Wait for the slot to be
+        // taken (not a fixed delay: a loaded runner may not have read the slow Logon yet).
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (g.Gateway.LogonsInProgress == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the slow logon never claimed its password-check slot");
+            await Task.Delay(5);
+        }
         await other.SendMessageAsync(RawClient.Logon(2, "alice", GatewayFixture.ClientPassword));
         var busy = (await other.ExpectAsync(BusyDecoder.TemplateId)).AsBusy();
         Assert.Equal(2UL, busy.CorrelationId);

@@ -51,6 +51,9 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Results that arrived after their session had gone.</summary>
     public long OrphanedResults => _dispatcher.OrphanedResults;
 
+    /// <summary>Password checks running now, out of <see cref="GatewayOptions.MaxConcurrentLogons"/>.</summary>
+    public int LogonsInProgress => _context.LogonsInProgress;
+
     /// <summary>Binds, listens and starts accepting. Throws <see cref="SocketException"/> when the endpoint is taken.</summary>
     public void Start(IRequestRouter router)
     {
