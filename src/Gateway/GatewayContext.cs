@@ -28,6 +28,9 @@ internal sealed class GatewayContext(GatewayOptions options, UserDirectory users
 
     public void EndLogon() => Interlocked.Decrement(ref _logonsInProgress);
 
+    /// <summary>Test seam: runs inside the password-check slot, before the check (lets a test hold the slot).</summary>
+    internal Action<string>? PasswordCheckHook { get; set; }
+
     /// <summary>Password checks running now (a gauge; may briefly over-count a refused claim).</summary>
     public int LogonsInProgress => Volatile.Read(ref _logonsInProgress);
 

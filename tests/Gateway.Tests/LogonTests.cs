@@ -127,20 +127,25 @@ public sealed class LogonConcurrencyTests
     public async Task Logons_beyond_the_concurrent_password_checks_get_Busy_and_may_retry()
     {
         await using GatewayFixture g = GatewayFixture.Start(o => new GatewayOptions { Port = 0, MaxConcurrentLogons = 1 });
+        // The "slow" user's check holds the only slot until the test opens the gate: no timing assumptions.
+        using var slotTaken = new ManualResetEventSlim();
+        using var gate = new ManualResetEventSlim();
+        g.Gateway.Context.PasswordCheckHook = name =>
+        {
+            if (name != "slow") return;
+            slotTaken.Set();
+            Assert.True(gate.Wait(TimeSpan.FromSeconds(10)), "the test never released the slow logon");
+        };
         await using RawClient slow = await g.ConnectAsync();
         await using RawClient other = await g.ConnectAsync();
         await slow.SendMessageAsync(RawClient.Logon(1, "slow", GatewayFixture.ClientPassword));
-        // While the slow check holds the only slot, another logon is told to retry. Wait for the slot to be
-        // taken (not a fixed delay: a loaded runner may not have read the slow Logon yet).
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (g.Gateway.LogonsInProgress == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the slow logon never claimed its password-check slot");
-            await Task.Delay(5);
-        }
+        Assert.True(slotTaken.Wait(TimeSpan.FromSeconds(10)), "the slow logon never claimed its password-check slot");
+        Assert.Equal(1, g.Gateway.LogonsInProgress);
+        // While the slow check holds the only slot, another logon is told to retry.
         await other.SendMessageAsync(RawClient.Logon(2, "alice", GatewayFixture.ClientPassword));
         var busy = (await other.ExpectAsync(BusyDecoder.TemplateId)).AsBusy();
         Assert.Equal(2UL, busy.CorrelationId);
+        gate.Set();
         Assert.Equal(LogonAckDecoder.TemplateId, (await slow.ExpectAsync(LogonAckDecoder.TemplateId)).TemplateId);
         // The slot is free again: the retry succeeds on the same connection.
         await other.LogonAsync("alice", GatewayFixture.ClientPassword);

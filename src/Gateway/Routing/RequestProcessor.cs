@@ -177,6 +177,7 @@ internal sealed class RequestProcessor(GatewayContext context)
         UserPrincipal? principal;
         try
         {
+            context.PasswordCheckHook?.Invoke(Encoding.UTF8.GetString(clientId));
             principal = context.Users.Authenticate(clientId, credential);
         }
         finally

@@ -51,6 +51,8 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Results that arrived after their session had gone.</summary>
     public long OrphanedResults => _dispatcher.OrphanedResults;
 
+    internal GatewayContext Context => _context;
+
     /// <summary>Password checks running now, out of <see cref="GatewayOptions.MaxConcurrentLogons"/>.</summary>
     public int LogonsInProgress => _context.LogonsInProgress;
 

@@ -19,8 +19,8 @@ public sealed class GatewayFixture : IAsyncDisposable
         new UserDefinition("admin", PasswordHasher.Hash(AdminPassword, PasswordHasher.MinIterations), Role.Admin, []),
         // The demo client may debit accounts 100..199 only.
         new UserDefinition("alice", PasswordHasher.Hash(ClientPassword, PasswordHasher.MinIterations), Role.Client, ["100-199"]),
-        // Deliberately slow to verify (~0.5-1 s): lets a test hold a logon slot.
-        new UserDefinition("slow", PasswordHasher.Hash(ClientPassword, 1_500_000), Role.Client, []),
+        // A test may hold this user's password check open (GatewayContext.PasswordCheckHook).
+        new UserDefinition("slow", PasswordHasher.Hash(ClientPassword, PasswordHasher.MinIterations), Role.Client, []),
     ]);
 
     private readonly TempDirectory? _ownedDir;
