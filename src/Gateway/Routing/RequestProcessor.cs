@@ -138,6 +138,9 @@ internal sealed class RequestProcessor(GatewayContext context)
             case SubmitStatus.Busy:
                 session.SendBusy(correlationId);
                 break;
+            case SubmitStatus.NotLeader:
+                session.SendNotLeader(correlationId, partition);
+                break;
             case SubmitStatus.TooLarge:
                 session.SendReject(correlationId, RejectReason.BatchTooLarge, templateId, "request larger than the partition accepts"u8);
                 break;
@@ -189,6 +192,13 @@ internal sealed class RequestProcessor(GatewayContext context)
             GatewayLog.LogonRefused(context.Logger, session.Id, Encoding.UTF8.GetString(clientId));
             session.SendLogonReject(correlationId, RejectReason.BadCredentials, "unknown user or wrong password"u8);
             session.Close("logon refused: bad credentials");
+            return;
+        }
+        if (!(context.Router?.LeaderOf(0).IsLocal ?? true))
+        {
+            // A follower's gateway does not serve clients: send them to the leader (or Busy during an election).
+            // The session stays open, awaiting logon, so a client may also just retry here.
+            session.SendNotLeader(correlationId, partition: 0);
             return;
         }
         GatewayOptions o = context.Options;
