@@ -154,7 +154,9 @@ public sealed partial class RaftNode
         }
 
         // The new-term entry: committing it (a current-term entry) commits everything before it.
-        _log.Append(RaftEntryType.NewLeaderTerm, next, _term, _log.LastTimestampNs, ReadOnlySpan<byte>.Empty);
+        // One nanosecond past the last stamp: the ledger applies every log entry (this one as a no-op) and log time
+        // strictly increases from entry to entry.
+        _log.Append(RaftEntryType.NewLeaderTerm, next, _term, _log.LastTimestampNs + 1, ReadOnlySpan<byte>.Empty);
         _heartbeatDueMs = _nowMs + _options.HeartbeatIntervalMs;
     }
 
