@@ -9,7 +9,8 @@ internal static class ScenarioRegistry
     [
         new RingScenario(),
         new BlpScenario(),
-        new E2eScenario(),
+        new E2eScenario("e2e", defaultReplicas: 1),
+        new E2eScenario("replicated", defaultReplicas: 3),
     ];
 
     public static IScenario? Find(string name)
