@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(HashPasswordCommand.Create());
         root.Subcommands.Add(AccountCommand.Create());
         root.Subcommands.Add(TransferCommand.Create());
+        root.Subcommands.Add(SimCommand.Create());
         // Serve handles SIGINT/SIGTERM itself so the drain is never cut short by the parser's own timeout.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
         return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

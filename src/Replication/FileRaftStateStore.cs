@@ -40,7 +40,7 @@ public sealed class FileRaftStateStore : IRaftStateStore
         if (crc != Crc32C.Compute(span[..24])) throw new InvalidDataException($"{_path}: checksum mismatch.");
         var term = BinaryPrimitives.ReadInt64LittleEndian(span[8..]);
         var votedFor = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
-        if (term < 0 || votedFor < RaftHardState.NoVote || BinaryPrimitives.ReadInt32LittleEndian(span[20..]) != 0)
+        if (term < 0 || votedFor < RaftHardState.NoVote || BinaryPrimitives.ReadInt32LittleEndian(span[20..]) != 0 || BinaryPrimitives.ReadUInt32LittleEndian(span[28..]) != 0)
             throw new InvalidDataException($"{_path}: invalid fields (term {term}, votedFor {votedFor}).");
         return new RaftHardState(term, votedFor);
     }

@@ -127,7 +127,8 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (nowMs >= _electionDeadlineMs)
+        // A group of one has nobody to wait for: it elects itself at its first tick.
+        if (nowMs >= _electionDeadlineMs || _members.Length == 1)
         {
             if (_options.PreVote) StartPreVote();
             else StartElection();
