@@ -19,7 +19,7 @@ internal sealed class ResultDispatcher(SessionRegistry sessions) : IPartitionRes
     {
         // Internal queries (e.g. the partition's own snapshot nudge) carry no session.
         if (result.SessionId <= 0) return;
-        if (!sessions.TryGet(result.SessionId, out Session session))
+        if (!sessions.TryGet(result.SessionId, out IGatewaySession session))
         {
             Interlocked.Increment(ref _orphaned);
             return;
