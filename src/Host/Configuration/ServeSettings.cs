@@ -21,6 +21,8 @@ internal sealed class ServeSettings
     public required PartitionOptions Partition { get; init; }
     public required IReadOnlyList<UserDefinition> Users { get; init; }
     public required int ShutdownTimeoutMs { get; init; }
+    /// <summary>The FIX acceptor, or null when the "Fix" section is absent or disabled.</summary>
+    public Wallet.Gateway.Fix.FixOptions? Fix { get; init; }
 
     public static ServeSettings Load(IConfiguration config)
     {
@@ -53,6 +55,7 @@ internal sealed class ServeSettings
             Partition = partition,
             Users = users,
             ShutdownTimeoutMs = Int(p, "ShutdownTimeoutMs", 30_000, 100, 600_000),
+            Fix = FixSettings.Load(config.GetSection("Fix"), dataDirectory),
         };
     }
 
