@@ -10,7 +10,6 @@ internal static class FixFramer
 {
     public const byte Soh = 0x01;
     private static ReadOnlySpan<byte> Prefix => "8=FIX.4.4\u00019="u8;
-    private static ReadOnlySpan<byte> NextBegin => "\u00018=FIX"u8;
     /// <summary>"10=nnn|".</summary>
     public const int TrailerBytes = 7;
     private const int MaxBodyLengthDigits = 7;
@@ -82,13 +81,18 @@ internal static class FixFramer
         return FixFrameStatus.BadHeader;
     }
 
-    /// <summary>Bytes to drop so the buffer starts at the next "8=FIX" that follows an SOH (at least 1).</summary>
+    /// <summary>
+    /// Bytes to drop so the buffer starts at the next "8=FIX.4.4|9=" (at least 1). Not anchored on a preceding SOH:
+    /// after junk the next real message may follow anything; inside a message the pattern cannot occur as a value
+    /// (no value holds SOH) except as the tail of a tag ending in 8, which only matters while already resynchronising.
+    /// </summary>
     private static int SkipToNextBegin(ReadOnlySpan<byte> buffer)
     {
         if (buffer.Length <= 1) return buffer.Length;
-        int i = buffer[1..].IndexOf(NextBegin);
-        if (i >= 0) return i + 2; // keep the "8=FIX", drop the SOH before it
+        ReadOnlySpan<byte> prefix = Prefix;
+        int i = buffer[1..].IndexOf(prefix);
+        if (i >= 0) return i + 1;
         // No full candidate yet: keep a tail that could be the start of one.
-        return Math.Max(1, buffer.Length - (NextBegin.Length - 1));
+        return Math.Max(1, buffer.Length - (prefix.Length - 1));
     }
 }
