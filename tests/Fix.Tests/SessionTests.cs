@@ -162,3 +162,32 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Contains("heartbeat timeout", logout[58], StringComparison.Ordinal);
     }
 }
+
+/// <summary>Store-and-forward: a report whose session dropped before it came is delivered by resend after the next logon.</summary>
+public sealed class StoreAndForwardTests
+{
+    [Fact(Timeout = 30_000)]
+    public async Task A_report_for_a_dropped_session_is_persisted_and_resent_after_the_next_logon()
+    {
+        using var dir = new TempDirectory("fix-forward");
+        await using FixFixture f = await FixFixture.StartAsync(dir.Path);
+        RawFixClient c = await f.LogonAsync();
+        c.Send("UA", "5020=77|15=USD|");
+        await c.DisposeAsync(); // gone before (or while) the report is produced
+        long until = Environment.TickCount64 + 10_000;
+        while (f.Fix.SequenceNumbers(f.Partner).NextSenderSeq < 3 && Environment.TickCount64 < until) await Task.Delay(20);
+        Assert.Equal(3, f.Fix.SequenceNumbers(f.Partner).NextSenderSeq); // Logon 1, report 2
+
+        await using RawFixClient again = await f.ConnectAsync();
+        again.NextSeq = 3;
+        again.Send("A", "98=0|108=30|553=partner1|554=partner-secret|");
+        FixReply logon = await again.ReceiveAsync();
+        Assert.Equal(3, logon.Seq); // the partner sees a gap (expected 2) and asks for it
+        again.Send("2", "7=2|16=0|");
+        FixReply report = await again.ReceiveTypeAsync("UB");
+        Assert.Equal(2, report.Seq);
+        Assert.Equal("Y", report[43]);
+        Assert.Equal("77", report[5020]);
+        Assert.Equal("0", report[5010]);
+    }
+}

@@ -30,6 +30,7 @@ internal sealed class FixApplication
     private readonly int _mask;
     private readonly byte[] _payload = new byte[Transfer.SizeBytes];
     private long _nextCorrelationId;
+    private int _inFlight;
 
     public FixApplication(FixSession session, FixServer server, GatewayContext context)
     {
@@ -41,6 +42,9 @@ internal sealed class FixApplication
         _requestIds = new byte[capacity * MaxRequestIdBytes];
         _mask = capacity - 1;
     }
+
+    /// <summary>Requests submitted to the partition and not yet answered.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     private enum RequestKind : byte { None = 0, Transfer = 1, CreateAccount = 2, Balance = 3, TransferStatus = 4 }
 
@@ -170,8 +174,10 @@ internal sealed class FixApplication
         _pending[slot] = pending;
 
         int partition = routingAccount == UInt128.Zero ? 0 : _context.Router.PartitionOf(routingAccount);
+        Interlocked.Increment(ref _inFlight);
         SubmitStatus status = _context.Router.Submit(partition, kind, correlationId, _session.Id, payload);
         if (status == SubmitStatus.Accepted) return;
+        Interlocked.Decrement(ref _inFlight);
         Volatile.Write(ref _pending[slot].CorrelationId, 0);
         switch (status)
         {
@@ -364,6 +370,7 @@ internal sealed class FixApplication
         finally
         {
             Volatile.Write(ref _pending[slot].CorrelationId, 0);
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 

@@ -73,9 +73,16 @@ internal sealed class FixSession : IGatewaySession
         Task writer = WriteLoopAsync();
         await ReceiveLoopAsync().ConfigureAwait(false);
         await writer.ConfigureAwait(false);
-        _context.Sessions.Remove(this);
         if (Partner is not null) _server.Unbind(Partner, this);
+        // Requests still in the partition get their reports persisted (store-and-forward, see Send): stay reachable
+        // for the result push until they are answered, bounded.
+        long until = Environment.TickCount64 + DrainTimeoutMs;
+        while (Application.InFlight > 0 && Environment.TickCount64 < until) await Task.Delay(10).ConfigureAwait(false);
+        _context.Sessions.Remove(this);
     }
+
+    /// <summary>How long a disconnected session waits for the answers to its requests still in the partition.</summary>
+    private const int DrainTimeoutMs = 5000;
 
     // ---- receive side --------------------------------------------------------------------------------------
 
@@ -532,7 +539,17 @@ internal sealed class FixSession : IGatewaySession
     {
         lock (_out.Sync)
         {
-            if (State != SessionState.LoggedOn) return false;
+            if (State != SessionState.LoggedOn)
+            {
+                // Disconnected (or closing) after logon: an application message still takes its number and goes to the
+                // store, so the partner gets it by ResendRequest when it sees the gap after its next Logon.
+                if (isApplication && _store is not null && State >= SessionState.Closing)
+                {
+                    int stored = _store.TakeSenderSeq();
+                    _store.Append(stored, FixTime.NowUnixNanoseconds(), msgType, body);
+                }
+                return false;
+            }
             Span<byte> room = _out.TryReserve(_maxOutMessageBytes, useReserve: false);
             if (room.IsEmpty)
             {

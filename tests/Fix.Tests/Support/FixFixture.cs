@@ -89,16 +89,29 @@ public sealed class FixFixture : IAsyncDisposable
 
     public async Task<RawFixClient> ConnectAsync() => await RawFixClient.ConnectAsync(FixEndpoint);
 
-    /// <summary>Connects and logs on as the admin partner (ResetSeqNumFlag unless told otherwise).</summary>
+    /// <summary>
+    /// Connects and logs on as the admin partner (ResetSeqNumFlag unless told otherwise). A previous session of the
+    /// same partner may still be ending on the gateway side ("already has a session"): retried, bounded, like an
+    /// engine's reconnect interval.
+    /// </summary>
     public async Task<RawFixClient> LogonAsync(bool reset = true, string sender = PartnerCompId, int heartBtInt = 30)
     {
-        RawFixClient c = await ConnectAsync();
-        c.SenderCompId = sender;
-        string user = sender == ClientCompId ? "client2" : "partner1";
-        c.Send("A", reset ? $"98=0|108={heartBtInt}|141=Y|553={user}|554={PartnerPassword}|" : $"98=0|108={heartBtInt}|553={user}|554={PartnerPassword}|");
-        FixReply reply = await c.ReceiveAsync();
-        Assert.Equal("A", reply.MsgType);
-        return c;
+        for (int attempt = 0; ; attempt++)
+        {
+            RawFixClient c = await ConnectAsync();
+            c.SenderCompId = sender;
+            string user = sender == ClientCompId ? "client2" : "partner1";
+            c.Send("A", reset ? $"98=0|108={heartBtInt}|141=Y|553={user}|554={PartnerPassword}|" : $"98=0|108={heartBtInt}|553={user}|554={PartnerPassword}|");
+            FixReply reply = await c.ReceiveAsync();
+            if (reply.MsgType == "5" && reply[58].Contains("already has a session", StringComparison.Ordinal) && attempt < 50)
+            {
+                await c.DisposeAsync();
+                await Task.Delay(100);
+                continue;
+            }
+            Assert.Equal("A", reply.MsgType);
+            return c;
+        }
     }
 
     /// <summary>Graceful stop as the host does it: FIX sessions out, intake off, drain + snapshot, SBE sessions out.</summary>
