@@ -258,4 +258,36 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal("after-junk", (await c.ReceiveTypeAsync("0"))[112]);
         Assert.True(seq > 0);
     }
+    [Fact(Timeout = 30_000)]
+    public async Task A_burst_of_transfers_is_batched_but_answered_one_report_per_request_in_order()
+    {
+        await using RawFixClient c = await _f.LogonAsync();
+        // One write: the gateway reads them in one go and submits them as one ledger command.
+        var burst = new List<byte>();
+        foreach (string body in new[]
+        {
+            "5001=201|5002=1001|5003=1002|5004=10.00|15=USD|",
+            "5001=202|5002=1001|5003=1002|5004=45.00|15=USD|",
+            "5001=203|5002=1001|5003=1002|5004=5.00|15=USD|",
+            "5001=201|5002=1001|5003=1002|5004=10.00|15=USD|",
+            "5001=204|5002=1001|5003=1002|5004=1.001|15=USD|",
+        })
+        {
+            burst.AddRange(RawFixClient.Build("UT", c.SenderCompId, c.TargetCompId, c.NextSeq++, body));
+        }
+        c.SendRaw([.. burst]);
+        var answers = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            FixReply r = await c.ReceiveAsync();
+            if (r.MsgType == "0") { i--; continue; }
+            answers.Add(r.MsgType == "UR" ? $"{r[5001]}:{r[5010]}" : $"{r.MsgType}:{r[379]}");
+        }
+        // The bad amount is refused at once, on the receive path; the reports follow in request order.
+        Assert.Contains("j:204", answers);
+        answers.Remove("j:204");
+        Assert.Equal(["201:0", "202:241", "203:0", "201:12"], answers);
+        Assert.Equal("35.00", await BalanceAsync(c, "1001"));
+        Assert.Equal("15.00", await BalanceAsync(c, "1002"));
+    }
 }

@@ -178,10 +178,21 @@ public sealed class StoreAndForwardTests
         while (f.Fix.SequenceNumbers(f.Partner).NextSenderSeq < 3 && Environment.TickCount64 < until) await Task.Delay(20);
         Assert.Equal(3, f.Fix.SequenceNumbers(f.Partner).NextSenderSeq); // Logon 1, report 2
 
-        await using RawFixClient again = await f.ConnectAsync();
-        again.NextSeq = 3;
-        again.Send("A", "98=0|108=30|553=partner1|554=partner-secret|");
-        FixReply logon = await again.ReceiveAsync();
+        RawFixClient again;
+        FixReply logon;
+        for (int attempt = 0; ; attempt++)
+        {
+            // The dropped session may still be ending on the gateway side: retry like an engine's reconnect.
+            again = await f.ConnectAsync();
+            again.NextSeq = 3;
+            again.Send("A", "98=0|108=30|553=partner1|554=partner-secret|");
+            logon = await again.ReceiveAsync();
+            if (logon.MsgType == "A" || attempt == 50) break;
+            await again.DisposeAsync();
+            await Task.Delay(100);
+        }
+        await using RawFixClient owned = again;
+        Assert.Equal("A", logon.MsgType);
         Assert.Equal(3, logon.Seq); // the partner sees a gap (expected 2) and asks for it
         again.Send("2", "7=2|16=0|");
         FixReply report = await again.ReceiveTypeAsync("UB");

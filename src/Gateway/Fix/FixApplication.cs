@@ -29,6 +29,11 @@ internal sealed class FixApplication
     private readonly byte[] _requestIds;
     private readonly int _mask;
     private readonly byte[] _payload = new byte[Transfer.SizeBytes];
+    /// <summary>TransferRequests read from one receive burst, submitted as one CreateTransfers command (see Flush).</summary>
+    private readonly Transfer[] _batch;
+    private int _batchCount;
+    private long _batchFirst;
+    private int _batchPartition;
     private long _nextCorrelationId;
     private int _inFlight;
 
@@ -41,7 +46,11 @@ internal sealed class FixApplication
         _pending = new PendingRequest[capacity];
         _requestIds = new byte[capacity * MaxRequestIdBytes];
         _mask = capacity - 1;
+        _batch = new Transfer[Math.Min(MaxBatchItems, capacity)];
     }
+
+    /// <summary>Most TransferRequests coalesced into one ledger command.</summary>
+    public const int MaxBatchItems = 256;
 
     /// <summary>Requests submitted to the partition and not yet answered.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -59,6 +68,10 @@ internal sealed class FixApplication
         public long Amount;
         public uint Ledger;
         public int RequestIdLength;
+        /// <summary>MsgSeqNum of the request (for a BusinessMessageReject when the batch cannot be submitted).</summary>
+        public int RefSeq;
+        /// <summary>On the first item of a submitted command: how many items (slots first..first+n-1) it carries.</summary>
+        public int BatchCount;
     }
 
     // ---- inbound (receive loop) ----------------------------------------------------------------------------
@@ -66,8 +79,13 @@ internal sealed class FixApplication
     public void Handle(FixMessage message, int seq)
     {
         ReadOnlySpan<byte> type = message.MsgType;
-        if (type.SequenceEqual(FixMsgType.TransferRequest)) TransferRequest(message, seq);
-        else if (type.SequenceEqual(FixMsgType.CreateAccountRequest)) CreateAccountRequest(message, seq);
+        if (type.SequenceEqual(FixMsgType.TransferRequest))
+        {
+            TransferRequest(message, seq);
+            return;
+        }
+        Flush(); // answers stay in request order
+        if (type.SequenceEqual(FixMsgType.CreateAccountRequest)) CreateAccountRequest(message, seq);
         else if (type.SequenceEqual(FixMsgType.BalanceRequest)) BalanceRequest(message, seq);
         else if (type.SequenceEqual(FixMsgType.TransferStatusRequest)) TransferStatusRequest(message, seq);
         else BusinessReject(message, seq, FixBusinessRejectReason.UnsupportedMessageType, default, "unsupported MsgType"u8);
@@ -100,9 +118,69 @@ internal sealed class FixApplication
             Code = code,
             Flags = NoFlags,
         };
-        MemoryMarshal.Write(_payload, in transfer);
-        var pending = new PendingRequest { Kind = RequestKind.Transfer, Id = id, Debit = debit, Credit = credit, Amount = amount, Ledger = currency.Ledger };
-        Submit(m, seq, ref pending, (ushort)CommandKind.CreateTransfers, debit, _payload.AsSpan(0, Transfer.SizeBytes), m.GetOrEmpty(FixTag.TransferId));
+        if (!_context.IntakeOpen || _context.Router is null)
+        {
+            BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, m.GetOrEmpty(FixTag.TransferId), "gateway is shutting down; nothing applied"u8);
+            return;
+        }
+        int partition = _context.Router.PartitionOf(debit);
+        if (_batchCount > 0 && (partition != _batchPartition || _batchCount == _batch.Length)) Flush();
+        long item = _nextCorrelationId + 1;
+        int slot = (int)(item & _mask);
+        if (Volatile.Read(ref _pending[slot].CorrelationId) != 0)
+        {
+            BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, m.GetOrEmpty(FixTag.TransferId), "too many requests awaiting results; retry"u8);
+            return;
+        }
+        _nextCorrelationId = item;
+        if (_batchCount == 0)
+        {
+            _batchFirst = item;
+            _batchPartition = partition;
+        }
+        _pending[slot] = new PendingRequest
+        {
+            CorrelationId = item, Kind = RequestKind.Transfer, Id = id, Debit = debit, Credit = credit, Amount = amount,
+            Ledger = currency.Ledger, RefSeq = seq,
+        };
+        _batch[_batchCount++] = transfer;
+    }
+
+    /// <summary>
+    /// Submits the TransferRequests collected so far as one CreateTransfers command (the session calls this when its
+    /// receive buffer holds no further whole message, and before any other request, so order is kept). Batching is
+    /// what a burst naturally gives: one journal record and one ledger pass for many requests, each still answered
+    /// by its own TransferReport. All or nothing at submission: a refused batch gets one BusinessMessageReject per
+    /// request, nothing applied.
+    /// </summary>
+    public void Flush()
+    {
+        int count = _batchCount;
+        if (count == 0) return;
+        _batchCount = 0;
+        long first = _batchFirst;
+        _pending[(int)(first & _mask)].BatchCount = count;
+        Interlocked.Add(ref _inFlight, count);
+        SubmitStatus status = _context.Router is null
+            ? SubmitStatus.NotRunning
+            : _context.Router.Submit(_batchPartition, (ushort)CommandKind.CreateTransfers, first, _session.Id, MemoryMarshal.AsBytes(_batch.AsSpan(0, count)));
+        if (status == SubmitStatus.Accepted) return;
+        Interlocked.Add(ref _inFlight, -count);
+        ReadOnlySpan<byte> text = status switch
+        {
+            SubmitStatus.Busy => "busy: the partition's ingress is full; nothing applied, retry"u8,
+            SubmitStatus.NotRunning => "the partition is not running; nothing applied"u8,
+            _ => "the partition refused the request; nothing applied"u8,
+        };
+        Span<byte> idText = stackalloc byte[40];
+        for (int i = 0; i < count; i++)
+        {
+            int slot = (int)((first + i) & _mask);
+            PendingRequest p = _pending[slot];
+            Volatile.Write(ref _pending[slot].CorrelationId, 0);
+            p.Id.TryFormat(idText, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
+            BusinessReject(p.RefSeq, FixMsgType.TransferRequest, FixBusinessRejectReason.ApplicationNotAvailable, idText[..n], text);
+        }
     }
 
     private void CreateAccountRequest(FixMessage m, int seq)
@@ -171,6 +249,8 @@ internal sealed class FixApplication
         requestId.CopyTo(_requestIds.AsSpan(slot * MaxRequestIdBytes, MaxRequestIdBytes));
         pending.RequestIdLength = requestId.Length;
         pending.CorrelationId = correlationId;
+        pending.RefSeq = seq;
+        pending.BatchCount = 1;
         _pending[slot] = pending;
 
         int partition = routingAccount == UInt128.Zero ? 0 : _context.Router.PartitionOf(routingAccount);
@@ -312,12 +392,17 @@ internal sealed class FixApplication
 
     private void BusinessReject(FixMessage m, int seq, FixBusinessRejectReason reason, ReadOnlySpan<byte> refId, ReadOnlySpan<byte> text)
     {
+        ReadOnlySpan<byte> type = m.MsgType;
+        BusinessReject(seq, type[..Math.Min(type.Length, 8)], reason, refId, text);
+    }
+
+    private void BusinessReject(int seq, ReadOnlySpan<byte> refMsgType, FixBusinessRejectReason reason, ReadOnlySpan<byte> refId, ReadOnlySpan<byte> text)
+    {
         if (_context.Logger.IsEnabled(LogLevel.Information)) FixLog.BusinessRejected(_context.Logger, _session.Id, reason, seq, Encoding.ASCII.GetString(text));
         Span<byte> buffer = stackalloc byte[FixSession.MaxBodyBytes];
         var body = new FixBody(buffer);
         body.Add(FixTag.RefSeqNum, seq);
-        ReadOnlySpan<byte> type = m.MsgType;
-        body.Add(FixTag.RefMsgType, type[..Math.Min(type.Length, 8)]);
+        body.Add(FixTag.RefMsgType, refMsgType);
         if (!refId.IsEmpty) body.Add(FixTag.BusinessRejectRefId, refId[..Math.Min(refId.Length, 64)]);
         body.Add(FixTag.BusinessRejectReason, (int)reason);
         body.Add(FixTag.Text, text);
@@ -328,50 +413,64 @@ internal sealed class FixApplication
 
     public void OnResult(in ResultSlot result)
     {
-        int slot = (int)(result.CorrelationId & _mask);
-        PendingRequest pending = _pending[slot];
-        if (pending.CorrelationId != result.CorrelationId) return; // not ours (cannot happen: ids are per session)
-        try
+        long first = result.CorrelationId;
+        int firstSlot = (int)(first & _mask);
+        if (Volatile.Read(ref _pending[firstSlot].CorrelationId) != first) return; // not ours (cannot happen: ids are per session)
+        int count = Math.Max(1, _pending[firstSlot].BatchCount);
+        for (int i = 0; i < count; i++)
         {
-            Span<byte> buffer = stackalloc byte[FixSession.MaxBodyBytes];
-            var body = new FixBody(buffer);
-            ReadOnlySpan<byte> requestId = _requestIds.AsSpan(slot * MaxRequestIdBytes, pending.RequestIdLength);
-            ReadOnlySpan<byte> msgType;
-            switch (pending.Kind)
+            int slot = (int)((first + i) & _mask);
+            // One answer per item; a whole-command refusal (a single result for a batch) answers every item.
+            ResultCode code = i < result.ResultCount ? result.Results[i].Code
+                : result.ResultCount == 1 ? result.Results[0].Code : ResultCode.MalformedPayload;
+            try
             {
-                case RequestKind.Transfer:
-                    msgType = FixMsgType.TransferReport;
-                    TransferFields(ref body, pending.Id, pending.Debit, pending.Credit, pending.Amount, pending.Ledger);
-                    Outcome(ref body, result);
-                    break;
-                case RequestKind.CreateAccount:
-                    msgType = FixMsgType.CreateAccountReport;
-                    body.AddId(FixTag.AccountId, pending.Id);
-                    if (_server.TryGetCurrency(pending.Ledger, out FixCurrency c)) body.Add(FixTag.Currency, c.Symbol);
-                    Outcome(ref body, result);
-                    break;
-                case RequestKind.Balance:
-                    msgType = FixMsgType.BalanceReport;
-                    BalanceFields(ref body, pending.Id, requestId, result);
-                    break;
-                default:
-                    msgType = FixMsgType.TransferReport;
-                    StatusFields(ref body, pending.Id, requestId, result);
-                    break;
+                Report(slot, code, in result);
             }
-            _session.Send(msgType, body.Written, isApplication: true);
-        }
 #pragma warning disable CA1031 // The partition's egress thread must never be taken down by one session.
-        catch (Exception ex)
+            catch (Exception ex)
 #pragma warning restore CA1031
-        {
-            FixLog.Failed(_context.Logger, _session.Id, ex);
+            {
+                FixLog.Failed(_context.Logger, _session.Id, ex);
+            }
+            finally
+            {
+                Volatile.Write(ref _pending[slot].CorrelationId, 0);
+                Interlocked.Decrement(ref _inFlight);
+            }
         }
-        finally
+    }
+
+    private void Report(int slot, ResultCode code, in ResultSlot result)
+    {
+        PendingRequest pending = _pending[slot];
+        Span<byte> buffer = stackalloc byte[FixSession.MaxBodyBytes];
+        var body = new FixBody(buffer);
+        ReadOnlySpan<byte> requestId = _requestIds.AsSpan(slot * MaxRequestIdBytes, pending.RequestIdLength);
+        ReadOnlySpan<byte> msgType;
+        switch (pending.Kind)
         {
-            Volatile.Write(ref _pending[slot].CorrelationId, 0);
-            Interlocked.Decrement(ref _inFlight);
+            case RequestKind.Transfer:
+                msgType = FixMsgType.TransferReport;
+                TransferFields(ref body, pending.Id, pending.Debit, pending.Credit, pending.Amount, pending.Ledger);
+                Outcome(ref body, code, in result);
+                break;
+            case RequestKind.CreateAccount:
+                msgType = FixMsgType.CreateAccountReport;
+                body.AddId(FixTag.AccountId, pending.Id);
+                if (_server.TryGetCurrency(pending.Ledger, out FixCurrency c)) body.Add(FixTag.Currency, c.Symbol);
+                Outcome(ref body, code, in result);
+                break;
+            case RequestKind.Balance:
+                msgType = FixMsgType.BalanceReport;
+                BalanceFields(ref body, pending.Id, requestId, result);
+                break;
+            default:
+                msgType = FixMsgType.TransferReport;
+                StatusFields(ref body, pending.Id, requestId, result);
+                break;
         }
+        _session.Send(msgType, body.Written, isApplication: true);
     }
 
     private void TransferFields(ref FixBody body, UInt128 id, UInt128 debit, UInt128 credit, long amount, uint ledger)
@@ -386,9 +485,8 @@ internal sealed class FixApplication
         }
     }
 
-    private static void Outcome(ref FixBody body, in ResultSlot result)
+    private static void Outcome(ref FixBody body, ResultCode code, in ResultSlot result)
     {
-        ResultCode code = result.ResultCount > 0 ? result.Results[0].Code : ResultCode.MalformedPayload;
         body.Add(FixTag.OutcomeCode, (long)code);
         body.Add(FixTag.Text, OutcomeName(code));
         body.AddTime(FixTag.TransactTime, result.Timestamp);

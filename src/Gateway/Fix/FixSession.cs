@@ -147,7 +147,24 @@ internal sealed class FixSession : IGatewaySession
             }
             offset += consumed;
         }
+        // Nothing more whole in the buffer: what this burst brought goes to the partition now, as one command.
+        FlushApplication();
         return offset;
+    }
+
+    private void FlushApplication()
+    {
+        try
+        {
+            Application.Flush();
+        }
+#pragma warning disable CA1031 // as above: this session only
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            FixLog.Failed(_context.Logger, Id, ex);
+            Close("internal error submitting requests");
+        }
     }
 
     private void HandleMessage(int bodyStart, int bodyEnd)
