@@ -11,6 +11,7 @@ internal static class ScenarioRegistry
         new BlpScenario(),
         new E2eScenario("e2e", defaultReplicas: 1),
         new E2eScenario("replicated", defaultReplicas: 3),
+        new FixScenario(),
     ];
 
     public static IScenario? Find(string name)

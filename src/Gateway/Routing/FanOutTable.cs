@@ -79,7 +79,7 @@ internal sealed class FanOutTable(SessionRegistry sessions)
             _entries.Remove(key);
             if (!e.Cancelled) done = e;
         }
-        if (done is null || !sessions.TryGet(done.SessionId, out Session session)) return;
+        if (done is null || !sessions.TryGet(done.SessionId, out IGatewaySession session)) return;
 
         // Request order, as a single partition would answer.
         var order = new Dictionary<UInt128, Transfer>(done.Found.Count);

@@ -24,7 +24,7 @@ internal sealed class ResultDispatcher(SessionRegistry sessions, FanOutTable fan
             fanOuts.OnPartial(ref result);
             return;
         }
-        if (!sessions.TryGet(result.SessionId, out Session session))
+        if (!sessions.TryGet(result.SessionId, out IGatewaySession session))
         {
             Interlocked.Increment(ref _orphaned);
             return;

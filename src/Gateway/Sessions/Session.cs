@@ -17,7 +17,7 @@ namespace Wallet.Gateway.Sessions;
 /// partition's egress thread (results) and the housekeeping timer (heartbeats, closes); none of them ever waits on
 /// the socket.
 /// </summary>
-internal sealed class Session
+internal sealed class Session : IGatewaySession
 {
     private readonly Socket _socket;
     private readonly GatewayContext _context;

@@ -7,7 +7,7 @@ namespace Wallet.Gateway.Sessions;
 /// </summary>
 internal sealed class SessionRegistry
 {
-    private readonly ConcurrentDictionary<long, Session> _sessions = new();
+    private readonly ConcurrentDictionary<long, IGatewaySession> _sessions = new();
     private long _lastId;
 
     public int Count => _sessions.Count;
@@ -15,12 +15,12 @@ internal sealed class SessionRegistry
     /// <summary>Session ids are never reused within a process, so a late result can never reach the wrong session.</summary>
     public long NextId() => Interlocked.Increment(ref _lastId);
 
-    public void Add(Session session) => _sessions[session.Id] = session;
+    public void Add(IGatewaySession session) => _sessions[session.Id] = session;
 
-    public void Remove(Session session) => _sessions.TryRemove(new KeyValuePair<long, Session>(session.Id, session));
+    public void Remove(IGatewaySession session) => _sessions.TryRemove(new KeyValuePair<long, IGatewaySession>(session.Id, session));
 
-    public bool TryGet(long sessionId, out Session session) => _sessions.TryGetValue(sessionId, out session!);
+    public bool TryGet(long sessionId, out IGatewaySession session) => _sessions.TryGetValue(sessionId, out session!);
 
     /// <summary>A point-in-time copy for housekeeping (not on a hot path).</summary>
-    public Session[] Snapshot() => [.. _sessions.Values];
+    public IGatewaySession[] Snapshot() => [.. _sessions.Values];
 }

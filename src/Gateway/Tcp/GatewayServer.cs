@@ -132,7 +132,7 @@ public sealed class GatewayServer : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
                 long now = Environment.TickCount64;
-                foreach (Session s in _context.Sessions.Snapshot()) s.Tick(now);
+                foreach (IGatewaySession s in _context.Sessions.Snapshot()) s.Tick(now);
             }
         }
         catch (OperationCanceledException) { }
@@ -149,12 +149,12 @@ public sealed class GatewayServer : IAsyncDisposable
     public async Task StopAsync(TimeSpan timeout)
     {
         StopIntake();
-        foreach (Session s in _context.Sessions.Snapshot()) s.Close("server shutting down");
+        foreach (IGatewaySession s in _context.Sessions.Snapshot()) s.Close("server shutting down");
         Task[] sessions;
         lock (_sessionTasks) sessions = [.. _sessionTasks];
         Task all = Task.WhenAll(sessions);
         await Task.WhenAny(all, Task.Delay(timeout)).ConfigureAwait(false);
-        foreach (Session s in _context.Sessions.Snapshot()) s.Abort();
+        foreach (IGatewaySession s in _context.Sessions.Snapshot()) s.Abort();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAny(Task.WhenAll(all, _acceptLoop, _housekeeping), Task.Delay(timeout)).ConfigureAwait(false);
         GatewayLog.Stopped(_context.Logger);

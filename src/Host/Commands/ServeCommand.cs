@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Wallet.Engine.Journal;
 using Wallet.Engine.Partition;
 using Wallet.Gateway.Auth;
+using Wallet.Gateway.Fix;
 using Wallet.Gateway.Routing;
 using Wallet.Gateway.Tcp;
 using Wallet.Host.Cluster;
@@ -106,6 +107,25 @@ internal static class ServeCommand
             return ExitCodes.StartupFailed;
         }
 
+        FixServer? fix = null;
+        if (settings.Fix is not null)
+        {
+            try
+            {
+                fix = new FixServer(settings.Fix, gateway, settings.Partition.Ledger.Catalog);
+                fix.Start();
+                Console.Out.WriteLine($"wallet serve: FIX acceptor on {fix.LocalEndPoint}");
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"wallet serve: cannot start the FIX acceptor: {ex.Message}");
+                gateway.StopIntake();
+                partition.Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: partition.AppliedIndex > 0);
+                await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                return ExitCodes.StartupFailed;
+            }
+        }
+
         Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}, data in {settings.DataDirectory} (recovered to index {partition.AppliedIndex})");
         if (agent is not null)
         {
@@ -129,7 +149,7 @@ internal static class ServeCommand
         if (agent?.Failure is not null) log.LogError(agent.Failure, "Consensus agent failed");
         // The consensus agent goes first: nothing more is committed here, and clients move to the next leader.
         agent?.Dispose();
-        return await ShutdownAsync(gateway, partition, settings, log).ConfigureAwait(false);
+        return await ShutdownAsync(gateway, fix, partition, settings, log).ConfigureAwait(false);
 
         void OnSignal(PosixSignalContext context)
         {
@@ -157,7 +177,7 @@ internal static class ServeCommand
         }
     }
 
-    private static async Task<int> ShutdownAsync(GatewayServer gateway, PartitionEngine partition, ServeSettings settings, ILogger log)
+    private static async Task<int> ShutdownAsync(GatewayServer gateway, FixServer? fix, PartitionEngine partition, ServeSettings settings, ILogger log)
     {
         var timeout = TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs);
         Console.Out.WriteLine("wallet serve: stopping (intake closed, draining)");
@@ -165,6 +185,7 @@ internal static class ServeCommand
         bool failedBefore = partition.State == PartitionState.Failed;
         // An untouched partition has nothing to snapshot (and would wait the whole timeout for one).
         bool clean = partition.Stop(timeout, snapshot: partition.AppliedIndex > 0);
+        if (fix is not null) await fix.DisposeAsync().ConfigureAwait(false);
         await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         if (failedBefore || partition.State == PartitionState.Failed)
         {

@@ -24,6 +24,8 @@ internal sealed class ServeSettings
     public required int ShutdownTimeoutMs { get; init; }
     /// <summary>Set when this node is one replica of a replicated partition ("Cluster" section); null = single node.</summary>
     public ClusterOptions? Cluster { get; init; }
+    /// <summary>The FIX acceptor, or null when the "Fix" section is absent or disabled.</summary>
+    public Wallet.Gateway.Fix.FixOptions? Fix { get; init; }
 
     public static ServeSettings Load(IConfiguration config)
     {
@@ -60,6 +62,7 @@ internal sealed class ServeSettings
             Users = users,
             ShutdownTimeoutMs = Int(p, "ShutdownTimeoutMs", 30_000, 100, 600_000),
             Cluster = cluster,
+            Fix = FixSettings.Load(config.GetSection("Fix"), dataDirectory),
         };
     }
 

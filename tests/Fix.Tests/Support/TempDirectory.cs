@@ -1,0 +1,20 @@
+namespace Wallet.Fix.Tests.Support;
+
+/// <summary>A unique directory under the system temp folder, deleted on dispose.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory(string label)
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "wallet-tests", label + "-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
