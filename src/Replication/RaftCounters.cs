@@ -39,6 +39,12 @@ public sealed class RaftCounters
     /// <summary>Conflicting suffixes truncated on this follower.</summary>
     public long Truncations { get; internal set; }
 
+    /// <summary>
+    /// Times the leader could not serve a follower because the entries it needs precede this log (compacted away).
+    /// Snapshot installation is not implemented: keep the whole journal (JournalRetention.KeepAll) in cluster mode.
+    /// </summary>
+    public long SnapshotRequired { get; internal set; }
+
     /// <summary>Streams restarted after a rejection or resend timeout.</summary>
     public long StreamResets { get; internal set; }
 }

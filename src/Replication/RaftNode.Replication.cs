@@ -222,7 +222,11 @@ public sealed partial class RaftNode
         var p = _peers[slot];
         var prev = Math.Min(p.MatchIndex, _log.LastIndex);
         var prevTerm = _log.TermAt(prev);
-        if (prevTerm < 0) return; // needs a snapshot this module does not ship
+        if (prevTerm < 0)
+        {
+            Counters.SnapshotRequired++; // needs a snapshot this module does not ship
+            return;
+        }
         var length = EncodeAppendEntries(prev, prevTerm, 0, ReadOnlySpan<byte>.Empty);
         p.CommitSent = _commitIndex;
         Send(slot, length);

@@ -15,7 +15,11 @@ public sealed partial class RaftNode
         bytes = 0;
         var prev = from - 1;
         var prevTerm = _log.TermAt(prev);
-        if (prevTerm < 0) return false; // the follower needs entries this log no longer holds (snapshot install: not in this module)
+        if (prevTerm < 0)
+        {
+            Counters.SnapshotRequired++; // the follower needs entries this log no longer holds (snapshot install: not in this module)
+            return false;
+        }
         var lastIndex = _log.LastIndex;
         var blobCapacity = _options.MaxMessageBytes - RaftOptions.AppendEntriesOverheadBytes;
         var blobLength = 0;

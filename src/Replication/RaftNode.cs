@@ -83,6 +83,8 @@ public sealed partial class RaftNode
         _term = state.CurrentTerm;
         _votedFor = state.VotedFor;
         _role = RaftRole.Follower;
+        // Entries before the retained log were covered by a snapshot of applied, hence committed, entries.
+        _commitIndex = Math.Max(0, log.FirstIndex - 1);
         _electionDeadlineMs = long.MinValue; // set on the first Tick, from that tick's time
     }
 

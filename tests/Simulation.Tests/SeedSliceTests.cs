@@ -15,9 +15,9 @@ public sealed class SeedSliceTests
     public SeedSliceTests(ITestOutputHelper output) => _output = output;
 
     [Theory(Timeout = 120_000)]
-    [InlineData(3, 1UL, 12UL)]
-    [InlineData(5, 101UL, 106UL)]
-    [InlineData(1, 201UL, 203UL)]
+    [InlineData(3, 1UL, 40UL)]
+    [InlineData(5, 101UL, 115UL)]
+    [InlineData(1, 201UL, 205UL)]
     public async Task Seeds_hold_every_invariant_and_converge(int replicas, ulong first, ulong last)
     {
         await Task.Yield();
@@ -28,6 +28,24 @@ public sealed class SeedSliceTests
             var result = SimCluster.Run(seed, options);
             _output.WriteLine(result.ToString());
             if (!result.Passed) failures.Add(result.ToString());
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Theory(Timeout = 120_000)]
+    [InlineData(3, 401UL, 440UL)]
+    [InlineData(5, 501UL, 520UL)]
+    public async Task Harsh_seeds_hold_every_invariant_and_converge(int replicas, ulong first, ulong last)
+    {
+        await Task.Yield();
+        var options = SimOptions.Harsh(replicas, steps: 4000, healSteps: 6000);
+        var failures = new List<string>();
+        for (var seed = first; seed <= last; seed++)
+        {
+            var result = SimCluster.Run(seed, options);
+            _output.WriteLine(result.ToString());
+            if (!result.Passed) failures.Add(result.ToString() + " --harsh");
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));

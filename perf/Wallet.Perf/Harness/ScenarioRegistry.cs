@@ -12,6 +12,7 @@ internal static class ScenarioRegistry
         new E2eScenario("e2e", defaultReplicas: 1),
         new E2eScenario("replicated", defaultReplicas: 3),
         new FixScenario(),
+        new RaftCoreScenario(),
     ];
 
     public static IScenario? Find(string name)

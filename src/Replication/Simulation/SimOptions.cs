@@ -37,6 +37,25 @@ public sealed class SimOptions
     public int MaxMessageBytes { get; init; } = 4096;
     public int MaxInFlightBytesPerFollower { get; init; } = 16384;
 
+    /// <summary>
+    /// A harsher profile: 10% loss, 5% duplication, delays up to 25 ms (round trips close to the election timeout, so
+    /// elections race with slow messages), higher crash and partition rates.
+    /// </summary>
+    public static SimOptions Harsh(int replicas, int steps, int healSteps) => new()
+    {
+        Replicas = replicas,
+        Steps = steps,
+        HealSteps = healSteps,
+        MaxDelayMs = 25,
+        LossPerMillion = 100_000,
+        DuplicatePerMillion = 50_000,
+        CrashPerMillion = 2_500,
+        RestartPerMillion = 10_000,
+        PartitionPerMillion = 4_000,
+        HealPerMillion = 6_000,
+        ClientTimeoutMs = 400,
+    };
+
     /// <summary>Pre-vote and CheckQuorum (on in production; the simulation can turn them off to compare).</summary>
     public bool PreVote { get; init; } = true;
     public bool CheckQuorum { get; init; } = true;
