@@ -107,6 +107,9 @@ public sealed class PartitionEngine : IDisposable
         return engine;
     }
 
+    /// <summary>The derived event journal (null when off): the read model reads it with its own reader; the engine owns and closes it.</summary>
+    public Journal.Journal? EventJournal => _events;
+
     public RecoveryReport Recovery { get; }
     public PartitionState State => (PartitionState)Volatile.Read(ref _state);
     /// <summary>The exception that stopped the partition, when <see cref="State"/> is Failed.</summary>

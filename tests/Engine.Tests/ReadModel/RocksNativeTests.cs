@@ -1,6 +1,6 @@
 using RocksDbSharp;
 
-namespace Wallet.ReadModel.Tests;
+namespace Wallet.Engine.Tests.ReadModel;
 
 public sealed class RocksNativeTests
 {
