@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Wallet.Engine.Journal;
 using Wallet.Engine.Partition;
 using Wallet.Gateway.Auth;
+using Wallet.Gateway.Http;
 using Wallet.Gateway.Routing;
 using Wallet.Gateway.Tcp;
 using Wallet.Host.Configuration;
@@ -24,7 +25,7 @@ internal static class ServeCommand
         var configFile = new Option<FileInfo?>("--config") { Description = "Settings file (default: appsettings.json next to the executable, then in the working directory)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (journals, snapshots); default ./data" };
         var port = new Option<int?>("--port") { Description = "Gateway TCP port; default 7400" };
-        var command = new Command("serve", "Run a single-node engine with the SBE gateway on 127.0.0.1")
+        var command = new Command("serve", "Run a single-node engine with the SBE gateway, the HTTP/JSON API and the read model on 127.0.0.1")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
@@ -72,10 +73,12 @@ internal static class ServeCommand
         }
 
         var gateway = new GatewayServer(settings.Gateway, users, loggers.CreateLogger("wallet.gateway"));
+        HttpGateway? http = settings.Api.HttpEnabled ? new HttpGateway(settings.Api.Http, users, settings.Partition.Ledger.Catalog, loggers) : null;
+        IPartitionResultHandler results = http is null ? gateway.ResultHandler : new ResultFanout(gateway.ResultHandler, http.Commands);
         PartitionEngine partition;
         try
         {
-            partition = PartitionEngine.Start(settings.Partition, gateway.ResultHandler);
+            partition = PartitionEngine.Start(settings.Partition, results);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JournalCorruptException or InvalidDataException or ArgumentException)
         {
@@ -94,7 +97,28 @@ internal static class ServeCommand
             return ExitCodes.StartupFailed;
         }
 
-        Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}, data in {settings.DataDirectory} (recovered to index {partition.AppliedIndex})");
+        ReadModelHost readModel = ReadModelHost.Start(settings.Api, partition, log);
+        if (http is not null)
+        {
+            http.View = readModel.Store;
+            http.Projector = readModel.Projector;
+            http.PartitionState = () => partition.State;
+            http.AppliedIndex = () => partition.AppliedIndex;
+            try
+            {
+                await http.StartAsync(new SinglePartitionRouter(partition)).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                Console.Error.WriteLine($"wallet serve: cannot listen on {settings.Api.Http.BindAddress}:{settings.Api.Http.Port} (HTTP): {ex.Message}");
+                await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                readModel.Dispose();
+                partition.Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: partition.AppliedIndex > 0);
+                return ExitCodes.StartupFailed;
+            }
+        }
+
+        Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}{(http is null ? string.Empty : $", HTTP on {http.LocalEndPoint}")}, data in {settings.DataDirectory} (recovered to index {partition.AppliedIndex})");
         Console.Out.Flush();
 
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -108,7 +132,7 @@ internal static class ServeCommand
             }
         }
 
-        return await ShutdownAsync(gateway, partition, settings, log).ConfigureAwait(false);
+        return await ShutdownAsync(gateway, http, readModel, partition, settings, log).ConfigureAwait(false);
 
         void OnSignal(PosixSignalContext context)
         {
@@ -117,14 +141,19 @@ internal static class ServeCommand
         }
     }
 
-    private static async Task<int> ShutdownAsync(GatewayServer gateway, PartitionEngine partition, ServeSettings settings, ILogger log)
+    private static async Task<int> ShutdownAsync(GatewayServer gateway, HttpGateway? http, ReadModelHost readModel, PartitionEngine partition, ServeSettings settings, ILogger log)
     {
         var timeout = TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs);
         Console.Out.WriteLine("wallet serve: stopping (intake closed, draining)");
         gateway.StopIntake();
         bool failedBefore = partition.State == PartitionState.Failed;
+        // The projector reads the event journal, which the partition closes: stop it first (it resumes from its
+        // checkpoint at the next start).
+        readModel.StopProjector();
         // An untouched partition has nothing to snapshot (and would wait the whole timeout for one).
         bool clean = partition.Stop(timeout, snapshot: partition.AppliedIndex > 0);
+        if (http is not null) await http.DisposeAsync().ConfigureAwait(false);
+        readModel.Dispose();
         await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         if (failedBefore || partition.State == PartitionState.Failed)
         {

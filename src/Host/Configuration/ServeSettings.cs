@@ -21,6 +21,8 @@ internal sealed class ServeSettings
     public required PartitionOptions Partition { get; init; }
     public required IReadOnlyList<UserDefinition> Users { get; init; }
     public required int ShutdownTimeoutMs { get; init; }
+    /// <summary>The HTTP API and the read model ("Http", "ReadModel" sections).</summary>
+    public required ApiSettings Api { get; init; }
 
     public static ServeSettings Load(IConfiguration config)
     {
@@ -53,6 +55,7 @@ internal sealed class ServeSettings
             Partition = partition,
             Users = users,
             ShutdownTimeoutMs = Int(p, "ShutdownTimeoutMs", 30_000, 100, 600_000),
+            Api = ApiSettings.Load(config, dataDirectory),
         };
     }
 
