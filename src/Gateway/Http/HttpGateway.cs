@@ -67,7 +67,10 @@ public sealed class HttpGateway : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Listen(_options.BindAddress, _options.Port);
-            k.Limits.MaxRequestBodySize = _options.MaxRequestBodyBytes;
+            // Our own limit (JsonBody) answers 413 without reading the body. Kestrel's hard limit sits above it so that it
+            // can drain a moderately oversize body after that answer and keep the connection (a body it cannot drain
+            // makes it abort the connection, which may race the 413 on the client side); beyond it, the connection goes.
+            k.Limits.MaxRequestBodySize = Math.Max(64L * 1024, 4L * _options.MaxRequestBodyBytes);
             k.Limits.MaxConcurrentConnections = _options.MaxConnections;
             k.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             k.Limits.MaxRequestLineSize = 4096;

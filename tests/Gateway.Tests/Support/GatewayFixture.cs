@@ -14,6 +14,8 @@ public sealed class GatewayFixture : IAsyncDisposable
     public const string AdminPassword = "admin-secret";
     public const string ClientPassword = "client-secret";
     /// <summary>Hashed once per test run: PBKDF2 is deliberately slow.</summary>
+    public static UserDefinition[] Users => s_users.Value;
+
     private static readonly Lazy<UserDefinition[]> s_users = new(() =>
     [
         new UserDefinition("admin", PasswordHasher.Hash(AdminPassword, PasswordHasher.MinIterations), Role.Admin, []),
