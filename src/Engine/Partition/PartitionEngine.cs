@@ -173,8 +173,12 @@ public sealed class PartitionEngine : IDisposable
         return SubmitStatus.Accepted;
     }
 
-    /// <summary>Asks the BLP to snapshot at its next batch end.</summary>
-    public void RequestSnapshot() => _snapshots.Request();
+    /// <summary>Asks the BLP to snapshot at its next batch end; an idle BLP is given an empty batch so that one comes.</summary>
+    public void RequestSnapshot()
+    {
+        _snapshots.Request();
+        if (State == PartitionState.Running) TrySubmitInternalQuery();
+    }
 
     /// <summary>
     /// Graceful stop: refuse new commands, let everything already in the ring be journaled, applied and

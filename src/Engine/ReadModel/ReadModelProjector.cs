@@ -93,9 +93,9 @@ public sealed class ReadModelProjector : IDisposable
 
     /// <summary>
     /// Applies everything the journal holds now, on the calling thread (tools and tests; not while the background
-    /// thread runs). Returns the records applied.
+    /// thread runs). Returns the records applied. <paramref name="progress"/> hears the applied index after each batch.
     /// </summary>
-    public long CatchUp()
+    public long CatchUp(Action<long>? progress = null)
     {
         if (State == ProjectorState.Running && _thread is not null) throw new InvalidOperationException("the background thread is running");
         long total = 0;
@@ -105,7 +105,11 @@ public sealed class ReadModelProjector : IDisposable
         using (reader)
         {
             int n;
-            while ((n = Pump(reader, projection)) > 0) total += n;
+            while ((n = Pump(reader, projection)) > 0)
+            {
+                total += n;
+                progress?.Invoke(AppliedIndex);
+            }
         }
         return total;
     }

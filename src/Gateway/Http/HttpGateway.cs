@@ -53,6 +53,11 @@ public sealed class HttpGateway : IAsyncDisposable
     /// <summary>The BLP's applied index (health output), if known.</summary>
     public Func<long>? AppliedIndex { get; set; }
 
+    /// <summary>Asks the partition for a snapshot at its next batch end (POST /v1/admin/snapshot), if the host allows it.</summary>
+    public Action? RequestSnapshot { get; set; }
+    /// <summary>Live counters of the node (GET /v1/admin/stat), read on request.</summary>
+    public Func<IReadOnlyDictionary<string, long>>? Counters { get; set; }
+
     public IPEndPoint LocalEndPoint => _endPoint ?? throw new InvalidOperationException("not started");
 
     public async Task StartAsync(IRequestRouter router, CancellationToken cancel = default)
@@ -84,6 +89,8 @@ public sealed class HttpGateway : IAsyncDisposable
             Projector = Projector,
             PartitionState = PartitionState,
             AppliedIndex = AppliedIndex,
+            RequestSnapshot = RequestSnapshot,
+            Counters = Counters,
         };
         ILogger log = _loggers.CreateLogger("wallet.http");
         app.Use(async (context, next) =>

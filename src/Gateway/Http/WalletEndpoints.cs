@@ -23,6 +23,8 @@ internal sealed partial class WalletEndpoints(
     public ReadModelProjector? Projector { get; init; }
     public Func<PartitionState>? PartitionState { get; init; }
     public Func<long>? AppliedIndex { get; init; }
+    public Action? RequestSnapshot { get; init; }
+    public Func<IReadOnlyDictionary<string, long>>? Counters { get; init; }
 
     public void Map(IEndpointRouteBuilder app)
     {
@@ -40,6 +42,10 @@ internal sealed partial class WalletEndpoints(
         app.MapGet("/v1/accounts/{id}/balance_at", GetBalanceAt);
         app.MapGet("/v1/accounts", FindAccounts);
         app.MapGet("/v1/readmodel", (Func<HttpContext, Task<IResult>>)GetReadModel);
+
+        app.MapPost("/v1/admin/snapshot", (Func<HttpContext, Task<IResult>>)Snapshot);
+        app.MapPost("/v1/admin/readmodel/rebuild", (Func<HttpContext, Task<IResult>>)RebuildReadModel);
+        app.MapGet("/v1/admin/stat", (Func<HttpContext, Task<IResult>>)Stat);
 
         app.MapFallback(() => HttpProblem.Of(StatusCodes.Status404NotFound, "NoSuchRoute", "Not found", "no such route; see /openapi/v1.json"));
     }

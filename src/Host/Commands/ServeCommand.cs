@@ -104,6 +104,17 @@ internal static class ServeCommand
             http.Projector = readModel.Projector;
             http.PartitionState = () => partition.State;
             http.AppliedIndex = () => partition.AppliedIndex;
+            http.RequestSnapshot = partition.RequestSnapshot;
+            http.Counters = () => new Dictionary<string, long>(StringComparer.Ordinal)
+            {
+                ["partition.state"] = (long)partition.State,
+                ["partition.journaled_index"] = partition.JournaledIndex,
+                ["partition.applied_index"] = partition.AppliedIndex,
+                ["partition.last_snapshot_index"] = partition.LastSnapshotIndex,
+                ["sbe.sessions"] = gateway.SessionCount,
+                ["sbe.orphaned_results"] = gateway.OrphanedResults,
+                ["sbe.logons_in_progress"] = gateway.LogonsInProgress,
+            };
             try
             {
                 await http.StartAsync(new SinglePartitionRouter(partition)).ConfigureAwait(false);

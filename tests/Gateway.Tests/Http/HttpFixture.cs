@@ -30,7 +30,7 @@ internal sealed class HttpFixture : IAsyncDisposable
     public ReadModelProjector Projector { get; }
     public HttpClient Client { get; }
 
-    public static async Task<HttpFixture> StartAsync(Func<HttpOptions, HttpOptions>? configure = null)
+    public static async Task<HttpFixture> StartAsync(Func<HttpOptions, HttpOptions>? configure = null, string? dataDirectory = null)
     {
         HttpOptions options = new() { Port = 0, CommandTimeoutMs = 10_000, MaxRequestBodyBytes = 1024 };
         if (configure is not null) options = configure(options);
@@ -39,7 +39,7 @@ internal sealed class HttpFixture : IAsyncDisposable
         {
             http = new HttpGateway(options, new UserDirectory(GatewayFixture.Users), GatewayFixture.DefaultPartition("unused").Ledger.Catalog);
             return new ResultFanout(sbe, http.Commands);
-        });
+        }, dataDirectory: dataDirectory);
         var store = ReadModelStore.Open(Path.Combine(server.DataDirectory, ReadModelStore.DirectoryName));
         var projector = new ReadModelProjector(store, server.Partition.EventJournal!);
         projector.Start();
