@@ -10,6 +10,7 @@ internal static class ScenarioRegistry
         new RingScenario(),
         new BlpScenario(),
         new E2eScenario(),
+        new ReadModelScenario(),
     ];
 
     public static IScenario? Find(string name)

@@ -11,7 +11,9 @@ namespace Wallet.Engine.ReadModel;
 /// Turns event-journal records into read-model rows, accumulated in one RocksDB write batch together with the
 /// checkpoint that covers them: a batch is applied whole or not at all, so the view is always exactly "every
 /// event up to the checkpoint". Pure puts (no reads): each event carries the balances after it, so no
-/// read-modify-write is needed and a later put of the same key in the same batch simply wins.
+/// read-modify-write is needed and a later put of the same key in the same batch simply wins. A transfer costs three
+/// puts (the transfer, one history row per account; holds add a status row): the balance "now" of an account is its
+/// newest history row, not a separate key.
 /// Single-threaded (the projector's thread); buffers are reused.
 /// </summary>
 internal sealed class EventProjection : IDisposable
@@ -70,7 +72,6 @@ internal sealed class EventProjection : IDisposable
             {
                 Account account = e.Account;
                 PutStruct(ReadModelKeys.Account, account.Id, in account);
-                PutBalance(account.Id, e.DebitAfter, index);
                 PutHistory(account.Id, new HistoryRow
                 {
                     Kind = e.Kind, Side = HistorySide.Account, Index = index, CommandTimestamp = commandTimestamp,
@@ -102,7 +103,8 @@ internal sealed class EventProjection : IDisposable
         {
             // The transfer this command created (for an expiry, the hold itself already exists).
             PutTransfer(in t, index);
-            PutStatus(t.Id, new TransferStatusRow { Status = e.Kind == LedgerEventKind.PendingCreated ? TransferStatus.Pending : TransferStatus.Posted });
+            // No status row means Posted (the common case costs no write).
+            if (e.Kind == LedgerEventKind.PendingCreated) PutStatus(t.Id, new TransferStatusRow { Status = TransferStatus.Pending });
         }
         if (e.Kind is LedgerEventKind.PendingPosted or LedgerEventKind.PendingVoided or LedgerEventKind.PendingExpired)
         {
@@ -118,8 +120,6 @@ internal sealed class EventProjection : IDisposable
                 ResolvedBy = e.Kind == LedgerEventKind.PendingExpired ? UInt128.Zero : t.Id,
             });
         }
-        PutBalance(t.DebitAccountId, e.DebitAfter, index);
-        PutBalance(t.CreditAccountId, e.CreditAfter, index);
         var row = new HistoryRow
         {
             Kind = e.Kind, Side = HistorySide.Debit, Index = index, CommandTimestamp = commandTimestamp, EventTimestamp = e.Timestamp,
@@ -136,14 +136,6 @@ internal sealed class EventProjection : IDisposable
     {
         ReadModelKeys.WriteHistory(_key, account, row.Index, row.Ordinal);
         _batch.Put(_key.AsSpan(0, ReadModelKeys.HistoryKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<HistoryRow>(in row)));
-    }
-
-    private void PutBalance(UInt128 account, AccountBalances balances, long index)
-    {
-        MemoryMarshal.Write(_value.AsSpan(0, 32), in balances);
-        BinaryPrimitives.WriteInt64LittleEndian(_value.AsSpan(32, 8), index);
-        ReadModelKeys.WriteId(_key, ReadModelKeys.Balance, account);
-        _batch.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, 40));
     }
 
     private void PutTransfer(in Transfer transfer, long index)

@@ -9,10 +9,9 @@ namespace Wallet.Engine.ReadModel;
 /// <code>
 /// 'C'                                   checkpoint (ViewPosition)                 meta
 /// 'A' account(16)                       Account as created (or closed): 128 bytes static part
-/// 'B' account(16)                       AccountBalances (32) + log index (8): balances now
 /// 'H' account(16) index(8) ordinal(4)   HistoryRow (96): one change of the account, balances after
 /// 'T' transfer(16)                      Transfer (128) + log index (8)
-/// 'S' transfer(16)                      TransferStatusRow (32): pending/posted/voided/expired
+/// 'S' transfer(16)                      TransferStatusRow (32) of a hold: pending/posted/voided/expired (absent = posted)
 /// 'U' userData128(16) account(16)       empty: accounts by user data
 /// 'R' timestamp(8) index(8)             empty: log records that carried events, by time (time → index)
 /// </code>
@@ -21,7 +20,6 @@ internal static class ReadModelKeys
 {
     public const byte Checkpoint = (byte)'C';
     public const byte Account = (byte)'A';
-    public const byte Balance = (byte)'B';
     public const byte History = (byte)'H';
     public const byte Transfer = (byte)'T';
     public const byte Status = (byte)'S';

@@ -25,6 +25,7 @@ public sealed class ReadModelProjector : IDisposable
     private long _behindSinceTicks;
     private Exception? _lastError;
     private long _rebuilds;
+    private long _unflushedSinceMs; // 0 = nothing unflushed
 
     public ReadModelProjector(ReadModelStore store, Journal.Journal events, ReadModelOptions? options = null)
     {
@@ -111,6 +112,7 @@ public sealed class ReadModelProjector : IDisposable
                 progress?.Invoke(AppliedIndex);
             }
         }
+        FlushIfDue(force: true);
         return total;
     }
 
@@ -144,6 +146,7 @@ public sealed class ReadModelProjector : IDisposable
                     }
                     int applied = Pump(reader, projection!);
                     if (Volatile.Read(ref _state) == (int)ProjectorState.Faulted) Volatile.Write(ref _state, (int)ProjectorState.Running);
+                    FlushIfDue(force: false);
                     if (applied == 0) Idle();
                 }
 #pragma warning disable CA1031 // Any failure of the projection must be contained here: the write path must not notice.
@@ -163,7 +166,26 @@ public sealed class ReadModelProjector : IDisposable
         {
             reader?.Dispose();
             projection?.Dispose();
+            try
+            {
+                FlushIfDue(force: true);
+            }
+#pragma warning disable CA1031 // Stopping must not throw; an unflushed view is re-projected from its last flush.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Volatile.Write(ref _lastError, ex);
+            }
         }
+    }
+
+    private void FlushIfDue(bool force)
+    {
+        long since = _unflushedSinceMs;
+        if (since == 0) return;
+        if (!force && Environment.TickCount64 - since < _options.FlushIntervalMs) return;
+        _store.Flush();
+        _unflushedSinceMs = 0;
     }
 
     private void Idle()
@@ -190,6 +212,7 @@ public sealed class ReadModelProjector : IDisposable
             return 0;
         }
         projection.Commit(_store.Db, _store.WriteOptions);
+        if (_unflushedSinceMs == 0) _unflushedSinceMs = Environment.TickCount64;
         ViewPosition position = projection.Position;
         Volatile.Write(ref _eventsApplied, position.EventsApplied);
         Volatile.Write(ref _appliedIndex, position.Index);
@@ -242,6 +265,7 @@ public sealed class ReadModelProjector : IDisposable
         byte[] end = [0xFF];
         batch.DeleteRange(start, 1, end, 1, null);
         _store.Db.Write(batch, _store.WriteOptions);
+        if (_unflushedSinceMs == 0) _unflushedSinceMs = Environment.TickCount64;
         Volatile.Write(ref _appliedIndex, 0);
         Volatile.Write(ref _eventsApplied, 0);
         Interlocked.Increment(ref _rebuilds);

@@ -44,6 +44,7 @@ internal sealed class ApiSettings
             MaxEventsPerBatch = Int(r, "MaxEventsPerBatch", readModelDefaults.MaxEventsPerBatch, 1, 1 << 22),
             IdleWaitMs = Int(r, "IdleWaitMs", readModelDefaults.IdleWaitMs, 1, 1000),
             FaultRetryMs = Int(r, "FaultRetryMs", readModelDefaults.FaultRetryMs, 1, 600_000),
+            FlushIntervalMs = Int(r, "FlushIntervalMs", readModelDefaults.FlushIntervalMs, 10, 3_600_000),
         };
         string directory = String(r, "Directory", string.Empty);
         return new ApiSettings
