@@ -35,6 +35,8 @@ public sealed class GatewayOptions
     public int MaxConcurrentLogons { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
     /// <summary>Hint sent in Busy: when the client should retry.</summary>
     public int BusyRetryAfterMs { get; init; } = 5;
+    /// <summary>Hint sent in Busy while no leader is known (an election takes a few heartbeat intervals, not 5 ms).</summary>
+    public int NoLeaderRetryAfterMs { get; init; } = 100;
     /// <summary>Kernel socket send buffer per session (0 = OS default). Small values make slow consumers visible sooner.</summary>
     public int SocketSendBufferBytes { get; init; }
 
@@ -62,6 +64,7 @@ public sealed class GatewayOptions
         Check(CloseLingerMs is >= 0 and <= 60_000, nameof(CloseLingerMs), CloseLingerMs, "0..60000");
         Check(MaxConcurrentLogons is >= 1 and <= 1024, nameof(MaxConcurrentLogons), MaxConcurrentLogons, "1..1024");
         Check(BusyRetryAfterMs is >= 0 and <= 60_000, nameof(BusyRetryAfterMs), BusyRetryAfterMs, "0..60000");
+        Check(NoLeaderRetryAfterMs is >= 0 and <= 60_000, nameof(NoLeaderRetryAfterMs), NoLeaderRetryAfterMs, "0..60000");
         Check(SocketSendBufferBytes is >= 0 and <= 64 << 20, nameof(SocketSendBufferBytes), SocketSendBufferBytes, "0 (OS default)..67108864");
     }
 

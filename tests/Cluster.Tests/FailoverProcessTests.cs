@@ -25,7 +25,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output) : IDisposable
     private static readonly string[] s_ledgerArgs =
     [
         "--Ledger:MaxAccounts=4096", "--Ledger:MaxPendingTransfers=1024", "--Ledger:TransferRetentionCount=65536",
-        "--Ledger:MaxBatchSize=1024", "--Gateway:MaxBatchSize=1024", "--Gateway:LogonTimeoutMs=60000", "--Partition:SnapshotIntervalCommands=0",
+        "--Ledger:MaxBatchSize=1024", "--Gateway:MaxBatchSize=1024", "--Gateway:LogonTimeoutMs=60000", "--Partition:SnapshotIntervalCommands=0", "--Http:Port=0",
     ];
 
     private static LedgerOptions ReplayLedger() => new()
@@ -150,6 +150,9 @@ public sealed class FailoverProcessTests(ITestOutputHelper output) : IDisposable
             ReconnectAttempts = 50,
             ReconnectMaxBackoffMs = 200,
             HeartbeatIntervalMs = 100,
+            // Elections answer Busy (no leader known yet); a client rides them out.
+            BusyRetryLimit = 1000,
+            BusyRetryMaxDelayMs = 200,
         };
         await using WalletClient client = await WalletClient.ConnectAsync(options);
         Assert.All(await client.CreateAccountsAsync(new[] { new Account { Id = 1, Ledger = 1, Code = 1 }, new Account { Id = 2, Ledger = 1, Code = 1 } }),

@@ -60,8 +60,10 @@ internal sealed class LocalCluster : IDisposable
         {
             NodeId = id,
             Members = _members,
-            ElectionTimeoutMs = 150,
-            HeartbeatIntervalMs = 30,
+            // Generous for a loaded 2-core runner (other test assemblies run at the same time): a stalled thread must
+            // not look like a dead leader.
+            ElectionTimeoutMs = 600,
+            HeartbeatIntervalMs = 60,
         }, engine, DataDirectory(id));
         agent.Start();
         _replicas[id] = new Replica(id, engine, agent, results);

@@ -89,4 +89,23 @@ public sealed class LeadershipTests
             Assert.Equal((91UL, "127.0.0.1", (ushort)9200, 4L), (await admin.ExpectAsync(RedirectDecoder.TemplateId)).AsRedirect());
         }
     }
+
+    [Fact]
+    public async Task A_request_refused_by_consensus_with_no_leader_known_ends_the_session_so_the_client_resubmits()
+    {
+        (GatewayFixture g, SwitchableRouter router) = Start();
+        await using (g)
+        {
+            await using RawClient admin = await g.ConnectAsync();
+            ulong sessionId = (await admin.LogonAsync("admin", GatewayFixture.AdminPassword)).SessionId;
+            router.Leader = LeaderInfo.Unknown(term: 9);
+            // Its outcome is unknown (it may commit under the next leader): not Busy, which would promise nothing was
+            // queued, but the end of the session — a client reconnects and resubmits with the same ids.
+            Assert.Equal(SubmitStatus.Accepted, g.Partition.TrySubmit(QueryKind.NotLeader, 92, (long)sessionId, []));
+            var seen = new List<Frame>();
+            Assert.True(await admin.WaitClosedAsync(seen, TimeSpan.FromSeconds(5)));
+            Assert.DoesNotContain(seen, f => f.TemplateId == BusyDecoder.TemplateId);
+            Assert.Contains("leadership lost", Assert.Single(seen, f => f.TemplateId == LogoutDecoder.TemplateId).AsLogout(), StringComparison.Ordinal);
+        }
+    }
 }

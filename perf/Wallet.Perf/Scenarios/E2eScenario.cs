@@ -294,7 +294,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas) : IScenario
             foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "serve", "--data-dir", dataDir,
                 "--port", port.ToString(CultureInfo.InvariantCulture), $"--Partition:Fsync={fsync}", $"--Partition:Wait={wait}",
                 "--Gateway:MaxBatchSize=8190", "--Gateway:MaxFrameBytes=2097152", "--Gateway:MaxInFlightPerSession=1024",
-                "--Gateway:MaxOutboundBytesPerSession=16777216", "--Logging:LogLevel:Default=Warning", .. extra])
+                "--Gateway:MaxOutboundBytesPerSession=16777216", "--Logging:LogLevel:Default=Warning",
+                // The engine alone, as measured before the HTTP API and the read model existed (they have their own scenarios).
+                "--Http:Enabled=false", "--ReadModel:Enabled=false", .. extra])
                 psi.ArgumentList.Add(a);
             var server = new ServerProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start wallet serve"));
             server._process.OutputDataReceived += (_, e) => server.OnLine(e.Data);

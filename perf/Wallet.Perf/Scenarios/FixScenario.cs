@@ -74,7 +74,8 @@ internal sealed class FixScenario : IScenario
             "--Fix:Enabled=true", $"--Fix:Port={fixPort}", "--Fix:MaxInFlightPerSession=1024", "--Fix:MaxOutboundBytesPerSession=16777216",
             "--Fix:Partners:0:SenderCompId=PERF", "--Fix:Partners:0:TargetCompId=WALLET", "--Fix:Partners:0:Username=perf",
             $"--Fix:Partners:0:PasswordHash={partnerHash}", "--Fix:Partners:0:Role=admin", "--Fix:Partners:0:DebitAccounts:0=*",
-            "--Gateway:MaxInFlightPerSession=1024", "--Logging:LogLevel:Default=Warning"])
+            "--Gateway:MaxInFlightPerSession=1024", "--Logging:LogLevel:Default=Warning",
+            "--Http:Enabled=false", "--ReadModel:Enabled=false"])
             psi.ArgumentList.Add(a);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start wallet serve");
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -171,8 +171,13 @@ internal sealed class Session : IGatewaySession
         if (State >= SessionState.Closing) return;
         if (result.Kind == QueryKind.NotLeader)
         {
-            // The node lost the leadership with this request queued: nothing was applied; send the client on.
-            SendNotLeader((ulong)result.CorrelationId, partition: 0);
+            // The node lost the leadership with this request taken by consensus: it may still commit under the next
+            // leader, so its outcome is unknown — never "Busy" (which promises nothing was queued). Redirect: the client
+            // moves to the leader and resubmits its unanswered requests with the same ids (idempotency settles them).
+            // No leader known yet: end the session, which means the same to a client (reconnect, resubmit).
+            LeaderInfo leader = _context.Router?.LeaderOf(0) ?? LeaderInfo.Unknown(0);
+            if (leader.IsKnownRemote && leader.Host!.Length <= ResponseEncoder.MaxTextBytes) SendNotLeader((ulong)result.CorrelationId, partition: 0);
+            else Close("leadership lost: outcomes of in-flight requests unknown; reconnect and resubmit with the same ids");
             return;
         }
         int size = ResponseEncoder.SizeOf(result);
@@ -235,7 +240,7 @@ internal sealed class Session : IGatewaySession
         LeaderInfo leader = _context.Router?.LeaderOf(partition) ?? LeaderInfo.Unknown(0);
         if (!leader.IsKnownRemote || leader.Host!.Length > ResponseEncoder.MaxTextBytes)
         {
-            SendBusy(correlationId);
+            SendBusy(correlationId, _context.Options.NoLeaderRetryAfterMs);
             return;
         }
         lock (_out.Sync)
@@ -247,13 +252,15 @@ internal sealed class Session : IGatewaySession
         Wake();
     }
 
-    public void SendBusy(ulong correlationId)
+    public void SendBusy(ulong correlationId) => SendBusy(correlationId, _context.Options.BusyRetryAfterMs);
+
+    private void SendBusy(ulong correlationId, int retryAfterMs)
     {
         lock (_out.Sync)
         {
             Span<byte> room = ReserveControl();
             if (room.IsEmpty) return;
-            _out.Commit(ResponseEncoder.Busy(room, correlationId, _context.Options.BusyRetryAfterMs));
+            _out.Commit(ResponseEncoder.Busy(room, correlationId, retryAfterMs));
         }
         Wake();
     }

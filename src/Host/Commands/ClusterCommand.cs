@@ -18,6 +18,7 @@ internal static class ClusterCommand
         var nodes = new Option<int>("--nodes") { Description = "Replicas: 1, 3 or 5", DefaultValueFactory = _ => 3 };
         var basePort = new Option<int>("--base-port") { Description = "Client (SBE gateway) port of node 1; node i uses base + i - 1", DefaultValueFactory = _ => 7401 };
         var replicationBasePort = new Option<int>("--replication-base-port") { Description = "Replication port of node 1; node i uses base + i - 1", DefaultValueFactory = _ => 7501 };
+        var httpBasePort = new Option<int>("--http-base-port") { Description = "HTTP API port of node 1; node i uses base + i - 1 (0 = a free port each)", DefaultValueFactory = _ => 7481 };
         var dataDir = new Option<string>("--data-dir") { Description = "Root of the nodes' data directories (node-1, node-2, …)", DefaultValueFactory = _ => "./data/cluster" };
         var config = new Option<FileInfo?>("--config") { Description = "Settings file passed to every node" };
         var command = new Command("cluster", "Run a local development cluster: N replicas of one partition on 127.0.0.1")
@@ -27,10 +28,11 @@ internal static class ClusterCommand
         command.Options.Add(nodes);
         command.Options.Add(basePort);
         command.Options.Add(replicationBasePort);
+        command.Options.Add(httpBasePort);
         command.Options.Add(dataDir);
         command.Options.Add(config);
         command.SetAction((parse, _) => RunAsync(parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(replicationBasePort),
-            parse.GetValue(dataDir)!, parse.GetValue(config), parse.UnmatchedTokens));
+            parse.GetValue(httpBasePort), parse.GetValue(dataDir)!, parse.GetValue(config), parse.UnmatchedTokens));
         return command;
     }
 
@@ -46,7 +48,7 @@ internal static class ClusterCommand
         return text.ToString();
     }
 
-    private static async Task<int> RunAsync(int nodes, int basePort, int replicationBasePort, string dataDir, FileInfo? config, IReadOnlyList<string> overrides)
+    private static async Task<int> RunAsync(int nodes, int basePort, int replicationBasePort, int httpBasePort, string dataDir, FileInfo? config, IReadOnlyList<string> overrides)
     {
         if (nodes is not (1 or 3 or 5))
         {
@@ -58,6 +60,11 @@ internal static class ClusterCommand
             Console.Error.WriteLine("wallet cluster: --base-port and --replication-base-port must be 1..65530 and their ranges must not overlap");
             return ExitCodes.InvalidConfiguration;
         }
+        if (httpBasePort is < 0 or > 65535 - 5)
+        {
+            Console.Error.WriteLine("wallet cluster: --http-base-port must be 0..65530");
+            return ExitCodes.InvalidConfiguration;
+        }
         string members = Members(nodes, basePort, replicationBasePort);
         string root = Path.GetFullPath(dataDir);
         Console.Out.WriteLine($"wallet cluster: {nodes} replicas, members {members}, data under {root}");
@@ -66,7 +73,8 @@ internal static class ClusterCommand
         {
             for (int id = 1; id <= nodes; id++)
             {
-                var args = new List<string> { "serve", "--data-dir", Path.Combine(root, $"node-{id}"), $"--Cluster:NodeId={id}", $"--Cluster:Members={members}" };
+                int httpPort = httpBasePort == 0 ? 0 : httpBasePort + id - 1;
+                var args = new List<string> { "serve", "--data-dir", Path.Combine(root, $"node-{id}"), $"--Cluster:NodeId={id}", $"--Cluster:Members={members}", $"--Http:Port={httpPort}" };
                 if (config is not null) args.AddRange(["--config", config.FullName]);
                 args.AddRange(overrides);
                 children.Add(ChildProcess.Start(args, $"[node {id}] "));

@@ -42,6 +42,12 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(FileInfo? configFile, string? dataDir, int? port, IReadOnlyList<string> overrides)
     {
+        // Registered first: a SIGTERM during a slow start (recovery, read model) is a graceful stop once startup is
+        // done, never the runtime's default kill (exit 143) in the middle of opening journals.
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
         IConfiguration config;
         ServeSettings settings;
         try
@@ -171,17 +177,12 @@ internal static class ServeCommand
         }
         Console.Out.Flush();
 
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
-        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
+        // Also wake if the partition dies on its own (disk full, corrupt state): no point serving Busy forever.
+        var roles = new RoleLog(agent);
+        while (!stop.Task.IsCompleted && partition.State == PartitionState.Running && agent?.Failure is null)
         {
-            // Also wake if the partition dies on its own (disk full, corrupt state): no point serving Busy forever.
-            var roles = new RoleLog(agent);
-            while (!stop.Task.IsCompleted && partition.State == PartitionState.Running && agent?.Failure is null)
-            {
-                await Task.WhenAny(stop.Task, Task.Delay(agent is null ? 500 : 50)).ConfigureAwait(false);
-                roles.Report();
-            }
+            await Task.WhenAny(stop.Task, Task.Delay(agent is null ? 500 : 50)).ConfigureAwait(false);
+            roles.Report();
         }
 
         if (agent?.Failure is not null) log.LogError(agent.Failure, "Consensus agent failed");

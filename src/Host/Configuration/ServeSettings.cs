@@ -92,6 +92,7 @@ internal sealed class ServeSettings
             CloseLingerMs = Int(g, "CloseLingerMs", defaults.CloseLingerMs, 0, 60_000),
             MaxConcurrentLogons = Int(g, "MaxConcurrentLogons", defaults.MaxConcurrentLogons, 1, 1024),
             BusyRetryAfterMs = Int(g, "BusyRetryAfterMs", defaults.BusyRetryAfterMs, 0, 60_000),
+            NoLeaderRetryAfterMs = Int(g, "NoLeaderRetryAfterMs", defaults.NoLeaderRetryAfterMs, 0, 60_000),
             SocketSendBufferBytes = Int(g, "SocketSendBufferBytes", defaults.SocketSendBufferBytes, 0, 64 << 20),
         };
         Check(options.Validate, "Gateway");
