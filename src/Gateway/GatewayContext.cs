@@ -15,6 +15,9 @@ internal sealed class GatewayContext(GatewayOptions options, UserDirectory users
     public UserDirectory Users { get; } = users;
     public ILogger Logger { get; } = logger;
     public SessionRegistry Sessions { get; } = new();
+    private FanOutTable? _fanOuts;
+    /// <summary>Reads sent to every partition and merged (LookupTransfers with more than one partition).</summary>
+    public FanOutTable FanOuts => LazyInitializer.EnsureInitialized(ref _fanOuts, () => new FanOutTable(Sessions));
     public RequestProcessor Processor { get; set; } = null!;
     public IRequestRouter? Router { get; set; }
 

@@ -10,9 +10,11 @@ public static class Program
     {
         var root = new RootCommand("wallet — trading-grade wallet/ledger engine");
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ClusterCommand.Create());
         root.Subcommands.Add(HashPasswordCommand.Create());
         root.Subcommands.Add(AccountCommand.Create());
         root.Subcommands.Add(TransferCommand.Create());
+        root.Subcommands.Add(SimCommand.Create());
         // Serve handles SIGINT/SIGTERM itself so the drain is never cut short by the parser's own timeout.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
         return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

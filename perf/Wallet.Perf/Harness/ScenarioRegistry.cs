@@ -9,8 +9,10 @@ internal static class ScenarioRegistry
     [
         new RingScenario(),
         new BlpScenario(),
-        new E2eScenario(),
+        new E2eScenario("e2e", defaultReplicas: 1),
+        new E2eScenario("replicated", defaultReplicas: 3),
         new FixScenario(),
+        new RaftCoreScenario(),
     ];
 
     public static IScenario? Find(string name)

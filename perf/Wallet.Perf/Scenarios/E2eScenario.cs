@@ -18,17 +18,23 @@ namespace Wallet.Perf.Scenarios;
 /// <item>open loop at each offered rate, batch 1: transfers are issued on a fixed schedule and latency is taken from
 /// the intended send time (coordinated omission corrected) to the pushed result.</item>
 /// </list>
+/// With <c>--replicas 3</c> (the <c>replicated</c> scenario) three <c>wallet serve</c> replicas of one partition run
+/// as a cluster on loopback, one process each; the clients connect to the leader and every acknowledged transfer is
+/// committed on a majority.
 /// </summary>
-internal sealed class E2eScenario : IScenario
+internal sealed class E2eScenario(string name, int defaultReplicas) : IScenario
 {
     private const string AdminPassword = "admin-dev-password"; // the development default in appsettings.json
 
-    public string Name => "e2e";
+    public string Name => name;
 
-    public string Description => "wallet serve over loopback: closed-loop max throughput per batch size, open-loop latency per rate";
+    public string Description => defaultReplicas == 1
+        ? "wallet serve over loopback: closed-loop max throughput per batch size, open-loop latency per rate"
+        : $"{defaultReplicas} wallet serve replicas (one process each) on loopback: closed-loop max throughput per batch size, open-loop latency per rate";
 
     public IReadOnlyList<OptionSpec> ExtraOptions { get; } =
     [
+        new("--replicas", "wallet serve processes forming one replicated partition: 1 (no consensus), 3 or 5", defaultReplicas.ToString(CultureInfo.InvariantCulture)),
         new("--connections", "client connections, [1, 64]", "4"),
         new("--accounts", "accounts created first, [2, 1000000]", "10000"),
         new("--batches", "closed-loop batch sizes, comma list within [1, 8190]", "1,100,8190"),
@@ -47,25 +53,51 @@ internal sealed class E2eScenario : IScenario
         string fsync = options.Extra("--fsync", "batch");
         string wait = options.Extra("--server-wait", "blocking");
         var picker = new AccountPicker(accounts, options.Extra("--distribution", "uniform"), options.Seed, pairs: 1 << 20);
+        int replicas = (int)options.ExtraLong("--replicas", defaultReplicas, 1, 5);
+        if (replicas is not (1 or 3 or 5)) throw new PerfOptionsException("--replicas must be 1, 3 or 5");
 
         var result = new ScenarioResult(Name);
-        result.Note($"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections; {accounts:N0} accounts; {Environment.ProcessorCount} cores shared by client and server");
-        string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", "e2e-" + Guid.NewGuid().ToString("N")[..8]);
-        int port = FreePort();
-        using var server = ServerProcess.Start(dir, port, fsync, wait, log);
+        result.Note(replicas == 1
+            ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections; {accounts:N0} accounts; {Environment.ProcessorCount} cores shared by client and server"
+            : $"{replicas} wallet serve replicas (a process each, consensus over loopback TCP), fsync {fsync}, wait {wait}; {connections} client connections to the leader; {accounts:N0} accounts; {Environment.ProcessorCount} cores shared by client and all replicas");
+        string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", name + "-" + Guid.NewGuid().ToString("N")[..8]);
+        var ports = new int[replicas];
+        string members = string.Empty;
+        for (int i = 0; i < replicas; i++)
+        {
+            ports[i] = FreePort();
+            if (replicas > 1) members += (i == 0 ? "" : ",") + $"{i + 1}=127.0.0.1:{ports[i]}:{FreePort()}";
+        }
+        var servers = new List<ServerProcess>();
         try
         {
-            RunAsync(server, port, connections, accounts, batches, rates, picker, options, result, log).GetAwaiter().GetResult();
+            for (int i = 0; i < replicas; i++)
+            {
+                string[] cluster = replicas == 1 ? [] : [$"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}"];
+                servers.Add(ServerProcess.Start(Path.Combine(dir, $"node-{i + 1}"), ports[i], fsync, wait, log, cluster));
+            }
+            int leaderPort = ports[0];
+            if (replicas > 1)
+            {
+                ServerProcess leader = ServerProcess.WaitForLeader(servers, TimeSpan.FromSeconds(30));
+                leaderPort = ports[servers.IndexOf(leader)];
+                log.WriteLine($"[{name}] leader is the replica on port {leaderPort}");
+            }
+            RunAsync(servers, leaderPort, connections, accounts, batches, rates, picker, options, result, log).GetAwaiter().GetResult();
         }
         finally
         {
-            server.Stop(log);
+            foreach (ServerProcess server in servers)
+            {
+                server.Stop(log);
+                server.Dispose();
+            }
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
         return result;
     }
 
-    private static async Task RunAsync(ServerProcess server, int port, int connectionCount, int accounts, int[] batches, int[] rates,
+    private static async Task RunAsync(List<ServerProcess> servers, int port, int connectionCount, int accounts, int[] batches, int[] rates,
         AccountPicker picker, PerfOptions options, ScenarioResult result, TextWriter log)
     {
         var clients = new WalletClient[connectionCount];
@@ -111,7 +143,10 @@ internal sealed class E2eScenario : IScenario
         {
             foreach (WalletClient c in clients) await c.DisposeAsync().ConfigureAwait(false);
         }
-        if (server.HasExited) throw new InvalidOperationException("wallet serve exited during the run:\n" + server.Output);
+        foreach (ServerProcess server in servers)
+        {
+            if (server.HasExited) throw new InvalidOperationException("wallet serve exited during the run:\n" + server.Output);
+        }
     }
 
     private static Transfer NewTransfer(long id, AccountPicker picker)
@@ -236,13 +271,30 @@ internal sealed class E2eScenario : IScenario
 
         public string Output { get { lock (_output) return _output.ToString(); } }
 
-        public static ServerProcess Start(string dataDir, int port, string fsync, string wait, TextWriter log)
+        public bool IsLeader { get; private set; }
+
+        /// <summary>The replica that printed that it leads (serve prints every role change).</summary>
+        public static ServerProcess WaitForLeader(List<ServerProcess> servers, TimeSpan timeout)
+        {
+            long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                foreach (ServerProcess s in servers)
+                {
+                    if (s.IsLeader && !s.HasExited) return s;
+                }
+                Thread.Sleep(20);
+            }
+            throw new InvalidOperationException("no replica became leader within " + timeout);
+        }
+
+        public static ServerProcess Start(string dataDir, int port, string fsync, string wait, TextWriter log, string[] extra)
         {
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "serve", "--data-dir", dataDir,
                 "--port", port.ToString(CultureInfo.InvariantCulture), $"--Partition:Fsync={fsync}", $"--Partition:Wait={wait}",
                 "--Gateway:MaxBatchSize=8190", "--Gateway:MaxFrameBytes=2097152", "--Gateway:MaxInFlightPerSession=1024",
-                "--Gateway:MaxOutboundBytesPerSession=16777216", "--Logging:LogLevel:Default=Warning"])
+                "--Gateway:MaxOutboundBytesPerSession=16777216", "--Logging:LogLevel:Default=Warning", .. extra])
                 psi.ArgumentList.Add(a);
             var server = new ServerProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start wallet serve"));
             server._process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
@@ -260,6 +312,8 @@ internal sealed class E2eScenario : IScenario
             if (line is null) return;
             lock (_output) _output.AppendLine(line);
             if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) _listening.TrySetResult();
+            if (line.Contains(" is leader in term ", StringComparison.Ordinal)) IsLeader = true;
+            else if (line.Contains(" is follower in term ", StringComparison.Ordinal) || line.Contains(" is candidate in term ", StringComparison.Ordinal)) IsLeader = false;
         }
 
         public void Stop(TextWriter log)

@@ -20,8 +20,18 @@ public sealed record RecoveryReport(
 /// </summary>
 public static class LedgerRecovery
 {
+    /// <param name="ledgerOptions">The ledger's configuration (must match the snapshots').</param>
+    /// <param name="commands">The command journal, opened (its torn tail already cut).</param>
+    /// <param name="snapshots">Where snapshots live; the newest valid one is the starting point.</param>
+    /// <param name="events">The event journal, regenerated where it is behind; null when off.</param>
+    /// <param name="replayUpToIndex">
+    /// Highest command index to apply (default: the whole journal). Under consensus the journal's tail may hold
+    /// entries not yet known to be committed; they stay in the journal, unapplied, until the consensus module
+    /// publishes them as committed.
+    /// </param>
     public static (LedgerStateMachine Ledger, RecoveryReport Report) Recover(
-        LedgerOptions ledgerOptions, Journal.Journal commands, SnapshotStore snapshots, Journal.Journal? events)
+        LedgerOptions ledgerOptions, Journal.Journal commands, SnapshotStore snapshots, Journal.Journal? events,
+        long replayUpToIndex = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(ledgerOptions);
         ArgumentNullException.ThrowIfNull(commands);
@@ -47,6 +57,7 @@ public static class LedgerRecovery
             maxSnapshotIndex);
 
         LedgerStateMachine ledger = loaded.State ?? new LedgerStateMachine(ledgerOptions);
+        long startIndex = ledger.LastIndex;
         long from = ledger.LastIndex + 1;
         if (!IsEmpty(commands) && from < commands.FirstIndex)
         {
@@ -63,6 +74,7 @@ public static class LedgerRecovery
             using JournalReader reader = commands.OpenReader(from);
             while (reader.TryRead(out JournalRecord record))
             {
+                if (record.Index > replayUpToIndex) break;
                 sink.Reset();
                 var stamp = new CommandStamp(record.Index, record.Term, record.Timestamp);
                 ledger.Execute(stamp, (CommandKind)record.Type, record.Payload, results, ref sink);
@@ -75,8 +87,9 @@ public static class LedgerRecovery
             }
             events?.Flush();
         }
-        if (ledger.LastIndex != commands.LastIndex && !IsEmpty(commands))
-            throw new InvalidOperationException($"recovery ended at index {ledger.LastIndex}, the journal at {commands.LastIndex}");
+        long expectedEnd = Math.Max(Math.Min(commands.LastIndex, replayUpToIndex), startIndex);
+        if (ledger.LastIndex != expectedEnd && !IsEmpty(commands))
+            throw new InvalidOperationException($"recovery ended at index {ledger.LastIndex}, expected {expectedEnd} (journal ends at {commands.LastIndex})");
 
         return (ledger, new RecoveryReport(loaded.Snapshot, loaded.Rejected, replayed, regenerated, ledger.LastIndex));
     }

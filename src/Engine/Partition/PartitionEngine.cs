@@ -22,13 +22,16 @@ public sealed class PartitionEngine : IDisposable
     private readonly Journal.Journal _commands;
     private readonly Journal.Journal? _events;
     private readonly SnapshotScheduler _snapshots;
-    private readonly SequencerStage _sequencerStage;
+    private readonly SequencerStage? _sequencerStage;
     private readonly LedgerStage _ledgerStage;
-    private readonly BatchEventProcessor<CommandSlot, SequencerStage> _sequencerProcessor;
+    private readonly BatchEventProcessor<CommandSlot, SequencerStage>? _sequencerProcessor;
+    /// <summary>External sequencing: the ring of committed commands the consensus module feeds the BLP from.</summary>
+    private readonly RingBuffer<CommandSlot>? _committed;
+    private readonly SequencerPort? _port;
     private readonly BatchEventProcessor<CommandSlot, LedgerStage> _ledgerProcessor;
     private readonly BatchEventProcessor<ResultSlot, ResultDispatch> _egressProcessor;
     private readonly Sequence _commitPosition = new();
-    private readonly Thread[] _threads = new Thread[3];
+    private readonly List<Thread> _threads = new(3);
     private int _state = (int)PartitionState.Created;
     private int _stopCalled;
     private Exception? _failure;
@@ -64,7 +67,12 @@ public sealed class PartitionEngine : IDisposable
                 });
             }
             var store = new SnapshotStore(options.DataDirectory, SnapshotPrefix, options.SnapshotRetainCount);
-            (LedgerStateMachine ledger, RecoveryReport report) = LedgerRecovery.Recover(options.Ledger, _commands, store, _events);
+            bool external = options.Sequencing == PartitionSequencing.External;
+            // Under consensus only what is known committed is applied on open: anything applied before (events,
+            // snapshots) was committed, and the consensus module republishes the rest once a majority has it.
+            long replayUpTo = !external ? long.MaxValue
+                : Math.Max(options.CommittedIndexHint, _events is null || _events.LastIndex < _events.FirstIndex ? 0 : _events.LastIndex);
+            (LedgerStateMachine ledger, RecoveryReport report) = LedgerRecovery.Recover(options.Ledger, _commands, store, _events, replayUpTo);
             Recovery = report;
 
             IWaitStrategy wait = options.CreateWaitStrategy();
@@ -76,15 +84,30 @@ public sealed class PartitionEngine : IDisposable
             RetentionSignal? retention = options.JournalRetention == JournalRetention.BeforeOldestSnapshot ? new RetentionSignal() : null;
             _snapshots = new SnapshotScheduler(store, options.SnapshotIntervalCommands, ledger.LastIndex, retention,
                 lastWrittenIndex: report.Snapshot?.Header.Index ?? -1);
-            _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true) { Retention = retention };
             _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots) { Retention = retention };
-
-            _sequencerProcessor = new BatchEventProcessor<CommandSlot, SequencerStage>(_ingress, _ingress.NewBarrier(), _sequencerStage, maxBatchSize: options.MaxBatchSize);
-            // The BLP waits on the commit position only (under consensus another module advances it). The commit
-            // position is the barrier's cursor, not a dependent, so a blocked BLP is woken by the signal that
-            // follows every advance instead of polling with sleeps. Commit never passes what was published.
-            _ledgerProcessor = new BatchEventProcessor<CommandSlot, LedgerStage>(_ingress, SequenceBarrier.ForSequence(_commitPosition, wait), _ledgerStage, maxBatchSize: options.MaxBatchSize);
-            _ingress.AddGatingSequences(_ledgerProcessor.Sequence);
+            if (!external)
+            {
+                _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true) { Retention = retention };
+                _sequencerProcessor = new BatchEventProcessor<CommandSlot, SequencerStage>(_ingress, _ingress.NewBarrier(), _sequencerStage, maxBatchSize: options.MaxBatchSize);
+                // The BLP waits on the commit position only (under consensus another module advances it). The commit
+                // position is the barrier's cursor, not a dependent, so a blocked BLP is woken by the signal that
+                // follows every advance instead of polling with sleeps. Commit never passes what was published.
+                _ledgerProcessor = new BatchEventProcessor<CommandSlot, LedgerStage>(_ingress, SequenceBarrier.ForSequence(_commitPosition, wait), _ledgerStage, maxBatchSize: options.MaxBatchSize);
+                _ingress.AddGatingSequences(_ledgerProcessor.Sequence);
+            }
+            else
+            {
+                // The consensus module polls the ingress ring (leader: it sequences), and publishes committed commands
+                // (its own or the leader's) into a second ring the BLP consumes: the BLP never sees an uncommitted entry,
+                // so a new leader may replace the uncommitted tail without the BLP noticing.
+                _committed = RingBuffer<CommandSlot>.CreateSingleProducer(options.IngressRingSize, options.CreateWaitStrategy(),
+                    _ => new CommandSlot { Payload = new byte[256] });
+                _ledgerProcessor = new BatchEventProcessor<CommandSlot, LedgerStage>(_committed, _committed.NewBarrier(), _ledgerStage, maxBatchSize: options.MaxBatchSize);
+                _committed.AddGatingSequences(_ledgerProcessor.Sequence);
+                EventPoller<CommandSlot> poller = _ingress.NewPoller();
+                _ingress.AddGatingSequences(poller.Sequence);
+                _port = new SequencerPort(this, poller, _committed, _commands, ledger.LastIndex, ledger.LastTimestamp);
+            }
             _egressProcessor = new BatchEventProcessor<ResultSlot, ResultDispatch>(_egress, _egress.NewBarrier(), new ResultDispatch(results));
             _egress.AddGatingSequences(_egressProcessor.Sequence);
         }
@@ -112,17 +135,24 @@ public sealed class PartitionEngine : IDisposable
     /// <summary>The exception that stopped the partition, when <see cref="State"/> is Failed.</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
     /// <summary>Last log index written to the command journal.</summary>
-    public long JournaledIndex => _sequencerStage.LastIndex;
+    public long JournaledIndex => _sequencerStage?.LastIndex ?? _commands.LastIndex;
     /// <summary>Last log index the BLP applied.</summary>
     public long AppliedIndex => _ledgerStage.AppliedIndex;
     public long LastSnapshotIndex => _snapshots.LastWrittenIndex;
     public int MaxCommandBytes => _options.MaxCommandBytes;
+    public PartitionSequencing Sequencing => _options.Sequencing;
+
+    /// <summary>
+    /// The seam a consensus module drives the partition through (external sequencing only; null when the
+    /// partition sequences itself). One thread only: the module's driver.
+    /// </summary>
+    public SequencerPort? Sequencer => _port;
 
     private void StartThreads()
     {
-        _threads[0] = StartThread("sequencer", _sequencerProcessor.Run);
-        _threads[1] = StartThread("blp", _ledgerProcessor.Run);
-        _threads[2] = StartThread("egress", _egressProcessor.Run);
+        if (_sequencerProcessor is not null) _threads.Add(StartThread("sequencer", _sequencerProcessor.Run));
+        _threads.Add(StartThread("blp", _ledgerProcessor.Run));
+        _threads.Add(StartThread("egress", _egressProcessor.Run));
         Volatile.Write(ref _state, (int)PartitionState.Running);
     }
 
@@ -138,7 +168,7 @@ public sealed class PartitionEngine : IDisposable
                 Interlocked.CompareExchange(ref _failure, ex, null);
                 Volatile.Write(ref _state, (int)PartitionState.Failed);
                 _ledgerStage.Abort = true;
-                _sequencerProcessor.Halt();
+                _sequencerProcessor?.Halt();
                 _ledgerProcessor.Halt();
                 _egressProcessor.Halt();
             }
@@ -167,6 +197,7 @@ public sealed class PartitionEngine : IDisposable
         payload.CopyTo(slot.Payload);
         slot.PayloadLength = payload.Length;
         _ingress.Publish(sequence);
+        _port?.SignalIngress();
         return SubmitStatus.Accepted;
     }
 
@@ -183,17 +214,21 @@ public sealed class PartitionEngine : IDisposable
         Interlocked.CompareExchange(ref _state, (int)PartitionState.Stopping, (int)PartitionState.Running);
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         // A failed partition cannot drain: skip straight to stopping its threads.
-        bool drained = State != PartitionState.Failed && WaitUntil(() => _ledgerProcessor.Sequence.Value >= _ingress.Cursor && _egressProcessor.Sequence.Value >= _egress.Cursor, deadline);
+        // Under external sequencing the consensus module (stopped first by its owner) decides what is committed: drain
+        // what it published.
+        RingBuffer<CommandSlot> applied = _committed ?? _ingress;
+        bool drained = State != PartitionState.Failed && WaitUntil(() => _ledgerProcessor.Sequence.Value >= applied.Cursor && _egressProcessor.Sequence.Value >= _egress.Cursor, deadline);
         // Nothing to snapshot at index 0, nor when the newest snapshot (written or recovered) is already current.
         if (drained && snapshot && State == PartitionState.Stopping && AppliedIndex > 0 && AppliedIndex > LastSnapshotIndex)
         {
             _snapshots.Request();
             // The request is served at a batch end; an idle BLP has none coming, so give it an empty one.
-            TrySubmitInternalQuery();
+            if (_port is null) TrySubmitInternalQuery();
+            else _port.TryPublishQuery(QueryKind.LookupAccounts, 0, -1, []);
             WaitUntil(() => LastSnapshotIndex >= AppliedIndex || _snapshots.LastError is not null, deadline);
             _snapshots.WaitIdle(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
         }
-        _sequencerProcessor.Halt();
+        _sequencerProcessor?.Halt();
         _ledgerProcessor.Halt();
         _egressProcessor.Halt();
         bool joined = true;

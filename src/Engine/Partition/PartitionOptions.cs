@@ -49,6 +49,18 @@ public sealed class PartitionOptions
     public long Term { get; init; } = 1;
     /// <summary>The sequencer's clock. The BLP never reads it.</summary>
     public IClock Clock { get; init; } = SystemClock.Instance;
+    /// <summary>
+    /// Who sequences commands. <see cref="PartitionSequencing.Local"/>: the partition's own sequencer stage stamps,
+    /// journals and commits (single node). <see cref="PartitionSequencing.External"/>: a consensus module drives the
+    /// partition through <see cref="PartitionEngine.Sequencer"/> and the BLP applies only what it publishes as committed.
+    /// </summary>
+    public PartitionSequencing Sequencing { get; init; } = PartitionSequencing.Local;
+    /// <summary>
+    /// External sequencing only: a log index known to be committed (e.g. persisted by the consensus module). Recovery
+    /// replays the command journal up to the highest of this, the event journal's end and the snapshot, never
+    /// further: entries past it may be uncommitted and could still be replaced by a new leader.
+    /// </summary>
+    public long CommittedIndexHint { get; init; }
     /// <summary>Cut the command journal at the first corrupt record instead of refusing to start. Discards data: an operator decision.</summary>
     public bool RepairJournal { get; init; }
 
@@ -68,6 +80,10 @@ public sealed class PartitionOptions
         if (SnapshotIntervalCommands < 0) throw new ArgumentOutOfRangeException(nameof(SnapshotIntervalCommands), SnapshotIntervalCommands, "0 (off) or positive");
         if (SnapshotRetainCount is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(SnapshotRetainCount), SnapshotRetainCount, "between 1 and 1000");
         if (MaxBatchSize is < 1 or > MaxRingSize) throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, $"between 1 and {MaxRingSize}");
+        if (!Enum.IsDefined(Sequencing)) throw new ArgumentOutOfRangeException(nameof(Sequencing), Sequencing, "Local or External");
+        if (Sequencing == PartitionSequencing.External && JournalRetention != JournalRetention.KeepAll)
+            throw new ArgumentOutOfRangeException(nameof(JournalRetention), JournalRetention, "under external sequencing (consensus) the journal is kept whole: a lagging replica catches up from it");
+        if (CommittedIndexHint < 0) throw new ArgumentOutOfRangeException(nameof(CommittedIndexHint), CommittedIndexHint, "0 or a log index");
         if (Term < 1) throw new ArgumentOutOfRangeException(nameof(Term), Term, "terms start at 1");
         ArgumentNullException.ThrowIfNull(Clock);
     }

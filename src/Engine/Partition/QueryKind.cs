@@ -15,5 +15,12 @@ public static class QueryKind
     /// <summary>Payload: empty. Answer: 16-byte little-endian state digest at the read's index (replicas compare these).</summary>
     public const ushort StateDigest = 0x8003;
 
+    /// <summary>
+    /// Not a request: the consensus module's refusal of a command this node can no longer sequence (it lost the
+    /// leadership with the command in its ingress ring). Payload: empty. Answer: empty; the gateway tells the client
+    /// to retry on the leader. Never journaled, never applied.
+    /// </summary>
+    public const ushort NotLeader = 0x8004;
+
     public static bool IsQuery(ushort kind) => kind >= 0x8000;
 }

@@ -13,4 +13,6 @@ public enum SubmitStatus
     NotRunning = 3,
     /// <summary>The command kind is not one the partition accepts from outside.</summary>
     UnknownKind = 4,
+    /// <summary>This node does not lead the partition (consensus): nothing was queued; the client goes to the leader.</summary>
+    NotLeader = 5,
 }

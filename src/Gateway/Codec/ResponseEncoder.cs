@@ -165,6 +165,17 @@ internal static class ResponseEncoder
         return Frame(dest, e.Limit);
     }
 
+    /// <summary>Redirect to the leader; <paramref name="host"/> is at most <see cref="MaxTextBytes"/> bytes of ASCII.</summary>
+    public static int Redirect(Span<byte> dest, ulong correlationId, string host, int port, long term)
+    {
+        var e = RedirectEncoder.WrapAndApplyHeader(dest, Sofh.HeaderLength);
+        e.CorrelationId = correlationId;
+        e.LeaderPort = (ushort)port;
+        e.Term = term;
+        e.PutLeaderHost(host);
+        return Frame(dest, e.Limit);
+    }
+
     public static int Heartbeat(Span<byte> dest, long timestampNs)
     {
         var e = HeartbeatEncoder.WrapAndApplyHeader(dest, Sofh.HeaderLength);

@@ -425,7 +425,8 @@ internal sealed class FixApplication
                 : result.ResultCount == 1 ? result.Results[0].Code : ResultCode.MalformedPayload;
             try
             {
-                Report(slot, code, in result);
+                if (result.Kind == QueryKind.NotLeader) RefuseNotLeader(slot);
+                else Report(slot, code, in result);
             }
 #pragma warning disable CA1031 // The partition's egress thread must never be taken down by one session.
             catch (Exception ex)
@@ -439,6 +440,23 @@ internal sealed class FixApplication
                 Interlocked.Decrement(ref _inFlight);
             }
         }
+    }
+
+    /// <summary>A replica that lost the leadership handed the request back: nothing was applied; the partner retries.</summary>
+    private void RefuseNotLeader(int slot)
+    {
+        PendingRequest pending = _pending[slot];
+        ReadOnlySpan<byte> refMsgType = pending.Kind switch
+        {
+            RequestKind.CreateAccount => FixMsgType.CreateAccountRequest,
+            RequestKind.Balance => FixMsgType.BalanceRequest,
+            RequestKind.TransferStatus => FixMsgType.TransferStatusRequest,
+            _ => FixMsgType.TransferRequest,
+        };
+        Span<byte> idText = stackalloc byte[40];
+        pending.Id.TryFormat(idText, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
+        BusinessReject(pending.RefSeq, refMsgType, FixBusinessRejectReason.ApplicationNotAvailable, idText[..n],
+            "this node is not (or no longer) the leader; nothing applied; retry on the leader"u8);
     }
 
     private void Report(int slot, ResultCode code, in ResultSlot result)

@@ -15,4 +15,7 @@ public interface IRequestRouter
 
     /// <summary>Non-blocking offer to one partition's ingress ring (see <see cref="PartitionEngine.TrySubmit"/>).</summary>
     SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload);
+
+    /// <summary>Who leads <paramref name="partition"/>. Single-node routers always lead; a replicated one asks consensus.</summary>
+    LeaderInfo LeaderOf(int partition) => LeaderInfo.Local;
 }

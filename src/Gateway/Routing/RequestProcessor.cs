@@ -93,6 +93,11 @@ internal sealed class RequestProcessor(GatewayContext context)
                     return;
                 }
                 if (check == TransferCheck.CrossPartition) goto CrossPartition;
+                if (check == TransferCheck.CrossPartitionTransfer)
+                {
+                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a transfer's debit and credit accounts live on different partitions: cross-partition transfers need the saga sequencer, not available in this release; nothing applied"u8);
+                    return;
+                }
                 kind = (ushort)CommandKind.CreateTransfers;
                 break;
             case LookupAccountsDecoder.TemplateId:
@@ -106,8 +111,14 @@ internal sealed class RequestProcessor(GatewayContext context)
                 kind = QueryKind.LookupAccounts;
                 break;
             case LookupTransfersDecoder.TemplateId:
-                if (!TranslateIds(message, session.Scratch, principal, checkGrant: false, out partition, out payloadBytes, out _)) goto CrossPartition;
-                // Transfer ids do not name a partition; with N partitions this becomes a fan-out.
+                // Transfer ids do not name a partition: ids are taken as they are, and with several partitions the read
+                // goes to every partition and the answers are merged.
+                payloadBytes = CopyIds(message, session.Scratch);
+                if (context.Router.PartitionCount > 1)
+                {
+                    FanOut(session, templateId, correlationId, session.Scratch.AsSpan(0, payloadBytes));
+                    return;
+                }
                 partition = 0;
                 kind = QueryKind.LookupTransfers;
                 break;
@@ -137,6 +148,9 @@ internal sealed class RequestProcessor(GatewayContext context)
         {
             case SubmitStatus.Busy:
                 session.SendBusy(correlationId);
+                break;
+            case SubmitStatus.NotLeader:
+                session.SendNotLeader(correlationId, partition);
                 break;
             case SubmitStatus.TooLarge:
                 session.SendReject(correlationId, RejectReason.BatchTooLarge, templateId, "request larger than the partition accepts"u8);
@@ -191,6 +205,13 @@ internal sealed class RequestProcessor(GatewayContext context)
             session.Close("logon refused: bad credentials");
             return;
         }
+        if (!(context.Router?.LeaderOf(0).IsLocal ?? true))
+        {
+            // A follower's gateway does not serve clients: send them to the leader (or Busy during an election).
+            // The session stays open, awaiting logon, so a client may also just retry here.
+            session.SendNotLeader(correlationId, partition: 0);
+            return;
+        }
         GatewayOptions o = context.Options;
         int heartbeatMs = requestedHeartbeatMs == 0
             ? o.HeartbeatIntervalMs
@@ -230,7 +251,7 @@ internal sealed class RequestProcessor(GatewayContext context)
         return true;
     }
 
-    private enum TransferCheck { Ok, Unauthorized, CrossPartition }
+    private enum TransferCheck { Ok, Unauthorized, CrossPartition, CrossPartitionTransfer }
 
     private TransferCheck TranslateTransfers(ReadOnlySpan<byte> message, byte[] scratch, UserPrincipal principal, out int partition, out int payloadBytes)
     {
@@ -264,6 +285,9 @@ internal sealed class RequestProcessor(GatewayContext context)
             if ((transfer.Flags & TwoPhaseSecondStep) == 0 || transfer.DebitAccountId != UInt128.Zero)
             {
                 if (!SamePartition(ref partition, transfer.DebitAccountId)) return TransferCheck.CrossPartition;
+                // Both accounts of one transfer must share the partition (one atomic command); a post/void names
+                // the accounts of its pending, which already shared one.
+                if (transfer.CreditAccountId != UInt128.Zero && !SamePartition(ref partition, transfer.CreditAccountId)) return TransferCheck.CrossPartitionTransfer;
             }
             transfers[n++] = transfer;
         }
@@ -312,6 +336,52 @@ internal sealed class RequestProcessor(GatewayContext context)
     }
 
     private static UInt128 Id(Id128Decoder id) => new(id.High, id.Low);
+
+    /// <summary>The ids of an id-list request (layout validated already), as little-endian UInt128s; returns bytes written.</summary>
+    private static int CopyIds(ReadOnlySpan<byte> message, byte[] scratch)
+    {
+        var header = new MessageHeaderDecoder(message, 0);
+        int groupOffset = Protocol.Sbe.ProtocolSchema.MessageHeaderLength + header.BlockLength;
+        var dimension = new GroupSizeEncodingDecoder(message, groupOffset);
+        Span<UInt128> ids = MemoryMarshal.Cast<byte, UInt128>(scratch.AsSpan());
+        int entry = groupOffset + 4;
+        for (int i = 0; i < dimension.NumInGroup; i++, entry += dimension.BlockLength)
+        {
+            var wire = new Id128Decoder(message, entry);
+            ids[i] = new UInt128(wire.High, wire.Low);
+        }
+        return dimension.NumInGroup * 16;
+    }
+
+    /// <summary>One read to every partition; <see cref="FanOutTable"/> merges the answers into one. All or nothing: if a
+    /// partition is busy the client gets Busy and the answers of the parts already sent are dropped.</summary>
+    private void FanOut(Session session, ushort templateId, ulong correlationId, ReadOnlySpan<byte> ids)
+    {
+        if (!session.TryAcquireInFlight())
+        {
+            session.SendReject(correlationId, RejectReason.TooManyInFlight, templateId, "maxInFlight requests already awaiting results"u8);
+            return;
+        }
+        IRequestRouter router = context.Router!;
+        long fanOutSession = context.FanOuts.Open(session.Id, (long)correlationId, MemoryMarshal.Cast<byte, UInt128>(ids), router.PartitionCount);
+        if (fanOutSession < 0)
+        {
+            session.ReleaseInFlight();
+            session.SendBusy(correlationId);
+            return;
+        }
+        for (int p = 0; p < router.PartitionCount; p++)
+        {
+            SubmitStatus status = router.Submit(p, QueryKind.LookupTransfers, (long)correlationId, fanOutSession, ids);
+            if (status == SubmitStatus.Accepted) continue;
+            context.FanOuts.Cancel(fanOutSession, submitted: p);
+            session.ReleaseInFlight();
+            if (status == SubmitStatus.NotLeader) session.SendNotLeader(correlationId, p);
+            else if (status == SubmitStatus.Busy) session.SendBusy(correlationId);
+            else session.SendReject(correlationId, RejectReason.NotRunning, templateId, "a partition is not running"u8);
+            return;
+        }
+    }
 
     private bool SamePartition(ref int partition, UInt128 accountId)
     {

@@ -8,7 +8,7 @@ namespace Wallet.Gateway.Routing;
 /// that session's bounded outbound buffer. Never touches a socket and never waits on one: a session whose buffer is
 /// full is cut (slow consumer) rather than slowing the partition down.
 /// </summary>
-internal sealed class ResultDispatcher(SessionRegistry sessions) : IPartitionResultHandler
+internal sealed class ResultDispatcher(SessionRegistry sessions, FanOutTable fanOuts) : IPartitionResultHandler
 {
     private long _orphaned;
 
@@ -19,6 +19,11 @@ internal sealed class ResultDispatcher(SessionRegistry sessions) : IPartitionRes
     {
         // Internal queries (e.g. the partition's own snapshot nudge) carry no session.
         if (result.SessionId <= 0) return;
+        if (FanOutTable.IsFanOut(result.SessionId))
+        {
+            fanOuts.OnPartial(ref result);
+            return;
+        }
         if (!sessions.TryGet(result.SessionId, out IGatewaySession session))
         {
             Interlocked.Increment(ref _orphaned);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Wallet.Engine.Partition;
 using Wallet.Gateway.Auth;
 using Wallet.Gateway.Codec;
+using Wallet.Gateway.Routing;
 using Wallet.Gateway.Tcp;
 using Wallet.Protocol;
 using Wallet.Protocol.Sbe;
@@ -168,6 +169,12 @@ internal sealed class Session : IGatewaySession
     {
         ReleaseInFlight();
         if (State >= SessionState.Closing) return;
+        if (result.Kind == QueryKind.NotLeader)
+        {
+            // The node lost the leadership with this request queued: nothing was applied; send the client on.
+            SendNotLeader((ulong)result.CorrelationId, partition: 0);
+            return;
+        }
         int size = ResponseEncoder.SizeOf(result);
         lock (_out.Sync)
         {
@@ -215,6 +222,27 @@ internal sealed class Session : IGatewaySession
             Span<byte> room = ReserveControl();
             if (room.IsEmpty) return;
             _out.Commit(ResponseEncoder.LogonAck(room, correlationId, Id, HeartbeatIntervalMs, o.MaxInFlightPerSession, o.MaxFrameBytes, o.MaxBatchSize));
+        }
+        Wake();
+    }
+
+    /// <summary>
+    /// This node does not lead <paramref name="partition"/>: Redirect to the leader when one is known, otherwise Busy
+    /// (an election is running; the client retries after the hint). Nothing was applied either way.
+    /// </summary>
+    public void SendNotLeader(ulong correlationId, int partition)
+    {
+        LeaderInfo leader = _context.Router?.LeaderOf(partition) ?? LeaderInfo.Unknown(0);
+        if (!leader.IsKnownRemote || leader.Host!.Length > ResponseEncoder.MaxTextBytes)
+        {
+            SendBusy(correlationId);
+            return;
+        }
+        lock (_out.Sync)
+        {
+            Span<byte> room = ReserveControl();
+            if (room.IsEmpty) return;
+            _out.Commit(ResponseEncoder.Redirect(room, correlationId, leader.Host, leader.Port, leader.Term));
         }
         Wake();
     }

@@ -9,7 +9,10 @@ using Wallet.Gateway.Auth;
 using Wallet.Gateway.Fix;
 using Wallet.Gateway.Routing;
 using Wallet.Gateway.Tcp;
+using Wallet.Host.Cluster;
 using Wallet.Host.Configuration;
+using Wallet.Replication;
+using Wallet.Replication.Cluster;
 
 namespace Wallet.Host.Commands;
 
@@ -25,7 +28,7 @@ internal static class ServeCommand
         var configFile = new Option<FileInfo?>("--config") { Description = "Settings file (default: appsettings.json next to the executable, then in the working directory)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (journals, snapshots); default ./data" };
         var port = new Option<int?>("--port") { Description = "Gateway TCP port; default 7400" };
-        var command = new Command("serve", "Run a single-node engine with the SBE gateway on 127.0.0.1")
+        var command = new Command("serve", "Run the engine with the SBE gateway: a single node, or one replica of a cluster (Cluster section)")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
@@ -84,13 +87,22 @@ internal static class ServeCommand
             return ExitCodes.StartupFailed;
         }
 
+        ConsensusAgent? agent = null;
         try
         {
-            gateway.Start(new SinglePartitionRouter(partition));
+            IRequestRouter router = new SinglePartitionRouter(partition);
+            if (settings.Cluster is not null)
+            {
+                agent = new ConsensusAgent(settings.Cluster, partition, settings.DataDirectory);
+                agent.Start();
+                router = new ReplicatedRouter(partition, agent);
+            }
+            gateway.Start(router);
         }
         catch (SocketException ex)
         {
-            Console.Error.WriteLine($"wallet serve: cannot listen on {settings.Gateway.BindAddress}:{settings.Gateway.Port}: {ex.Message}");
+            Console.Error.WriteLine($"wallet serve: cannot listen on {settings.Gateway.BindAddress}:{settings.Gateway.Port} (or the replication port): {ex.Message}");
+            agent?.Dispose();
             partition.Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: partition.AppliedIndex > 0);
             return ExitCodes.StartupFailed;
         }
@@ -115,6 +127,10 @@ internal static class ServeCommand
         }
 
         Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}, data in {settings.DataDirectory} (recovered to index {partition.AppliedIndex})");
+        if (agent is not null)
+        {
+            Console.Out.WriteLine($"wallet serve: replica {agent.NodeId} of {settings.Cluster!.Members.Count}, replication on {agent.ReplicationEndPoint}");
+        }
         Console.Out.Flush();
 
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -122,18 +138,42 @@ internal static class ServeCommand
         using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
         {
             // Also wake if the partition dies on its own (disk full, corrupt state): no point serving Busy forever.
-            while (!stop.Task.IsCompleted && partition.State == PartitionState.Running)
+            var roles = new RoleLog(agent);
+            while (!stop.Task.IsCompleted && partition.State == PartitionState.Running && agent?.Failure is null)
             {
-                await Task.WhenAny(stop.Task, Task.Delay(500)).ConfigureAwait(false);
+                await Task.WhenAny(stop.Task, Task.Delay(agent is null ? 500 : 50)).ConfigureAwait(false);
+                roles.Report();
             }
         }
 
+        if (agent?.Failure is not null) log.LogError(agent.Failure, "Consensus agent failed");
+        // The consensus agent goes first: nothing more is committed here, and clients move to the next leader.
+        agent?.Dispose();
         return await ShutdownAsync(gateway, fix, partition, settings, log).ConfigureAwait(false);
 
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true; // we shut down ourselves, gracefully
             stop.TrySetResult();
+        }
+    }
+
+    /// <summary>Prints role and leader changes of a replica, as they are observed.</summary>
+    private sealed class RoleLog(ConsensusAgent? agent)
+    {
+        private RaftRole _role = (RaftRole)(-1);
+        private int _leader = int.MinValue;
+
+        public void Report()
+        {
+            if (agent is null) return;
+            RaftRole role = agent.Role;
+            int leader = agent.LeaderId;
+            if (role == _role && leader == _leader) return;
+            _role = role;
+            _leader = leader;
+            Console.Out.WriteLine($"wallet serve: replica {agent.NodeId} is {role.ToString().ToLowerInvariant()} in term {agent.Term}, leader {(leader < 0 ? "unknown" : leader.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+            Console.Out.Flush();
         }
     }
 

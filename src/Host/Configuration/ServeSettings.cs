@@ -5,6 +5,7 @@ using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
 using Wallet.Gateway;
 using Wallet.Gateway.Auth;
+using Wallet.Replication.Cluster;
 using static Wallet.Host.Configuration.SettingsReader;
 
 namespace Wallet.Host.Configuration;
@@ -21,6 +22,8 @@ internal sealed class ServeSettings
     public required PartitionOptions Partition { get; init; }
     public required IReadOnlyList<UserDefinition> Users { get; init; }
     public required int ShutdownTimeoutMs { get; init; }
+    /// <summary>Set when this node is one replica of a replicated partition ("Cluster" section); null = single node.</summary>
+    public ClusterOptions? Cluster { get; init; }
     /// <summary>The FIX acceptor, or null when the "Fix" section is absent or disabled.</summary>
     public Wallet.Gateway.Fix.FixOptions? Fix { get; init; }
 
@@ -28,7 +31,9 @@ internal sealed class ServeSettings
     {
         string dataDirectory = System.IO.Path.GetFullPath(String(config, "DataDirectory", "./data"));
         LedgerOptions ledger = LoadLedger(config.GetSection("Ledger"));
-        GatewayOptions gateway = LoadGateway(config.GetSection("Gateway"));
+        ClusterOptions? cluster = ClusterSettings.Load(config.GetSection("Cluster"));
+        // A replica's gateway listens on the client port its peers advertise for it in Redirects.
+        GatewayOptions gateway = LoadGateway(config.GetSection("Gateway"), cluster?.Self.ClientPort);
         if (gateway.MaxBatchSize > ledger.MaxBatchSize)
             throw new SettingsException($"Gateway:MaxBatchSize ({gateway.MaxBatchSize}) must not exceed Ledger:MaxBatchSize ({ledger.MaxBatchSize}).");
         IConfigurationSection p = config.GetSection("Partition");
@@ -45,6 +50,7 @@ internal sealed class ServeSettings
             SnapshotIntervalCommands = Long(p, "SnapshotIntervalCommands", 1_000_000, 0, long.MaxValue),
             SnapshotRetainCount = Int(p, "SnapshotRetainCount", 3, 1, 1000),
             Wait = Enum(p, "Wait", WaitKind.Blocking),
+            Sequencing = cluster is null ? PartitionSequencing.Local : PartitionSequencing.External,
         };
         Check(partition.Validate, "Partition");
         IReadOnlyList<UserDefinition> users = LoadUsers(config.GetSection("Users"));
@@ -55,11 +61,12 @@ internal sealed class ServeSettings
             Partition = partition,
             Users = users,
             ShutdownTimeoutMs = Int(p, "ShutdownTimeoutMs", 30_000, 100, 600_000),
+            Cluster = cluster,
             Fix = FixSettings.Load(config.GetSection("Fix"), dataDirectory),
         };
     }
 
-    private static GatewayOptions LoadGateway(IConfigurationSection g)
+    private static GatewayOptions LoadGateway(IConfigurationSection g, int? clusterClientPort)
     {
         string host = String(g, "Host", "127.0.0.1");
         if (!IPAddress.TryParse(host, out IPAddress? address))
@@ -68,7 +75,7 @@ internal sealed class ServeSettings
         var options = new GatewayOptions
         {
             BindAddress = address,
-            Port = Int(g, "Port", defaults.Port, 1, 65535),
+            Port = clusterClientPort ?? Int(g, "Port", defaults.Port, 1, 65535),
             MaxSessions = Int(g, "MaxSessions", defaults.MaxSessions, 1, 100_000),
             MaxFrameBytes = Int(g, "MaxFrameBytes", defaults.MaxFrameBytes, 64, 16 << 20),
             MaxBatchSize = Int(g, "MaxBatchSize", defaults.MaxBatchSize, 1, 8190),

@@ -30,6 +30,15 @@ public sealed record Frame(ushort TemplateId, byte[] Message)
         return (d.CorrelationId, d.RetryAfterMs);
     }
 
+    public (ulong CorrelationId, string Host, ushort Port, long Term) AsRedirect()
+    {
+        var d = RedirectDecoder.WrapWithHeader(Message, 0);
+        ulong correlationId = d.CorrelationId;
+        ushort port = d.LeaderPort;
+        long term = d.Term;
+        return (correlationId, Encoding.UTF8.GetString(d.GetLeaderHostBytes()), port, term);
+    }
+
     public string AsLogout() => Encoding.UTF8.GetString(LogoutDecoder.WrapWithHeader(Message, 0).GetTextBytes());
 
     public CreateResultsView AsCreateResults()

@@ -23,6 +23,9 @@ public sealed class GatewayFixture : IAsyncDisposable
         new UserDefinition("slow", PasswordHasher.Hash(ClientPassword, PasswordHasher.MinIterations), Role.Client, []),
     ]);
 
+    /// <summary>The test users (hashed once per run).</summary>
+    public static IReadOnlyList<UserDefinition> Users => s_users.Value;
+
     private readonly TempDirectory? _ownedDir;
 
     private GatewayFixture(string dataDirectory, TempDirectory? ownedDir)

@@ -1,0 +1,108 @@
+using Wallet.Engine.Ring;
+
+namespace Wallet.Engine.Partition;
+
+/// <summary>
+/// The seam between a partition and the consensus module that sequences it (<see cref="PartitionSequencing.External"/>).
+/// The module's driver thread — and only that thread — (1) polls the commands clients submitted
+/// (<see cref="PollIngress{THandler}"/>), stamps and replicates them through its own log, and (2) publishes each
+/// command once it is committed (<see cref="TryPublishCommitted"/>), in log order, exactly once; the BLP applies
+/// exactly what is published. Queries and refusals also pass through here so results keep the ring's order.
+/// </summary>
+public sealed class SequencerPort
+{
+    private readonly PartitionEngine _engine;
+    private readonly EventPoller<CommandSlot> _ingress;
+    private readonly RingBuffer<CommandSlot> _committed;
+    private long _publishedIndex;
+    private long _publishedTimestampNs;
+    private Action? _ingressSignal;
+
+    internal SequencerPort(PartitionEngine engine, EventPoller<CommandSlot> ingress, RingBuffer<CommandSlot> committed,
+        Journal.Journal commands, long recoveredIndex, long recoveredTimestampNs)
+    {
+        _engine = engine;
+        _ingress = ingress;
+        _committed = committed;
+        CommandJournal = commands;
+        RecoveredIndex = recoveredIndex;
+        _publishedIndex = recoveredIndex;
+        _publishedTimestampNs = recoveredTimestampNs;
+    }
+
+    /// <summary>The partition's command journal: the consensus module's log. Written by the driver thread only.</summary>
+    public Journal.Journal CommandJournal { get; }
+
+    /// <summary>The index the BLP's state was recovered to on open; the next committed entry to publish is this + 1.</summary>
+    public long RecoveredIndex { get; }
+
+    /// <summary>The last log index handed to the BLP.</summary>
+    public long PublishedIndex => _publishedIndex;
+
+    public PartitionEngine Engine => _engine;
+
+    /// <summary>
+    /// Called (on the submitting thread) after every command or query offered to the ingress ring; must not block.
+    /// The driver uses it to wake from an idle wait instead of polling on a timer.
+    /// </summary>
+    public void SetIngressSignal(Action? signal) => Volatile.Write(ref _ingressSignal, signal);
+
+    internal void SignalIngress() => Volatile.Read(ref _ingressSignal)?.Invoke();
+
+    /// <summary>Hands submitted commands/queries to <paramref name="handler"/> (see <see cref="EventPoller{T}.Poll{THandler}"/>).</summary>
+    public PollState PollIngress<THandler>(ref THandler handler)
+        where THandler : IPollHandler<CommandSlot> => _ingress.Poll(ref handler);
+
+    /// <summary>
+    /// Publishes one committed log entry to the BLP. Entries must come in index order without gaps, starting at
+    /// <see cref="RecoveredIndex"/> + 1; <paramref name="sessionId"/> is -1 when no session here waits for the result
+    /// (a follower, or an entry another leader proposed). False when the BLP is behind (ring full): retry later.
+    /// </summary>
+    public bool TryPublishCommitted(ushort kind, long index, long term, long timestampNs, ReadOnlySpan<byte> payload,
+        long sessionId, long correlationId)
+    {
+        if (QueryKind.IsQuery(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "a query is not a log entry");
+        if (index != _publishedIndex + 1) throw new InvalidOperationException($"committed index {index} does not follow {_publishedIndex}");
+        if (timestampNs <= _publishedTimestampNs) throw new InvalidOperationException($"committed timestamp {timestampNs} not after {_publishedTimestampNs}");
+        if (!_committed.TryNext(out long sequence)) return false;
+        ref CommandSlot slot = ref _committed[sequence];
+        Fill(ref slot, kind, sessionId, correlationId, payload);
+        slot.Prestamped = true;
+        slot.Index = index;
+        slot.Term = term;
+        slot.Timestamp = timestampNs;
+        _committed.Publish(sequence);
+        _publishedIndex = index;
+        _publishedTimestampNs = timestampNs;
+        return true;
+    }
+
+    /// <summary>
+    /// Publishes a read (or a refusal, <see cref="QueryKind.NotLeader"/>) behind every committed entry published so
+    /// far; the BLP answers it against that state. False when the BLP is behind.
+    /// </summary>
+    public bool TryPublishQuery(ushort kind, long sessionId, long correlationId, ReadOnlySpan<byte> payload)
+    {
+        if (!QueryKind.IsQuery(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a query kind");
+        if (!_committed.TryNext(out long sequence)) return false;
+        ref CommandSlot slot = ref _committed[sequence];
+        Fill(ref slot, kind, sessionId, correlationId, payload);
+        slot.Prestamped = true;
+        slot.Index = _publishedIndex;
+        slot.Term = 0;
+        slot.Timestamp = _publishedTimestampNs;
+        _committed.Publish(sequence);
+        return true;
+    }
+
+    private static void Fill(ref CommandSlot slot, ushort kind, long sessionId, long correlationId, ReadOnlySpan<byte> payload)
+    {
+        slot.Kind = kind;
+        slot.SessionId = sessionId;
+        slot.CorrelationId = correlationId;
+        // Grows once per slot to the largest command seen; steady state allocates nothing.
+        if (slot.Payload.Length < payload.Length) slot.Payload = new byte[Math.Max(payload.Length, slot.Payload.Length * 2)];
+        payload.CopyTo(slot.Payload);
+        slot.PayloadLength = payload.Length;
+    }
+}

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Wallet.Host.Cluster;
+
+namespace Wallet.Host.Commands;
+
+/// <summary>
+/// <c>wallet cluster</c>: a local development cluster — N replicas of one partition, each a <c>wallet serve</c> child
+/// process on 127.0.0.1 with its own data directory. Clients may connect to any node; followers redirect them to the
+/// leader. Kill a node (kill -9 its pid) to watch a failover. Ctrl+C stops every node gracefully.
+/// </summary>
+internal static class ClusterCommand
+{
+    public static Command Create()
+    {
+        var nodes = new Option<int>("--nodes") { Description = "Replicas: 1, 3 or 5", DefaultValueFactory = _ => 3 };
+        var basePort = new Option<int>("--base-port") { Description = "Client (SBE gateway) port of node 1; node i uses base + i - 1", DefaultValueFactory = _ => 7401 };
+        var replicationBasePort = new Option<int>("--replication-base-port") { Description = "Replication port of node 1; node i uses base + i - 1", DefaultValueFactory = _ => 7501 };
+        var dataDir = new Option<string>("--data-dir") { Description = "Root of the nodes' data directories (node-1, node-2, …)", DefaultValueFactory = _ => "./data/cluster" };
+        var config = new Option<FileInfo?>("--config") { Description = "Settings file passed to every node" };
+        var command = new Command("cluster", "Run a local development cluster: N replicas of one partition on 127.0.0.1")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        command.Options.Add(nodes);
+        command.Options.Add(basePort);
+        command.Options.Add(replicationBasePort);
+        command.Options.Add(dataDir);
+        command.Options.Add(config);
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(replicationBasePort),
+            parse.GetValue(dataDir)!, parse.GetValue(config), parse.UnmatchedTokens));
+        return command;
+    }
+
+    /// <summary>The Cluster:Members value for N local nodes.</summary>
+    internal static string Members(int nodes, int basePort, int replicationBasePort)
+    {
+        var text = new StringBuilder();
+        for (int id = 1; id <= nodes; id++)
+        {
+            if (id > 1) text.Append(',');
+            text.Append(CultureInfo.InvariantCulture, $"{id}=127.0.0.1:{basePort + id - 1}:{replicationBasePort + id - 1}");
+        }
+        return text.ToString();
+    }
+
+    private static async Task<int> RunAsync(int nodes, int basePort, int replicationBasePort, string dataDir, FileInfo? config, IReadOnlyList<string> overrides)
+    {
+        if (nodes is not (1 or 3 or 5))
+        {
+            Console.Error.WriteLine("wallet cluster: --nodes must be 1, 3 or 5");
+            return ExitCodes.InvalidConfiguration;
+        }
+        if (basePort is < 1 or > 65535 - 5 || replicationBasePort is < 1 or > 65535 - 5 || Math.Abs(basePort - replicationBasePort) < nodes)
+        {
+            Console.Error.WriteLine("wallet cluster: --base-port and --replication-base-port must be 1..65530 and their ranges must not overlap");
+            return ExitCodes.InvalidConfiguration;
+        }
+        string members = Members(nodes, basePort, replicationBasePort);
+        string root = Path.GetFullPath(dataDir);
+        Console.Out.WriteLine($"wallet cluster: {nodes} replicas, members {members}, data under {root}");
+        var children = new List<ChildProcess>();
+        try
+        {
+            for (int id = 1; id <= nodes; id++)
+            {
+                var args = new List<string> { "serve", "--data-dir", Path.Combine(root, $"node-{id}"), $"--Cluster:NodeId={id}", $"--Cluster:Members={members}" };
+                if (config is not null) args.AddRange(["--config", config.FullName]);
+                args.AddRange(overrides);
+                children.Add(ChildProcess.Start(args, $"[node {id}] "));
+            }
+            Console.Out.WriteLine($"wallet cluster: pids {string.Join(' ', children.Select(c => c.Id))}; Ctrl+C stops all");
+
+            var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); }))
+            using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); }))
+            {
+                // Keep running while any node lives: a killed node is a failover drill, not the end of the cluster.
+                while (!stop.Task.IsCompleted && children.Exists(c => !c.HasExited))
+                {
+                    await Task.WhenAny(stop.Task, Task.Delay(500)).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            foreach (ChildProcess c in children) c.Terminate();
+            foreach (ChildProcess c in children)
+            {
+                if (!c.WaitForExit(TimeSpan.FromSeconds(30))) c.Kill();
+                c.Dispose();
+            }
+        }
+        Console.Out.WriteLine("wallet cluster: stopped");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Wallet.Cluster.Tests;
+
+/// <summary>One `wallet serve` replica process; follows its role from the lines it prints.</summary>
+internal sealed partial class ServeNode : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
+    private volatile bool _leader;
+
+    public ServeNode(int id, string dataDir, string members, params string[] extra)
+    {
+        Id = id;
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "serve", "--data-dir", dataDir,
+                     $"--Cluster:NodeId={id}", $"--Cluster:Members={members}", .. extra])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Id { get; }
+    public bool IsLeader => _leader && !_process.HasExited;
+    public bool HasExited => _process.HasExited;
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    [GeneratedRegex(@"replica (\d+) is (\w+) in term (\d+)")]
+    private static partial Regex RoleLine();
+
+    private void OnLine(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+        Match m = RoleLine().Match(line);
+        if (m.Success && int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) == Id) _leader = m.Groups[2].Value == "leader";
+    }
+
+    /// <summary>kill -9: no drain, no snapshot, no goodbye to peers.</summary>
+    public void Crash()
+    {
+        _process.Kill();
+        _process.WaitForExit(10_000);
+    }
+
+    public async Task<int> TerminateAsync()
+    {
+        if (_process.HasExited) return _process.ExitCode;
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill();
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,128 @@
+using Wallet.Replication.Simulation;
+
+namespace Wallet.Replication.Tests;
+
+/// <summary>
+/// A hand-driven cluster for unit tests: messages wait in a list until the test delivers them, links can be cut,
+/// time advances only when the test says so. Uses the simulator's in-memory disk.
+/// </summary>
+internal sealed class TestCluster
+{
+    public readonly List<(int From, int To, byte[] Bytes)> Wire = new();
+    public readonly HashSet<(int From, int To)> Cut = new();
+    public readonly Dictionary<int, RaftNode> Nodes = new();
+    public readonly Dictionary<int, SimLog> Logs = new();
+    public readonly Dictionary<int, SimStateStore> Stores = new();
+    public long NowMs;
+    private readonly int[] _members;
+    private readonly Func<int, RaftOptions> _optionsFor;
+
+    public TestCluster(int size, bool preVote = true, bool checkQuorum = true, int maxMessageBytes = RaftOptions.DefaultMaxMessageBytes, int maxInFlight = 8 << 20, ulong seed = 7)
+    {
+        _members = new int[size];
+        for (var i = 0; i < size; i++) _members[i] = i + 1;
+        _optionsFor = id => new RaftOptions
+        {
+            NodeId = id,
+            Members = _members,
+            ElectionTimeoutMs = 100,
+            HeartbeatIntervalMs = 20,
+            ResendTimeoutMs = 50,
+            PreVote = preVote,
+            CheckQuorum = checkQuorum,
+            MaxMessageBytes = maxMessageBytes,
+            MaxInFlightBytesPerFollower = maxInFlight,
+            MaxEntryPayloadBytes = Math.Min(4096, maxMessageBytes - RaftOptions.AppendEntriesOverheadBytes - RaftOptions.EntryHeaderBytes),
+        };
+        var random = new SimRandom(seed);
+        foreach (var id in _members)
+        {
+            Logs[id] = new SimLog();
+            Stores[id] = new SimStateStore();
+            Nodes[id] = new RaftNode(_optionsFor(id), Logs[id], Stores[id], random.Fork(), new Outbox(this, id));
+        }
+    }
+
+    public IEnumerable<int> Ids => _members;
+
+    public RaftOptions OptionsFor(int id) => _optionsFor(id);
+
+    /// <summary>Replaces a node by a fresh one over the same disk (a restart).</summary>
+    public void Restart(int id, ulong seed = 99)
+    {
+        Wire.RemoveAll(m => m.To == id);
+        Nodes[id] = new RaftNode(_optionsFor(id), Logs[id], Stores[id], new SimRandom(seed), new Outbox(this, id));
+    }
+
+    /// <summary>Delivers everything on the wire (and whatever that produces) except over cut links, then flushes every node.</summary>
+    public void DeliverAll(int maxRounds = 1000)
+    {
+        for (var round = 0; round < maxRounds && Wire.Count > 0; round++)
+        {
+            var batch = Wire.ToArray();
+            Wire.Clear();
+            foreach (var (from, to, bytes) in batch)
+            {
+                if (Cut.Contains((from, to))) continue;
+                Nodes[to].Receive(from, bytes, NowMs);
+            }
+
+            FlushAll();
+        }
+    }
+
+    public void FlushAll()
+    {
+        foreach (var n in Nodes.Values) n.Flush(NowMs);
+    }
+
+    /// <summary>Advances time in 1 ms ticks, delivering messages after each.</summary>
+    public void Run(int ms)
+    {
+        for (var i = 0; i < ms; i++)
+        {
+            NowMs++;
+            foreach (var n in Nodes.Values) n.Tick(NowMs);
+            FlushAll();
+            DeliverAll();
+        }
+    }
+
+    public RaftNode? Leader()
+    {
+        RaftNode? leader = null;
+        foreach (var n in Nodes.Values)
+        {
+            if (n.Role == RaftRole.Leader && (leader is null || n.Term > leader.Term)) leader = n;
+        }
+
+        return leader;
+    }
+
+    public RaftNode ElectLeader(int maxMs = 2000)
+    {
+        for (var i = 0; i < maxMs; i++)
+        {
+            Run(1);
+            var l = Leader();
+            if (l is not null && l.CommitIndex >= l.LastIndex) return l;
+        }
+
+        throw new InvalidOperationException("no leader elected");
+    }
+
+    public void Isolate(int id)
+    {
+        foreach (var other in _members)
+        {
+            if (other == id) continue;
+            Cut.Add((id, other));
+            Cut.Add((other, id));
+        }
+    }
+
+    private sealed class Outbox(TestCluster cluster, int from) : IRaftOutbox
+    {
+        public void Send(int toNode, ReadOnlySpan<byte> message) => cluster.Wire.Add((from, toNode, message.ToArray()));
+    }
+}
