@@ -14,4 +14,6 @@ public static class ExitCodes
     public const int Rejected = 4;
     /// <summary>Client verbs: could not reach or log on to the engine.</summary>
     public const int Unavailable = 5;
+    /// <summary>Audit verbs: a journal record or snapshot failed its checks, or the read model disagrees with a replay.</summary>
+    public const int AuditFailed = 6;
 }

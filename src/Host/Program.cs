@@ -15,6 +15,12 @@ public static class Program
         root.Subcommands.Add(AccountCommand.Create());
         root.Subcommands.Add(TransferCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
+        root.Subcommands.Add(HistoryCommand.Create());
+        root.Subcommands.Add(BalanceCommand.Create());
+        root.Subcommands.Add(AuditCommand.Create());
+        root.Subcommands.Add(ReadModelCommand.Create());
+        root.Subcommands.Add(SnapshotCommand.Create());
+        root.Subcommands.Add(StatCommand.Create());
         // Serve handles SIGINT/SIGTERM itself so the drain is never cut short by the parser's own timeout.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
         return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

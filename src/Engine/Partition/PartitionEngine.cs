@@ -130,6 +130,9 @@ public sealed class PartitionEngine : IDisposable
         return engine;
     }
 
+    /// <summary>The derived event journal (null when off): the read model reads it with its own reader; the engine owns and closes it.</summary>
+    public Journal.Journal? EventJournal => _events;
+
     public RecoveryReport Recovery { get; }
     public PartitionState State => (PartitionState)Volatile.Read(ref _state);
     /// <summary>The exception that stopped the partition, when <see cref="State"/> is Failed.</summary>
@@ -201,8 +204,12 @@ public sealed class PartitionEngine : IDisposable
         return SubmitStatus.Accepted;
     }
 
-    /// <summary>Asks the BLP to snapshot at its next batch end.</summary>
-    public void RequestSnapshot() => _snapshots.Request();
+    /// <summary>Asks the BLP to snapshot at its next batch end; an idle BLP is given an empty batch so that one comes.</summary>
+    public void RequestSnapshot()
+    {
+        _snapshots.Request();
+        if (State == PartitionState.Running) TrySubmitInternalQuery();
+    }
 
     /// <summary>
     /// Graceful stop: refuse new commands, let everything already in the ring be journaled, applied and

@@ -46,7 +46,13 @@ internal sealed partial class ChildProcess : IDisposable
         else _process.Kill();
     }
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        // The timed overload can return before the relayed output is drained; this one waits for it.
+        _process.WaitForExit();
+        return true;
+    }
 
     public void Kill()
     {

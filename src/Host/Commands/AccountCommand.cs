@@ -12,9 +12,10 @@ internal static class AccountCommand
 {
     public static Command Create()
     {
-        var account = new Command("account", "Create, look up accounts on a running engine");
+        var account = new Command("account", "Create, look up, close accounts on a running engine");
         account.Subcommands.Add(CreateVerb());
         account.Subcommands.Add(ShowVerb());
+        account.Subcommands.Add(AccountCloseVerb.Create());
         return account;
     }
 

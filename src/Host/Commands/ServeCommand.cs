@@ -7,6 +7,7 @@ using Wallet.Engine.Journal;
 using Wallet.Engine.Partition;
 using Wallet.Gateway.Auth;
 using Wallet.Gateway.Fix;
+using Wallet.Gateway.Http;
 using Wallet.Gateway.Routing;
 using Wallet.Gateway.Tcp;
 using Wallet.Host.Cluster;
@@ -28,7 +29,7 @@ internal static class ServeCommand
         var configFile = new Option<FileInfo?>("--config") { Description = "Settings file (default: appsettings.json next to the executable, then in the working directory)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (journals, snapshots); default ./data" };
         var port = new Option<int?>("--port") { Description = "Gateway TCP port; default 7400" };
-        var command = new Command("serve", "Run the engine with the SBE gateway: a single node, or one replica of a cluster (Cluster section)")
+        var command = new Command("serve", "Run the engine — SBE gateway, HTTP/JSON API, read model, optional FIX acceptor — as a single node or as one replica of a cluster (Cluster section)")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
@@ -76,10 +77,12 @@ internal static class ServeCommand
         }
 
         var gateway = new GatewayServer(settings.Gateway, users, loggers.CreateLogger("wallet.gateway"));
+        HttpGateway? http = settings.Api.HttpEnabled ? new HttpGateway(settings.Api.Http, users, settings.Partition.Ledger.Catalog, loggers) : null;
+        IPartitionResultHandler results = http is null ? gateway.ResultHandler : new ResultFanout(gateway.ResultHandler, http.Commands);
         PartitionEngine partition;
         try
         {
-            partition = PartitionEngine.Start(settings.Partition, gateway.ResultHandler);
+            partition = PartitionEngine.Start(settings.Partition, results);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JournalCorruptException or InvalidDataException or ArgumentException)
         {
@@ -88,9 +91,9 @@ internal static class ServeCommand
         }
 
         ConsensusAgent? agent = null;
+        IRequestRouter router = new SinglePartitionRouter(partition);
         try
         {
-            IRequestRouter router = new SinglePartitionRouter(partition);
             if (settings.Cluster is not null)
             {
                 agent = new ConsensusAgent(settings.Cluster, partition, settings.DataDirectory);
@@ -120,13 +123,48 @@ internal static class ServeCommand
             {
                 Console.Error.WriteLine($"wallet serve: cannot start the FIX acceptor: {ex.Message}");
                 gateway.StopIntake();
+                agent?.Dispose();
                 partition.Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: partition.AppliedIndex > 0);
                 await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 return ExitCodes.StartupFailed;
             }
         }
 
-        Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}, data in {settings.DataDirectory} (recovered to index {partition.AppliedIndex})");
+        ReadModelHost readModel = ReadModelHost.Start(settings.Api, partition, log);
+        if (http is not null)
+        {
+            http.View = readModel.Store;
+            http.Projector = readModel.Projector;
+            http.PartitionState = () => partition.State;
+            http.AppliedIndex = () => partition.AppliedIndex;
+            http.RequestSnapshot = partition.RequestSnapshot;
+            http.Counters = () => new Dictionary<string, long>(StringComparer.Ordinal)
+            {
+                ["partition.state"] = (long)partition.State,
+                ["partition.journaled_index"] = partition.JournaledIndex,
+                ["partition.applied_index"] = partition.AppliedIndex,
+                ["partition.last_snapshot_index"] = partition.LastSnapshotIndex,
+                ["sbe.sessions"] = gateway.SessionCount,
+                ["sbe.orphaned_results"] = gateway.OrphanedResults,
+                ["sbe.logons_in_progress"] = gateway.LogonsInProgress,
+            };
+            try
+            {
+                await http.StartAsync(router).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                Console.Error.WriteLine($"wallet serve: cannot listen on {settings.Api.Http.BindAddress}:{settings.Api.Http.Port} (HTTP): {ex.Message}");
+                await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                if (fix is not null) await fix.DisposeAsync().ConfigureAwait(false);
+                agent?.Dispose();
+                readModel.Dispose();
+                partition.Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: partition.AppliedIndex > 0);
+                return ExitCodes.StartupFailed;
+            }
+        }
+
+        Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}{(http is null ? string.Empty : $", HTTP on {http.LocalEndPoint}")}, data in {settings.DataDirectory} (recovered to index {partition.AppliedIndex})");
         if (agent is not null)
         {
             Console.Out.WriteLine($"wallet serve: replica {agent.NodeId} of {settings.Cluster!.Members.Count}, replication on {agent.ReplicationEndPoint}");
@@ -149,7 +187,7 @@ internal static class ServeCommand
         if (agent?.Failure is not null) log.LogError(agent.Failure, "Consensus agent failed");
         // The consensus agent goes first: nothing more is committed here, and clients move to the next leader.
         agent?.Dispose();
-        return await ShutdownAsync(gateway, fix, partition, settings, log).ConfigureAwait(false);
+        return await ShutdownAsync(gateway, fix, http, readModel, partition, settings, log).ConfigureAwait(false);
 
         void OnSignal(PosixSignalContext context)
         {
@@ -177,15 +215,20 @@ internal static class ServeCommand
         }
     }
 
-    private static async Task<int> ShutdownAsync(GatewayServer gateway, FixServer? fix, PartitionEngine partition, ServeSettings settings, ILogger log)
+    private static async Task<int> ShutdownAsync(GatewayServer gateway, FixServer? fix, HttpGateway? http, ReadModelHost readModel, PartitionEngine partition, ServeSettings settings, ILogger log)
     {
         var timeout = TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs);
         Console.Out.WriteLine("wallet serve: stopping (intake closed, draining)");
         gateway.StopIntake();
         bool failedBefore = partition.State == PartitionState.Failed;
+        // The projector reads the event journal, which the partition closes: stop it first (it resumes from its
+        // checkpoint at the next start).
+        readModel.StopProjector();
         // An untouched partition has nothing to snapshot (and would wait the whole timeout for one).
         bool clean = partition.Stop(timeout, snapshot: partition.AppliedIndex > 0);
         if (fix is not null) await fix.DisposeAsync().ConfigureAwait(false);
+        if (http is not null) await http.DisposeAsync().ConfigureAwait(false);
+        readModel.Dispose();
         await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         if (failedBefore || partition.State == PartitionState.Failed)
         {

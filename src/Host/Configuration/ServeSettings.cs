@@ -26,6 +26,8 @@ internal sealed class ServeSettings
     public ClusterOptions? Cluster { get; init; }
     /// <summary>The FIX acceptor, or null when the "Fix" section is absent or disabled.</summary>
     public Wallet.Gateway.Fix.FixOptions? Fix { get; init; }
+    /// <summary>The HTTP API and the read model ("Http", "ReadModel" sections).</summary>
+    public required ApiSettings Api { get; init; }
 
     public static ServeSettings Load(IConfiguration config)
     {
@@ -63,6 +65,7 @@ internal sealed class ServeSettings
             ShutdownTimeoutMs = Int(p, "ShutdownTimeoutMs", 30_000, 100, 600_000),
             Cluster = cluster,
             Fix = FixSettings.Load(config.GetSection("Fix"), dataDirectory),
+            Api = ApiSettings.Load(config, dataDirectory),
         };
     }
 

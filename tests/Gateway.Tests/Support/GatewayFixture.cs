@@ -14,6 +14,8 @@ public sealed class GatewayFixture : IAsyncDisposable
     public const string AdminPassword = "admin-secret";
     public const string ClientPassword = "client-secret";
     /// <summary>Hashed once per test run: PBKDF2 is deliberately slow.</summary>
+    public static UserDefinition[] Users => s_users.Value;
+
     private static readonly Lazy<UserDefinition[]> s_users = new(() =>
     [
         new UserDefinition("admin", PasswordHasher.Hash(AdminPassword, PasswordHasher.MinIterations), Role.Admin, []),
@@ -22,9 +24,6 @@ public sealed class GatewayFixture : IAsyncDisposable
         // A test may hold this user's password check open (GatewayContext.PasswordCheckHook).
         new UserDefinition("slow", PasswordHasher.Hash(ClientPassword, PasswordHasher.MinIterations), Role.Client, []),
     ]);
-
-    /// <summary>The test users (hashed once per run).</summary>
-    public static IReadOnlyList<UserDefinition> Users => s_users.Value;
 
     private readonly TempDirectory? _ownedDir;
 

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Wallet.Engine.Audit;
+using Wallet.Engine.Journal;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Engine.ReadModel;
+using Wallet.Perf.Harness;
+using Wallet.Perf.Scenarios.Blp;
+
+namespace Wallet.Perf.Scenarios;
+
+/// <summary>
+/// The read model (RocksDB). Phases:
+/// <list type="bullet">
+/// <item>generate: an event journal written exactly as the BLP writes it (state machine + event sink, deterministic
+/// stamps), not timed;</item>
+/// <item>apply: a fresh view projects the whole journal (<see cref="ReadModelProjector.CatchUp"/>) — events/s,
+/// records/s, history rows written, bytes on disk;</item>
+/// <item>query: for <c>--duration</c> seconds, point-in-time balances of random accounts at random log indexes and
+/// times, and history pages — latency per query.</item>
+/// </list>
+/// </summary>
+internal sealed class ReadModelScenario : IScenario
+{
+    public string Name => "readmodel";
+
+    public string Description => "read model: projection apply rate (events/s), point-in-time and history query latency";
+
+    public IReadOnlyList<OptionSpec> ExtraOptions { get; } =
+    [
+        new("--accounts", "accounts, [2, 16777216]", "100000"),
+        new("--transfers", "transfers in the generated journal, [1, 1000000000]", "2000000"),
+        new("--tx-per-command", "transfers per command, [1, 8190]", "1000"),
+        new("--distribution", "uniform|zipf (s = 1)", "uniform"),
+        new("--dir", "working directory (default: a temp folder, deleted after)", ""),
+    ];
+
+    public ScenarioResult Run(PerfOptions options, TextWriter log)
+    {
+        int accounts = (int)options.ExtraLong("--accounts", 100_000, 2, 1 << 24);
+        long transfers = options.ExtraLong("--transfers", 2_000_000, 1, 1_000_000_000);
+        int perCommand = (int)options.ExtraLong("--tx-per-command", 1000, 1, 8190);
+        string distribution = options.Extra("--distribution", "uniform");
+        string extraDir = options.Extra("--dir", "");
+        string dir = extraDir.Length > 0 ? extraDir : Path.Combine(Path.GetTempPath(), "wallet-perf-readmodel-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var result = new ScenarioResult(Name);
+        result.Note($"{accounts:N0} accounts, {transfers:N0} transfers ({perCommand} per command), {distribution}, {Environment.ProcessorCount} cores, dir {dir}");
+        try
+        {
+            LedgerOptions ledger = new()
+            {
+                Catalog = new LedgerCatalog([new LedgerDefinition(1, "USD", 2)]),
+                MaxAccounts = Math.Max(accounts, 16),
+                MaxBatchSize = LedgerOptions.DefaultMaxBatchSize,
+                TransferRetentionCount = 1 << 20,
+            };
+            (long lastIndex, long firstTs, long lastTs) = Generate(dir, ledger, accounts, transfers, perCommand, new AccountPicker(accounts, distribution, options.Seed), log);
+            Apply(dir, result, log);
+            Query(dir, accounts, lastIndex, firstTs, lastTs, options, result, log);
+        }
+        finally
+        {
+            if (extraDir.Length == 0)
+            {
+                try { Directory.Delete(dir, recursive: true); }
+                catch (IOException) { }
+            }
+        }
+        return result;
+    }
+
+    private static (long LastIndex, long FirstTs, long LastTs) Generate(string dir, LedgerOptions options, int accounts, long transfers, int perCommand, AccountPicker picker, TextWriter log)
+    {
+        log.WriteLine($"[readmodel] generating the event journal ({transfers:N0} transfers)");
+        var ledger = new LedgerStateMachine(options);
+        var sink = new EventBatchSink(options);
+        var results = new CreateResult[options.MaxBatchSize + 1];
+        using Journal events = Journal.Open(new JournalOptions
+        {
+            Directory = dir, FilePrefix = PartitionEngine.EventJournalPrefix, Fsync = FsyncPolicy.None,
+            SegmentSizeBytes = 256L << 20, MaxRecordBytes = EventBatchSink.MaxBytesFor(options),
+        });
+        long index = 0, timestamp = 1_700_000_000_000_000_000;
+        long firstTs = 0;
+        void Run(CommandKind kind, ReadOnlySpan<byte> payload, int items)
+        {
+            sink.Reset();
+            timestamp += items + 1_000_000; // a millisecond between commands
+            if (firstTs == 0) firstTs = timestamp;
+            ledger.Execute(new CommandStamp(++index, 1, timestamp), kind, payload, results, ref sink);
+            events.Append((ushort)kind, index, 1, timestamp, sink.Written);
+        }
+        var batch = new Account[Math.Min(options.MaxBatchSize, 8190)];
+        for (int created = 0; created < accounts; created += batch.Length)
+        {
+            int n = Math.Min(batch.Length, accounts - created);
+            for (int i = 0; i < n; i++) batch[i] = new Account { Id = (UInt128)(created + i + 1), Ledger = 1, Code = 1 };
+            Run(CommandKind.CreateAccounts, MemoryMarshal.AsBytes(batch.AsSpan(0, n)), n);
+        }
+        var tx = new Transfer[perCommand];
+        long nextId = 0;
+        while (nextId < transfers)
+        {
+            int n = (int)Math.Min(perCommand, transfers - nextId);
+            for (int i = 0; i < n; i++)
+            {
+                long id = ++nextId;
+                picker.Pick(id, out int debit, out int credit);
+                tx[i] = new Transfer { Id = (UInt128)id, DebitAccountId = (UInt128)(debit + 1), CreditAccountId = (UInt128)(credit + 1), Amount = 1 + (id % 1000), Ledger = 1, Code = 1 };
+            }
+            Run(CommandKind.CreateTransfers, MemoryMarshal.AsBytes(tx.AsSpan(0, n)), n);
+        }
+        events.Flush();
+        return (index, firstTs, timestamp);
+    }
+
+    private static void Apply(string dir, ScenarioResult result, TextWriter log)
+    {
+        string viewDir = Path.Combine(dir, ReadModelStore.DirectoryName);
+        ReadModelStore.Destroy(viewDir);
+        using Journal events = Journal.OpenReadOnly(new JournalOptions { Directory = dir, FilePrefix = PartitionEngine.EventJournalPrefix });
+        using ReadModelStore store = ReadModelStore.Open(viewDir);
+        using var projector = new ReadModelProjector(store, events);
+        log.WriteLine($"[readmodel] apply: projecting {events.LastIndex:N0} records");
+        long start = Stopwatch.GetTimestamp();
+        long records = projector.CatchUp();
+        double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
+        ViewPosition p = store.Position;
+        result.Add("apply", "records (commands)", records, "records");
+        result.Add("apply", "events", p.EventsApplied, "events");
+        result.Add("apply", "seconds", seconds, "s");
+        result.Add("apply", "events/s", p.EventsApplied / seconds, "events/s");
+        result.Add("apply", "records/s", records / seconds, "records/s");
+        long bytes = 0;
+        foreach (string f in Directory.EnumerateFiles(viewDir)) bytes += new FileInfo(f).Length;
+        result.Add("apply", "read model on disk", bytes / (1024.0 * 1024.0), "MiB");
+    }
+
+    private static void Query(string dir, int accounts, long lastIndex, long firstTs, long lastTs, PerfOptions options, ScenarioResult result, TextWriter log)
+    {
+        using ReadModelStore store = ReadModelStore.Open(Path.Combine(dir, ReadModelStore.DirectoryName));
+        var random = new Random(options.Seed);
+        var byIndex = new LatencyRecorder("balance at index");
+        var byTime = new LatencyRecorder("balance at time");
+        var history = new LatencyRecorder("history page (50 rows, newest first)");
+        log.WriteLine($"[readmodel] query: {options.WarmupS} s warm-up, {options.DurationS} s measured");
+        long warmupEnd = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(options.WarmupS);
+        long end = warmupEnd + Pacing.SecondsToTicks(options.DurationS);
+        long found = 0, queries = 0;
+        while (true)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (now >= end) break;
+            bool measure = now >= warmupEnd;
+            UInt128 account = (UInt128)(random.Next(accounts) + 1);
+
+            long t0 = Stopwatch.GetTimestamp();
+            BalanceAt a = store.GetBalanceAt(account, ReplayTarget.AtIndex(1 + random.NextInt64(lastIndex)));
+            long t1 = Stopwatch.GetTimestamp();
+            BalanceAt b = store.GetBalanceAt(account, ReplayTarget.AtTime(firstTs + random.NextInt64(lastTs - firstTs + 1)));
+            long t2 = Stopwatch.GetTimestamp();
+            HistoryPage page = store.GetHistory(new HistoryQuery { AccountId = account, NewestFirst = true, Limit = 50 });
+            long t3 = Stopwatch.GetTimestamp();
+            if (measure)
+            {
+                byIndex.RecordTicks(t1 - t0);
+                byTime.RecordTicks(t2 - t1);
+                history.RecordTicks(t3 - t2);
+                queries += 3;
+                if (a.Status == BalanceAtStatus.Found) found++;
+                if (b.Status == BalanceAtStatus.Found) found++;
+                found += page.Rows.Count > 0 ? 1 : 0;
+            }
+        }
+        result.Add("query", "queries measured", queries, "queries");
+        result.Add("query", "answers found", found, "answers");
+        byIndex.Report(result, "query");
+        byTime.Report(result, "query");
+        history.Report(result, "query");
+    }
+}

@@ -1,0 +1,68 @@
+using System.Buffers.Binary;
+
+namespace Wallet.Engine.ReadModel;
+
+/// <summary>
+/// The read model's key space in one RocksDB column family. Every number in a key is big-endian, so RocksDB's
+/// bytewise order is numeric order: an account's history iterates in (account, log index, ordinal) order, and
+/// the time index in (timestamp, index) order. One prefix byte per table:
+/// <code>
+/// 'C'                                   checkpoint (ViewPosition)                 meta
+/// 'A' account(16)                       Account as created (or closed): 128 bytes static part
+/// 'H' account(16) index(8) ordinal(4)   HistoryRow (96): one change of the account, balances after
+/// 'T' transfer(16)                      Transfer (128) + log index (8)
+/// 'S' transfer(16)                      TransferStatusRow (32) of a hold: pending/posted/voided/expired (absent = posted)
+/// 'U' userData128(16) account(16)       empty: accounts by user data
+/// 'R' timestamp(8) index(8)             empty: log records that carried events, by time (time → index)
+/// </code>
+/// </summary>
+internal static class ReadModelKeys
+{
+    public const byte Checkpoint = (byte)'C';
+    public const byte Account = (byte)'A';
+    public const byte History = (byte)'H';
+    public const byte Transfer = (byte)'T';
+    public const byte Status = (byte)'S';
+    public const byte UserData = (byte)'U';
+    public const byte TimeIndex = (byte)'R';
+
+    public const int IdKeyBytes = 17;
+    public const int HistoryKeyBytes = 1 + 16 + 8 + 4;
+    public const int UserDataKeyBytes = 1 + 16 + 16;
+    public const int TimeKeyBytes = 1 + 8 + 8;
+
+    public static void WriteId(Span<byte> key, byte table, UInt128 id)
+    {
+        key[0] = table;
+        BinaryPrimitives.WriteUInt128BigEndian(key.Slice(1, 16), id);
+    }
+
+    public static void WriteHistory(Span<byte> key, UInt128 account, long index, uint ordinal)
+    {
+        WriteId(key, History, account);
+        BinaryPrimitives.WriteInt64BigEndian(key.Slice(17, 8), index);
+        BinaryPrimitives.WriteUInt32BigEndian(key.Slice(25, 4), ordinal);
+    }
+
+    public static void WriteUserData(Span<byte> key, UInt128 userData, UInt128 account)
+    {
+        WriteId(key, UserData, userData);
+        BinaryPrimitives.WriteUInt128BigEndian(key.Slice(17, 16), account);
+    }
+
+    public static void WriteTime(Span<byte> key, long timestampNs, long index)
+    {
+        key[0] = TimeIndex;
+        BinaryPrimitives.WriteInt64BigEndian(key.Slice(1, 8), timestampNs);
+        BinaryPrimitives.WriteInt64BigEndian(key.Slice(9, 8), index);
+    }
+
+    public static long HistoryIndex(ReadOnlySpan<byte> key) => BinaryPrimitives.ReadInt64BigEndian(key.Slice(17, 8));
+    public static uint HistoryOrdinal(ReadOnlySpan<byte> key) => BinaryPrimitives.ReadUInt32BigEndian(key.Slice(25, 4));
+    public static UInt128 UserDataAccount(ReadOnlySpan<byte> key) => BinaryPrimitives.ReadUInt128BigEndian(key.Slice(17, 16));
+    public static long TimeIndexOf(ReadOnlySpan<byte> key) => BinaryPrimitives.ReadInt64BigEndian(key.Slice(9, 8));
+
+    /// <summary>True when <paramref name="key"/> starts with the first <paramref name="length"/> bytes of <paramref name="prefix"/>.</summary>
+    public static bool HasPrefix(ReadOnlySpan<byte> key, ReadOnlySpan<byte> prefix, int length) =>
+        key.Length >= length && key[..length].SequenceEqual(prefix[..length]);
+}

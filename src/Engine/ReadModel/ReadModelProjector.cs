@@ -1,0 +1,288 @@
+using RocksDbSharp;
+using Wallet.Engine.Journal;
+
+namespace Wallet.Engine.ReadModel;
+
+/// <summary>
+/// Keeps a <see cref="ReadModelStore"/> up to date with a partition's event journal, on its own background thread.
+/// The write path never waits for it: it only reads journal bytes the BLP already published, and a failure here
+/// (disk full, a corrupt record, a deleted segment) stops the projection — reported in <see cref="State"/> and
+/// <see cref="LastError"/> and retried from the checkpoint — never the partition. Works on any replica: its only
+/// input is the event journal, identical everywhere.
+/// </summary>
+public sealed class ReadModelProjector : IDisposable
+{
+    private readonly ReadModelStore _store;
+    private readonly Journal.Journal _events;
+    private readonly ReadModelOptions _options;
+    private readonly ManualResetEventSlim _wake = new(false);
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private volatile bool _rebuildRequested;
+    private int _state = (int)ProjectorState.Created;
+    private long _appliedIndex;
+    private long _eventsApplied;
+    private long _behindSinceTicks;
+    private Exception? _lastError;
+    private long _rebuilds;
+    private long _unflushedSinceMs; // 0 = nothing unflushed
+
+    public ReadModelProjector(ReadModelStore store, Journal.Journal events, ReadModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(events);
+        if (store.IsReadOnly) throw new ArgumentException("the read model was opened read-only", nameof(store));
+        _options = options ?? new ReadModelOptions();
+        _options.Validate();
+        _store = store;
+        _events = events;
+        _appliedIndex = store.Position.Index;
+        _eventsApplied = store.Position.EventsApplied;
+    }
+
+    public ReadModelStore Store => _store;
+    public ProjectorState State => (ProjectorState)Volatile.Read(ref _state);
+    public Exception? LastError => Volatile.Read(ref _lastError);
+    /// <summary>Last log index applied and checkpointed.</summary>
+    public long AppliedIndex => Volatile.Read(ref _appliedIndex);
+    public long EventsApplied => Volatile.Read(ref _eventsApplied);
+    /// <summary>Times the view was cleared and rebuilt from the journal (on request or because it no longer matched it).</summary>
+    public long Rebuilds => Volatile.Read(ref _rebuilds);
+
+    public ReadModelLag Lag
+    {
+        get
+        {
+            long journal = _events.LastIndex;
+            long view = AppliedIndex;
+            long behind = Volatile.Read(ref _behindSinceTicks);
+            long events = Math.Max(0, journal - view);
+            return new ReadModelLag(journal, view, events, events == 0 || behind == 0 ? 0 : Math.Max(0, Environment.TickCount64 - behind));
+        }
+    }
+
+    /// <summary>Starts the background thread.</summary>
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref _state, (int)ProjectorState.Running, (int)ProjectorState.Created) != (int)ProjectorState.Created)
+            throw new InvalidOperationException("the projector was already started");
+        _thread = new Thread(Run) { IsBackground = true, Name = "readmodel" };
+        _thread.Start();
+    }
+
+    /// <summary>Clears the view and projects the whole journal again (asynchronously, on the projector's thread).</summary>
+    public void RequestRebuild()
+    {
+        _rebuildRequested = true;
+        _wake.Set();
+    }
+
+    /// <summary>Wakes the projector now instead of at its next idle check (e.g. after a batch was appended).</summary>
+    public void Wake() => _wake.Set();
+
+    /// <summary>Blocks until the view has applied <paramref name="index"/> (or the journal's last index), or the timeout passes.</summary>
+    public bool WaitForIndex(long index, TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (AppliedIndex < index)
+        {
+            if (Environment.TickCount64 >= deadline || State is ProjectorState.Stopped) return AppliedIndex >= index;
+            Thread.Sleep(1);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Applies everything the journal holds now, on the calling thread (tools and tests; not while the background
+    /// thread runs). Returns the records applied. <paramref name="progress"/> hears the applied index after each batch.
+    /// </summary>
+    public long CatchUp(Action<long>? progress = null)
+    {
+        if (State == ProjectorState.Running && _thread is not null) throw new InvalidOperationException("the background thread is running");
+        long total = 0;
+        JournalReader? reader = OpenReader();
+        if (reader is null) return 0;
+        using var projection = new EventProjection(_store.Position);
+        using (reader)
+        {
+            int n;
+            while ((n = Pump(reader, projection)) > 0)
+            {
+                total += n;
+                progress?.Invoke(AppliedIndex);
+            }
+        }
+        FlushIfDue(force: true);
+        return total;
+    }
+
+    private void Run()
+    {
+        JournalReader? reader = null;
+        EventProjection? projection = null;
+        try
+        {
+            while (!_stopping)
+            {
+                try
+                {
+                    if (_rebuildRequested)
+                    {
+                        _rebuildRequested = false;
+                        reader?.Dispose();
+                        reader = null;
+                        Clear();
+                    }
+                    if (reader is null)
+                    {
+                        reader = OpenReader();
+                        if (reader is null)
+                        {
+                            Idle();
+                            continue;
+                        }
+                        projection?.Dispose();
+                        projection = new EventProjection(_store.Position);
+                    }
+                    int applied = Pump(reader, projection!);
+                    if (Volatile.Read(ref _state) == (int)ProjectorState.Faulted) Volatile.Write(ref _state, (int)ProjectorState.Running);
+                    FlushIfDue(force: false);
+                    if (applied == 0) Idle();
+                }
+#pragma warning disable CA1031 // Any failure of the projection must be contained here: the write path must not notice.
+                catch (Exception ex) when (!_stopping)
+#pragma warning restore CA1031
+                {
+                    Volatile.Write(ref _lastError, ex);
+                    Volatile.Write(ref _state, (int)ProjectorState.Faulted);
+                    reader?.Dispose();
+                    reader = null;
+                    _wake.Wait(_options.FaultRetryMs);
+                    _wake.Reset();
+                }
+            }
+        }
+        finally
+        {
+            reader?.Dispose();
+            projection?.Dispose();
+            try
+            {
+                FlushIfDue(force: true);
+            }
+#pragma warning disable CA1031 // Stopping must not throw; an unflushed view is re-projected from its last flush.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Volatile.Write(ref _lastError, ex);
+            }
+        }
+    }
+
+    private void FlushIfDue(bool force)
+    {
+        long since = _unflushedSinceMs;
+        if (since == 0) return;
+        if (!force && Environment.TickCount64 - since < _options.FlushIntervalMs) return;
+        _store.Flush();
+        _unflushedSinceMs = 0;
+    }
+
+    private void Idle()
+    {
+        _wake.Wait(_options.IdleWaitMs);
+        _wake.Reset();
+    }
+
+    /// <summary>Reads up to one batch from the journal, writes it with its checkpoint; returns the records applied.</summary>
+    private int Pump(JournalReader reader, EventProjection projection)
+    {
+        long journalLast = _events.LastIndex;
+        if (journalLast > AppliedIndex && Volatile.Read(ref _behindSinceTicks) == 0)
+            Volatile.Write(ref _behindSinceTicks, Environment.TickCount64);
+        int records = 0;
+        while (records < _options.MaxRecordsPerBatch && projection.PendingEvents < _options.MaxEventsPerBatch && reader.TryRead(out JournalRecord record))
+        {
+            projection.Add(in record);
+            records++;
+        }
+        if (records == 0)
+        {
+            if (_events.LastIndex <= AppliedIndex) Volatile.Write(ref _behindSinceTicks, 0);
+            return 0;
+        }
+        projection.Commit(_store.Db, _store.WriteOptions);
+        if (_unflushedSinceMs == 0) _unflushedSinceMs = Environment.TickCount64;
+        ViewPosition position = projection.Position;
+        Volatile.Write(ref _eventsApplied, position.EventsApplied);
+        Volatile.Write(ref _appliedIndex, position.Index);
+        if (_events.LastIndex <= position.Index) Volatile.Write(ref _behindSinceTicks, 0);
+        return records;
+    }
+
+    /// <summary>
+    /// Positions a reader after the checkpoint, checking first that the checkpointed record is still the one in the
+    /// journal (same checksum). A view ahead of the journal, or built from another journal, is cleared and rebuilt.
+    /// Null when there is nothing to read yet.
+    /// </summary>
+    private JournalReader? OpenReader()
+    {
+        ViewPosition position = _store.Position;
+        long first = _events.FirstIndex;
+        long last = _events.LastIndex;
+        if (position.Index > 0)
+        {
+            bool matches = false;
+            if (position.Index <= last && position.Index >= first)
+            {
+                using JournalReader check = _events.OpenReader(position.Index);
+                matches = check.TryRead(out JournalRecord record) && record.Checksum == position.Checksum;
+            }
+            else if (position.Index < first)
+            {
+                throw new InvalidOperationException(
+                    $"the event journal starts at index {first} but the read model stopped at {position.Index}: the records between were deleted; restore them or rebuild the journal's history");
+            }
+            if (!matches)
+            {
+                Clear();
+                position = ViewPosition.Empty;
+            }
+        }
+        long from = position.Index + 1;
+        if (position.Index == 0) from = Math.Max(1, first);
+        if (position.Index == 0 && first > 1 && last >= first)
+            throw new InvalidOperationException($"the event journal starts at index {first}: a view from scratch needs it from index 1");
+        if (from > last + 1) return null;
+        return _events.OpenReader(from);
+    }
+
+    /// <summary>Removes every row and the checkpoint in one atomic batch: queries see the old view or an empty one.</summary>
+    private void Clear()
+    {
+        using var batch = new WriteBatch();
+        byte[] start = [0x00];
+        byte[] end = [0xFF];
+        batch.DeleteRange(start, 1, end, 1, null);
+        _store.Db.Write(batch, _store.WriteOptions);
+        if (_unflushedSinceMs == 0) _unflushedSinceMs = Environment.TickCount64;
+        Volatile.Write(ref _appliedIndex, 0);
+        Volatile.Write(ref _eventsApplied, 0);
+        Interlocked.Increment(ref _rebuilds);
+    }
+
+    /// <summary>Stops the background thread (after its current batch). The store stays open: the caller owns it.</summary>
+    public void Stop(TimeSpan timeout)
+    {
+        _stopping = true;
+        _wake.Set();
+        _thread?.Join(timeout);
+        Volatile.Write(ref _state, (int)ProjectorState.Stopped);
+    }
+
+    public void Dispose()
+    {
+        Stop(TimeSpan.FromSeconds(10));
+        _wake.Dispose();
+    }
+}

@@ -1,0 +1,336 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using RocksDbSharp;
+using Wallet.Engine.Audit;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+
+namespace Wallet.Engine.ReadModel;
+
+/// <summary>
+/// The read model's RocksDB database and every query it answers. Queries may run on any thread while the
+/// projector writes: each one reads through a RocksDB snapshot, so the rows it sees and the position it reports
+/// belong to the same checkpointed batch. Answers are eventually consistent; each carries the view's position.
+/// </summary>
+public sealed class ReadModelStore : IDisposable
+{
+    /// <summary>The read model's folder inside a partition's data directory.</summary>
+    public const string DirectoryName = "readmodel";
+
+    private readonly RocksDb _db;
+    private readonly WriteOptions _writeOptions;
+    private int _disposed;
+
+    private ReadModelStore(RocksDb db, string path, bool readOnly)
+    {
+        _db = db;
+        Path = path;
+        IsReadOnly = readOnly;
+        // Derived data, so no write-ahead log: a batch and its checkpoint land in the memtable together and reach disk
+        // together in a flush, so after a crash the view is at an older checkpoint, consistent, and re-projects the
+        // rest from the journal. The WAL would double the bytes written for nothing the journal does not already give.
+        _writeOptions = new WriteOptions().SetSync(false).DisableWal(1);
+    }
+
+    public string Path { get; }
+    public bool IsReadOnly { get; }
+
+    /// <summary>Opens (creating if needed) the read model for projection and queries.</summary>
+    public static ReadModelStore Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        System.IO.Directory.CreateDirectory(path);
+        var options = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetMaxOpenFiles(256)
+            .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
+            .SetWriteBufferSize(64UL << 20)
+            .SetMaxWriteBufferNumber(4)
+            .SetCompression(Compression.Lz4);
+        return new ReadModelStore(RocksDb.Open(options, path), path, readOnly: false);
+    }
+
+    /// <summary>
+    /// Opens an existing read model for queries only (CLI tools while the server may be running): a consistent
+    /// image as of the moment of opening; never writes.
+    /// </summary>
+    public static ReadModelStore OpenReadOnly(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!System.IO.Directory.Exists(path)) throw new DirectoryNotFoundException($"read model '{path}' does not exist (was the server run with the read model on?)");
+        return new ReadModelStore(RocksDb.OpenReadOnly(new DbOptions(), path, false), path, readOnly: true);
+    }
+
+    /// <summary>Deletes a read model's files (a rebuild starts from an empty view). The store must be closed.</summary>
+    public static void Destroy(string path)
+    {
+        if (System.IO.Directory.Exists(path)) System.IO.Directory.Delete(path, recursive: true);
+    }
+
+    internal RocksDb Db => _db;
+
+    /// <summary>Writes the memtables to disk (the view has no write-ahead log), waiting for it.</summary>
+    public void Flush()
+    {
+        if (IsReadOnly) return;
+        _db.Flush(new FlushOptions().SetWaitForFlush(true));
+    }
+    internal WriteOptions WriteOptions => _writeOptions;
+
+    /// <summary>The checkpoint: the last event-journal record the view contains.</summary>
+    public ViewPosition Position => ReadPosition(null);
+
+    private ViewPosition ReadPosition(ReadOptions? read)
+    {
+        Span<byte> value = stackalloc byte[ViewPosition.SizeBytes];
+        ReadOnlySpan<byte> key = [ReadModelKeys.Checkpoint];
+        if (!_db.GetFixedSizeValue(key, value, null, read)) return ViewPosition.Empty;
+        return MemoryMarshal.Read<ViewPosition>(value);
+    }
+
+    /// <summary>The account with its balances as of the view's position; false if the view has not seen it.</summary>
+    public bool TryGetAccount(UInt128 id, out AccountView account, out ViewPosition view)
+    {
+        using var scope = new ReadScope(_db);
+        view = ReadPosition(scope.Options);
+        return TryGetAccount(id, scope.Options, out account);
+    }
+
+    private bool TryGetAccount(UInt128 id, ReadOptions read, out AccountView view)
+    {
+        view = default;
+        Span<byte> key = stackalloc byte[ReadModelKeys.IdKeyBytes];
+        Span<byte> accountBytes = stackalloc byte[Account.SizeBytes];
+        ReadModelKeys.WriteId(key, ReadModelKeys.Account, id);
+        if (!_db.GetFixedSizeValue(key, accountBytes, null, read)) return false;
+        Account account = MemoryMarshal.Read<Account>(accountBytes);
+        // Balances now = those after the account's newest change.
+        Span<byte> historyKey = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
+        ReadModelKeys.WriteHistory(historyKey, id, long.MaxValue, uint.MaxValue);
+        long index = 0;
+        using (Iterator it = _db.NewIterator(null, read))
+        {
+            it.SeekForPrev(historyKey);
+            if (it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), historyKey, ReadModelKeys.IdKeyBytes))
+            {
+                HistoryRow row = MemoryMarshal.Read<HistoryRow>(it.GetValueSpan());
+                account.DebitsPending = row.After.DebitsPending;
+                account.DebitsPosted = row.After.DebitsPosted;
+                account.CreditsPending = row.After.CreditsPending;
+                account.CreditsPosted = row.After.CreditsPosted;
+                index = row.Index;
+            }
+        }
+        view = new AccountView(account, index);
+        return true;
+    }
+
+    /// <summary>A transfer by id, with its status (pending, posted, voided, expired); false if the view has not seen it.</summary>
+    public bool TryGetTransfer(UInt128 id, out TransferView transfer, out ViewPosition view)
+    {
+        transfer = default;
+        using var scope = new ReadScope(_db);
+        view = ReadPosition(scope.Options);
+        Span<byte> key = stackalloc byte[ReadModelKeys.IdKeyBytes];
+        Span<byte> value = stackalloc byte[Transfer.SizeBytes + 8];
+        ReadModelKeys.WriteId(key, ReadModelKeys.Transfer, id);
+        if (!_db.GetFixedSizeValue(key, value, null, scope.Options)) return false;
+        Transfer t = MemoryMarshal.Read<Transfer>(value);
+        long index = BinaryPrimitives.ReadInt64LittleEndian(value.Slice(Transfer.SizeBytes, 8));
+        Span<byte> statusBytes = stackalloc byte[TransferStatusRow.SizeBytes];
+        ReadModelKeys.WriteId(key, ReadModelKeys.Status, id);
+        TransferStatusRow status = _db.GetFixedSizeValue(key, statusBytes, null, scope.Options)
+            ? MemoryMarshal.Read<TransferStatusRow>(statusBytes)
+            : new TransferStatusRow { Status = TransferStatus.Posted };
+        transfer = new TransferView(t, index, status.Status, status.ResolvedIndex, status.ResolvedBy);
+        return true;
+    }
+
+    /// <summary>
+    /// Balances of an account as of a log index or a time (command timestamps, inclusive): the running balance of
+    /// the last change at or before the target. Same answer as replaying the journal to the target
+    /// (<see cref="LedgerReplay.TryGetAccountAt"/>), when the view has applied that far.
+    /// </summary>
+    public BalanceAt GetBalanceAt(UInt128 accountId, ReplayTarget target)
+    {
+        using var scope = new ReadScope(_db);
+        ViewPosition view = ReadPosition(scope.Options);
+        long index;
+        if (target.Index != long.MaxValue)
+        {
+            if (target.Index > view.Index) return new BalanceAt(BalanceAtStatus.ViewBehind, default, 0, 0, view);
+            index = target.Index;
+        }
+        else if (target.TimestampNs != long.MaxValue)
+        {
+            // Time → the last log record with events stamped at or before it (stamps grow with the index).
+            index = LastIndexAtOrBefore(target.TimestampNs, scope.Options);
+            if (index == 0) return new BalanceAt(BalanceAtStatus.NotFound, default, 0, 0, view);
+        }
+        else
+        {
+            index = view.Index;
+        }
+
+        Span<byte> key = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
+        ReadModelKeys.WriteHistory(key, accountId, index, uint.MaxValue);
+        using Iterator it = _db.NewIterator(null, scope.Options);
+        it.SeekForPrev(key);
+        if (!it.Valid() || !ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes))
+            return new BalanceAt(BalanceAtStatus.NotFound, default, 0, 0, view);
+        HistoryRow row = MemoryMarshal.Read<HistoryRow>(it.GetValueSpan());
+        return new BalanceAt(BalanceAtStatus.Found, row.After, row.Index, row.CommandTimestamp, view);
+    }
+
+    private long LastIndexAtOrBefore(long timestampNs, ReadOptions read)
+    {
+        Span<byte> key = stackalloc byte[ReadModelKeys.TimeKeyBytes];
+        ReadModelKeys.WriteTime(key, timestampNs, long.MaxValue);
+        using Iterator it = _db.NewIterator(null, read);
+        it.SeekForPrev(key);
+        if (!it.Valid()) return 0;
+        ReadOnlySpan<byte> found = it.GetKeySpan();
+        return found.Length == ReadModelKeys.TimeKeyBytes && found[0] == ReadModelKeys.TimeIndex ? ReadModelKeys.TimeIndexOf(found) : 0;
+    }
+
+    /// <summary>One page of an account's history in time range and order; see <see cref="HistoryQuery"/>.</summary>
+    public HistoryPage GetHistory(HistoryQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > HistoryQuery.MaxLimit) throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"limit must be 1..{HistoryQuery.MaxLimit}");
+        if (query.FromTimestampNs > query.ToTimestampNs) throw new ArgumentException("the time range is empty (from after to)", nameof(query));
+        (long cursorIndex, uint cursorOrdinal)? cursor = query.Cursor is null ? null : ParseCursor(query.Cursor);
+
+        using var scope = new ReadScope(_db);
+        ViewPosition view = ReadPosition(scope.Options);
+        var rows = new List<HistoryRow>(Math.Min(query.Limit, 128));
+        Span<byte> key = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
+        using Iterator it = _db.NewIterator(null, scope.Options);
+        if (query.NewestFirst)
+        {
+            if (cursor is { } c)
+            {
+                // Strictly before the cursor row.
+                if (c.cursorOrdinal > 0) ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex, c.cursorOrdinal - 1);
+                else ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex - 1, uint.MaxValue);
+            }
+            else
+            {
+                ReadModelKeys.WriteHistory(key, query.AccountId, long.MaxValue, uint.MaxValue);
+            }
+            it.SeekForPrev(key);
+        }
+        else
+        {
+            if (cursor is { } c)
+            {
+                if (c.cursorOrdinal < uint.MaxValue) ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex, c.cursorOrdinal + 1);
+                else ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex + 1, 0);
+            }
+            else
+            {
+                ReadModelKeys.WriteHistory(key, query.AccountId, 0, 0);
+            }
+            it.Seek(key);
+        }
+
+        bool more = false;
+        while (it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes))
+        {
+            HistoryRow row = MemoryMarshal.Read<HistoryRow>(it.GetValueSpan());
+            bool inRange = row.CommandTimestamp >= query.FromTimestampNs && row.CommandTimestamp <= query.ToTimestampNs;
+            // Timestamps grow with the index: once past the range in the walking direction, nothing further matches.
+            if (query.NewestFirst ? row.CommandTimestamp < query.FromTimestampNs : row.CommandTimestamp > query.ToTimestampNs) break;
+            if (inRange)
+            {
+                if (rows.Count == query.Limit)
+                {
+                    more = true;
+                    break;
+                }
+                rows.Add(row);
+            }
+            if (query.NewestFirst) it.Prev(); else it.Next();
+        }
+        string? next = more ? FormatCursor(rows[^1].Index, rows[^1].Ordinal) : null;
+        return new HistoryPage(rows, next, view);
+    }
+
+    /// <summary>Accounts whose user_data_128 equals <paramref name="userData"/>, in id order, after <paramref name="afterId"/>.</summary>
+    public IReadOnlyList<AccountView> GetAccountsByUserData(UInt128 userData, int limit, UInt128 afterId, out ViewPosition view)
+    {
+        if (limit is < 1 or > HistoryQuery.MaxLimit) throw new ArgumentOutOfRangeException(nameof(limit), limit, $"1..{HistoryQuery.MaxLimit}");
+        using var scope = new ReadScope(_db);
+        view = ReadPosition(scope.Options);
+        var result = new List<AccountView>();
+        Span<byte> key = stackalloc byte[ReadModelKeys.UserDataKeyBytes];
+        ReadModelKeys.WriteUserData(key, userData, afterId == UInt128.Zero ? UInt128.Zero : afterId + 1);
+        using Iterator it = _db.NewIterator(null, scope.Options);
+        for (it.Seek(key); it.Valid() && result.Count < limit && ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes); it.Next())
+        {
+            UInt128 accountId = ReadModelKeys.UserDataAccount(it.GetKeySpan());
+            if (TryGetAccount(accountId, scope.Options, out AccountView a)) result.Add(a);
+        }
+        return result;
+    }
+
+    /// <summary>Every account the view holds, in id order (audits compare these with a replay).</summary>
+    public IEnumerable<AccountView> EnumerateAccounts()
+    {
+        byte[] start = [ReadModelKeys.Account];
+        var ids = new List<UInt128>();
+        using (var scope = new ReadScope(_db))
+        using (Iterator it = _db.NewIterator(null, scope.Options))
+        {
+            for (it.Seek(start); it.Valid(); it.Next())
+            {
+                ReadOnlySpan<byte> k = it.GetKeySpan();
+                if (k.Length != ReadModelKeys.IdKeyBytes || k[0] != ReadModelKeys.Account) break;
+                ids.Add(BinaryPrimitives.ReadUInt128BigEndian(k.Slice(1, 16)));
+            }
+        }
+        foreach (UInt128 id in ids)
+        {
+            if (TryGetAccount(id, out AccountView a, out _)) yield return a;
+        }
+    }
+
+    internal static string FormatCursor(long index, uint ordinal) =>
+        index.ToString(CultureInfo.InvariantCulture) + "." + ordinal.ToString(CultureInfo.InvariantCulture);
+
+    private static (long, uint) ParseCursor(string cursor)
+    {
+        int dot = cursor.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || cursor.Length > 40
+            || !long.TryParse(cursor.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out long index)
+            || !uint.TryParse(cursor.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out uint ordinal)
+            || index < 1)
+            throw new FormatException("invalid history cursor");
+        return (index, ordinal);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _db.Dispose();
+    }
+
+    /// <summary>A RocksDB snapshot and the read options bound to it, for one consistent query.</summary>
+    private readonly struct ReadScope : IDisposable
+    {
+        private readonly Snapshot _snapshot;
+        public ReadOptions Options { get; }
+
+        public ReadScope(RocksDb db)
+        {
+            _snapshot = db.CreateSnapshot();
+            Options = new ReadOptions().SetSnapshot(_snapshot);
+        }
+
+        public void Dispose()
+        {
+            _snapshot.Dispose();
+        }
+    }
+}

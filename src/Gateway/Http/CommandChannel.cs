@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using Wallet.Engine.Partition;
+using Wallet.Gateway.Routing;
+
+namespace Wallet.Gateway.Http;
+
+/// <summary>
+/// The HTTP API's path to the partitions and back: a request is offered to the ingress ring without blocking
+/// (Busy when full), and its result — pushed by the partition's egress thread through the same result path as the
+/// SBE sessions — completes a task the request awaits. No thread waits: the egress thread only copies the result
+/// and completes the task (continuations run elsewhere).
+/// </summary>
+public sealed class CommandChannel : IPartitionResultHandler
+{
+    /// <summary>The session id every HTTP-submitted command carries; SBE session ids count up from 1 and never reach it.</summary>
+    public const long SessionId = 1L << 62;
+
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<CommandOutcome>> _pending = new();
+    private readonly int _maxInFlight;
+    private readonly TimeSpan _timeout;
+    private IRequestRouter? _router;
+    private long _nextCorrelation;
+    private long _lateResults;
+
+    public CommandChannel(int maxInFlight, TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
+        _maxInFlight = maxInFlight;
+        _timeout = timeout;
+    }
+
+    public IRequestRouter? Router
+    {
+        get => Volatile.Read(ref _router);
+        set => Volatile.Write(ref _router, value);
+    }
+
+    public int InFlight => _pending.Count;
+    /// <summary>Results that arrived after their request had timed out.</summary>
+    public long LateResults => Volatile.Read(ref _lateResults);
+
+    public async Task<CommandOutcome> SubmitAsync(int partition, ushort kind, ReadOnlyMemory<byte> payload, CancellationToken cancel)
+    {
+        IRequestRouter? router = Router;
+        if (router is null) return CommandOutcome.Failed(CommandOutcomeKind.NotRunning, SubmitStatus.NotRunning);
+        if (_pending.Count >= _maxInFlight) return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
+        long correlation = Interlocked.Increment(ref _nextCorrelation);
+        var completion = new TaskCompletionSource<CommandOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[correlation] = completion;
+        SubmitStatus status = router.Submit(partition, kind, correlation, SessionId, payload.Span);
+        if (status != SubmitStatus.Accepted)
+        {
+            _pending.TryRemove(correlation, out _);
+            return CommandOutcome.Failed(status switch
+            {
+                SubmitStatus.Busy => CommandOutcomeKind.Busy,
+                SubmitStatus.NotRunning => CommandOutcomeKind.NotRunning,
+                SubmitStatus.NotLeader => CommandOutcomeKind.NotLeader,
+                _ => CommandOutcomeKind.Refused,
+            }, status);
+        }
+        try
+        {
+            return await completion.Task.WaitAsync(_timeout, cancel).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _pending.TryRemove(correlation, out _);
+            return CommandOutcome.Failed(CommandOutcomeKind.TimedOut);
+        }
+        catch (OperationCanceledException)
+        {
+            _pending.TryRemove(correlation, out _);
+            throw;
+        }
+    }
+
+    /// <summary>Egress thread: copy the result (the slot is reused) and complete its request.</summary>
+    public void OnResult(ref ResultSlot result, bool endOfBatch)
+    {
+        if (!_pending.TryRemove(result.CorrelationId, out TaskCompletionSource<CommandOutcome>? completion))
+        {
+            Interlocked.Increment(ref _lateResults);
+            return;
+        }
+        if (result.Kind == QueryKind.NotLeader)
+        {
+            completion.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.NotLeader, SubmitStatus.NotLeader));
+            return;
+        }
+        completion.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, result.Index, result.Timestamp,
+            result.ResultSpan.ToArray(), result.PayloadSpan.ToArray()));
+    }
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Engine.ReadModel;
+using Wallet.Gateway.Auth;
+using Wallet.Gateway.Routing;
+
+namespace Wallet.Gateway.Http;
+
+/// <summary>
+/// The HTTP/JSON API (ASP.NET Core minimal API on Kestrel), hosted by <c>wallet serve</c> next to the SBE gateway.
+/// Commands travel the same path as SBE requests (ingress ring → journal → BLP → egress ring) and their results come
+/// back through <see cref="CommandChannel"/>; reads are exact (through the BLP) or from the read model. See docs/http.md.
+/// </summary>
+public sealed class HttpGateway : IAsyncDisposable
+{
+    private readonly HttpOptions _options;
+    private readonly UserDirectory _users;
+    private readonly LedgerCatalog _catalog;
+    private readonly ILoggerFactory _loggers;
+    private WebApplication? _app;
+    private IPEndPoint? _endPoint;
+
+    public HttpGateway(HttpOptions options, UserDirectory users, LedgerCatalog catalog, ILoggerFactory? loggers = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(catalog);
+        options.Validate();
+        _options = options;
+        _users = users;
+        _catalog = catalog;
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+        Commands = new CommandChannel(options.MaxInFlightCommands, TimeSpan.FromMilliseconds(options.CommandTimeoutMs));
+    }
+
+    /// <summary>Receives the results of HTTP-submitted commands; combine with the SBE dispatcher via <see cref="ResultFanout"/>.</summary>
+    public CommandChannel Commands { get; }
+
+    /// <summary>The read model (history, balance-at, transfer status); null → those endpoints answer 503. Set before <see cref="StartAsync"/>.</summary>
+    public ReadModelStore? View { get; set; }
+    public ReadModelProjector? Projector { get; set; }
+    /// <summary>The partition's state (readiness), if known.</summary>
+    public Func<PartitionState>? PartitionState { get; set; }
+    /// <summary>The BLP's applied index (health output), if known.</summary>
+    public Func<long>? AppliedIndex { get; set; }
+
+    /// <summary>Asks the partition for a snapshot at its next batch end (POST /v1/admin/snapshot), if the host allows it.</summary>
+    public Action? RequestSnapshot { get; set; }
+    /// <summary>Live counters of the node (GET /v1/admin/stat), read on request.</summary>
+    public Func<IReadOnlyDictionary<string, long>>? Counters { get; set; }
+
+    public IPEndPoint LocalEndPoint => _endPoint ?? throw new InvalidOperationException("not started");
+
+    public async Task StartAsync(IRequestRouter router, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(router);
+        if (_app is not null) throw new InvalidOperationException("already started");
+        Commands.Router = router;
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Wallet.Gateway.Http" });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_loggers);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(_options.BindAddress, _options.Port);
+            // Our own limit (JsonBody) answers 413 without reading the body. Kestrel's hard limit sits above it so that it
+            // can drain a moderately oversize body after that answer and keep the connection (a body it cannot drain
+            // makes it abort the connection, which may race the 413 on the client side); beyond it, the connection goes.
+            k.Limits.MaxRequestBodySize = Math.Max(64L * 1024, 4L * _options.MaxRequestBodyBytes);
+            k.Limits.MaxConcurrentConnections = _options.MaxConnections;
+            k.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            k.Limits.MaxRequestLineSize = 4096;
+        });
+        builder.Services.AddProblemDetails();
+        WebApplication app = builder.Build();
+        var api = new WalletEndpoints(_options, new HttpAuthenticator(_users, _options.CredentialCacheSeconds, _options.MaxConcurrentPasswordChecks,
+            TimeSpan.FromMilliseconds(_options.CommandTimeoutMs)), Commands, router, new JsonMapping(_catalog), _catalog)
+        {
+            View = View,
+            Projector = Projector,
+            PartitionState = PartitionState,
+            AppliedIndex = AppliedIndex,
+            RequestSnapshot = RequestSnapshot,
+            Counters = Counters,
+        };
+        ILogger log = _loggers.CreateLogger("wallet.http");
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex)
+            {
+                if (context.Response.HasStarted) throw;
+                context.Response.Clear();
+                await HttpProblem.Of(ex.StatusCode, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? "BodyTooLarge" : "BadRequest", "Bad request", ex.Message)
+                    .ExecuteAsync(context).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away: nothing to answer.
+            }
+#pragma warning disable CA1031 // The last line of defence: an unexpected error answers 500, never kills the process.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                log.LogError(ex, "HTTP {Method} {Path} failed", context.Request.Method, context.Request.Path);
+                if (context.Response.HasStarted) return;
+                context.Response.Clear();
+                await HttpProblem.Of(StatusCodes.Status500InternalServerError, "InternalError", "Internal error", "the request failed; see the server log")
+                    .ExecuteAsync(context).ConfigureAwait(false);
+            }
+        });
+        api.Map(app);
+        await app.StartAsync(cancel).ConfigureAwait(false);
+        _app = app;
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _endPoint = new IPEndPoint(_options.BindAddress, new Uri(address).Port);
+    }
+
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        if (_app is null) return;
+        using var cts = new CancellationTokenSource(timeout);
+        await _app.StopAsync(cts.Token).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is null) return;
+        await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _app = null;
+    }
+}

@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Http;
+using Wallet.Gateway.Auth;
+
+namespace Wallet.Gateway.Http;
+
+/// <summary>Operator endpoints (admin role): snapshot on demand, read-model rebuild, live counters.</summary>
+internal sealed partial class WalletEndpoints
+{
+    private async Task<(UserPrincipal? Admin, IResult? Problem)> AdminAsync(HttpContext context)
+    {
+        (UserPrincipal? principal, IResult? problem) = await AuthenticateAsync(context).ConfigureAwait(false);
+        if (principal is null) return (null, problem);
+        return principal.IsAdmin ? (principal, null) : (null, Forbidden("operator endpoints need the admin role"));
+    }
+
+    /// <summary>POST /v1/admin/snapshot: the BLP writes a snapshot at its next batch end (202: requested, not yet written).</summary>
+    private async Task<IResult> Snapshot(HttpContext context)
+    {
+        (UserPrincipal? admin, IResult? problem) = await AdminAsync(context).ConfigureAwait(false);
+        if (admin is null) return problem!;
+        if (RequestSnapshot is null) return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "NotSupported", "Not supported", "this node does not take snapshots on request");
+        RequestSnapshot();
+        return Results.Json(new Dictionary<string, object?> { ["requested"] = true, ["applied_index"] = AppliedIndex?.Invoke() }, HttpJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>POST /v1/admin/readmodel/rebuild: the projector clears the view and projects the journal again (202).</summary>
+    private async Task<IResult> RebuildReadModel(HttpContext context)
+    {
+        (UserPrincipal? admin, IResult? problem) = await AdminAsync(context).ConfigureAwait(false);
+        if (admin is null) return problem!;
+        if (Projector is null) return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "ReadModelUnavailable", "Read model unavailable", "this node runs without a read model");
+        Projector.RequestRebuild();
+        return Results.Json(new Dictionary<string, object?> { ["requested"] = true, ["rebuilds_so_far"] = Projector.Rebuilds }, HttpJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>GET /v1/admin/stat: the node's live counters (like AeronStat), plus the HTTP API's own.</summary>
+    private async Task<IResult> Stat(HttpContext context)
+    {
+        (UserPrincipal? admin, IResult? problem) = await AdminAsync(context).ConfigureAwait(false);
+        if (admin is null) return problem!;
+        var counters = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        if (Counters is not null)
+        {
+            foreach (KeyValuePair<string, long> kv in Counters()) counters[kv.Key] = kv.Value;
+        }
+        counters["http.in_flight_commands"] = commands.InFlight;
+        counters["http.late_results"] = commands.LateResults;
+        if (Projector is not null)
+        {
+            Engine.ReadModel.ReadModelLag lag = Projector.Lag;
+            counters["readmodel.index"] = lag.ViewIndex;
+            counters["readmodel.lag_records"] = lag.Events;
+            counters["readmodel.lag_ms"] = lag.BehindMs;
+            counters["readmodel.events_applied"] = Projector.EventsApplied;
+            counters["readmodel.rebuilds"] = Projector.Rebuilds;
+            counters["readmodel.faulted"] = Projector.State == Engine.ReadModel.ProjectorState.Faulted ? 1 : 0;
+        }
+        return Results.Json(counters, HttpJson.Options);
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.AspNetCore.Http;
+using Wallet.Engine.Audit;
+using Wallet.Engine.ReadModel;
+using Wallet.Gateway.Auth;
+
+namespace Wallet.Gateway.Http;
+
+/// <summary>Reads answered by the read model: history, balance-at, accounts by user data, the view's own state.</summary>
+internal sealed partial class WalletEndpoints
+{
+    /// <summary>GET /v1/accounts/{id}/history?from=&amp;to=&amp;order=desc|asc&amp;limit=&amp;cursor=</summary>
+    private async Task<IResult> GetHistory(HttpContext context, string id, string? from, string? to, string? order, int? limit, string? cursor)
+    {
+        (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
+        if (principal is null) return authProblem!;
+        if (!TryParseId(id, out UInt128 accountId, out IResult? problem)) return problem!;
+        if (!principal.MayDebit(accountId)) return Forbidden($"user '{principal.Name}' is not granted account {IdText.Format(accountId)}");
+        if (ViewUnavailable() is { } unavailable) return unavailable;
+        long fromNs = 0, toNs = long.MaxValue;
+        if (from is not null && !TryParseTime(from, out fromNs)) return HttpProblem.BadRequest("InvalidParameter", "from must be an RFC 3339 time or nanoseconds since the Unix epoch");
+        if (to is not null && !TryParseTime(to, out toNs)) return HttpProblem.BadRequest("InvalidParameter", "to must be an RFC 3339 time or nanoseconds since the Unix epoch");
+        if (fromNs > toNs) return HttpProblem.BadRequest("InvalidParameter", "from is after to");
+        bool newestFirst = order is null or "desc";
+        if (order is not null and not "desc" and not "asc") return HttpProblem.BadRequest("InvalidParameter", "order must be 'desc' (newest first) or 'asc'");
+        int pageSize = limit ?? 100;
+        if (pageSize is < 1 or > HistoryQuery.MaxLimit) return HttpProblem.BadRequest("InvalidParameter", $"limit must be 1..{HistoryQuery.MaxLimit}");
+        HistoryPage page;
+        try
+        {
+            page = View!.GetHistory(new HistoryQuery
+            {
+                AccountId = accountId, FromTimestampNs = fromNs, ToTimestampNs = toNs, NewestFirst = newestFirst, Limit = pageSize, Cursor = cursor,
+            });
+        }
+        catch (FormatException)
+        {
+            return HttpProblem.BadRequest("InvalidParameter", "cursor is not one this API returned");
+        }
+        View.TryGetAccount(accountId, out AccountView account, out _);
+        (string currency, byte scale) = map.CurrencyOf(account.Account.Ledger);
+        var rows = new List<HistoryRowJson>(page.Rows.Count);
+        foreach (HistoryRow row in page.Rows) rows.Add(map.HistoryRow(row, scale));
+        return Results.Json(new HistoryJson(IdText.Format(accountId), currency, newestFirst ? "desc" : "asc", rows, page.NextCursor, JsonMapping.View(page.View)), HttpJson.Options);
+    }
+
+    /// <summary>GET /v1/accounts/{id}/balance_at?index=N | ?time=RFC3339 | ?timestamp_ns=N (exactly one).</summary>
+    private async Task<IResult> GetBalanceAt(HttpContext context, string id, long? index, string? time, long? timestamp_ns)
+    {
+        (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
+        if (principal is null) return authProblem!;
+        if (!TryParseId(id, out UInt128 accountId, out IResult? problem)) return problem!;
+        if (!principal.MayDebit(accountId)) return Forbidden($"user '{principal.Name}' is not granted account {IdText.Format(accountId)}");
+        if (ViewUnavailable() is { } unavailable) return unavailable;
+        int given = (index is null ? 0 : 1) + (time is null ? 0 : 1) + (timestamp_ns is null ? 0 : 1);
+        if (given != 1) return HttpProblem.BadRequest("InvalidParameter", "give exactly one of index, time, timestamp_ns");
+        ReplayTarget target;
+        if (index is { } i)
+        {
+            if (i < 0) return HttpProblem.BadRequest("InvalidParameter", "index must be non-negative");
+            target = ReplayTarget.AtIndex(i);
+        }
+        else
+        {
+            long ns = timestamp_ns ?? 0;
+            if (time is not null && !TryParseTime(time, out ns)) return HttpProblem.BadRequest("InvalidParameter", "time must be an RFC 3339 instant");
+            if (ns < 0) return HttpProblem.BadRequest("InvalidParameter", "timestamp_ns must be non-negative");
+            target = ReplayTarget.AtTime(ns);
+        }
+        BalanceAt answer = View!.GetBalanceAt(accountId, target);
+        if (answer.Status == BalanceAtStatus.ViewBehind)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "ViewBehind", "Read model behind",
+                $"the read model is at index {answer.View.Index}, before the requested index {target.Index}; retry shortly",
+                new Dictionary<string, object?>(StringComparer.Ordinal) { ["view_index"] = answer.View.Index });
+        }
+        View.TryGetAccount(accountId, out AccountView account, out _);
+        (string currency, byte scale) = map.CurrencyOf(account.Account.Ledger);
+        bool found = answer.Status == BalanceAtStatus.Found;
+        return Results.Json(new BalanceAtJson(IdText.Format(accountId), currency,
+            index, index is null ? target.TimestampNs : null, found,
+            found ? answer.ChangeIndex : null, found ? answer.ChangeTimestampNs : null,
+            found ? JsonMapping.Balances(answer.Balances, scale) : null, JsonMapping.View(answer.View)), HttpJson.Options);
+    }
+
+    /// <summary>GET /v1/accounts?user_data_128=X[&amp;limit=&amp;after=] (admin): accounts by user data, from the view.</summary>
+    private async Task<IResult> FindAccounts(HttpContext context, string? user_data_128, int? limit, string? after)
+    {
+        (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
+        if (principal is null) return authProblem!;
+        if (!principal.IsAdmin) return Forbidden("listing accounts needs the admin role");
+        if (ViewUnavailable() is { } unavailable) return unavailable;
+        if (user_data_128 is null || !IdText.TryParse(user_data_128, out UInt128 userData))
+            return HttpProblem.BadRequest("InvalidParameter", "user_data_128 is required (an id)");
+        UInt128 afterId = UInt128.Zero;
+        if (after is not null && !IdText.TryParse(after, out afterId)) return HttpProblem.BadRequest("InvalidParameter", "after must be an account id");
+        int pageSize = limit ?? 100;
+        if (pageSize is < 1 or > HistoryQuery.MaxLimit) return HttpProblem.BadRequest("InvalidParameter", $"limit must be 1..{HistoryQuery.MaxLimit}");
+        IReadOnlyList<AccountView> accounts = View!.GetAccountsByUserData(userData, pageSize, afterId, out ViewPosition position);
+        var list = new List<AccountJson>(accounts.Count);
+        SourceJson source = JsonMapping.View(position);
+        foreach (AccountView a in accounts) list.Add(map.Account(a.Account, source));
+        return Results.Json(new AccountListJson(list, source), HttpJson.Options);
+    }
+
+    /// <summary>GET /v1/readmodel: the view's position, lag and state.</summary>
+    private async Task<IResult> GetReadModel(HttpContext context)
+    {
+        (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
+        if (principal is null) return authProblem!;
+        if (ViewUnavailable() is { } unavailable) return unavailable;
+        ViewPosition position = View!.Position;
+        ReadModelLag lag = Projector?.Lag ?? new ReadModelLag(position.Index, position.Index, 0, 0);
+        return Results.Json(new ReadModelJson(Projector?.State.ToString() ?? "ReadOnly", position.Index, position.TimestampNs, position.EventsApplied,
+            lag.JournalIndex, lag.Events, lag.BehindMs, Projector?.Rebuilds ?? 0, Projector?.LastError?.Message), HttpJson.Options);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Engine.ReadModel;
+using Wallet.Gateway.Auth;
+using Wallet.Gateway.Routing;
+
+namespace Wallet.Gateway.Http;
+
+/// <summary>
+/// The routes of the HTTP API and what they share: authentication, authorisation (the SBE gateway's rules: only
+/// admins create or close accounts; a client may debit, and read, only the accounts of its debit grant), result
+/// mapping and Problem Details. Commands and exact reads in WalletEndpoints.Commands.cs, view reads in
+/// WalletEndpoints.Views.cs.
+/// </summary>
+internal sealed partial class WalletEndpoints(
+    HttpOptions options, HttpAuthenticator auth, CommandChannel commands, IRequestRouter router, JsonMapping map, LedgerCatalog catalog)
+{
+    public ReadModelStore? View { get; init; }
+    public ReadModelProjector? Projector { get; init; }
+    public Func<PartitionState>? PartitionState { get; init; }
+    public Func<long>? AppliedIndex { get; init; }
+    public Action? RequestSnapshot { get; init; }
+    public Func<IReadOnlyDictionary<string, long>>? Counters { get; init; }
+
+    public void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", Health);
+        app.MapGet("/ready", Ready);
+        app.MapGet("/openapi/v1.json", () => Results.Text(OpenApiDocument.Json, "application/json"));
+
+        app.MapPost("/v1/wallet/balance_transfer", (Func<HttpContext, Task<IResult>>)BalanceTransfer);
+        app.MapPost("/v1/accounts", (Func<HttpContext, Task<IResult>>)CreateAccount);
+        app.MapPost("/v1/accounts/{id}/close", CloseAccount);
+        app.MapGet("/v1/accounts/{id}", GetAccount);
+        app.MapGet("/v1/transfers/{id}", GetTransfer);
+
+        app.MapGet("/v1/accounts/{id}/history", GetHistory);
+        app.MapGet("/v1/accounts/{id}/balance_at", GetBalanceAt);
+        app.MapGet("/v1/accounts", FindAccounts);
+        app.MapGet("/v1/readmodel", (Func<HttpContext, Task<IResult>>)GetReadModel);
+
+        app.MapPost("/v1/admin/snapshot", (Func<HttpContext, Task<IResult>>)Snapshot);
+        app.MapPost("/v1/admin/readmodel/rebuild", (Func<HttpContext, Task<IResult>>)RebuildReadModel);
+        app.MapGet("/v1/admin/stat", (Func<HttpContext, Task<IResult>>)Stat);
+
+        app.MapFallback(() => HttpProblem.Of(StatusCodes.Status404NotFound, "NoSuchRoute", "Not found", "no such route; see /openapi/v1.json"));
+    }
+
+    private IResult Health() =>
+        Results.Json(new HealthJson("alive", PartitionState?.Invoke().ToString(), Projector?.State.ToString(), AppliedIndex?.Invoke()), HttpJson.Options);
+
+    /// <summary>Ready = the partition accepts commands. The read model's state is reported, not required (reads say their position).</summary>
+    private IResult Ready()
+    {
+        Engine.Partition.PartitionState state = PartitionState?.Invoke() ?? Engine.Partition.PartitionState.Running;
+        var body = new HealthJson(state == Engine.Partition.PartitionState.Running ? "ready" : "not_ready", state.ToString(), Projector?.State.ToString(), AppliedIndex?.Invoke());
+        return Results.Json(body, HttpJson.Options, statusCode: state == Engine.Partition.PartitionState.Running ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private async Task<(UserPrincipal? Principal, IResult? Problem)> AuthenticateAsync(HttpContext context)
+    {
+        (UserPrincipal? principal, AuthFailure failure) = await auth.AuthenticateAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        if (principal is not null) return (principal, null);
+        if (failure == AuthFailure.Busy)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return (null, HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "Busy", "Busy", "too many credential checks at once; retry"));
+        }
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"wallet\", Basic realm=\"wallet\"";
+        return (null, failure switch
+        {
+            AuthFailure.Missing => HttpProblem.Of(StatusCodes.Status401Unauthorized, "NotAuthenticated", "Authentication required",
+                "send Authorization: Bearer NAME:KEY (or Basic, or X-Api-Key: NAME:KEY)"),
+            AuthFailure.Malformed => HttpProblem.Of(StatusCodes.Status401Unauthorized, "MalformedCredentials", "Authentication required",
+                "credentials must be NAME:KEY (Bearer or X-Api-Key) or Basic base64(NAME:KEY)"),
+            _ => HttpProblem.Of(StatusCodes.Status401Unauthorized, "BadCredentials", "Authentication failed", "unknown user or wrong key"),
+        });
+    }
+
+    private static IResult Forbidden(string detail) => HttpProblem.Of(StatusCodes.Status403Forbidden, "Unauthorized", "Forbidden", detail);
+
+    /// <summary>The response for an outcome that is not an answer; null when it is one.</summary>
+    private IResult? OutcomeProblem(HttpContext context, CommandOutcome outcome)
+    {
+        switch (outcome.Kind)
+        {
+            case CommandOutcomeKind.Answered:
+                return null;
+            case CommandOutcomeKind.Busy:
+                context.Response.Headers.RetryAfter = "1";
+                return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "Busy", "Busy", "the partition's queue is full; nothing was applied; retry");
+            case CommandOutcomeKind.NotRunning:
+                return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "NotRunning", "Not running", "the partition is not running");
+            case CommandOutcomeKind.NotLeader:
+                context.Response.Headers.RetryAfter = "1";
+                return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "NotLeader", "Not the leader",
+                    "this replica does not lead the partition; nothing was applied; send the request to the leader (retry with the same id)");
+            case CommandOutcomeKind.TimedOut:
+                return HttpProblem.Of(StatusCodes.Status504GatewayTimeout, "Timeout", "Outcome unknown",
+                    $"no committed result within {options.CommandTimeoutMs} ms: the command may still be applied; retry with the same id (ids make retries safe)");
+            default:
+                return HttpProblem.Of(StatusCodes.Status400BadRequest, "Refused", "Refused", $"the partition refused the request ({outcome.SubmitStatus})");
+        }
+    }
+
+    private static bool TryParseId(string text, out UInt128 id, out IResult? problem)
+    {
+        problem = null;
+        if (IdText.TryParse(text, out id)) return true;
+        problem = HttpProblem.BadRequest("InvalidId", $"'{(text.Length > 40 ? text[..40] : text)}' is not an id (a decimal number below 2^128, or a UUID)");
+        return false;
+    }
+
+    private IResult? ViewUnavailable() =>
+        View is null ? HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "ReadModelUnavailable", "Read model unavailable", "this node runs without a read model") : null;
+
+    /// <summary>An RFC 3339 instant or an integer count of nanoseconds since the Unix epoch.</summary>
+    internal static bool TryParseTime(string text, out long ns)
+    {
+        ns = 0;
+        if (text.Length > 64) return false;
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ns)) return true;
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset t)) return false;
+        long ticks = t.UtcTicks - DateTime.UnixEpoch.Ticks;
+        if (ticks < 0) return false;
+        ns = ticks * 100;
+        return true;
+    }
+
+    private byte ScaleOf(uint ledger) => map.CurrencyOf(ledger).Scale;
+}

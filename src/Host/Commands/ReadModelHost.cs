@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+using RocksDbSharp;
+using Wallet.Engine.Partition;
+using Wallet.Engine.ReadModel;
+using Wallet.Host.Configuration;
+
+namespace Wallet.Host.Commands;
+
+/// <summary>
+/// The read model inside <c>wallet serve</c>: opens the RocksDB store and runs the projector over the partition's
+/// event journal. A read model that cannot open is logged and left out (history and balance-at then answer 503):
+/// it must never stop the write path.
+/// </summary>
+internal sealed class ReadModelHost : IDisposable
+{
+    private ReadModelHost(ReadModelStore? store, ReadModelProjector? projector)
+    {
+        Store = store;
+        Projector = projector;
+    }
+
+    public ReadModelStore? Store { get; }
+    public ReadModelProjector? Projector { get; }
+
+    public static ReadModelHost Start(ApiSettings settings, PartitionEngine partition, ILogger log)
+    {
+        if (!settings.ReadModelEnabled || partition.EventJournal is null) return new ReadModelHost(null, null);
+        ReadModelStore? store = null;
+        try
+        {
+            store = ReadModelStore.Open(settings.ReadModelDirectory);
+            var projector = new ReadModelProjector(store, partition.EventJournal, settings.ReadModel);
+            projector.Start();
+            log.LogInformation("Read model in {Directory} at index {Index}", settings.ReadModelDirectory, store.Position.Index);
+            return new ReadModelHost(store, projector);
+        }
+        catch (Exception ex) when (ex is RocksDbException or IOException or UnauthorizedAccessException)
+        {
+            store?.Dispose();
+            log.LogError(ex, "Read model unavailable ({Directory}); serving without it", settings.ReadModelDirectory);
+            return new ReadModelHost(null, null);
+        }
+    }
+
+    public void StopProjector() => Projector?.Stop(TimeSpan.FromSeconds(10));
+
+    public void Dispose()
+    {
+        Projector?.Dispose();
+        Store?.Dispose();
+    }
+}

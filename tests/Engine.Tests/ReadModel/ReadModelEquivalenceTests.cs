@@ -1,0 +1,288 @@
+using System.Runtime.InteropServices;
+using Wallet.Engine.Audit;
+using Wallet.Engine.Journal;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Engine.ReadModel;
+using Wallet.Engine.Tests.Partition;
+using Wallet.Engine.Tests.Support;
+using static Wallet.Engine.Tests.Ledger.LedgerHarness;
+
+namespace Wallet.Engine.Tests.ReadModel;
+
+/// <summary>
+/// The read model is a faithful view of the event journal: for seeded random workloads through the real pipeline
+/// (the projector running on its own thread meanwhile), the view's balances equal the BLP's once caught up, every
+/// point-in-time answer equals the replay answer, transfer lookups equal the BLP's, and a restart resumes from the
+/// checkpoint while a rebuild reproduces the same view.
+/// </summary>
+public sealed class ReadModelEquivalenceTests
+{
+    private const int AccountCount = 16;
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    public void View_matches_blp_and_replay(int seed)
+    {
+        using var dir = new TempDirectory("rm-equiv");
+        string viewPath = Path.Combine(dir.Path, ReadModelStore.DirectoryName);
+        var random = new Random(seed); // test-side generator only
+        var transferIds = new List<UInt128>();
+        var blpAccounts = new Dictionary<UInt128, Account>();
+        var blpTransfers = new Dictionary<UInt128, Transfer>();
+        long lastIndex;
+        using (var p = new PartitionFixture(dir.Path))
+        using (ReadModelStore store = ReadModelStore.Open(viewPath))
+        using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!))
+        {
+            projector.Start();
+            RunWorkload(p, random, transferIds);
+            lastIndex = p.Engine.AppliedIndex;
+            Assert.True(projector.WaitForIndex(lastIndex, TimeSpan.FromSeconds(20)), $"projector stuck at {projector.AppliedIndex} ({projector.LastError})");
+            Assert.Equal(0, projector.Lag.Events);
+
+            // Balances: view == BLP.
+            UInt128[] ids = Ids();
+            Account[] live = p.LookupAccounts(ids);
+            Assert.Equal(AccountCount, live.Length);
+            foreach (Account a in live)
+            {
+                blpAccounts[a.Id] = a;
+                Assert.True(store.TryGetAccount(a.Id, out AccountView v, out ViewPosition pos));
+                Assert.Equal(lastIndex, pos.Index);
+                AssertSameBalances(a, v.Account);
+                Assert.Equal(a.Flags, v.Account.Flags);
+                Assert.Equal(a.UserData128, v.Account.UserData128);
+            }
+            // Transfers: view == BLP.
+            CollectedResult tr = p.Run(QueryKind.LookupTransfers, MemoryMarshal.AsBytes(transferIds.ToArray().AsSpan()));
+            foreach (Transfer t in MemoryMarshal.Cast<byte, Transfer>(tr.Payload)) blpTransfers[t.Id] = t;
+            Assert.NotEmpty(blpTransfers);
+            foreach (Transfer t in blpTransfers.Values)
+            {
+                Assert.True(store.TryGetTransfer(t.Id, out TransferView tv, out _));
+                Assert.Equal(t, tv.Transfer);
+            }
+            projector.Stop(TimeSpan.FromSeconds(10));
+            Assert.True(p.Stop(snapshot: false));
+        }
+
+        LedgerOptions ledger = new PartitionFixture.OptionsOnly(dir.Path).Ledger;
+        using (ReadModelStore store = ReadModelStore.OpenReadOnly(viewPath))
+        {
+            Assert.Equal(lastIndex, store.Position.Index);
+            // Point in time by index: every few indexes, every account, view == replay.
+            for (long index = 1; index <= lastIndex; index += 1 + random.Next(6))
+            {
+                AssertPointInTime(dir.Path, ledger, store, ReplayTarget.AtIndex(index));
+            }
+            // By time: instants between and exactly at command stamps.
+            using Wallet.Engine.Journal.Journal commands = Wallet.Engine.Journal.Journal.OpenReadOnly(new JournalOptions { Directory = dir.Path, FilePrefix = PartitionEngine.CommandJournalPrefix });
+            var stamps = new List<long>();
+            using (JournalReader reader = commands.OpenReader(1))
+            {
+                while (reader.TryRead(out JournalRecord r)) stamps.Add(r.Timestamp);
+            }
+            for (int i = 0; i < 12; i++)
+            {
+                long stamp = stamps[random.Next(stamps.Count)];
+                AssertPointInTime(dir.Path, ledger, store, ReplayTarget.AtTime(stamp + random.Next(-1, 2)));
+            }
+            AssertPointInTime(dir.Path, ledger, store, ReplayTarget.AtTime(stamps[0] - 1));
+
+            // History: running balance of the newest row == balance now; both orders and paging agree.
+            foreach (UInt128 id in Ids())
+            {
+                List<HistoryRow> oldest = ReadAll(store, id, newestFirst: false, pageSize: 7);
+                List<HistoryRow> newest = ReadAll(store, id, newestFirst: true, pageSize: 5);
+                Assert.Equal(oldest.Count, newest.Count);
+                newest.Reverse();
+                Assert.Equal(oldest, newest);
+                Assert.Equal(LedgerEventKind.AccountCreated, oldest[0].Kind);
+                AccountBalances last = oldest[^1].After;
+                Assert.Equal(blpAccounts[id].DebitsPosted, last.DebitsPosted);
+                Assert.Equal(blpAccounts[id].CreditsPosted, last.CreditsPosted);
+                Assert.Equal(blpAccounts[id].DebitsPending, last.DebitsPending);
+                for (int i = 1; i < oldest.Count; i++)
+                {
+                    Assert.True(oldest[i].Index > oldest[i - 1].Index || (oldest[i].Index == oldest[i - 1].Index && oldest[i].Ordinal > oldest[i - 1].Ordinal));
+                    Assert.True(oldest[i].CommandTimestamp >= oldest[i - 1].CommandTimestamp);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Restart_resumes_from_checkpoint_and_rebuild_reproduces_the_view()
+    {
+        using var dir = new TempDirectory("rm-restart");
+        string viewPath = Path.Combine(dir.Path, ReadModelStore.DirectoryName);
+        var random = new Random(5);
+        var transfers = new List<UInt128>();
+        using (var p = new PartitionFixture(dir.Path))
+        {
+            using (ReadModelStore store = ReadModelStore.Open(viewPath))
+            using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!))
+            {
+                RunWorkload(p, random, transfers, commands: 30);
+                Assert.True(projector.CatchUp() > 0);
+                Assert.Equal(p.Engine.AppliedIndex, store.Position.Index);
+            }
+            long firstRun = p.Engine.AppliedIndex;
+            RunWorkload(p, random, transfers, commands: 30, createAccounts: false);
+            using (ReadModelStore store = ReadModelStore.Open(viewPath))
+            {
+                Assert.Equal(firstRun, store.Position.Index);
+                using var projector = new ReadModelProjector(store, p.Engine.EventJournal!);
+                long applied = projector.CatchUp();
+                Assert.Equal(p.Engine.AppliedIndex - firstRun, applied); // only the new records
+                Assert.Equal(0, projector.Rebuilds);
+                Dictionary<UInt128, Account> before = Snapshot(store);
+
+                projector.RequestRebuild();
+                projector.Start();
+                Assert.True(projector.WaitForIndex(p.Engine.AppliedIndex, TimeSpan.FromSeconds(20)));
+                Assert.True(SpinWait.SpinUntil(() => projector.Rebuilds == 1, 5000));
+                Assert.True(projector.WaitForIndex(p.Engine.AppliedIndex, TimeSpan.FromSeconds(20)));
+                projector.Stop(TimeSpan.FromSeconds(10));
+                Assert.Equal(before, Snapshot(store));
+            }
+        }
+    }
+
+    [Fact]
+    public void A_view_built_from_another_journal_is_detected_and_rebuilt()
+    {
+        using var a = new TempDirectory("rm-a");
+        using var b = new TempDirectory("rm-b");
+        string viewPath = Path.Combine(a.Path, "view");
+        using (var p = new PartitionFixture(a.Path))
+        {
+            RunWorkload(p, new Random(1), [], commands: 10);
+            using ReadModelStore store = ReadModelStore.Open(viewPath);
+            using var projector = new ReadModelProjector(store, p.Engine.EventJournal!);
+            projector.CatchUp();
+        }
+        using (var p = new PartitionFixture(b.Path))
+        {
+            RunWorkload(p, new Random(2), [], commands: 20);
+            using ReadModelStore store = ReadModelStore.Open(viewPath);
+            using var projector = new ReadModelProjector(store, p.Engine.EventJournal!);
+            projector.CatchUp();
+            Assert.Equal(1, projector.Rebuilds);
+            Assert.Equal(p.Engine.AppliedIndex, store.Position.Index);
+            foreach (Account live in p.LookupAccounts(Ids()))
+            {
+                Assert.True(store.TryGetAccount(live.Id, out AccountView v, out _));
+                AssertSameBalances(live, v.Account);
+            }
+        }
+    }
+
+    private static Dictionary<UInt128, Account> Snapshot(ReadModelStore store)
+    {
+        var d = new Dictionary<UInt128, Account>();
+        foreach (AccountView v in store.EnumerateAccounts()) d[v.Account.Id] = v.Account;
+        return d;
+    }
+
+    private static List<HistoryRow> ReadAll(ReadModelStore store, UInt128 id, bool newestFirst, int pageSize)
+    {
+        var all = new List<HistoryRow>();
+        string? cursor = null;
+        for (int guard = 0; guard < 10_000; guard++)
+        {
+            HistoryPage page = store.GetHistory(new HistoryQuery { AccountId = id, NewestFirst = newestFirst, Limit = pageSize, Cursor = cursor });
+            all.AddRange(page.Rows);
+            cursor = page.NextCursor;
+            if (cursor is null) return all;
+            Assert.Equal(pageSize, page.Rows.Count);
+        }
+        throw new InvalidOperationException("history paging did not end");
+    }
+
+    private static void AssertPointInTime(string dataDir, LedgerOptions ledger, ReadModelStore store, ReplayTarget target)
+    {
+        ReplayResult replay = LedgerReplay.Replay(dataDir, ledger, target, useSnapshots: false);
+        foreach (UInt128 id in Ids())
+        {
+            BalanceAt view = store.GetBalanceAt(id, target);
+            if (replay.Ledger.TryGetAccount(id, out Account expected))
+            {
+                Assert.True(view.Status == BalanceAtStatus.Found, $"{target}: account {id} exists in the replay, view says {view.Status}");
+                Assert.Equal(AccountBalances.Of(expected), view.Balances);
+                Assert.True(view.ChangeIndex <= replay.LastIndex);
+            }
+            else
+            {
+                Assert.Equal(BalanceAtStatus.NotFound, view.Status);
+            }
+        }
+    }
+
+    private static void AssertSameBalances(in Account expected, in Account actual)
+    {
+        Assert.Equal(expected.Id, actual.Id);
+        Assert.Equal(AccountBalances.Of(expected), AccountBalances.Of(actual));
+    }
+
+    private static UInt128[] Ids()
+    {
+        var ids = new UInt128[AccountCount];
+        for (int i = 0; i < ids.Length; i++) ids[i] = (UInt128)(i + 1);
+        return ids;
+    }
+
+    /// <summary>Accounts 1..16 (some with user data and balance limits), then random single-phase, pending, post, void, expiring and linked transfers, closes near the end.</summary>
+    private static void RunWorkload(PartitionFixture p, Random random, List<UInt128> transferIds, int commands = 80, bool createAccounts = true)
+    {
+        if (createAccounts)
+        {
+            var accounts = new List<Account>();
+            for (int i = 1; i <= AccountCount; i++)
+            {
+                Account acc = Acc((UInt128)i, ledger: (uint)(i % 3 == 0 ? 2 : 1),
+                    flags: random.Next(4) == 0 ? AccountFlags.DebitsMustNotExceedCredits : AccountFlags.None);
+                acc.UserData128 = (UInt128)(i % 4);
+                accounts.Add(acc);
+            }
+            p.CreateAccounts([.. accounts]);
+        }
+        var pendings = new List<UInt128>();
+        ulong nextId = (ulong)(transferIds.Count + 1) * 1000 + (ulong)random.Next(1, 1000) * 100_000;
+        for (int command = 0; command < commands; command++)
+        {
+            p.Clock.Advance(random.Next(1, 3) * 400_000_000L);
+            int n = random.Next(1, 7);
+            var batch = new Transfer[n];
+            for (int i = 0; i < n; i++)
+            {
+                UInt128 id = nextId++;
+                int kind = random.Next(10);
+                if (kind < 2 && pendings.Count > 0)
+                {
+                    UInt128 pending = pendings[random.Next(pendings.Count)];
+                    batch[i] = kind == 0 ? Post(id, pending, random.Next(0, 50)) : Void(id, pending);
+                }
+                else
+                {
+                    int debit = random.Next(1, AccountCount + 1), credit = random.Next(1, AccountCount + 1);
+                    TransferFlags flags = kind == 2 ? TransferFlags.Pending : TransferFlags.None;
+                    batch[i] = Tx(id, (UInt128)debit, (UInt128)credit, random.Next(1, 100), ledger: (uint)(debit % 3 == 0 ? 2 : 1),
+                        flags: flags, timeoutSeconds: flags == TransferFlags.Pending ? (uint)random.Next(1, 4) : 0);
+                    if (flags == TransferFlags.Pending) pendings.Add(id);
+                }
+                if (i < n - 1 && random.Next(6) == 0) batch[i].Flags |= TransferFlags.Linked;
+                transferIds.Add(id);
+            }
+            p.CreateTransfers(batch);
+            if (command == commands - 3)
+            {
+                UInt128 close = (UInt128)random.Next(1, AccountCount + 1);
+                p.Run((ushort)CommandKind.CloseAccounts, MemoryMarshal.AsBytes(new[] { close }.AsSpan()));
+            }
+        }
+    }
+}
