@@ -53,7 +53,7 @@ public sealed class ServeFixProcessTests
         string hash = PasswordHasher.Hash("partner-secret", PasswordHasher.MinIterations);
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "serve", "--data-dir", dir.Path,
-            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Fix:Enabled=true", $"--Fix:Port={fixPort}",
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Http:Port=0", "--Fix:Enabled=true", $"--Fix:Port={fixPort}",
             $"--Fix:Partners:0:PasswordHash={hash}"])
             psi.ArgumentList.Add(a);
         using Process process = Process.Start(psi)!;
@@ -63,7 +63,8 @@ public sealed class ServeFixProcessTests
         {
             if (line is null) return;
             lock (output) output.AppendLine(line);
-            if (line.Contains("FIX acceptor on", StringComparison.Ordinal)) ready.TrySetResult();
+            // Printed once every listener is up, right before the SIGTERM handler is installed.
+            if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) ready.TrySetResult();
         }
         process.OutputDataReceived += (_, e) => OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data);

@@ -74,7 +74,7 @@ internal sealed class FixScenario : IScenario
             "--Fix:Enabled=true", $"--Fix:Port={fixPort}", "--Fix:MaxInFlightPerSession=1024", "--Fix:MaxOutboundBytesPerSession=16777216",
             "--Fix:Partners:0:SenderCompId=PERF", "--Fix:Partners:0:TargetCompId=WALLET", "--Fix:Partners:0:Username=perf",
             $"--Fix:Partners:0:PasswordHash={partnerHash}", "--Fix:Partners:0:Role=admin", "--Fix:Partners:0:DebitAccounts:0=*",
-            "--Gateway:MaxInFlightPerSession=1024", "--Logging:LogLevel:Default=Warning"])
+            "--Gateway:MaxInFlightPerSession=1024", "--Http:Port=0", "--Logging:LogLevel:Default=Warning"])
             psi.ArgumentList.Add(a);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start wallet serve");
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -83,7 +83,7 @@ internal sealed class FixScenario : IScenario
         {
             if (line is null) return;
             lock (output) output.AppendLine(line);
-            if (line.Contains("FIX acceptor on", StringComparison.Ordinal)) ready.TrySetResult();
+            if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) ready.TrySetResult(); // every listener up
         }
         process.OutputDataReceived += (_, e) => OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data);
