@@ -141,6 +141,17 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task A_repeated_tag_is_a_session_Reject_and_nothing_moves()
+    {
+        await using RawFixClient c = await _f.LogonAsync();
+        c.Send("UT", "5001=96|5002=1001|5003=1002|5004=1.00|5004=40.00|15=USD|");
+        FixReply r = await c.ReceiveTypeAsync("3");
+        Assert.Equal("13", r[373]);
+        Assert.Equal("5004", r[371]);
+        await AssertNothingMovedAsync(c);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Malformed_ids_and_unknown_currencies_are_refused()
     {
         await using RawFixClient c = await _f.LogonAsync();

@@ -59,6 +59,7 @@ public sealed class ParserTests
     [InlineData("49=A|35=0|", 5)]
     [InlineData("35=0|4949|", 3)]
     [InlineData("35=0|0=1|", 1)]
+    [InlineData("35=0|58=a|58=b|", 6)]
     public void Malformed_fields_are_classified(string body, int expected)
     {
         byte[] bytes = Encoding.ASCII.GetBytes(body.Replace('|', '\u0001'));

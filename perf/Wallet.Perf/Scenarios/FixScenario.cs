@@ -84,7 +84,7 @@ internal sealed class FixScenario : IScenario
         {
             if (line is null) return;
             lock (output) output.AppendLine(line);
-            if (line.Contains("FIX acceptor on", StringComparison.Ordinal)) ready.TrySetResult();
+            if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) ready.TrySetResult(); // every listener up
         }
         process.OutputDataReceived += (_, e) => OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data);

@@ -5,8 +5,8 @@ namespace Wallet.Gateway.Fix;
 /// <summary>
 /// The fields of one received message as (tag, offset, length) triples over the receive buffer: no string and no
 /// allocation per field. One instance per session, reused for every message; valid until the buffer is refilled.
-/// Lookups scan linearly (messages carry a few dozen fields at most). The first occurrence of a tag wins: the
-/// wallet's messages have no repeating groups.
+/// Lookups scan linearly (messages carry a few dozen fields at most). A repeated tag is refused (the wallet's
+/// messages have no repeating groups), so a lookup can never pick the wrong one of two values.
 /// </summary>
 internal sealed class FixMessage
 {
@@ -63,6 +63,11 @@ internal sealed class FixMessage
             }
             if (FieldCount == _tags.Length) return FixParseError.TooManyFields;
             if (FieldCount == 0 && tag != FixTag.MsgType) return FixParseError.MsgTypeNotThird;
+            if (IndexOf(tag) >= 0)
+            {
+                ErrorTag = tag;
+                return FixParseError.DuplicateTag;
+            }
             _tags[FieldCount] = tag;
             _offsets[FieldCount] = valueStart;
             _lengths[FieldCount] = soh;

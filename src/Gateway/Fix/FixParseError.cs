@@ -14,4 +14,6 @@ internal enum FixParseError
     TooManyFields = 4,
     /// <summary>MsgType (35) is not the first field after BodyLength (the message is garbled).</summary>
     MsgTypeNotThird = 5,
+    /// <summary>A tag appears twice (SessionRejectReason 13); the wallet's messages have no repeating groups.</summary>
+    DuplicateTag = 6,
 }

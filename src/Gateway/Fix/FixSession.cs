@@ -306,6 +306,9 @@ internal sealed class FixSession : IGatewaySession
             case FixParseError.InvalidTagNumber:
                 SendReject(seq, FixSessionRejectReason.InvalidTagNumber, 0, "a tag is not a positive number"u8);
                 break;
+            case FixParseError.DuplicateTag:
+                SendReject(seq, FixSessionRejectReason.TagAppearsMoreThanOnce, _message.ErrorTag, "tag appears more than once"u8);
+                break;
             case FixParseError.TagWithoutValue:
                 SendReject(seq, FixSessionRejectReason.TagWithoutValue, _message.ErrorTag, "tag specified without a value"u8);
                 break;

@@ -10,6 +10,7 @@ internal enum FixSessionRejectReason
     IncorrectDataFormat = 6,
     CompIdProblem = 9,
     InvalidMsgType = 11,
+    TagAppearsMoreThanOnce = 13,
     Other = 99,
 }
 
