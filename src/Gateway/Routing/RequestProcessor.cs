@@ -45,6 +45,12 @@ internal sealed class RequestProcessor(GatewayContext context)
                 session.Close("logout acknowledged");
                 return;
         }
+        if (templateId is GetHistoryDecoder.TemplateId or GetBalanceAtDecoder.TemplateId)
+        {
+            // Answered by the gateway from the read model, not by the partition.
+            ViewQueries.Answer(context, session, templateId, correlationId, message);
+            return;
+        }
         if (!context.IntakeOpen || context.Router is null)
         {
             session.SendReject(correlationId, RejectReason.NotRunning, templateId, "gateway is shutting down"u8);

@@ -98,6 +98,7 @@ internal static class ServeCommand
         }
 
         ReadModelHost readModel = ReadModelHost.Start(settings.Api, partition, log);
+        gateway.View = readModel.Store;
         if (http is not null)
         {
             http.View = readModel.Store;
