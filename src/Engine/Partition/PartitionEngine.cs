@@ -119,6 +119,10 @@ public sealed class PartitionEngine : IDisposable
     /// <summary>Last log index the BLP applied.</summary>
     public long AppliedIndex => _ledgerStage.AppliedIndex;
     public long LastSnapshotIndex => _snapshots.LastWrittenIndex;
+    /// <summary>Commands and queries in the ingress ring not yet applied by the BLP (ring occupancy; monitoring only).</summary>
+    public long IngressBacklog => Math.Max(0, _ingress.Cursor - _ledgerProcessor.Sequence.Value);
+    /// <summary>Capacity of the ingress ring.</summary>
+    public int IngressCapacity => _options.IngressRingSize;
     public int MaxCommandBytes => _options.MaxCommandBytes;
 
     private void StartThreads()

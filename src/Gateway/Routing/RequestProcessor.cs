@@ -136,6 +136,7 @@ internal sealed class RequestProcessor(GatewayContext context)
             session.SendReject(correlationId, RejectReason.TooManyInFlight, templateId, "maxInFlight requests already awaiting results"u8);
             return;
         }
+        GatewayMetrics.Requests.Add(1, GatewayMetrics.Sbe);
         SubmitStatus status = context.Router!.Submit(partition, kind, (long)correlationId, session.Id, payload);
         if (status == SubmitStatus.Accepted) return;
         session.ReleaseInFlight();

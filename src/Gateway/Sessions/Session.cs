@@ -207,6 +207,7 @@ internal sealed class Session
 
     public void SendReject(ulong correlationId, RejectReason reason, ushort templateId, ReadOnlySpan<byte> text)
     {
+        GatewayMetrics.SbeReject(reason);
         if (_context.Logger.IsEnabled(LogLevel.Debug)) GatewayLog.Rejected(_context.Logger, Id, templateId, reason);
         lock (_out.Sync)
         {
@@ -242,6 +243,7 @@ internal sealed class Session
 
     public void SendBusy(ulong correlationId)
     {
+        GatewayMetrics.Rejects.Add(1, GatewayMetrics.Sbe, new KeyValuePair<string, object?>("code", "Busy"));
         lock (_out.Sync)
         {
             Span<byte> room = ReserveControl();

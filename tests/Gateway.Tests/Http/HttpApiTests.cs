@@ -234,6 +234,14 @@ public sealed class HttpApiTests
         }
         JsonElement rm = await HttpFixture.JsonAsync(await f.GetAsync("/v1/readmodel"));
         Assert.Equal("Running", rm.GetProperty("state").GetString());
+
+        // Prometheus text on /metrics: the requests and rejects just made, the read model's lag.
+        await f.PostAsync(TransferPath, "{}", credential: null);
+        string metrics = await (await f.GetAsync("/metrics", null)).Content.ReadAsStringAsync();
+        Assert.Contains("wallet_rejects_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("code=\"NotAuthenticated\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("wallet_readmodel_lag_records", metrics, StringComparison.Ordinal);
+        Assert.Contains("wallet_http_in_flight", metrics, StringComparison.Ordinal);
     }
 
     /// <summary>Content without a known length, so the client sends it chunked.</summary>
