@@ -82,6 +82,8 @@ public sealed class HttpApiTests
         Assert.False(before.GetProperty("found").GetBoolean());
         await HttpFixture.ProblemAsync(await f.GetAsync("/v1/accounts/100/balance_at?index=999999"), 503, "ViewBehind");
         await HttpFixture.ProblemAsync(await f.GetAsync("/v1/accounts/100/balance_at"), 400, "InvalidParameter");
+        await HttpFixture.ProblemAsync(await f.GetAsync("/v1/accounts/555/history"), 404, "AccountNotFound");
+        await HttpFixture.ProblemAsync(await f.GetAsync("/v1/accounts/555/balance_at?index=1"), 404, "AccountNotFound");
 
         // Transfer lookup: exact, and from the view with its status.
         JsonElement t = await HttpFixture.JsonAsync(await f.GetAsync("/v1/transfers/1"));
