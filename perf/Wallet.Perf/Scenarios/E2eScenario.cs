@@ -242,7 +242,9 @@ internal sealed class E2eScenario : IScenario
             foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "serve", "--data-dir", dataDir,
                 "--port", port.ToString(CultureInfo.InvariantCulture), $"--Partition:Fsync={fsync}", $"--Partition:Wait={wait}",
                 "--Gateway:MaxBatchSize=8190", "--Gateway:MaxFrameBytes=2097152", "--Gateway:MaxInFlightPerSession=1024",
-                "--Gateway:MaxOutboundBytesPerSession=16777216", "--Logging:LogLevel:Default=Warning"])
+                "--Gateway:MaxOutboundBytesPerSession=16777216", "--Logging:LogLevel:Default=Warning",
+                // The HTTP API on an ephemeral port (never clash with a node on 7480); the read model runs as in production.
+                "--Http:Port=0"])
                 psi.ArgumentList.Add(a);
             var server = new ServerProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start wallet serve"));
             server._process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
