@@ -20,6 +20,8 @@ internal sealed class GatewayContext(GatewayOptions options, UserDirectory users
     public FanOutTable FanOuts => LazyInitializer.EnsureInitialized(ref _fanOuts, () => new FanOutTable(Sessions));
     public RequestProcessor Processor { get; set; } = null!;
     public IRequestRouter? Router { get; set; }
+    /// <summary>The read model (GetHistory, GetBalanceAt); null → those requests get Reject(NotRunning).</summary>
+    public Wallet.Engine.ReadModel.ReadModelStore? View { get; set; }
 
     /// <summary>Claims one of <see cref="GatewayOptions.MaxConcurrentLogons"/> password-check slots.</summary>
     public bool TryBeginLogon()

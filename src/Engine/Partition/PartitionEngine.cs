@@ -142,6 +142,10 @@ public sealed class PartitionEngine : IDisposable
     /// <summary>Last log index the BLP applied.</summary>
     public long AppliedIndex => _ledgerStage.AppliedIndex;
     public long LastSnapshotIndex => _snapshots.LastWrittenIndex;
+    /// <summary>Commands and queries in the ingress ring not yet applied by the BLP (ring occupancy; monitoring only).</summary>
+    public long IngressBacklog => Math.Max(0, _ingress.Cursor - _ledgerProcessor.Sequence.Value);
+    /// <summary>Capacity of the ingress ring.</summary>
+    public int IngressCapacity => _options.IngressRingSize;
     public int MaxCommandBytes => _options.MaxCommandBytes;
     public PartitionSequencing Sequencing => _options.Sequencing;
 

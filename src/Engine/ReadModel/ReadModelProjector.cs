@@ -150,9 +150,12 @@ public sealed class ReadModelProjector : IDisposable
                     if (applied == 0) Idle();
                 }
 #pragma warning disable CA1031 // Any failure of the projection must be contained here: the write path must not notice.
-                catch (Exception ex) when (!_stopping)
+                catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    // While stopping (e.g. the journal closed under a slow last batch) nothing is reported: the
+                    // checkpoint is intact and the next start resumes from it. Never let it escape the thread.
+                    if (_stopping) break;
                     Volatile.Write(ref _lastError, ex);
                     Volatile.Write(ref _state, (int)ProjectorState.Faulted);
                     reader?.Dispose();
@@ -271,18 +274,22 @@ public sealed class ReadModelProjector : IDisposable
         Interlocked.Increment(ref _rebuilds);
     }
 
-    /// <summary>Stops the background thread (after its current batch). The store stays open: the caller owns it.</summary>
-    public void Stop(TimeSpan timeout)
+    /// <summary>
+    /// Stops the background thread (after its current batch). The store stays open: the caller owns it, and must not
+    /// close it while this returns false (the thread has not finished within the timeout and may still use it).
+    /// </summary>
+    public bool Stop(TimeSpan timeout)
     {
         _stopping = true;
         _wake.Set();
-        _thread?.Join(timeout);
+        bool joined = _thread is null || _thread.Join(timeout);
         Volatile.Write(ref _state, (int)ProjectorState.Stopped);
+        return joined;
     }
 
     public void Dispose()
     {
-        Stop(TimeSpan.FromSeconds(10));
-        _wake.Dispose();
+        // A thread that did not finish keeps the wake handle; the process is ending or the caller leaks the store too.
+        if (Stop(TimeSpan.FromSeconds(10))) _wake.Dispose();
     }
 }

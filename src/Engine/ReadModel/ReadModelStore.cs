@@ -296,7 +296,8 @@ public sealed class ReadModelStore : IDisposable
         }
     }
 
-    internal static string FormatCursor(long index, uint ordinal) =>
+    /// <summary>The cursor text for "after the row at (index, ordinal)" (binary protocols carry the two numbers).</summary>
+    public static string FormatCursor(long index, uint ordinal) =>
         index.ToString(CultureInfo.InvariantCulture) + "." + ordinal.ToString(CultureInfo.InvariantCulture);
 
     private static (long, uint) ParseCursor(string cursor)

@@ -57,6 +57,8 @@ internal static class RequestLayout
             case LookupAccountsDecoder.TemplateId: minBlock = LookupAccountsDecoder.BlockLength; entryBlock = LookupAccountsDecoder.IdsDecoder.BlockLength; varData = 0; break;
             case LookupTransfersDecoder.TemplateId: minBlock = LookupTransfersDecoder.BlockLength; entryBlock = LookupTransfersDecoder.IdsDecoder.BlockLength; varData = 0; break;
             case CloseAccountsDecoder.TemplateId: minBlock = CloseAccountsDecoder.BlockLength; entryBlock = CloseAccountsDecoder.IdsDecoder.BlockLength; varData = 0; break;
+            case GetHistoryDecoder.TemplateId: minBlock = GetHistoryDecoder.BlockLength; entryBlock = -1; varData = 0; break;
+            case GetBalanceAtDecoder.TemplateId: minBlock = GetBalanceAtDecoder.BlockLength; entryBlock = -1; varData = 0; break;
             default:
                 text = "template is not a request this gateway accepts"u8;
                 return RejectReason.UnknownTemplate;

@@ -126,6 +126,67 @@ internal static class ResponseEncoder
         return Frame(dest, e.Limit);
     }
 
+    public static int SizeOfHistoryPage(int rows) => Prefix + HistoryPageEncoder.BlockLength + 4 + rows * HistoryPageEncoder.RowsEncoder.BlockLength;
+
+    public const int SizeOfBalanceAt = Prefix + BalanceAtEncoder.BlockLength;
+
+    public static int HistoryPage(Span<byte> dest, ulong correlationId, Engine.ReadModel.HistoryPage page)
+    {
+        var e = HistoryPageEncoder.WrapAndApplyHeader(dest, Sofh.HeaderLength);
+        e.CorrelationId = correlationId;
+        e.ViewIndex = page.View.Index;
+        e.ViewTimestampNs = page.View.TimestampNs;
+        long nextIndex = 0;
+        uint nextOrdinal = 0;
+        if (page.NextCursor is not null && page.Rows.Count > 0)
+        {
+            nextIndex = page.Rows[^1].Index;
+            nextOrdinal = page.Rows[^1].Ordinal;
+        }
+        e.NextIndex = nextIndex;
+        e.NextOrdinal = nextOrdinal;
+        var g = e.RowsCount(page.Rows.Count);
+        foreach (Engine.ReadModel.HistoryRow r in page.Rows)
+        {
+            g.Next();
+            g.LogIndex = r.Index;
+            g.Ordinal = r.Ordinal;
+            g.EventKind = (ushort)r.Kind;
+            g.Side = (byte)r.Side;
+            g.CommandTimestampNs = r.CommandTimestamp;
+            g.EventTimestampNs = r.EventTimestamp;
+            Put(g.TransferId, r.TransferId);
+            Put(g.CounterpartyId, r.CounterpartyId);
+            g.Amount = r.Amount;
+            g.DebitsPending = r.After.DebitsPending;
+            g.DebitsPosted = r.After.DebitsPosted;
+            g.CreditsPending = r.After.CreditsPending;
+            g.CreditsPosted = r.After.CreditsPosted;
+        }
+        return Frame(dest, e.Limit);
+    }
+
+    public static int BalanceAt(Span<byte> dest, ulong correlationId, Engine.ReadModel.BalanceAt answer)
+    {
+        var e = BalanceAtEncoder.WrapAndApplyHeader(dest, Sofh.HeaderLength);
+        e.CorrelationId = correlationId;
+        e.Status = answer.Status switch
+        {
+            Engine.ReadModel.BalanceAtStatus.Found => 0,
+            Engine.ReadModel.BalanceAtStatus.NotFound => 1,
+            _ => 2,
+        };
+        e.ViewIndex = answer.View.Index;
+        e.ViewTimestampNs = answer.View.TimestampNs;
+        e.ChangeIndex = answer.ChangeIndex;
+        e.ChangeTimestampNs = answer.ChangeTimestampNs;
+        e.DebitsPending = answer.Balances.DebitsPending;
+        e.DebitsPosted = answer.Balances.DebitsPosted;
+        e.CreditsPending = answer.Balances.CreditsPending;
+        e.CreditsPosted = answer.Balances.CreditsPosted;
+        return Frame(dest, e.Limit);
+    }
+
     public static int LogonAck(Span<byte> dest, ulong correlationId, long sessionId, int heartbeatIntervalMs, int maxInFlight, int maxFrameBytes, int maxBatchSize)
     {
         var e = LogonAckEncoder.WrapAndApplyHeader(dest, Sofh.HeaderLength);

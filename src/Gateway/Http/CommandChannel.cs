@@ -44,7 +44,9 @@ public sealed class CommandChannel : IPartitionResultHandler
         IRequestRouter? router = Router;
         if (router is null) return CommandOutcome.Failed(CommandOutcomeKind.NotRunning, SubmitStatus.NotRunning);
         if (_pending.Count >= _maxInFlight) return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
+        GatewayMetrics.Requests.Add(1, GatewayMetrics.Http);
         long correlation = Interlocked.Increment(ref _nextCorrelation);
+        long startTicks = System.Diagnostics.Stopwatch.GetTimestamp();
         var completion = new TaskCompletionSource<CommandOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[correlation] = completion;
         SubmitStatus status = router.Submit(partition, kind, correlation, SessionId, payload.Span);
@@ -61,7 +63,9 @@ public sealed class CommandChannel : IPartitionResultHandler
         }
         try
         {
-            return await completion.Task.WaitAsync(_timeout, cancel).ConfigureAwait(false);
+            CommandOutcome outcome = await completion.Task.WaitAsync(_timeout, cancel).ConfigureAwait(false);
+            GatewayMetrics.CommitLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(startTicks).TotalMilliseconds, GatewayMetrics.Http);
+            return outcome;
         }
         catch (TimeoutException)
         {

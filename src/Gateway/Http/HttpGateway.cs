@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using OpenTelemetry.Metrics;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
 using Wallet.Engine.ReadModel;
@@ -28,6 +29,7 @@ public sealed class HttpGateway : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private WebApplication? _app;
     private IPEndPoint? _endPoint;
+    private System.Diagnostics.Metrics.Meter? _nodeMeter;
 
     public HttpGateway(HttpOptions options, UserDirectory users, LedgerCatalog catalog, ILoggerFactory? loggers = null)
     {
@@ -81,7 +83,16 @@ public sealed class HttpGateway : IAsyncDisposable
             k.Limits.MaxRequestLineSize = 4096;
         });
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(GatewayMetrics.MeterName, GatewayMetrics.NodeMeterName)
+            // Sub-millisecond resolution: the default buckets start at 5 ms.
+            .AddView("wallet.commit.latency", new ExplicitBucketHistogramConfiguration
+            {
+                Boundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+            })
+            .AddPrometheusExporter());
         WebApplication app = builder.Build();
+        RegisterNodeGauges();
         var api = new WalletEndpoints(_options, new HttpAuthenticator(_users, _options.CredentialCacheSeconds, _options.MaxConcurrentPasswordChecks,
             TimeSpan.FromMilliseconds(_options.CommandTimeoutMs)), Commands, router, new JsonMapping(_catalog), _catalog)
         {
@@ -122,10 +133,37 @@ public sealed class HttpGateway : IAsyncDisposable
             }
         });
         api.Map(app);
+        // Prometheus text format; no credentials (bind the API to a trusted interface, as by default loopback).
+        app.MapPrometheusScrapingEndpoint("/metrics");
         await app.StartAsync(cancel).ConfigureAwait(false);
         _app = app;
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         _endPoint = new IPEndPoint(_options.BindAddress, new Uri(address).Port);
+    }
+
+    /// <summary>
+    /// One observable gauge per host counter (<see cref="Counters"/>: indexes, ingress backlog, journal bytes,
+    /// sessions) plus the read model's lag, read at scrape time.
+    /// </summary>
+    private void RegisterNodeGauges()
+    {
+        _nodeMeter = new System.Diagnostics.Metrics.Meter(GatewayMetrics.NodeMeterName, "1.0");
+        if (Counters is { } counters)
+        {
+            foreach (string key in counters().Keys)
+            {
+                string name = "wallet." + key;
+                _nodeMeter.CreateObservableGauge(name, () => counters().TryGetValue(key, out long v) ? v : 0L);
+            }
+        }
+        if (Projector is { } projector)
+        {
+            _nodeMeter.CreateObservableGauge("wallet.readmodel.index", () => projector.AppliedIndex);
+            _nodeMeter.CreateObservableGauge("wallet.readmodel.lag_records", () => projector.Lag.Events, "{record}", "Event-journal records the read model has not applied");
+            _nodeMeter.CreateObservableGauge("wallet.readmodel.behind", () => projector.Lag.BehindMs, "ms", "How long the read model has been behind");
+            _nodeMeter.CreateObservableGauge("wallet.readmodel.faulted", () => projector.State == ProjectorState.Faulted ? 1 : 0);
+        }
+        _nodeMeter.CreateObservableGauge("wallet.http.in_flight", () => Commands.InFlight, "{request}");
     }
 
     public async Task StopAsync(TimeSpan timeout)
@@ -141,5 +179,6 @@ public sealed class HttpGateway : IAsyncDisposable
         await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _app = null;
+        _nodeMeter?.Dispose();
     }
 }

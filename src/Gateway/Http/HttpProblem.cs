@@ -14,6 +14,7 @@ public static class HttpProblem
 
     public static IResult Of(int status, string code, string title, string? detail = null, IDictionary<string, object?>? extra = null)
     {
+        GatewayMetrics.HttpReject(code);
         var extensions = new Dictionary<string, object?>(StringComparer.Ordinal) { ["code"] = code };
         if (extra is not null)
         {

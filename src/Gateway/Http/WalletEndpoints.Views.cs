@@ -24,10 +24,12 @@ internal sealed partial class WalletEndpoints
         if (order is not null and not "desc" and not "asc") return HttpProblem.BadRequest("InvalidParameter", "order must be 'desc' (newest first) or 'asc'");
         int pageSize = limit ?? 100;
         if (pageSize is < 1 or > HistoryQuery.MaxLimit) return HttpProblem.BadRequest("InvalidParameter", $"limit must be 1..{HistoryQuery.MaxLimit}");
+        if (!View!.TryGetAccount(accountId, out AccountView account, out ViewPosition known))
+            return HttpProblem.Of(StatusCodes.Status404NotFound, "AccountNotFound", "Not found", $"the read model (at index {known.Index}) has no account {IdText.Format(accountId)}");
         HistoryPage page;
         try
         {
-            page = View!.GetHistory(new HistoryQuery
+            page = View.GetHistory(new HistoryQuery
             {
                 AccountId = accountId, FromTimestampNs = fromNs, ToTimestampNs = toNs, NewestFirst = newestFirst, Limit = pageSize, Cursor = cursor,
             });
@@ -36,7 +38,6 @@ internal sealed partial class WalletEndpoints
         {
             return HttpProblem.BadRequest("InvalidParameter", "cursor is not one this API returned");
         }
-        View.TryGetAccount(accountId, out AccountView account, out _);
         (string currency, byte scale) = map.CurrencyOf(account.Account.Ledger);
         var rows = new List<HistoryRowJson>(page.Rows.Count);
         foreach (HistoryRow row in page.Rows) rows.Add(map.HistoryRow(row, scale));
@@ -66,7 +67,9 @@ internal sealed partial class WalletEndpoints
             if (ns < 0) return HttpProblem.BadRequest("InvalidParameter", "timestamp_ns must be non-negative");
             target = ReplayTarget.AtTime(ns);
         }
-        BalanceAt answer = View!.GetBalanceAt(accountId, target);
+        if (!View!.TryGetAccount(accountId, out AccountView account, out ViewPosition known))
+            return HttpProblem.Of(StatusCodes.Status404NotFound, "AccountNotFound", "Not found", $"the read model (at index {known.Index}) has no account {IdText.Format(accountId)}");
+        BalanceAt answer = View.GetBalanceAt(accountId, target);
         if (answer.Status == BalanceAtStatus.ViewBehind)
         {
             context.Response.Headers.RetryAfter = "1";
@@ -74,7 +77,6 @@ internal sealed partial class WalletEndpoints
                 $"the read model is at index {answer.View.Index}, before the requested index {target.Index}; retry shortly",
                 new Dictionary<string, object?>(StringComparer.Ordinal) { ["view_index"] = answer.View.Index });
         }
-        View.TryGetAccount(accountId, out AccountView account, out _);
         (string currency, byte scale) = map.CurrencyOf(account.Account.Ledger);
         bool found = answer.Status == BalanceAtStatus.Found;
         return Results.Json(new BalanceAtJson(IdText.Format(accountId), currency,

@@ -45,6 +45,12 @@ internal sealed class RequestProcessor(GatewayContext context)
                 session.Close("logout acknowledged");
                 return;
         }
+        if (templateId is GetHistoryDecoder.TemplateId or GetBalanceAtDecoder.TemplateId)
+        {
+            // Answered by the gateway from the read model, not by the partition.
+            ViewQueries.Answer(context, session, templateId, correlationId, message);
+            return;
+        }
         if (!context.IntakeOpen || context.Router is null)
         {
             session.SendReject(correlationId, RejectReason.NotRunning, templateId, "gateway is shutting down"u8);
@@ -141,6 +147,7 @@ internal sealed class RequestProcessor(GatewayContext context)
             session.SendReject(correlationId, RejectReason.TooManyInFlight, templateId, "maxInFlight requests already awaiting results"u8);
             return;
         }
+        GatewayMetrics.Requests.Add(1, GatewayMetrics.Sbe);
         SubmitStatus status = context.Router!.Submit(partition, kind, (long)correlationId, session.Id, payload);
         if (status == SubmitStatus.Accepted) return;
         session.ReleaseInFlight();

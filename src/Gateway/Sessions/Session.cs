@@ -196,8 +196,30 @@ internal sealed class Session : IGatewaySession
         Wake();
     }
 
+    /// <summary>
+    /// Sends a response the gateway answers itself (read-model queries): <paramref name="write"/> encodes at most
+    /// <paramref name="size"/> bytes. A session whose buffer is full is cut, as for partition results.
+    /// </summary>
+    public void SendAnswer<TState>(int size, TState state, AnswerWriter<TState> write)
+    {
+        if (State >= SessionState.Closing) return;
+        lock (_out.Sync)
+        {
+            Span<byte> room = _out.TryReserve(size, useReserve: false);
+            if (room.IsEmpty)
+            {
+                GatewayLog.SlowConsumer(_context.Logger, Id, _out.PendingBytes);
+                Close("slow consumer: outbound buffer limit exceeded");
+                return;
+            }
+            _out.Commit(write(room, state));
+        }
+        Wake();
+    }
+
     public void SendReject(ulong correlationId, RejectReason reason, ushort templateId, ReadOnlySpan<byte> text)
     {
+        GatewayMetrics.SbeReject(reason);
         if (_context.Logger.IsEnabled(LogLevel.Debug)) GatewayLog.Rejected(_context.Logger, Id, templateId, reason);
         lock (_out.Sync)
         {
@@ -256,6 +278,7 @@ internal sealed class Session : IGatewaySession
 
     private void SendBusy(ulong correlationId, int retryAfterMs)
     {
+        GatewayMetrics.Rejects.Add(1, GatewayMetrics.Sbe, new KeyValuePair<string, object?>("code", "Busy"));
         lock (_out.Sync)
         {
             Span<byte> room = ReserveControl();

@@ -42,6 +42,13 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Give this to <see cref="PartitionEngine.Start"/>: results are pushed to sessions from the egress thread.</summary>
     public IPartitionResultHandler ResultHandler => _dispatcher;
 
+    /// <summary>The read model that answers GetHistory/GetBalanceAt (set before clients use them; null = not served).</summary>
+    public Wallet.Engine.ReadModel.ReadModelStore? View
+    {
+        get => _context.View;
+        set => _context.View = value;
+    }
+
     /// <summary>The bound endpoint (the real port when <see cref="GatewayOptions.Port"/> was 0).</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("not started"));
 

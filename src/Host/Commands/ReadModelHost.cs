@@ -46,7 +46,9 @@ internal sealed class ReadModelHost : IDisposable
 
     public void Dispose()
     {
+        bool stopped = Projector?.Stop(TimeSpan.FromSeconds(10)) ?? true;
         Projector?.Dispose();
-        Store?.Dispose();
+        // Never close RocksDB under a projector thread that is still running (a native use-after-free).
+        if (stopped) Store?.Dispose();
     }
 }

@@ -73,6 +73,22 @@ public sealed class ReadModelEquivalenceTests
         using (ReadModelStore store = ReadModelStore.OpenReadOnly(viewPath))
         {
             Assert.Equal(lastIndex, store.Position.Index);
+            // Transfers and hold states: view == replay to the end (Settled/Pending/Posted/Voided/Expired).
+            ReplayResult end = LedgerReplay.Replay(dir.Path, ledger, ReplayTarget.End, useSnapshots: false);
+            int holds = 0;
+            foreach (UInt128 transferId in transferIds)
+            {
+                if (!end.Ledger.TryGetTransfer(transferId, out Transfer expected, out TransferState state))
+                {
+                    Assert.False(store.TryGetTransfer(transferId, out _, out _), $"transfer {transferId} was refused but is in the view");
+                    continue;
+                }
+                Assert.True(store.TryGetTransfer(transferId, out TransferView view, out _), $"transfer {transferId} missing in the view");
+                Assert.Equal(expected, view.Transfer);
+                Assert.Equal((ushort)state, (ushort)view.Status);
+                if (state != TransferState.Settled) holds++;
+            }
+            Assert.True(holds > 0, "the workload made holds");
             // Point in time by index: every few indexes, every account, view == replay.
             for (long index = 1; index <= lastIndex; index += 1 + random.Next(6))
             {

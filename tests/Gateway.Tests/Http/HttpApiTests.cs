@@ -82,6 +82,8 @@ public sealed class HttpApiTests
         Assert.False(before.GetProperty("found").GetBoolean());
         await HttpFixture.ProblemAsync(await f.GetAsync("/v1/accounts/100/balance_at?index=999999"), 503, "ViewBehind");
         await HttpFixture.ProblemAsync(await f.GetAsync("/v1/accounts/100/balance_at"), 400, "InvalidParameter");
+        await HttpFixture.ProblemAsync(await f.GetAsync("/v1/accounts/555/history"), 404, "AccountNotFound");
+        await HttpFixture.ProblemAsync(await f.GetAsync("/v1/accounts/555/balance_at?index=1"), 404, "AccountNotFound");
 
         // Transfer lookup: exact, and from the view with its status.
         JsonElement t = await HttpFixture.JsonAsync(await f.GetAsync("/v1/transfers/1"));
@@ -234,6 +236,42 @@ public sealed class HttpApiTests
         }
         JsonElement rm = await HttpFixture.JsonAsync(await f.GetAsync("/v1/readmodel"));
         Assert.Equal("Running", rm.GetProperty("state").GetString());
+
+        // Prometheus text on /metrics: the requests and rejects just made, the read model's lag.
+        await f.PostAsync(TransferPath, "{}", credential: null);
+        string metrics = await (await f.GetAsync("/metrics", null)).Content.ReadAsStringAsync();
+        Assert.Contains("wallet_rejects_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("code=\"NotAuthenticated\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("wallet_readmodel_lag_records", metrics, StringComparison.Ordinal);
+        Assert.Contains("wallet_http_in_flight", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Operator_endpoints_snapshot_rebuild_and_stat_need_the_admin_role()
+    {
+        await using HttpFixture f = await HttpFixture.StartAsync();
+        await f.CreateAccountAsync("100");
+        await f.CreateAccountAsync("200");
+        Assert.Equal(HttpStatusCode.OK, (await f.PostAsync(TransferPath, Transfer("1", "100", "200", "3.00"))).StatusCode);
+        long applied = f.Server.Partition.AppliedIndex;
+        Assert.True(f.Projector.WaitForIndex(applied, TimeSpan.FromSeconds(20)));
+
+        await HttpFixture.ProblemAsync(await f.PostAsync("/v1/admin/snapshot", "{}", HttpFixture.Alice), 403, "Unauthorized");
+        await HttpFixture.ProblemAsync(await f.GetAsync("/v1/admin/stat", HttpFixture.Alice), 403, "Unauthorized");
+
+        // The fixture's partition has no on-request snapshot hook wired (the host wires it): 503, said precisely.
+        await HttpFixture.ProblemAsync(await f.PostAsync("/v1/admin/snapshot", "{}"), 503, "NotSupported");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await f.PostAsync("/v1/admin/readmodel/rebuild", "{}")).StatusCode);
+        Assert.True(SpinWait.SpinUntil(() => f.Projector.Rebuilds == 1, 10_000));
+        Assert.True(f.Projector.WaitForIndex(applied, TimeSpan.FromSeconds(20)));
+        JsonElement view = await HttpFixture.JsonAsync(await f.GetAsync("/v1/accounts/200?source=view"));
+        Assert.Equal("3.00", view.GetProperty("balances").GetProperty("credits_posted").GetString());
+
+        JsonElement stat = await HttpFixture.JsonAsync(await f.GetAsync("/v1/admin/stat"));
+        Assert.Equal(1, stat.GetProperty("readmodel.rebuilds").GetInt64());
+        Assert.Equal(applied, stat.GetProperty("readmodel.index").GetInt64());
+        Assert.Equal(0, stat.GetProperty("http.in_flight_commands").GetInt64());
     }
 
     /// <summary>Content without a known length, so the client sends it chunked.</summary>

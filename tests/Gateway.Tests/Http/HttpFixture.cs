@@ -43,6 +43,7 @@ internal sealed class HttpFixture : IAsyncDisposable
         var store = ReadModelStore.Open(Path.Combine(server.DataDirectory, ReadModelStore.DirectoryName));
         var projector = new ReadModelProjector(store, server.Partition.EventJournal!);
         projector.Start();
+        server.Gateway.View = store;
         http!.View = store;
         http.Projector = projector;
         http.PartitionState = () => server.Partition.State;

@@ -1,0 +1,47 @@
+using System.Diagnostics.Metrics;
+using Wallet.Protocol.Sbe;
+
+namespace Wallet.Gateway;
+
+/// <summary>
+/// The gateways' own instruments (System.Diagnostics.Metrics; exported by OpenTelemetry as Prometheus text on the
+/// HTTP port's /metrics). Recording is allocation-free: tags are constant strings. Node-level gauges (indexes,
+/// backlog, journal bytes, read-model lag) are observed from the host's counters, see <see cref="Http.HttpGateway"/>.
+/// </summary>
+public static class GatewayMetrics
+{
+    public const string MeterName = "Wallet";
+    public const string NodeMeterName = "Wallet.Node";
+
+    private static readonly Meter Meter = new(MeterName, "1.0");
+
+    /// <summary>Requests offered to a partition (commands and exact queries), by front end.</summary>
+    public static readonly Counter<long> Requests = Meter.CreateCounter<long>("wallet.requests", "{request}", "Requests offered to a partition");
+
+    /// <summary>Requests refused, by front end and reason (an HTTP problem code, an SBE RejectReason, or Busy).</summary>
+    public static readonly Counter<long> Rejects = Meter.CreateCounter<long>("wallet.rejects", "{request}", "Requests refused, by reason");
+
+    /// <summary>Submit → committed result, as the HTTP API sees it (ring, journal and sync, BLP, egress).</summary>
+    public static readonly Histogram<double> CommitLatency = Meter.CreateHistogram<double>("wallet.commit.latency", "ms", "Submit to committed result");
+
+    public static readonly KeyValuePair<string, object?> Http = new("front_end", "http");
+    public static readonly KeyValuePair<string, object?> Sbe = new("front_end", "sbe");
+
+    private static readonly string[] RejectNames = BuildRejectNames();
+
+    private static string[] BuildRejectNames()
+    {
+        var names = new string[32];
+        for (int i = 0; i < names.Length; i++) names[i] = Enum.IsDefined((RejectReason)i) ? ((RejectReason)i).ToString() : "Other";
+        return names;
+    }
+
+    /// <summary>Counts an SBE reject (cached reason names: no allocation).</summary>
+    public static void SbeReject(RejectReason reason)
+    {
+        int i = (int)reason;
+        Rejects.Add(1, Sbe, new KeyValuePair<string, object?>("code", (uint)i < (uint)RejectNames.Length ? RejectNames[i] : "Other"));
+    }
+
+    public static void HttpReject(string code) => Rejects.Add(1, Http, new KeyValuePair<string, object?>("code", code));
+}
