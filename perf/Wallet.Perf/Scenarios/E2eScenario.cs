@@ -84,6 +84,13 @@ internal sealed class E2eScenario(string name, int defaultReplicas) : IScenario
                 log.WriteLine($"[{name}] leader is the replica on port {leaderPort}");
             }
             RunAsync(servers, leaderPort, connections, accounts, batches, rates, picker, options, result, log).GetAwaiter().GetResult();
+            if (replicas > 1)
+            {
+                int elections = 0;
+                foreach (ServerProcess s in servers) elections += s.LeaderLines;
+                // One line per leadership won: more than one means the leader changed during the run (a stall).
+                result.Note($"leaderships won during the run: {elections} (1 = the leader never changed)");
+            }
         }
         finally
         {
@@ -272,6 +279,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas) : IScenario
         public string Output { get { lock (_output) return _output.ToString(); } }
 
         public bool IsLeader { get; private set; }
+        public int LeaderLines { get; private set; }
 
         /// <summary>The replica that printed that it leads (serve prints every role change).</summary>
         public static ServerProcess WaitForLeader(List<ServerProcess> servers, TimeSpan timeout)
@@ -314,7 +322,11 @@ internal sealed class E2eScenario(string name, int defaultReplicas) : IScenario
             if (line is null) return;
             lock (_output) _output.AppendLine(line);
             if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) _listening.TrySetResult();
-            if (line.Contains(" is leader in term ", StringComparison.Ordinal)) IsLeader = true;
+            if (line.Contains(" is leader in term ", StringComparison.Ordinal))
+            {
+                if (!IsLeader) LeaderLines++;
+                IsLeader = true;
+            }
             else if (line.Contains(" is follower in term ", StringComparison.Ordinal) || line.Contains(" is candidate in term ", StringComparison.Ordinal)) IsLeader = false;
         }
 
