@@ -196,6 +196,18 @@ public sealed partial class RaftNode
         _pendingAck = PendingAck.None;
     }
 
+    /// <summary>
+    /// Leader only: the highest index <paramref name="nodeId"/> is known to hold durably (its acknowledged durable
+    /// position); the leader's own durable index for itself; -1 when this node does not lead or the id is not a member.
+    /// </summary>
+    public long DurableIndexOf(int nodeId)
+    {
+        if (_role != RaftRole.Leader) return -1;
+        int slot = SlotOf(nodeId);
+        if (slot < 0) return -1;
+        return slot == _selfSlot ? _log.DurableIndex : _peers[slot].DurableIndex;
+    }
+
     /// <summary>Term of the entry at <paramref name="index"/> in this node's log (-1 when not held; 0 for index 0).</summary>
     public long TermAt(long index) => index > _log.LastIndex ? -1 : _log.TermAt(index);
 

@@ -82,6 +82,20 @@ public sealed class ReplicatedPartitionTests
         long committed = overdraft.Index;
         cluster.WaitApplied(committed);
 
+        // Replica lag as the leader sees it: every follower catches up to 0 entries behind; a follower cannot tell (-1).
+        LocalCluster.Replica current = cluster.WaitForLeader();
+        long lagDeadline = Environment.TickCount64 + 10_000;
+        for (int id = 1; id <= 3; id++)
+        {
+            while (current.Agent.LagOf(id) != 0)
+            {
+                Assert.True(Environment.TickCount64 < lagDeadline, $"node {id} still lags {current.Agent.LagOf(id)} entries");
+                Thread.Sleep(5);
+            }
+        }
+        Assert.Equal(-1, cluster[current.Id == 1 ? 2 : 1].Agent.LagOf(current.Id));
+        Assert.Equal(-1, current.Agent.LagOf(42));
+
         // A follower's partition takes no client commands: the consensus module hands them back as NotLeader.
         leader = cluster.WaitForLeader();
         int followerId = leader.Id == 1 ? 2 : 1;

@@ -158,6 +158,7 @@ internal static class ServeCommand
                 ["sbe.orphaned_results"] = gateway.OrphanedResults,
                 ["sbe.logons_in_progress"] = gateway.LogonsInProgress,
             };
+            if (agent is not null) http.Counters = WithCluster(http.Counters!, agent);
             try
             {
                 await http.StartAsync(router).ConfigureAwait(false);
@@ -200,6 +201,27 @@ internal static class ServeCommand
             stop.TrySetResult();
         }
     }
+
+    /// <summary>
+    /// Adds the replica's consensus state to the node counters (gauges on /metrics, `wallet stat`): role (0 follower,
+    /// 1 pre-candidate, 2 candidate, 3 leader), term, leader id, commit and last index, and per member the entries it
+    /// lags behind the leader's log (-1 on a follower: only the leader knows).
+    /// </summary>
+    private static Func<IReadOnlyDictionary<string, long>> WithCluster(Func<IReadOnlyDictionary<string, long>> counters, ConsensusAgent agent) => () =>
+    {
+        var c = new Dictionary<string, long>(counters(), StringComparer.Ordinal);
+        c["cluster.node_id"] = agent.NodeId;
+        c["cluster.role"] = (long)agent.Role;
+        c["cluster.term"] = agent.Term;
+        c["cluster.leader_id"] = agent.LeaderId;
+        c["cluster.commit_index"] = agent.CommitIndex;
+        c["cluster.last_index"] = agent.LastIndex;
+        foreach (ClusterMember m in agent.Options.Members)
+        {
+            c[$"cluster.replica_lag.node_{m.Id}"] = agent.LagOf(m.Id);
+        }
+        return c;
+    };
 
     /// <summary>Prints role and leader changes of a replica, as they are observed.</summary>
     private sealed class RoleLog(ConsensusAgent? agent)

@@ -38,6 +38,8 @@ public sealed class ConsensusAgent : IDisposable
     private volatile int _leaderId = -1;
     private long _term;
     private long _commitIndex;
+    private long _lastIndex;
+    private readonly long[] _durableByMember;
     private Exception? _failure;
 
     /// <param name="options">Membership and timings; <see cref="ClusterOptions.NodeId"/> is this replica.</param>
@@ -78,6 +80,7 @@ public sealed class ConsensusAgent : IDisposable
         _transport = new TcpTransport(self.Id, options.ClusterId, new IPEndPoint(ListenAddress(self.Host), self.ReplicationPort), peers, options.Transport, _wake.Set);
         _node = new RaftNode(raft, _log, _hardState, new SystemRaftRandom(), _transport);
         _proposals = new PendingProposals(options.MaxPendingProposals);
+        _durableByMember = new long[options.Members.Count];
         _queries = new PendingQueries(options.MaxPendingQueries);
         _lastTimestampNs = _log.LastTimestampNs;
         _thread = new Thread(Run) { IsBackground = true, Name = $"consensus-{self.Id}" };
@@ -90,6 +93,23 @@ public sealed class ConsensusAgent : IDisposable
     public int LeaderId => _leaderId;
     public long Term => Interlocked.Read(ref _term);
     public long CommitIndex => Interlocked.Read(ref _commitIndex);
+    /// <summary>Newest index in this replica's log (committed or not).</summary>
+    public long LastIndex => Interlocked.Read(ref _lastIndex);
+
+    /// <summary>
+    /// Replica lag as the leader sees it: entries of the leader's log that <paramref name="nodeId"/> has not yet
+    /// acknowledged as durable; -1 when this node does not lead (only the leader knows).
+    /// </summary>
+    public long LagOf(int nodeId)
+    {
+        for (int i = 0; i < _durableByMember.Length; i++)
+        {
+            if (_options.Members[i].Id != nodeId) continue;
+            long durable = Interlocked.Read(ref _durableByMember[i]);
+            return durable < 0 ? -1 : Math.Max(0, LastIndex - durable);
+        }
+        return -1;
+    }
     public ClusterOptions Options => _options;
     public RaftCounters Counters => _node.Counters;
     /// <summary>The exception that stopped the agent, if one did (the node then stops answering: a crash, to peers).</summary>
@@ -156,6 +176,11 @@ public sealed class ConsensusAgent : IDisposable
         _leaderId = _node.LeaderId;
         Interlocked.Exchange(ref _term, _node.Term);
         Interlocked.Exchange(ref _commitIndex, _node.CommitIndex);
+        Interlocked.Exchange(ref _lastIndex, _node.LastIndex);
+        for (int i = 0; i < _durableByMember.Length; i++)
+        {
+            Interlocked.Exchange(ref _durableByMember[i], _node.DurableIndexOf(_options.Members[i].Id));
+        }
         bool leader = role == RaftRole.Leader;
         if (_wasLeader && !leader)
         {
