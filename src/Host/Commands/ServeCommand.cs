@@ -68,8 +68,11 @@ internal static class ServeCommand
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss.fff ";
                 o.UseUtcTimestamp = true;
+                o.IncludeScopes = true;
             }));
         ILogger log = loggers.CreateLogger("wallet.serve");
+        // Every line this node logs (its threads inherit the scope) says which node and partition it is about.
+        using IDisposable? nodeScope = log.BeginScope("node {NodeId} partition {Partition}", settings.Cluster?.NodeId ?? 0, 0);
 
         UserDirectory users;
         try
