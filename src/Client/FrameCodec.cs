@@ -162,7 +162,7 @@ internal static class FrameCodec
         return Finish(frame, m.Limit);
     }
 
-    private static int Finish(Span<byte> frame, int limit)
+    internal static int Finish(Span<byte> frame, int limit)
     {
         Sofh.Write(frame, limit);
         return limit;

@@ -8,4 +8,6 @@ internal enum RequestKind
     LookupAccounts,
     LookupTransfers,
     CloseAccounts,
+    GetHistory,
+    GetBalanceAt,
 }

@@ -37,6 +37,8 @@ public sealed partial class WalletClient
             case CreateResultsDecoder.TemplateId:
             case AccountsFoundDecoder.TemplateId:
             case TransfersFoundDecoder.TemplateId:
+            case HistoryPageDecoder.TemplateId:
+            case BalanceAtDecoder.TemplateId:
                 OnAnswer(connection, template, sbe);
                 break;
             case BusyDecoder.TemplateId:

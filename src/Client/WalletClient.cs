@@ -97,6 +97,30 @@ public sealed partial class WalletClient : IAsyncDisposable
         SubmitBatch(new LookupTransfersRequest(ids, _options.RequestTimeoutMs), ids.Length, FrameCodec.IdEntryBytes, ct);
 
     /// <summary>
+    /// One page of <paramref name="accountId"/>'s history from the node's read model (eventually consistent: the page
+    /// says which log index the view has reached). Rejected with NotRunning by a node without a read model.
+    /// </summary>
+    public Task<HistoryPage> GetHistoryAsync(UInt128 accountId, HistoryQuery query = default, CancellationToken ct = default)
+    {
+        if (query.MaxRows == 0) query = query with { MaxRows = new HistoryQuery().MaxRows };
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.MaxRows, 1, nameof(query));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.MaxRows, HistoryQuery.MaxRowsLimit, nameof(query));
+        return SubmitBatch(new GetHistoryRequest(accountId, query, _options.RequestTimeoutMs), 1, FrameCodec.IdEntryBytes, ct);
+    }
+
+    /// <summary>
+    /// <paramref name="accountId"/>'s balances as of log index <paramref name="atIndex"/> (inclusive), or — when it is 0 —
+    /// as of <paramref name="atTimestampNs"/> (command time, inclusive), from the read model.
+    /// </summary>
+    public Task<BalanceAt> GetBalanceAtAsync(UInt128 accountId, long atIndex, long atTimestampNs = 0, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(atIndex);
+        ArgumentOutOfRangeException.ThrowIfNegative(atTimestampNs);
+        if (atIndex == 0 && atTimestampNs == 0) throw new ArgumentException("give a log index or a timestamp", nameof(atIndex));
+        return SubmitBatch(new GetBalanceAtRequest(accountId, atIndex, atTimestampNs, _options.RequestTimeoutMs), 1, FrameCodec.IdEntryBytes, ct);
+    }
+
+    /// <summary>
     /// Creates one transfer. Concurrent calls are coalesced into one CreateTransfers message (up to the
     /// session's batch size); each caller gets its own item's code. A <c>Linked</c> transfer is refused here
     /// because it would chain with a stranger's transfer — use <see cref="CreateTransfersAsync"/> for chains.
