@@ -178,7 +178,7 @@ internal static class ServeCommand
             }
         }
 
-        Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}{(http is null ? string.Empty : $", HTTP on {http.LocalEndPoint}")}, data in {settings.DataDirectory} (recovered to index {partition.AppliedIndex})");
+        Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}{(http is null ? string.Empty : $", HTTP on {http.LocalEndPoint}")}, data in {settings.DataDirectory} (recovered to index {partition.Recovery.LastIndex})");
         if (agent is not null)
         {
             Console.Out.WriteLine($"wallet serve: replica {agent.NodeId} of {settings.Cluster!.Members.Count}, replication on {agent.ReplicationEndPoint}");
