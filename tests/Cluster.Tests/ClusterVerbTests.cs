@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Wallet.Client;
+using Wallet.Engine.Ledger;
+
+namespace Wallet.Cluster.Tests;
+
+/// <summary>`wallet cluster`: three replicas as child processes; a client connected to any node is served; SIGTERM stops all.</summary>
+public sealed class ClusterVerbTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "cluster-verb-" + Guid.NewGuid().ToString("N")[..12]);
+
+    /// <summary>A base port with <paramref name="count"/> free consecutive ports after it (best effort; retried by the caller).</summary>
+    private static int FreeRange(int count)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int start = Random.Shared.Next(20_000, 60_000);
+            var held = new List<TcpListener>();
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    var l = new TcpListener(IPAddress.Loopback, start + i);
+                    l.Start();
+                    held.Add(l);
+                }
+                return start;
+            }
+            catch (SocketException) { }
+            finally
+            {
+                foreach (TcpListener l in held) l.Stop();
+            }
+        }
+        throw new InvalidOperationException("no free port range");
+    }
+
+    [Fact]
+    public async Task Wallet_cluster_runs_three_replicas_that_serve_a_client_and_stop_together()
+    {
+        int clientBase = FreeRange(3), replicationBase = FreeRange(3), httpBase = FreeRange(3);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "cluster", "--data-dir", _root,
+                     "--base-port", clientBase.ToString(CultureInfo.InvariantCulture),
+                     "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
+                     "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
+                     "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096"])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var output = new System.Text.StringBuilder();
+        var leader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using Process cluster = Process.Start(psi)!;
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (output) output.AppendLine(line);
+            if (line.Contains(" is leader in term ", StringComparison.Ordinal)) leader.TrySetResult();
+        }
+        cluster.OutputDataReceived += (_, e) => OnLine(e.Data);
+        cluster.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        cluster.BeginOutputReadLine();
+        cluster.BeginErrorReadLine();
+        try
+        {
+            await leader.Task.WaitAsync(TimeSpan.FromSeconds(90));
+
+            // Any node will do: a follower redirects (or answers Busy during an election) and the SDK follows.
+            var seeds = new[] { new WalletEndpoint("127.0.0.1", clientBase), new WalletEndpoint("127.0.0.1", clientBase + 1), new WalletEndpoint("127.0.0.1", clientBase + 2) };
+            await using WalletClient client = await WalletClient.ConnectAsync(new WalletClientOptions
+            {
+                Port = clientBase + 2, SeedEndpoints = seeds, ClientId = "admin", Credential = "admin-dev-password",
+                ConnectTimeoutMs = 60_000, RequestTimeoutMs = 30_000, BusyRetryLimit = 1000, ReconnectAttempts = 50,
+            });
+            Assert.All(await client.CreateAccountsAsync(new[] { new Account { Id = 1, Ledger = 1, Code = 1 }, new Account { Id = 2, Ledger = 1, Code = 1 } }),
+                r => Assert.True(r.Code is ResultCode.Ok or ResultCode.Exists, r.Code.ToString()));
+            Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(new Transfer { Id = 10, DebitAccountId = 1, CreditAccountId = 2, Amount = 1234, Ledger = 1, Code = 1 }));
+            Assert.Equal(1234L, Assert.Single(await client.LookupAccountsAsync(new UInt128[] { 2 })).CreditsPosted);
+        }
+        finally
+        {
+            using (var kill = Process.Start("kill", ["-TERM", cluster.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await cluster.WaitForExitAsync(cts.Token);
+        }
+        string text;
+        lock (output) text = output.ToString();
+        Assert.Equal(0, cluster.ExitCode);
+        Assert.Contains("wallet cluster: stopped", text, StringComparison.Ordinal);
+        for (int id = 1; id <= 3; id++) Assert.Contains($"[node {id}] wallet serve: stopped at index", text, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
