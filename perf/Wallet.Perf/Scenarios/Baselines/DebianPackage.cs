@@ -19,9 +19,11 @@ internal static class DebianPackage
         var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["DEBIAN_FRONTEND"] = "noninteractive" };
         try
         {
-            // The lock timeout makes apt wait a bounded time for another apt run instead of failing or hanging.
-            ExternalCommand.Run("apt-get", ["-o", "DPkg::Lock::Timeout=60", "update", "-q"], UpdateTimeoutS, log, env);
-            ExternalCommand.Run("apt-get", ["-o", "DPkg::Lock::Timeout=60", "install", "-y", "-q", "--no-install-recommends", package], InstallTimeoutS, log, env);
+            // The lock timeout makes apt wait a bounded time for another apt run instead of failing or hanging; the
+            // acquire timeout bounds each unreachable mirror. Our own kill timer bounds the whole step regardless.
+            string[] bounded = ["-o", "DPkg::Lock::Timeout=60", "-o", "Acquire::http::Timeout=30", "-o", "Acquire::Retries=1"];
+            ExternalCommand.Run("apt-get", [.. bounded, "update", "-q"], UpdateTimeoutS, log, env);
+            ExternalCommand.Run("apt-get", [.. bounded, "install", "-y", "-q", "--no-install-recommends", package], InstallTimeoutS, log, env);
         }
         catch (BaselineException e)
         {
