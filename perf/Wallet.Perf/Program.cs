@@ -67,6 +67,13 @@ internal static class Program
             result.WriteJson(path, options);
             Console.WriteLine($"json: {path}");
         }
+        if (options.HgrmDir is { } hgrmDir)
+        {
+            foreach (string written in result.WriteHgrm(hgrmDir))
+            {
+                Console.WriteLine($"hgrm: {written}");
+            }
+        }
         return 0;
     }
 

@@ -60,6 +60,8 @@ internal sealed class LatencyRecorder
     /// <summary>Adds p50/p90/p99/p99.9/p99.99/max (ns) and the sample count to <paramref name="result"/> under <paramref name="group"/>.</summary>
     public void Report(ScenarioResult result, string group)
     {
+        // A copy, so the result can write the .hgrm file later (--hgrm-dir) whatever happens to this recorder.
+        result.AddHistogram(group + " " + Name, _histogram.Copy());
         result.Add(group, $"{Name} count", Count, "samples");
         result.Add(group, $"{Name} p50", PercentileNs(50), "ns");
         result.Add(group, $"{Name} p90", PercentileNs(90), "ns");

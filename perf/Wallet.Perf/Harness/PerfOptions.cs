@@ -33,6 +33,9 @@ internal sealed class PerfOptions
     /// <summary>Optional path for a JSON copy of the results.</summary>
     public string? JsonPath { get; private set; }
 
+    /// <summary>Optional directory for one HdrHistogram <c>.hgrm</c> percentile file per latency run.</summary>
+    public string? HgrmDir { get; private set; }
+
     public Dictionary<string, string> Extras { get; } = new(StringComparer.Ordinal);
 
     public static readonly IReadOnlyList<OptionSpec> Common =
@@ -44,6 +47,7 @@ internal sealed class PerfOptions
         new("--batch", "slots claimed per producer claim in max-rate phases, [1, 65536]", "64"),
         new("--seed", "random seed", "42"),
         new("--json", "also write results as JSON to this path", "(none)"),
+        new("--hgrm-dir", "write one HdrHistogram .hgrm percentile file (values in ms) per latency run here", "(none)"),
     ];
 
     public static PerfOptions Parse(IReadOnlyList<string> args, IScenario scenario)
@@ -83,6 +87,9 @@ internal sealed class PerfOptions
                     break;
                 case "--json":
                     o.JsonPath = value;
+                    break;
+                case "--hgrm-dir":
+                    o.HgrmDir = value;
                     break;
                 default:
                     if (!IsExtra(scenario, name))

@@ -14,6 +14,8 @@ internal static class ScenarioRegistry
         new FixScenario(),
         new RaftCoreScenario(),
         new ReadModelScenario(),
+        new Scenarios.Baselines.PostgresBaselineScenario(),
+        new Scenarios.Baselines.RedisBaselineScenario(),
     ];
 
     public static IScenario? Find(string name)

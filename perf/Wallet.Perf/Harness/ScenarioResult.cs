@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using HdrHistogram;
 
 namespace Wallet.Perf.Harness;
 
@@ -18,7 +20,46 @@ internal sealed class ScenarioResult
 
     public void Add(string group, string name, double value, string unit) => Metrics.Add(new Metric(group, name, value, unit));
 
+    /// <summary>Latency histograms (ns) by run name, kept for <see cref="WriteHgrm"/>.</summary>
+    public List<KeyValuePair<string, HistogramBase>> Histograms { get; } = [];
+
     public void Note(string note) => Notes.Add(note);
+
+    public void AddHistogram(string run, HistogramBase histogram) => Histograms.Add(new(run, histogram));
+
+    /// <summary>
+    /// Writes one HdrHistogram percentile-distribution file per latency run into <paramref name="directory"/>, named
+    /// <c>scenario_run.hgrm</c>. Values are in milliseconds (the unit HdrHistogram's plotters assume); the recorded
+    /// unit is ns, so the scaling ratio is 1e6. Returns the paths written.
+    /// </summary>
+    public List<string> WriteHgrm(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var paths = new List<string>();
+        foreach (KeyValuePair<string, HistogramBase> h in Histograms)
+        {
+            string path = Path.Combine(directory, FileName(Scenario + "_" + h.Key) + ".hgrm");
+            using (var writer = new StreamWriter(path, append: false, new UTF8Encoding(false)))
+            {
+                h.Value.OutputPercentileDistribution(writer, percentileTicksPerHalfDistance: 5, outputValueUnitScalingRatio: 1_000_000.0);
+            }
+            paths.Add(path);
+        }
+        return paths;
+    }
+
+    /// <summary>Run names carry spaces, slashes and commas ("open loop 1,000/s latency"): keep [A-Za-z0-9.-], map the rest to '_'.</summary>
+    private static string FileName(string run)
+    {
+        var sb = new StringBuilder(run.Length);
+        foreach (char c in run)
+        {
+            if (char.IsAsciiLetterOrDigit(c) || c is '.' or '-') sb.Append(c);
+            else if (c == ',') continue;
+            else if (sb.Length > 0 && sb[^1] != '_') sb.Append('_');
+        }
+        return sb.ToString().TrimEnd('_');
+    }
 
     public void WriteTable(TextWriter output)
     {
