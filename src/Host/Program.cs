@@ -11,6 +11,7 @@ public static class Program
         var root = new RootCommand("wallet — trading-grade wallet/ledger engine");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ClusterCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(HashPasswordCommand.Create());
         root.Subcommands.Add(AccountCommand.Create());
         root.Subcommands.Add(TransferCommand.Create());
