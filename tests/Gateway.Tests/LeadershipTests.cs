@@ -27,7 +27,12 @@ public sealed class LeadershipTests
 
     private static (GatewayFixture Fixture, SwitchableRouter Router) Start()
     {
-        GatewayFixture g = GatewayFixture.Start();
+        // A long close linger: the Logout of a session ended by the gateway is written by a pool thread, which a loaded
+        // runner (every test assembly at once) can delay past the default 500 ms — the socket would then be cut first.
+        GatewayFixture g = GatewayFixture.Start(o => new GatewayOptions
+        {
+            Port = 0, HeartbeatIntervalMs = 1000, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 5000, CloseLingerMs = 10_000,
+        });
         var router = new SwitchableRouter(g.Partition);
         g.Gateway.Context.Router = router;
         return (g, router);
