@@ -668,43 +668,7 @@ internal sealed class FixSession : IGatewaySession
         _writerWake.Set();
     }
 
-    private async Task WriteLoopAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                await _writerWake.WaitAsync().ConfigureAwait(false);
-                while (true)
-                {
-                    ReadOnlyMemory<byte> chunk = default;
-                    SessionState state;
-                    lock (_out.Sync)
-                    {
-                        if (_out.PendingBytes > 0) chunk = _out.TakePending();
-                        state = State;
-                    }
-                    if (state == SessionState.Closed) return;
-                    if (chunk.IsEmpty)
-                    {
-                        if (state == SessionState.Closing)
-                        {
-                            _socket.Shutdown(SocketShutdown.Send);
-                            return;
-                        }
-                        break;
-                    }
-                    int sent = 0;
-                    while (sent < chunk.Length)
-                    {
-                        sent += await _socket.SendAsync(chunk[sent..], SocketFlags.None).ConfigureAwait(false);
-                    }
-                }
-            }
-        }
-        catch (SocketException) { Abort(); }
-        catch (ObjectDisposedException) { Abort(); }
-    }
+    private Task WriteLoopAsync() => OutboundPump.RunAsync(_socket, _out, _writerWake, () => State, Abort);
 
     // ---- housekeeping --------------------------------------------------------------------------------------
 

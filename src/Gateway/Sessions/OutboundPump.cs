@@ -1,0 +1,50 @@
+using System.Net.Sockets;
+
+namespace Wallet.Gateway.Sessions;
+
+/// <summary>
+/// The write side every session kind shares (SBE <see cref="Session"/>, FIX <see cref="Fix.FixSession"/>): wait for the
+/// wake-up, take whatever the session's bounded outbound buffer holds, write it, repeat. A closing session gets its last
+/// bytes (the Logout) out, then a FIN; the close linger does the rest. Socket errors abort the session.
+/// </summary>
+internal static class OutboundPump
+{
+    public static async Task RunAsync(Socket socket, OutboundBuffer output, AsyncSignal wake, Func<SessionState> state, Action abort)
+    {
+        try
+        {
+            while (true)
+            {
+                await wake.WaitAsync().ConfigureAwait(false);
+                while (true)
+                {
+                    ReadOnlyMemory<byte> chunk = default;
+                    SessionState now;
+                    lock (output.Sync)
+                    {
+                        if (output.PendingBytes > 0) chunk = output.TakePending();
+                        now = state();
+                    }
+                    if (now == SessionState.Closed) return;
+                    if (chunk.IsEmpty)
+                    {
+                        if (now == SessionState.Closing)
+                        {
+                            // Everything (the Logout included) is out: FIN, then wait for the peer or the linger.
+                            socket.Shutdown(SocketShutdown.Send);
+                            return;
+                        }
+                        break;
+                    }
+                    int sent = 0;
+                    while (sent < chunk.Length)
+                    {
+                        sent += await socket.SendAsync(chunk[sent..], SocketFlags.None).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (SocketException) { abort(); }
+        catch (ObjectDisposedException) { abort(); }
+    }
+}
