@@ -14,11 +14,13 @@ namespace Wallet.Engine.ReadModel;
 /// read-modify-write is needed and a later put of the same key in the same batch simply wins. A transfer costs three
 /// puts (the transfer, one history row per account; holds add a status row): the balance "now" of an account is its
 /// newest history row, not a separate key.
-/// Single-threaded (the projector's thread); buffers are reused.
+/// Puts go through a <see cref="SortedPutBuffer"/>, which hands them to RocksDB in key order (much faster memtable
+/// inserts). Single-threaded (the projector's thread); buffers are reused.
 /// </summary>
 internal sealed class EventProjection : IDisposable
 {
     private readonly WriteBatch _batch = new();
+    private readonly SortedPutBuffer _puts = new();
     private readonly byte[] _key = new byte[64];
     private readonly byte[] _value = new byte[256];
     private ViewPosition _position;
@@ -43,7 +45,7 @@ internal sealed class EventProjection : IDisposable
         if (entries.Length > 0)
         {
             ReadModelKeys.WriteTime(_key, record.Timestamp, record.Index);
-            _batch.Put(_key.AsSpan(0, ReadModelKeys.TimeKeyBytes), ReadOnlySpan<byte>.Empty);
+            _puts.Put(_key.AsSpan(0, ReadModelKeys.TimeKeyBytes), ReadOnlySpan<byte>.Empty);
         }
         _position = new ViewPosition(record.Index, record.Timestamp, record.Checksum, _position.EventsApplied + entries.Length);
         _records++;
@@ -56,7 +58,8 @@ internal sealed class EventProjection : IDisposable
         if (_records == 0) return;
         ViewPosition position = _position;
         _key[0] = ReadModelKeys.Checkpoint;
-        _batch.Put(_key.AsSpan(0, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<ViewPosition>(in position)));
+        _puts.Put(_key.AsSpan(0, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<ViewPosition>(in position)));
+        _puts.MoveTo(_batch);
         db.Write(_batch, options);
         _batch.Clear();
         _records = 0;
@@ -80,7 +83,7 @@ internal sealed class EventProjection : IDisposable
                 if (e.Kind == LedgerEventKind.AccountCreated && account.UserData128 != UInt128.Zero)
                 {
                     ReadModelKeys.WriteUserData(_key, account.UserData128, account.Id);
-                    _batch.Put(_key.AsSpan(0, ReadModelKeys.UserDataKeyBytes), ReadOnlySpan<byte>.Empty);
+                    _puts.Put(_key.AsSpan(0, ReadModelKeys.UserDataKeyBytes), ReadOnlySpan<byte>.Empty);
                 }
                 break;
             }
@@ -135,7 +138,7 @@ internal sealed class EventProjection : IDisposable
     private void PutHistory(UInt128 account, in HistoryRow row)
     {
         ReadModelKeys.WriteHistory(_key, account, row.Index, row.Ordinal);
-        _batch.Put(_key.AsSpan(0, ReadModelKeys.HistoryKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<HistoryRow>(in row)));
+        _puts.Put(_key.AsSpan(0, ReadModelKeys.HistoryKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<HistoryRow>(in row)));
     }
 
     private void PutTransfer(in Transfer transfer, long index)
@@ -143,19 +146,19 @@ internal sealed class EventProjection : IDisposable
         MemoryMarshal.Write(_value.AsSpan(0, Transfer.SizeBytes), in transfer);
         BinaryPrimitives.WriteInt64LittleEndian(_value.AsSpan(Transfer.SizeBytes, 8), index);
         ReadModelKeys.WriteId(_key, ReadModelKeys.Transfer, transfer.Id);
-        _batch.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, Transfer.SizeBytes + 8));
+        _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, Transfer.SizeBytes + 8));
     }
 
     private void PutStatus(UInt128 transferId, TransferStatusRow status)
     {
         ReadModelKeys.WriteId(_key, ReadModelKeys.Status, transferId);
-        _batch.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<TransferStatusRow>(in status)));
+        _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<TransferStatusRow>(in status)));
     }
 
     private void PutStruct<T>(byte table, UInt128 id, in T value) where T : unmanaged
     {
         ReadModelKeys.WriteId(_key, table, id);
-        _batch.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
+        _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
     }
 
     public void Dispose() => _batch.Dispose();
