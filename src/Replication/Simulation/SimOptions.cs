@@ -72,14 +72,21 @@ public sealed class SimOptions
     /// The compaction profile: snapshots every 30 entries with a margin of 8, so replicas that are down or cut off for
     /// a few hundred steps fall behind the leaders' logs and must be caught up by snapshot; crashes hit mid-install.
     /// </summary>
-    public static SimOptions WithSnapshots(int replicas, bool harsh = false)
+    public static SimOptions WithSnapshots(int replicas, bool harsh = false) =>
+        (harsh ? Harsh(replicas, 4000, 6000) : new SimOptions { Replicas = replicas }).WithSnapshots();
+
+    /// <summary>This profile with the compaction settings of <see cref="WithSnapshots(int, bool)"/>.</summary>
+    public SimOptions WithSnapshots()
     {
-        var b = harsh ? Harsh(replicas, 4000, 6000) : new SimOptions { Replicas = replicas };
+        var b = this;
         return new SimOptions
         {
             Replicas = b.Replicas, Steps = b.Steps, HealSteps = b.HealSteps, MaxDelayMs = b.MaxDelayMs, LossPerMillion = b.LossPerMillion,
             DuplicatePerMillion = b.DuplicatePerMillion, CrashPerMillion = b.CrashPerMillion, RestartPerMillion = b.RestartPerMillion,
             PartitionPerMillion = b.PartitionPerMillion, HealPerMillion = b.HealPerMillion, ClientTimeoutMs = b.ClientTimeoutMs,
+            PreVote = b.PreVote, CheckQuorum = b.CheckQuorum, ElectionTimeoutMs = b.ElectionTimeoutMs, HeartbeatIntervalMs = b.HeartbeatIntervalMs,
+            ResendTimeoutMs = b.ResendTimeoutMs, MinDelayMs = b.MinDelayMs, Accounts = b.Accounts, MaxOutstanding = b.MaxOutstanding,
+            MaxTransfersPerCommand = b.MaxTransfersPerCommand, MaxMessageBytes = b.MaxMessageBytes, MaxInFlightBytesPerFollower = b.MaxInFlightBytesPerFollower,
             SnapshotIntervalEntries = 30,
             RetainMarginEntries = 8,
         };
