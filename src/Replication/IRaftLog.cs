@@ -14,7 +14,7 @@ public interface IRaftLog
     /// <summary>Newest index appended (FirstIndex - 1 when empty).</summary>
     long LastIndex { get; }
 
-    /// <summary>Term of <see cref="LastIndex"/> (0 for an empty log).</summary>
+    /// <summary>Term of <see cref="LastIndex"/> (for an empty log: the term at FirstIndex - 1, 0 for a log that was never compacted).</summary>
     long LastTerm { get; }
 
     /// <summary>Timestamp of the newest entry (0 for an empty log); a sequencer stamps later commands after it.</summary>
@@ -34,6 +34,13 @@ public interface IRaftLog
 
     /// <summary>Discards every entry after <paramref name="index"/> (a conflicting suffix). DurableIndex drops to at most index.</summary>
     void TruncateAfter(long index);
+
+    /// <summary>
+    /// Snapshot installation: discards every entry and restarts the log empty after <paramref name="index"/>, whose term
+    /// and timestamp it remembers (FirstIndex = index + 1, LastIndex = index, TermAt(index) = term, LastTerm = term,
+    /// LastTimestampNs = timestampNs). Durable when it returns (DurableIndex = index).
+    /// </summary>
+    void ResetAfterSnapshot(long index, long term, long timestampNs);
 
     /// <summary>Makes appended entries durable per the fsync policy; returns the new <see cref="DurableIndex"/>.</summary>
     long Flush();

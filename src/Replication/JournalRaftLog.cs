@@ -45,7 +45,7 @@ public sealed class JournalRaftLog : IRaftLog, IDisposable
 
     public long LastIndex => _journal.LastIndex;
 
-    public long LastTerm => _journal.LastIndex >= _journal.FirstIndex ? _journal.LastTerm : 0;
+    public long LastTerm => _journal.LastIndex >= _journal.FirstIndex ? _journal.LastTerm : _journal.TermBeforeFirst;
 
     public long LastTimestampNs => _journal.LastTimestamp;
 
@@ -58,8 +58,9 @@ public sealed class JournalRaftLog : IRaftLog, IDisposable
 
     public long TermAt(long index)
     {
-        if (index == 0) return 0;
-        if (index < _journal.FirstIndex || index > _journal.LastIndex) return -1;
+        var first = _journal.FirstIndex;
+        if (index == first - 1) return _journal.TermBeforeFirst; // the compaction boundary (0 at genesis)
+        if (index < first || index > _journal.LastIndex) return -1;
         int lo = 0, hi = _runs.Count - 1;
         while (lo < hi)
         {
@@ -91,6 +92,30 @@ public sealed class JournalRaftLog : IRaftLog, IDisposable
         if (_durableIndex > index) _durableIndex = index;
     }
 
+    public void ResetAfterSnapshot(long index, long term, long timestampNs)
+    {
+        DisposeReaders();
+        _journal.ResetAfter(index, term, timestampNs);
+        _runs.Clear();
+        _durableIndex = index;
+    }
+
+    /// <summary>
+    /// Retention under consensus: deletes whole journal segments whose records are all below <paramref name="index"/>
+    /// (never the last one). The term at the new boundary stays known (segment header), so AppendEntries consistency
+    /// checks at FirstIndex - 1 still work. Returns the segments deleted.
+    /// </summary>
+    public int CompactBefore(long index)
+    {
+        var deleted = _journal.DeleteSegmentsBefore(Math.Min(index, _durableIndex + 1));
+        if (deleted == 0) return 0;
+        var first = _journal.FirstIndex;
+        var drop = 0;
+        while (drop + 1 < _runs.Count && _runs[drop + 1].FirstIndex <= first) drop++;
+        if (drop > 0) _runs.RemoveRange(0, drop);
+        return deleted;
+    }
+
     public long Flush()
     {
         _journal.Flush();
@@ -115,7 +140,9 @@ public sealed class JournalRaftLog : IRaftLog, IDisposable
         return true;
     }
 
-    public void Dispose()
+    public void Dispose() => DisposeReaders();
+
+    private void DisposeReaders()
     {
         for (var i = 0; i < _readers.Length; i++)
         {

@@ -50,6 +50,44 @@ internal sealed class PeerProgress
 
     public int InFlightBytes { get; private set; }
 
+    /// <summary>
+    /// Snapshot mode: the follower needs entries this log no longer holds, so the leader streams its newest snapshot
+    /// (<see cref="Snapshot"/>) instead of entries. The in-flight window then holds chunk end offsets, not indexes.
+    /// </summary>
+    public bool Snapshotting { get; private set; }
+
+    /// <summary>The snapshot being sent (Snapshotting).</summary>
+    public RaftSnapshotMeta Snapshot { get; private set; }
+
+    /// <summary>Next byte of the snapshot to send.</summary>
+    public long SnapshotNextOffset { get; set; }
+
+    /// <summary>Bytes the follower acknowledged as received contiguously.</summary>
+    public long SnapshotAckedOffset { get; set; }
+
+    /// <summary>Snapshot mode, after a start or restart: one chunk outstanding (ProbeOutstanding) until the follower answers.</summary>
+    public bool SnapshotProbing { get; set; }
+
+    public void BeginSnapshot(in RaftSnapshotMeta meta)
+    {
+        Snapshotting = true;
+        Snapshot = meta;
+        SnapshotNextOffset = 0;
+        SnapshotAckedOffset = 0;
+        SnapshotProbing = true;
+        ProbeOutstanding = false;
+        ClearInFlight();
+    }
+
+    public void EndSnapshot()
+    {
+        Snapshotting = false;
+        Snapshot = default;
+        SnapshotProbing = false;
+        ProbeOutstanding = false;
+        ClearInFlight();
+    }
+
     public int InFlightCount => _count;
 
     public bool WindowFull => _count == _batchEndIndex.Length || InFlightBytes >= _maxInFlightBytes;
@@ -62,6 +100,9 @@ internal sealed class PeerProgress
         Probing = true;
         ProbeOutstanding = false;
         CommitSent = 0;
+        Snapshotting = false;
+        Snapshot = default;
+        SnapshotProbing = false;
         ClearInFlight();
     }
 

@@ -40,10 +40,28 @@ public sealed class RaftCounters
     public long Truncations { get; internal set; }
 
     /// <summary>
-    /// Times the leader could not serve a follower because the entries it needs precede this log (compacted away).
-    /// Snapshot installation is not implemented: keep the whole journal (JournalRetention.KeepAll) in cluster mode.
+    /// Times the leader could not serve a follower because the entries it needs precede this log (compacted away) and
+    /// no snapshot could be sent instead (no snapshot store, none held, or the newest one does not reach the log). Should stay 0.
     /// </summary>
     public long SnapshotRequired { get; internal set; }
+
+    /// <summary>Leader: snapshot transfers started (a follower needed entries this log no longer holds).</summary>
+    public long SnapshotTransfersStarted { get; internal set; }
+
+    /// <summary>Leader: snapshot transfers a follower confirmed installed.</summary>
+    public long SnapshotTransfersCompleted { get; internal set; }
+
+    /// <summary>Leader: transfers restarted (follower asked to resend from an offset, or no progress for ResendTimeoutMs).</summary>
+    public long SnapshotTransferRestarts { get; internal set; }
+
+    /// <summary>Snapshot chunks sent (re-sends included).</summary>
+    public long SnapshotChunksSent { get; internal set; }
+
+    /// <summary>Follower: snapshots received, verified and installed.</summary>
+    public long SnapshotsInstalled { get; internal set; }
+
+    /// <summary>Follower: received snapshots that failed verification (or could not be written) and were discarded.</summary>
+    public long SnapshotsRejected { get; internal set; }
 
     /// <summary>Streams restarted after a rejection or resend timeout.</summary>
     public long StreamResets { get; internal set; }

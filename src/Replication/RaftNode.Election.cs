@@ -148,6 +148,7 @@ public sealed partial class RaftNode
         for (var slot = 0; slot < _peers.Length; slot++)
         {
             var p = _peers[slot];
+            if (p.Snapshotting) _snapshots?.EndRead(slot);
             p.Reset(next);
             p.LastResponseMs = _nowMs;
             p.LastProgressMs = _nowMs;
@@ -184,7 +185,23 @@ public sealed partial class RaftNode
         {
             if (slot == _selfSlot) continue;
             var p = _peers[slot];
-            if (p.Probing)
+            if (p.Snapshotting)
+            {
+                if (p.SnapshotProbing)
+                {
+                    if (p.ProbeOutstanding && _nowMs - p.LastSendMs >= _options.ResendTimeoutMs) p.ProbeOutstanding = false;
+                }
+                else if (p.InFlightCount > 0 && _nowMs - p.LastProgressMs >= _options.ResendTimeoutMs)
+                {
+                    // Chunks lost: go back to the acknowledged offset, one chunk at a time until the follower answers.
+                    Counters.SnapshotTransferRestarts++;
+                    p.ClearInFlight();
+                    p.SnapshotProbing = true;
+                    p.ProbeOutstanding = false;
+                    p.SnapshotNextOffset = p.SnapshotAckedOffset;
+                }
+            }
+            else if (p.Probing)
             {
                 if (p.ProbeOutstanding && _nowMs - p.LastSendMs >= _options.ResendTimeoutMs) p.ProbeOutstanding = false;
             }

@@ -49,6 +49,10 @@ public sealed partial class RaftNode
                 OnAppendEntries(slot, message, blockLength, version),
             AppendResponseDecoder.TemplateId when blockLength >= AppendResponseDecoder.BlockLength =>
                 OnAppendResponse(slot, new AppendResponseDecoder(message, HeaderBytes, blockLength, version)),
+            InstallSnapshotDecoder.TemplateId when blockLength >= InstallSnapshotDecoder.BlockLength =>
+                OnInstallSnapshot(slot, message, blockLength, version),
+            InstallSnapshotResponseDecoder.TemplateId when blockLength >= InstallSnapshotResponseDecoder.BlockLength =>
+                OnInstallSnapshotResponse(slot, new InstallSnapshotResponseDecoder(message, HeaderBytes, blockLength, version)),
             _ => false,
         };
         if (handled) Counters.MessagesReceived++;

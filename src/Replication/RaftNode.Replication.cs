@@ -135,6 +135,13 @@ public sealed partial class RaftNode
 
             if (match > p.MatchIndex) p.MatchIndex = match;
             if (durable > p.DurableIndex) p.DurableIndex = Math.Min(durable, p.MatchIndex);
+            if (p.Snapshotting)
+            {
+                // A late answer to an AppendEntries sent before the transfer: positions only, the window holds chunks.
+                AdvanceCommit();
+                return;
+            }
+
             if (p.ReleaseUpTo(p.MatchIndex)) p.LastProgressMs = _nowMs;
             if (p.Probing)
             {
@@ -152,6 +159,8 @@ public sealed partial class RaftNode
             AdvanceCommit();
             return;
         }
+
+        if (p.Snapshotting) return; // a late rejection: the snapshot transfer answers it already
 
         // Rejected: the follower lacks NextIndex - 1 or holds a different term there. Its answer proves it does not
         // hold anything from the hint on, so what it acknowledged earlier may have been lost to a crash.
@@ -193,6 +202,13 @@ public sealed partial class RaftNode
     {
         var p = _peers[slot];
         var lastIndex = _log.LastIndex;
+        if (!p.Snapshotting && _log.TermAt(p.NextIndex - 1) < 0 && !StartSnapshot(slot)) return;
+        if (p.Snapshotting)
+        {
+            StreamSnapshot(slot);
+            return;
+        }
+
         if (p.Probing)
         {
             if (p.ProbeOutstanding) return;
@@ -220,11 +236,13 @@ public sealed partial class RaftNode
     private void SendHeartbeat(int slot)
     {
         var p = _peers[slot];
-        var prev = Math.Min(p.MatchIndex, _log.LastIndex);
+        if (p.Snapshotting) return; // the transfer's chunks (and their re-sends) keep the follower in touch
+        // At the acknowledged position, but never before the log's first known term (the compaction boundary).
+        var prev = Math.Min(Math.Max(p.MatchIndex, _log.FirstIndex - 1), _log.LastIndex);
         var prevTerm = _log.TermAt(prev);
         if (prevTerm < 0)
         {
-            Counters.SnapshotRequired++; // needs a snapshot this module does not ship
+            Counters.SnapshotRequired++; // the log does not know the term at its own boundary
             return;
         }
         var length = EncodeAppendEntries(prev, prevTerm, 0, ReadOnlySpan<byte>.Empty);

@@ -17,7 +17,7 @@ public sealed partial class RaftNode
         var prevTerm = _log.TermAt(prev);
         if (prevTerm < 0)
         {
-            Counters.SnapshotRequired++; // the follower needs entries this log no longer holds (snapshot install: not in this module)
+            Counters.SnapshotRequired++; // callers switch to a snapshot transfer before getting here
             return false;
         }
         var lastIndex = _log.LastIndex;

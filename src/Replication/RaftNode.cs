@@ -19,6 +19,7 @@ public sealed partial class RaftNode
     private readonly IRaftStateStore _store;
     private readonly IRaftRandom _random;
     private readonly IRaftOutbox _outbox;
+    private readonly IRaftSnapshotStore? _snapshots;
     private readonly int[] _members;
     private readonly int _selfSlot;
     private readonly int _majority;
@@ -50,7 +51,17 @@ public sealed partial class RaftNode
     private readonly PeerProgress[] _peers;
 
     /// <summary>Creates a follower from the persisted hard state and the log. Nothing is sent until the first Tick.</summary>
-    public RaftNode(RaftOptions options, IRaftLog log, IRaftStateStore hardState, IRaftRandom random, IRaftOutbox outbox)
+    /// <param name="options">Membership and timings.</param>
+    /// <param name="log">The replicated log (its FirstIndex - 1 term is the compaction boundary).</param>
+    /// <param name="hardState">Term and vote, saved before any message depending on them leaves.</param>
+    /// <param name="random">Election jitter.</param>
+    /// <param name="outbox">Where messages go (copied, never blocking).</param>
+    /// <param name="snapshots">
+    /// The replica's snapshot files, for InstallSnapshot; null when the log is never compacted (a follower the log cannot
+    /// serve is then only counted in <see cref="RaftCounters.SnapshotRequired"/>).
+    /// </param>
+    public RaftNode(RaftOptions options, IRaftLog log, IRaftStateStore hardState, IRaftRandom random, IRaftOutbox outbox,
+        IRaftSnapshotStore? snapshots = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
@@ -63,6 +74,7 @@ public sealed partial class RaftNode
         _store = hardState;
         _random = random;
         _outbox = outbox;
+        _snapshots = snapshots;
         _members = new int[options.Members.Count];
         for (var i = 0; i < _members.Length; i++)
         {
@@ -243,7 +255,11 @@ public sealed partial class RaftNode
 
         if (_role == RaftRole.Leader)
         {
-            for (var i = 0; i < _peers.Length; i++) _peers[i].Reset(0);
+            for (var i = 0; i < _peers.Length; i++)
+            {
+                if (_peers[i].Snapshotting) _snapshots?.EndRead(i);
+                _peers[i].Reset(0);
+            }
         }
 
         _role = RaftRole.Follower;

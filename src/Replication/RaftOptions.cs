@@ -51,6 +51,21 @@ public sealed class RaftOptions
     /// <summary>Most entries in one AppendEntries message.</summary>
     public int MaxEntriesPerMessage { get; init; } = 4096;
 
+    /// <summary>
+    /// InstallSnapshot: bytes of snapshot file per chunk message (the pipelining window is
+    /// <see cref="MaxInFlightBytesPerFollower"/>, as for entries). At most MaxMessageBytes minus the message overhead.
+    /// </summary>
+    public int SnapshotChunkBytes { get; init; } = 256 << 10;
+
+    /// <summary>The chunk size actually used: <see cref="SnapshotChunkBytes"/>, capped so a chunk message fits MaxMessageBytes.</summary>
+    public int EffectiveSnapshotChunkBytes => Math.Min(SnapshotChunkBytes, MaxMessageBytes - InstallSnapshotOverheadBytes);
+
+    /// <summary>InstallSnapshot: largest snapshot file a leader sends or a follower accepts (a follower's disk bound).</summary>
+    public long MaxSnapshotBytes { get; init; } = 16L << 30;
+
+    /// <summary>Bytes of an InstallSnapshot message around its data (SBE header + block + data length).</summary>
+    public const int InstallSnapshotOverheadBytes = 96;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -84,5 +99,9 @@ public sealed class RaftOptions
             throw new ArgumentException("RaftOptions.MaxInFlightBytesPerFollower must be at least MaxMessageBytes.", nameof(MaxInFlightBytesPerFollower));
         if (MaxEntriesPerMessage < 1 || MaxEntriesPerMessage > 65536)
             throw new ArgumentException("RaftOptions.MaxEntriesPerMessage must be in [1, 65536].", nameof(MaxEntriesPerMessage));
+        if (SnapshotChunkBytes < 64 || SnapshotChunkBytes > 16 << 20)
+            throw new ArgumentException("RaftOptions.SnapshotChunkBytes must be in [64, 16 MiB].", nameof(SnapshotChunkBytes));
+        if (MaxSnapshotBytes < 1024 || MaxSnapshotBytes > 1L << 40)
+            throw new ArgumentException("RaftOptions.MaxSnapshotBytes must be in [1 KiB, 1 TiB].", nameof(MaxSnapshotBytes));
     }
 }

@@ -17,8 +17,14 @@ internal sealed class LocalCluster : IDisposable
 
     internal sealed record Replica(int Id, PartitionEngine Engine, ConsensusAgent Agent, Results Results);
 
-    public LocalCluster(int size)
+    private readonly SnapshotTuning? _snapshots;
+
+    /// <summary>Snapshots and journal retention under consensus (null: the defaults of the other tests, no snapshots).</summary>
+    internal sealed record SnapshotTuning(long IntervalCommands, long RetainMarginEntries, int SnapshotChunkBytes = 64 << 10);
+
+    public LocalCluster(int size, SnapshotTuning? snapshots = null)
     {
+        _snapshots = snapshots;
         _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "cluster-" + Guid.NewGuid().ToString("N")[..12]);
         for (int id = 1; id <= size; id++) _members.Add(new ClusterMember(id, "127.0.0.1", 1, FreePort()));
         _replicas = new Replica?[size + 1];
@@ -50,10 +56,13 @@ internal sealed class LocalCluster : IDisposable
             Ledger = Ledger,
             IngressRingSize = 256,
             EgressRingSize = 256,
-            JournalSegmentSizeBytes = 4 << 20,
-            MaxCommandBytes = 64 << 10,
+            JournalSegmentSizeBytes = _snapshots is null ? 4 << 20 : JournalOptions.MinSegmentSizeBytes,
+            // Small segments (so retention has whole segments to delete) must still hold two of the largest commands.
+            MaxCommandBytes = _snapshots is null ? 64 << 10 : 32 << 10,
             Fsync = FsyncPolicy.None,
-            SnapshotIntervalCommands = 0,
+            SnapshotIntervalCommands = _snapshots?.IntervalCommands ?? 0,
+            SnapshotRetainCount = 1,
+            JournalRetention = _snapshots is null ? JournalRetention.KeepAll : JournalRetention.BeforeOldestSnapshot,
             Sequencing = PartitionSequencing.External,
         }, results);
         var agent = new ConsensusAgent(new ClusterOptions
@@ -64,6 +73,8 @@ internal sealed class LocalCluster : IDisposable
             // not look like a dead leader.
             ElectionTimeoutMs = 600,
             HeartbeatIntervalMs = 60,
+            RetainMarginEntries = _snapshots?.RetainMarginEntries ?? 100_000,
+            SnapshotChunkBytes = _snapshots?.SnapshotChunkBytes ?? 256 << 10,
         }, engine, DataDirectory(id));
         agent.Start();
         _replicas[id] = new Replica(id, engine, agent, results);

@@ -13,12 +13,16 @@ internal sealed class TestCluster
     public readonly Dictionary<int, RaftNode> Nodes = new();
     public readonly Dictionary<int, SimLog> Logs = new();
     public readonly Dictionary<int, SimStateStore> Stores = new();
+    public readonly Dictionary<int, SimSnapshotStore> Snapshots = new();
     public long NowMs;
     private readonly int[] _members;
     private readonly Func<int, RaftOptions> _optionsFor;
+    private readonly bool _withSnapshots;
 
-    public TestCluster(int size, bool preVote = true, bool checkQuorum = true, int maxMessageBytes = RaftOptions.DefaultMaxMessageBytes, int maxInFlight = 8 << 20, ulong seed = 7)
+    public TestCluster(int size, bool preVote = true, bool checkQuorum = true, int maxMessageBytes = RaftOptions.DefaultMaxMessageBytes, int maxInFlight = 8 << 20, ulong seed = 7,
+        bool snapshots = false, int snapshotChunkBytes = 1024)
     {
+        _withSnapshots = snapshots;
         _members = new int[size];
         for (var i = 0; i < size; i++) _members[i] = i + 1;
         _optionsFor = id => new RaftOptions
@@ -33,13 +37,15 @@ internal sealed class TestCluster
             MaxMessageBytes = maxMessageBytes,
             MaxInFlightBytesPerFollower = maxInFlight,
             MaxEntryPayloadBytes = Math.Min(4096, maxMessageBytes - RaftOptions.AppendEntriesOverheadBytes - RaftOptions.EntryHeaderBytes),
+            SnapshotChunkBytes = snapshotChunkBytes,
         };
         var random = new SimRandom(seed);
         foreach (var id in _members)
         {
             Logs[id] = new SimLog();
             Stores[id] = new SimStateStore();
-            Nodes[id] = new RaftNode(_optionsFor(id), Logs[id], Stores[id], random.Fork(), new Outbox(this, id));
+            Snapshots[id] = new SimSnapshotStore(new SimRandom(seed + (ulong)id), 0);
+            Nodes[id] = new RaftNode(_optionsFor(id), Logs[id], Stores[id], random.Fork(), new Outbox(this, id), snapshots ? Snapshots[id] : null);
         }
     }
 
@@ -51,7 +57,7 @@ internal sealed class TestCluster
     public void Restart(int id, ulong seed = 99)
     {
         Wire.RemoveAll(m => m.To == id);
-        Nodes[id] = new RaftNode(_optionsFor(id), Logs[id], Stores[id], new SimRandom(seed), new Outbox(this, id));
+        Nodes[id] = new RaftNode(_optionsFor(id), Logs[id], Stores[id], new SimRandom(seed), new Outbox(this, id), _withSnapshots ? Snapshots[id] : null);
     }
 
     /// <summary>Delivers everything on the wire (and whatever that produces) except over cut links, then flushes every node.</summary>
@@ -69,6 +75,20 @@ internal sealed class TestCluster
 
             FlushAll();
         }
+    }
+
+    /// <summary>Delivers only what is on the wire now (one network round trip leg), then flushes every node.</summary>
+    public void DeliverRound()
+    {
+        var batch = Wire.ToArray();
+        Wire.Clear();
+        foreach (var (from, to, bytes) in batch)
+        {
+            if (Cut.Contains((from, to))) continue;
+            Nodes[to].Receive(from, bytes, NowMs);
+        }
+
+        FlushAll();
     }
 
     public void FlushAll()

@@ -62,6 +62,18 @@ public sealed class Journal : IDisposable
 
     public long LastTerm => _state.LastTerm;
 
+    /// <summary>
+    /// Term of the record just before <see cref="FirstIndex"/> (from the first segment's header; 0 for genesis or a
+    /// brand-new journal). After retention or <see cref="ResetAfter"/> this is the term at the compaction boundary.
+    /// </summary>
+    public long TermBeforeFirst
+    {
+        get
+        {
+            lock (_segmentsLock) return _segments.Count == 0 ? _state.LastTerm : _segments[0].StartState.LastTerm;
+        }
+    }
+
     /// <summary>Opens (creating if needed) a journal for writing, recovering from a crash. See class remarks.</summary>
     /// <exception cref="JournalCorruptException">Corruption before the tail and <see cref="JournalOptions.Repair"/> is false.</exception>
     public static Journal Open(JournalOptions options)
@@ -433,6 +445,39 @@ public sealed class Journal : IDisposable
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Snapshot installation under consensus: discards every record and restarts the journal empty after
+    /// <paramref name="index"/> (FirstIndex = index + 1, LastIndex = index). The new segment's header remembers the
+    /// boundary's <paramref name="term"/> and <paramref name="timestamp"/> (<see cref="TermBeforeFirst"/>, the next
+    /// record's timestamp floor); its chain seed is 0 (the chain restarts: the record before is not held). Old segments
+    /// go newest first, so a crash part-way leaves a valid (shorter) journal; the caller repeats the reset on recovery.
+    /// Readers must not be open on this journal.
+    /// </summary>
+    public void ResetAfter(long index, long term, long timestamp)
+    {
+        ThrowIfNotWritable();
+        if (_pendingOffsetBytes >= 0)
+        {
+            throw new InvalidOperationException("ResetAfter during an unfinished BeginAppend.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfNegative(term);
+        ArgumentOutOfRangeException.ThrowIfNegative(timestamp);
+        _active?.Dispose();
+        _active = null;
+        DeleteSegmentFiles(fromOrdinal: 0, count: _segments.Count, newestFirst: true);
+        _state = new ChainState { NextIndex = index + 1, LastChecksum = 0, LastTerm = term, LastTimestamp = timestamp };
+        Roll(index + 1);
+        if (_options.Fsync == FsyncPolicy.None)
+        {
+            // Roll syncs only under Batch/Always; the reset is a rare, structural change: make it durable anyway.
+            _active!.SyncRange(0, SegmentHeader.SizeBytes);
+            _active.SyncFile();
+            NativeDurability.SyncDirectory(_options.Directory);
+        }
     }
 
     public void Dispose()

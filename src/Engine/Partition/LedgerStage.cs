@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Ring;
+using Wallet.Engine.Snapshots;
 
 namespace Wallet.Engine.Partition;
 
@@ -13,7 +14,8 @@ namespace Wallet.Engine.Partition;
 /// </summary>
 internal sealed class LedgerStage : IEventHandler<CommandSlot>
 {
-    private readonly LedgerStateMachine _ledger;
+    private LedgerStateMachine _ledger;
+    private readonly SnapshotStore? _snapshotStore;
     private readonly RingBuffer<ResultSlot> _egress;
     private readonly Journal.Journal? _events;
     private readonly SnapshotScheduler _snapshots;
@@ -25,8 +27,10 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
     /// <summary>Set when journal retention is on; the event journal is pruned at batch ends on this thread.</summary>
     public RetentionSignal? Retention { get; init; }
 
-    public LedgerStage(LedgerStateMachine ledger, RingBuffer<ResultSlot> egress, Journal.Journal? events, SnapshotScheduler snapshots)
+    public LedgerStage(LedgerStateMachine ledger, RingBuffer<ResultSlot> egress, Journal.Journal? events, SnapshotScheduler snapshots,
+        SnapshotStore? snapshotStore = null)
     {
+        _snapshotStore = snapshotStore;
         _ledger = ledger;
         _egress = egress;
         _events = events;
@@ -54,7 +58,11 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
         result.ResultCount = 0;
         result.PayloadLength = 0;
 
-        if (QueryKind.IsQuery(slot.Kind))
+        if (slot.Kind == QueryKind.InstallSnapshot)
+        {
+            InstallSnapshot(ref slot);
+        }
+        else if (QueryKind.IsQuery(slot.Kind))
         {
             Answer(ref slot, ref result);
         }
@@ -86,6 +94,30 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
             }
             _snapshots.OnBatchApplied(_ledger);
         }
+    }
+
+    /// <summary>
+    /// Consensus catch-up: the consensus module installed a snapshot from the leader at the slot's index (its log now
+    /// continues after it). Swapped here, on the BLP thread, between two commands: nothing else reads the ledger, so no
+    /// one ever sees a half-replaced state. The snapshot is loaded with the same checks as recovery (header, payload
+    /// checksum, restored digest); the event journal restarts after it (the events before it are the leader's history,
+    /// not derivable here). A snapshot that does not load is a disk fault: the partition fails rather than diverge.
+    /// </summary>
+    private void InstallSnapshot(ref CommandSlot slot)
+    {
+        if (_snapshotStore is null) throw new InvalidOperationException("snapshot install without a snapshot store");
+        if (slot.Index <= _appliedIndex) return; // already past it (cannot happen: the port publishes only forward)
+        LedgerOptions options = _ledger.Options;
+        SnapshotLoadResult<LedgerStateMachine> loaded = _snapshotStore.LoadNewestValid(
+            (stream, _) => LedgerStateMachine.Restore(options, stream),
+            static (ledger, header) => ledger.LastIndex == header.Index && ledger.ComputeDigest() == header.Digest ? null : "restored state does not match its header",
+            maxIndex: slot.Index);
+        if (loaded.State is null || loaded.Snapshot is null || loaded.Snapshot.Header.Index != slot.Index || loaded.Snapshot.Header.Term != slot.Term)
+            throw new InvalidOperationException($"installed snapshot at index {slot.Index} term {slot.Term} is not loadable from {_snapshotStore.Directory}");
+        _ledger = loaded.State;
+        _events?.ResetAfter(slot.Index, slot.Term, slot.Timestamp);
+        Volatile.Write(ref _appliedIndex, slot.Index);
+        _snapshots.OnInstalled(slot.Index);
     }
 
     /// <summary>Set by the engine when another stage failed: a BLP waiting for egress space must not wait forever.</summary>

@@ -22,6 +22,8 @@ public sealed class PartitionEngine : IDisposable
     private readonly Journal.Journal _commands;
     private readonly Journal.Journal? _events;
     private readonly SnapshotScheduler _snapshots;
+    private readonly RetentionSignal? _retention;
+    private readonly string _snapshotDirectory;
     private readonly SequencerStage? _sequencerStage;
     private readonly LedgerStage _ledgerStage;
     private readonly BatchEventProcessor<CommandSlot, SequencerStage>? _sequencerProcessor;
@@ -72,6 +74,9 @@ public sealed class PartitionEngine : IDisposable
             // snapshots) was committed, and the consensus module republishes the rest once a majority has it.
             long replayUpTo = !external ? long.MaxValue
                 : Math.Max(options.CommittedIndexHint, _events is null || _events.LastIndex < _events.FirstIndex ? 0 : _events.LastIndex);
+            // A snapshot received from the leader is installed by rename first, then the journals restart after it; a crash
+            // in between is finished here (the rename was the commit point).
+            if (external) CommandRetention.ReconcileInstalledSnapshot(store, _commands, _events);
             (LedgerStateMachine ledger, RecoveryReport report) = LedgerRecovery.Recover(options.Ledger, _commands, store, _events, replayUpTo);
             Recovery = report;
 
@@ -84,7 +89,9 @@ public sealed class PartitionEngine : IDisposable
             RetentionSignal? retention = options.JournalRetention == JournalRetention.BeforeOldestSnapshot ? new RetentionSignal() : null;
             _snapshots = new SnapshotScheduler(store, options.SnapshotIntervalCommands, ledger.LastIndex, retention,
                 lastWrittenIndex: report.Snapshot?.Header.Index ?? -1);
-            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots) { Retention = retention };
+            _retention = retention;
+            _snapshotDirectory = store.Directory;
+            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots, external ? store : null) { Retention = retention };
             if (!external)
             {
                 _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true) { Retention = retention };
@@ -142,6 +149,16 @@ public sealed class PartitionEngine : IDisposable
     /// <summary>Last log index the BLP applied.</summary>
     public long AppliedIndex => _ledgerStage.AppliedIndex;
     public long LastSnapshotIndex => _snapshots.LastWrittenIndex;
+
+    /// <summary>The directory holding this partition's snapshot files (prefix <see cref="SnapshotPrefix"/>).</summary>
+    public string SnapshotDirectory => _snapshotDirectory;
+
+    /// <summary>
+    /// Journal retention (<see cref="JournalRetention.BeforeOldestSnapshot"/>): command-journal records below this index
+    /// are inside every retained snapshot and may be deleted; 0 when retention is off or nothing is covered yet. Under
+    /// external sequencing the consensus module owns the command journal and acts on it (keeping its own margin).
+    /// </summary>
+    public long CommandRetentionIndex => _retention?.PruneBelowIndex ?? 0;
     /// <summary>Commands and queries in the ingress ring not yet applied by the BLP (ring occupancy; monitoring only).</summary>
     public long IngressBacklog => Math.Max(0, _ingress.Cursor - _ledgerProcessor.Sequence.Value);
     /// <summary>Capacity of the ingress ring.</summary>

@@ -81,8 +81,8 @@ public sealed class PartitionOptions
         if (SnapshotRetainCount is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(SnapshotRetainCount), SnapshotRetainCount, "between 1 and 1000");
         if (MaxBatchSize is < 1 or > MaxRingSize) throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, $"between 1 and {MaxRingSize}");
         if (!Enum.IsDefined(Sequencing)) throw new ArgumentOutOfRangeException(nameof(Sequencing), Sequencing, "Local or External");
-        if (Sequencing == PartitionSequencing.External && JournalRetention != JournalRetention.KeepAll)
-            throw new ArgumentOutOfRangeException(nameof(JournalRetention), JournalRetention, "under external sequencing (consensus) the journal is kept whole: a lagging replica catches up from it");
+        // Under external sequencing (consensus) retention is allowed: the consensus module deletes command segments below
+        // the newest snapshot minus its margin, and a replica the log no longer covers is caught up by InstallSnapshot.
         if (CommittedIndexHint < 0) throw new ArgumentOutOfRangeException(nameof(CommittedIndexHint), CommittedIndexHint, "0 or a log index");
         if (Term < 1) throw new ArgumentOutOfRangeException(nameof(Term), Term, "terms start at 1");
         ArgumentNullException.ThrowIfNull(Clock);

@@ -22,5 +22,12 @@ public static class QueryKind
     /// </summary>
     public const ushort NotLeader = 0x8004;
 
+    /// <summary>
+    /// Not a request: the consensus module installed a snapshot received from the leader (this replica had fallen behind
+    /// the leader's compacted log). The BLP replaces its state with that snapshot (index, term and timestamp in the
+    /// slot), restarts the event journal after it, and continues with the next committed entry. Never journaled.
+    /// </summary>
+    public const ushort InstallSnapshot = 0x8005;
+
     public static bool IsQuery(ushort kind) => kind >= 0x8000;
 }

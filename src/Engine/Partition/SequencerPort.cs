@@ -78,6 +78,28 @@ public sealed class SequencerPort
     }
 
     /// <summary>
+    /// After the consensus module installed a snapshot at <paramref name="index"/> in the partition's snapshot directory
+    /// (its log now continues after it): tells the BLP to replace its state with that snapshot, behind everything published
+    /// so far — the BLP thread does the swap, between two commands, so nothing else ever sees a half-replaced state. The next
+    /// committed entry to publish is <paramref name="index"/> + 1. False when the BLP is behind (ring full): retry later.
+    /// </summary>
+    public bool TryPublishSnapshotInstall(long index, long term, long timestampNs)
+    {
+        if (index <= _publishedIndex) throw new InvalidOperationException($"snapshot index {index} is not after the published index {_publishedIndex}");
+        if (!_committed.TryNext(out long sequence)) return false;
+        ref CommandSlot slot = ref _committed[sequence];
+        Fill(ref slot, QueryKind.InstallSnapshot, -1, 0, []);
+        slot.Prestamped = true;
+        slot.Index = index;
+        slot.Term = term;
+        slot.Timestamp = timestampNs;
+        _committed.Publish(sequence);
+        _publishedIndex = index;
+        _publishedTimestampNs = timestampNs;
+        return true;
+    }
+
+    /// <summary>
     /// Publishes a read (or a refusal, <see cref="QueryKind.NotLeader"/>) behind every committed entry published so
     /// far; the BLP answers it against that state. False when the BLP is behind.
     /// </summary>

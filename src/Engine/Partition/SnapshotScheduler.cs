@@ -62,6 +62,22 @@ internal sealed class SnapshotScheduler : IDisposable
         if (_intervalCommands > 0) _nextDueIndex = ledger.LastIndex + _intervalCommands;
     }
 
+    /// <summary>
+    /// Called by the BLP after it replaced its state with a snapshot installed from another replica at
+    /// <paramref name="index"/>: that file is now the newest, and the next one is due an interval later.
+    /// </summary>
+    public void OnInstalled(long index)
+    {
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _lastWrittenIndex);
+            if (index <= current) break;
+        }
+        while (Interlocked.CompareExchange(ref _lastWrittenIndex, index, current) != current);
+        if (_intervalCommands > 0) _nextDueIndex = index + _intervalCommands;
+    }
+
     /// <summary>Blocks until no snapshot is being written (bounded by <paramref name="timeout"/>).</summary>
     public bool WaitIdle(TimeSpan timeout)
     {

@@ -152,6 +152,64 @@ public sealed class SnapshotStore
         catch (IOException ex) { return "I/O error: " + ex.Message; }
     }
 
+    /// <summary>
+    /// Where a snapshot received from another replica is written while it arrives (consensus InstallSnapshot). Not a
+    /// <c>.snap</c> name, so loading and retention never take it for a snapshot.
+    /// </summary>
+    public string ReceivePath => Path.Combine(Directory, Prefix + "-receive.part");
+
+    /// <summary>
+    /// Reads and checks a snapshot file's header only (cheap): the header's own checksum, and the file length it implies.
+    /// <paramref name="selfChecksum"/> is the header's self-hash, which covers the payload hash: it names the content.
+    /// </summary>
+    public static string? ReadHeader(string path, out SnapshotHeader header, out ulong selfChecksum)
+    {
+        header = default;
+        selfChecksum = 0;
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096);
+            Span<byte> bytes = stackalloc byte[SnapshotHeader.SizeBytes];
+            int read = file.ReadAtLeast(bytes, SnapshotHeader.SizeBytes, throwOnEndOfStream: false);
+            SnapshotHeader? parsed = SnapshotHeader.TryRead(bytes[..read], out string? error);
+            if (parsed is null) return error;
+            header = parsed.Value;
+            selfChecksum = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[88..]);
+            long expected = SnapshotHeader.SizeBytes + header.PayloadBytes;
+            return file.Length == expected ? null : $"file is {file.Length} bytes, header says {expected}";
+        }
+        catch (IOException ex) { return "I/O error: " + ex.Message; }
+        catch (UnauthorizedAccessException ex) { return "access denied: " + ex.Message; }
+    }
+
+    /// <summary>
+    /// Installs a snapshot received from another replica: verifies <paramref name="receivedPath"/> completely (header,
+    /// length, payload checksum), then renames it into place and syncs the directory (the commit point: a crash before
+    /// leaves no trace but the temporary file, after leaves a complete snapshot). The caller synced the file's bytes.
+    /// Returns null on success, else why the file was refused (it is then deleted).
+    /// </summary>
+    public string? InstallReceived(string receivedPath, out SnapshotHeader header)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(receivedPath);
+        string? error = Verify(receivedPath, out header);
+        if (error is null)
+        {
+            try
+            {
+                File.Move(receivedPath, PathFor(header.Index), overwrite: true);
+                Journal.NativeDurability.SyncDirectory(Directory);
+                return null;
+            }
+            catch (IOException ex) { error = "I/O error installing: " + ex.Message; }
+            catch (UnauthorizedAccessException ex) { error = "access denied installing: " + ex.Message; }
+        }
+
+        try { File.Delete(receivedPath); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return error;
+    }
+
     private void ApplyRetention()
     {
         IReadOnlyList<(long Index, string FilePath)> files = ListFiles();

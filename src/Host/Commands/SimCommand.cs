@@ -6,7 +6,7 @@ using Wallet.Replication.Simulation;
 namespace Wallet.Host.Commands;
 
 /// <summary>
-/// <c>wallet sim --seeds A..B [--steps N] [--replicas 3] [--heal-steps N] [--harsh] [--quiet]</c>: runs the deterministic cluster
+/// <c>wallet sim --seeds A..B [--steps N] [--replicas 3] [--heal-steps N] [--harsh] [--snapshots] [--quiet]</c>: runs the deterministic cluster
 /// simulation (docs/REPLICATION.md) for each seed in the range and prints one line per seed; a failing seed prints the
 /// violated invariant and reproduces exactly when run again with the same options. Exit code 1 if any seed failed.
 /// </summary>
@@ -20,6 +20,7 @@ internal static class SimCommand
         var replicas = new Option<int>("--replicas") { Description = "Replicas: 1, 3 or 5", DefaultValueFactory = _ => 3 };
         var quiet = new Option<bool>("--quiet") { Description = "Print failures and the summary only" };
         var harsh = new Option<bool>("--harsh") { Description = "Harsher faults: 10% loss, 5% duplication, delays up to 25 ms, higher crash/partition rates" };
+        var snapshots = new Option<bool>("--snapshots") { Description = "Snapshots every 30 entries and log compaction: lagging replicas are caught up by InstallSnapshot" };
         var command = new Command("sim", "Run the deterministic consensus simulation over a range of seeds");
         command.Options.Add(seeds);
         command.Options.Add(steps);
@@ -27,6 +28,7 @@ internal static class SimCommand
         command.Options.Add(replicas);
         command.Options.Add(quiet);
         command.Options.Add(harsh);
+        command.Options.Add(snapshots);
         command.SetAction(parse =>
         {
             if (!TryParseRange(parse.GetValue(seeds), out var first, out var last))
@@ -45,7 +47,9 @@ internal static class SimCommand
             }
 
             var isHarsh = parse.GetValue(harsh);
+            var withSnapshots = parse.GetValue(snapshots);
             var options = isHarsh ? SimOptions.Harsh(n, s, h) : new SimOptions { Replicas = n, Steps = s, HealSteps = h };
+            if (withSnapshots) options = options.WithSnapshots();
             var failed = 0L;
             var ran = 0L;
             var clock = Stopwatch.StartNew();
@@ -56,7 +60,7 @@ internal static class SimCommand
                 if (!result.Passed)
                 {
                     failed++;
-                    Console.Out.WriteLine(result.ToString() + $" (options: --replicas {n} --steps {s} --heal-steps {h}{(isHarsh ? " --harsh" : "")})");
+                    Console.Out.WriteLine(result.ToString() + $" (options: --replicas {n} --steps {s} --heal-steps {h}{(isHarsh ? " --harsh" : "")}{(withSnapshots ? " --snapshots" : "")})");
                 }
                 else if (!parse.GetValue(quiet))
                 {

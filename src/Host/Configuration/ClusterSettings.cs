@@ -32,6 +32,9 @@ internal static class ClusterSettings
             ElectionTimeoutMs = Int(c, "ElectionTimeoutMs", defaults.ElectionTimeoutMs, 10, 60_000),
             HeartbeatIntervalMs = Int(c, "HeartbeatIntervalMs", defaults.HeartbeatIntervalMs, 1, 30_000),
             IdleWaitMs = Int(c, "IdleWaitMs", defaults.IdleWaitMs, 1, 100),
+            RetainMarginEntries = Long(c, "RetainMarginEntries", defaults.RetainMarginEntries, 0, 1L << 40),
+            SnapshotChunkBytes = Int(c, "SnapshotChunkBytes", defaults.SnapshotChunkBytes, 1024, 16 << 20),
+            MaxSnapshotBytes = Long(c, "MaxSnapshotBytes", defaults.MaxSnapshotBytes, 1 << 20, 1L << 40),
         };
         try
         {

@@ -51,6 +51,7 @@ internal sealed class ServeSettings
             JournalSegmentSizeBytes = Long(p, "JournalSegmentSizeBytes", 64L << 20, JournalOptions.MinSegmentSizeBytes, JournalOptions.MaxSegmentSizeBytes),
             SnapshotIntervalCommands = Long(p, "SnapshotIntervalCommands", 1_000_000, 0, long.MaxValue),
             SnapshotRetainCount = Int(p, "SnapshotRetainCount", 3, 1, 1000),
+            JournalRetention = Enum(p, "JournalRetention", JournalRetention.KeepAll),
             Wait = Enum(p, "Wait", WaitKind.Blocking),
             Sequencing = cluster is null ? PartitionSequencing.Local : PartitionSequencing.External,
         };

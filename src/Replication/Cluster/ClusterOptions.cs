@@ -21,6 +21,16 @@ public sealed class ClusterOptions
     /// <summary>Reads waiting for the commands before them to commit (power of two).</summary>
     public int MaxPendingQueries { get; init; } = 1 << 12;
     public TransportOptions Transport { get; init; } = new();
+    /// <summary>
+    /// Journal retention under consensus (with Partition JournalRetention = BeforeOldestSnapshot): command-journal segments
+    /// are deleted only below the newest snapshot index minus this many entries, so a follower that lags by less still
+    /// catches up from the log; one further behind is sent the snapshot (InstallSnapshot).
+    /// </summary>
+    public long RetainMarginEntries { get; init; } = 100_000;
+    /// <summary>InstallSnapshot: bytes of snapshot per chunk message (capped to what one consensus message carries).</summary>
+    public int SnapshotChunkBytes { get; init; } = 256 << 10;
+    /// <summary>InstallSnapshot: the largest snapshot file a leader sends or a follower accepts.</summary>
+    public long MaxSnapshotBytes { get; init; } = 16L << 30;
 
     public ClusterMember Self
     {
@@ -63,6 +73,9 @@ public sealed class ClusterOptions
         if (HeartbeatIntervalMs < 1 || HeartbeatIntervalMs * 2 > ElectionTimeoutMs)
             throw new ArgumentOutOfRangeException(nameof(HeartbeatIntervalMs), HeartbeatIntervalMs, "Cluster:HeartbeatIntervalMs must be 1..ElectionTimeoutMs/2");
         if (IdleWaitMs is < 1 or > 100) throw new ArgumentOutOfRangeException(nameof(IdleWaitMs), IdleWaitMs, "Cluster:IdleWaitMs must be 1..100");
+        if (RetainMarginEntries is < 0 or > 1L << 40) throw new ArgumentOutOfRangeException(nameof(RetainMarginEntries), RetainMarginEntries, "Cluster:RetainMarginEntries must be 0..2^40");
+        if (SnapshotChunkBytes is < 1024 or > 16 << 20) throw new ArgumentOutOfRangeException(nameof(SnapshotChunkBytes), SnapshotChunkBytes, "Cluster:SnapshotChunkBytes must be 1 KiB..16 MiB");
+        if (MaxSnapshotBytes is < 1 << 20 or > 1L << 40) throw new ArgumentOutOfRangeException(nameof(MaxSnapshotBytes), MaxSnapshotBytes, "Cluster:MaxSnapshotBytes must be 1 MiB..1 TiB");
         CheckPowerOfTwo(MaxPendingProposals, nameof(MaxPendingProposals), 1 << 22);
         CheckPowerOfTwo(MaxPendingQueries, nameof(MaxPendingQueries), 1 << 20);
         ArgumentNullException.ThrowIfNull(Transport);

@@ -2,6 +2,7 @@ using System.Net;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
 using Wallet.Engine.Ring;
+using Wallet.Engine.Snapshots;
 using Wallet.Replication.Transport;
 
 namespace Wallet.Replication.Cluster;
@@ -22,6 +23,10 @@ public sealed class ConsensusAgent : IDisposable
     private readonly IClock _clock;
     private readonly JournalRaftLog _log;
     private readonly FileRaftStateStore _hardState;
+    private readonly FileRaftSnapshotStore _snapshotFiles;
+    private long _installsSeen;
+    private bool _installPending;
+    private long _compactedBelow;
     private readonly TcpTransport _transport;
     private readonly RaftNode _node;
     private readonly int _applyCursor;
@@ -74,11 +79,14 @@ public sealed class ConsensusAgent : IDisposable
             ElectionTimeoutMs = options.ElectionTimeoutMs,
             HeartbeatIntervalMs = options.HeartbeatIntervalMs,
             MaxMessageBytes = Math.Min(RaftOptions.DefaultMaxMessageBytes * 4, options.Transport.MaxMessageBytes),
+            SnapshotChunkBytes = options.SnapshotChunkBytes,
+            MaxSnapshotBytes = options.MaxSnapshotBytes,
         };
         if (engine.MaxCommandBytes > raft.MaxEntryPayloadBytes)
             throw new ArgumentException($"Partition MaxCommandBytes {engine.MaxCommandBytes} exceeds what one consensus message carries ({raft.MaxEntryPayloadBytes})", nameof(engine));
         _transport = new TcpTransport(self.Id, options.ClusterId, new IPEndPoint(ListenAddress(self.Host), self.ReplicationPort), peers, options.Transport, _wake.Set);
-        _node = new RaftNode(raft, _log, _hardState, new SystemRaftRandom(), _transport);
+        _snapshotFiles = new FileRaftSnapshotStore(new SnapshotStore(engine.SnapshotDirectory, PartitionEngine.SnapshotPrefix), options.Members.Count);
+        _node = new RaftNode(raft, _log, _hardState, new SystemRaftRandom(), _transport, _snapshotFiles);
         _proposals = new PendingProposals(options.MaxPendingProposals);
         _durableByMember = new long[options.Members.Count];
         _queries = new PendingQueries(options.MaxPendingQueries);
@@ -156,8 +164,10 @@ public sealed class ConsensusAgent : IDisposable
                 _node.Tick(nowMs);
                 _node.Flush(nowMs);
                 OnRoleObserved();
+                work += PublishSnapshotInstall();
                 work += PublishCommitted();
                 work += PublishQueries();
+                CompactJournal();
                 if (work == 0 && !_stopping) _wake.Wait(_options.IdleWaitMs);
             }
         }
@@ -193,9 +203,43 @@ public sealed class ConsensusAgent : IDisposable
         _wasLeader = leader;
     }
 
+    /// <summary>
+    /// The node installed a leader's snapshot (its log now starts after it): the BLP must replace its state before any
+    /// later entry is published. Handed over through the committed ring, so the BLP thread does the swap in order.
+    /// </summary>
+    private int PublishSnapshotInstall()
+    {
+        if (_node.SnapshotInstalls != _installsSeen)
+        {
+            _installsSeen = _node.SnapshotInstalls;
+            _installPending = _node.LastInstalledSnapshot.Index > _port.PublishedIndex;
+        }
+        if (!_installPending) return 0;
+        RaftSnapshotMeta meta = _node.LastInstalledSnapshot;
+        if (!_port.TryPublishSnapshotInstall(meta.Index, meta.Term, meta.TimestampNs)) return 0; // BLP behind: next loop
+        _installPending = false;
+        return 1;
+    }
+
+    /// <summary>
+    /// Retention under consensus: delete command segments the retained snapshots cover, but keep RetainMarginEntries
+    /// below the newest one so ordinary lag is still served from the log. The term at the cut stays known (segment header).
+    /// </summary>
+    private void CompactJournal()
+    {
+        long covered = _engine.CommandRetentionIndex;
+        if (covered <= _compactedBelow) return;
+        long below = Math.Min(covered, _engine.LastSnapshotIndex - _options.RetainMarginEntries + 1);
+        below = Math.Min(below, _port.PublishedIndex + 1);
+        if (below <= _compactedBelow) return;
+        _compactedBelow = below;
+        _log.CompactBefore(below);
+    }
+
     private int PublishCommitted()
     {
         int published = 0;
+        if (_installPending) return 0;
         long commit = _node.CommitIndex;
         while (_port.PublishedIndex < commit)
         {
@@ -302,6 +346,7 @@ public sealed class ConsensusAgent : IDisposable
         _port.SetIngressSignal(null);
         _transport.Dispose();
         _log.Dispose();
+        _snapshotFiles.Dispose();
     }
 
     public void Dispose()

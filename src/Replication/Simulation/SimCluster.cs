@@ -61,8 +61,11 @@ public sealed class SimCluster
                 MaxEntryPayloadBytes = Math.Min(64 * Transfer.SizeBytes, options.MaxMessageBytes - RaftOptions.AppendEntriesOverheadBytes - RaftOptions.EntryHeaderBytes),
                 PreVote = options.PreVote,
                 CheckQuorum = options.CheckQuorum,
+                SnapshotChunkBytes = Math.Min(options.SnapshotChunkBytes, options.MaxMessageBytes - RaftOptions.InstallSnapshotOverheadBytes),
+                MaxSnapshotBytes = 64L << 20,
             };
-            var replica = new SimReplica(id, raft, _ledgerOptions, root.Fork(), new SimOutbox(_network, id, () => _now));
+            var replica = new SimReplica(id, raft, _ledgerOptions, root.Fork(), new SimOutbox(_network, id, () => _now),
+                options.SnapshotIntervalEntries, options.RetainMarginEntries, options.SnapshotGarblePerMillion);
             _replicas.Add(replica);
         }
 
@@ -203,7 +206,11 @@ public sealed class SimCluster
     /// <summary>Leader completeness: a new leader's log holds every entry committed so far (so no acknowledged entry can be lost).</summary>
     private void CheckLeaderCompleteness(SimReplica leader)
     {
-        for (var i = 0; i < _committed.Count; i++)
+        // Entries before the log's boundary are inside the leader's snapshot (checked against the committed log when written).
+        var from = Math.Max(0, (int)leader.Log.FirstIndex - 2);
+        if (from > 0 && (!leader.Snapshots.TryGetNewest(out var snap) || snap.Index < from))
+            throw new SimFailureException($"leader completeness: replica {leader.Id} compacted its log below {from + 1} without a snapshot covering it");
+        for (var i = from; i < _committed.Count; i++)
         {
             if (leader.Log.TermAt(i + 1) != _committed[i].Term)
                 throw new SimFailureException($"leader completeness: replica {leader.Id} leads term {leader.Node!.Term} without committed entry {i + 1} (term {_committed[i].Term})");
@@ -350,7 +357,7 @@ public sealed class SimCluster
 
     private SimStats Stats()
     {
-        long elections = 0, stepDowns = 0, truncations = 0, torn = 0, lost = 0, crashes = 0;
+        long elections = 0, stepDowns = 0, truncations = 0, torn = 0, lost = 0, crashes = 0, installed = 0, written = 0, rejected = 0, tornTemp = 0;
         foreach (var r in _replicas)
         {
             elections += r.PastElections;
@@ -364,6 +371,10 @@ public sealed class SimCluster
             }
 
             torn += r.Log.TornRecordsDiscarded;
+            installed += r.SnapshotsInstalled;
+            written += r.SnapshotsWritten;
+            rejected += r.SnapshotsRejected + (r.Node?.Counters.SnapshotsRejected ?? 0);
+            tornTemp += r.Snapshots.TornTempFiles;
             lost += r.Log.VolatileRecordsLost;
             crashes += r.Crashes;
         }
@@ -384,6 +395,10 @@ public sealed class SimCluster
             TornRecords = torn,
             VolatileRecordsLost = lost,
             CheckQuorumStepDowns = stepDowns,
+            SnapshotsWritten = written,
+            SnapshotsInstalled = installed,
+            SnapshotsRejected = rejected,
+            TornSnapshotTempFiles = tornTemp,
         };
     }
 

@@ -13,15 +13,20 @@ public sealed class SimLog : IRaftLog
     private readonly List<Entry> _entries = new();
     private int _durableCount;
 
-    public long FirstIndex => 1;
+    // The compaction boundary: entries up to _baseIndex are gone (covered by a snapshot); their last term/timestamp kept.
+    private long _baseIndex;
+    private long _baseTerm;
+    private long _baseTimestampNs;
 
-    public long LastIndex => _entries.Count;
+    public long FirstIndex => _baseIndex + 1;
 
-    public long LastTerm => _entries.Count == 0 ? 0 : _entries[^1].Term;
+    public long LastIndex => _baseIndex + _entries.Count;
 
-    public long LastTimestampNs => _entries.Count == 0 ? 0 : _entries[^1].TimestampNs;
+    public long LastTerm => _entries.Count == 0 ? _baseTerm : _entries[^1].Term;
 
-    public long DurableIndex => _durableCount;
+    public long LastTimestampNs => _entries.Count == 0 ? _baseTimestampNs : _entries[^1].TimestampNs;
+
+    public long DurableIndex => _baseIndex + _durableCount;
 
     public int MaxCursors => 8;
 
@@ -33,13 +38,13 @@ public sealed class SimLog : IRaftLog
 
     public long TermAt(long index)
     {
-        if (index == 0) return 0;
-        return index < 1 || index > _entries.Count ? -1 : _entries[(int)index - 1].Term;
+        if (index == _baseIndex) return _baseTerm;
+        return index <= _baseIndex || index > LastIndex ? -1 : _entries[(int)(index - _baseIndex) - 1].Term;
     }
 
     public void Append(ushort type, long index, long term, long timestampNs, ReadOnlySpan<byte> payload)
     {
-        if (index != _entries.Count + 1) throw new ArgumentException($"Index {index} must be {_entries.Count + 1}.", nameof(index));
+        if (index != LastIndex + 1) throw new ArgumentException($"Index {index} must be {LastIndex + 1}.", nameof(index));
         if (type == 0) throw new ArgumentException("Type 0 is reserved.", nameof(type));
         if (timestampNs < LastTimestampNs) throw new ArgumentException($"Timestamp {timestampNs} before {LastTimestampNs}.", nameof(timestampNs));
         var bytes = payload.ToArray();
@@ -48,26 +53,50 @@ public sealed class SimLog : IRaftLog
 
     public void TruncateAfter(long index)
     {
-        if (index < 0 || index > _entries.Count) throw new ArgumentOutOfRangeException(nameof(index));
-        _entries.RemoveRange((int)index, _entries.Count - (int)index);
-        if (_durableCount > index) _durableCount = (int)index; // a truncation is synced at once (as the journal's is)
+        if (index < _baseIndex || index > LastIndex) throw new ArgumentOutOfRangeException(nameof(index));
+        var keep = (int)(index - _baseIndex);
+        _entries.RemoveRange(keep, _entries.Count - keep);
+        if (_durableCount > keep) _durableCount = keep; // a truncation is synced at once (as the journal's is)
+    }
+
+    public void ResetAfterSnapshot(long index, long term, long timestampNs)
+    {
+        // Synced at once, like the journal's reset: the new boundary and the empty log survive any crash.
+        _entries.Clear();
+        _durableCount = 0;
+        _baseIndex = index;
+        _baseTerm = term;
+        _baseTimestampNs = timestampNs;
+    }
+
+    /// <summary>Retention: drops durable entries before <paramref name="index"/> (they are covered by a snapshot).</summary>
+    public void CompactBefore(long index)
+    {
+        var drop = (int)Math.Min(index - 1 - _baseIndex, _durableCount);
+        if (drop <= 0) return;
+        var boundary = _entries[drop - 1];
+        _baseIndex += drop;
+        _baseTerm = boundary.Term;
+        _baseTimestampNs = boundary.TimestampNs;
+        _entries.RemoveRange(0, drop);
+        _durableCount -= drop;
     }
 
     public long Flush()
     {
         _durableCount = _entries.Count;
-        return _durableCount;
+        return DurableIndex;
     }
 
     public bool TryRead(int cursor, long index, out RaftLogEntry entry)
     {
-        if (index < 1 || index > _entries.Count)
+        if (index <= _baseIndex || index > LastIndex)
         {
             entry = default;
             return false;
         }
 
-        var e = _entries[(int)index - 1];
+        var e = _entries[(int)(index - _baseIndex) - 1];
         entry = new RaftLogEntry(index, e.Term, e.Type, e.TimestampNs, e.Payload);
         return true;
     }

@@ -56,6 +56,42 @@ public sealed class SimOptions
         ClientTimeoutMs = 400,
     };
 
+    /// <summary>
+    /// Snapshots and log compaction: each replica snapshots its state every this many applied entries (0: never; the
+    /// log is kept whole), keeps <see cref="RetainMarginEntries"/> entries below the snapshot, and a follower the
+    /// leader's log no longer covers is caught up by InstallSnapshot in chunks of <see cref="SnapshotChunkBytes"/>.
+    /// </summary>
+    public int SnapshotIntervalEntries { get; init; }
+    public int RetainMarginEntries { get; init; } = 8;
+    public int SnapshotChunkBytes { get; init; } = 3072;
+
+    /// <summary>Chance that one snapshot chunk is garbled on the receiver's disk (its verification must reject the file).</summary>
+    public int SnapshotGarblePerMillion { get; init; } = 1_500;
+
+    /// <summary>
+    /// The compaction profile: snapshots every 30 entries with a margin of 8, so replicas that are down or cut off for
+    /// a few hundred steps fall behind the leaders' logs and must be caught up by snapshot; crashes hit mid-install.
+    /// </summary>
+    public static SimOptions WithSnapshots(int replicas, bool harsh = false) =>
+        (harsh ? Harsh(replicas, 4000, 6000) : new SimOptions { Replicas = replicas }).WithSnapshots();
+
+    /// <summary>This profile with the compaction settings of <see cref="WithSnapshots(int, bool)"/>.</summary>
+    public SimOptions WithSnapshots()
+    {
+        var b = this;
+        return new SimOptions
+        {
+            Replicas = b.Replicas, Steps = b.Steps, HealSteps = b.HealSteps, MaxDelayMs = b.MaxDelayMs, LossPerMillion = b.LossPerMillion,
+            DuplicatePerMillion = b.DuplicatePerMillion, CrashPerMillion = b.CrashPerMillion, RestartPerMillion = b.RestartPerMillion,
+            PartitionPerMillion = b.PartitionPerMillion, HealPerMillion = b.HealPerMillion, ClientTimeoutMs = b.ClientTimeoutMs,
+            PreVote = b.PreVote, CheckQuorum = b.CheckQuorum, ElectionTimeoutMs = b.ElectionTimeoutMs, HeartbeatIntervalMs = b.HeartbeatIntervalMs,
+            ResendTimeoutMs = b.ResendTimeoutMs, MinDelayMs = b.MinDelayMs, Accounts = b.Accounts, MaxOutstanding = b.MaxOutstanding,
+            MaxTransfersPerCommand = b.MaxTransfersPerCommand, MaxMessageBytes = b.MaxMessageBytes, MaxInFlightBytesPerFollower = b.MaxInFlightBytesPerFollower,
+            SnapshotIntervalEntries = 30,
+            RetainMarginEntries = 8,
+        };
+    }
+
     /// <summary>Pre-vote and CheckQuorum (on in production; the simulation can turn them off to compare).</summary>
     public bool PreVote { get; init; } = true;
     public bool CheckQuorum { get; init; } = true;

@@ -28,8 +28,13 @@ public sealed record SimStats
     public long TornRecords { get; init; }
     public long VolatileRecordsLost { get; init; }
     public long CheckQuorumStepDowns { get; init; }
+    public long SnapshotsWritten { get; init; }
+    public long SnapshotsInstalled { get; init; }
+    public long SnapshotsRejected { get; init; }
+    public long TornSnapshotTempFiles { get; init; }
 
     public override string ToString() =>
         $"committed {Committed}, acked {Acknowledged}, retries {Retries}, elections {Elections}, leaders {Leaders}, crashes {Crashes}, partitions {Partitions}, " +
-        $"msgs {MessagesSent} (dropped {MessagesDropped}, dup {MessagesDuplicated}), truncations {Truncations}, torn {TornRecords}, lost-volatile {VolatileRecordsLost}, step-downs {CheckQuorumStepDowns}";
+        $"msgs {MessagesSent} (dropped {MessagesDropped}, dup {MessagesDuplicated}), truncations {Truncations}, torn {TornRecords}, lost-volatile {VolatileRecordsLost}, step-downs {CheckQuorumStepDowns}" +
+        (SnapshotsWritten > 0 ? $", snapshots {SnapshotsWritten} (installed {SnapshotsInstalled}, rejected {SnapshotsRejected}, torn temp {TornSnapshotTempFiles})" : "");
 }
