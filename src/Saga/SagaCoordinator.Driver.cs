@@ -57,7 +57,8 @@ public sealed partial class SagaCoordinator
         if (now >= _nextRetryNs)
         {
             _nextRetryNs = now + _options.RetryIntervalNs;
-            Machine.EmitOutstanding(now - _options.RetryIntervalNs, ref sink);
+            var resent = Machine.EmitOutstanding(now - _options.RetryIntervalNs, ref sink, _options.MaxRetriedSagasPerRound);
+            Interlocked.Add(ref _stepsResent, resent);
         }
 
         worked |= SendOutbound();

@@ -39,6 +39,7 @@ public sealed partial class SagaCoordinator : IDisposable
     private volatile Exception? _failure;
     private static long s_epoch;
     private long _droppedAnswers;
+    private long _stepsResent;
     private long _clearingFailures;
 
     private SagaCoordinator(SagaCoordinatorOptions options, IReadOnlyList<PartitionEngine> partitions, Journal journal, SagaStateMachine machine, long nextCorrelation)
@@ -68,6 +69,9 @@ public sealed partial class SagaCoordinator : IDisposable
 
     /// <summary>Step answers dropped because the inbox was full (their steps are resent).</summary>
     public long DroppedAnswers => Interlocked.Read(ref _droppedAnswers);
+
+    /// <summary>Steps resent because no answer came within the retry interval.</summary>
+    public long StepsResent => Interlocked.Read(ref _stepsResent);
 
     /// <summary>Clearing-account creations a partition refused (should be 0; steps there would fail).</summary>
     public long ClearingFailures => Interlocked.Read(ref _clearingFailures);

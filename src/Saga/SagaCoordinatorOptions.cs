@@ -23,6 +23,9 @@ public sealed class SagaCoordinatorOptions
     /// <summary>Unanswered steps are resent (same ids) after this long.</summary>
     public long RetryIntervalNs { get; init; } = 250_000_000;
 
+    /// <summary>Sagas whose steps are resent per retry round at most (oldest first): retries never swamp a slow partition.</summary>
+    public int MaxRetriedSagasPerRound { get; init; } = 1024;
+
     /// <summary>A Tick (deadlines) is journaled this often while sagas are open.</summary>
     public long TickIntervalNs { get; init; } = 20_000_000;
 
@@ -49,6 +52,7 @@ public sealed class SagaCoordinatorOptions
         if (StepRingSize < 1024 || (StepRingSize & (StepRingSize - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(StepRingSize), StepRingSize, "a power of two ≥ 1024");
         if (RetryIntervalNs <= 0) throw new ArgumentOutOfRangeException(nameof(RetryIntervalNs));
         if (TickIntervalNs <= 0) throw new ArgumentOutOfRangeException(nameof(TickIntervalNs));
+        if (MaxRetriedSagasPerRound < 1) throw new ArgumentOutOfRangeException(nameof(MaxRetriedSagasPerRound));
         if (MaxStepsPerCommand is < 1 or > 8190) throw new ArgumentOutOfRangeException(nameof(MaxStepsPerCommand));
     }
 }

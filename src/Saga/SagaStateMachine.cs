@@ -136,15 +136,18 @@ public sealed partial class SagaStateMachine
 
     /// <summary>
     /// Re-emits the requests of every open saga whose current phase started before <paramref name="phaseStartedBefore"/>
-    /// (retries, and everything after a restart with <see cref="long.MaxValue"/>). Reads state only.
+    /// (retries, and everything after a restart with <see cref="long.MaxValue"/>), oldest first, for at most
+    /// <paramref name="maxSagas"/> sagas (a bound on retry load: a slow partition must not be buried in resends). Reads state only.
     /// </summary>
-    public int EmitOutstanding<TSink>(long phaseStartedBefore, ref TSink sink) where TSink : struct, ISagaSink
+    public int EmitOutstanding<TSink>(long phaseStartedBefore, ref TSink sink, int maxSagas = int.MaxValue) where TSink : struct, ISagaSink
     {
         var emitted = 0;
-        for (var s = _head; s >= 0; s = _rows[s].Next)
+        var sagas = 0;
+        for (var s = _head; s >= 0 && sagas < maxSagas; s = _rows[s].Next)
         {
             ref readonly var r = ref _rows[s];
             if (r.PhaseStartedAt >= phaseStartedBefore) continue;
+            sagas++;
             for (var step = SagaStep.SourceHold; step <= SagaStep.DestCancel; step++)
             {
                 if (!r.IsOutstanding(step)) continue;

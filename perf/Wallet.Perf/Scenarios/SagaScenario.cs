@@ -80,8 +80,13 @@ internal sealed class SagaScenario : IScenario
             }
         }
 
+        // Read after every phase drained (the driver is idle): a cross-check of the tracker's counts.
+        result.Add("sequencer", "sagas begun", (double)(cluster.Coordinator.Machine.NextSagaId - 1), "sagas");
+        result.Add("harness", "transfers sent / completed", tracker.SentCount, "tx");
+        result.Add("harness", "completed", tracker.Completed, "tx");
         result.Add("sequencer", "anomalies", cluster.Coordinator.Machine.Anomalies, "sagas");
         result.Add("sequencer", "answers dropped (inbox full)", cluster.Coordinator.DroppedAnswers, "answers");
+        result.Add("sequencer", "steps resent (no answer within 2 s)", cluster.Coordinator.StepsResent, "steps");
         return result;
     }
 

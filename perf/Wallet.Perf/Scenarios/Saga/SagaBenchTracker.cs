@@ -27,10 +27,14 @@ internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandle
 
     public long InFlight => Interlocked.Read(ref _inFlight);
 
+    /// <summary>Transfers sent (written by the sending thread only).</summary>
+    public long SentCount { get; private set; }
+
     public void Sent(long correlation, long intendedTicks)
     {
         _sentTicks[correlation & RingMask] = intendedTicks;
         Interlocked.Increment(ref _inFlight);
+        SentCount++;
     }
 
     public void Unsent() => Interlocked.Decrement(ref _inFlight);
