@@ -189,6 +189,8 @@ public sealed partial class LedgerStateMachine
         if (stamp.Timestamp - itemCount <= LastTimestamp || stamp.Timestamp - itemCount < 0)
             throw new InvalidOperationException($"Stamp timestamp {stamp.Timestamp} with {itemCount} items not after {LastTimestamp}.");
 
+        // Set for every command (not only applied ones), so an aborted earlier command can never leave it on.
+        _systemCommand = kind is CommandKind.SystemCreateAccounts or CommandKind.SystemTransfers;
         LastIndex = stamp.Index;
         LastTerm = stamp.Term;
         LastTimestamp = stamp.Timestamp;
@@ -204,7 +206,6 @@ public sealed partial class LedgerStateMachine
         }
 
         var firstItemTimestamp = now + 1;
-        _systemCommand = kind is CommandKind.SystemCreateAccounts or CommandKind.SystemTransfers;
         switch (kind)
         {
             case CommandKind.CreateAccounts:
