@@ -14,6 +14,7 @@ internal static class ScenarioRegistry
         new FixScenario(),
         new RaftCoreScenario(),
         new ReadModelScenario(),
+        new SagaScenario(),
         new Scenarios.Baselines.PostgresBaselineScenario(),
         new Scenarios.Baselines.RedisBaselineScenario(),
     ];

@@ -11,4 +11,15 @@ public enum CommandKind : ushort
     CloseAccounts = 3,
     /// <summary>Payload: empty. Advances log time only (expires due pending transfers).</summary>
     Tick = 4,
+    /// <summary>
+    /// Payload: N × 128-byte <see cref="Account"/>, as <see cref="CreateAccounts"/>, but system ids
+    /// (<see cref="SystemIds"/>) are allowed. Only the saga sequencer submits it; gateways never accept it from clients.
+    /// </summary>
+    SystemCreateAccounts = 5,
+    /// <summary>
+    /// Payload: N × 128-byte <see cref="Transfer"/>, as <see cref="CreateTransfers"/>, but system ids and the
+    /// system-only flags (<see cref="TransferFlags.FenceIfAbsent"/>, <see cref="TransferFlags.LockAccounts"/>) are
+    /// allowed and Linked is not. Only the saga sequencer submits it; gateways never accept it from clients.
+    /// </summary>
+    SystemTransfers = 6,
 }

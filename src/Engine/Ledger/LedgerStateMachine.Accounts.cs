@@ -40,6 +40,7 @@ public sealed partial class LedgerStateMachine
         if (!a.ReservedIsZero) return ResultCode.ReservedField;
         if (a.Id == UInt128.Zero) return ResultCode.IdMustNotBeZero;
         if (a.Id == UInt128.MaxValue) return ResultCode.IdMustNotBeIntMax;
+        if (!_systemCommand && SystemIds.IsSystem(a.Id)) return ResultCode.IdReservedForSystem;
         const AccountFlags bothLimits = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits;
         if ((a.Flags & bothLimits) == bothLimits) return ResultCode.FlagsAreMutuallyExclusive;
         if ((a.Flags & AccountFlags.Closed) != 0) return ResultCode.ClosedFlagMustNotBeSet;

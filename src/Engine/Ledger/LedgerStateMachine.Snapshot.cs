@@ -118,7 +118,7 @@ public sealed partial class LedgerStateMachine
             var inWindow = i < image.WindowCount;
             if (i == image.WindowCount) previousTimestamp = 0;
             var t = r.Transfer;
-            if (IsReservedId(t.Id) || r.State is < TransferState.Settled or > TransferState.Expired || r.Reserved0 != 0 || r.Reserved1 != 0 || t.Reserved != 0)
+            if (IsReservedId(t.Id) || r.State is < TransferState.Settled or > TransferState.Fenced || r.Reserved0 != 0 || r.Reserved1 != 0 || t.Reserved != 0)
                 throw new InvalidDataException("Ledger state: invalid transfer record.");
             if (r.Evicted != (inWindow ? 0 : 1) || (!inWindow && r.State != TransferState.Pending))
                 throw new InvalidDataException($"Ledger state: transfer {t.Id} has an invalid eviction mark.");
@@ -145,6 +145,7 @@ public sealed partial class LedgerStateMachine
             }
         }
 
+        RebuildLocks();
         if (!LedgerInvariants.TryCheck(this, out var violation)) throw new InvalidDataException("Ledger state: " + violation);
     }
 }

@@ -8,7 +8,10 @@ namespace Wallet.Engine.Ledger;
 public sealed partial class LedgerStateMachine
 {
     private const TransferFlags KnownTransferFlags = TransferFlags.Linked | TransferFlags.Pending
-        | TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer;
+        | TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer | SystemTransferFlags;
+
+    /// <summary>Flags only system commands (the saga sequencer) may set.</summary>
+    private const TransferFlags SystemTransferFlags = TransferFlags.FenceIfAbsent | TransferFlags.LockAccounts;
 
     private const TransferFlags PhaseFlags = TransferFlags.Pending | TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer;
 
@@ -94,8 +97,25 @@ public sealed partial class LedgerStateMachine
         if (t.Reserved != 0) return ResultCode.ReservedField;
         if (t.Id == UInt128.Zero) return ResultCode.IdMustNotBeZero;
         if (t.Id == UInt128.MaxValue) return ResultCode.IdMustNotBeIntMax;
+        if (_systemCommand)
+        {
+            // System steps are single items: a chain would tie a saga's step to unrelated items.
+            if ((t.Flags & TransferFlags.Linked) != 0) return ResultCode.ReservedFlag;
+        }
+        else
+        {
+            if ((t.Flags & SystemTransferFlags) != 0) return ResultCode.ReservedFlag;
+            if (SystemIds.IsSystem(t.Id) || SystemIds.IsSystem(t.PendingId)
+                || SystemIds.IsSystem(t.DebitAccountId) || SystemIds.IsSystem(t.CreditAccountId)) return ResultCode.IdReservedForSystem;
+        }
+
         var phase = t.Flags & PhaseFlags;
         if (phase != 0 && (phase & (phase - 1)) != 0) return ResultCode.FlagsAreMutuallyExclusive;
+        if ((t.Flags & TransferFlags.FenceIfAbsent) != 0 && phase != TransferFlags.VoidPendingTransfer) return ResultCode.ReservedFlag;
+        // A lock holder or tombstone must carry a system id: then no client item (and so no chain, which could roll back
+        // a resolution without its lock release) can ever name it.
+        if ((t.Flags & TransferFlags.LockAccounts) != 0 && (phase != TransferFlags.Pending || !SystemIds.IsSystem(t.Id))) return ResultCode.ReservedFlag;
+        if ((t.Flags & TransferFlags.FenceIfAbsent) != 0 && !SystemIds.IsSystem(t.PendingId)) return ResultCode.ReservedFlag;
         if (phase is TransferFlags.PostPendingTransfer or TransferFlags.VoidPendingTransfer) return ResolvePending(in t, timestamp, ref sink);
 
         if (t.DebitAccountId == UInt128.Zero) return ResultCode.DebitAccountIdMustNotBeZero;
@@ -112,7 +132,10 @@ public sealed partial class LedgerStateMachine
         if (!_catalog.Contains(t.Ledger)) return ResultCode.LedgerNotConfigured;
         if (t.Code == 0) return ResultCode.CodeMustNotBeZero;
 
-        if (_transferIndex.TryGet(t.Id, out var existingSlot, out var insertAt)) return CompareExisting(in t, in _slots[existingSlot].Transfer);
+        if (_transferIndex.TryGet(t.Id, out var existingSlot, out var insertAt))
+        {
+            return _slots[existingSlot].State == TransferState.Fenced ? ResultCode.TransferFenced : CompareExisting(in t, in _slots[existingSlot].Transfer);
+        }
 
         var k = (item & AheadMask) * AheadStride;
         int di, ci;
@@ -138,6 +161,7 @@ public sealed partial class LedgerStateMachine
         if (t.Ledger != debit.Ledger) return ResultCode.TransferMustHaveTheSameLedgerAsAccounts;
         if ((debit.Flags & AccountFlags.Closed) != 0) return ResultCode.DebitAccountClosed;
         if ((credit.Flags & AccountFlags.Closed) != 0) return ResultCode.CreditAccountClosed;
+        if (_lockedAccountCount != 0 && (IsLocked(di) || IsLocked(ci))) return ResultCode.AccountLocked;
 
         var amount = t.Amount;
         long deadline = 0;
@@ -190,6 +214,7 @@ public sealed partial class LedgerStateMachine
         }
 
         var slot = InsertTransfer(in t, timestamp, pending ? TransferState.Pending : TransferState.Settled, deadline, insertAt);
+        if ((t.Flags & TransferFlags.LockAccounts) != 0) AcquireLocks(in t, di, ci);
         // InsertTransfer may grow the slab; account refs stay valid (different array).
         ref readonly var stored = ref _slots[slot].Transfer;
         if (_inChain)
@@ -220,10 +245,25 @@ public sealed partial class LedgerStateMachine
         if (t.TimeoutSeconds != 0) return ResultCode.TimeoutReservedForPendingTransfer;
         if (t.Amount < 0) return ResultCode.AmountMustNotBeNegative;
 
-        if (_transferIndex.TryGet(t.Id, out var existingSlot, out var insertAt)) return CompareExistingResolution(in t, in _slots[existingSlot].Transfer);
+        if (_transferIndex.TryGet(t.Id, out var existingSlot, out var insertAt))
+        {
+            return _slots[existingSlot].State == TransferState.Fenced ? ResultCode.TransferFenced : CompareExistingResolution(in t, in _slots[existingSlot].Transfer);
+        }
 
-        if (!_transferIndex.TryGet(t.PendingId, out var pendingSlot)) return ResultCode.PendingTransferNotFound;
+        var fence = (t.Flags & TransferFlags.FenceIfAbsent) != 0;
+        if (!_transferIndex.TryGet(t.PendingId, out var pendingSlot))
+        {
+            if (!fence) return ResultCode.PendingTransferNotFound;
+            // The cancel overtook its try: remember the id so that the late try is refused (TCC out-of-order rule).
+            var tombstone = t;
+            tombstone.Id = t.PendingId;
+            tombstone.PendingId = t.Id;
+            InsertTransfer(in tombstone, timestamp, TransferState.Fenced, 0, -1);
+            return ResultCode.Ok;
+        }
+
         ref var record = ref _slots[pendingSlot];
+        if (record.State == TransferState.Fenced) return fence ? ResultCode.Exists : ResultCode.TransferFenced;
         if (record.State == TransferState.Settled) return ResultCode.PendingTransferNotPending;
         ref readonly var p = ref record.Transfer;
         if (t.DebitAccountId != UInt128.Zero && t.DebitAccountId != p.DebitAccountId) return ResultCode.PendingTransferHasDifferentDebitAccountId;
@@ -277,6 +317,7 @@ public sealed partial class LedgerStateMachine
         Debug.Assert(debit.DebitsPending >= 0 && credit.CreditsPending >= 0);
         record.State = post ? TransferState.Posted : TransferState.Voided;
         _pendingCount--;
+        if ((p.Flags & TransferFlags.LockAccounts) != 0) ReleaseLocks(in p, di, ci);
         if (record.DeadlineTimestamp != 0) _expiry.Remove(pendingSlot);
         if (record.Evicted != 0) PushDeferredFree(pendingSlot);
 

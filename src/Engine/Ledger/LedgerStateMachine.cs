@@ -46,6 +46,8 @@ public sealed partial class LedgerStateMachine
     private int _deferredFreeCount;
 
     private bool _inChain;
+    // True while a system command (saga sequencer) executes: system ids and system flags are allowed.
+    private bool _systemCommand;
     private UndoEntry[] _undo;
     private int _undoCount;
     private BufferedEvent[] _events;
@@ -116,6 +118,8 @@ public sealed partial class LedgerStateMachine
         CommandKind.CreateTransfers => Transfer.SizeBytes,
         CommandKind.CloseAccounts => 16,
         CommandKind.Tick => 0,
+        CommandKind.SystemCreateAccounts => Account.SizeBytes,
+        CommandKind.SystemTransfers => Transfer.SizeBytes,
         _ => -1,
     };
 
@@ -185,6 +189,8 @@ public sealed partial class LedgerStateMachine
         if (stamp.Timestamp - itemCount <= LastTimestamp || stamp.Timestamp - itemCount < 0)
             throw new InvalidOperationException($"Stamp timestamp {stamp.Timestamp} with {itemCount} items not after {LastTimestamp}.");
 
+        // Set for every command (not only applied ones), so an aborted earlier command can never leave it on.
+        _systemCommand = kind is CommandKind.SystemCreateAccounts or CommandKind.SystemTransfers;
         LastIndex = stamp.Index;
         LastTerm = stamp.Term;
         LastTimestamp = stamp.Timestamp;
@@ -203,9 +209,11 @@ public sealed partial class LedgerStateMachine
         switch (kind)
         {
             case CommandKind.CreateAccounts:
+            case CommandKind.SystemCreateAccounts:
                 CreateAccounts(MemoryMarshal.Cast<byte, Account>(payload), firstItemTimestamp, results, ref sink);
                 break;
             case CommandKind.CreateTransfers:
+            case CommandKind.SystemTransfers:
                 CreateTransfers(MemoryMarshal.Cast<byte, Transfer>(payload), firstItemTimestamp, results, ref sink);
                 break;
             case CommandKind.CloseAccounts:
@@ -213,6 +221,7 @@ public sealed partial class LedgerStateMachine
                 break;
         }
 
+        _systemCommand = false;
         FlushDeferredFrees();
         Debug.Assert(!_inChain && _undoCount == 0 && _eventCount == 0);
         return itemCount;
@@ -274,6 +283,7 @@ public sealed partial class LedgerStateMachine
             _expiry.Remove(slot);
             record.State = TransferState.Expired;
             _pendingCount--;
+            if ((record.Transfer.Flags & TransferFlags.LockAccounts) != 0) ReleaseLocks(in record.Transfer, di, ci);
             debit.DebitsPending -= amount;
             credit.CreditsPending -= amount;
             Debug.Assert(debit.DebitsPending >= 0 && credit.CreditsPending >= 0);

@@ -25,6 +25,8 @@ public enum ResultCode : uint
     ExistsWithDifferentUserData32 = 16,
     ExistsWithDifferentLedger = 17,
     ExistsWithDifferentCode = 18,
+    /// <summary>A client item names a system id (transfer, pending or account id; see <see cref="SystemIds"/>).</summary>
+    IdReservedForSystem = 19,
 
     // Whole-command codes (answered once, at Index 0, nothing applied).
     MalformedPayload = 20,
@@ -84,9 +86,22 @@ public enum ResultCode : uint
     ExceedsCredits = 241,
     ExceedsDebits = 242,
     PendingTransfersLimitReached = 243,
+    /// <summary>The id was fenced by a cancel that arrived before this transfer (TCC out-of-order rule).</summary>
+    TransferFenced = 245,
+    /// <summary>An account of this transfer is locked by a prepared 2PC transaction.</summary>
+    AccountLocked = 246,
 
     // Close accounts.
     AccountNotFound = 300,
     AccountAlreadyClosed = 301,
     AccountHasPendingTransfers = 302,
+
+    // Cross-partition transfers (answered by the saga sequencer, never by a partition).
+    LinkedChainSpansPartitions = 400,
+    CrossPartitionTwoPhaseNotSupported = 401,
+    SamePartition = 402,
+    SagaTableFull = 403,
+    SagaInProgress = 404,
+    SagaStepTimedOut = 405,
+    SagaModeUnknown = 406,
 }

@@ -13,4 +13,11 @@ public enum TransferFlags : ushort
     PostPendingTransfer = 1 << 2,
     /// <summary>Two-phase step 2: release the pending transfer named by PendingId.</summary>
     VoidPendingTransfer = 1 << 3,
+    /// <summary>
+    /// System only, with <see cref="VoidPendingTransfer"/>: if no transfer PendingId exists, record PendingId as fenced
+    /// (a later transfer with that id is refused with <see cref="ResultCode.TransferFenced"/>) — TCC's out-of-order rule.
+    /// </summary>
+    FenceIfAbsent = 1 << 4,
+    /// <summary>System only, with <see cref="Pending"/>: while pending, the hold's non-system accounts refuse other new transfers (2PC prepare).</summary>
+    LockAccounts = 1 << 5,
 }

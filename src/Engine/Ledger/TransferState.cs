@@ -9,4 +9,6 @@ public enum TransferState : byte
     Posted = 3,
     Voided = 4,
     Expired = 5,
+    /// <summary>A tombstone: this id was fenced by a void with <see cref="TransferFlags.FenceIfAbsent"/> before any transfer had it.</summary>
+    Fenced = 6,
 }

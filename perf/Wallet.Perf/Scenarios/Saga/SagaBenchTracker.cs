@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Perf.Harness;
+using Wallet.Saga;
+
+namespace Wallet.Perf.Scenarios.Saga;
+
+/// <summary>
+/// Counts completions and records latency from each transfer's intended send time (open loop: no coordinated omission)
+/// or its actual send time (closed loop). Fed by both paths: the coordinator's completions (cross-partition) and the
+/// partitions' results for the harness's own session (same-partition). Intended times live in a ring by correlation.
+/// </summary>
+internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandler
+{
+    private const int RingMask = (1 << 20) - 1;
+    private readonly long[] _sentTicks = new long[RingMask + 1];
+    private long _completed;
+    private long _failed;
+    private long _inFlight;
+
+    public LatencyRecorder? Latency { get; set; }
+
+    public long Completed => Interlocked.Read(ref _completed);
+
+    public long Failed => Interlocked.Read(ref _failed);
+
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <summary>Transfers sent (written by the sending thread only).</summary>
+    public long SentCount { get; private set; }
+
+    public void Sent(long correlation, long intendedTicks)
+    {
+        _sentTicks[correlation & RingMask] = intendedTicks;
+        Interlocked.Increment(ref _inFlight);
+        SentCount++;
+    }
+
+    public void Unsent() => Interlocked.Decrement(ref _inFlight);
+
+    public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp) => Done(correlationId, code);
+
+    public void OnResult(ref ResultSlot result, bool endOfBatch)
+    {
+        if (result.Kind != (ushort)CommandKind.CreateTransfers) return;
+        // A command of k transfers was sent with correlations c .. c+k-1 (c = the command's correlation).
+        foreach (var r in result.ResultSpan) Done(result.CorrelationId + r.Index, r.Code);
+    }
+
+    private void Done(long correlation, ResultCode code)
+    {
+        if (Latency is { } latency)
+        {
+            var elapsed = Stopwatch.GetTimestamp() - _sentTicks[correlation & RingMask];
+            // Same-partition results arrive on N egress threads; the histogram is single-writer.
+            lock (latency) latency.RecordTicks(elapsed);
+        }
+
+        if (code != ResultCode.Ok) Interlocked.Increment(ref _failed);
+        Interlocked.Increment(ref _completed);
+        Interlocked.Decrement(ref _inFlight);
+    }
+}

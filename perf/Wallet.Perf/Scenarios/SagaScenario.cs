@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Wallet.Engine.Journal;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Perf.Harness;
+using Wallet.Perf.Scenarios.Saga;
+using Wallet.Saga;
+
+namespace Wallet.Perf.Scenarios;
+
+/// <summary>
+/// Cross-partition transfers, in process: N partition engines + the saga coordinator. For each mode (same-partition
+/// transfers submitted straight to their partition, then Saga, TCC and 2PC cross-partition through the coordinator):
+/// a closed-loop saturation run (window of transfers in flight; throughput) and an open-loop run at --rate
+/// (latency from the intended send time, so coordinated omission is corrected). Cross-partition transfers are
+/// submitted one at a time (the coordinator batches its step commands); same-partition ones in commands of --batch in
+/// the closed loop (as a coalescing client does) and one at a time in the open loop.
+/// </summary>
+internal sealed class SagaScenario : IScenario
+{
+    public string Name => "saga";
+
+    public string Description => "cross-partition transfers: same-partition vs Saga vs TCC vs 2PC (throughput, CO-corrected latency)";
+
+    public IReadOnlyList<OptionSpec> ExtraOptions { get; } =
+    [
+        new("--partitions", "partition engines, [2, 16]", "2"),
+        new("--accounts", "accounts per partition, [16, 1000000]", "10000"),
+        new("--window", "transfers in flight in the saturation run, [1, 60000]", "4096"),
+        new("--modes", "comma list of: same, saga, tcc, 2pc", "same,saga,tcc,2pc"),
+        new("--fsync", "none|batch for partitions and the sequencer journal", "batch"),
+    ];
+
+    public ScenarioResult Run(PerfOptions options, TextWriter log)
+    {
+        var partitions = (int)options.ExtraLong("--partitions", 2, 2, 16);
+        var accounts = (int)options.ExtraLong("--accounts", 10_000, 16, 1_000_000);
+        var window = (int)options.ExtraLong("--window", 4096, 1, 60_000);
+        var modes = options.Extra("--modes", "same,saga,tcc,2pc").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var fsync = options.Extra("--fsync", "batch") switch
+        {
+            "none" => FsyncPolicy.None,
+            "batch" => FsyncPolicy.Batch,
+            string other => throw new PerfOptionsException($"--fsync must be none or batch; got '{other}'"),
+        };
+        foreach (var m in modes)
+        {
+            if (m is not ("same" or "saga" or "tcc" or "2pc")) throw new PerfOptionsException($"unknown mode '{m}' (same, saga, tcc, 2pc)");
+        }
+
+        var result = new ScenarioResult(Name);
+        result.Note($"{partitions} partitions x {accounts:N0} accounts, window {window}, open-loop rate {options.Rate:N0}/s, fsync {fsync}, {Environment.ProcessorCount} cores, load {MachineInfo.LoadAverage()}");
+        var root = Path.Combine(Path.GetTempPath(), "wallet-perf", "saga-" + Guid.NewGuid().ToString("N")[..8]);
+        var tracker = new SagaBenchTracker();
+        log.WriteLine($"[saga] starting {partitions} partitions and the coordinator in {root}");
+        using var cluster = new SagaBenchCluster(root, partitions, accounts, fsync, tracker);
+        var rng = new Random(options.Seed);
+        long nextId = 1L << 40;
+        long correlation = 0;
+        var throughput = new Dictionary<string, double>();
+        foreach (var mode in modes)
+        {
+            var saturated = Phase(cluster, tracker, mode, rng, ref nextId, ref correlation, options, window, openLoopRate: 0, log, out var failed, out _);
+            result.Add(mode, "committed/s (closed loop)", saturated, "tx/s");
+            result.Add(mode, "refused or compensated (closed loop)", failed, "tx");
+            throughput[mode] = saturated;
+            var latency = new LatencyRecorder("latency");
+            var achieved = Phase(cluster, tracker, mode, rng, ref nextId, ref correlation, options, window, options.Rate, log, out failed, out _, latency);
+            result.Add(mode, $"committed/s at {options.Rate:N0}/s offered (open loop)", achieved, "tx/s");
+            result.Add(mode, "refused or compensated (open loop)", failed, "tx");
+            latency.Report(result, mode);
+        }
+
+        if (throughput.TryGetValue("same", out var same) && same > 0)
+        {
+            foreach (var (mode, tps) in throughput)
+            {
+                if (mode != "same") result.Add("ratio", $"{mode} / same-partition", tps / same, "x");
+            }
+        }
+
+        // Read after every phase drained (the driver is idle): a cross-check of the tracker's counts.
+        result.Add("sequencer", "sagas begun", (double)(cluster.Coordinator.Machine.NextSagaId - 1), "sagas");
+        result.Add("harness", "transfers sent / completed", tracker.SentCount, "tx");
+        result.Add("harness", "completed", tracker.Completed, "tx");
+        result.Add("sequencer", "anomalies", cluster.Coordinator.Machine.Anomalies, "sagas");
+        result.Add("sequencer", "answers dropped (inbox full)", cluster.Coordinator.DroppedAnswers, "answers");
+        result.Add("sequencer", "steps resent (no answer within 2 s)", cluster.Coordinator.StepsResent, "steps");
+        return result;
+    }
+
+    /// <summary>Warm-up + measured run of one mode; returns committed transfers/s over the measured window (failures excluded).</summary>
+    private static double Phase(SagaBenchCluster cluster, SagaBenchTracker tracker, string mode, Random rng, ref long nextId, ref long correlation,
+        PerfOptions options, int window, long openLoopRate, TextWriter log, out long failed, out long completed, LatencyRecorder? latency = null)
+    {
+        var label = openLoopRate > 0 ? $"open loop {openLoopRate:N0}/s" : $"closed loop, window {window}";
+        log.WriteLine($"[saga] {mode}: {label}");
+        var sagaMode = mode switch { "saga" => SagaMode.Saga, "tcc" => SagaMode.Tcc, "2pc" => SagaMode.TwoPhaseCommit, _ => (SagaMode)0 };
+        var start = Stopwatch.GetTimestamp();
+        var warmupEnd = start + Pacing.SecondsToTicks(options.WarmupS);
+        var end = warmupEnd + Pacing.SecondsToTicks(options.DurationS);
+        var intervalTicks = openLoopRate > 0 ? Math.Max(1, Stopwatch.Frequency / openLoopRate) : 0;
+        var intended = start;
+        long measuredFrom = 0, completedFrom = 0, failedFrom = 0;
+        var measuring = false;
+        var batch = new Transfer[Math.Max(1, options.Batch)];
+        var spinner = new SpinWait();
+        while (true)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (!measuring && now >= warmupEnd)
+            {
+                measuring = true;
+                measuredFrom = now;
+                completedFrom = tracker.Completed;
+                failedFrom = tracker.Failed;
+                tracker.Latency = latency;
+            }
+
+            if (now >= end) break;
+            long sendTicks;
+            if (openLoopRate > 0)
+            {
+                intended += intervalTicks;
+                Pacing.PaceUntil(intended);
+                sendTicks = intended;
+            }
+            else
+            {
+                // Closed loop: wait (yielding, never a hot spin) for room in the window.
+                while (tracker.InFlight >= window && Stopwatch.GetTimestamp() < end) spinner.SpinOnce(sleep1Threshold: -1);
+                sendTicks = Stopwatch.GetTimestamp();
+            }
+
+            if (mode == "same")
+            {
+                // Same-partition: one command of k transfers for one partition, as a coalescing client or gateway sends
+                // them (k = --batch in the closed loop; 1 in the open loop, each at its intended time).
+                var k = openLoopRate > 0 ? 1 : Math.Min(batch.Length, Math.Max(1, window - (int)tracker.InFlight));
+                var first = correlation + 1;
+                var partition = rng.Next(cluster.Accounts.Length);
+                for (var i = 0; i < k; i++)
+                {
+                    batch[i] = Pick(cluster, rng, partition, partition, nextId++);
+                    tracker.Sent(++correlation, sendTicks);
+                }
+
+                SubmitStatus status;
+                while ((status = cluster.Engines[partition].TrySubmit((ushort)CommandKind.CreateTransfers, first, 1, MemoryMarshal.AsBytes(batch.AsSpan(0, k)))) == SubmitStatus.Busy)
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                if (status != SubmitStatus.Accepted) throw new InvalidOperationException($"partition refused: {status}");
+            }
+            else
+            {
+                var c = ++correlation;
+                var source = rng.Next(cluster.Accounts.Length);
+                var dest = (source + 1 + rng.Next(cluster.Accounts.Length - 1)) % cluster.Accounts.Length;
+                var t = Pick(cluster, rng, source, dest, nextId++);
+                tracker.Sent(c, sendTicks);
+                while (!cluster.Coordinator.TrySubmit(in t, sagaMode, c, tracker))
+                {
+                    if (cluster.Coordinator.Failure is { } f) throw new InvalidOperationException("coordinator failed", f);
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+        }
+
+        var seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - measuredFrom);
+        completed = tracker.Completed - completedFrom;
+        failed = tracker.Failed - failedFrom;
+        // Drain before the next phase so that phases do not overlap.
+        if (!Pacing.WaitUntil(() => tracker.InFlight == 0, Pacing.SecondsToTicks(60))) log.WriteLine($"[saga] warning: {tracker.InFlight} still in flight after 60 s");
+        tracker.Latency = null;
+        return (completed - failed) / seconds;
+    }
+
+    private static Transfer Pick(SagaBenchCluster cluster, Random rng, int pa, int pb, long id)
+    {
+        var a = cluster.Accounts[pa][rng.Next(cluster.Accounts[pa].Length)];
+        UInt128 b;
+        do b = cluster.Accounts[pb][rng.Next(cluster.Accounts[pb].Length)];
+        while (b == a);
+        return new Transfer { Id = (UInt128)id, DebitAccountId = a, CreditAccountId = b, Amount = 1 + rng.Next(1000), Ledger = 1, Code = 1 };
+    }
+}

@@ -1,0 +1,177 @@
+using System.Runtime.InteropServices;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Engine.Ring;
+
+namespace Wallet.Saga;
+
+/// <summary>The driver thread's round: drain, journal, apply, send, complete, wait.</summary>
+public sealed partial class SagaCoordinator
+{
+    private const int IdleWaitMs = 5;
+
+    private void Run()
+    {
+        try
+        {
+            while (!_stopping)
+            {
+                var worked = Round();
+                if (worked) continue;
+                // Nothing to do: sleep until a producer wakes us or the next tick/retry is due (never a hot spin).
+                _wake.Reset();
+                Interlocked.Exchange(ref _idle, 1);
+                if (_inbox.Cursor == _poller.Sequence.Value && !_stopping) _wake.Wait(IdleWaitMs);
+                Volatile.Write(ref _idle, 0);
+            }
+        }
+        catch (Exception e)
+        {
+            _failure = e;
+        }
+    }
+
+    private bool Round()
+    {
+        var handler = new DrainHandler(this);
+        _poller.Poll(ref handler);
+        var now = Math.Max(_options.Clock.UtcNowNs(), Machine.LastTimestamp);
+        var worked = _beginCount > 0 || _outcomeCount > 0;
+        var sink = new DriverSink(this);
+
+        // Journal first, then apply: the machine's decisions are always reproducible from the journal.
+        if (_beginCount > 0) Apply(SagaCommandKind.Begin, _beginBuffer.AsSpan(0, _beginCount * SagaCommands.BeginSizeBytes), now, ref sink);
+        if (_outcomeCount > 0) Apply(SagaCommandKind.StepOutcome, _outcomeBuffer.AsSpan(0, _outcomeCount * SagaCommands.OutcomeSizeBytes), now, ref sink);
+        _beginCount = _outcomeCount = 0;
+        if (now >= _nextTickNs)
+        {
+            _nextTickNs = now + _options.TickIntervalNs;
+            if (Machine.ActiveCount > 0)
+            {
+                Apply(SagaCommandKind.Tick, [], now, ref sink);
+                worked = true;
+            }
+        }
+
+        if (worked) _journal.Flush();
+        if (now >= _nextRetryNs)
+        {
+            _nextRetryNs = now + _options.RetryIntervalNs;
+            var resent = Machine.EmitOutstanding(now - _options.RetryIntervalNs, ref sink, _options.MaxRetriedSagasPerRound);
+            Interlocked.Add(ref _stepsResent, resent);
+        }
+
+        worked |= SendOutbound();
+        worked |= FireCompletions();
+        return worked;
+    }
+
+    private void Apply(SagaCommandKind kind, ReadOnlySpan<byte> payload, long now, ref DriverSink sink)
+    {
+        var index = Machine.LastIndex + 1;
+        _journal.Append((ushort)kind, index, 1, now, payload);
+        var result = Machine.Execute(new CommandStamp(index, 1, now), kind, payload, ref sink);
+        if (result != SagaCommandResult.Ok) throw new InvalidOperationException($"saga machine refused the coordinator's own {kind}: {result}");
+    }
+
+    private bool Accept(ref InboxSlot slot)
+    {
+        if (slot.Kind == InboxKind.Begin)
+        {
+            var correlation = _nextCorrelation++;
+            _waiters[correlation] = new Waiter(slot.Completion!, slot.CorrelationId);
+            SagaCommands.WriteBegin(_beginBuffer.AsSpan(_beginCount * SagaCommands.BeginSizeBytes), in slot.Transfer, correlation, slot.Mode);
+            _beginCount++;
+        }
+        else
+        {
+            SagaCommands.WriteOutcome(_outcomeBuffer.AsSpan(_outcomeCount * SagaCommands.OutcomeSizeBytes), slot.SagaId, slot.Step, slot.Code);
+            _outcomeCount++;
+        }
+
+        slot.Completion = null; // do not keep the submitter alive from the ring
+        // Stop when either buffer could overflow with the next item.
+        var max = _options.Saga.MaxBatchSize;
+        return _beginCount < max && _outcomeCount < max;
+    }
+
+    private bool SendOutbound()
+    {
+        var sent = false;
+        for (var p = 0; p < _outbound.Length; p++)
+        {
+            var o = _outbound[p];
+            while (o.Count > 0)
+            {
+                var n = Math.Min(o.Count, _options.MaxStepsPerCommand);
+                n = Math.Min(n, _partitions[p].MaxCommandBytes / Transfer.SizeBytes);
+                var first = o.StampNext(n);
+                var status = _partitions[p].TrySubmit((ushort)CommandKind.SystemTransfers, first, SessionId, MemoryMarshal.AsBytes(o.Pending(n)));
+                if (status == SubmitStatus.Busy)
+                {
+                    o.Unstamp(n);
+                    break; // keep them; the next round tries again
+                }
+
+                // Accepted, or the partition is down (then the retry resends once it is back).
+                o.Consume(n);
+                sent = true;
+            }
+        }
+
+        return sent;
+    }
+
+    private bool FireCompletions()
+    {
+        if (_completionCount == 0) return false;
+        for (var i = 0; i < _completionCount; i++)
+        {
+            ref var c = ref _completions[i];
+            if (_waiters.Remove(c.CorrelationId, out var waiter)) waiter.Completion.OnSagaCompleted(waiter.ClientCorrelationId, c.Code, c.Timestamp);
+            c = default;
+        }
+
+        _completionCount = 0;
+        return true;
+    }
+
+    private void OnStepRequest(int partition, in Transfer step)
+    {
+        if (_options.SendFilter is { } filter && SagaCommands.TryParseStepId(step.Id, out _, out var s) && !filter(s)) return;
+        _outbound[partition].Add(in step);
+    }
+
+    private void OnCompleted(long correlationId, ResultCode code, long timestamp)
+    {
+        if (_completionCount == _completions.Length) Array.Resize(ref _completions, _completions.Length * 2);
+        _completions[_completionCount++] = new Completion(correlationId, code, timestamp);
+    }
+
+    private readonly record struct Waiter(ISagaCompletion Completion, long ClientCorrelationId);
+
+    private readonly record struct Completion(long CorrelationId, ResultCode Code, long Timestamp);
+
+    private readonly struct DriverSink(SagaCoordinator owner) : ISagaSink
+    {
+        public void OnStepRequest(int partition, in Transfer step) => owner.OnStepRequest(partition, in step);
+
+        public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => owner.OnCompleted(correlationId, code, timestamp);
+    }
+
+    private readonly struct DiscardSink : ISagaSink
+    {
+        public void OnStepRequest(int partition, in Transfer step)
+        {
+        }
+
+        public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
+        {
+        }
+    }
+
+    private readonly struct DrainHandler(SagaCoordinator owner) : IPollHandler<InboxSlot>
+    {
+        public bool OnEvent(ref InboxSlot data, long sequence, bool endOfBatch) => owner.Accept(ref data);
+    }
+}

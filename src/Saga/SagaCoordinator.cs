@@ -1,0 +1,242 @@
+using System.Runtime.InteropServices;
+using Wallet.Engine.Journal;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Engine.Ring;
+
+namespace Wallet.Saga;
+
+/// <summary>
+/// The non-deterministic driver of the saga sequencer, in process over real <see cref="PartitionEngine"/>s.
+/// One driver thread: drains submissions and step answers from an inbox ring, journals them (Begin/StepOutcome/Tick
+/// records in its own journal, flushed per the fsync policy) before applying them to the <see cref="SagaStateMachine"/>,
+/// sends the step transfers it emits (one <see cref="CommandKind.SystemTransfers"/> command per partition per round),
+/// resends unanswered steps with the same ids, and tells each submitter its outcome once it is journaled.
+/// On start it replays its journal and resends every open saga's steps: a crash anywhere loses nothing decided.
+/// </summary>
+public sealed partial class SagaCoordinator : IDisposable
+{
+    private readonly SagaCoordinatorOptions _options;
+    private readonly IReadOnlyList<PartitionEngine> _partitions;
+    private readonly Journal _journal;
+    private readonly RingBuffer<InboxSlot> _inbox;
+    private readonly EventPoller<InboxSlot> _poller;
+    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly Thread _thread;
+    private readonly Outbound[] _outbound;
+    private readonly Dictionary<long, Waiter> _waiters;
+    private readonly byte[] _beginBuffer;
+    private readonly byte[] _outcomeBuffer;
+    private int _beginCount;
+    private int _outcomeCount;
+    private Completion[] _completions = new Completion[256];
+    private int _completionCount;
+    private long _nextCorrelation;
+    private long _nextTickNs;
+    private long _nextRetryNs;
+    private int _idle;
+    private volatile bool _stopping;
+    private volatile Exception? _failure;
+    private static long s_epoch;
+    private long _droppedAnswers;
+    private long _stepsResent;
+    private long _clearingFailures;
+
+    private SagaCoordinator(SagaCoordinatorOptions options, IReadOnlyList<PartitionEngine> partitions, Journal journal, SagaStateMachine machine, long nextCorrelation)
+    {
+        _options = options;
+        _partitions = partitions;
+        _journal = journal;
+        Machine = machine;
+        _nextCorrelation = nextCorrelation;
+        _inbox = RingBuffer<InboxSlot>.CreateMultiProducer(options.InboxSize, new BlockingWaitStrategy());
+        _poller = _inbox.NewPoller();
+        _inbox.AddGatingSequences(_poller.Sequence);
+        _outbound = new Outbound[partitions.Count];
+        var epoch = Interlocked.Increment(ref s_epoch) & 0x7FFF;
+        for (var p = 0; p < _outbound.Length; p++) _outbound[p] = new Outbound(options.StepRingSize, options.Saga.MaxActiveSagas * 2, epoch);
+        _waiters = new Dictionary<long, Waiter>(options.Saga.MaxActiveSagas);
+        var batch = options.Saga.MaxBatchSize;
+        _beginBuffer = new byte[batch * SagaCommands.BeginSizeBytes];
+        _outcomeBuffer = new byte[batch * SagaCommands.OutcomeSizeBytes];
+        _thread = new Thread(Run) { Name = "saga-coordinator", IsBackground = true };
+    }
+
+    /// <summary>The machine (read it only while the coordinator is stopped, or from tests after quiescence).</summary>
+    public SagaStateMachine Machine { get; }
+
+    public long SessionId => _options.SessionId;
+
+    /// <summary>Step answers dropped because the inbox was full (their steps are resent).</summary>
+    public long DroppedAnswers => Interlocked.Read(ref _droppedAnswers);
+
+    /// <summary>Steps resent because no answer came within the retry interval.</summary>
+    public long StepsResent => Interlocked.Read(ref _stepsResent);
+
+    /// <summary>Clearing-account creations a partition refused (should be 0; steps there would fail).</summary>
+    public long ClearingFailures => Interlocked.Read(ref _clearingFailures);
+
+    /// <summary>Set if the driver thread died (journal failure, a bug); the coordinator then accepts nothing.</summary>
+    public Exception? Failure => _failure;
+
+    /// <summary>
+    /// Replays the journal in <see cref="SagaCoordinatorOptions.DataDirectory"/>, makes sure every partition has its
+    /// clearing accounts, attaches to the partitions' routers and starts the driver, which first resends every open
+    /// saga's steps. <paramref name="partitions"/>[p] must be partition p of the options' map, started with
+    /// <paramref name="routers"/>[p].
+    /// </summary>
+    public static SagaCoordinator Start(SagaCoordinatorOptions options, IReadOnlyList<PartitionEngine> partitions, IReadOnlyList<SagaResultRouter> routers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(partitions);
+        ArgumentNullException.ThrowIfNull(routers);
+        options.Validate();
+        var n = options.Saga.Map.PartitionCount;
+        if (partitions.Count != n || routers.Count != n) throw new ArgumentException($"the map has {n} partitions: give one engine and one router each");
+        for (var p = 0; p < n; p++)
+        {
+            if (routers[p].Partition != p) throw new ArgumentException($"router {p} routes partition {routers[p].Partition}", nameof(routers));
+        }
+
+        Directory.CreateDirectory(options.DataDirectory);
+        var journal = Journal.Open(new JournalOptions
+        {
+            Directory = options.DataDirectory, FilePrefix = SagaCoordinatorOptions.JournalPrefix, Fsync = options.Fsync,
+            SegmentSizeBytes = options.JournalSegmentSizeBytes,
+        });
+        try
+        {
+            var machine = Replay(journal, options.Saga, out var maxCorrelation);
+            var coordinator = new SagaCoordinator(options, partitions, journal, machine, maxCorrelation + 1);
+            for (var p = 0; p < n; p++) routers[p].Attach(coordinator);
+            coordinator.CreateClearingAccounts();
+            var sink = new DriverSink(coordinator);
+            machine.EmitOutstanding(long.MaxValue, ref sink);
+            coordinator._thread.Start();
+            return coordinator;
+        }
+        catch
+        {
+            journal.Dispose();
+            throw;
+        }
+    }
+
+    private static SagaStateMachine Replay(Journal journal, SagaOptions options, out long maxCorrelation)
+    {
+        var machine = new SagaStateMachine(options);
+        maxCorrelation = 0;
+        var discard = new DiscardSink();
+        using var reader = journal.OpenReader(journal.FirstIndex);
+        while (reader.TryRead(out var record))
+        {
+            var kind = (SagaCommandKind)record.Type;
+            if (kind == SagaCommandKind.Begin)
+            {
+                for (var at = 0; at + SagaCommands.BeginSizeBytes <= record.Payload.Length; at += SagaCommands.BeginSizeBytes)
+                {
+                    maxCorrelation = Math.Max(maxCorrelation, MemoryMarshal.Read<long>(record.Payload.Slice(at + 128, 8)));
+                }
+            }
+
+            machine.Execute(new CommandStamp(record.Index, record.Term, record.Timestamp), kind, record.Payload, ref discard);
+        }
+
+        if (machine.LastIndex != journal.LastIndex) throw new InvalidDataException($"saga journal replay ended at {machine.LastIndex}, journal at {journal.LastIndex}");
+        return machine;
+    }
+
+    private void CreateClearingAccounts()
+    {
+        for (var p = 0; p < _partitions.Count; p++)
+        {
+            var accounts = Machine.Clearing.AccountsOf(p);
+            // Queued before any step to this partition, so applied before them (one ring, in order).
+            var status = _partitions[p].TrySubmit((ushort)CommandKind.SystemCreateAccounts, -1, SessionId, MemoryMarshal.AsBytes(accounts.AsSpan()));
+            if (status != SubmitStatus.Accepted) throw new InvalidOperationException($"partition {p} refused the clearing accounts: {status}");
+        }
+    }
+
+    /// <summary>
+    /// Queues a cross-partition transfer (thread-safe, allocation-free). False when the inbox is full or the coordinator
+    /// is stopping (tell the client Busy). <paramref name="completion"/> hears the outcome exactly once.
+    /// </summary>
+    public bool TrySubmit(in Transfer transfer, SagaMode mode, long correlationId, ISagaCompletion completion)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        if (_stopping || _failure is not null || !_inbox.TryNext(out var sequence)) return false;
+        ref var slot = ref _inbox[sequence];
+        slot.Kind = InboxKind.Begin;
+        slot.Transfer = transfer;
+        slot.Mode = mode;
+        slot.CorrelationId = correlationId;
+        slot.Completion = completion;
+        _inbox.Publish(sequence);
+        WakeIfIdle();
+        return true;
+    }
+
+    /// <summary>Called by <see cref="SagaResultRouter"/> on a partition's egress thread.</summary>
+    internal void OnPartitionResult(int partition, ref ResultSlot result)
+    {
+        if (result.Kind == (ushort)CommandKind.SystemCreateAccounts)
+        {
+            foreach (var r in result.ResultSpan)
+            {
+                if (r.Code is not (ResultCode.Ok or ResultCode.Exists)) Interlocked.Increment(ref _clearingFailures);
+            }
+
+            return;
+        }
+
+        if (result.Kind != (ushort)CommandKind.SystemTransfers) return;
+        var outbound = _outbound[partition];
+        var published = false;
+        foreach (var r in result.ResultSpan)
+        {
+            if (!outbound.TryGetSent(result.CorrelationId + r.Index, out var stepId) || !SagaCommands.TryParseStepId(stepId, out var sagaId, out var step))
+            {
+                Interlocked.Increment(ref _droppedAnswers);
+                continue;
+            }
+
+            if (!_inbox.TryNext(out var sequence))
+            {
+                // Never block a partition's egress thread: a lost answer only means a resend.
+                Interlocked.Increment(ref _droppedAnswers);
+                continue;
+            }
+
+            ref var slot = ref _inbox[sequence];
+            slot.Kind = InboxKind.Outcome;
+            slot.SagaId = sagaId;
+            slot.Step = step;
+            slot.Code = r.Code;
+            slot.Completion = null;
+            _inbox.Publish(sequence);
+            published = true;
+        }
+
+        if (published) WakeIfIdle();
+    }
+
+    private void WakeIfIdle()
+    {
+        if (Volatile.Read(ref _idle) != 0) _wake.Set();
+    }
+
+    /// <summary>Stops the driver after its current round (open sagas stay open in the journal; a restart resumes them).</summary>
+    public void Stop(TimeSpan timeout)
+    {
+        _stopping = true;
+        _wake.Set();
+        if (_thread.IsAlive && !_thread.Join(timeout)) throw new TimeoutException("saga coordinator did not stop");
+    }
+
+    public void Dispose()
+    {
+        if (_thread.IsAlive) Stop(TimeSpan.FromSeconds(10));
+        _journal.Dispose();
+        _wake.Dispose();
+    }
+}

@@ -1,0 +1,323 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Wallet.Engine.Ledger;
+
+namespace Wallet.Saga;
+
+/// <summary>
+/// The saga sequencer's deterministic state machine: (state, stamp, command) → (step requests, completions, state).
+/// No clock, randomness or threads: time is the command stamp; the table is iterated only in saga-id order (a linked
+/// list in Begin order) and dictionaries are only probed, never enumerated. Single-threaded by design.
+/// See docs/SAGA.md for the flows.
+/// </summary>
+public sealed partial class SagaStateMachine
+{
+    private const TransferFlags TwoPhaseFlags = TransferFlags.Pending | TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer;
+    private const TransferFlags ClientTransferFlags = TransferFlags.Linked | TwoPhaseFlags;
+    private const byte StepMask = 0x7E; // bits 1..6
+
+    private readonly SagaOptions _options;
+    private readonly ClearingAccounts _clearing;
+    private readonly SagaRecord[] _rows;
+    private readonly int[] _free;
+    private int _freeCount;
+    private readonly Dictionary<ulong, int> _bySaga;
+    private readonly Dictionary<UInt128, int> _byTransfer;
+    private int _head = -1;
+    private int _tail = -1;
+    // Ended sagas, oldest first (ring of row positions).
+    private readonly int[] _completed;
+    private int _completedStart;
+    private int _completedCount;
+
+    public SagaStateMachine(SagaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _clearing = new ClearingAccounts(options.Map, options.Catalog);
+        var capacity = options.MaxActiveSagas + options.RetainedCompletedSagas;
+        _rows = new SagaRecord[capacity];
+        _free = new int[capacity];
+        for (var i = 0; i < capacity; i++) _free[i] = capacity - 1 - i;
+        _freeCount = capacity;
+        _bySaga = new Dictionary<ulong, int>(capacity);
+        _byTransfer = new Dictionary<UInt128, int>(capacity);
+        _completed = new int[Math.Max(options.RetainedCompletedSagas, 1)];
+    }
+
+    public SagaOptions Options => _options;
+
+    public ClearingAccounts Clearing => _clearing;
+
+    public long LastIndex { get; private set; }
+
+    public long LastTimestamp { get; private set; }
+
+    public long CommandCount { get; private set; }
+
+    /// <summary>The id the next accepted Begin gets (ids start at 1 and are never reused).</summary>
+    public ulong NextSagaId { get; private set; } = 1;
+
+    public int ActiveCount { get; private set; }
+
+    public int CompletedCount => _completedCount;
+
+    /// <summary>Answers no correct partition gives (e.g. a post of our own hold failing); each ended its saga. Should stay 0.</summary>
+    public long Anomalies { get; private set; }
+
+    public bool TryGetSaga(ulong sagaId, out SagaRecord saga)
+    {
+        if (_bySaga.TryGetValue(sagaId, out var slot))
+        {
+            saga = _rows[slot];
+            return true;
+        }
+
+        saga = default;
+        return false;
+    }
+
+    public bool TryGetSagaByTransfer(UInt128 transferId, out SagaRecord saga)
+    {
+        if (_byTransfer.TryGetValue(transferId, out var slot))
+        {
+            saga = _rows[slot];
+            return true;
+        }
+
+        saga = default;
+        return false;
+    }
+
+    /// <summary>Open sagas in saga-id order (a copy: for tools, tests and the simulator, not the hot path).</summary>
+    public SagaRecord[] ActiveSagas()
+    {
+        var result = new SagaRecord[ActiveCount];
+        var n = 0;
+        for (var s = _head; s >= 0; s = _rows[s].Next) result[n++] = _rows[s];
+        return result;
+    }
+
+    /// <summary>
+    /// Executes one journaled command. Time must not go back and indexes must increase (a driver bug otherwise).
+    /// Begin and StepOutcome carry batches; each item's consequences reach <paramref name="sink"/> in item order.
+    /// </summary>
+    public SagaCommandResult Execute<TSink>(in CommandStamp stamp, SagaCommandKind kind, ReadOnlySpan<byte> payload, ref TSink sink)
+        where TSink : struct, ISagaSink
+    {
+        if (stamp.Index <= LastIndex) throw new InvalidOperationException($"Stamp index {stamp.Index} not after {LastIndex}.");
+        if (stamp.Timestamp < LastTimestamp) throw new InvalidOperationException($"Stamp timestamp {stamp.Timestamp} before {LastTimestamp}.");
+        LastIndex = stamp.Index;
+        LastTimestamp = stamp.Timestamp;
+        CommandCount++;
+        var now = stamp.Timestamp;
+        var size = SagaCommands.ItemSizeOf(kind);
+        if (size < 0) return SagaCommandResult.UnknownCommand;
+        if (size == 0)
+        {
+            if (!payload.IsEmpty) return SagaCommandResult.MalformedPayload;
+            ExpireDeadlines(now, ref sink);
+            return SagaCommandResult.Ok;
+        }
+
+        if (payload.Length % size != 0) return SagaCommandResult.MalformedPayload;
+        var count = payload.Length / size;
+        if (count > _options.MaxBatchSize) return SagaCommandResult.BatchTooLarge;
+        for (var i = 0; i < count; i++)
+        {
+            var item = payload.Slice(i * size, size);
+            if (kind == SagaCommandKind.Begin) Begin(item, now, ref sink);
+            else Outcome(item, now, ref sink);
+        }
+
+        return SagaCommandResult.Ok;
+    }
+
+    /// <summary>
+    /// Re-emits the requests of every open saga whose current phase started before <paramref name="phaseStartedBefore"/>
+    /// (retries, and everything after a restart with <see cref="long.MaxValue"/>), oldest first, for at most
+    /// <paramref name="maxSagas"/> sagas (a bound on retry load: a slow partition must not be buried in resends). Reads state only.
+    /// </summary>
+    public int EmitOutstanding<TSink>(long phaseStartedBefore, ref TSink sink, int maxSagas = int.MaxValue) where TSink : struct, ISagaSink
+    {
+        var emitted = 0;
+        var sagas = 0;
+        for (var s = _head; s >= 0 && sagas < maxSagas; s = _rows[s].Next)
+        {
+            ref readonly var r = ref _rows[s];
+            if (r.PhaseStartedAt >= phaseStartedBefore) continue;
+            sagas++;
+            for (var step = SagaStep.SourceHold; step <= SagaStep.DestCancel; step++)
+            {
+                if (!r.IsOutstanding(step)) continue;
+                var t = BuildStep(in r, step);
+                sink.OnStepRequest(PartitionOf(in r, step), in t);
+                emitted++;
+            }
+        }
+
+        return emitted;
+    }
+
+    // ---- Begin ---------------------------------------------------------------------------------------------
+
+    private void Begin<TSink>(ReadOnlySpan<byte> item, long now, ref TSink sink) where TSink : struct, ISagaSink
+    {
+        var transfer = MemoryMarshal.Read<Transfer>(item);
+        var correlationId = BinaryPrimitives.ReadInt64LittleEndian(item[128..]);
+        var mode = (SagaMode)item[136];
+        var code = Validate(in transfer, mode, item[137..], out var source, out var dest);
+        if (code != ResultCode.Ok)
+        {
+            sink.OnCompleted(correlationId, 0, code, now);
+            return;
+        }
+
+        if (_byTransfer.TryGetValue(transfer.Id, out var existing))
+        {
+            ref readonly var e = ref _rows[existing];
+            var repeat = !e.IsTerminal ? ResultCode.SagaInProgress : CompareRepeat(in transfer, mode, in e);
+            sink.OnCompleted(correlationId, e.SagaId, repeat, now);
+            return;
+        }
+
+        if (ActiveCount >= _options.MaxActiveSagas)
+        {
+            sink.OnCompleted(correlationId, 0, ResultCode.SagaTableFull, now);
+            return;
+        }
+
+        var slot = _free[--_freeCount];
+        ref var r = ref _rows[slot];
+        r = default;
+        r.Transfer = transfer;
+        r.SagaId = NextSagaId++;
+        r.CorrelationId = correlationId;
+        r.BeganAt = now;
+        r.DeadlineAt = now > long.MaxValue - _options.StepDeadlineNs ? long.MaxValue : now + _options.StepDeadlineNs;
+        r.SourcePartition = (ushort)source;
+        r.DestPartition = (ushort)dest;
+        r.Mode = mode;
+        r.Outcome = ResultCode.Ok;
+        _bySaga.Add(r.SagaId, slot);
+        _byTransfer.Add(transfer.Id, slot);
+        LinkActive(slot);
+        ActiveCount++;
+        if (mode == SagaMode.Saga)
+        {
+            Enter(ref r, SagaStatus.SourceHolding, now);
+            Send(ref r, SagaStep.SourceHold, ref sink);
+        }
+        else
+        {
+            Enter(ref r, SagaStatus.Trying, now);
+            Send(ref r, SagaStep.SourceHold, ref sink);
+            Send(ref r, SagaStep.DestCredit, ref sink);
+        }
+    }
+
+    private ResultCode Validate(in Transfer t, SagaMode mode, ReadOnlySpan<byte> reserved, out int source, out int dest)
+    {
+        source = dest = -1;
+        if (reserved.ContainsAnyExcept((byte)0)) return ResultCode.ReservedField;
+        if (mode is < SagaMode.Saga or > SagaMode.TwoPhaseCommit) return ResultCode.SagaModeUnknown;
+        if (t.Timestamp != 0) return ResultCode.TimestampMustBeZero;
+        if (t.Reserved != 0) return ResultCode.ReservedField;
+        if ((t.Flags & ~ClientTransferFlags) != 0) return ResultCode.ReservedFlag;
+        if ((t.Flags & TransferFlags.Linked) != 0) return ResultCode.LinkedChainSpansPartitions;
+        if ((t.Flags & TwoPhaseFlags) != 0) return ResultCode.CrossPartitionTwoPhaseNotSupported;
+        if (t.Id == UInt128.Zero) return ResultCode.IdMustNotBeZero;
+        if (t.Id == UInt128.MaxValue) return ResultCode.IdMustNotBeIntMax;
+        if (t.DebitAccountId == UInt128.Zero) return ResultCode.DebitAccountIdMustNotBeZero;
+        if (t.DebitAccountId == UInt128.MaxValue) return ResultCode.DebitAccountIdMustNotBeIntMax;
+        if (t.CreditAccountId == UInt128.Zero) return ResultCode.CreditAccountIdMustNotBeZero;
+        if (t.CreditAccountId == UInt128.MaxValue) return ResultCode.CreditAccountIdMustNotBeIntMax;
+        if (SystemIds.IsSystem(t.Id) || SystemIds.IsSystem(t.DebitAccountId) || SystemIds.IsSystem(t.CreditAccountId)) return ResultCode.IdReservedForSystem;
+        if (t.DebitAccountId == t.CreditAccountId) return ResultCode.AccountsMustBeDifferent;
+        if (t.PendingId != UInt128.Zero) return ResultCode.PendingIdMustBeZero;
+        if (t.TimeoutSeconds != 0) return ResultCode.TimeoutReservedForPendingTransfer;
+        if (t.Amount == 0) return ResultCode.AmountMustNotBeZero;
+        if (t.Amount < 0) return ResultCode.AmountMustNotBeNegative;
+        if (t.Ledger == 0) return ResultCode.LedgerMustNotBeZero;
+        if (!_options.Catalog.Contains(t.Ledger)) return ResultCode.LedgerNotConfigured;
+        if (t.Code == 0) return ResultCode.CodeMustNotBeZero;
+        source = _options.Map.PartitionOf(t.DebitAccountId);
+        dest = _options.Map.PartitionOf(t.CreditAccountId);
+        return source == dest ? ResultCode.SamePartition : ResultCode.Ok;
+    }
+
+    private static ResultCode CompareRepeat(in Transfer t, SagaMode mode, in SagaRecord e)
+    {
+        ref readonly var o = ref e.Transfer;
+        if (t.Flags != o.Flags || mode != e.Mode) return ResultCode.ExistsWithDifferentFlags;
+        if (t.DebitAccountId != o.DebitAccountId) return ResultCode.ExistsWithDifferentDebitAccountId;
+        if (t.CreditAccountId != o.CreditAccountId) return ResultCode.ExistsWithDifferentCreditAccountId;
+        if (t.Amount != o.Amount) return ResultCode.ExistsWithDifferentAmount;
+        if (t.UserData128 != o.UserData128) return ResultCode.ExistsWithDifferentUserData128;
+        if (t.UserData64 != o.UserData64) return ResultCode.ExistsWithDifferentUserData64;
+        if (t.UserData32 != o.UserData32) return ResultCode.ExistsWithDifferentUserData32;
+        if (t.Ledger != o.Ledger) return ResultCode.ExistsWithDifferentLedger;
+        if (t.Code != o.Code) return ResultCode.ExistsWithDifferentCode;
+        // Identical repeat: the original outcome stands.
+        return e.Outcome;
+    }
+
+    // ---- table ---------------------------------------------------------------------------------------------
+
+    private void LinkActive(int slot)
+    {
+        ref var r = ref _rows[slot];
+        r.Prev = _tail;
+        r.Next = -1;
+        if (_tail >= 0) _rows[_tail].Next = slot;
+        else _head = slot;
+        _tail = slot;
+    }
+
+    private void UnlinkActive(int slot)
+    {
+        ref var r = ref _rows[slot];
+        if (r.Prev >= 0) _rows[r.Prev].Next = r.Next;
+        else _head = r.Next;
+        if (r.Next >= 0) _rows[r.Next].Prev = r.Prev;
+        else _tail = r.Prev;
+        r.Prev = r.Next = -1;
+    }
+
+    private void Complete<TSink>(int slot, SagaStatus status, ResultCode outcome, long now, ref TSink sink) where TSink : struct, ISagaSink
+    {
+        ref var r = ref _rows[slot];
+        r.Status = status;
+        r.Outcome = outcome;
+        r.Outstanding = 0;
+        r.CompletedAt = now;
+        UnlinkActive(slot);
+        ActiveCount--;
+        sink.OnCompleted(r.CorrelationId, r.SagaId, outcome, now);
+        if (_options.RetainedCompletedSagas == 0)
+        {
+            Forget(slot);
+            return;
+        }
+
+        if (_completedCount == _options.RetainedCompletedSagas)
+        {
+            Forget(_completed[_completedStart]);
+            _completedStart = (_completedStart + 1) % _completed.Length;
+            _completedCount--;
+        }
+
+        _completed[(_completedStart + _completedCount) % _completed.Length] = slot;
+        _completedCount++;
+    }
+
+    private void Forget(int slot)
+    {
+        ref var r = ref _rows[slot];
+        _bySaga.Remove(r.SagaId);
+        _byTransfer.Remove(r.Transfer.Id);
+        r = default;
+        _free[_freeCount++] = slot;
+    }
+}
