@@ -19,6 +19,8 @@ internal sealed class GatewayContext(GatewayOptions options, UserDirectory users
     /// <summary>Reads sent to every partition and merged (LookupTransfers with more than one partition).</summary>
     public FanOutTable FanOuts => LazyInitializer.EnsureInitialized(ref _fanOuts, () => new FanOutTable(Sessions));
     public RequestProcessor Processor { get; set; } = null!;
+    /// <summary>The gateway's result dispatcher: outcomes produced outside a partition (cross-partition transfers) go through it too.</summary>
+    public Wallet.Engine.Partition.IPartitionResultHandler Results { get; set; } = null!;
     public IRequestRouter? Router { get; set; }
     /// <summary>The read model (GetHistory, GetBalanceAt); null → those requests get Reject(NotRunning).</summary>
     public Wallet.Engine.ReadModel.ReadModelStore? View { get; set; }

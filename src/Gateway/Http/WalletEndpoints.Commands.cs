@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
 using Wallet.Gateway.Auth;
+using Wallet.Gateway.Routing;
 
 namespace Wallet.Gateway.Http;
 
@@ -40,8 +41,17 @@ internal sealed partial class WalletEndpoints
                 Id = id, DebitAccountId = from, CreditAccountId = to, Amount = amount, Ledger = ledger.Code,
                 Code = (ushort)(code == 0 ? 1 : code), UserData128 = userData,
             };
+            CommandOutcome outcome;
+            if (router.PartitionOf(from) != router.PartitionOf(to))
+            {
+                // Not one partition's atomic command: the cross-partition seam (the saga coordinator), or refused.
+                if (!router.CrossPartition.Enabled)
+                    return HttpProblem.BadRequest("CrossPartition", RefuseCrossPartitionTransfers.RefusalText);
+                outcome = await commands.SubmitCrossPartitionAsync(transfer, context.RequestAborted).ConfigureAwait(false);
+                return CommandResult(context, outcome, id, created: false, location: null);
+            }
             byte[] payload = MemoryMarshal.AsBytes(new ReadOnlySpan<Transfer>(in transfer)).ToArray();
-            CommandOutcome outcome = await commands.SubmitAsync(router.PartitionOf(from), (ushort)CommandKind.CreateTransfers, payload, context.RequestAborted).ConfigureAwait(false);
+            outcome = await commands.SubmitAsync(router.PartitionOf(from), (ushort)CommandKind.CreateTransfers, payload, context.RequestAborted).ConfigureAwait(false);
             return CommandResult(context, outcome, id, created: false, location: null);
         }
     }

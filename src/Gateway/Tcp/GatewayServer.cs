@@ -37,6 +37,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _context = new GatewayContext(options, users, logger ?? NullLogger.Instance);
         _context.Processor = new RequestProcessor(_context);
         _dispatcher = new ResultDispatcher(_context.Sessions, _context.FanOuts);
+        _context.Results = _dispatcher;
     }
 
     /// <summary>Give this to <see cref="PartitionEngine.Start"/>: results are pushed to sessions from the egress thread.</summary>
