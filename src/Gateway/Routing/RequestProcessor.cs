@@ -263,7 +263,7 @@ internal sealed class RequestProcessor(GatewayContext context)
             session.Close("logon refused: bad credentials");
             return;
         }
-        if (!(context.Router?.LeaderOf(0).IsLocal ?? true))
+        if (!LeadsAnyPartition(context.Router))
         {
             // A follower's gateway does not serve clients: send them to the leader (or Busy during an election).
             // The session stays open, awaiting logon, so a client may also just retry here.
@@ -277,6 +277,20 @@ internal sealed class RequestProcessor(GatewayContext context)
         session.CompleteLogon(principal, heartbeatMs);
         GatewayLog.LoggedOn(context.Logger, session.Id, principal.Name, heartbeatMs);
         session.SendLogonAck(correlationId);
+    }
+
+    /// <summary>
+    /// A node that leads no partition sends clients away at logon (to partition 0's leader). One that leads at least
+    /// one serves them: a request for a partition led elsewhere then gets Redirect/Busy (NotLeader) on its own.
+    /// </summary>
+    private static bool LeadsAnyPartition(IRequestRouter? router)
+    {
+        if (router is null) return true;
+        for (int p = 0; p < router.PartitionCount; p++)
+        {
+            if (router.LeaderOf(p).IsLocal) return true;
+        }
+        return false;
     }
 
     private bool TranslateAccounts(ReadOnlySpan<byte> message, byte[] scratch, out int partition, out int payloadBytes)

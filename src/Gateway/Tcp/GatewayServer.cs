@@ -50,6 +50,13 @@ public sealed class GatewayServer : IAsyncDisposable
         set => _context.View = value;
     }
 
+    /// <summary>One read model per partition (index = partition) for a node hosting several; null = <see cref="View"/> answers all.</summary>
+    public IReadOnlyList<Wallet.Engine.ReadModel.ReadModelStore?>? Views
+    {
+        get => _context.Views;
+        set => _context.Views = value;
+    }
+
     /// <summary>The bound endpoint (the real port when <see cref="GatewayOptions.Port"/> was 0).</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("not started"));
 
