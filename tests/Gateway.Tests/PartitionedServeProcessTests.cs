@@ -123,6 +123,19 @@ public sealed partial class PartitionedServeProcessTests
         throw new TimeoutException($"GET {path}: never saw '{expected}'; last answer {last}");
     }
 
+    private static async Task<(int ExitCode, string Output, string Error)> WalletCli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "wallet.dll"));
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
     [Fact]
     public async Task Three_partitions_in_one_process_route_by_account_keep_everything_over_a_restart_and_refuse_another_count()
     {
@@ -185,6 +198,14 @@ public sealed partial class PartitionedServeProcessTests
             Assert.Contains("p2 index", serve.Output, StringComparison.Ordinal);
         }
         for (int p = 0; p < Partitions; p++) Assert.True(Directory.Exists(Path.Combine(dir.Path, $"p{p}")), $"p{p}/ missing");
+        // The data-directory verbs work on one partition's directory, and say so when given the node's root.
+        (ulong _, ulong onTwo) = PairOn(2);
+        var root = await WalletCli("history", onTwo.ToString(CultureInfo.InvariantCulture), "--data-dir", dir.Path, "--json");
+        Assert.Equal(2, root.ExitCode);
+        Assert.Contains("with 3 partitions: give one partition's directory", root.Error, StringComparison.Ordinal);
+        var history = await WalletCli("history", onTwo.ToString(CultureInfo.InvariantCulture), "--data-dir", Path.Combine(dir.Path, "p2"), "--json");
+        Assert.True(history.ExitCode == 0, history.Output + history.Error);
+        Assert.Contains("\"balance\":\"1.02\"", history.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(dir.Path, "partition-map")));
         Assert.Empty(Directory.GetFiles(dir.Path, "*.seg"));
 
