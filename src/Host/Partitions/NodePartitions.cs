@@ -83,14 +83,17 @@ internal sealed class NodePartitions
         _agents = [.. agents];
     }
 
-    /// <summary>The gateway's router for this node's shape (one/N partitions, single node/replica).</summary>
-    public IRequestRouter CreateRouter()
+    /// <summary>
+    /// The gateway's router for this node's shape (one/N partitions, single node/replica). <paramref name="crossPartition"/>
+    /// is where transfers spanning two partitions go (the saga coordinator); null refuses them. One partition has none.
+    /// </summary>
+    public IRequestRouter CreateRouter(ICrossPartitionTransfers? crossPartition = null)
     {
         if (_agents.Length > 0)
         {
-            return _engines.Length == 1 ? new ReplicatedRouter(_engines[0], _agents[0]) : new ReplicatedPartitionsRouter(_engines, _agents, Map);
+            return _engines.Length == 1 ? new ReplicatedRouter(_engines[0], _agents[0]) : new ReplicatedPartitionsRouter(_engines, _agents, Map, crossPartition);
         }
-        return _engines.Length == 1 ? new SinglePartitionRouter(_engines[0]) : new PartitionedRouter(_engines, Map);
+        return _engines.Length == 1 ? new SinglePartitionRouter(_engines[0]) : new PartitionedRouter(_engines, Map, crossPartition);
     }
 
     /// <summary>One read model per partition, each projecting its own event journal.</summary>
