@@ -19,9 +19,22 @@ internal sealed class GatewayContext(GatewayOptions options, UserDirectory users
     /// <summary>Reads sent to every partition and merged (LookupTransfers with more than one partition).</summary>
     public FanOutTable FanOuts => LazyInitializer.EnsureInitialized(ref _fanOuts, () => new FanOutTable(Sessions));
     public RequestProcessor Processor { get; set; } = null!;
+    /// <summary>The gateway's result dispatcher: outcomes produced outside a partition (cross-partition transfers) go through it too.</summary>
+    public Wallet.Engine.Partition.IPartitionResultHandler Results { get; set; } = null!;
     public IRequestRouter? Router { get; set; }
     /// <summary>The read model (GetHistory, GetBalanceAt); null → those requests get Reject(NotRunning).</summary>
     public Wallet.Engine.ReadModel.ReadModelStore? View { get; set; }
+    /// <summary>One read model per partition (index = partition), when the node hosts several; overrides <see cref="View"/>.</summary>
+    public IReadOnlyList<Wallet.Engine.ReadModel.ReadModelStore?>? Views { get; set; }
+
+    /// <summary>The read model holding <paramref name="accountId"/>: its partition's, or the only one.</summary>
+    public Wallet.Engine.ReadModel.ReadModelStore? ViewOf(UInt128 accountId)
+    {
+        IReadOnlyList<Wallet.Engine.ReadModel.ReadModelStore?>? views = Views;
+        if (views is null) return View;
+        int partition = Router?.PartitionOf(accountId) ?? 0;
+        return (uint)partition < (uint)views.Count ? views[partition] : null;
+    }
 
     /// <summary>Claims one of <see cref="GatewayOptions.MaxConcurrentLogons"/> password-check slots.</summary>
     public bool TryBeginLogon()

@@ -13,7 +13,7 @@ public sealed class ClusterVerbTests : IDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "cluster-verb-" + Guid.NewGuid().ToString("N")[..12]);
 
     /// <summary>A base port with <paramref name="count"/> free consecutive ports after it (best effort; retried by the caller).</summary>
-    private static int FreeRange(int count)
+    internal static int FreeRange(int count)
     {
         for (int attempt = 0; attempt < 50; attempt++)
         {

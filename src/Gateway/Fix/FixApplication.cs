@@ -124,6 +124,12 @@ internal sealed class FixApplication
             return;
         }
         int partition = _context.Router.PartitionOf(debit);
+        if (_context.Router.PartitionOf(credit) != partition)
+        {
+            // The FIX acceptor does not carry cross-partition transfers (they go through the SBE or HTTP gateway).
+            BusinessReject(m, seq, FixBusinessRejectReason.Other, m.GetOrEmpty(FixTag.TransferId), "DebitAccount and CreditAccount live on different partitions: send cross-partition transfers through the SBE or HTTP API; nothing applied"u8);
+            return;
+        }
         if (_batchCount > 0 && (partition != _batchPartition || _batchCount == _batch.Length)) Flush();
         long item = _nextCorrelationId + 1;
         int slot = (int)(item & _mask);

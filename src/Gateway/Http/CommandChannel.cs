@@ -79,6 +79,54 @@ public sealed class CommandChannel : IPartitionResultHandler
         }
     }
 
+    /// <summary>
+    /// A transfer across partitions, through the router's seam (<see cref="ICrossPartitionTransfers"/>): the same
+    /// in-flight limit and timeout as a partition command; its completion completes the request. The caller has checked
+    /// the seam is enabled.
+    /// </summary>
+    public async Task<CommandOutcome> SubmitCrossPartitionAsync(Wallet.Engine.Ledger.Transfer transfer, CancellationToken cancel)
+    {
+        IRequestRouter? router = Router;
+        if (router is null) return CommandOutcome.Failed(CommandOutcomeKind.NotRunning, SubmitStatus.NotRunning);
+        if (_pending.Count >= _maxInFlight) return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
+        GatewayMetrics.Requests.Add(1, GatewayMetrics.Http);
+        long correlation = Interlocked.Increment(ref _nextCorrelation);
+        var completion = new CrossPartitionOutcome();
+        CrossPartitionSubmit status = router.CrossPartition.TrySubmit(in transfer, correlation, completion);
+        switch (status)
+        {
+            case CrossPartitionSubmit.Accepted:
+                break;
+            case CrossPartitionSubmit.Busy:
+                return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
+            case CrossPartitionSubmit.NotLeader:
+                return CommandOutcome.Failed(CommandOutcomeKind.NotLeader, SubmitStatus.NotLeader);
+            case CrossPartitionSubmit.NotRunning:
+                return CommandOutcome.Failed(CommandOutcomeKind.NotRunning, SubmitStatus.NotRunning);
+            default:
+                return CommandOutcome.Failed(CommandOutcomeKind.Refused, SubmitStatus.UnknownKind);
+        }
+        try
+        {
+            return await completion.Task.WaitAsync(_timeout, cancel).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return CommandOutcome.Failed(CommandOutcomeKind.TimedOut);
+        }
+    }
+
+    /// <summary>Turns a cross-partition outcome into the HTTP API's command outcome (one item, no log index).</summary>
+    private sealed class CrossPartitionOutcome : ICrossPartitionCompletion
+    {
+        private readonly TaskCompletionSource<CommandOutcome> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<CommandOutcome> Task => _done.Task;
+
+        public void OnCompleted(Wallet.Engine.Ledger.ResultCode code, long timestampNs) =>
+            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, 0, timestampNs, [new Wallet.Engine.Ledger.CreateResult(0, code)], []));
+    }
+
     /// <summary>Egress thread: copy the result (the slot is reused) and complete its request.</summary>
     public void OnResult(ref ResultSlot result, bool endOfBatch)
     {

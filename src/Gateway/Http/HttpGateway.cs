@@ -50,6 +50,12 @@ public sealed class HttpGateway : IAsyncDisposable
     /// <summary>The read model (history, balance-at, transfer status); null → those endpoints answer 503. Set before <see cref="StartAsync"/>.</summary>
     public ReadModelStore? View { get; set; }
     public ReadModelProjector? Projector { get; set; }
+    /// <summary>
+    /// A node hosting several partitions: one read model and projector per partition (index = partition). Account reads
+    /// go to the account's partition; transfer reads ask each. Null = <see cref="View"/>/<see cref="Projector"/> serve all.
+    /// </summary>
+    public IReadOnlyList<ReadModelStore?>? Views { get; set; }
+    public IReadOnlyList<ReadModelProjector?>? Projectors { get; set; }
     /// <summary>The partition's state (readiness), if known.</summary>
     public Func<PartitionState>? PartitionState { get; set; }
     /// <summary>The BLP's applied index (health output), if known.</summary>
@@ -98,6 +104,8 @@ public sealed class HttpGateway : IAsyncDisposable
         {
             View = View,
             Projector = Projector,
+            Views = Views,
+            Projectors = Projectors,
             PartitionState = PartitionState,
             AppliedIndex = AppliedIndex,
             RequestSnapshot = RequestSnapshot,
@@ -150,13 +158,39 @@ public sealed class HttpGateway : IAsyncDisposable
         _nodeMeter = new System.Diagnostics.Metrics.Meter(GatewayMetrics.NodeMeterName, "1.0");
         if (Counters is { } counters)
         {
+            var labelled = new SortedDictionary<string, List<(string Key, int Partition)>>(StringComparer.Ordinal);
             foreach (string key in counters().Keys)
             {
+                if (PartitionLabel.TrySplit(key, out string baseName, out int partition))
+                {
+                    if (!labelled.TryGetValue(baseName, out List<(string, int)>? keys)) labelled[baseName] = keys = [];
+                    keys.Add((key, partition));
+                    continue;
+                }
                 string name = "wallet." + key;
                 _nodeMeter.CreateObservableGauge(name, () => counters().TryGetValue(key, out long v) ? v : 0L);
             }
+            // One gauge per per-partition counter, one measurement per partition with a "partition" label.
+            foreach ((string baseName, List<(string Key, int Partition)> keys) in labelled)
+            {
+                _nodeMeter.CreateObservableGauge("wallet." + baseName, () =>
+                {
+                    IReadOnlyDictionary<string, long> now = counters();
+                    var measurements = new List<System.Diagnostics.Metrics.Measurement<long>>(keys.Count);
+                    foreach ((string key, int partition) in keys)
+                    {
+                        measurements.Add(new System.Diagnostics.Metrics.Measurement<long>(now.TryGetValue(key, out long v) ? v : 0L,
+                            new KeyValuePair<string, object?>("partition", partition)));
+                    }
+                    return measurements;
+                });
+            }
         }
-        if (Projector is { } projector)
+        if (Projectors is { Count: > 1 } projectors)
+        {
+            RegisterProjectorGauges(projectors);
+        }
+        else if (Projector is { } projector)
         {
             _nodeMeter.CreateObservableGauge("wallet.readmodel.index", () => projector.AppliedIndex);
             _nodeMeter.CreateObservableGauge("wallet.readmodel.lag_records", () => projector.Lag.Events, "{record}", "Event-journal records the read model has not applied");
@@ -164,6 +198,25 @@ public sealed class HttpGateway : IAsyncDisposable
             _nodeMeter.CreateObservableGauge("wallet.readmodel.faulted", () => projector.State == ProjectorState.Faulted ? 1 : 0);
         }
         _nodeMeter.CreateObservableGauge("wallet.http.in_flight", () => Commands.InFlight, "{request}");
+    }
+
+    /// <summary>The read-model gauges with a "partition" label, one measurement per partition's projector.</summary>
+    private void RegisterProjectorGauges(IReadOnlyList<ReadModelProjector?> projectors)
+    {
+        _nodeMeter!.CreateObservableGauge("wallet.readmodel.index", () => PerPartition(projectors, static p => p.AppliedIndex));
+        _nodeMeter.CreateObservableGauge("wallet.readmodel.lag_records", () => PerPartition(projectors, static p => p.Lag.Events), "{record}", "Event-journal records the read model has not applied");
+        _nodeMeter.CreateObservableGauge("wallet.readmodel.behind", () => PerPartition(projectors, static p => p.Lag.BehindMs), "ms", "How long the read model has been behind");
+        _nodeMeter.CreateObservableGauge("wallet.readmodel.faulted", () => PerPartition(projectors, static p => p.State == ProjectorState.Faulted ? 1 : 0));
+    }
+
+    private static List<System.Diagnostics.Metrics.Measurement<long>> PerPartition(IReadOnlyList<ReadModelProjector?> projectors, Func<ReadModelProjector, long> value)
+    {
+        var measurements = new List<System.Diagnostics.Metrics.Measurement<long>>(projectors.Count);
+        for (int p = 0; p < projectors.Count; p++)
+        {
+            if (projectors[p] is { } projector) measurements.Add(new System.Diagnostics.Metrics.Measurement<long>(value(projector), new KeyValuePair<string, object?>("partition", p)));
+        }
+        return measurements;
     }
 
     public async Task StopAsync(TimeSpan timeout)

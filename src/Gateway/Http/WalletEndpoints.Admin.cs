@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Wallet.Engine.ReadModel;
 using Wallet.Gateway.Auth;
 
 namespace Wallet.Gateway.Http;
@@ -28,9 +29,19 @@ internal sealed partial class WalletEndpoints
     {
         (UserPrincipal? admin, IResult? problem) = await AdminAsync(context).ConfigureAwait(false);
         if (admin is null) return problem!;
-        if (Projector is null) return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "ReadModelUnavailable", "Read model unavailable", "this node runs without a read model");
-        Projector.RequestRebuild();
-        return Results.Json(new Dictionary<string, object?> { ["requested"] = true, ["rebuilds_so_far"] = Projector.Rebuilds }, HttpJson.Options, statusCode: StatusCodes.Status202Accepted);
+        // Every partition's read model is rebuilt (each from its own event journal).
+        long rebuilds = 0;
+        for (int p = 0; p < ViewCount; p++)
+        {
+            if (ProjectorOfPartition(p) is null) return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "ReadModelUnavailable", "Read model unavailable", "this node runs without a read model");
+        }
+        for (int p = 0; p < ViewCount; p++)
+        {
+            ReadModelProjector projector = ProjectorOfPartition(p)!;
+            projector.RequestRebuild();
+            rebuilds += projector.Rebuilds;
+        }
+        return Results.Json(new Dictionary<string, object?> { ["requested"] = true, ["rebuilds_so_far"] = rebuilds }, HttpJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>GET /v1/admin/stat: the node's live counters (like AeronStat), plus the HTTP API's own.</summary>
@@ -45,15 +56,18 @@ internal sealed partial class WalletEndpoints
         }
         counters["http.in_flight_commands"] = commands.InFlight;
         counters["http.late_results"] = commands.LateResults;
-        if (Projector is not null)
+        for (int p = 0; p < ViewCount; p++)
         {
-            Engine.ReadModel.ReadModelLag lag = Projector.Lag;
-            counters["readmodel.index"] = lag.ViewIndex;
-            counters["readmodel.lag_records"] = lag.Events;
-            counters["readmodel.lag_ms"] = lag.BehindMs;
-            counters["readmodel.events_applied"] = Projector.EventsApplied;
-            counters["readmodel.rebuilds"] = Projector.Rebuilds;
-            counters["readmodel.faulted"] = Projector.State == Engine.ReadModel.ProjectorState.Faulted ? 1 : 0;
+            if (ProjectorOfPartition(p) is not { } projector) continue;
+            // One partition: the plain names; several: one labelled counter per partition (as on /metrics).
+            string label = ViewCount == 1 ? string.Empty : PartitionLabel.Of(p);
+            Engine.ReadModel.ReadModelLag lag = projector.Lag;
+            counters["readmodel.index" + label] = lag.ViewIndex;
+            counters["readmodel.lag_records" + label] = lag.Events;
+            counters["readmodel.lag_ms" + label] = lag.BehindMs;
+            counters["readmodel.events_applied" + label] = projector.EventsApplied;
+            counters["readmodel.rebuilds" + label] = projector.Rebuilds;
+            counters["readmodel.faulted" + label] = projector.State == Engine.ReadModel.ProjectorState.Faulted ? 1 : 0;
         }
         return Results.Json(counters, HttpJson.Options);
     }

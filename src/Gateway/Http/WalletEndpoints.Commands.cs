@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
 using Wallet.Gateway.Auth;
+using Wallet.Gateway.Routing;
 
 namespace Wallet.Gateway.Http;
 
@@ -40,8 +41,17 @@ internal sealed partial class WalletEndpoints
                 Id = id, DebitAccountId = from, CreditAccountId = to, Amount = amount, Ledger = ledger.Code,
                 Code = (ushort)(code == 0 ? 1 : code), UserData128 = userData,
             };
+            CommandOutcome outcome;
+            if (router.PartitionOf(from) != router.PartitionOf(to))
+            {
+                // Not one partition's atomic command: the cross-partition seam (the saga coordinator), or refused.
+                if (!router.CrossPartition.Enabled)
+                    return HttpProblem.BadRequest("CrossPartition", RefuseCrossPartitionTransfers.RefusalText);
+                outcome = await commands.SubmitCrossPartitionAsync(transfer, context.RequestAborted).ConfigureAwait(false);
+                return CommandResult(context, outcome, id, created: false, location: null);
+            }
             byte[] payload = MemoryMarshal.AsBytes(new ReadOnlySpan<Transfer>(in transfer)).ToArray();
-            CommandOutcome outcome = await commands.SubmitAsync(router.PartitionOf(from), (ushort)CommandKind.CreateTransfers, payload, context.RequestAborted).ConfigureAwait(false);
+            outcome = await commands.SubmitAsync(router.PartitionOf(from), (ushort)CommandKind.CreateTransfers, payload, context.RequestAborted).ConfigureAwait(false);
             return CommandResult(context, outcome, id, created: false, location: null);
         }
     }
@@ -124,8 +134,9 @@ internal sealed partial class WalletEndpoints
         if (!principal.MayDebit(accountId)) return Forbidden($"user '{principal.Name}' is not granted account {IdText.Format(accountId)}");
         if (string.Equals(source, "view", StringComparison.Ordinal))
         {
-            if (ViewUnavailable() is { } unavailable) return unavailable;
-            if (!View!.TryGetAccount(accountId, out Engine.ReadModel.AccountView view, out Engine.ReadModel.ViewPosition position))
+            Engine.ReadModel.ReadModelStore? store = ViewOf(accountId);
+            if (ViewUnavailable(store) is { } unavailable) return unavailable;
+            if (!store!.TryGetAccount(accountId, out Engine.ReadModel.AccountView view, out Engine.ReadModel.ViewPosition position))
                 return HttpProblem.Of(StatusCodes.Status404NotFound, "AccountNotFound", "Not found", $"the read model (at index {position.Index}) has no account {IdText.Format(accountId)}");
             return Results.Json(map.Account(view.Account, JsonMapping.View(position)), HttpJson.Options);
         }
@@ -149,17 +160,28 @@ internal sealed partial class WalletEndpoints
         IResult notFound = HttpProblem.Of(StatusCodes.Status404NotFound, "TransferNotFound", "Not found", $"no transfer {IdText.Format(transferId)}");
         if (string.Equals(source, "view", StringComparison.Ordinal))
         {
-            if (ViewUnavailable() is { } unavailable) return unavailable;
-            if (!View!.TryGetTransfer(transferId, out Engine.ReadModel.TransferView view, out Engine.ReadModel.ViewPosition position)) return notFound;
-            if (!MaySee(principal, view.Transfer)) return notFound;
-            return Results.Json(map.Transfer(view.Transfer, JsonMapping.View(position), view), HttpJson.Options);
+            // A transfer id names no partition: every partition's view is asked (a same-partition transfer is in one).
+            for (int p = 0; p < ViewCount; p++)
+            {
+                Engine.ReadModel.ReadModelStore? store = ViewOfPartition(p);
+                if (ViewUnavailable(store) is { } unavailable) return unavailable;
+                if (!store!.TryGetTransfer(transferId, out Engine.ReadModel.TransferView view, out Engine.ReadModel.ViewPosition position)) continue;
+                if (!MaySee(principal, view.Transfer)) return notFound;
+                return Results.Json(map.Transfer(view.Transfer, JsonMapping.View(position), view), HttpJson.Options);
+            }
+            return notFound;
         }
         if (source is not null && !string.Equals(source, "exact", StringComparison.Ordinal))
             return HttpProblem.BadRequest("InvalidParameter", "source must be 'exact' or 'view'");
         byte[] payload = MemoryMarshal.AsBytes(new ReadOnlySpan<UInt128>(in transferId)).ToArray();
-        // Transfer ids do not name a partition; with N partitions this becomes a fan-out (as in the SBE gateway).
-        CommandOutcome outcome = await commands.SubmitAsync(0, QueryKind.LookupTransfers, payload, context.RequestAborted).ConfigureAwait(false);
-        if (OutcomeProblem(context, outcome) is { } outcomeProblem) return outcomeProblem;
+        // Transfer ids do not name a partition: each partition is asked in turn until one has it.
+        CommandOutcome outcome = CommandOutcome.Failed(CommandOutcomeKind.Answered);
+        for (int p = 0; p < router.PartitionCount; p++)
+        {
+            outcome = await commands.SubmitAsync(p, QueryKind.LookupTransfers, payload, context.RequestAborted).ConfigureAwait(false);
+            if (OutcomeProblem(context, outcome) is { } outcomeProblem) return outcomeProblem;
+            if (outcome.Payload.Length >= Transfer.SizeBytes) break;
+        }
         if (outcome.Payload.Length < Transfer.SizeBytes) return notFound;
         Transfer transfer = MemoryMarshal.Read<Transfer>(outcome.Payload);
         if (!MaySee(principal, transfer)) return notFound;

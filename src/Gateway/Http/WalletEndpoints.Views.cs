@@ -15,7 +15,8 @@ internal sealed partial class WalletEndpoints
         if (principal is null) return authProblem!;
         if (!TryParseId(id, out UInt128 accountId, out IResult? problem)) return problem!;
         if (!principal.MayDebit(accountId)) return Forbidden($"user '{principal.Name}' is not granted account {IdText.Format(accountId)}");
-        if (ViewUnavailable() is { } unavailable) return unavailable;
+        ReadModelStore? view = ViewOf(accountId);
+        if (ViewUnavailable(view) is { } unavailable) return unavailable;
         long fromNs = 0, toNs = long.MaxValue;
         if (from is not null && !TryParseTime(from, out fromNs)) return HttpProblem.BadRequest("InvalidParameter", "from must be an RFC 3339 time or nanoseconds since the Unix epoch");
         if (to is not null && !TryParseTime(to, out toNs)) return HttpProblem.BadRequest("InvalidParameter", "to must be an RFC 3339 time or nanoseconds since the Unix epoch");
@@ -24,12 +25,12 @@ internal sealed partial class WalletEndpoints
         if (order is not null and not "desc" and not "asc") return HttpProblem.BadRequest("InvalidParameter", "order must be 'desc' (newest first) or 'asc'");
         int pageSize = limit ?? 100;
         if (pageSize is < 1 or > HistoryQuery.MaxLimit) return HttpProblem.BadRequest("InvalidParameter", $"limit must be 1..{HistoryQuery.MaxLimit}");
-        if (!View!.TryGetAccount(accountId, out AccountView account, out ViewPosition known))
+        if (!view!.TryGetAccount(accountId, out AccountView account, out ViewPosition known))
             return HttpProblem.Of(StatusCodes.Status404NotFound, "AccountNotFound", "Not found", $"the read model (at index {known.Index}) has no account {IdText.Format(accountId)}");
         HistoryPage page;
         try
         {
-            page = View.GetHistory(new HistoryQuery
+            page = view.GetHistory(new HistoryQuery
             {
                 AccountId = accountId, FromTimestampNs = fromNs, ToTimestampNs = toNs, NewestFirst = newestFirst, Limit = pageSize, Cursor = cursor,
             });
@@ -51,7 +52,8 @@ internal sealed partial class WalletEndpoints
         if (principal is null) return authProblem!;
         if (!TryParseId(id, out UInt128 accountId, out IResult? problem)) return problem!;
         if (!principal.MayDebit(accountId)) return Forbidden($"user '{principal.Name}' is not granted account {IdText.Format(accountId)}");
-        if (ViewUnavailable() is { } unavailable) return unavailable;
+        ReadModelStore? view = ViewOf(accountId);
+        if (ViewUnavailable(view) is { } unavailable) return unavailable;
         int given = (index is null ? 0 : 1) + (time is null ? 0 : 1) + (timestamp_ns is null ? 0 : 1);
         if (given != 1) return HttpProblem.BadRequest("InvalidParameter", "give exactly one of index, time, timestamp_ns");
         ReplayTarget target;
@@ -67,9 +69,9 @@ internal sealed partial class WalletEndpoints
             if (ns < 0) return HttpProblem.BadRequest("InvalidParameter", "timestamp_ns must be non-negative");
             target = ReplayTarget.AtTime(ns);
         }
-        if (!View!.TryGetAccount(accountId, out AccountView account, out ViewPosition known))
+        if (!view!.TryGetAccount(accountId, out AccountView account, out ViewPosition known))
             return HttpProblem.Of(StatusCodes.Status404NotFound, "AccountNotFound", "Not found", $"the read model (at index {known.Index}) has no account {IdText.Format(accountId)}");
-        BalanceAt answer = View.GetBalanceAt(accountId, target);
+        BalanceAt answer = view.GetBalanceAt(accountId, target);
         if (answer.Status == BalanceAtStatus.ViewBehind)
         {
             context.Response.Headers.RetryAfter = "1";
@@ -91,29 +93,48 @@ internal sealed partial class WalletEndpoints
         (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
         if (principal is null) return authProblem!;
         if (!principal.IsAdmin) return Forbidden("listing accounts needs the admin role");
-        if (ViewUnavailable() is { } unavailable) return unavailable;
+        for (int p = 0; p < ViewCount; p++)
+        {
+            if (ViewUnavailable(ViewOfPartition(p)) is { } unavailable) return unavailable;
+        }
         if (user_data_128 is null || !IdText.TryParse(user_data_128, out UInt128 userData))
             return HttpProblem.BadRequest("InvalidParameter", "user_data_128 is required (an id)");
         UInt128 afterId = UInt128.Zero;
         if (after is not null && !IdText.TryParse(after, out afterId)) return HttpProblem.BadRequest("InvalidParameter", "after must be an account id");
         int pageSize = limit ?? 100;
         if (pageSize is < 1 or > HistoryQuery.MaxLimit) return HttpProblem.BadRequest("InvalidParameter", $"limit must be 1..{HistoryQuery.MaxLimit}");
-        IReadOnlyList<AccountView> accounts = View!.GetAccountsByUserData(userData, pageSize, afterId, out ViewPosition position);
+        IReadOnlyList<AccountView> accounts = ViewOfPartition(0)!.GetAccountsByUserData(userData, pageSize, afterId, out ViewPosition position);
+        if (ViewCount > 1)
+        {
+            // Every partition's view holds its own accounts: one page from each, merged by id, cut to the page size.
+            // The position reported is partition 0's (each view has its own index; GET /v1/readmodel?partition=p has the rest).
+            var merged = new List<AccountView>(accounts);
+            for (int p = 1; p < ViewCount; p++) merged.AddRange(ViewOfPartition(p)!.GetAccountsByUserData(userData, pageSize, afterId, out _));
+            merged.Sort(static (a, b) => a.Account.Id.CompareTo(b.Account.Id));
+            if (merged.Count > pageSize) merged.RemoveRange(pageSize, merged.Count - pageSize);
+            accounts = merged;
+        }
         var list = new List<AccountJson>(accounts.Count);
         SourceJson source = JsonMapping.View(position);
         foreach (AccountView a in accounts) list.Add(map.Account(a.Account, source));
         return Results.Json(new AccountListJson(list, source), HttpJson.Options);
     }
 
-    /// <summary>GET /v1/readmodel: the view's position, lag and state.</summary>
+    /// <summary>GET /v1/readmodel[?partition=p]: a view's position, lag and state (each partition has its own; default 0).</summary>
     private async Task<IResult> GetReadModel(HttpContext context)
     {
         (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
         if (principal is null) return authProblem!;
-        if (ViewUnavailable() is { } unavailable) return unavailable;
-        ViewPosition position = View!.Position;
-        ReadModelLag lag = Projector?.Lag ?? new ReadModelLag(position.Index, position.Index, 0, 0);
-        return Results.Json(new ReadModelJson(Projector?.State.ToString() ?? "ReadOnly", position.Index, position.TimestampNs, position.EventsApplied,
-            lag.JournalIndex, lag.Events, lag.BehindMs, Projector?.Rebuilds ?? 0, Projector?.LastError?.Message), HttpJson.Options);
+        int partition = 0;
+        string? text = context.Request.Query["partition"];
+        if (text is not null && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out partition) || partition >= ViewCount))
+            return HttpProblem.BadRequest("InvalidParameter", $"partition must be 0..{ViewCount - 1}");
+        ReadModelStore? view = ViewOfPartition(partition);
+        if (ViewUnavailable(view) is { } unavailable) return unavailable;
+        ReadModelProjector? projector = ProjectorOfPartition(partition);
+        ViewPosition position = view!.Position;
+        ReadModelLag lag = projector?.Lag ?? new ReadModelLag(position.Index, position.Index, 0, 0);
+        return Results.Json(new ReadModelJson(projector?.State.ToString() ?? "ReadOnly", position.Index, position.TimestampNs, position.EventsApplied,
+            lag.JournalIndex, lag.Events, lag.BehindMs, projector?.Rebuilds ?? 0, projector?.LastError?.Message), HttpJson.Options);
     }
 }

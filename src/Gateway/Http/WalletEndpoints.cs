@@ -21,6 +21,9 @@ internal sealed partial class WalletEndpoints(
 {
     public ReadModelStore? View { get; init; }
     public ReadModelProjector? Projector { get; init; }
+    /// <summary>With several partitions: one read model and projector per partition (index = partition).</summary>
+    public IReadOnlyList<ReadModelStore?>? Views { get; init; }
+    public IReadOnlyList<ReadModelProjector?>? Projectors { get; init; }
     public Func<PartitionState>? PartitionState { get; init; }
     public Func<long>? AppliedIndex { get; init; }
     public Action? RequestSnapshot { get; init; }
@@ -115,8 +118,19 @@ internal sealed partial class WalletEndpoints(
         return false;
     }
 
-    private IResult? ViewUnavailable() =>
-        View is null ? HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "ReadModelUnavailable", "Read model unavailable", "this node runs without a read model") : null;
+    private static IResult? ViewUnavailable(ReadModelStore? view) =>
+        view is null ? HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "ReadModelUnavailable", "Read model unavailable", "this node runs without a read model") : null;
+
+    /// <summary>The read model that holds <paramref name="accountId"/>: its partition's, or the only one.</summary>
+    private ReadModelStore? ViewOf(UInt128 accountId) => ViewOfPartition(Views is null ? 0 : router.PartitionOf(accountId));
+
+    private ReadModelStore? ViewOfPartition(int partition) =>
+        Views is null ? (partition == 0 ? View : null) : (uint)partition < (uint)Views.Count ? Views[partition] : null;
+
+    private ReadModelProjector? ProjectorOfPartition(int partition) =>
+        Projectors is null ? (partition == 0 ? Projector : null) : (uint)partition < (uint)Projectors.Count ? Projectors[partition] : null;
+
+    private int ViewCount => Views?.Count ?? 1;
 
     /// <summary>An RFC 3339 instant or an integer count of nanoseconds since the Unix epoch.</summary>
     internal static bool TryParseTime(string text, out long ns)

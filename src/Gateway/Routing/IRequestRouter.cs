@@ -18,4 +18,10 @@ public interface IRequestRouter
 
     /// <summary>Who leads <paramref name="partition"/>. Single-node routers always lead; a replicated one asks consensus.</summary>
     LeaderInfo LeaderOf(int partition) => LeaderInfo.Local;
+
+    /// <summary>
+    /// Where a transfer whose two accounts live on different partitions goes (the saga coordinator's seam); by default
+    /// nowhere: such transfers are refused whole.
+    /// </summary>
+    ICrossPartitionTransfers CrossPartition => RefuseCrossPartitionTransfers.Instance;
 }

@@ -5,15 +5,17 @@ namespace Wallet.Gateway.Routing;
 /// <summary>
 /// N partitions in this process: an account's partition is <see cref="PartitionMap.PartitionOf"/> of its id, the same
 /// function every gateway and client uses. Each partition is its own pipeline (ingress ring, journal, BLP), so
-/// same-partition work scales with the partitions; a transfer across partitions is refused until the saga sequencer
-/// carries it.
+/// same-partition work scales with the partitions; a transfer across partitions goes to <see cref="CrossPartition"/>
+/// (the saga coordinator's seam; by default it is refused whole).
 /// </summary>
 public sealed class PartitionedRouter : IRequestRouter
 {
     private readonly PartitionEngine[] _partitions;
     private readonly PartitionMap _map;
 
-    public PartitionedRouter(IReadOnlyList<PartitionEngine> partitions, PartitionMap map)
+    private readonly ICrossPartitionTransfers _crossPartition;
+
+    public PartitionedRouter(IReadOnlyList<PartitionEngine> partitions, PartitionMap map, ICrossPartitionTransfers? crossPartition = null)
     {
         ArgumentNullException.ThrowIfNull(partitions);
         ArgumentNullException.ThrowIfNull(map);
@@ -21,7 +23,10 @@ public sealed class PartitionedRouter : IRequestRouter
             throw new ArgumentException($"{partitions.Count} partitions but the map has {map.PartitionCount}", nameof(partitions));
         _partitions = [.. partitions];
         _map = map;
+        _crossPartition = crossPartition ?? RefuseCrossPartitionTransfers.Instance;
     }
+
+    public ICrossPartitionTransfers CrossPartition => _crossPartition;
 
     public int PartitionCount => _partitions.Length;
 

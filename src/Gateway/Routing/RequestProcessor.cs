@@ -101,7 +101,7 @@ internal sealed class RequestProcessor(GatewayContext context)
                 if (check == TransferCheck.CrossPartition) goto CrossPartition;
                 if (check == TransferCheck.CrossPartitionTransfer)
                 {
-                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a transfer's debit and credit accounts live on different partitions: cross-partition transfers need the saga sequencer, not available in this release; nothing applied"u8);
+                    CrossPartition(session, templateId, correlationId, items);
                     return;
                 }
                 kind = (ushort)CommandKind.CreateTransfers;
@@ -171,6 +171,57 @@ internal sealed class RequestProcessor(GatewayContext context)
         }
     }
 
+    /// <summary>
+    /// A transfer whose accounts live on different partitions (it is in the scratch's first slot): alone in its request
+    /// it goes to the router's cross-partition seam, whose completion answers like a partition would; inside a larger
+    /// batch it is refused whole (a batch is atomic per partition, which such a transfer cannot be).
+    /// </summary>
+    private void CrossPartition(Session session, ushort templateId, ulong correlationId, int items)
+    {
+        ICrossPartitionTransfers cross = context.Router!.CrossPartition;
+        if (!cross.Enabled)
+        {
+            session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a transfer's debit and credit accounts live on different partitions: cross-partition transfers need the saga sequencer, not available in this release; nothing applied"u8);
+            return;
+        }
+        if (items != 1)
+        {
+            session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a transfer across partitions must be the only item of its request (a batch is atomic per partition only); nothing applied"u8);
+            return;
+        }
+        Transfer transfer = MemoryMarshal.Cast<byte, Transfer>(session.Scratch.AsSpan())[0];
+        if ((transfer.Flags & TransferFlags.Linked) != 0)
+        {
+            session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a linked chain cannot span partitions; nothing applied"u8);
+            return;
+        }
+        if (!session.TryAcquireInFlight())
+        {
+            session.SendReject(correlationId, RejectReason.TooManyInFlight, templateId, "maxInFlight requests already awaiting results"u8);
+            return;
+        }
+        GatewayMetrics.Requests.Add(1, GatewayMetrics.Sbe);
+        var completion = new SessionCrossPartitionCompletion(context.Results, session.Id, (long)correlationId);
+        CrossPartitionSubmit status = cross.TrySubmit(in transfer, (long)correlationId, completion);
+        if (status == CrossPartitionSubmit.Accepted) return;
+        session.ReleaseInFlight();
+        switch (status)
+        {
+            case CrossPartitionSubmit.Busy:
+                session.SendBusy(correlationId);
+                break;
+            case CrossPartitionSubmit.NotLeader:
+                session.SendNotLeader(correlationId, context.Router.PartitionOf(transfer.DebitAccountId));
+                break;
+            case CrossPartitionSubmit.Unsupported:
+                session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a transfer's debit and credit accounts live on different partitions: cross-partition transfers need the saga sequencer, not available in this release; nothing applied"u8);
+                break;
+            default:
+                session.SendReject(correlationId, RejectReason.NotRunning, templateId, "the cross-partition coordinator is not running; nothing applied"u8);
+                break;
+        }
+    }
+
     private void Logon(Session session, ReadOnlySpan<byte> message)
     {
         LogonDecoder.TryWrapWithHeader(message, 0, out LogonDecoder logon);
@@ -212,7 +263,7 @@ internal sealed class RequestProcessor(GatewayContext context)
             session.Close("logon refused: bad credentials");
             return;
         }
-        if (!(context.Router?.LeaderOf(0).IsLocal ?? true))
+        if (!LeadsAnyPartition(context.Router))
         {
             // A follower's gateway does not serve clients: send them to the leader (or Busy during an election).
             // The session stays open, awaiting logon, so a client may also just retry here.
@@ -226,6 +277,20 @@ internal sealed class RequestProcessor(GatewayContext context)
         session.CompleteLogon(principal, heartbeatMs);
         GatewayLog.LoggedOn(context.Logger, session.Id, principal.Name, heartbeatMs);
         session.SendLogonAck(correlationId);
+    }
+
+    /// <summary>
+    /// A node that leads no partition sends clients away at logon (to partition 0's leader). One that leads at least
+    /// one serves them: a request for a partition led elsewhere then gets Redirect/Busy (NotLeader) on its own.
+    /// </summary>
+    private static bool LeadsAnyPartition(IRequestRouter? router)
+    {
+        if (router is null) return true;
+        for (int p = 0; p < router.PartitionCount; p++)
+        {
+            if (router.LeaderOf(p).IsLocal) return true;
+        }
+        return false;
     }
 
     private bool TranslateAccounts(ReadOnlySpan<byte> message, byte[] scratch, out int partition, out int payloadBytes)
@@ -294,7 +359,12 @@ internal sealed class RequestProcessor(GatewayContext context)
                 if (!SamePartition(ref partition, transfer.DebitAccountId)) return TransferCheck.CrossPartition;
                 // Both accounts of one transfer must share the partition (one atomic command); a post/void names
                 // the accounts of its pending, which already shared one.
-                if (transfer.CreditAccountId != UInt128.Zero && !SamePartition(ref partition, transfer.CreditAccountId)) return TransferCheck.CrossPartitionTransfer;
+                if (transfer.CreditAccountId != UInt128.Zero && !SamePartition(ref partition, transfer.CreditAccountId))
+                {
+                    // Kept first in the scratch: a request of this one transfer goes to the cross-partition seam.
+                    transfers[0] = transfer;
+                    return TransferCheck.CrossPartitionTransfer;
+                }
             }
             transfers[n++] = transfer;
         }

@@ -17,7 +17,9 @@ internal static class ViewQueries
 {
     public static void Answer(GatewayContext context, Session session, ushort templateId, ulong correlationId, ReadOnlySpan<byte> message)
     {
-        ReadModelStore? view = context.View;
+        UInt128 account = templateId == GetHistoryDecoder.TemplateId ? HistoryAccount(message) : BalanceAtAccount(message);
+        // Each partition projects its own read model: the account's partition answers.
+        ReadModelStore? view = context.ViewOf(account);
         if (view is null)
         {
             session.SendReject(correlationId, RejectReason.NotRunning, templateId, "this node runs without a read model"u8);
@@ -25,6 +27,18 @@ internal static class ViewQueries
         }
         if (templateId == GetHistoryDecoder.TemplateId) History(view, session, correlationId, message);
         else BalanceAt(view, session, correlationId, message);
+    }
+
+    private static UInt128 HistoryAccount(ReadOnlySpan<byte> message)
+    {
+        GetHistoryDecoder.TryWrapWithHeader(message, 0, out GetHistoryDecoder request);
+        return new UInt128(request.AccountId.High, request.AccountId.Low);
+    }
+
+    private static UInt128 BalanceAtAccount(ReadOnlySpan<byte> message)
+    {
+        GetBalanceAtDecoder.TryWrapWithHeader(message, 0, out GetBalanceAtDecoder request);
+        return new UInt128(request.AccountId.High, request.AccountId.Low);
     }
 
     private static void History(ReadModelStore view, Session session, ulong correlationId, ReadOnlySpan<byte> message)

@@ -37,6 +37,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _context = new GatewayContext(options, users, logger ?? NullLogger.Instance);
         _context.Processor = new RequestProcessor(_context);
         _dispatcher = new ResultDispatcher(_context.Sessions, _context.FanOuts);
+        _context.Results = _dispatcher;
     }
 
     /// <summary>Give this to <see cref="PartitionEngine.Start"/>: results are pushed to sessions from the egress thread.</summary>
@@ -47,6 +48,13 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         get => _context.View;
         set => _context.View = value;
+    }
+
+    /// <summary>One read model per partition (index = partition) for a node hosting several; null = <see cref="View"/> answers all.</summary>
+    public IReadOnlyList<Wallet.Engine.ReadModel.ReadModelStore?>? Views
+    {
+        get => _context.Views;
+        set => _context.Views = value;
     }
 
     /// <summary>The bound endpoint (the real port when <see cref="GatewayOptions.Port"/> was 0).</summary>

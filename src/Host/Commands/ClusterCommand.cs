@@ -7,9 +7,10 @@ using Wallet.Host.Cluster;
 namespace Wallet.Host.Commands;
 
 /// <summary>
-/// <c>wallet cluster</c>: a local development cluster — N replicas of one partition, each a <c>wallet serve</c> child
-/// process on 127.0.0.1 with its own data directory. Clients may connect to any node; followers redirect them to the
-/// leader. Kill a node (kill -9 its pid) to watch a failover. Ctrl+C stops every node gracefully.
+/// <c>wallet cluster</c>: a local development cluster — R replicas (<c>--nodes</c>) of N partitions (<c>--partitions</c>),
+/// each replica a <c>wallet serve</c> child process on 127.0.0.1 with its own data directory that hosts one replica of
+/// every partition. Each partition elects its own leader; a request for a partition led elsewhere is redirected there.
+/// Kill a node (kill -9 its pid) to watch a failover. Ctrl+C stops every node gracefully.
 /// </summary>
 internal static class ClusterCommand
 {
@@ -17,21 +18,23 @@ internal static class ClusterCommand
     {
         var nodes = new Option<int>("--nodes") { Description = "Replicas: 1, 3 or 5", DefaultValueFactory = _ => 3 };
         var basePort = new Option<int>("--base-port") { Description = "Client (SBE gateway) port of node 1; node i uses base + i - 1", DefaultValueFactory = _ => 7401 };
-        var replicationBasePort = new Option<int>("--replication-base-port") { Description = "Replication port of node 1; node i uses base + i - 1", DefaultValueFactory = _ => 7501 };
+        var replicationBasePort = new Option<int>("--replication-base-port") { Description = "Replication port of node 1 for partition 0; node i, partition p uses base + p × nodes + i - 1", DefaultValueFactory = _ => 7501 };
+        var partitions = new Option<int>("--partitions") { Description = $"Partitions, each replicated on every node: 1..{Configuration.ServeSettings.MaxPartitions}", DefaultValueFactory = _ => 1 };
         var httpBasePort = new Option<int>("--http-base-port") { Description = "HTTP API port of node 1; node i uses base + i - 1 (0 = a free port each)", DefaultValueFactory = _ => 7481 };
         var dataDir = new Option<string>("--data-dir") { Description = "Root of the nodes' data directories (node-1, node-2, …)", DefaultValueFactory = _ => "./data/cluster" };
         var config = new Option<FileInfo?>("--config") { Description = "Settings file passed to every node" };
-        var command = new Command("cluster", "Run a local development cluster: N replicas of one partition on 127.0.0.1")
+        var command = new Command("cluster", "Run a local development cluster: R replicas of N partitions on 127.0.0.1")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
         command.Options.Add(nodes);
         command.Options.Add(basePort);
         command.Options.Add(replicationBasePort);
+        command.Options.Add(partitions);
         command.Options.Add(httpBasePort);
         command.Options.Add(dataDir);
         command.Options.Add(config);
-        command.SetAction((parse, _) => RunAsync(parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(replicationBasePort),
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(nodes), parse.GetValue(partitions), parse.GetValue(basePort), parse.GetValue(replicationBasePort),
             parse.GetValue(httpBasePort), parse.GetValue(dataDir)!, parse.GetValue(config), parse.UnmatchedTokens));
         return command;
     }
@@ -48,16 +51,24 @@ internal static class ClusterCommand
         return text.ToString();
     }
 
-    private static async Task<int> RunAsync(int nodes, int basePort, int replicationBasePort, int httpBasePort, string dataDir, FileInfo? config, IReadOnlyList<string> overrides)
+    private static async Task<int> RunAsync(int nodes, int partitions, int basePort, int replicationBasePort, int httpBasePort, string dataDir, FileInfo? config, IReadOnlyList<string> overrides)
     {
         if (nodes is not (1 or 3 or 5))
         {
             Console.Error.WriteLine("wallet cluster: --nodes must be 1, 3 or 5");
             return ExitCodes.InvalidConfiguration;
         }
-        if (basePort is < 1 or > 65535 - 5 || replicationBasePort is < 1 or > 65535 - 5 || Math.Abs(basePort - replicationBasePort) < nodes)
+        if (partitions is < 1 or > Configuration.ServeSettings.MaxPartitions)
         {
-            Console.Error.WriteLine("wallet cluster: --base-port and --replication-base-port must be 1..65530 and their ranges must not overlap");
+            Console.Error.WriteLine($"wallet cluster: --partitions must be 1..{Configuration.ServeSettings.MaxPartitions}");
+            return ExitCodes.InvalidConfiguration;
+        }
+        // Replication ports: one contiguous block, partition-major (node i of partition p at base + p × nodes + i - 1).
+        int replicationPorts = nodes * partitions;
+        if (basePort is < 1 or > 65535 - 5 || replicationBasePort < 1 || replicationBasePort > 65536 - replicationPorts
+            || (basePort < replicationBasePort + replicationPorts && replicationBasePort < basePort + nodes))
+        {
+            Console.Error.WriteLine($"wallet cluster: --base-port must be 1..65530, --replication-base-port 1..{65536 - replicationPorts}, and the client ports [base, base + nodes) must not overlap the replication ports [replication base, + nodes × partitions)");
             return ExitCodes.InvalidConfiguration;
         }
         if (httpBasePort is < 0 or > 65535 - 5)
@@ -67,7 +78,7 @@ internal static class ClusterCommand
         }
         string members = Members(nodes, basePort, replicationBasePort);
         string root = Path.GetFullPath(dataDir);
-        Console.Out.WriteLine($"wallet cluster: {nodes} replicas, members {members}, data under {root}");
+        Console.Out.WriteLine($"wallet cluster: {nodes} replicas of {partitions} partition(s), members {members}, data under {root}");
         var children = new List<ChildProcess>();
         try
         {
@@ -75,6 +86,11 @@ internal static class ClusterCommand
             {
                 int httpPort = httpBasePort == 0 ? 0 : httpBasePort + id - 1;
                 var args = new List<string> { "serve", "--data-dir", Path.Combine(root, $"node-{id}"), $"--Cluster:NodeId={id}", $"--Cluster:Members={members}", $"--Http:Port={httpPort}" };
+                if (partitions > 1)
+                {
+                    args.AddRange(["--partitions", partitions.ToString(CultureInfo.InvariantCulture),
+                        $"--Cluster:PartitionPortStride={nodes.ToString(CultureInfo.InvariantCulture)}"]);
+                }
                 if (config is not null) args.AddRange(["--config", config.FullName]);
                 args.AddRange(overrides);
                 children.Add(ChildProcess.Start(args, $"[node {id}] "));

@@ -36,6 +36,10 @@ internal sealed class OfflineVerb
         LedgerOptions ledger = ServeSettings.LoadLedger(config.GetSection("Ledger"));
         ApiSettings api = ApiSettings.Load(config, dataDirectory);
         if (!Directory.Exists(dataDirectory)) throw new CliUsageException($"data directory '{dataDirectory}' does not exist");
+        // A node's root with several partitions holds no journals of its own: each partition is a data directory.
+        string map = Path.Combine(dataDirectory, Partitions.PartitionMapFile.FileName);
+        if (File.Exists(map) && Partitions.PartitionMapFile.Read(map).PartitionCount is int count and > 1)
+            throw new CliUsageException($"'{dataDirectory}' is a node's data directory with {count} partitions: give one partition's directory, --data-dir {Path.Combine(dataDirectory, "p0")} … {Path.Combine(dataDirectory, Partitions.PartitionLayout.SubdirectoryName(count - 1))}");
         return new Settings(dataDirectory, ledger, api.ReadModelDirectory);
     }
 

@@ -22,22 +22,24 @@ internal sealed class ReadModelHost : IDisposable
     public ReadModelStore? Store { get; }
     public ReadModelProjector? Projector { get; }
 
-    public static ReadModelHost Start(ApiSettings settings, PartitionEngine partition, ILogger log)
+    /// <summary>Opens the read model in <paramref name="directory"/> (default: <see cref="ApiSettings.ReadModelDirectory"/>) and projects <paramref name="partition"/>; <paramref name="settings"/> and <paramref name="log"/> as for the node.</summary>
+    public static ReadModelHost Start(ApiSettings settings, PartitionEngine partition, ILogger log, string? directory = null)
     {
         if (!settings.ReadModelEnabled || partition.EventJournal is null) return new ReadModelHost(null, null);
+        directory ??= settings.ReadModelDirectory;
         ReadModelStore? store = null;
         try
         {
-            store = ReadModelStore.Open(settings.ReadModelDirectory);
+            store = ReadModelStore.Open(directory);
             var projector = new ReadModelProjector(store, partition.EventJournal, settings.ReadModel);
             projector.Start();
-            log.LogInformation("Read model in {Directory} at index {Index}", settings.ReadModelDirectory, store.Position.Index);
+            log.LogInformation("Read model in {Directory} at index {Index}", directory, store.Position.Index);
             return new ReadModelHost(store, projector);
         }
         catch (Exception ex) when (ex is RocksDbException or IOException or UnauthorizedAccessException)
         {
             store?.Dispose();
-            log.LogError(ex, "Read model unavailable ({Directory}); serving without it", settings.ReadModelDirectory);
+            log.LogError(ex, "Read model unavailable ({Directory}); serving without it", directory);
             return new ReadModelHost(null, null);
         }
     }

@@ -12,13 +12,14 @@ using Wallet.Gateway.Routing;
 using Wallet.Gateway.Tcp;
 using Wallet.Host.Cluster;
 using Wallet.Host.Configuration;
+using Wallet.Host.Partitions;
 using Wallet.Replication;
 using Wallet.Replication.Cluster;
 
 namespace Wallet.Host.Commands;
 
 /// <summary>
-/// <c>wallet serve</c>: one node, one partition, the SBE gateway in front. Configuration: appsettings.json (or
+/// <c>wallet serve</c>: one node hosting one or more partitions (<c>--partitions N</c>), the SBE gateway in front. Configuration: appsettings.json (or
 /// --config), then WALLET_* environment variables, then command-line overrides (--Gateway:Port=7401).
 /// Ctrl+C / SIGTERM: stop intake, drain, snapshot, close.
 /// </summary>
@@ -29,6 +30,7 @@ internal static class ServeCommand
         var configFile = new Option<FileInfo?>("--config") { Description = "Settings file (default: appsettings.json next to the executable, then in the working directory)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (journals, snapshots); default ./data" };
         var port = new Option<int?>("--port") { Description = "Gateway TCP port; default 7400" };
+        var partitions = new Option<int?>("--partitions") { Description = $"Partitions this node hosts (Serve:Partitions), 1..{ServeSettings.MaxPartitions}; default 1. Fixed when the data directory is created" };
         var command = new Command("serve", "Run the engine — SBE gateway, HTTP/JSON API, read model, optional FIX acceptor — as a single node or as one replica of a cluster (Cluster section)")
         {
             TreatUnmatchedTokensAsErrors = false,
@@ -36,11 +38,12 @@ internal static class ServeCommand
         command.Options.Add(configFile);
         command.Options.Add(dataDir);
         command.Options.Add(port);
-        command.SetAction((parse, _) => RunAsync(parse.GetValue(configFile), parse.GetValue(dataDir), parse.GetValue(port), parse.UnmatchedTokens));
+        command.Options.Add(partitions);
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(configFile), parse.GetValue(dataDir), parse.GetValue(port), parse.GetValue(partitions), parse.UnmatchedTokens));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo? configFile, string? dataDir, int? port, IReadOnlyList<string> overrides)
+    private static async Task<int> RunAsync(FileInfo? configFile, string? dataDir, int? port, int? partitions, IReadOnlyList<string> overrides)
     {
         // Registered first: a SIGTERM during a slow start (recovery, read model) is a graceful stop once startup is
         // done, never the runtime's default kill (exit 143) in the middle of opening journals.
@@ -52,7 +55,7 @@ internal static class ServeCommand
         ServeSettings settings;
         try
         {
-            config = BuildConfiguration(configFile, dataDir, port, overrides);
+            config = BuildConfiguration(configFile, dataDir, port, overrides, partitions);
             settings = ServeSettings.Load(config);
         }
         catch (Exception ex) when (ex is SettingsException or FormatException or InvalidDataException or FileNotFoundException or IOException)
@@ -72,7 +75,9 @@ internal static class ServeCommand
             }));
         ILogger log = loggers.CreateLogger("wallet.serve");
         // Every line this node logs (its threads inherit the scope) says which node and partition it is about.
-        using IDisposable? nodeScope = log.BeginScope("node {NodeId} partition {Partition}", settings.Cluster?.NodeId ?? 0, 0);
+        // With several partitions the scope names them all ("0..N-1"); per-partition lines name their partition themselves.
+        using IDisposable? nodeScope = log.BeginScope("node {NodeId} partition {Partition}", settings.Cluster?.NodeId ?? 0,
+            settings.Partitions.Count == 1 ? "0" : $"0..{settings.Partitions.Count - 1}");
 
         UserDirectory users;
         try
@@ -88,34 +93,30 @@ internal static class ServeCommand
         var gateway = new GatewayServer(settings.Gateway, users, loggers.CreateLogger("wallet.gateway"));
         HttpGateway? http = settings.Api.HttpEnabled ? new HttpGateway(settings.Api.Http, users, settings.Partition.Ledger.Catalog, loggers) : null;
         IPartitionResultHandler results = http is null ? gateway.ResultHandler : new ResultFanout(gateway.ResultHandler, http.Commands);
-        PartitionEngine partition;
+        NodePartitions node;
         try
         {
-            partition = PartitionEngine.Start(settings.Partition, results);
+            node = NodePartitions.Start(settings, results);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JournalCorruptException or InvalidDataException or ArgumentException)
         {
             Console.Error.WriteLine($"wallet serve: cannot open the data directory {settings.DataDirectory}: {ex.Message}");
             return ExitCodes.StartupFailed;
         }
+        TimeSpan shutdownTimeout = TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs);
 
-        ConsensusAgent? agent = null;
-        IRequestRouter router = new SinglePartitionRouter(partition);
+        IRequestRouter router;
         try
         {
-            if (settings.Cluster is not null)
-            {
-                agent = new ConsensusAgent(settings.Cluster, partition, settings.DataDirectory);
-                agent.Start();
-                router = new ReplicatedRouter(partition, agent);
-            }
+            node.StartConsensus();
+            router = node.CreateRouter();
             gateway.Start(router);
         }
         catch (SocketException ex)
         {
-            Console.Error.WriteLine($"wallet serve: cannot listen on {settings.Gateway.BindAddress}:{settings.Gateway.Port} (or the replication port): {ex.Message}");
-            agent?.Dispose();
-            partition.Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: partition.AppliedIndex > 0);
+            Console.Error.WriteLine($"wallet serve: cannot listen on {settings.Gateway.BindAddress}:{settings.Gateway.Port} (or a replication port): {ex.Message}");
+            node.StopConsensus();
+            node.StopPartitions(shutdownTimeout);
             return ExitCodes.StartupFailed;
         }
 
@@ -132,36 +133,33 @@ internal static class ServeCommand
             {
                 Console.Error.WriteLine($"wallet serve: cannot start the FIX acceptor: {ex.Message}");
                 gateway.StopIntake();
-                agent?.Dispose();
-                partition.Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: partition.AppliedIndex > 0);
+                node.StopConsensus();
+                node.StopPartitions(shutdownTimeout);
                 await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 return ExitCodes.StartupFailed;
             }
         }
 
-        ReadModelHost readModel = ReadModelHost.Start(settings.Api, partition, log);
-        gateway.View = readModel.Store;
+        node.StartReadModels(log);
+        bool several = node.Count > 1;
+        if (several) gateway.Views = node.Views();
+        else gateway.View = node.ReadModels[0].Store;
         if (http is not null)
         {
-            http.View = readModel.Store;
-            http.Projector = readModel.Projector;
-            http.PartitionState = () => partition.State;
-            http.AppliedIndex = () => partition.AppliedIndex;
-            http.RequestSnapshot = partition.RequestSnapshot;
-            http.Counters = () => new Dictionary<string, long>(StringComparer.Ordinal)
+            if (several)
             {
-                ["partition.state"] = (long)partition.State,
-                ["partition.journaled_index"] = partition.JournaledIndex,
-                ["partition.applied_index"] = partition.AppliedIndex,
-                ["partition.last_snapshot_index"] = partition.LastSnapshotIndex,
-                ["partition.ingress_backlog"] = partition.IngressBacklog,
-                ["partition.ingress_capacity"] = partition.IngressCapacity,
-                ["journal.bytes"] = JournalBytes(settings.DataDirectory),
-                ["sbe.sessions"] = gateway.SessionCount,
-                ["sbe.orphaned_results"] = gateway.OrphanedResults,
-                ["sbe.logons_in_progress"] = gateway.LogonsInProgress,
-            };
-            if (agent is not null) http.Counters = WithCluster(http.Counters!, agent);
+                http.Views = node.Views();
+                http.Projectors = node.Projectors();
+            }
+            else
+            {
+                http.View = node.ReadModels[0].Store;
+                http.Projector = node.ReadModels[0].Projector;
+            }
+            http.PartitionState = () => node.WorstState;
+            http.AppliedIndex = () => node.AppliedIndexTotal;
+            http.RequestSnapshot = node.RequestSnapshots;
+            http.Counters = NodeCounters.For(node, gateway);
             try
             {
                 await http.StartAsync(router).ConfigureAwait(false);
@@ -171,32 +169,36 @@ internal static class ServeCommand
                 Console.Error.WriteLine($"wallet serve: cannot listen on {settings.Api.Http.BindAddress}:{settings.Api.Http.Port} (HTTP): {ex.Message}");
                 await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 if (fix is not null) await fix.DisposeAsync().ConfigureAwait(false);
-                agent?.Dispose();
-                readModel.Dispose();
-                partition.Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: partition.AppliedIndex > 0);
+                node.StopConsensus();
+                node.StopProjectors();
+                node.StopPartitions(shutdownTimeout);
+                node.DisposeReadModels();
                 return ExitCodes.StartupFailed;
             }
         }
 
-        Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}{(http is null ? string.Empty : $", HTTP on {http.LocalEndPoint}")}, data in {settings.DataDirectory} (recovered to index {partition.Recovery.LastIndex})");
-        if (agent is not null)
+        Console.Out.WriteLine($"wallet serve: listening on {gateway.LocalEndPoint}{(http is null ? string.Empty : $", HTTP on {http.LocalEndPoint}")}, data in {settings.DataDirectory} ({Recovered(node)})");
+        if (node.Agents.Count > 0)
         {
-            Console.Out.WriteLine($"wallet serve: replica {agent.NodeId} of {settings.Cluster!.Members.Count}, replication on {agent.ReplicationEndPoint}");
+            ConsensusAgent first = node.Agents[0];
+            string ports = several ? string.Join(", ", node.Agents.Select((a, p) => $"p{p} {a.ReplicationEndPoint}")) : first.ReplicationEndPoint.ToString();
+            Console.Out.WriteLine($"wallet serve: replica {first.NodeId} of {settings.Cluster!.Members.Count}, replication on {ports}");
         }
         Console.Out.Flush();
 
-        // Also wake if the partition dies on its own (disk full, corrupt state): no point serving Busy forever.
-        var roles = new RoleLog(agent);
-        while (!stop.Task.IsCompleted && partition.State == PartitionState.Running && agent?.Failure is null)
+        // Also wake if a partition dies on its own (disk full, corrupt state): no point serving Busy forever.
+        var roles = new RoleLog[node.Agents.Count];
+        for (int p = 0; p < roles.Length; p++) roles[p] = new RoleLog(node.Agents[p], several ? p : -1);
+        while (!stop.Task.IsCompleted && node.Healthy)
         {
-            await Task.WhenAny(stop.Task, Task.Delay(agent is null ? 500 : 50)).ConfigureAwait(false);
-            roles.Report();
+            await Task.WhenAny(stop.Task, Task.Delay(roles.Length == 0 ? 500 : 50)).ConfigureAwait(false);
+            foreach (RoleLog r in roles) r.Report();
         }
 
-        if (agent?.Failure is not null) log.LogError(agent.Failure, "Consensus agent failed");
-        // The consensus agent goes first: nothing more is committed here, and clients move to the next leader.
-        agent?.Dispose();
-        return await ShutdownAsync(gateway, fix, http, readModel, partition, settings, log).ConfigureAwait(false);
+        if (node.AgentFailure is { } failure) log.LogError(failure, "Consensus agent failed");
+        // The consensus agents go first: nothing more is committed here, and clients move to the next leaders.
+        node.StopConsensus();
+        return await ShutdownAsync(gateway, fix, http, node, shutdownTimeout, log).ConfigureAwait(false);
 
         void OnSignal(PosixSignalContext context)
         {
@@ -205,86 +207,60 @@ internal static class ServeCommand
         }
     }
 
-    /// <summary>
-    /// Adds the replica's consensus state to the node counters (gauges on /metrics, `wallet stat`): role (0 follower,
-    /// 1 pre-candidate, 2 candidate, 3 leader), term, leader id, commit and last index, and per member the entries it
-    /// lags behind the leader's log (-1 on a follower: only the leader knows).
-    /// </summary>
-    private static Func<IReadOnlyDictionary<string, long>> WithCluster(Func<IReadOnlyDictionary<string, long>> counters, ConsensusAgent agent) => () =>
+    /// <summary>"recovered to index N" — per partition when there are several (each has its own log).</summary>
+    private static string Recovered(NodePartitions node)
     {
-        var c = new Dictionary<string, long>(counters(), StringComparer.Ordinal);
-        c["cluster.node_id"] = agent.NodeId;
-        c["cluster.role"] = (long)agent.Role;
-        c["cluster.term"] = agent.Term;
-        c["cluster.leader_id"] = agent.LeaderId;
-        c["cluster.commit_index"] = agent.CommitIndex;
-        c["cluster.last_index"] = agent.LastIndex;
-        foreach (ClusterMember m in agent.Options.Members)
-        {
-            c[$"cluster.replica_lag.node_{m.Id}"] = agent.LagOf(m.Id);
-        }
-        return c;
-    };
+        if (node.Count == 1) return $"recovered to index {node.Engines[0].Recovery.LastIndex}";
+        var text = new System.Text.StringBuilder($"{node.Count} partitions, recovered to index");
+        for (int p = 0; p < node.Count; p++) text.Append(System.Globalization.CultureInfo.InvariantCulture, $" p{p}={node.Engines[p].Recovery.LastIndex}");
+        return text.ToString();
+    }
 
-    /// <summary>Prints role and leader changes of a replica, as they are observed.</summary>
-    private sealed class RoleLog(ConsensusAgent? agent)
+    /// <summary>Prints role and leader changes of one partition's replica, as they are observed.</summary>
+    private sealed class RoleLog(ConsensusAgent agent, int partition)
     {
         private RaftRole _role = (RaftRole)(-1);
         private int _leader = int.MinValue;
 
         public void Report()
         {
-            if (agent is null) return;
             RaftRole role = agent.Role;
             int leader = agent.LeaderId;
             if (role == _role && leader == _leader) return;
             _role = role;
             _leader = leader;
-            Console.Out.WriteLine($"wallet serve: replica {agent.NodeId} is {role.ToString().ToLowerInvariant()} in term {agent.Term}, leader {(leader < 0 ? "unknown" : leader.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+            string which = partition < 0 ? string.Empty : $"partition {partition}: ";
+            Console.Out.WriteLine($"wallet serve: {which}replica {agent.NodeId} is {role.ToString().ToLowerInvariant()} in term {agent.Term}, leader {(leader < 0 ? "unknown" : leader.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
             Console.Out.Flush();
         }
     }
 
-    private static async Task<int> ShutdownAsync(GatewayServer gateway, FixServer? fix, HttpGateway? http, ReadModelHost readModel, PartitionEngine partition, ServeSettings settings, ILogger log)
+    private static async Task<int> ShutdownAsync(GatewayServer gateway, FixServer? fix, HttpGateway? http, NodePartitions node, TimeSpan timeout, ILogger log)
     {
-        var timeout = TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs);
         Console.Out.WriteLine("wallet serve: stopping (intake closed, draining)");
         gateway.StopIntake();
-        bool failedBefore = partition.State == PartitionState.Failed;
-        // The projector reads the event journal, which the partition closes: stop it first (it resumes from its
-        // checkpoint at the next start).
-        readModel.StopProjector();
-        // An untouched partition has nothing to snapshot (and would wait the whole timeout for one).
-        bool clean = partition.Stop(timeout, snapshot: partition.AppliedIndex > 0);
+        bool failedBefore = node.FirstFailed() is not null;
+        // The projectors read the event journals, which the partitions close: stop them first (they resume from their
+        // checkpoints at the next start).
+        node.StopProjectors();
+        bool clean = node.StopPartitions(timeout);
         if (fix is not null) await fix.DisposeAsync().ConfigureAwait(false);
         if (http is not null) await http.DisposeAsync().ConfigureAwait(false);
-        readModel.Dispose();
+        node.DisposeReadModels();
         await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        if (failedBefore || partition.State == PartitionState.Failed)
+        if (failedBefore || node.FirstFailed() is not null)
         {
-            log.LogError(partition.Failure, "Partition failed");
+            log.LogError(node.FirstFailed()?.Failure, "Partition failed");
             return ExitCodes.Failure;
         }
-        Console.Out.WriteLine($"wallet serve: stopped at index {partition.AppliedIndex}, snapshot at {partition.LastSnapshotIndex}{(clean ? string.Empty : " (drain timed out)")}");
+        string at = node.Count == 1
+            ? $"index {node.Engines[0].AppliedIndex}, snapshot at {node.Engines[0].LastSnapshotIndex}"
+            : string.Join(", ", node.Engines.Select((e, p) => $"p{p} index {e.AppliedIndex} snapshot {e.LastSnapshotIndex}"));
+        Console.Out.WriteLine($"wallet serve: stopped at {at}{(clean ? string.Empty : " (drain timed out)")}");
         return clean ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    /// <summary>Bytes of the command and event journal segments on disk (a directory listing; read at scrape time).</summary>
-    private static long JournalBytes(string dataDirectory)
-    {
-        long total = 0;
-        try
-        {
-            foreach (string f in Directory.EnumerateFiles(dataDirectory, "*.seg")) total += new FileInfo(f).Length;
-        }
-        catch (IOException)
-        {
-            // A segment deleted between listing and stat: the next scrape counts again.
-        }
-        return total;
-    }
-
-    internal static IConfigurationRoot BuildConfiguration(FileInfo? configFile, string? dataDir, int? port, IReadOnlyList<string> overrides)
+    internal static IConfigurationRoot BuildConfiguration(FileInfo? configFile, string? dataDir, int? port, IReadOnlyList<string> overrides, int? partitions = null)
     {
         var builder = new ConfigurationBuilder();
         if (configFile is not null)
@@ -303,6 +279,7 @@ internal static class ServeCommand
         var explicitValues = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         if (dataDir is not null) explicitValues["DataDirectory"] = dataDir;
         if (port is not null) explicitValues["Gateway:Port"] = port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (partitions is not null) explicitValues["Serve:Partitions"] = partitions.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (string token in overrides)
         {
             if (!token.StartsWith("--", StringComparison.Ordinal) || !token.Contains('=', StringComparison.Ordinal))

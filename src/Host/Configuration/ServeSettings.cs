@@ -17,13 +17,53 @@ namespace Wallet.Host.Configuration;
 /// </summary>
 internal sealed class ServeSettings
 {
+    /// <summary>Most partitions one process hosts (each is a BLP thread plus journals; the box has few cores).</summary>
+    public const int MaxPartitions = 64;
+
     public required string DataDirectory { get; init; }
     public required GatewayOptions Gateway { get; init; }
+    /// <summary>Partition 0's options (the ledger, limits and journals every partition shares).</summary>
     public required PartitionOptions Partition { get; init; }
+    /// <summary>Every partition this process hosts ("Serve:Partitions", default 1), in partition order; see <see cref="Wallet.Host.Partitions.PartitionLayout"/>.</summary>
+    public required IReadOnlyList<PartitionOptions> Partitions { get; init; }
     public required IReadOnlyList<UserDefinition> Users { get; init; }
     public required int ShutdownTimeoutMs { get; init; }
     /// <summary>Set when this node is one replica of a replicated partition ("Cluster" section); null = single node.</summary>
     public ClusterOptions? Cluster { get; init; }
+    /// <summary>
+    /// With several partitions under consensus, partition p of every member replicates on that member's replication port
+    /// + p × this ("Cluster:PartitionPortStride", default 100): one Raft group, one transport per partition.
+    /// </summary>
+    public int ReplicationPortStride { get; init; } = DefaultReplicationPortStride;
+    public const int DefaultReplicationPortStride = 100;
+
+    /// <summary>
+    /// The consensus options of <paramref name="partition"/>: partition 0 is the "Cluster" section as written (so a
+    /// one-partition cluster is unchanged); partition p moves every replication port up by p × stride and uses cluster
+    /// id <c>ClusterId XOR (p &lt;&lt; 20)</c>, so a link that reaches another partition's port is refused at the handshake.
+    /// </summary>
+    public ClusterOptions? ClusterFor(int partition)
+    {
+        ClusterOptions? c = Cluster;
+        if (c is null || partition == 0) return c;
+        var members = new List<ClusterMember>(c.Members.Count);
+        foreach (ClusterMember m in c.Members)
+        {
+            members.Add(m with { ReplicationPort = m.ReplicationPort == 0 ? 0 : m.ReplicationPort + partition * ReplicationPortStride });
+        }
+        return new ClusterOptions
+        {
+            NodeId = c.NodeId,
+            Members = members,
+            ClusterId = c.ClusterId ^ ((uint)partition << 20),
+            ElectionTimeoutMs = c.ElectionTimeoutMs,
+            HeartbeatIntervalMs = c.HeartbeatIntervalMs,
+            IdleWaitMs = c.IdleWaitMs,
+            MaxPendingProposals = c.MaxPendingProposals,
+            MaxPendingQueries = c.MaxPendingQueries,
+            Transport = c.Transport,
+        };
+    }
     /// <summary>The FIX acceptor, or null when the "Fix" section is absent or disabled.</summary>
     public Wallet.Gateway.Fix.FixOptions? Fix { get; init; }
     /// <summary>The HTTP API and the read model ("Http", "ReadModel" sections).</summary>
@@ -39,10 +79,35 @@ internal sealed class ServeSettings
         if (gateway.MaxBatchSize > ledger.MaxBatchSize)
             throw new SettingsException($"Gateway:MaxBatchSize ({gateway.MaxBatchSize}) must not exceed Ledger:MaxBatchSize ({ledger.MaxBatchSize}).");
         IConfigurationSection p = config.GetSection("Partition");
+        int partitionCount = Int(config.GetSection("Serve"), "Partitions", 1, 1, MaxPartitions);
         int maxCommandBytes = Math.Max(ledger.MaxBatchSize, gateway.MaxBatchSize) * Transfer.SizeBytes;
-        var partition = new PartitionOptions
+        var partitions = new List<PartitionOptions>(partitionCount);
+        for (int i = 0; i < partitionCount; i++)
         {
+            PartitionOptions one = PartitionFor(Wallet.Host.Partitions.PartitionLayout.DirectoryOf(dataDirectory, partitionCount, i));
+            Check(one.Validate, "Partition");
+            partitions.Add(one);
+        }
+        int stride = Int(config.GetSection("Cluster"), "PartitionPortStride", DefaultReplicationPortStride, 1, 65535);
+        if (cluster is not null) CheckReplicationPorts(cluster, partitionCount, stride);
+        IReadOnlyList<UserDefinition> users = LoadUsers(config.GetSection("Users"));
+        return new ServeSettings
+        {
+            ReplicationPortStride = stride,
             DataDirectory = dataDirectory,
+            Gateway = gateway,
+            Partition = partitions[0],
+            Partitions = partitions,
+            Users = users,
+            ShutdownTimeoutMs = Int(p, "ShutdownTimeoutMs", 30_000, 100, 600_000),
+            Cluster = cluster,
+            Fix = FixSettings.Load(config.GetSection("Fix"), dataDirectory),
+            Api = ApiSettings.Load(config, dataDirectory),
+        };
+
+        PartitionOptions PartitionFor(string directory) => new PartitionOptions
+        {
+            DataDirectory = directory,
             Ledger = ledger,
             MaxCommandBytes = maxCommandBytes,
             Fsync = Enum(p, "Fsync", FsyncPolicy.Batch),
@@ -55,19 +120,29 @@ internal sealed class ServeSettings
             Wait = Enum(p, "Wait", WaitKind.Blocking),
             Sequencing = cluster is null ? PartitionSequencing.Local : PartitionSequencing.External,
         };
-        Check(partition.Validate, "Partition");
-        IReadOnlyList<UserDefinition> users = LoadUsers(config.GetSection("Users"));
-        return new ServeSettings
+    }
+
+    /// <summary>Every (host, port) a cluster of N partitions listens on must be a valid port, and distinct.</summary>
+    private static void CheckReplicationPorts(ClusterOptions cluster, int partitionCount, int stride)
+    {
+        var used = new Dictionary<(string Host, int Port), string>();
+        foreach (ClusterMember m in cluster.Members)
         {
-            DataDirectory = dataDirectory,
-            Gateway = gateway,
-            Partition = partition,
-            Users = users,
-            ShutdownTimeoutMs = Int(p, "ShutdownTimeoutMs", 30_000, 100, 600_000),
-            Cluster = cluster,
-            Fix = FixSettings.Load(config.GetSection("Fix"), dataDirectory),
-            Api = ApiSettings.Load(config, dataDirectory),
-        };
+            if (m.ClientPort > 0) used[(m.Host, m.ClientPort)] = $"member {m.Id}'s client port";
+        }
+        foreach (ClusterMember m in cluster.Members)
+        {
+            if (m.ReplicationPort == 0) continue;
+            for (int p = 0; p < partitionCount; p++)
+            {
+                long port = m.ReplicationPort + (long)p * stride;
+                if (port > 65535)
+                    throw new SettingsException($"Cluster: member {m.Id}'s replication port for partition {p} would be {port} (ReplicationPort {m.ReplicationPort} + {p} × Cluster:PartitionPortStride {stride}): above 65535; lower the ports or the stride.");
+                string what = $"member {m.Id}'s replication port of partition {p}";
+                if (!used.TryAdd((m.Host, (int)port), what))
+                    throw new SettingsException($"Cluster: {what} ({m.Host}:{port}) is also {used[(m.Host, (int)port)]}: with {partitionCount} partitions each member needs ReplicationPort + p × Cluster:PartitionPortStride ({stride}) free for p in 0..{partitionCount - 1}.");
+            }
+        }
     }
 
     private static GatewayOptions LoadGateway(IConfigurationSection g, int? clusterClientPort)

@@ -33,6 +33,8 @@ public sealed class FixFixture : IAsyncDisposable
     public GatewayServer Gateway { get; private set; } = null!;
     public FixServer Fix { get; private set; } = null!;
     public PartitionEngine Partition { get; private set; } = null!;
+    /// <summary>Every partition (one unless the fixture was started with several: data under p{i}/, routed by PartitionMap).</summary>
+    public IReadOnlyList<PartitionEngine> Partitions { get; private set; } = [];
     public IPEndPoint FixEndpoint => Fix.LocalEndPoint;
     public IPEndPoint SbeEndpoint => Gateway.LocalEndPoint;
     public FixPartner Partner => Fix.Options.Partners[0];
@@ -55,13 +57,13 @@ public sealed class FixFixture : IAsyncDisposable
         ],
     };
 
-    public static async Task<FixFixture> StartAsync(string dataDirectory, Func<FixOptions, FixOptions>? configure = null)
+    public static async Task<FixFixture> StartAsync(string dataDirectory, Func<FixOptions, FixOptions>? configure = null, int partitions = 1)
     {
         await Task.Yield();
         var f = new FixFixture(dataDirectory);
-        var partition = new PartitionOptions
+        PartitionOptions Options(string directory) => new()
         {
-            DataDirectory = dataDirectory,
+            DataDirectory = directory,
             Ledger = new LedgerOptions
             {
                 Catalog = new LedgerCatalog([new LedgerDefinition(1, "USD", 2), new LedgerDefinition(3, "JPY", 0)]),
@@ -79,8 +81,12 @@ public sealed class FixFixture : IAsyncDisposable
         var gatewayOptions = new GatewayOptions { Port = 0, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 5000, CloseLingerMs = 500 };
         var users = new UserDirectory([new UserDefinition("admin", s_hashes.Value.Admin, Role.Admin, [])]);
         f.Gateway = new GatewayServer(gatewayOptions, users);
-        f.Partition = PartitionEngine.Start(partition, f.Gateway.ResultHandler);
-        f.Gateway.Start(new SinglePartitionRouter(f.Partition));
+        PartitionOptions partition = Options(partitions == 1 ? dataDirectory : Path.Combine(dataDirectory, "p0"));
+        var engines = new List<PartitionEngine> { PartitionEngine.Start(partition, f.Gateway.ResultHandler) };
+        for (int p = 1; p < partitions; p++) engines.Add(PartitionEngine.Start(Options(Path.Combine(dataDirectory, $"p{p}")), f.Gateway.ResultHandler));
+        f.Partition = engines[0];
+        f.Partitions = engines;
+        f.Gateway.Start(partitions == 1 ? new SinglePartitionRouter(f.Partition) : (IRequestRouter)new PartitionedRouter(engines, PartitionMap.Uniform(partitions)));
         FixOptions fix = DefaultFix(Path.Combine(dataDirectory, "fix"));
         f.Fix = new FixServer(configure is null ? fix : configure(fix), f.Gateway, partition.Ledger.Catalog);
         f.Fix.Start();
@@ -121,7 +127,7 @@ public sealed class FixFixture : IAsyncDisposable
         _stopped = true;
         await Fix.DisposeAsync();
         Gateway.StopIntake();
-        Partition.Stop(TimeSpan.FromSeconds(10), snapshot: Partition.AppliedIndex > 0);
+        foreach (PartitionEngine partition in Partitions) partition.Stop(TimeSpan.FromSeconds(10), snapshot: partition.AppliedIndex > 0);
         await Gateway.StopAsync(TimeSpan.FromSeconds(5));
     }
 

@@ -1,0 +1,33 @@
+using Wallet.Engine.Ledger;
+
+namespace Wallet.Gateway.Routing;
+
+/// <summary>
+/// The gateway's seam for a transfer whose debit and credit accounts live on different partitions (DESIGN §6): such a
+/// transfer is not one atomic partition command, so the gateway hands it here instead of to a partition. The saga
+/// coordinator implements it (its mode — Saga, TCC, 2PC — is its own configuration); until it is wired in,
+/// <see cref="RefuseCrossPartitionTransfers"/> refuses every such transfer, as the gateway always did.
+/// <para>Contract, for an implementation:</para>
+/// <list type="bullet">
+/// <item><see cref="TrySubmit"/> runs on a session's receive loop (SBE) or an HTTP request thread: it must not block
+/// and must not throw for a bad transfer (validation failures are outcomes, given through the completion).</item>
+/// <item>On <see cref="CrossPartitionSubmit.Accepted"/> the implementation owns the transfer and calls
+/// <see cref="ICrossPartitionCompletion.OnCompleted"/> exactly once, from any thread, with the final outcome
+/// (<see cref="ResultCode.Ok"/> = applied on both partitions; <see cref="ResultCode.Exists"/> = an earlier submission
+/// of the same id stands; any other code = nothing applied, compensation included). Never for another status.</item>
+/// <item>Retries of the same transfer id (after a timeout, a reconnect or a leader change) must apply once.</item>
+/// </list>
+/// The gateway only sends a request here when it carries exactly one transfer: a cross-partition transfer inside a
+/// larger batch (or a linked chain) is refused whole by the gateway, nothing applied.
+/// </summary>
+public interface ICrossPartitionTransfers
+{
+    /// <summary>False for the refusing default: the gateway then answers with its historical refusal text.</summary>
+    bool Enabled { get; }
+
+    /// <summary>
+    /// Offers one cross-partition transfer. <paramref name="correlationId"/> is the client's (for logs and the
+    /// implementation's own bookkeeping); the result reaches the client through <paramref name="completion"/>.
+    /// </summary>
+    CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion);
+}

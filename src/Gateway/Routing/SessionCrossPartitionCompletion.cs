@@ -1,0 +1,34 @@
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+
+namespace Wallet.Gateway.Routing;
+
+/// <summary>
+/// Delivers a cross-partition transfer's outcome to the session that sent it, as a one-item CreateResults exactly
+/// like a partition's answer: it goes through the gateway's result dispatcher, so the session's in-flight count is
+/// released, a slow consumer is cut, and an outcome whose session has gone is counted as orphaned (the client re-reads
+/// the transfer by id). One object per accepted transfer: the cross-partition path is not the hot path.
+/// </summary>
+internal sealed class SessionCrossPartitionCompletion(IPartitionResultHandler results, long sessionId, long correlationId) : ICrossPartitionCompletion
+{
+    private int _completed;
+
+    public void OnCompleted(ResultCode code, long timestampNs)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0) return;
+        var result = new ResultSlot
+        {
+            Kind = (ushort)CommandKind.CreateTransfers,
+            CorrelationId = correlationId,
+            SessionId = sessionId,
+            // No single partition's log index decides a cross-partition transfer: 0 says "not one partition's index".
+            Index = 0,
+            Timestamp = timestampNs,
+            ResultCount = 1,
+            Results = [new CreateResult(0, code)],
+            PayloadLength = 0,
+            Payload = [],
+        };
+        results.OnResult(ref result, endOfBatch: true);
+    }
+}

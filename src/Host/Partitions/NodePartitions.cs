@@ -1,0 +1,213 @@
+using Microsoft.Extensions.Logging;
+using Wallet.Engine.Partition;
+using Wallet.Engine.ReadModel;
+using Wallet.Gateway.Routing;
+using Wallet.Host.Cluster;
+using Wallet.Host.Commands;
+using Wallet.Host.Configuration;
+using Wallet.Replication.Cluster;
+
+namespace Wallet.Host.Partitions;
+
+/// <summary>
+/// The partitions one <c>wallet serve</c> process hosts (<c>Serve:Partitions</c>): a <see cref="PartitionEngine"/> per
+/// partition in its own directory (<see cref="PartitionLayout"/>), with a replica's <see cref="ConsensusAgent"/> per
+/// partition when the node is part of a cluster, and a read model per partition. Started, watched and stopped together:
+/// one failed partition stops the node (serving the others while one answers NotRunning forever helps nobody).
+/// </summary>
+internal sealed class NodePartitions
+{
+    private readonly ServeSettings _settings;
+    private readonly PartitionEngine[] _engines;
+    private ConsensusAgent[] _agents = [];
+    private ReadModelHost[] _readModels = [];
+
+    private NodePartitions(ServeSettings settings, PartitionMap map, PartitionEngine[] engines)
+    {
+        _settings = settings;
+        Map = map;
+        _engines = engines;
+    }
+
+    public PartitionMap Map { get; }
+    public int Count => _engines.Length;
+    public IReadOnlyList<PartitionEngine> Engines => _engines;
+    /// <summary>One per partition under consensus; empty on a single node.</summary>
+    public IReadOnlyList<ConsensusAgent> Agents => _agents;
+    public IReadOnlyList<ReadModelHost> ReadModels => _readModels;
+
+    /// <summary>Where partition <paramref name="partition"/> keeps its journals and snapshots.</summary>
+    public string DirectoryOf(int partition) => _settings.Partitions[partition].DataDirectory;
+
+    /// <summary>
+    /// Opens every partition (recovery included). The data directory must fit the configured partition count
+    /// (<see cref="PartitionMapFile"/>). On a failure the partitions already open are stopped and the error rethrown.
+    /// </summary>
+    public static NodePartitions Start(ServeSettings settings, IPartitionResultHandler results)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        PartitionMap map = PartitionMapFile.OpenOrCreate(settings.DataDirectory, settings.Partitions.Count);
+        var engines = new PartitionEngine[settings.Partitions.Count];
+        int started = 0;
+        try
+        {
+            for (; started < engines.Length; started++) engines[started] = PartitionEngine.Start(settings.Partitions[started], results);
+        }
+        catch
+        {
+            for (int i = 0; i < started; i++) engines[i].Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: false);
+            throw;
+        }
+        return new NodePartitions(settings, map, engines);
+    }
+
+    /// <summary>Starts one consensus agent per partition (a replica of each partition's group). Disposes what started on a failure.</summary>
+    public void StartConsensus()
+    {
+        if (_settings.Cluster is null) return;
+        var agents = new List<ConsensusAgent>(_engines.Length);
+        try
+        {
+            for (int p = 0; p < _engines.Length; p++)
+            {
+                var agent = new ConsensusAgent(_settings.ClusterFor(p)!, _engines[p], _settings.Partitions[p].DataDirectory);
+                agents.Add(agent);
+                agent.Start();
+            }
+        }
+        catch
+        {
+            foreach (ConsensusAgent a in agents) a.Dispose();
+            throw;
+        }
+        _agents = [.. agents];
+    }
+
+    /// <summary>
+    /// The gateway's router for this node's shape (one/N partitions, single node/replica). <paramref name="crossPartition"/>
+    /// is where transfers spanning two partitions go (the saga coordinator); null refuses them. One partition has none.
+    /// </summary>
+    public IRequestRouter CreateRouter(ICrossPartitionTransfers? crossPartition = null)
+    {
+        if (_agents.Length > 0)
+        {
+            return _engines.Length == 1 ? new ReplicatedRouter(_engines[0], _agents[0]) : new ReplicatedPartitionsRouter(_engines, _agents, Map, crossPartition);
+        }
+        return _engines.Length == 1 ? new SinglePartitionRouter(_engines[0]) : new PartitionedRouter(_engines, Map, crossPartition);
+    }
+
+    /// <summary>One read model per partition, each projecting its own event journal.</summary>
+    public void StartReadModels(ILogger log)
+    {
+        var hosts = new ReadModelHost[_engines.Length];
+        for (int p = 0; p < hosts.Length; p++)
+        {
+            string directory = PartitionLayout.ReadModelDirectoryOf(_settings.DataDirectory, _settings.Api.ReadModelDirectory, _engines.Length, p);
+            hosts[p] = ReadModelHost.Start(_settings.Api, _engines[p], log, directory);
+        }
+        _readModels = hosts;
+    }
+
+    public ReadModelStore?[] Views()
+    {
+        var views = new ReadModelStore?[_readModels.Length];
+        for (int p = 0; p < views.Length; p++) views[p] = _readModels[p].Store;
+        return views;
+    }
+
+    public ReadModelProjector?[] Projectors()
+    {
+        var projectors = new ReadModelProjector?[_readModels.Length];
+        for (int p = 0; p < projectors.Length; p++) projectors[p] = _readModels[p].Projector;
+        return projectors;
+    }
+
+    /// <summary>True while every partition runs and no consensus agent has failed.</summary>
+    public bool Healthy
+    {
+        get
+        {
+            foreach (PartitionEngine e in _engines)
+            {
+                if (e.State != PartitionState.Running) return false;
+            }
+            return AgentFailure is null;
+        }
+    }
+
+    /// <summary>The least ready state of any partition (readiness: Running only when all are).</summary>
+    public PartitionState WorstState
+    {
+        get
+        {
+            PartitionState worst = PartitionState.Running;
+            foreach (PartitionEngine e in _engines)
+            {
+                if (e.State != PartitionState.Running) worst = e.State;
+            }
+            return worst;
+        }
+    }
+
+    public Exception? AgentFailure
+    {
+        get
+        {
+            foreach (ConsensusAgent a in _agents)
+            {
+                if (a.Failure is not null) return a.Failure;
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Sum of the partitions' applied indexes (health output; each partition has its own log).</summary>
+    public long AppliedIndexTotal
+    {
+        get
+        {
+            long total = 0;
+            foreach (PartitionEngine e in _engines) total += e.AppliedIndex;
+            return total;
+        }
+    }
+
+    public void RequestSnapshots()
+    {
+        foreach (PartitionEngine e in _engines) e.RequestSnapshot();
+    }
+
+    /// <summary>Consensus first: nothing more is committed here, and clients move to the next leaders.</summary>
+    public void StopConsensus()
+    {
+        foreach (ConsensusAgent a in _agents) a.Dispose();
+    }
+
+    /// <summary>The projectors read the event journals, which the partitions close: stopped first (they resume from their checkpoints).</summary>
+    public void StopProjectors()
+    {
+        foreach (ReadModelHost r in _readModels) r.StopProjector();
+    }
+
+    /// <summary>Stops every partition, each with its own snapshot (an untouched one has nothing to snapshot); true when all drained in time.</summary>
+    public bool StopPartitions(TimeSpan timeout)
+    {
+        bool clean = true;
+        foreach (PartitionEngine e in _engines) clean &= e.Stop(timeout, snapshot: e.AppliedIndex > 0);
+        return clean;
+    }
+
+    public void DisposeReadModels()
+    {
+        foreach (ReadModelHost r in _readModels) r.Dispose();
+    }
+
+    public PartitionEngine? FirstFailed()
+    {
+        foreach (PartitionEngine e in _engines)
+        {
+            if (e.State == PartitionState.Failed) return e;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Wallet.Client;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+
+namespace Wallet.Cluster.Tests;
+
+/// <summary>
+/// `wallet cluster --partitions 2 --nodes 3`: three replica processes, each hosting a replica of both partitions; each
+/// partition elects its own leader, serves its own accounts through that leader, and every replica of each partition
+/// applies the same commands. SIGTERM stops every node cleanly.
+/// </summary>
+public sealed partial class PartitionedClusterTests : IDisposable
+{
+    private const int Partitions = 2;
+    private const int Nodes = 3;
+    private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "cluster-partitions-" + Guid.NewGuid().ToString("N")[..12]);
+
+    [GeneratedRegex(@"\[node (\d+)\] wallet serve: partition (\d+): replica \d+ is (\w+) in term")]
+    private static partial Regex RoleLine();
+
+    private static UInt128[] IdsOn(int partition, int count)
+    {
+        var ids = new List<UInt128>();
+        for (ulong id = 100; ids.Count < count; id++)
+        {
+            if (s_map.PartitionOf(id) == partition) ids.Add(id);
+        }
+        return [.. ids];
+    }
+
+    [Fact]
+    public async Task Two_partitions_times_three_replicas_each_partition_led_and_replicated_on_its_own()
+    {
+        int clientBase = ClusterVerbTests.FreeRange(Nodes), replicationBase = ClusterVerbTests.FreeRange(Nodes * Partitions), httpBase = ClusterVerbTests.FreeRange(Nodes);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "cluster", "--data-dir", _root,
+                     "--partitions", Partitions.ToString(CultureInfo.InvariantCulture), "--nodes", Nodes.ToString(CultureInfo.InvariantCulture),
+                     "--base-port", clientBase.ToString(CultureInfo.InvariantCulture),
+                     "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
+                     "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
+                     "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096"])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var output = new System.Text.StringBuilder();
+        var leaders = new int[Partitions];
+        var bothLed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using Process cluster = Process.Start(psi)!;
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (output)
+            {
+                output.AppendLine(line);
+                Match m = RoleLine().Match(line);
+                if (!m.Success) return;
+                int node = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), partition = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+                if (m.Groups[3].Value == "leader") leaders[partition] = node;
+                else if (leaders[partition] == node) leaders[partition] = 0;
+                if (Array.TrueForAll(leaders, l => l > 0)) bothLed.TrySetResult();
+            }
+        }
+        cluster.OutputDataReceived += (_, e) => OnLine(e.Data);
+        cluster.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        cluster.BeginOutputReadLine();
+        cluster.BeginErrorReadLine();
+        try
+        {
+            await bothLed.Task.WaitAsync(TimeSpan.FromSeconds(120));
+            var seeds = new WalletEndpoint[Nodes];
+            for (int i = 0; i < Nodes; i++) seeds[i] = new WalletEndpoint("127.0.0.1", clientBase + i);
+            for (int p = 0; p < Partitions; p++)
+            {
+                int leader;
+                lock (output) leader = leaders[p];
+                // A client per partition, at that partition's leader (a leader change on the way is a redirect the SDK follows).
+                await using WalletClient client = await WalletClient.ConnectAsync(new WalletClientOptions
+                {
+                    Port = clientBase + Math.Max(leader, 1) - 1, SeedEndpoints = seeds, ClientId = "admin", Credential = "admin-dev-password",
+                    ConnectTimeoutMs = 60_000, RequestTimeoutMs = 30_000, BusyRetryLimit = 1000, ReconnectAttempts = 50,
+                });
+                UInt128[] ids = IdsOn(p, 2);
+                Assert.All(await client.CreateAccountsAsync(new[] { new Account { Id = ids[0], Ledger = 1, Code = 1 }, new Account { Id = ids[1], Ledger = 1, Code = 1 } }),
+                    r => Assert.True(r.Code is ResultCode.Ok or ResultCode.Exists, r.Code.ToString()));
+                Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(new Transfer { Id = 70 + (UInt128)p, DebitAccountId = ids[0], CreditAccountId = ids[1], Amount = 100 + p, Ledger = 1, Code = 1 }));
+                Assert.Equal(100L + p, Assert.Single(await client.LookupAccountsAsync(new[] { ids[1] })).CreditsPosted);
+            }
+
+            // Every replica of every partition applied that partition's two commands (accounts, transfer): read each node's counters.
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "admin:admin-dev-password");
+            for (int node = 1; node <= Nodes; node++)
+            {
+                long[] applied = new long[Partitions];
+                for (int attempt = 0; attempt < 300 && Array.Exists(applied, a => a < 2); attempt++)
+                {
+                    using JsonDocument stat = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{httpBase + node - 1}/v1/admin/stat"));
+                    for (int p = 0; p < Partitions; p++) applied[p] = stat.RootElement.GetProperty($"partition.applied_index{{partition={p}}}").GetInt64();
+                    if (Array.Exists(applied, a => a < 2)) await Task.Delay(100);
+                }
+                Assert.All(applied, a => Assert.True(a >= 2, $"node {node}: applied {string.Join(',', applied)}"));
+            }
+        }
+        finally
+        {
+            using (var kill = Process.Start("kill", ["-TERM", cluster.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await cluster.WaitForExitAsync(cts.Token);
+        }
+        string text;
+        lock (output) text = output.ToString();
+        Assert.True(cluster.ExitCode == 0, text);
+        for (int node = 1; node <= Nodes; node++)
+        {
+            Assert.Contains($"[node {node}] wallet serve: stopped at p0 index", text, StringComparison.Ordinal);
+            for (int p = 0; p < Partitions; p++) Assert.True(Directory.Exists(Path.Combine(_root, $"node-{node}", $"p{p}")));
+        }
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Gateway.Auth;
+using Wallet.Gateway.Routing;
+using Wallet.Gateway.Tcp;
+using Wallet.Gateway.Tests.Support;
+using Wallet.Protocol.Sbe;
+
+namespace Wallet.Gateway.Tests;
+
+/// <summary>
+/// The cross-partition seam of the gateway (<see cref="ICrossPartitionTransfers"/>): a lone transfer whose accounts
+/// live on different partitions goes to the seam instead of a partition, and the seam's completion reaches the client
+/// as an ordinary CreateResults; statuses other than Accepted answer at once with nothing applied; a batch or linked
+/// chain that would span partitions is refused whole.
+/// </summary>
+public sealed class CrossPartitionSeamTests : IAsyncDisposable
+{
+    private const int Partitions = 2;
+    private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
+    private readonly TempDirectory _dir = new("cross-seam");
+    private readonly GatewayServer _gateway;
+    private readonly PartitionEngine[] _partitions = new PartitionEngine[Partitions];
+    private readonly RecordingCoordinator _coordinator = new();
+
+    public CrossPartitionSeamTests()
+    {
+        _gateway = new GatewayServer(GatewayFixture.DefaultGateway(), new UserDirectory(GatewayFixture.Users));
+        for (int p = 0; p < Partitions; p++)
+        {
+            _partitions[p] = PartitionEngine.Start(GatewayFixture.DefaultPartition(Path.Combine(_dir.Path, $"p{p}")), _gateway.ResultHandler);
+        }
+        _gateway.Start(new PartitionedRouter(_partitions, s_map, _coordinator));
+    }
+
+    /// <summary>A coordinator double: records what it is given, answers with the status a test sets, and completes later when told.</summary>
+    private sealed class RecordingCoordinator : ICrossPartitionTransfers
+    {
+        public readonly ConcurrentQueue<(Transfer Transfer, long CorrelationId, ICrossPartitionCompletion Completion)> Taken = new();
+        public CrossPartitionSubmit Status = CrossPartitionSubmit.Accepted;
+
+        public bool Enabled => true;
+
+        public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
+        {
+            if (Status == CrossPartitionSubmit.Accepted) Taken.Enqueue((transfer, correlationId, completion));
+            return Status;
+        }
+    }
+
+    private static UInt128 IdOn(int partition, ulong from = 100)
+    {
+        for (ulong id = from; ; id++)
+        {
+            if (s_map.PartitionOf(id) == partition) return id;
+        }
+    }
+
+    private async Task<RawClient> AdminAsync()
+    {
+        RawClient c = await RawClient.ConnectAsync(_gateway.LocalEndPoint);
+        await c.LogonAsync("admin", GatewayFixture.AdminPassword);
+        return c;
+    }
+
+    [Fact]
+    public async Task A_lone_cross_partition_transfer_goes_to_the_seam_and_its_outcome_reaches_the_client()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128 a = IdOn(0), b = IdOn(1);
+        await admin.SendMessageAsync(RawClient.CreateTransfers(41, new TransferSpec(7000, a, b, 125)));
+        (Transfer transfer, long correlationId, ICrossPartitionCompletion completion) = await TakenAsync();
+        Assert.Equal(41L, correlationId);
+        Assert.Equal((UInt128)7000, transfer.Id);
+        Assert.Equal(a, transfer.DebitAccountId);
+        Assert.Equal(b, transfer.CreditAccountId);
+        Assert.Equal(125, transfer.Amount);
+        // Nothing answered yet: a later request's answer comes first (the client waits for the coordinator's outcome).
+        Assert.Empty(await admin.LookupAccountsAsync(a));
+
+        // Completed from another thread, twice: the client sees the first outcome once.
+        await Task.Run(() => completion.OnCompleted(ResultCode.ExceedsCredits, 1_700_000_000_000_000_123));
+        completion.OnCompleted(ResultCode.Ok, 5);
+        CreateResultsView result = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
+        Assert.Equal(41UL, result.CorrelationId);
+        Assert.Equal(1_700_000_000_000_000_123, result.TimestampNs);
+        Assert.Equal([(0u, (uint)ResultCode.ExceedsCredits)], result.Results);
+        // The second completion was ignored: the next frame is the next request's answer.
+        Assert.Empty(await admin.LookupAccountsAsync(b));
+        // No partition saw it (the double decides; here it applied nothing anywhere).
+        Assert.Empty(await admin.LookupTransfersAsync(7000));
+    }
+
+    [Fact]
+    public async Task Seam_refusals_answer_at_once_and_release_the_in_flight_slot()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128 a = IdOn(0), b = IdOn(1);
+        _coordinator.Status = CrossPartitionSubmit.Busy;
+        await admin.SendMessageAsync(RawClient.CreateTransfers(51, new TransferSpec(7100, a, b, 1)));
+        Assert.Equal(51UL, (await admin.ExpectAsync(BusyDecoder.TemplateId)).AsBusy().CorrelationId);
+
+        _coordinator.Status = CrossPartitionSubmit.NotRunning;
+        await admin.SendMessageAsync(RawClient.CreateTransfers(52, new TransferSpec(7101, a, b, 1)));
+        var reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        Assert.Equal((52UL, RejectReason.NotRunning), (reject.CorrelationId, reject.Reason));
+
+        _coordinator.Status = CrossPartitionSubmit.Unsupported;
+        await admin.SendMessageAsync(RawClient.CreateTransfers(53, new TransferSpec(7102, a, b, 1)));
+        reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        Assert.Equal((53UL, RejectReason.InvalidField), (reject.CorrelationId, reject.Reason));
+        Assert.Equal(RefuseCrossPartitionTransfers.RefusalText, reject.Text);
+        Assert.Empty(_coordinator.Taken);
+
+        // The slots were released: same-partition work still flows.
+        await admin.CreateAccountsAsync(1, a);
+        Assert.Single(await admin.LookupAccountsAsync(a));
+    }
+
+    [Fact]
+    public async Task A_batch_or_linked_transfer_spanning_partitions_is_refused_whole()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128 a = IdOn(0), a2 = IdOn(0, 1000), b = IdOn(1);
+        await admin.CreateAccountsAsync(1, a, a2);
+        await admin.SendMessageAsync(RawClient.CreateTransfers(61, new TransferSpec(7200, a, a2, 5), new TransferSpec(7201, a, b, 5)));
+        var reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        Assert.Equal((61UL, RejectReason.InvalidField), (reject.CorrelationId, reject.Reason));
+        Assert.Contains("only item of its request", reject.Text, StringComparison.Ordinal);
+
+        await admin.SendMessageAsync(RawClient.CreateTransfers(62, new TransferSpec(7202, a, b, 5, Flags: (ushort)TransferFlags.Linked)));
+        reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        Assert.Equal((62UL, RejectReason.InvalidField), (reject.CorrelationId, reject.Reason));
+        Assert.Contains("linked chain", reject.Text, StringComparison.Ordinal);
+
+        Assert.Empty(_coordinator.Taken);
+        Assert.Empty(await admin.LookupTransfersAsync(7200, 7201, 7202));
+        Assert.Equal(0, (await admin.LookupAccountsAsync(a)).Single().DebitsPosted);
+    }
+
+    private async Task<(Transfer, long, ICrossPartitionCompletion)> TakenAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        (Transfer, long, ICrossPartitionCompletion) taken;
+        while (!_coordinator.Taken.TryDequeue(out taken))
+        {
+            await Task.Delay(10, cts.Token);
+        }
+        return taken;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _gateway.StopIntake();
+        foreach (PartitionEngine p in _partitions) p.Stop(TimeSpan.FromSeconds(10), snapshot: false);
+        await _gateway.StopAsync(TimeSpan.FromSeconds(5));
+        _dir.Dispose();
+    }
+}
