@@ -16,6 +16,8 @@ internal static class ScenarioRegistry
         new ReadModelScenario(),
         new Scenarios.Baselines.PostgresBaselineScenario(),
         new Scenarios.Baselines.RedisBaselineScenario(),
+        new HttpScenario(),
+        new E2eScenario("readmodel-lag", defaultReplicas: 1, readModelLag: true),
     ];
 
     public static IScenario? Find(string name)
