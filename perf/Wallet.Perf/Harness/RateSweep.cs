@@ -14,7 +14,7 @@ internal sealed record SweepOutcome(string Mode, long BoundUs, long MaxSustainab
 
 /// <summary>
 /// Finds the highest offered rate a system sustains under a p99 bound: doubling from the start rate until a probe
-/// fails, then bisection between the last good and the first bad rate until they are within 10 % or the probe budget
+/// fails (halving instead if the start rate already fails), then bisection between the last good and the first bad rate until they are within 10 % or the probe budget
 /// is spent. A probe passes when p99 ≤ bound, nothing failed, and the completed rate kept up with the offered one
 /// (≥ 90 %: a system that falls behind would otherwise look fast by answering fewer). Every probe is an open-loop,
 /// coordinated-omission-corrected run supplied by the scenario; the number of probes is bounded, so a sweep always ends.
@@ -71,9 +71,21 @@ internal static class RateSweep
             }
             rate = Math.Min(maxRate, rate * 2);
         }
-        if (good == 0)
+        // The start rate already failed: halve until a rate passes (or the budget or 1/s is reached).
+        while (good == 0)
         {
-            return Finish(mode, boundUs, 0, probes, "the start rate already misses the bound", log);
+            if (bad <= 1)
+            {
+                return Finish(mode, boundUs, 0, probes, "even 1/s misses the bound", log);
+            }
+            if (probes.Count >= maxSteps)
+            {
+                return Finish(mode, boundUs, 0, probes, "probe budget spent while halving: no rate passed", log);
+            }
+            long lower = Math.Max(1, bad / 2);
+            SweepProbe probe = await Probe(probeAt, lower, boundUs, probes, log, mode).ConfigureAwait(false);
+            if (Passes(probe, boundUs)) good = lower;
+            else bad = lower;
         }
         // Phase 2: bisection between good (passed) and bad (failed).
         while ((double)bad / good > Resolution)
