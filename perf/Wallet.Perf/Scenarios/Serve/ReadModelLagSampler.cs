@@ -7,7 +7,7 @@ namespace Wallet.Perf.Scenarios.Serve;
 
 /// <summary>
 /// Samples the read model's position and lag from a running <c>wallet serve</c> (<c>GET /v1/readmodel</c>: lag in
-/// events and ms, events applied) every <see cref="IntervalMs"/> while a load phase runs, on its own task. Reports the
+/// log records (commands) and ms, events applied) every <see cref="IntervalMs"/> while a load phase runs, on its own thread. Reports the
 /// maximum and mean lag and the apply rate (events applied per second over the phase), then how long the view took
 /// to catch up after the load stopped. A failed poll is counted, not fatal: the lag figures say how many samples
 /// they rest on.
@@ -32,11 +32,14 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
     /// <summary>One reading of <c>GET /v1/readmodel</c>.</summary>
     public readonly record struct Reading(long LagEvents, long LagMs, long EventsApplied, long Index, long JournalIndex);
 
-    public async Task<Reading> ReadAsync(CancellationToken ct)
+    /// <summary>Synchronous on purpose: the sampler has its own thread, so a thread pool saturated by the load cannot starve it.</summary>
+    public Reading Read()
     {
-        using HttpResponseMessage response = await _http.GetAsync(_uri, ct).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Get, _uri);
+        using HttpResponseMessage response = _http.Send(request);
         response.EnsureSuccessStatusCode();
-        using JsonDocument doc = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), cancellationToken: ct).ConfigureAwait(false);
+        using Stream body = response.Content.ReadAsStream();
+        using JsonDocument doc = JsonDocument.Parse(body);
         JsonElement root = doc.RootElement;
         return new Reading(root.GetProperty("lag_events").GetInt64(), root.GetProperty("lag_ms").GetInt64(),
             root.GetProperty("events_applied").GetInt64(), root.GetProperty("index").GetInt64(), root.GetProperty("journal_index").GetInt64());
@@ -55,8 +58,8 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
     internal sealed class Phase
     {
         private readonly ReadModelLagSampler _sampler;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
+        private readonly ManualResetEventSlim _stop = new();
+        private readonly Thread _loop;
         private long _samples, _failures, _maxLagEvents, _maxLagMs, _sumLagEvents, _sumLagMs;
         private Reading? _first, _last;
         private long _firstTicks, _lastTicks;
@@ -65,18 +68,19 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
         {
             _sampler = sampler;
             Group = group;
-            _loop = Task.Run(LoopAsync);
+            _loop = new Thread(Loop) { IsBackground = true, Name = "read-model lag sampler" };
+            _loop.Start();
         }
 
         public string Group { get; }
 
-        private async Task LoopAsync()
+        private void Loop()
         {
-            while (!_stop.IsCancellationRequested)
+            while (!_stop.IsSet)
             {
                 try
                 {
-                    Reading r = await _sampler.ReadAsync(_stop.Token).ConfigureAwait(false);
+                    Reading r = _sampler.Read();
                     long now = Stopwatch.GetTimestamp();
                     if (_first is null)
                     {
@@ -91,22 +95,11 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
                     _maxLagEvents = Math.Max(_maxLagEvents, r.LagEvents);
                     _maxLagMs = Math.Max(_maxLagMs, r.LagMs);
                 }
-                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException or TaskCanceledException)
+                catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException or TaskCanceledException or IOException)
                 {
                     _failures++;
                 }
-                try
-                {
-                    await Task.Delay(IntervalMs, _stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                _stop.Wait(IntervalMs);
             }
         }
 
@@ -114,14 +107,15 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
         public async Task StopAsync(ScenarioResult result, TextWriter log)
         {
             long loadEnd = Stopwatch.GetTimestamp();
-            await _stop.CancelAsync().ConfigureAwait(false);
-            await _loop.ConfigureAwait(false);
+            _stop.Set();
+            // The thread's figures are read after Join: no torn reads. Bounded by the HTTP timeout (5 s).
+            await Task.Run(() => _loop.Join()).ConfigureAwait(false);
             _stop.Dispose();
             result.Add(Group, "read-model lag samples", _samples, "samples");
             if (_failures > 0) result.Add(Group, "read-model lag polls failed", _failures, "polls");
             if (_samples == 0) return;
-            result.Add(Group, "read-model lag max", _maxLagEvents, "events");
-            result.Add(Group, "read-model lag mean", (double)_sumLagEvents / _samples, "events");
+            result.Add(Group, "read-model lag max", _maxLagEvents, "log records");
+            result.Add(Group, "read-model lag mean", (double)_sumLagEvents / _samples, "log records");
             result.Add(Group, "read-model lag max (time)", _maxLagMs, "ms");
             result.Add(Group, "read-model lag mean (time)", (double)_sumLagMs / _samples, "ms");
             if (_first is { } first && _last is { } last && _lastTicks > _firstTicks)
@@ -136,9 +130,9 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
                 Reading r;
                 try
                 {
-                    r = await _sampler.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                    r = await Task.Run(_sampler.Read).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or TaskCanceledException)
+                catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or TaskCanceledException or IOException or InvalidOperationException)
                 {
                     await Task.Delay(IntervalMs).ConfigureAwait(false);
                     continue;
