@@ -56,4 +56,12 @@ public sealed class RateSweepTests
         Assert.False(RateSweep.Passes(new SweepProbe(1000, 995, 1_000, 1), 5_000));
         Assert.False(RateSweep.Passes(new SweepProbe(1000, 800, 1_000, 0), 5_000));
     }
+
+    [Fact]
+    public void Low_rate_probes_are_stretched_to_enough_samples_but_stay_bounded()
+    {
+        Assert.Equal(2, RateSweep.ProbeSeconds(1000, 2));
+        Assert.Equal(RateSweep.MinSamplesPerProbe / 50.0, RateSweep.ProbeSeconds(50, 2));
+        Assert.Equal(RateSweep.MaxProbeSeconds, RateSweep.ProbeSeconds(1, 2));
+    }
 }

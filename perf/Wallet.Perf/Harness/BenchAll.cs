@@ -27,7 +27,7 @@ internal static class BenchAll
         new("replicated", ["--duration-s", "2", "--warmup-s", "1", "--batches", "8190", "--rates", "1000"], ["--duration-s", "5", "--warmup-s", "2", "--rates", "10000"]),
         new("raft-core", ["--duration-s", "1", "--warmup-s", "0.5"], ["--duration-s", "3", "--warmup-s", "1"]),
         new("fix", ["--duration-s", "1", "--warmup-s", "0.5"], ["--duration-s", "3", "--warmup-s", "1"]),
-        new("http", ["--duration-s", "2", "--warmup-s", "1", "--rates", "1000", "--sweep-max-steps", "8"], ["--duration-s", "5", "--warmup-s", "2"], Sweep: true),
+        new("http", ["--duration-s", "2", "--warmup-s", "1", "--rates", "1000", "--sweep-max-steps", "8", "--connections", "64"], ["--duration-s", "5", "--warmup-s", "2"], Sweep: true),
         new("readmodel", ["--accounts", "10000", "--transfers", "200000", "--duration-s", "1", "--warmup-s", "0"], ["--duration-s", "3", "--warmup-s", "1"]),
         new("readmodel-lag", ["--duration-s", "2", "--warmup-s", "1", "--batches", "8190", "--rates", "5000"], ["--duration-s", "5", "--warmup-s", "2"]),
         new("saga", ["--duration-s", "1", "--warmup-s", "0.5"], ["--duration-s", "3", "--warmup-s", "1"]),

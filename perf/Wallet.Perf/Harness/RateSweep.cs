@@ -27,6 +27,16 @@ internal static class RateSweep
     /// <summary>The least share of the offered rate that must complete.</summary>
     public const double MinCompletedShare = 0.90;
 
+    /// <summary>A probe's p99 rests on at least this many samples (else one slow request decides it).</summary>
+    public const int MinSamplesPerProbe = 200;
+
+    /// <summary>Longest a low-rate probe is stretched to reach <see cref="MinSamplesPerProbe"/>.</summary>
+    public const double MaxProbeSeconds = 10;
+
+    /// <summary>The probe's measured length: the phase length, stretched at low rates so the p99 has enough samples.</summary>
+    public static double ProbeSeconds(long rate, double durationS) =>
+        Math.Max(durationS, Math.Min(MaxProbeSeconds, (double)MinSamplesPerProbe / Math.Max(1, rate)));
+
     public static bool Passes(SweepProbe probe, long boundUs) =>
         probe.P99Ns <= boundUs * 1000 && probe.Failed == 0 && probe.CompletedPerS >= probe.OfferedPerS * MinCompletedShare;
 

@@ -173,7 +173,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                         double warmup = Math.Min(options.WarmupS, 1);
                         if (warmup > 0) await OpenLoop(clients, (int)rate, warmup, null, null).ConfigureAwait(false);
                         var recorder = new LatencyRecorder("latency");
-                        OpenLoopOutcome o = await OpenLoop(clients, (int)rate, options.DurationS, recorder, null).ConfigureAwait(false);
+                        OpenLoopOutcome o = await OpenLoop(clients, (int)rate, RateSweep.ProbeSeconds(rate, options.DurationS), recorder, null).ConfigureAwait(false);
                         return new SweepProbe(rate, o.CompletedPerS, recorder.PercentileNs(99), o.Failed);
                     }, log).ConfigureAwait(false);
                     RateSweep.Report(sweep, result);

@@ -65,7 +65,7 @@ internal sealed class BaselineLoad
                 if (warmup > 0) OpenLoop(connections, (int)rate, warmup, null, null, null, minDrainS: 1);
                 var recorder = new LatencyRecorder("latency");
                 // A probe over capacity fails anyway: it need not drain for long (abandoned transfers fail it).
-                OpenLoopOutcome o = OpenLoop(connections, (int)rate, _options.DurationS, recorder, null, null, minDrainS: 1);
+                OpenLoopOutcome o = OpenLoop(connections, (int)rate, RateSweep.ProbeSeconds(rate, _options.DurationS), recorder, null, null, minDrainS: 1);
                 return new SweepProbe(rate, o.CompletedPerS, recorder.PercentileNs(99), o.Rejected + o.Abandoned);
             }, _log);
             RateSweep.Report(sweep, _result);
