@@ -70,9 +70,9 @@ internal static class PercentilePlot
         plot.Title(title);
         plot.XLabel("percentile (log scale of 1/(1-p))");
         plot.YLabel("latency from intended send time (log scale)");
-        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
-        plot.SavePng(pngPath, 1000, 560);
-        if (svgPath is not null) plot.SaveSvg(svgPath, 1000, 560);
+        plot.ShowLegend(ScottPlot.Edge.Right); // outside the data area: never hides a curve
+        plot.SavePng(pngPath, 1400, 560);
+        if (svgPath is not null) plot.SaveSvg(svgPath, 1400, 560);
     }
 
     /// <summary>0 → "0%", 1 → "90%", 2 → "99%", 3 → "99.9%" …</summary>

@@ -21,8 +21,8 @@ internal static class ThroughputPlot
         plot.XLabel($"seconds since the phase started");
         plot.YLabel("completed per second");
         plot.Axes.Margins(bottom: 0);
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        plot.SavePng(pngPath, 1000, 500);
-        if (svgPath is not null) plot.SaveSvg(svgPath, 1000, 500);
+        plot.ShowLegend(ScottPlot.Edge.Right); // outside the data area: never hides a curve
+        plot.SavePng(pngPath, 1400, 500);
+        if (svgPath is not null) plot.SaveSvg(svgPath, 1400, 500);
     }
 }
