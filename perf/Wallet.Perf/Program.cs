@@ -3,7 +3,7 @@ using Wallet.Perf.Harness;
 namespace Wallet.Perf;
 
 /// <summary>
-/// <c>dotnet run -c Release --project perf/Wallet.Perf -- &lt;scenario&gt; [options]</c>.
+/// <c>dotnet run -c Release --project perf/Wallet.Perf -- &lt;scenario&gt; [options]</c>, or <c>all [--quick]</c>.
 /// Exit codes: 0 ok, 1 scenario failed, 2 invalid command line.
 /// </summary>
 internal static class Program
@@ -14,6 +14,23 @@ internal static class Program
         {
             PrintHelp(Console.Out);
             return args.Length == 0 ? 2 : 0;
+        }
+        if (args[0] == "all")
+        {
+            if (Array.IndexOf(args, "--help") > 0)
+            {
+                BenchAll.PrintHelp(Console.Out);
+                return 0;
+            }
+            try
+            {
+                return BenchAll.Run(args[1..], Console.Out);
+            }
+            catch (PerfOptionsException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
         }
 
         IScenario? scenario = ScenarioRegistry.Find(args[0]);
@@ -39,40 +56,36 @@ internal static class Program
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
+        return RunOne(scenario, options, args, Console.Out);
+    }
 
+    /// <summary>Runs one scenario, prints its table, and writes the outputs the options ask for.</summary>
+    internal static int RunOne(IScenario scenario, PerfOptions options, string[] args, TextWriter output)
+    {
         string loadBefore = MachineInfo.LoadAverage();
-        ScenarioResult result;
-        try
+        ScenarioOutcome outcome = ScenarioRunner.Run(scenario, options, args[1..], output);
+        if (outcome.Result is not { } result)
         {
-            result = scenario.Run(options, Console.Out);
+            return outcome.Error is { } e && e.StartsWith("invalid options: ", StringComparison.Ordinal) ? 2 : 1;
         }
-        catch (PerfOptionsException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-#pragma warning disable CA1031 // top level: any scenario failure becomes exit code 1 with the exception printed
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            Console.Error.WriteLine($"error: scenario '{scenario.Name}' failed: {e}");
-            return 1;
-        }
-        result.Note($"load average (1/5/15 min) before: {loadBefore}; after: {MachineInfo.LoadAverage()} (other processes compete for the {Environment.ProcessorCount} cores)");
-
-        Console.WriteLine();
-        result.WriteTable(Console.Out);
+        output.WriteLine();
+        result.WriteTable(output);
         if (options.JsonPath is { } path)
         {
             result.WriteJson(path, options);
-            Console.WriteLine($"json: {path}");
+            output.WriteLine($"json: {path}");
         }
         if (options.HgrmDir is { } hgrmDir)
         {
             foreach (string written in result.WriteHgrm(hgrmDir))
             {
-                Console.WriteLine($"hgrm: {written}");
+                output.WriteLine($"hgrm: {written}");
             }
+        }
+        if (options.OutDir is { } outDir)
+        {
+            List<string> written = new RunSetOutput(outDir).Write([outcome], args, loadBefore, MachineInfo.LoadAverage());
+            output.WriteLine($"out-dir: {written.Count} files in {Path.GetFullPath(outDir)}");
         }
         return 0;
     }
@@ -80,22 +93,31 @@ internal static class Program
     private static void PrintHelp(TextWriter output)
     {
         output.WriteLine("usage: Wallet.Perf <scenario> [options]");
+        output.WriteLine("       Wallet.Perf all [--quick] [--out-dir DIR] [--only a,b] [--skip a,b] [--sweep-p99-us N]");
         output.WriteLine();
         output.WriteLine("scenarios:");
         foreach (IScenario s in ScenarioRegistry.All)
         {
-            output.WriteLine($"  {s.Name,-12} {s.Description}");
+            output.WriteLine($"  {s.Name,-17} {s.Description}");
             foreach (OptionSpec o in s.ExtraOptions)
             {
-                output.WriteLine($"      {o.Name,-16} {o.Description} (default {o.DefaultValue})");
+                if (o.Name == PerfOptions.SweepCapable)
+                {
+                    output.WriteLine($"      {PerfOptions.SweepOption,-18} supported (see common options)");
+                    continue;
+                }
+                output.WriteLine($"      {o.Name,-18} {o.Description} (default {o.DefaultValue})");
             }
         }
         output.WriteLine();
         output.WriteLine("common options:");
         foreach (OptionSpec o in PerfOptions.Common)
         {
-            output.WriteLine($"  {o.Name,-16} {o.Description} (default {o.DefaultValue})");
+            output.WriteLine($"  {o.Name,-18} {o.Description} (default {o.DefaultValue})");
         }
+        output.WriteLine("  aliases: --clients = --connections, --duration = --duration-s, --warmup = --warmup-s");
+        output.WriteLine();
+        BenchAll.PrintHelp(output);
         output.WriteLine();
         output.WriteLine("exit codes: 0 ok, 1 failure, 2 invalid command line");
     }

@@ -46,6 +46,17 @@ internal sealed class ConsoleTable
         }
     }
 
+    /// <summary>A formatted number ("1,234.5", "-3"): right-aligned. "1P1C busy-spin" starts with a digit but is a name.</summary>
+    private static bool IsNumber(string cell)
+    {
+        if (cell.Length == 0) return false;
+        foreach (char ch in cell)
+        {
+            if (!char.IsAsciiDigit(ch) && ch is not (',' or '.' or '-')) return false;
+        }
+        return true;
+    }
+
     private static string Line(string[] cells, int[] widths)
     {
         StringBuilder line = new();
@@ -55,7 +66,7 @@ internal sealed class ConsoleTable
             {
                 line.Append(" | ");
             }
-            bool numeric = cells[c].Length > 0 && (char.IsDigit(cells[c][0]) || cells[c][0] == '-') && c > 0;
+            bool numeric = c > 0 && IsNumber(cells[c]);
             line.Append(numeric ? cells[c].PadLeft(widths[c]) : cells[c].PadRight(widths[c]));
         }
         return line.ToString().TrimEnd();

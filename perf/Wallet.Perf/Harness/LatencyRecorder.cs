@@ -61,7 +61,9 @@ internal sealed class LatencyRecorder
     public void Report(ScenarioResult result, string group)
     {
         // A copy, so the result can write the .hgrm file later (--hgrm-dir) whatever happens to this recorder.
-        result.AddHistogram(group + " " + Name, _histogram.Copy());
+        HistogramBase copy = _histogram.Copy();
+        result.AddHistogram(group + " " + Name, copy);
+        result.LatencyRuns.Add(new LatencyRun(group, Name, copy));
         result.Add(group, $"{Name} count", Count, "samples");
         result.Add(group, $"{Name} p50", PercentileNs(50), "ns");
         result.Add(group, $"{Name} p90", PercentileNs(90), "ns");

@@ -17,6 +17,8 @@ internal static class ScenarioRegistry
         new SagaScenario(),
         new Scenarios.Baselines.PostgresBaselineScenario(),
         new Scenarios.Baselines.RedisBaselineScenario(),
+        new HttpScenario(),
+        new E2eScenario("readmodel-lag", defaultReplicas: 1, readModelLag: true),
     ];
 
     public static IScenario? Find(string name)

@@ -27,6 +27,28 @@ internal sealed class ScenarioResult
 
     public void AddHistogram(string run, HistogramBase histogram) => Histograms.Add(new(run, histogram));
 
+    /// <summary>Latency runs with their group (for the JSON summary and the plots); filled by <see cref="LatencyRecorder.Report"/>.</summary>
+    public List<LatencyRun> LatencyRuns { get; } = [];
+
+    /// <summary>Completions per interval, one per load phase that records them (throughput-over-time plot).</summary>
+    public List<ThroughputTimeline> Timelines { get; } = [];
+
+    /// <summary>Rate sweeps run by this scenario (one per mode).</summary>
+    public List<SweepOutcome> Sweeps { get; } = [];
+
+    /// <summary>The first metric of <paramref name="group"/> whose unit is a rate ("…/s"), or null.</summary>
+    public double? ThroughputOf(string group)
+    {
+        foreach (Metric m in Metrics)
+        {
+            if (m.Group == group && m.Unit.EndsWith("/s", StringComparison.Ordinal)) return m.Value;
+        }
+        return null;
+    }
+
+    /// <summary>The .hgrm file name <see cref="WriteHgrm"/> gives a run.</summary>
+    public string HgrmFileName(string run) => FileName(Scenario + "_" + run) + ".hgrm";
+
     /// <summary>
     /// Writes one HdrHistogram percentile-distribution file per latency run into <paramref name="directory"/>, named
     /// <c>scenario_run.hgrm</c>. Values are in milliseconds (the unit HdrHistogram's plotters assume); the recorded
@@ -38,7 +60,7 @@ internal sealed class ScenarioResult
         var paths = new List<string>();
         foreach (KeyValuePair<string, HistogramBase> h in Histograms)
         {
-            string path = Path.Combine(directory, FileName(Scenario + "_" + h.Key) + ".hgrm");
+            string path = Path.Combine(directory, HgrmFileName(h.Key));
             using (var writer = new StreamWriter(path, append: false, new UTF8Encoding(false)))
             {
                 h.Value.OutputPercentileDistribution(writer, percentileTicksPerHalfDistance: 5, outputValueUnitScalingRatio: 1_000_000.0);
@@ -49,7 +71,7 @@ internal sealed class ScenarioResult
     }
 
     /// <summary>Run names carry spaces, slashes and commas ("open loop 1,000/s latency"): keep [A-Za-z0-9.-], map the rest to '_'.</summary>
-    private static string FileName(string run)
+    internal static string FileName(string run)
     {
         var sb = new StringBuilder(run.Length);
         foreach (char c in run)
@@ -122,3 +144,9 @@ internal sealed class ScenarioResult
 }
 
 internal sealed record Metric(string Group, string Name, double Value, string Unit);
+
+/// <summary>One latency histogram (ns) with the group and recorder name it was reported under.</summary>
+internal sealed record LatencyRun(string Group, string Name, HistogramBase Histogram)
+{
+    public string Run => Group + " " + Name;
+}

@@ -29,8 +29,8 @@ internal sealed class BlpScenario : IScenario
 
     public IReadOnlyList<OptionSpec> ExtraOptions { get; } =
     [
-        new("--accounts", "accounts created before the run, [2, 16777216]", "1000000"),
-        new("--distribution", "uniform|zipf (s = 1) for debit and credit accounts", "uniform"),
+        new(LoadOptions.Accounts, "accounts created before the run, [2, 16777216]", "1000000"),
+        .. LoadOptions.DistributionSpecs,
         new("--tx-per-command", "transfers per command, [1, 8190]", "8190"),
         new("--phases", "comma list of: sm, none, batch, replay", "sm,none,batch,replay"),
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
@@ -40,7 +40,7 @@ internal sealed class BlpScenario : IScenario
     public ScenarioResult Run(PerfOptions options, TextWriter log)
     {
         int accounts = (int)options.ExtraLong("--accounts", 1_000_000, 2, 1 << 24);
-        string distribution = options.Extra("--distribution", "uniform");
+        string distribution = LoadOptions.Describe(options);
         int perCommand = (int)options.ExtraLong("--tx-per-command", 8190, 1, 8190);
         string[] phases = options.Extra("--phases", "sm,none,batch,replay").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         bool events = options.Extra("--events", "on") switch
@@ -58,7 +58,7 @@ internal sealed class BlpScenario : IScenario
         var result = new ScenarioResult(Name);
         result.Note($"{accounts:N0} accounts, {distribution}, {perCommand} transfers per command, event journal {(events ? "on" : "off")}, {Environment.ProcessorCount} cores");
         log.WriteLine($"[blp] generating {distribution} account pairs (seed {options.Seed})");
-        var picker = new AccountPicker(accounts, distribution, options.Seed);
+        var picker = LoadOptions.Picker(options, accounts, pairs: 1 << 22);
         LedgerOptions ledger = LedgerOptionsFor(accounts);
 
         string? lastDir = null;

@@ -29,10 +29,10 @@ internal sealed class ReadModelScenario : IScenario
 
     public IReadOnlyList<OptionSpec> ExtraOptions { get; } =
     [
-        new("--accounts", "accounts, [2, 16777216]", "100000"),
+        new(LoadOptions.Accounts, "accounts, [2, 16777216]", "100000"),
         new("--transfers", "transfers in the generated journal, [1, 1000000000]", "2000000"),
         new("--tx-per-command", "transfers per command, [1, 8190]", "1000"),
-        new("--distribution", "uniform|zipf (s = 1)", "uniform"),
+        .. LoadOptions.DistributionSpecs,
         new("--dir", "working directory (default: a temp folder, deleted after)", ""),
     ];
 
@@ -41,7 +41,7 @@ internal sealed class ReadModelScenario : IScenario
         int accounts = (int)options.ExtraLong("--accounts", 100_000, 2, 1 << 24);
         long transfers = options.ExtraLong("--transfers", 2_000_000, 1, 1_000_000_000);
         int perCommand = (int)options.ExtraLong("--tx-per-command", 1000, 1, 8190);
-        string distribution = options.Extra("--distribution", "uniform");
+        string distribution = LoadOptions.Describe(options);
         string extraDir = options.Extra("--dir", "");
         string dir = extraDir.Length > 0 ? extraDir : Path.Combine(Path.GetTempPath(), "wallet-perf-readmodel-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
@@ -56,7 +56,7 @@ internal sealed class ReadModelScenario : IScenario
                 MaxBatchSize = LedgerOptions.DefaultMaxBatchSize,
                 TransferRetentionCount = 1 << 20,
             };
-            (long lastIndex, long firstTs, long lastTs) = Generate(dir, ledger, accounts, transfers, perCommand, new AccountPicker(accounts, distribution, options.Seed), log);
+            (long lastIndex, long firstTs, long lastTs) = Generate(dir, ledger, accounts, transfers, perCommand, LoadOptions.Picker(options, accounts, pairs: 1 << 22), log);
             Apply(dir, result, log);
             RawRocks(dir, transfers, result, log);
             Query(dir, accounts, lastIndex, firstTs, lastTs, options, result, log);

@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace Wallet.Host.Commands;
 
 /// <summary>
-/// <c>wallet bench SCENARIO [options]</c>: runs the benchmark harness (perf/Wallet.Perf) — the same program as
+/// <c>wallet bench SCENARIO [options]</c> or <c>wallet bench all [--quick]</c>: runs the benchmark harness (perf/Wallet.Perf) — the same program as
 /// <c>dotnet run -c Release --project perf/Wallet.Perf -- …</c>. The harness is found through the WALLET_PERF_DLL
 /// environment variable, next to this executable, or in a source checkout (perf/Wallet.Perf/bin/Release/net10.0)
 /// above this executable or the working directory. Its output and exit code are passed through.
@@ -16,7 +16,7 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var command = new Command("bench", "Run a benchmark scenario (ring, blp, e2e, replicated, raft-core, fix, readmodel, baseline-postgres, baseline-redis); 'wallet bench help' lists them and their options")
+        var command = new Command("bench", "Run a benchmark scenario (ring, blp, e2e, replicated, raft-core, fix, http, readmodel, readmodel-lag, baseline-postgres, baseline-redis) or 'all [--quick]' (every scenario; table, .hgrm, JSON and plots into --out-dir, default ./bench-out/<utc-stamp>); 'wallet bench help' lists them and their options")
         {
             TreatUnmatchedTokensAsErrors = false,
         };

@@ -49,13 +49,30 @@ internal sealed class BaselineLoad
         foreach (int rate in _settings.Rates)
         {
             _log.WriteLine($"[{mode}] open loop at {rate:N0}/s: {_options.WarmupS}s warm-up + {_options.DurationS}s");
-            if (_options.WarmupS > 0) OpenLoop(connections, rate, _options.WarmupS, null, null);
+            if (_options.WarmupS > 0) OpenLoop(connections, rate, _options.WarmupS, null, null, null);
             var recorder = new LatencyRecorder("latency");
             string group = $"{mode} open loop {rate:N0}/s";
-            OpenLoop(connections, rate, _options.DurationS, recorder, group);
+            var timeline = new ThroughputTimeline(group, Stopwatch.GetTimestamp(), expectedSeconds: _options.DurationS);
+            OpenLoop(connections, rate, _options.DurationS, recorder, group, timeline);
             recorder.Report(_result, group);
+            _result.Timelines.Add(timeline);
+        }
+        if (_options.SweepP99BoundUs is not null)
+        {
+            SweepOutcome sweep = RateSweep.Run(mode, _options, rate =>
+            {
+                double warmup = Math.Min(_options.WarmupS, 1);
+                if (warmup > 0) OpenLoop(connections, (int)rate, warmup, null, null, null, minDrainS: 1);
+                var recorder = new LatencyRecorder("latency");
+                // A probe over capacity fails anyway: it need not drain for long (abandoned transfers fail it).
+                OpenLoopOutcome o = OpenLoop(connections, (int)rate, RateSweep.ProbeSeconds(rate, _options.DurationS), recorder, null, null, minDrainS: 1);
+                return new SweepProbe(rate, o.CompletedPerS, recorder.PercentileNs(99), o.Rejected + o.Abandoned);
+            }, _log);
+            RateSweep.Report(sweep, _result);
         }
     }
+
+    private readonly record struct OpenLoopOutcome(double CompletedPerS, long Rejected, long Abandoned);
 
     /// <summary>A repeat of an applied transfer id must change nothing and say so: checked once per mode.</summary>
     public void CheckIdempotentRepeat(IBaselineConnection connection, string mode)
@@ -108,12 +125,12 @@ internal sealed class BaselineLoad
         _log.WriteLine($"[{group}] {tps:N0} transfers/s");
     }
 
-    private void OpenLoop(IReadOnlyList<IBaselineConnection> connections, int rate, double seconds, LatencyRecorder? recorder, string? group)
+    private OpenLoopOutcome OpenLoop(IReadOnlyList<IBaselineConnection> connections, int rate, double seconds, LatencyRecorder? recorder, string? group, ThroughputTimeline? timeline, double minDrainS = MinDrainS)
     {
         long intervalTicks = Math.Max(1, Stopwatch.Frequency / rate);
-        long count = (long)(seconds * rate);
+        long count = Math.Max(1, (long)(seconds * rate));
         long start = Stopwatch.GetTimestamp();
-        long drainDeadline = start + Pacing.SecondsToTicks(seconds + Math.Max(MinDrainS, seconds));
+        long drainDeadline = start + Pacing.SecondsToTicks(seconds + Math.Max(minDrainS, seconds));
         using var schedule = new BlockingCollection<long>(new ConcurrentQueue<long>());
         long applied = 0, rejected = 0, abandoned = 0;
         Exception? failure = null;
@@ -152,6 +169,7 @@ internal sealed class BaselineLoad
                     }
                     Execute(connection, ref a, ref r);
                     long now = Stopwatch.GetTimestamp();
+                    timeline?.Record(now);
                     if (recorder is not null)
                     {
                         lock (gate) recorder.RecordTicks(now - intended); // from the intended send time: no coordinated omission
@@ -169,16 +187,18 @@ internal sealed class BaselineLoad
         });
         pacer.Join();
         if (failure is not null) throw new BaselineException($"a transfer failed in the open loop at {rate:N0}/s: " + failure.Message, failure);
-        if (group is null) return;
         double elapsed = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
+        var outcome = new OpenLoopOutcome(applied / elapsed, rejected, abandoned);
+        if (group is null) return outcome;
         _result.Add(group, "completed rate", applied / elapsed, "tx/s");
         _result.Add(group, "not applied (rejected)", rejected, "tx");
         if (abandoned > 0)
         {
             // Not recorded in the histogram: the percentiles are then a lower bound, and the note says so.
             _result.Add(group, "abandoned (still queued at drain limit)", abandoned, "tx");
-            _result.Note($"{group}: {abandoned:N0} scheduled transfers were still queued {Math.Max(MinDrainS, seconds)} s after the schedule ended (offered rate above capacity); its percentiles are a lower bound");
+            _result.Note($"{group}: {abandoned:N0} scheduled transfers were still queued {Math.Max(minDrainS, seconds)} s after the schedule ended (offered rate above capacity); its percentiles are a lower bound");
         }
+        return outcome;
     }
 
     private static void RunThreads(IReadOnlyList<IBaselineConnection> connections, Action<IBaselineConnection> body)

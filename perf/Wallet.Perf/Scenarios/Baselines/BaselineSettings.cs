@@ -1,4 +1,3 @@
-using System.Globalization;
 using Wallet.Perf.Harness;
 using Wallet.Perf.Scenarios.Blp;
 
@@ -11,11 +10,12 @@ internal sealed class BaselineSettings
 
     public static IReadOnlyList<OptionSpec> Options { get; } =
     [
-        new("--connections", "client connections, [1, 64]", "4"),
-        new("--accounts", "accounts loaded first, [2, 1000000]", "10000"),
-        new("--rates", "open-loop offered rates (transfers/s), comma list; empty = skip", "1000,5000"),
-        new("--distribution", "uniform|zipf", "uniform"),
+        new(LoadOptions.Connections, "client connections (alias --clients), [1, 64]", "4"),
+        new(LoadOptions.Accounts, "accounts loaded first, [2, 1000000]", "10000"),
+        new("--rates", "open-loop offered rates (transfers/s), comma list; empty = skip (or --rate N; --rate 0 = closed loop only)", "1000,5000"),
+        .. LoadOptions.DistributionSpecs,
         new("--compare-tps", "our engine's closed-loop transfers/s to print a ratio against (0 = no ratio)", "0"),
+        LoadOptions.SweepSpec,
     ];
 
     private BaselineSettings(int connections, int accounts, int[] rates, AccountPicker picker, long compareTps)
@@ -40,23 +40,11 @@ internal sealed class BaselineSettings
 
     public static BaselineSettings Parse(PerfOptions options)
     {
-        int connections = (int)options.ExtraLong("--connections", 4, 1, MaxConnections);
-        int accounts = (int)options.ExtraLong("--accounts", 10_000, 2, 1_000_000);
-        int[] rates = ParseRates(options.Extra("--rates", "1000,5000"));
+        int connections = (int)options.ExtraLong(LoadOptions.Connections, 4, 1, MaxConnections);
+        int accounts = (int)options.ExtraLong(LoadOptions.Accounts, 10_000, 2, 1_000_000);
+        int[] rates = LoadOptions.Rates(options, "1000,5000");
         long compare = options.ExtraLong("--compare-tps", 0, 0, PerfOptions.MaxRate);
-        var picker = new AccountPicker(accounts, options.Extra("--distribution", "uniform"), options.Seed, pairs: 1 << 20);
+        var picker = LoadOptions.Picker(options, accounts, pairs: 1 << 20);
         return new BaselineSettings(connections, accounts, rates, picker, compare);
-    }
-
-    private static int[] ParseRates(string text)
-    {
-        var list = new List<int>();
-        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < 1 || v > 10_000_000)
-                throw new PerfOptionsException($"--rates: '{part}' is not a whole number in [1, 10000000]");
-            list.Add(v);
-        }
-        return [.. list];
     }
 }
