@@ -115,10 +115,8 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal(3, nextOut);
         Assert.Equal(3, nextIn);
 
-        await using RawFixClient again = await _f.ConnectAsync();
-        again.NextSeq = 3;
-        again.Send("A", "98=0|108=30|553=partner1|554=partner-secret|");
-        FixReply logon = await again.ReceiveAsync();
+        (RawFixClient again, FixReply logon) = await _f.SendLogonAsync(3, "98=0|108=30|553=partner1|554=partner-secret|");
+        await using var _ = again;
         Assert.Equal("A", logon.MsgType);
         Assert.Equal(3, logon.Seq);
         Assert.False(logon.Has(141));
@@ -131,10 +129,9 @@ public sealed class SessionTests : IAsyncLifetime
         c.Send("5", "");
         await c.ReceiveTypeAsync("5");
         await c.DisposeAsync();
-        await using RawFixClient again = await _f.ConnectAsync();
-        again.NextSeq = 10;
-        again.Send("A", "98=0|108=30|553=partner1|554=partner-secret|");
-        Assert.Equal("A", (await again.ReceiveAsync()).MsgType);
+        (RawFixClient again, FixReply logon) = await _f.SendLogonAsync(10, "98=0|108=30|553=partner1|554=partner-secret|");
+        await using var _ = again;
+        Assert.Equal("A", logon.MsgType);
         FixReply resend = await again.ReceiveTypeAsync("2");
         Assert.Equal("3", resend[7]);
     }

@@ -120,6 +120,28 @@ public sealed class FixFixture : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Connects and sends a Logon with <paramref name="nextSeq"/> and <paramref name="body"/> as given (no reset), retrying
+    /// like <see cref="LogonAsync"/> while the partner's previous session is still ending; returns the first other reply.
+    /// </summary>
+    public async Task<(RawFixClient Client, FixReply Reply)> SendLogonAsync(int nextSeq, string body)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            RawFixClient c = await ConnectAsync();
+            c.NextSeq = nextSeq;
+            c.Send("A", body);
+            FixReply reply = await c.ReceiveAsync();
+            if (reply.MsgType == "5" && reply[58].Contains("already has a session", StringComparison.Ordinal) && attempt < 50)
+            {
+                await c.DisposeAsync();
+                await Task.Delay(100);
+                continue;
+            }
+            return (c, reply);
+        }
+    }
+
     /// <summary>Graceful stop as the host does it: FIX sessions out, intake off, drain + snapshot, SBE sessions out.</summary>
     public async Task StopAsync()
     {
