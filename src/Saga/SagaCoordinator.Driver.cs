@@ -57,7 +57,7 @@ public sealed partial class SagaCoordinator
         if (now >= _nextRetryNs)
         {
             _nextRetryNs = now + _options.RetryIntervalNs;
-            var resent = Machine.EmitOutstanding(now - _options.RetryIntervalNs, ref sink, _options.MaxRetriedSagasPerRound);
+            var resent = Machine.EmitOutstanding(now - _options.RetryIntervalNs, ref sink, _options.MaxRetriedSagasPerRound, ref _retryCursor);
             Interlocked.Add(ref _stepsResent, resent);
         }
 

@@ -34,6 +34,7 @@ public sealed partial class SagaCoordinator : IDisposable
     private long _nextCorrelation;
     private long _nextTickNs;
     private long _nextRetryNs;
+    private ulong _retryCursor;
     private int _idle;
     private volatile bool _stopping;
     private volatile Exception? _failure;

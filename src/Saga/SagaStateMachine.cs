@@ -136,27 +136,56 @@ public sealed partial class SagaStateMachine
 
     /// <summary>
     /// Re-emits the requests of every open saga whose current phase started before <paramref name="phaseStartedBefore"/>
-    /// (retries, and everything after a restart with <see cref="long.MaxValue"/>), oldest first, for at most
-    /// <paramref name="maxSagas"/> sagas (a bound on retry load: a slow partition must not be buried in resends). Reads state only.
+    /// (retries, and everything after a restart with <see cref="long.MaxValue"/>), oldest first. Reads state only.
     /// </summary>
-    public int EmitOutstanding<TSink>(long phaseStartedBefore, ref TSink sink, int maxSagas = int.MaxValue) where TSink : struct, ISagaSink
+    public int EmitOutstanding<TSink>(long phaseStartedBefore, ref TSink sink) where TSink : struct, ISagaSink
     {
+        ulong cursor = 0;
+        return EmitOutstanding(phaseStartedBefore, ref sink, int.MaxValue, ref cursor);
+    }
+
+    /// <summary>
+    /// As <see cref="EmitOutstanding{TSink}(long, ref TSink)"/>, for at most <paramref name="maxSagas"/> due sagas (a bound
+    /// on retry load), resuming after saga <paramref name="resumeAfterSagaId"/> and wrapping around, so that sagas waiting
+    /// on a healthy partition are not starved behind many waiting on a dead one. On return the cursor names the last saga
+    /// emitted when the bound was hit, else 0 (next round starts at the oldest). Reads state only.
+    /// </summary>
+    public int EmitOutstanding<TSink>(long phaseStartedBefore, ref TSink sink, int maxSagas, ref ulong resumeAfterSagaId) where TSink : struct, ISagaSink
+    {
+        var start = _head;
+        if (resumeAfterSagaId != 0 && _bySaga.TryGetValue(resumeAfterSagaId, out var from) && !_rows[from].IsTerminal && _rows[from].Next >= 0)
+            start = _rows[from].Next;
+        resumeAfterSagaId = 0;
         var emitted = 0;
         var sagas = 0;
-        for (var s = _head; s >= 0 && sagas < maxSagas; s = _rows[s].Next)
+        var s = start;
+        while (s >= 0)
         {
             ref readonly var r = ref _rows[s];
-            if (r.PhaseStartedAt >= phaseStartedBefore) continue;
-            sagas++;
-            for (var step = SagaStep.SourceHold; step <= SagaStep.DestCancel; step++)
+            if (r.PhaseStartedAt < phaseStartedBefore)
             {
-                if (!r.IsOutstanding(step)) continue;
-                var t = BuildStep(in r, step);
-                sink.OnStepRequest(PartitionOf(in r, step), in t);
-                emitted++;
+                if (sagas == maxSagas)
+                {
+                    break;
+                }
+
+                sagas++;
+                resumeAfterSagaId = r.SagaId;
+                for (var step = SagaStep.SourceHold; step <= SagaStep.DestCancel; step++)
+                {
+                    if (!r.IsOutstanding(step)) continue;
+                    var t = BuildStep(in r, step);
+                    sink.OnStepRequest(PartitionOf(in r, step), in t);
+                    emitted++;
+                }
             }
+
+            s = r.Next;
+            if (s < 0 && start != _head) s = _head; // wrap once
+            if (s == start) break;
         }
 
+        if (sagas < maxSagas) resumeAfterSagaId = 0;
         return emitted;
     }
 

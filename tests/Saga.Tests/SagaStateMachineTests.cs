@@ -207,6 +207,31 @@ public sealed class SagaStateMachineTests
     }
 
     [Fact]
+    public void Bounded_retry_rounds_rotate_so_no_saga_is_starved()
+    {
+        var h = new Harness(deadlineNs: long.MaxValue / 4);
+        for (var i = 1; i <= 5; i++) h.Begin(Cross((UInt128)i), SagaMode.Saga, i);
+        h.Steps.Clear();
+        h.Tick(10);
+        ulong cursor = 0;
+        var rounds = new List<ulong[]>();
+        for (var round = 0; round < 4; round++)
+        {
+            var sent = new List<StepSent>();
+            var sink = new CollectingSink(sent, []);
+            Assert.Equal(2, h.Machine.EmitOutstanding(h.Now, ref sink, 2, ref cursor));
+            rounds.Add(sent.Select(x => (ulong)x.Step.Id).ToArray());
+        }
+
+        Assert.Equal([[1, 2], [3, 4], [5, 1], [2, 3]], rounds);
+        // Unbounded: everything, and the cursor resets.
+        var all = new List<StepSent>();
+        var allSink = new CollectingSink(all, []);
+        Assert.Equal(5, h.Machine.EmitOutstanding(h.Now, ref allSink, 10, ref cursor));
+        Assert.Equal(0ul, cursor);
+    }
+
+    [Fact]
     public void Every_saga_result_code_is_produced_by_a_begin_or_a_deadline()
     {
         var (a, b) = CrossPair();

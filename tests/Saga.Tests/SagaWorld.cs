@@ -164,7 +164,8 @@ public sealed class SagaWorld
         _begun[correlation] = new Begun(correlation, t, mode);
         var payload = new byte[SagaCommands.BeginSizeBytes];
         SagaCommands.WriteBegin(payload, in t, correlation, mode);
-        // The client's request is lost while the sequencer is down: the client would retry; here it is simply refused.
+        // While the sequencer is down nothing accepts the request (the coordinator's TrySubmit says false, i.e. Busy):
+        // recorded as refused with a placeholder code; no saga exists for it and the model does not change.
         if (!SequencerUp) _begun[correlation].Outcome = ResultCode.SagaTableFull;
         else SequencerExecute(SagaCommandKind.Begin, payload);
         return correlation;
