@@ -208,7 +208,7 @@ internal static class ServeCommand
     /// <summary>
     /// Adds the replica's consensus state to the node counters (gauges on /metrics, `wallet stat`): role (0 follower,
     /// 1 pre-candidate, 2 candidate, 3 leader), term, leader id, commit and last index, and per member the entries it
-    /// lags behind the leader's log (-1 on a follower: only the leader knows).
+    /// lags behind the leader's log (-1 on a follower: only the leader knows); snapshot catch-up and retention figures.
     /// </summary>
     private static Func<IReadOnlyDictionary<string, long>> WithCluster(Func<IReadOnlyDictionary<string, long>> counters, ConsensusAgent agent) => () =>
     {
@@ -223,6 +223,13 @@ internal static class ServeCommand
         {
             c[$"cluster.replica_lag.node_{m.Id}"] = agent.LagOf(m.Id);
         }
+        c["cluster.log_first_index"] = agent.SnapshotGaugeValue(SnapshotGauge.LogFirstIndex);
+        c["cluster.snapshot_transfers_started"] = agent.SnapshotGaugeValue(SnapshotGauge.TransfersStarted);
+        c["cluster.snapshot_transfers_completed"] = agent.SnapshotGaugeValue(SnapshotGauge.TransfersCompleted);
+        c["cluster.snapshot_transfer_restarts"] = agent.SnapshotGaugeValue(SnapshotGauge.TransferRestarts);
+        c["cluster.snapshots_installed"] = agent.SnapshotGaugeValue(SnapshotGauge.Installed);
+        c["cluster.snapshots_rejected"] = agent.SnapshotGaugeValue(SnapshotGauge.Rejected);
+        c["cluster.snapshot_required"] = agent.SnapshotGaugeValue(SnapshotGauge.Required);
         return c;
     };
 
