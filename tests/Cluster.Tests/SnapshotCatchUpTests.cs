@@ -118,6 +118,8 @@ public sealed class SnapshotCatchUpTests
 
         // And the installed follower restarts from its installed snapshot + log.
         cluster.Stop(lagging);
+        AuditReport audit = DataDirectoryAudit.Verify(cluster.DataDirectory(lagging));
+        Assert.True(audit.Ok, string.Join("; ", audit.Findings.Where(f => !f.Ok).Select(f => $"{f.What}: {f.Reason}")));
         cluster.Start(lagging);
         cluster.WaitApplied(after.Index, timeoutMs: 15_000);
         Assert.Equal(digest, DigestAt(cluster, lagging, after.Index));
