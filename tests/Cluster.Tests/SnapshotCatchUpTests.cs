@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Wallet.Engine.Audit;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
+using Wallet.Replication.Cluster;
 
 namespace Wallet.Cluster.Tests;
 
@@ -99,6 +100,10 @@ public sealed class SnapshotCatchUpTests
         Assert.Equal(0, cluster.WaitForLeader().Agent.Counters.SnapshotRequired);
         // Its journal restarted after the snapshot: nothing of the old prefix is left, nothing was replayed from genesis.
         Assert.True(follower.Engine.Sequencer!.CommandJournal.FirstIndex > laggingLast + 1);
+        // The monitoring mirrors (metrics: cluster.snapshots_installed, cluster.log_first_index, …) show it.
+        WaitFor(() => follower.Agent.SnapshotGaugeValue(SnapshotGauge.Installed) >= 1, 5_000, "gauge");
+        Assert.True(follower.Agent.SnapshotGaugeValue(SnapshotGauge.LogFirstIndex) > laggingLast + 1);
+        Assert.Equal(0, follower.Agent.SnapshotGaugeValue(SnapshotGauge.Rejected));
 
         // New work after the install is replicated to it like to any follower.
         Answer after = Exec(cluster, (ushort)CommandKind.CreateTransfers, Bytes(Tx(99_999, 1, 2, 5)));
@@ -113,6 +118,8 @@ public sealed class SnapshotCatchUpTests
 
         // And the installed follower restarts from its installed snapshot + log.
         cluster.Stop(lagging);
+        AuditReport audit = DataDirectoryAudit.Verify(cluster.DataDirectory(lagging));
+        Assert.True(audit.Ok, string.Join("; ", audit.Findings.Where(f => !f.Ok).Select(f => $"{f.What}: {f.Reason}")));
         cluster.Start(lagging);
         cluster.WaitApplied(after.Index, timeoutMs: 15_000);
         Assert.Equal(digest, DigestAt(cluster, lagging, after.Index));

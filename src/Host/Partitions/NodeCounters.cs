@@ -39,7 +39,8 @@ internal static class NodeCounters
 
     /// <summary>
     /// A replica's consensus state: role (0 follower, 1 pre-candidate, 2 candidate, 3 leader), term, leader id, commit and
-    /// last index, and per member the entries it lags behind the leader's log (-1 on a follower: only the leader knows).
+    /// last index, and per member the entries it lags behind the leader's log (-1 on a follower: only the leader knows);
+    /// snapshot catch-up and retention figures.
     /// </summary>
     private static void AddCluster(Dictionary<string, long> c, ConsensusAgent agent, string label)
     {
@@ -53,6 +54,13 @@ internal static class NodeCounters
         {
             c[$"cluster.replica_lag.node_{m.Id}{label}"] = agent.LagOf(m.Id);
         }
+        c["cluster.log_first_index" + label] = agent.SnapshotGaugeValue(SnapshotGauge.LogFirstIndex);
+        c["cluster.snapshot_transfers_started" + label] = agent.SnapshotGaugeValue(SnapshotGauge.TransfersStarted);
+        c["cluster.snapshot_transfers_completed" + label] = agent.SnapshotGaugeValue(SnapshotGauge.TransfersCompleted);
+        c["cluster.snapshot_transfer_restarts" + label] = agent.SnapshotGaugeValue(SnapshotGauge.TransferRestarts);
+        c["cluster.snapshots_installed" + label] = agent.SnapshotGaugeValue(SnapshotGauge.Installed);
+        c["cluster.snapshots_rejected" + label] = agent.SnapshotGaugeValue(SnapshotGauge.Rejected);
+        c["cluster.snapshot_required" + label] = agent.SnapshotGaugeValue(SnapshotGauge.Required);
     }
 
     /// <summary>Bytes of the command and event journal segments on disk (a directory listing; read at scrape time).</summary>

@@ -45,6 +45,7 @@ public sealed class ConsensusAgent : IDisposable
     private long _commitIndex;
     private long _lastIndex;
     private readonly long[] _durableByMember;
+    private readonly long[] _snapshotGauges = new long[(int)SnapshotGauge.Count];
     private Exception? _failure;
 
     /// <param name="options">Membership and timings; <see cref="ClusterOptions.NodeId"/> is this replica.</param>
@@ -119,6 +120,10 @@ public sealed class ConsensusAgent : IDisposable
         return -1;
     }
     public ClusterOptions Options => _options;
+
+    /// <summary>Snapshot catch-up and retention, mirrored for other threads (metrics): see <see cref="SnapshotGauge"/>.</summary>
+    public long SnapshotGaugeValue(SnapshotGauge gauge) =>
+        (uint)gauge < (uint)SnapshotGauge.Count ? Interlocked.Read(ref _snapshotGauges[(int)gauge]) : throw new ArgumentOutOfRangeException(nameof(gauge));
     public RaftCounters Counters => _node.Counters;
     /// <summary>The exception that stopped the agent, if one did (the node then stops answering: a crash, to peers).</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
@@ -187,6 +192,14 @@ public sealed class ConsensusAgent : IDisposable
         Interlocked.Exchange(ref _term, _node.Term);
         Interlocked.Exchange(ref _commitIndex, _node.CommitIndex);
         Interlocked.Exchange(ref _lastIndex, _node.LastIndex);
+        RaftCounters k = _node.Counters;
+        Interlocked.Exchange(ref _snapshotGauges[(int)SnapshotGauge.LogFirstIndex], _log.FirstIndex);
+        Interlocked.Exchange(ref _snapshotGauges[(int)SnapshotGauge.TransfersStarted], k.SnapshotTransfersStarted);
+        Interlocked.Exchange(ref _snapshotGauges[(int)SnapshotGauge.TransfersCompleted], k.SnapshotTransfersCompleted);
+        Interlocked.Exchange(ref _snapshotGauges[(int)SnapshotGauge.TransferRestarts], k.SnapshotTransferRestarts);
+        Interlocked.Exchange(ref _snapshotGauges[(int)SnapshotGauge.Installed], k.SnapshotsInstalled);
+        Interlocked.Exchange(ref _snapshotGauges[(int)SnapshotGauge.Rejected], k.SnapshotsRejected);
+        Interlocked.Exchange(ref _snapshotGauges[(int)SnapshotGauge.Required], k.SnapshotRequired);
         for (int i = 0; i < _durableByMember.Length; i++)
         {
             Interlocked.Exchange(ref _durableByMember[i], _node.DurableIndexOf(_options.Members[i].Id));

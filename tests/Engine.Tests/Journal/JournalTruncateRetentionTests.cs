@@ -49,6 +49,43 @@ namespace Wallet.Engine.Tests.Journal
         }
 
         [Fact]
+        public void ResetAfter_restarts_empty_after_an_index_keeps_the_boundary_and_verifies()
+        {
+            using (Journal journal = Journal.Open(Options(_dir.Path)))
+            {
+                AppendRange(journal, 1, 150, _ => 3000);
+                Assert.True(SegmentFiles(_dir.Path).Length > 1);
+                Assert.Equal(0, journal.TermBeforeFirst);
+
+                // A snapshot at 1000 (term 4) was installed: nothing before it is held, time continues after it.
+                long boundaryTs = TimestampOf(150) + 1_000_000;
+                journal.ResetAfter(1000, 4, boundaryTs);
+                Assert.Single(SegmentFiles(_dir.Path));
+                Assert.Equal(1001, journal.FirstIndex);
+                Assert.Equal(1000, journal.LastIndex);
+                Assert.Equal(4, journal.TermBeforeFirst);
+                Assert.Equal(4, journal.LastTerm);
+                Assert.Equal(boundaryTs, journal.LastTimestamp);
+                Assert.Throws<ArgumentException>(() => journal.Append(1, 1002, 4, boundaryTs + 1, [1]));
+                Assert.Throws<ArgumentException>(() => journal.Append(1, 1001, 4, boundaryTs - 1, [1]));
+                journal.Append(1, 1001, 5, boundaryTs + 1, [1, 2, 3]);
+                journal.Flush();
+            }
+
+            JournalVerifyResult verify = Journal.Verify(_dir.Path, "journal");
+            Assert.True(verify.Ok, verify.Reason);
+            Assert.Equal(1001, verify.FirstIndex);
+            Assert.Equal(1001, verify.LastIndex);
+            using Journal reopened = Journal.Open(Options(_dir.Path));
+            Assert.Equal(1001, reopened.FirstIndex);
+            Assert.Equal(4, reopened.TermBeforeFirst);
+            using JournalReader reader = reopened.OpenReader(1001);
+            Assert.True(reader.TryRead(out JournalRecord r));
+            Assert.Equal(5, r.Term);
+            Assert.Equal(3, r.Payload.Length);
+        }
+
+        [Fact]
         public void TruncateAfter_at_a_segment_boundary_and_to_empty()
         {
             using Journal journal = Journal.Open(Options(_dir.Path));
