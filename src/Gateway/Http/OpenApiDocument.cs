@@ -63,7 +63,7 @@ public static class OpenApiDocument
     "/v1/transfers/{id}": { "get": { "summary": "A transfer: exact (default) or from the read model (with its status)",
       "parameters": [ { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "source", "in": "query", "schema": { "enum": ["exact", "view"] } } ],
       "responses": { "200": { "description": "The transfer", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Transfer" } } } }, "404": { "$ref": "#/components/responses/Problem" } } } },
-    "/v1/readmodel": { "get": { "summary": "The read model's position, lag and state", "responses": { "200": { "description": "State" } } } },
+    "/v1/readmodel": { "get": { "summary": "The read model's position, lag and state (one partition's; default 0)", "parameters": [ { "name": "partition", "in": "query", "schema": { "type": "integer", "minimum": 0 } } ], "responses": { "200": { "description": "State" }, "400": { "description": "No such partition" } } } },
     "/health": { "get": { "summary": "Liveness (no authentication)", "security": [], "responses": { "200": { "description": "Alive" } } } },
     "/ready": { "get": { "summary": "Readiness: the partition accepts commands (no authentication)", "security": [], "responses": { "200": { "description": "Ready" }, "503": { "description": "Not ready" } } } },
     "/openapi/v1.json": { "get": { "summary": "This document", "security": [], "responses": { "200": { "description": "OpenAPI 3.1" } } } }

@@ -28,6 +28,8 @@ internal sealed class FanOutTable(SessionRegistry sessions)
         public int Expected = expected;
         public int Received;
         public bool Cancelled;
+        /// <summary>A partition handed its part back (leadership lost after taking it): the merged answer would be incomplete.</summary>
+        public bool LostLeader;
         public long Index;
         public long Timestamp;
         public readonly List<Transfer> Found = [];
@@ -70,7 +72,14 @@ internal sealed class FanOutTable(SessionRegistry sessions)
         {
             long key = result.SessionId & ~SessionFlag;
             if (!_entries.TryGetValue(key, out Entry? e)) return;
-            foreach (Transfer t in MemoryMarshal.Cast<byte, Transfer>(result.PayloadSpan)) e.Found.Add(t);
+            if (result.Kind == QueryKind.NotLeader)
+            {
+                e.LostLeader = true;
+            }
+            else
+            {
+                foreach (Transfer t in MemoryMarshal.Cast<byte, Transfer>(result.PayloadSpan)) e.Found.Add(t);
+            }
             // The answer reflects every partition's state at its own index; report the highest (monitoring only).
             if (result.Index > e.Index) e.Index = result.Index;
             if (result.Timestamp > e.Timestamp) e.Timestamp = result.Timestamp;
@@ -80,6 +89,16 @@ internal sealed class FanOutTable(SessionRegistry sessions)
             if (!e.Cancelled) done = e;
         }
         if (done is null || !sessions.TryGet(done.SessionId, out IGatewaySession session)) return;
+        if (done.LostLeader)
+        {
+            // Never a partial answer: the session treats this like any request handed back by consensus (Redirect or end).
+            var handedBack = new ResultSlot
+            {
+                Kind = QueryKind.NotLeader, CorrelationId = done.CorrelationId, SessionId = done.SessionId, Results = [], Payload = [],
+            };
+            session.OnResult(in handedBack);
+            return;
+        }
 
         // Request order, as a single partition would answer.
         var order = new Dictionary<UInt128, Transfer>(done.Found.Count);
