@@ -105,17 +105,36 @@ internal static class ServeCommand
         }
         TimeSpan shutdownTimeout = TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs);
 
+        ICrossPartitionTransfers? crossPartition;
+        try
+        {
+            crossPartition = node.StartSagas();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JournalCorruptException or InvalidDataException or InvalidOperationException or ArgumentException)
+        {
+            Console.Error.WriteLine($"wallet serve: cannot start the saga sequencer ({settings.Saga.DataDirectory}): {ex.Message}");
+            node.StopPartitions(shutdownTimeout);
+            return ExitCodes.StartupFailed;
+        }
+        if (crossPartition is not null)
+            Console.Out.WriteLine($"wallet serve: cross-partition transfers by the saga sequencer, mode {settings.Saga.Mode}, journal in {settings.Saga.DataDirectory}");
+        else if (node.Count > 1)
+            Console.Out.WriteLine(settings.Cluster is null
+                ? "wallet serve: cross-partition transfers are refused (Saga:Enabled is false)"
+                : "wallet serve: cross-partition transfers are refused (the saga sequencer does not run on replicas in this release)");
+
         IRequestRouter router;
         try
         {
             node.StartConsensus();
-            router = node.CreateRouter();
+            router = node.CreateRouter(crossPartition);
             gateway.Start(router);
         }
         catch (SocketException ex)
         {
             Console.Error.WriteLine($"wallet serve: cannot listen on {settings.Gateway.BindAddress}:{settings.Gateway.Port} (or a replication port): {ex.Message}");
             node.StopConsensus();
+            node.StopSagas(shutdownTimeout);
             node.StopPartitions(shutdownTimeout);
             return ExitCodes.StartupFailed;
         }
@@ -134,6 +153,7 @@ internal static class ServeCommand
                 Console.Error.WriteLine($"wallet serve: cannot start the FIX acceptor: {ex.Message}");
                 gateway.StopIntake();
                 node.StopConsensus();
+                node.StopSagas(shutdownTimeout);
                 node.StopPartitions(shutdownTimeout);
                 await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 return ExitCodes.StartupFailed;
@@ -170,6 +190,7 @@ internal static class ServeCommand
                 await gateway.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 if (fix is not null) await fix.DisposeAsync().ConfigureAwait(false);
                 node.StopConsensus();
+                node.StopSagas(shutdownTimeout);
                 node.StopProjectors();
                 node.StopPartitions(shutdownTimeout);
                 node.DisposeReadModels();
@@ -239,6 +260,8 @@ internal static class ServeCommand
     {
         Console.Out.WriteLine("wallet serve: stopping (intake closed, draining)");
         gateway.StopIntake();
+        // The saga coordinator next: open sagas stay in its journal and resume at the next start.
+        node.StopSagas(timeout);
         bool failedBefore = node.FirstFailed() is not null;
         // The projectors read the event journals, which the partitions close: stop them first (they resume from their
         // checkpoints at the next start).

@@ -68,6 +68,8 @@ internal sealed class ServeSettings
     public Wallet.Gateway.Fix.FixOptions? Fix { get; init; }
     /// <summary>The HTTP API and the read model ("Http", "ReadModel" sections).</summary>
     public required ApiSettings Api { get; init; }
+    /// <summary>Cross-partition transfers ("Saga" section); used by a single node with several partitions.</summary>
+    public required SagaSettings Saga { get; init; }
 
     public static ServeSettings Load(IConfiguration config)
     {
@@ -103,6 +105,7 @@ internal sealed class ServeSettings
             Cluster = cluster,
             Fix = FixSettings.Load(config.GetSection("Fix"), dataDirectory),
             Api = ApiSettings.Load(config, dataDirectory),
+            Saga = SagaSettings.Load(config.GetSection("Saga"), dataDirectory),
         };
 
         PartitionOptions PartitionFor(string directory) => new PartitionOptions

@@ -5,7 +5,9 @@ using Wallet.Gateway.Routing;
 using Wallet.Host.Cluster;
 using Wallet.Host.Commands;
 using Wallet.Host.Configuration;
+using Wallet.Host.Sagas;
 using Wallet.Replication.Cluster;
+using Wallet.Saga;
 
 namespace Wallet.Host.Partitions;
 
@@ -21,13 +23,28 @@ internal sealed class NodePartitions
     private readonly PartitionEngine[] _engines;
     private ConsensusAgent[] _agents = [];
     private ReadModelHost[] _readModels = [];
+    /// <summary>Per partition, when the saga sequencer runs here: its results go to the coordinator, the rest on.</summary>
+    private readonly SagaResultRouter[]? _sagaRouters;
+    private SagaCoordinator? _sagas;
 
-    private NodePartitions(ServeSettings settings, PartitionMap map, PartitionEngine[] engines)
+    private NodePartitions(ServeSettings settings, PartitionMap map, PartitionEngine[] engines, SagaResultRouter[]? sagaRouters)
     {
         _settings = settings;
         Map = map;
         _engines = engines;
+        _sagaRouters = sagaRouters;
     }
+
+    /// <summary>
+    /// True when this node runs the saga sequencer: several partitions on one node with "Saga:Enabled". Under consensus
+    /// the sequencer would need its own replicated group, which this release does not run: replicas refuse
+    /// cross-partition transfers (docs/SAGA.md).
+    /// </summary>
+    public static bool RunsSagas(ServeSettings settings) =>
+        settings.Partitions.Count > 1 && settings.Cluster is null && settings.Saga.Enabled;
+
+    /// <summary>The running saga coordinator, or null.</summary>
+    public SagaCoordinator? Sagas => _sagas;
 
     public PartitionMap Map { get; }
     public int Count => _engines.Length;
@@ -48,17 +65,71 @@ internal sealed class NodePartitions
         ArgumentNullException.ThrowIfNull(settings);
         PartitionMap map = PartitionMapFile.OpenOrCreate(settings.DataDirectory, settings.Partitions.Count);
         var engines = new PartitionEngine[settings.Partitions.Count];
+        SagaResultRouter[]? sagaRouters = null;
+        if (RunsSagas(settings))
+        {
+            sagaRouters = new SagaResultRouter[engines.Length];
+            for (int p = 0; p < sagaRouters.Length; p++) sagaRouters[p] = new SagaResultRouter(p, results);
+        }
         int started = 0;
         try
         {
-            for (; started < engines.Length; started++) engines[started] = PartitionEngine.Start(settings.Partitions[started], results);
+            for (; started < engines.Length; started++)
+                engines[started] = PartitionEngine.Start(settings.Partitions[started], sagaRouters is null ? results : sagaRouters[started]);
         }
         catch
         {
             for (int i = 0; i < started; i++) engines[i].Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: false);
             throw;
         }
-        return new NodePartitions(settings, map, engines);
+        return new NodePartitions(settings, map, engines, sagaRouters);
+    }
+
+    /// <summary>
+    /// Starts the saga coordinator (replaying its journal, resuming open sagas) when this node runs one, and returns the
+    /// gateway's cross-partition seam; null when cross-partition transfers are refused here.
+    /// </summary>
+    public ICrossPartitionTransfers? StartSagas()
+    {
+        if (_sagaRouters is null) return null;
+        SagaSettings s = _settings.Saga;
+        var options = new SagaCoordinatorOptions
+        {
+            DataDirectory = s.DataDirectory,
+            Fsync = _settings.Partition.Fsync,
+            RetryIntervalNs = s.RetryIntervalMs * 1_000_000,
+            Saga = new SagaOptions
+            {
+                Map = Map,
+                Catalog = _settings.Partition.Ledger.Catalog,
+                MaxActiveSagas = s.MaxActiveSagas,
+                RetainedCompletedSagas = s.RetainedCompletedSagas,
+                StepDeadlineNs = s.StepDeadlineMs * 1_000_000,
+            },
+        };
+        _sagas = SagaCoordinator.Start(options, _engines, _sagaRouters);
+        return new SagaCrossPartitionTransfers(_sagas, s.Mode);
+    }
+
+    /// <summary>
+    /// Stops the coordinator after its current round; open sagas stay in its journal and resume at the next start.
+    /// False when its thread did not stop in time (its journal is then left open rather than closed under it).
+    /// </summary>
+    public bool StopSagas(TimeSpan timeout)
+    {
+        SagaCoordinator? sagas = _sagas;
+        if (sagas is null) return true;
+        _sagas = null;
+        try
+        {
+            sagas.Stop(timeout);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        sagas.Dispose();
+        return true;
     }
 
     /// <summary>Starts one consensus agent per partition (a replica of each partition's group). Disposes what started on a failure.</summary>

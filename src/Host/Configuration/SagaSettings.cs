@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Configuration;
+using Wallet.Saga;
+using static Wallet.Host.Configuration.SettingsReader;
+
+namespace Wallet.Host.Configuration;
+
+/// <summary>
+/// The "Saga" section: how a single-node <c>wallet serve</c> with several partitions carries transfers whose two
+/// accounts live on different partitions (docs/SAGA.md). Reference: docs/serve.md, "Partitions".
+/// </summary>
+internal sealed class SagaSettings
+{
+    /// <summary>"Saga:Enabled" (default true): false refuses cross-partition transfers, as one partition always does.</summary>
+    public required bool Enabled { get; init; }
+    /// <summary>"Saga:Mode": saga (default), tcc or 2pc.</summary>
+    public required SagaMode Mode { get; init; }
+    /// <summary>The sequencer's own journal ("Saga:Directory", default &lt;data&gt;/saga).</summary>
+    public required string DataDirectory { get; init; }
+    public required long StepDeadlineMs { get; init; }
+    public required int MaxActiveSagas { get; init; }
+    public required int RetainedCompletedSagas { get; init; }
+    public required long RetryIntervalMs { get; init; }
+
+    public static SagaSettings Load(IConfigurationSection s, string dataDirectory)
+    {
+        var defaults = new SagaOptions { Map = Engine.Partition.PartitionMap.Uniform(2), Catalog = new Engine.Ledger.LedgerCatalog([]) };
+        string enabled = String(s, "Enabled", "true");
+        if (!bool.TryParse(enabled, out bool on))
+            throw new SettingsException($"{Path(s, "Enabled")} = '{enabled}' is invalid: expected true or false.");
+        string mode = String(s, "Mode", "saga");
+        SagaMode parsed = mode.ToLowerInvariant() switch
+        {
+            "saga" => SagaMode.Saga,
+            "tcc" => SagaMode.Tcc,
+            "2pc" or "twophasecommit" => SagaMode.TwoPhaseCommit,
+            _ => throw new SettingsException($"{Path(s, "Mode")} = '{mode}' is invalid: expected saga, tcc or 2pc."),
+        };
+        string directory = String(s, "Directory", string.Empty);
+        return new SagaSettings
+        {
+            Enabled = on,
+            Mode = parsed,
+            DataDirectory = directory.Length == 0 ? System.IO.Path.Combine(dataDirectory, "saga") : System.IO.Path.GetFullPath(directory),
+            StepDeadlineMs = Long(s, "StepDeadlineMs", defaults.StepDeadlineNs / 1_000_000, 1, 3_600_000),
+            MaxActiveSagas = Int(s, "MaxActiveSagas", defaults.MaxActiveSagas, 1, SagaOptions.MaxTableCapacity),
+            RetainedCompletedSagas = Int(s, "RetainedCompletedSagas", defaults.RetainedCompletedSagas, 0, SagaOptions.MaxTableCapacity),
+            RetryIntervalMs = Long(s, "RetryIntervalMs", 250, 1, 600_000),
+        };
+    }
+}
