@@ -206,7 +206,7 @@ public sealed partial class SagaStateMachine
         if (_byTransfer.TryGetValue(transfer.Id, out var existing))
         {
             ref readonly var e = ref _rows[existing];
-            var repeat = !e.IsTerminal ? ResultCode.SagaInProgress : CompareRepeat(in transfer, mode, in e);
+            var repeat = !e.IsTerminal ? ResultCode.SagaInProgress : CompareRepeat(in transfer, in e);
             sink.OnCompleted(correlationId, e.SagaId, repeat, now);
             return;
         }
@@ -276,10 +276,14 @@ public sealed partial class SagaStateMachine
         return source == dest ? ResultCode.SamePartition : ResultCode.Ok;
     }
 
-    private static ResultCode CompareRepeat(in Transfer t, SagaMode mode, in SagaRecord e)
+    /// <summary>
+    /// A Begin for a transfer id the table knows. The mode is the operator's choice, not part of the client's transfer:
+    /// a client retrying after the node was restarted in another mode gets the original outcome, not a conflict.
+    /// </summary>
+    private static ResultCode CompareRepeat(in Transfer t, in SagaRecord e)
     {
         ref readonly var o = ref e.Transfer;
-        if (t.Flags != o.Flags || mode != e.Mode) return ResultCode.ExistsWithDifferentFlags;
+        if (t.Flags != o.Flags) return ResultCode.ExistsWithDifferentFlags;
         if (t.DebitAccountId != o.DebitAccountId) return ResultCode.ExistsWithDifferentDebitAccountId;
         if (t.CreditAccountId != o.CreditAccountId) return ResultCode.ExistsWithDifferentCreditAccountId;
         if (t.Amount != o.Amount) return ResultCode.ExistsWithDifferentAmount;

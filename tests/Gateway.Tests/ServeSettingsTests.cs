@@ -26,6 +26,10 @@ public sealed class ServeSettingsTests
         var users = new UserDirectory(s.Users);
         Assert.Equal(2, users.Count);
         Assert.True(users.Authenticate("demo"u8, Encoding.UTF8.GetBytes("demo-dev-password"))!.MayDebit(1500));
+        Assert.True(s.Saga.Enabled);
+        Assert.Equal(Wallet.Saga.SagaMode.Saga, s.Saga.Mode);
+        Assert.Equal(Path.Combine(Path.GetFullPath("./data"), "saga"), s.Saga.DataDirectory);
+        Assert.Equal(5000, s.Saga.StepDeadlineMs);
     }
 
     [Theory]
@@ -40,6 +44,9 @@ public sealed class ServeSettingsTests
     [InlineData("Ledger:Ledgers:1:Code", "1", "Duplicate ledger code")]
     [InlineData("Ledger:Ledgers:0:Scale", "19", "Ledger:Ledgers:0:Scale")]
     [InlineData("Users:0:Role", "root", "Users:0:Role")]
+    [InlineData("Saga:Mode", "3pc", "Saga:Mode = '3pc' is invalid: expected saga, tcc or 2pc.")]
+    [InlineData("Saga:Enabled", "maybe", "Saga:Enabled")]
+    [InlineData("Saga:StepDeadlineMs", "0", "Saga:StepDeadlineMs")]
     public void Bad_values_are_refused_with_the_setting_named(string key, string value, string expected)
     {
         var ex = Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with((key, value))));

@@ -10,6 +10,10 @@ namespace Wallet.Host.Configuration;
 /// </summary>
 internal sealed class SagaSettings
 {
+    /// <summary>The same defaults as <see cref="SagaOptions"/>.</summary>
+    private const long DefaultStepDeadlineMs = 5000;
+    private const int DefaultTableSize = 65_536;
+
     /// <summary>"Saga:Enabled" (default true): false refuses cross-partition transfers, as one partition always does.</summary>
     public required bool Enabled { get; init; }
     /// <summary>"Saga:Mode": saga (default), tcc or 2pc.</summary>
@@ -23,7 +27,6 @@ internal sealed class SagaSettings
 
     public static SagaSettings Load(IConfigurationSection s, string dataDirectory)
     {
-        var defaults = new SagaOptions { Map = Engine.Partition.PartitionMap.Uniform(2), Catalog = new Engine.Ledger.LedgerCatalog([]) };
         string enabled = String(s, "Enabled", "true");
         if (!bool.TryParse(enabled, out bool on))
             throw new SettingsException($"{Path(s, "Enabled")} = '{enabled}' is invalid: expected true or false.");
@@ -41,9 +44,9 @@ internal sealed class SagaSettings
             Enabled = on,
             Mode = parsed,
             DataDirectory = directory.Length == 0 ? System.IO.Path.Combine(dataDirectory, "saga") : System.IO.Path.GetFullPath(directory),
-            StepDeadlineMs = Long(s, "StepDeadlineMs", defaults.StepDeadlineNs / 1_000_000, 1, 3_600_000),
-            MaxActiveSagas = Int(s, "MaxActiveSagas", defaults.MaxActiveSagas, 1, SagaOptions.MaxTableCapacity),
-            RetainedCompletedSagas = Int(s, "RetainedCompletedSagas", defaults.RetainedCompletedSagas, 0, SagaOptions.MaxTableCapacity),
+            StepDeadlineMs = Long(s, "StepDeadlineMs", DefaultStepDeadlineMs, 1, 3_600_000),
+            MaxActiveSagas = Int(s, "MaxActiveSagas", DefaultTableSize, 1, SagaOptions.MaxTableCapacity),
+            RetainedCompletedSagas = Int(s, "RetainedCompletedSagas", DefaultTableSize, 0, SagaOptions.MaxTableCapacity),
             RetryIntervalMs = Long(s, "RetryIntervalMs", 250, 1, 600_000),
         };
     }
