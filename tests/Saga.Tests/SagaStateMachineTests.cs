@@ -270,6 +270,9 @@ public sealed class SagaStateMachineTests
         Assert.Equal(new Completed(4, 1, ResultCode.SagaStepTimedOut, h.Now), h.Done[^1]);
         h.Begin(Cross(30, amount: 7), SagaMode.Saga, 5);
         Assert.Equal(ResultCode.ExistsWithDifferentAmount, h.Done[^1].Code);
+        // The mode is the operator's, not the client's: the same transfer after a switch to TCC keeps its outcome.
+        h.Begin(Cross(30), SagaMode.Tcc, 6);
+        Assert.Equal(new Completed(6, 1, ResultCode.SagaStepTimedOut, h.Now), h.Done[^1]);
 
         var sagaCodes = Enum.GetValues<ResultCode>().Where(c => (uint)c >= 400).ToHashSet();
         sagaCodes.ExceptWith(h.Done.Select(d => d.Code));
