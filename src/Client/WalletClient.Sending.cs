@@ -53,9 +53,10 @@ public sealed partial class WalletClient
                 {
                     offset += request.Encode(buffer.AsSpan(offset, request.FrameBytes), correlationId);
                 }
-                await connection.SendAsync(buffer.AsMemory(0, offset)).ConfigureAwait(false);
+                // Counted before the write: the answers can complete the callers before this continuation runs.
                 Interlocked.Increment(ref _requestWrites);
                 Interlocked.Add(ref _requestFramesWritten, batch.Count);
+                await connection.SendAsync(buffer.AsMemory(0, offset)).ConfigureAwait(false);
             }
         }
         catch (Exception e)

@@ -40,39 +40,17 @@ public sealed partial class PartitionedServeProcessTests
         return (ids[0], ids[1]);
     }
 
-    private sealed class Serve : IDisposable
+    /// <summary>A <see cref="ServeProcess"/> with this suite's defaults (generous timeouts, a small account table) and an HTTP client.</summary>
+    private sealed class Serve(string dataDir, int port, params string[] extra) : IDisposable
     {
-        private readonly Process _process;
-        private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly StringBuilder _output = new();
+        private readonly ServeProcess _process = new(dataDir, port,
+            ["--Gateway:LogonTimeoutMs=60000", "--Http:CommandTimeoutMs=60000", "--Ledger:MaxAccounts=4096", .. extra]);
 
-        public Serve(string dataDir, int port, params string[] extra)
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "serve", "--data-dir", dataDir, "--port", port.ToString(CultureInfo.InvariantCulture),
-                         "--Http:Port=0", "--Gateway:LogonTimeoutMs=60000", "--Http:CommandTimeoutMs=60000", "--Ledger:MaxAccounts=4096", .. extra])
-            {
-                psi.ArgumentList.Add(a);
-            }
-            _process = Process.Start(psi)!;
-            _process.OutputDataReceived += (_, e) => OnLine(e.Data);
-            _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        private void OnLine(string? line)
-        {
-            if (line is null) return;
-            lock (_output) _output.AppendLine(line);
-            if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) _listening.TrySetResult(line);
-        }
-
-        public string Output { get { lock (_output) return _output.ToString(); } }
+        public string Output => _process.Output;
 
         public async Task<(string Line, HttpClient Http)> ListeningAsync()
         {
-            string line = await _listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            string line = await _process.ListeningAsync();
             Match m = HttpPort().Match(line);
             Assert.True(m.Success, line);
             var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + m.Groups[1].Value), Timeout = TimeSpan.FromSeconds(90) };
@@ -80,24 +58,11 @@ public sealed partial class PartitionedServeProcessTests
             return (line, http);
         }
 
-        public async Task<int> TerminateAsync()
-        {
-            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-            return await ExitAsync();
-        }
+        public Task<int> TerminateAsync() => _process.TerminateAsync();
 
-        public async Task<int> ExitAsync()
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await _process.WaitForExitAsync(cts.Token);
-            return _process.ExitCode;
-        }
+        public Task<int> ExitAsync() => _process.ExitAsync();
 
-        public void Dispose()
-        {
-            if (!_process.HasExited) _process.Kill();
-            _process.Dispose();
-        }
+        public void Dispose() => _process.Dispose();
     }
 
     [GeneratedRegex("HTTP on 127\\.0\\.0\\.1:([0-9]+)")]

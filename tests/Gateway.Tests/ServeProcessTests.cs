@@ -17,57 +17,6 @@ public sealed class ServeProcessTests
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private sealed class ServeProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly System.Text.StringBuilder _output = new();
-
-        public ServeProcess(string dataDir, int port, params string[] extra)
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "serve", "--data-dir", dataDir, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Http:Port=0", .. extra])
-                psi.ArgumentList.Add(a);
-            _process = Process.Start(psi)!;
-            _process.OutputDataReceived += (_, e) => OnLine(e.Data);
-            _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        private void OnLine(string? line)
-        {
-            if (line is null) return;
-            lock (_output) _output.AppendLine(line);
-            if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) _listening.TrySetResult(line);
-        }
-
-        public string Output { get { lock (_output) return _output.ToString(); } }
-
-        public async Task<string> ListeningAsync() => await _listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
-
-        public async Task<int> TerminateAsync()
-        {
-            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _process.WaitForExitAsync(cts.Token);
-            return _process.ExitCode;
-        }
-
-        public async Task<int> ExitAsync()
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _process.WaitForExitAsync(cts.Token);
-            return _process.ExitCode;
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited) _process.Kill();
-            _process.Dispose();
-        }
-    }
-
     [Fact]
     public async Task Serve_takes_transfers_from_the_demo_users_and_a_SIGTERM_drains_and_snapshots()
     {
