@@ -212,7 +212,21 @@ public sealed class FailoverProcessTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{load.AckedCount} acknowledged, {present.Count} present of {attempted.Length} attempted ({load.Errors} not acknowledged: timeouts/busy)");
 
         // Every replica's journal reproduces the same state, including the marker.
-        await Task.Delay(1000);
+        // Wait (bounded) until every replica has applied what the leader had applied after the marker: a restarted
+        // follower catches up from the log in the background, and the journals are compared only once it has.
+        ServeNode leaderNow = await LeaderAsync(10_000, notId: 0);
+        long target = await leaderNow.AppliedIndexAsync();
+        Assert.True(target > 0, "the leader's applied index is not readable");
+        long deadline = Environment.TickCount64 + 30_000;
+        for (int id = 1; id <= 3; id++)
+        {
+            long applied;
+            while ((applied = await _nodes[id]!.AppliedIndexAsync()) < target)
+            {
+                Assert.True(Environment.TickCount64 < deadline, $"node {id} applied {applied}, the leader {target}, 30 s after the marker");
+                await Task.Delay(50);
+            }
+        }
         for (int id = 1; id <= 3; id++) Assert.Equal(0, await _nodes[id]!.TerminateAsync());
         var lastIndex = new long[4];
         for (int id = 1; id <= 3; id++)

@@ -35,10 +35,39 @@ internal sealed partial class ServeNode : IDisposable
     [GeneratedRegex(@"replica (\d+) is (\w+) in term (\d+)")]
     private static partial Regex RoleLine();
 
+    [GeneratedRegex(@"HTTP on 127\.0\.0\.1:(\d+)")]
+    private static partial Regex HttpLine();
+
+    private volatile int _httpPort;
+
+    /// <summary>
+    /// The replica's applied index from its own HTTP admin endpoint (`partition.applied_index` in /v1/admin/stat), or -1
+    /// while it is not answering (starting, or its HTTP port not printed yet).
+    /// </summary>
+    public async Task<long> AppliedIndexAsync()
+    {
+        int port = _httpPort;
+        if (port == 0 || _process.HasExited) return -1;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "admin:admin-dev-password");
+        try
+        {
+            string json = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/v1/admin/stat"));
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            return doc.RootElement.GetProperty("partition.applied_index").GetInt64();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or KeyNotFoundException or System.Text.Json.JsonException)
+        {
+            return -1;
+        }
+    }
+
     private void OnLine(string? line)
     {
         if (line is null) return;
         lock (_output) _output.AppendLine(line);
+        Match h = HttpLine().Match(line);
+        if (h.Success) _httpPort = int.Parse(h.Groups[1].Value, CultureInfo.InvariantCulture);
         Match m = RoleLine().Match(line);
         if (m.Success && int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) == Id) _leader = m.Groups[2].Value == "leader";
     }
