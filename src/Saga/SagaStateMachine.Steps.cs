@@ -25,29 +25,25 @@ public sealed partial class SagaStateMachine
             case SagaStatus.SourceHolding:
                 if (done)
                 {
-                    Enter(ref r, SagaStatus.DestCrediting, now);
-                    Send(ref r, SagaStep.DestCredit, ref sink);
+                    Advance(ref r, SagaStatus.DestCrediting, SagaStep.DestCredit, now, ref sink);
                 }
                 else
                 {
                     // The hold failed; a delayed copy of it could still apply, so fence it before answering.
                     r.Outcome = code;
-                    Enter(ref r, SagaStatus.Cancelling, now);
-                    Send(ref r, SagaStep.SourceCancel, ref sink);
+                    Advance(ref r, SagaStatus.Cancelling, SagaStep.SourceCancel, now, ref sink);
                 }
 
                 break;
             case SagaStatus.DestCrediting:
                 if (done)
                 {
-                    Enter(ref r, SagaStatus.SourcePosting, now);
-                    Send(ref r, SagaStep.SourcePost, ref sink);
+                    Advance(ref r, SagaStatus.SourcePosting, SagaStep.SourcePost, now, ref sink);
                 }
                 else
                 {
                     r.Outcome = code;
-                    Enter(ref r, SagaStatus.DestFencing, now);
-                    Send(ref r, SagaStep.DestCancel, ref sink);
+                    Advance(ref r, SagaStatus.DestFencing, SagaStep.DestCancel, now, ref sink);
                 }
 
                 break;
@@ -56,13 +52,11 @@ public sealed partial class SagaStateMachine
                 {
                     // The credit applied after all (a retry or a delayed copy): go forward.
                     r.Outcome = ResultCode.Ok;
-                    Enter(ref r, SagaStatus.SourcePosting, now);
-                    Send(ref r, SagaStep.SourcePost, ref sink);
+                    Advance(ref r, SagaStatus.SourcePosting, SagaStep.SourcePost, now, ref sink);
                 }
                 else if (done)
                 {
-                    Enter(ref r, SagaStatus.Cancelling, now);
-                    Send(ref r, SagaStep.SourceCancel, ref sink);
+                    Advance(ref r, SagaStatus.Cancelling, SagaStep.SourceCancel, now, ref sink);
                 }
                 else
                 {
@@ -83,8 +77,7 @@ public sealed partial class SagaStateMachine
                 }
                 else if (r.Outstanding == 0)
                 {
-                    Enter(ref r, SagaStatus.Confirming, now);
-                    Send(ref r, SagaStep.SourcePost, ref sink);
+                    Advance(ref r, SagaStatus.Confirming, SagaStep.SourcePost, now, ref sink);
                     Send(ref r, SagaStep.DestPost, ref sink);
                 }
 
@@ -117,8 +110,7 @@ public sealed partial class SagaStateMachine
     private void CancelBoth<TSink>(ref SagaRecord r, long now, ref TSink sink) where TSink : struct, ISagaSink
     {
         r.Outstanding = 0;
-        Enter(ref r, SagaStatus.Cancelling, now);
-        Send(ref r, SagaStep.SourceCancel, ref sink);
+        Advance(ref r, SagaStatus.Cancelling, SagaStep.SourceCancel, now, ref sink);
         Send(ref r, SagaStep.DestCancel, ref sink);
     }
 
@@ -144,14 +136,12 @@ public sealed partial class SagaStateMachine
                 case SagaStatus.SourceHolding:
                     r.Outcome = ResultCode.SagaStepTimedOut;
                     r.Outstanding = 0;
-                    Enter(ref r, SagaStatus.Cancelling, now);
-                    Send(ref r, SagaStep.SourceCancel, ref sink);
+                    Advance(ref r, SagaStatus.Cancelling, SagaStep.SourceCancel, now, ref sink);
                     break;
                 case SagaStatus.DestCrediting:
                     r.Outcome = ResultCode.SagaStepTimedOut;
                     r.Outstanding = 0;
-                    Enter(ref r, SagaStatus.DestFencing, now);
-                    Send(ref r, SagaStep.DestCancel, ref sink);
+                    Advance(ref r, SagaStatus.DestFencing, SagaStep.DestCancel, now, ref sink);
                     break;
                 case SagaStatus.Trying:
                     r.Outcome = ResultCode.SagaStepTimedOut;
@@ -167,6 +157,13 @@ public sealed partial class SagaStateMachine
     {
         r.Status = status;
         r.PhaseStartedAt = now;
+    }
+
+    /// <summary>One transition: enter <paramref name="status"/> and send its (first) step.</summary>
+    private void Advance<TSink>(ref SagaRecord r, SagaStatus status, SagaStep step, long now, ref TSink sink) where TSink : struct, ISagaSink
+    {
+        Enter(ref r, status, now);
+        Send(ref r, step, ref sink);
     }
 
     private void Send<TSink>(ref SagaRecord r, SagaStep step, ref TSink sink) where TSink : struct, ISagaSink

@@ -235,13 +235,11 @@ public sealed partial class SagaStateMachine
         ActiveCount++;
         if (mode == SagaMode.Saga)
         {
-            Enter(ref r, SagaStatus.SourceHolding, now);
-            Send(ref r, SagaStep.SourceHold, ref sink);
+            Advance(ref r, SagaStatus.SourceHolding, SagaStep.SourceHold, now, ref sink);
         }
         else
         {
-            Enter(ref r, SagaStatus.Trying, now);
-            Send(ref r, SagaStep.SourceHold, ref sink);
+            Advance(ref r, SagaStatus.Trying, SagaStep.SourceHold, now, ref sink);
             Send(ref r, SagaStep.DestCredit, ref sink);
         }
     }
