@@ -3,6 +3,7 @@ using Wallet.Engine.Journal;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
 using Wallet.Engine.Ring;
+using Wallet.Engine.Snapshots;
 
 namespace Wallet.Saga;
 
@@ -19,6 +20,12 @@ public sealed partial class SagaCoordinator : IDisposable
     private readonly SagaCoordinatorOptions _options;
     private readonly IReadOnlyList<PartitionEngine> _partitions;
     private readonly Journal _journal;
+    private readonly SnapshotStore _snapshots;
+    private long _lastSnapshotIndex;
+    private long _snapshotsWritten;
+    private long _snapshotFailures;
+    private long _segmentsPruned;
+    private volatile Exception? _lastSnapshotError;
     private readonly RingBuffer<InboxSlot> _inbox;
     private readonly EventPoller<InboxSlot> _poller;
     private readonly ManualResetEventSlim _wake = new(false);
@@ -43,11 +50,14 @@ public sealed partial class SagaCoordinator : IDisposable
     private long _stepsResent;
     private long _clearingFailures;
 
-    private SagaCoordinator(SagaCoordinatorOptions options, IReadOnlyList<PartitionEngine> partitions, Journal journal, SagaStateMachine machine, long nextCorrelation)
+    private SagaCoordinator(SagaCoordinatorOptions options, IReadOnlyList<PartitionEngine> partitions, Journal journal, SnapshotStore snapshots, SagaStateMachine machine, long nextCorrelation, SagaRecovery recovery)
     {
         _options = options;
         _partitions = partitions;
         _journal = journal;
+        _snapshots = snapshots;
+        Recovery = recovery;
+        _lastSnapshotIndex = recovery.SnapshotIndex;
         Machine = machine;
         _nextCorrelation = nextCorrelation;
         _inbox = RingBuffer<InboxSlot>.CreateMultiProducer(options.InboxSize, new BlockingWaitStrategy());
@@ -77,6 +87,24 @@ public sealed partial class SagaCoordinator : IDisposable
     /// <summary>Clearing-account creations a partition refused (should be 0; steps there would fail).</summary>
     public long ClearingFailures => Interlocked.Read(ref _clearingFailures);
 
+    /// <summary>How the last start recovered: from which snapshot, how many journal commands replayed after it.</summary>
+    public SagaRecovery Recovery { get; }
+
+    /// <summary>Snapshots of the saga table written by this instance.</summary>
+    public long SnapshotsWritten => Interlocked.Read(ref _snapshotsWritten);
+
+    /// <summary>Snapshot writes that failed (the coordinator carries on; the next interval tries again).</summary>
+    public long SnapshotFailures => Interlocked.Read(ref _snapshotFailures);
+
+    /// <summary>The last snapshot write's failure, if any.</summary>
+    public Exception? LastSnapshotError => _lastSnapshotError;
+
+    /// <summary>Index of the newest snapshot written or loaded (0 = none).</summary>
+    public long LastSnapshotIndex => Interlocked.Read(ref _lastSnapshotIndex);
+
+    /// <summary>Journal segment files deleted by <see cref="JournalRetention.BeforeOldestSnapshot"/>.</summary>
+    public long SegmentsPruned => Interlocked.Read(ref _segmentsPruned);
+
     /// <summary>Set if the driver thread died (journal failure, a bug); the coordinator then accepts nothing.</summary>
     public Exception? Failure => _failure;
 
@@ -104,11 +132,14 @@ public sealed partial class SagaCoordinator : IDisposable
         {
             Directory = options.DataDirectory, FilePrefix = SagaCoordinatorOptions.JournalPrefix, Fsync = options.Fsync,
             SegmentSizeBytes = options.JournalSegmentSizeBytes,
+            // The largest command the driver writes: a full batch of Begins.
+            MaxRecordBytes = options.Saga.MaxBatchSize * Math.Max(SagaCommands.BeginSizeBytes, SagaCommands.OutcomeSizeBytes),
         });
         try
         {
-            var machine = Replay(journal, options.Saga, out var maxCorrelation);
-            var coordinator = new SagaCoordinator(options, partitions, journal, machine, maxCorrelation + 1);
+            var snapshots = new SnapshotStore(options.DataDirectory, SagaCoordinatorOptions.SnapshotPrefix, options.SnapshotRetainCount);
+            var machine = Recover(journal, snapshots, options.Saga, out var maxCorrelation, out var report);
+            var coordinator = new SagaCoordinator(options, partitions, journal, snapshots, machine, maxCorrelation + 1, report);
             for (var p = 0; p < n; p++) routers[p].Attach(coordinator);
             coordinator.CreateClearingAccounts();
             var sink = new DriverSink(coordinator);
@@ -123,27 +154,55 @@ public sealed partial class SagaCoordinator : IDisposable
         }
     }
 
-    private static SagaStateMachine Replay(Journal journal, SagaOptions options, out long maxCorrelation)
+    /// <summary>
+    /// The newest valid snapshot (checksums, digest, and a journal that continues right after it), then the journal
+    /// after it; with no usable snapshot, the whole journal — which must then start at index 1.
+    /// </summary>
+    private static SagaStateMachine Recover(Journal journal, SnapshotStore snapshots, SagaOptions options, out long maxCorrelation, out SagaRecovery report)
     {
-        var machine = new SagaStateMachine(options);
-        maxCorrelation = 0;
-        var discard = new DiscardSink();
-        using var reader = journal.OpenReader(journal.FirstIndex);
-        while (reader.TryRead(out var record))
-        {
-            var kind = (SagaCommandKind)record.Type;
-            if (kind == SagaCommandKind.Begin)
+        var loaded = snapshots.LoadNewestValid(
+            (stream, _) => SagaStateMachine.Restore(options, stream),
+            (machine, header) =>
             {
-                for (var at = 0; at + SagaCommands.BeginSizeBytes <= record.Payload.Length; at += SagaCommands.BeginSizeBytes)
-                {
-                    maxCorrelation = Math.Max(maxCorrelation, MemoryMarshal.Read<long>(record.Payload.Slice(at + 128, 8)));
-                }
-            }
+                if (machine.LastIndex != header.Index) return $"the state says index {machine.LastIndex}, the header {header.Index}";
+                if (machine.ComputeDigest() != header.Digest) return "the state's digest does not match the header's";
+                if (header.Index < journal.FirstIndex - 1) return $"the journal starts at {journal.FirstIndex}, after the snapshot's {header.Index} + 1";
+                return null;
+            },
+            maxIndex: journal.LastIndex);
+        var machine = loaded.State;
+        if (machine is null && journal.FirstIndex > 1)
+        {
+            throw new InvalidDataException(
+                $"the saga journal in {journal.Options.Directory} starts at index {journal.FirstIndex} (older segments were pruned) and no valid snapshot covers " +
+                $"what is missing ({loaded.Rejected.Count} rejected: {string.Join("; ", loaded.Rejected.Select(r => Path.GetFileName(r.FilePath) + ": " + r.Reason))})");
+        }
 
-            machine.Execute(new CommandStamp(record.Index, record.Term, record.Timestamp), kind, record.Payload, ref discard);
+        machine ??= new SagaStateMachine(options);
+        var fromIndex = machine.LastIndex + 1;
+        maxCorrelation = machine.MaxCorrelationId();
+        var discard = new DiscardSink();
+        long replayed = 0;
+        using (var reader = journal.OpenReader(fromIndex))
+        {
+            while (reader.TryRead(out var record))
+            {
+                var kind = (SagaCommandKind)record.Type;
+                if (kind == SagaCommandKind.Begin)
+                {
+                    for (var at = 0; at + SagaCommands.BeginSizeBytes <= record.Payload.Length; at += SagaCommands.BeginSizeBytes)
+                    {
+                        maxCorrelation = Math.Max(maxCorrelation, MemoryMarshal.Read<long>(record.Payload.Slice(at + 128, 8)));
+                    }
+                }
+
+                machine.Execute(new CommandStamp(record.Index, record.Term, record.Timestamp), kind, record.Payload, ref discard);
+                replayed++;
+            }
         }
 
         if (machine.LastIndex != journal.LastIndex) throw new InvalidDataException($"saga journal replay ended at {machine.LastIndex}, journal at {journal.LastIndex}");
+        report = new SagaRecovery(loaded.Snapshot?.Header.Index ?? 0, replayed, loaded.Rejected.Count);
         return machine;
     }
 

@@ -8,6 +8,9 @@ public sealed class SagaCoordinatorOptions
 {
     public const string JournalPrefix = "saga";
 
+    /// <summary>File prefix of the sequencer's snapshots (saga-state-&lt;index&gt;.snap, beside its journal).</summary>
+    public const string SnapshotPrefix = "saga-state";
+
     /// <summary>Where the sequencer's journal lives (its own directory: it is its own group).</summary>
     public required string DataDirectory { get; init; }
 
@@ -40,6 +43,22 @@ public sealed class SagaCoordinatorOptions
 
     public IClock Clock { get; init; } = SystemClock.Instance;
 
+    /// <summary>
+    /// A snapshot of the saga table is written every this many journal commands (0 = never). A restart then loads the
+    /// newest valid snapshot and replays only the journal after it, instead of the whole journal from genesis.
+    /// </summary>
+    public long SnapshotEveryCommands { get; init; } = 65_536;
+
+    /// <summary>Snapshots kept (newest first); older ones are deleted once a new one is durable.</summary>
+    public int SnapshotRetainCount { get; init; } = 3;
+
+    /// <summary>
+    /// <see cref="JournalRetention.KeepAll"/> (default) keeps every segment of the sequencer's journal;
+    /// <see cref="JournalRetention.BeforeOldestSnapshot"/> deletes segments that only hold commands at or below the
+    /// oldest retained snapshot, bounding the journal's size (its history before that snapshot is then gone).
+    /// </summary>
+    public JournalRetention JournalRetention { get; init; } = JournalRetention.KeepAll;
+
     /// <summary>Tests only: steps for which this returns false are never sent (to stop a saga at a chosen point).</summary>
     internal Func<SagaStep, bool>? SendFilter { get; init; }
 
@@ -54,5 +73,9 @@ public sealed class SagaCoordinatorOptions
         if (TickIntervalNs <= 0) throw new ArgumentOutOfRangeException(nameof(TickIntervalNs));
         if (MaxRetriedSagasPerRound < 1) throw new ArgumentOutOfRangeException(nameof(MaxRetriedSagasPerRound));
         if (MaxStepsPerCommand is < 1 or > 8190) throw new ArgumentOutOfRangeException(nameof(MaxStepsPerCommand));
+        if (SnapshotEveryCommands < 0) throw new ArgumentOutOfRangeException(nameof(SnapshotEveryCommands), SnapshotEveryCommands, "≥ 0 (0 = never)");
+        if (SnapshotRetainCount is < 1 or > 100) throw new ArgumentOutOfRangeException(nameof(SnapshotRetainCount), SnapshotRetainCount, "1..100");
+        if (JournalRetention == JournalRetention.BeforeOldestSnapshot && SnapshotEveryCommands == 0)
+            throw new ArgumentException("JournalRetention BeforeOldestSnapshot needs snapshots (SnapshotEveryCommands > 0)", nameof(JournalRetention));
     }
 }

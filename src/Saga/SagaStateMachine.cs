@@ -100,6 +100,18 @@ public sealed partial class SagaStateMachine
     }
 
     /// <summary>
+    /// The highest client correlation id of any saga in the table (open or remembered; 0 when empty). A driver that
+    /// restarts from a snapshot numbers new submissions above it, so no open saga's answer reaches a new waiter.
+    /// </summary>
+    public long MaxCorrelationId()
+    {
+        long max = 0;
+        for (var s = _head; s >= 0; s = _rows[s].Next) max = Math.Max(max, _rows[s].CorrelationId);
+        for (var i = 0; i < _completedCount; i++) max = Math.Max(max, _rows[_completed[(_completedStart + i) % _completed.Length]].CorrelationId);
+        return max;
+    }
+
+    /// <summary>
     /// Executes one journaled command. Time must not go back and indexes must increase (a driver bug otherwise).
     /// Begin and StepOutcome carry batches; each item's consequences reach <paramref name="sink"/> in item order.
     /// </summary>

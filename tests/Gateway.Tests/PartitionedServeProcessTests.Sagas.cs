@@ -18,7 +18,8 @@ public sealed partial class PartitionedServeProcessTests
         int port = FreePort();
         (ulong from, _) = PairOn(0);
         (ulong to, ulong missing) = PairOn(2);
-        using (var serve = new Serve(dir.Path, port, "--partitions", "3"))
+        // A snapshot of the saga table every 2 sequencer commands: the restart below must load one.
+        using (var serve = new Serve(dir.Path, port, "--partitions", "3", "--Saga:SnapshotEveryCommands=2"))
         {
             (_, HttpClient http) = await serve.ListeningAsync();
             using (http)
@@ -66,6 +67,7 @@ public sealed partial class PartitionedServeProcessTests
             Assert.Equal(0, await serve.TerminateAsync());
         }
         Assert.True(Directory.Exists(Path.Combine(dir.Path, "saga")), "the sequencer's journal lives in data/saga");
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir.Path, "saga"), "saga-state-*.snap"));
 
         // Restart in TCC mode: balances recovered, the old id still applies once, a new transfer goes through.
         using (var again = new Serve(dir.Path, port, "--partitions", "3", "--Saga:Mode=tcc"))
@@ -74,6 +76,7 @@ public sealed partial class PartitionedServeProcessTests
             using (http)
             {
                 Assert.Contains("mode Tcc", again.Output, StringComparison.Ordinal);
+                Assert.Contains("saga sequencer recovered from its snapshot at index", again.Output, StringComparison.Ordinal);
                 using (HttpResponseMessage repeat = await PostAsync(http, "/v1/wallet/balance_transfer",
                            $$"""{"from_account":"{{from}}","to_account":"{{to}}","amount":"2.50","currency":"USD","transaction_id":"700"}"""))
                 {
@@ -96,6 +99,12 @@ public sealed partial class PartitionedServeProcessTests
         {
             Assert.Equal(2, await bad.ExitAsync());
             Assert.Contains("Saga:Mode = '3pc' is invalid: expected saga, tcc or 2pc.", bad.Output, StringComparison.Ordinal);
+        }
+
+        using (var noSnapshots = new Serve(dir.Path, port, "--partitions", "3", "--Saga:JournalRetention=BeforeOldestSnapshot", "--Saga:SnapshotEveryCommands=0"))
+        {
+            Assert.Equal(2, await noSnapshots.ExitAsync());
+            Assert.Contains("Saga:JournalRetention = BeforeOldestSnapshot needs snapshots", noSnapshots.Output, StringComparison.Ordinal);
         }
     }
 }

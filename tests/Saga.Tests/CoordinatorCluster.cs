@@ -120,14 +120,17 @@ internal sealed class CoordinatorCluster : IDisposable
     public IReadOnlyList<PartitionEngine> Engines { get; }
     public SagaCoordinator? Coordinator { get; private set; }
 
-    public SagaCoordinator StartCoordinator(Func<SagaStep, bool>? sendFilter = null)
+    public string SagaDirectory => Path.Combine(_root, "saga");
+
+    public SagaCoordinator StartCoordinator(
+        Func<SagaStep, bool>? sendFilter = null, long snapshotEveryCommands = 0, JournalRetention retention = JournalRetention.KeepAll, long segmentSizeBytes = 64L << 20)
     {
         Coordinator = SagaCoordinator.Start(new SagaCoordinatorOptions
         {
-            DataDirectory = Path.Combine(_root, "saga"),
-            Saga = new SagaOptions { Map = Map, Catalog = Catalog, MaxActiveSagas = 4096, RetainedCompletedSagas = 4096, StepDeadlineNs = 10_000_000_000 },
+            DataDirectory = SagaDirectory,
+            Saga = new SagaOptions { Map = Map, Catalog = Catalog, MaxActiveSagas = 4096, RetainedCompletedSagas = 4096, StepDeadlineNs = 10_000_000_000, MaxBatchSize = 256 },
             Fsync = FsyncPolicy.None, RetryIntervalNs = 100_000_000, TickIntervalNs = 10_000_000, InboxSize = 1 << 14, StepRingSize = 1 << 16,
-            SendFilter = sendFilter,
+            SendFilter = sendFilter, SnapshotEveryCommands = snapshotEveryCommands, JournalRetention = retention, JournalSegmentSizeBytes = segmentSizeBytes,
         }, Engines, _routers);
         return Coordinator;
     }

@@ -15,6 +15,7 @@ using Wallet.Host.Configuration;
 using Wallet.Host.Partitions;
 using Wallet.Replication;
 using Wallet.Replication.Cluster;
+using Wallet.Saga;
 
 namespace Wallet.Host.Commands;
 
@@ -116,8 +117,15 @@ internal static class ServeCommand
             node.StopPartitions(shutdownTimeout);
             return ExitCodes.StartupFailed;
         }
-        if (crossPartition is not null)
+        if (crossPartition is not null && node.Sagas is { } sagas)
+        {
             Console.Out.WriteLine($"wallet serve: cross-partition transfers by the saga sequencer, mode {settings.Saga.Mode}, journal in {settings.Saga.DataDirectory}");
+            SagaRecovery r = sagas.Recovery;
+            Console.Out.WriteLine(r.SnapshotIndex > 0
+                ? $"wallet serve: saga sequencer recovered from its snapshot at index {r.SnapshotIndex} + {r.CommandsReplayed} journal commands ({sagas.Machine.ActiveCount} open sagas resumed)"
+                : $"wallet serve: saga sequencer recovered from its journal: {r.CommandsReplayed} commands replayed ({sagas.Machine.ActiveCount} open sagas resumed)");
+            if (r.SnapshotsRejected > 0) Console.Out.WriteLine($"wallet serve: saga sequencer skipped {r.SnapshotsRejected} unusable snapshot file(s)");
+        }
         else if (node.Count > 1)
             Console.Out.WriteLine(settings.Cluster is null
                 ? "wallet serve: cross-partition transfers are refused (Saga:Enabled is false)"

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Wallet.Engine.Partition;
 using Wallet.Saga;
 using static Wallet.Host.Configuration.SettingsReader;
 
@@ -24,6 +25,10 @@ internal sealed class SagaSettings
     public required int MaxActiveSagas { get; init; }
     public required int RetainedCompletedSagas { get; init; }
     public required long RetryIntervalMs { get; init; }
+    /// <summary>"Saga:SnapshotEveryCommands" (default 65,536; 0 = never): a restart replays only the journal after the newest snapshot.</summary>
+    public required long SnapshotEveryCommands { get; init; }
+    /// <summary>"Saga:JournalRetention": KeepAll (default) or BeforeOldestSnapshot (prunes the sequencer's journal behind its snapshots).</summary>
+    public required JournalRetention JournalRetention { get; init; }
 
     public static SagaSettings Load(IConfigurationSection s, string dataDirectory)
     {
@@ -39,6 +44,10 @@ internal sealed class SagaSettings
             _ => throw new SettingsException($"{Path(s, "Mode")} = '{mode}' is invalid: expected saga, tcc or 2pc."),
         };
         string directory = String(s, "Directory", string.Empty);
+        long snapshotEvery = Long(s, "SnapshotEveryCommands", 65_536, 0, long.MaxValue);
+        JournalRetention retention = Enum(s, "JournalRetention", JournalRetention.KeepAll);
+        if (retention == JournalRetention.BeforeOldestSnapshot && snapshotEvery == 0)
+            throw new SettingsException($"{Path(s, "JournalRetention")} = BeforeOldestSnapshot needs snapshots: set {Path(s, "SnapshotEveryCommands")} above 0.");
         return new SagaSettings
         {
             Enabled = on,
@@ -48,6 +57,8 @@ internal sealed class SagaSettings
             MaxActiveSagas = Int(s, "MaxActiveSagas", DefaultTableSize, 1, SagaOptions.MaxTableCapacity),
             RetainedCompletedSagas = Int(s, "RetainedCompletedSagas", DefaultTableSize, 0, SagaOptions.MaxTableCapacity),
             RetryIntervalMs = Long(s, "RetryIntervalMs", 250, 1, 600_000),
+            SnapshotEveryCommands = snapshotEvery,
+            JournalRetention = retention,
         };
     }
 }

@@ -98,6 +98,8 @@ internal sealed class NodePartitions
             DataDirectory = s.DataDirectory,
             Fsync = _settings.Partition.Fsync,
             RetryIntervalNs = s.RetryIntervalMs * 1_000_000,
+            SnapshotEveryCommands = s.SnapshotEveryCommands,
+            JournalRetention = s.JournalRetention,
             Saga = new SagaOptions
             {
                 Map = Map,
