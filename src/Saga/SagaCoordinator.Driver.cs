@@ -68,6 +68,7 @@ public sealed partial class SagaCoordinator
 
         worked |= SendOutbound();
         worked |= FireCompletions();
+        Volatile.Write(ref _openSagas, Machine.ActiveCount);
         return worked;
     }
 

@@ -22,6 +22,7 @@ public sealed partial class SagaCoordinator : IDisposable
     private readonly Journal _journal;
     private readonly SnapshotStore _snapshots;
     private long _lastSnapshotIndex;
+    private int _openSagas;
     private long _snapshotsWritten;
     private long _snapshotFailures;
     private long _segmentsPruned;
@@ -58,6 +59,7 @@ public sealed partial class SagaCoordinator : IDisposable
         _snapshots = snapshots;
         Recovery = recovery;
         _lastSnapshotIndex = recovery.SnapshotIndex;
+        _openSagas = machine.ActiveCount;
         Machine = machine;
         _nextCorrelation = nextCorrelation;
         _inbox = RingBuffer<InboxSlot>.CreateMultiProducer(options.InboxSize, new BlockingWaitStrategy());
@@ -86,6 +88,12 @@ public sealed partial class SagaCoordinator : IDisposable
 
     /// <summary>Clearing-account creations a partition refused (should be 0; steps there would fail).</summary>
     public long ClearingFailures => Interlocked.Read(ref _clearingFailures);
+
+    /// <summary>
+    /// Sagas not yet ended, as of the driver's last round (thread-safe). A client may hold its Ok already while its
+    /// saga still finishes (Saga mode answers at the commit point): wait for 0 to see every balance settled.
+    /// </summary>
+    public int OpenSagas => Volatile.Read(ref _openSagas);
 
     /// <summary>How the last start recovered: from which snapshot, how many journal commands replayed after it.</summary>
     public SagaRecovery Recovery { get; }

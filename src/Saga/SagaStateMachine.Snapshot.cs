@@ -14,7 +14,8 @@ namespace Wallet.Saga;
 public sealed partial class SagaStateMachine
 {
     private const uint Magic = 0x41474153; // "SAGA"
-    private const uint Version = 1;
+    // 2: SagaRecord byte 187 carries Flags (Answered). Version 1 images (that byte always 0) still load.
+    private const uint Version = 2;
     private const int HeaderBytes = 4 + 4 + 8 * 5 + 4 + 4;
 
     /// <summary>XxHash128 of the snapshot image (without its trailer).</summary>
@@ -73,7 +74,8 @@ public sealed partial class SagaStateMachine
         var check = new XxHash64();
         Span<byte> header = stackalloc byte[HeaderBytes];
         ReadExactly(source, header, check);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic || BinaryPrimitives.ReadUInt32LittleEndian(header[4..]) != Version)
+        var version = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic || version is < 1 or > Version)
             throw new InvalidDataException("Saga state: bad magic or version.");
         machine.LastIndex = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
         machine.LastTimestamp = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
@@ -147,8 +149,10 @@ public sealed partial class SagaStateMachine
             throw new InvalidDataException($"Saga state: saga {r.SagaId} has invalid partitions.");
         if ((r.Outstanding & ~StepMask) != 0 || (r.IsTerminal && r.Outstanding != 0))
             throw new InvalidDataException($"Saga state: saga {r.SagaId} has invalid outstanding steps.");
-        if (r.Reserved0 != 0 || r.Reserved1 != 0 || r.Reserved2 != 0 || r.Prev != 0 || r.Next != 0)
+        if ((r.Flags & ~SagaRecord.FlagAnswered) != 0 || r.Reserved1 != 0 || r.Reserved2 != 0 || r.Prev != 0 || r.Next != 0)
             throw new InvalidDataException($"Saga state: saga {r.SagaId} has reserved bytes set.");
+        if (r.Answered && (r.Mode != SagaMode.Saga || r.Status is not (SagaStatus.SourcePosting or SagaStatus.Committed or SagaStatus.Failed)))
+            throw new InvalidDataException($"Saga state: saga {r.SagaId} is marked answered before its commit point.");
         if (r.BeganAt > LastTimestamp || r.PhaseStartedAt > LastTimestamp || r.CompletedAt > LastTimestamp)
             throw new InvalidDataException($"Saga state: saga {r.SagaId} is from the future.");
         if (_bySaga.ContainsKey(r.SagaId) || _byTransfer.ContainsKey(r.Transfer.Id))

@@ -39,6 +39,7 @@ public sealed partial class SagaStateMachine
                 if (done)
                 {
                     Advance(ref r, SagaStatus.SourcePosting, SagaStep.SourcePost, now, ref sink);
+                    AnswerAtCommitPoint(ref r, now, ref sink);
                 }
                 else
                 {
@@ -53,6 +54,7 @@ public sealed partial class SagaStateMachine
                     // The credit applied after all (a retry or a delayed copy): go forward.
                     r.Outcome = ResultCode.Ok;
                     Advance(ref r, SagaStatus.SourcePosting, SagaStep.SourcePost, now, ref sink);
+                    AnswerAtCommitPoint(ref r, now, ref sink);
                 }
                 else if (done)
                 {
@@ -105,6 +107,22 @@ public sealed partial class SagaStateMachine
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// Saga mode, entering <see cref="SagaStatus.SourcePosting"/>: the destination holds the credit (posted, spendable)
+    /// and the source's hold can only be posted (our own hold; no deadline applies any more), so the outcome is Ok
+    /// whatever happens next — the client hears it now instead of one more fsync'd round trip later. The row stays
+    /// open until the post is answered; a repeat of the transfer meanwhile gets Ok, not SagaInProgress. Failures are
+    /// answered only when the saga ends, once the held funds are released (a client retrying at once must not meet
+    /// its own hold). TCC/2PC answer when the confirm round ends: their destination credit is still pending until then.
+    /// </summary>
+    private static void AnswerAtCommitPoint<TSink>(ref SagaRecord r, long now, ref TSink sink) where TSink : struct, ISagaSink
+    {
+        if (r.Answered) return;
+        r.Outcome = ResultCode.Ok;
+        r.Flags |= SagaRecord.FlagAnswered;
+        sink.OnCompleted(r.CorrelationId, r.SagaId, ResultCode.Ok, now);
     }
 
     private void CancelBoth<TSink>(ref SagaRecord r, long now, ref TSink sink) where TSink : struct, ISagaSink

@@ -218,7 +218,8 @@ public sealed partial class SagaStateMachine
         if (_byTransfer.TryGetValue(transfer.Id, out var existing))
         {
             ref readonly var e = ref _rows[existing];
-            var repeat = !e.IsTerminal ? ResultCode.SagaInProgress : CompareRepeat(in transfer, in e);
+            // Still open and not yet decided: no outcome to give. Decided (answered at the commit point) or ended: the original one.
+            var repeat = !e.IsTerminal && !e.Answered ? ResultCode.SagaInProgress : CompareRepeat(in transfer, in e);
             sink.OnCompleted(correlationId, e.SagaId, repeat, now);
             return;
         }
@@ -337,7 +338,7 @@ public sealed partial class SagaStateMachine
         r.CompletedAt = now;
         UnlinkActive(slot);
         ActiveCount--;
-        sink.OnCompleted(r.CorrelationId, r.SagaId, outcome, now);
+        if (!r.Answered) sink.OnCompleted(r.CorrelationId, r.SagaId, outcome, now);
         if (_options.RetainedCompletedSagas == 0)
         {
             Forget(slot);

@@ -135,6 +135,21 @@ internal sealed class CoordinatorCluster : IDisposable
         return Coordinator;
     }
 
+    /// <summary>
+    /// Waits until the coordinator has no open saga: Saga mode answers Ok at the commit point, before the source's post
+    /// is applied, so balances are final only once every saga has ended.
+    /// </summary>
+    public void WaitSettled(int timeoutMs = 30_000)
+    {
+        var coordinator = Coordinator ?? throw new InvalidOperationException("no coordinator running");
+        var deadline = Environment.TickCount64 + timeoutMs;
+        while (coordinator.OpenSagas != 0)
+        {
+            if (Environment.TickCount64 > deadline) throw new TimeoutException($"{coordinator.OpenSagas} sagas still open after {timeoutMs} ms");
+            Thread.Sleep(5);
+        }
+    }
+
     /// <summary>"Crash": the driver stops and its journal closes; nothing else is written on the way out.</summary>
     public void KillCoordinator()
     {

@@ -33,6 +33,7 @@ public sealed class SagaCoordinatorSnapshotTests
         }
 
         Assert.All(done.Codes.Values, code => Assert.Equal(ResultCode.Ok, code));
+        cluster.WaitSettled(); // Ok comes at the commit point; the posts finish after it
     }
 
     private static List<UInt128> Customer(CoordinatorCluster cluster)

@@ -54,6 +54,7 @@ public sealed class SagaCoordinatorTests
         Assert.True(coordinator.TrySubmit(Tx(1, a, b, 2_500), mode, 15, done));
         Assert.Equal(ResultCode.Ok, done.Wait(15));
 
+        cluster.WaitSettled();
         var accountA = cluster.Account(a);
         var accountB = cluster.Account(b);
         Assert.Equal(100_000 - 2_500, Net(accountA));
@@ -163,6 +164,7 @@ public sealed class SagaCoordinatorTests
         done.WaitCount(submitted);
         Assert.Contains(ResultCode.Ok, done.Codes.Values);
         Assert.All(done.Codes.Values, code => Assert.True(code is ResultCode.Ok or ResultCode.ExceedsCredits or ResultCode.AccountLocked, code.ToString()));
+        cluster.WaitSettled();
 
         long total = 0;
         foreach (var id in ids) total += Net(cluster.Account(id));

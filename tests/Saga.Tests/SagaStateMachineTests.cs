@@ -96,11 +96,49 @@ public sealed class SagaStateMachineTests
         h.Answer(credit, ResultCode.Exists); // a retried credit answered second: done all the same
         var post = h.Take(SagaStep.SourcePost);
         Assert.Equal(hold.Step.Id, post.Step.PendingId);
-        Assert.Empty(h.Done);
-        h.Answer(post, ResultCode.Ok);
+
+        // The commit point: the destination holds the credit and our own hold can only be posted, so the client hears
+        // Ok now; the saga stays open until the post is answered.
         Assert.Equal(new Completed(1, 1, ResultCode.Ok, h.Now), Assert.Single(h.Done));
+        Assert.Equal(1, h.Machine.ActiveCount);
+        Assert.True(h.Machine.TryGetSaga(1, out var open) && open.Answered && open.Status == SagaStatus.SourcePosting);
+
+        // A repeat meanwhile gets the decided outcome, not SagaInProgress, and starts nothing.
+        h.Begin(Cross(10), SagaMode.Saga, correlation: 2);
+        Assert.Equal(new Completed(2, 1, ResultCode.Ok, h.Now), h.Done[^1]);
+        Assert.Empty(h.Steps);
+
+        // The post ends the saga without answering the first client a second time.
+        h.Answer(post, ResultCode.Ok);
+        Assert.Equal(2, h.Done.Count);
         Assert.Equal(0, h.Machine.ActiveCount);
+        Assert.True(h.Machine.TryGetSaga(1, out var ended) && ended.Status == SagaStatus.Committed && ended.Answered);
         Assert.Equal(0, h.Machine.Anomalies);
+
+        // The answered flag survives a snapshot round trip (and keeps the digest).
+        using var image = new MemoryStream();
+        h.Machine.WriteTo(image);
+        image.Position = 0;
+        var restored = SagaStateMachine.Restore(h.Machine.Options, image);
+        Assert.Equal(h.Machine.ComputeDigest(), restored.ComputeDigest());
+        Assert.True(restored.TryGetSaga(1, out var back) && back.Answered);
+    }
+
+    [Fact]
+    public void Saga_mode_answers_once_at_the_commit_point_even_when_the_credit_was_found_by_the_fence()
+    {
+        var h = new Harness();
+        h.Begin(Cross(10), SagaMode.Saga);
+        h.Answer(h.Take(SagaStep.SourceHold), ResultCode.Ok);
+        h.Answer(h.Take(SagaStep.DestCredit), ResultCode.ExceedsCredits); // as if lost: the fence decides
+        var fence = h.Take(SagaStep.DestCancel);
+        Assert.Empty(h.Done);
+        h.Answer(fence, ResultCode.PendingTransferNotPending); // the credit had applied after all
+        var post = h.Take(SagaStep.SourcePost);
+        Assert.Equal(ResultCode.Ok, Assert.Single(h.Done).Code);
+        h.Answer(post, ResultCode.Ok);
+        Assert.Single(h.Done);
+        Assert.Equal(0, h.Machine.ActiveCount);
     }
 
     [Fact]

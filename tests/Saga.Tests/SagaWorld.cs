@@ -419,6 +419,15 @@ public sealed class SagaWorld
             if (credit == TransferState.Pending) debitsPending[dst, t.Ledger] += t.Amount;
             if (_bySaga.TryGetValue(id, out var b) && b.Outcome is { } outcome)
             {
+                if (Sequencer.TryGetSaga(id, out var row) && !row.IsTerminal)
+                {
+                    // Answered at the commit point (Saga mode only, Ok only): the destination holds the credit and the
+                    // source's hold is still there to post (or already posted) — the Ok cannot be undone.
+                    if (mode != SagaMode.Saga || outcome != ResultCode.Ok || !row.Answered || !dstApplied || !(hold == TransferState.Pending || srcPosted))
+                        throw new InvalidOperationException($"seed {Seed}: saga {id} ({mode}) answered {outcome} while open ({row.Status}) but its steps say src posted={srcPosted}, dst applied={dstApplied}, hold={hold}, credit={credit}");
+                    continue;
+                }
+
                 var committed = outcome == ResultCode.Ok;
                 if (committed != srcPosted || committed != dstApplied || hold == TransferState.Pending || credit == TransferState.Pending)
                     throw new InvalidOperationException($"seed {Seed}: saga {id} ({mode}) ended {outcome} but its steps say src posted={srcPosted}, dst applied={dstApplied}, hold={hold}, credit={credit}");
