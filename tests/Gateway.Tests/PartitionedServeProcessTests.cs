@@ -152,6 +152,9 @@ public sealed partial class PartitionedServeProcessTests
                 string metrics = await (await http.GetAsync("/metrics")).Content.ReadAsStringAsync();
                 Assert.Matches("wallet_partition_applied_index\\{[^}]*partition=\"2\"[^}]*\\} 3", metrics);
                 Assert.Matches("wallet_readmodel_lag_records\\{[^}]*partition=\"1\"", metrics);
+                // The runtime's meter: GC pauses and collections, to explain latency tails.
+                Assert.Contains("dotnet_gc_collections", metrics, StringComparison.Ordinal);
+                Assert.Contains("dotnet_gc_pause_time", metrics, StringComparison.Ordinal);
 
                 // SBE: a transfer lookup asks every partition; balances are on each account's own partition.
                 await using (RawClient admin = await RawClient.ConnectAsync(endpoint))

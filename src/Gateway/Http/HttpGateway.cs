@@ -91,6 +91,9 @@ public sealed class HttpGateway : IAsyncDisposable
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(GatewayMetrics.MeterName, GatewayMetrics.NodeMeterName)
+            // The runtime's own meter: GC collections by generation and pause time, heap size, thread-pool queue, lock
+            // contention — what explains a latency tail the ledger's counters cannot.
+            .AddMeter("System.Runtime")
             // Sub-millisecond resolution: the default buckets start at 5 ms.
             .AddView("wallet.commit.latency", new ExplicitBucketHistogramConfiguration
             {

@@ -288,7 +288,21 @@ internal static class ServeCommand
             ? $"index {node.Engines[0].AppliedIndex}, snapshot at {node.Engines[0].LastSnapshotIndex}"
             : string.Join(", ", node.Engines.Select((e, p) => $"p{p} index {e.AppliedIndex} snapshot {e.LastSnapshotIndex}"));
         Console.Out.WriteLine($"wallet serve: stopped at {at}{(clean ? string.Empty : " (drain timed out)")}");
+        Console.Out.WriteLine(RuntimeSummary());
         return clean ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    /// <summary>
+    /// One line on the way out: how much the process allocated and how often (and how long) the GC paused it — the
+    /// first suspect of a latency tail, next to the ledger's own counters (the same figures are live on /metrics).
+    /// </summary>
+    internal static string RuntimeSummary()
+    {
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        double uptimeS = (DateTime.UtcNow - System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime()).TotalSeconds;
+        return string.Create(ci,
+            $"wallet serve: runtime: {GC.CollectionCount(0)} gen0 / {GC.CollectionCount(1)} gen1 / {GC.CollectionCount(2)} gen2 collections, " +
+            $"GC pauses {GC.GetTotalPauseDuration().TotalMilliseconds:F1} ms in total, {GC.GetTotalAllocatedBytes() / (1024.0 * 1024.0):F1} MiB allocated, up {uptimeS:F1} s");
     }
 
     internal static IConfigurationRoot BuildConfiguration(FileInfo? configFile, string? dataDir, int? port, IReadOnlyList<string> overrides, int? partitions = null)

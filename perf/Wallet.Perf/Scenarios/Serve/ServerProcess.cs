@@ -78,6 +78,23 @@ internal sealed class ServerProcess : IDisposable
         {
             log.WriteLine("[e2e] wallet serve did not stop within 60 s; killing it");
             _process.Kill();
+            return;
+        }
+        _process.WaitForExit(); // flushes the redirected output
+        string? runtime = RuntimeLine();
+        if (runtime is not null) log.WriteLine($"[serve] pid {_process.Id}: {runtime}");
+    }
+
+    /// <summary>The server's closing "runtime:" line (GC collections, pauses, allocation), once it has stopped.</summary>
+    public string? RuntimeLine()
+    {
+        lock (_output)
+        {
+            string text = _output.ToString();
+            int at = text.LastIndexOf("wallet serve: runtime: ", StringComparison.Ordinal);
+            if (at < 0) return null;
+            int end = text.IndexOf('\n', at);
+            return text[(at + "wallet serve: ".Length)..(end < 0 ? text.Length : end)].TrimEnd();
         }
     }
 
