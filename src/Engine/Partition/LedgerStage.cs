@@ -74,7 +74,9 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
                 _egress.Publish(egressSequence);
                 return;
             }
-            EnsureCapacity(ref result.Results, _maxResults);
+            // Sized by this command's items (at most one result each; 64 at least), not by the largest batch allowed:
+            // a ring of single-transfer commands must not hold a 64 KiB results array per slot.
+            EnsureCapacity(ref result.Results, Math.Clamp(LedgerStateMachine.ItemCountOf((CommandKind)slot.Kind, slot.PayloadLength), 1, _maxResults));
             _sink.Reset();
             var stamp = new CommandStamp(slot.Index, slot.Term, slot.Timestamp);
             result.ResultCount = _ledger.Execute(stamp, (CommandKind)slot.Kind, slot.PayloadSpan, result.Results, ref _sink);
