@@ -35,6 +35,7 @@ internal sealed class BlpScenario : IScenario
         new("--phases", "comma list of: sm, none, batch, replay", "sm,none,batch,replay"),
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
         new("--prefault-mib", "journal pre-fault window in MiB (0 = off)", "0"),
+        new("--replay-commands", "replay only the first N journal records (0 = all; fixes the work for A/B runs)", "0"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -50,6 +51,7 @@ internal sealed class BlpScenario : IScenario
             string other => throw new PerfOptionsException($"--events must be on or off; got '{other}'"),
         };
         s_prefaultAheadBytes = options.ExtraLong("--prefault-mib", 0, 0, 1024) << 20;
+        long replayCommands = options.ExtraLong("--replay-commands", 0, 0, long.MaxValue);
         foreach (string p in phases)
         {
             if (p is not ("sm" or "none" or "batch" or "replay")) throw new PerfOptionsException($"unknown phase '{p}' (sm, none, batch, replay)");
@@ -76,7 +78,7 @@ internal sealed class BlpScenario : IScenario
                     break;
                 case "replay":
                     if (lastDir is null) throw new PerfOptionsException("the replay phase needs a pipeline phase (none or batch) before it");
-                    Replay(lastDir, ledger, result, log);
+                    Replay(lastDir, ledger, replayCommands, result, log);
                     break;
             }
         }
@@ -135,7 +137,7 @@ internal sealed class BlpScenario : IScenario
         long nextId = 0, applied = 0, failed = 0;
         long warmupEnd = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(options.WarmupS);
         long end = warmupEnd + Pacing.SecondsToTicks(options.DurationS);
-        long measuredFrom = 0, allocFrom = 0, appliedFrom = 0;
+        long measuredFrom = 0, allocFrom = 0, appliedFrom = 0, cpuFrom = 0;
         bool measuring = false;
         while (true)
         {
@@ -151,15 +153,19 @@ internal sealed class BlpScenario : IScenario
                 measuredFrom = now;
                 appliedFrom = applied;
                 allocFrom = GC.GetTotalAllocatedBytes(precise: true);
+                cpuFrom = ThreadCpuClock.NowNs();
             }
             if (now >= end) break;
         }
+        long cpuNs = ThreadCpuClock.NowNs() - cpuFrom;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocFrom;
         double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - measuredFrom);
         long measured = applied - appliedFrom;
         // Producer work (filling the batch) is included: it is on the same thread here.
         result.Add("sm", "transfers/s", measured / seconds, "tx/s");
         result.Add("sm", "ns per transfer", seconds * 1e9 / measured, "ns");
+        // Thread CPU time only: robust to other processes taking the core (see ThreadCpuClock).
+        if (cpuFrom >= 0) result.Add("sm", "cpu ns per transfer", (double)cpuNs / measured, "ns");
         result.Add("sm", "allocated per transfer", (double)allocated / measured, "B");
         result.Add("sm", "failed transfers", failed, "tx");
     }
@@ -284,23 +290,28 @@ internal sealed class BlpScenario : IScenario
         }
     }
 
-    private static void Replay(string dir, LedgerOptions ledger, ScenarioResult result, TextWriter log)
+    private static void Replay(string dir, LedgerOptions ledger, long commands, ScenarioResult result, TextWriter log)
     {
         log.WriteLine("[blp] replay: rebuilding state from the command journal (no snapshots)");
+        ReplayTarget target = commands > 0 ? ReplayTarget.AtIndex(commands) : ReplayTarget.End;
         long start = Stopwatch.GetTimestamp();
-        ReplayResult replay = LedgerReplay.Replay(dir, ledger, ReplayTarget.End, useSnapshots: false);
+        long cpuStart = ThreadCpuClock.NowNs();
+        ReplayResult replay = LedgerReplay.Replay(dir, ledger, target, useSnapshots: false);
+        long cpuNs = ThreadCpuClock.NowNs() - cpuStart;
         double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
         long transfers = 0;
         // Every command after the account commands carried transfers; count them from the journal's item counts.
         using (Journal journal = Journal.OpenReadOnly(new JournalOptions { Directory = dir, FilePrefix = PartitionEngine.CommandJournalPrefix }))
         using (JournalReader reader = journal.OpenReader(journal.FirstIndex))
         {
-            while (reader.TryRead(out JournalRecord r))
+            while (reader.TryRead(replay.LastIndex, out JournalRecord r))
                 transfers += LedgerStateMachine.ItemCountOf((CommandKind)r.Type, r.Payload.Length);
         }
         result.Add("replay", "commands replayed", replay.CommandsReplayed, "cmd");
         result.Add("replay", "events/s (items applied)", transfers / seconds, "items/s");
         result.Add("replay", "seconds", seconds, "s");
+        // The calling thread's CPU time per item: the apply thread when replay is single-threaded (see ThreadCpuClock).
+        if (cpuStart >= 0) result.Add("replay", "caller cpu ns per item", (double)cpuNs / transfers, "ns");
     }
 
     private static long DirectoryBytes(string dir, string prefix)

@@ -28,7 +28,7 @@ internal sealed class IdIndex
     {
         _maxEntries = maxEntries;
         var buckets = BucketsFor(Math.Min(Math.Max(initialEntries, 8), maxEntries));
-        _buckets = new Bucket[buckets];
+        _buckets = HugePageArray.Allocate<Bucket>(buckets);
     }
 
     public int Count { get; private set; }
@@ -215,7 +215,7 @@ internal sealed class IdIndex
     private void Grow()
     {
         var old = _buckets;
-        var buckets = new Bucket[old.Length * 2];
+        var buckets = HugePageArray.Allocate<Bucket>(old.Length * 2);
         var mask = buckets.Length - 1;
         for (var i = 0; i < old.Length; i++)
         {

@@ -306,7 +306,7 @@ public sealed partial class LedgerStateMachine
             var capacity = _options.TransferSlotCapacity;
             if (_slots.Length >= capacity) throw new InvalidOperationException("Transfer slab exhausted (engine bug: limits bound it).");
             var next = (int)Math.Min((long)_slots.Length * 2, capacity);
-            Array.Resize(ref _slots, next);
+            HugePageArray.Resize(ref _slots, next);
             Array.Resize(ref _freeSlots, next);
             _expiry.EnsureSlotCapacity(next);
         }
@@ -345,7 +345,7 @@ public sealed partial class LedgerStateMachine
         if (_accountCount < _accounts.Length) return;
         var next = (int)Math.Min((long)_accounts.Length * 2, _options.MaxAccounts);
         Debug.Assert(next > _accounts.Length);
-        Array.Resize(ref _accounts, next);
+        HugePageArray.Resize(ref _accounts, next);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
