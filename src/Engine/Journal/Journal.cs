@@ -172,27 +172,26 @@ public sealed class Journal : IDisposable
     }
 
     /// <summary>
-    /// Bytes the records occupy on disk (headers and padding included, segment headers not): an upper bound on the
-    /// payload bytes a full read returns, known without reading. Sizing hint for bulk rebuilds (replay). Call on the
-    /// writer thread, or on a read-only journal.
+    /// Bytes the records from <paramref name="fromIndex"/> on occupy on disk (headers and padding included, segment
+    /// headers not), rounded up to whole segments: an upper bound on the payload bytes a read from that index returns,
+    /// known without reading. Sizing hint for bulk rebuilds (replay). Call on the writer thread, or on a read-only journal.
     /// </summary>
-    public long RecordBytes
+    public long RecordBytesFrom(long fromIndex)
     {
-        get
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_segmentsLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            lock (_segmentsLock)
+            long total = 0;
+            for (int i = 0; i < _segments.Count; i++)
             {
-                long total = 0;
-                for (int i = 0; i < _segments.Count; i++)
-                {
-                    bool active = i == _segments.Count - 1 && !_readOnly && _active is not null;
-                    long end = active ? _writeOffsetBytes : _segments[i].EndOffsetBytes;
-                    total += Math.Max(0, end - SegmentHeader.SizeBytes);
-                }
-
-                return total;
+                bool last = i == _segments.Count - 1;
+                // Segment i holds [FirstIndex_i, FirstIndex_{i+1}); skip it when all of that is before fromIndex.
+                if (!last && _segments[i + 1].FirstIndex <= fromIndex) continue;
+                long end = last && !_readOnly && _active is not null ? _writeOffsetBytes : _segments[i].EndOffsetBytes;
+                total += Math.Max(0, end - SegmentHeader.SizeBytes);
             }
+
+            return total;
         }
     }
 

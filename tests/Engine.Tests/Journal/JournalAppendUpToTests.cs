@@ -109,6 +109,40 @@ namespace Wallet.Engine.Tests.Journal
         }
 
         [Fact]
+        public void Record_bytes_from_an_index_bound_what_a_read_from_there_returns()
+        {
+            Func<long, int> length = i => (int)(i * 7919 % 3000);
+            using (Journal journal = Journal.Open(Options(_dir.Path)))
+            {
+                Assert.Equal(0, journal.RecordBytesFrom(1));
+                AppendRange(journal, 1, 600, length); // rolls over several small segments
+                AssertBound(journal);
+            }
+
+            using Journal readOnly = Journal.OpenReadOnly(Options(_dir.Path));
+            AssertBound(readOnly);
+
+            void AssertBound(Journal journal)
+            {
+                long all = 0;
+                for (long i = 1; i <= 600; i++) all += JournalRecordHeader.RecordBytesOnDisk(length(i));
+                Assert.Equal(all, journal.RecordBytesFrom(1));
+                long previous = long.MaxValue;
+                foreach (long from in new long[] { 1, 100, 300, 599, 600, 601 })
+                {
+                    long tail = 0;
+                    for (long i = from; i <= 600; i++) tail += length(i);
+                    long bound = journal.RecordBytesFrom(from);
+                    Assert.True(bound >= tail, $"from {from}: bound {bound} < payload {tail}");
+                    Assert.True(bound <= previous, "a later start never needs more");
+                    previous = bound;
+                }
+
+                Assert.True(journal.RecordBytesFrom(300) < journal.RecordBytesFrom(1), "whole segments before the index are skipped");
+            }
+        }
+
+        [Fact]
         public void Crash_during_an_up_to_fill_is_a_torn_tail()
         {
             string[] files;
