@@ -32,9 +32,10 @@ internal sealed class BlpScenario : IScenario
         new(LoadOptions.Accounts, "accounts created before the run, [2, 16777216]", "1000000"),
         .. LoadOptions.DistributionSpecs,
         new("--tx-per-command", "transfers per command, [1, 8190]", "8190"),
-        new("--phases", "comma list of: sm, none, batch, replay", "sm,none,batch,replay"),
+        new("--phases", "comma list of: sm, sm-copy, sm-direct (sm + event journal, buffered copy or in place), none, batch, replay", "sm,none,batch,replay"),
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
         new("--prefault-mib", "journal pre-fault window in MiB (0 = off)", "0"),
+        new("--replay-commands", "replay only the first N journal records (0 = all; fixes the work for A/B runs)", "0"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -50,9 +51,11 @@ internal sealed class BlpScenario : IScenario
             string other => throw new PerfOptionsException($"--events must be on or off; got '{other}'"),
         };
         s_prefaultAheadBytes = options.ExtraLong("--prefault-mib", 0, 0, 1024) << 20;
+        long replayCommands = options.ExtraLong("--replay-commands", 0, 0, long.MaxValue);
         foreach (string p in phases)
         {
-            if (p is not ("sm" or "none" or "batch" or "replay")) throw new PerfOptionsException($"unknown phase '{p}' (sm, none, batch, replay)");
+            if (p is not ("sm" or "sm-copy" or "sm-direct" or "none" or "batch" or "replay"))
+                throw new PerfOptionsException($"unknown phase '{p}' (sm, sm-copy, sm-direct, none, batch, replay)");
         }
 
         var result = new ScenarioResult(Name);
@@ -67,7 +70,13 @@ internal sealed class BlpScenario : IScenario
             switch (phase)
             {
                 case "sm":
-                    StateMachineOnly(ledger, accounts, perCommand, picker, options, result, log);
+                    StateMachineOnly(ledger, accounts, perCommand, picker, options, result, log, SmEventMode.Off, "sm");
+                    break;
+                case "sm-copy":
+                    StateMachineOnly(ledger, accounts, perCommand, picker, options, result, log, SmEventMode.Copy, "sm+events copied");
+                    break;
+                case "sm-direct":
+                    StateMachineOnly(ledger, accounts, perCommand, picker, options, result, log, SmEventMode.Direct, "sm+events in place");
                     break;
                 case "none":
                 case "batch":
@@ -76,7 +85,7 @@ internal sealed class BlpScenario : IScenario
                     break;
                 case "replay":
                     if (lastDir is null) throw new PerfOptionsException("the replay phase needs a pipeline phase (none or batch) before it");
-                    Replay(lastDir, ledger, result, log);
+                    Replay(lastDir, ledger, replayCommands, result, log);
                     break;
             }
         }
@@ -115,12 +124,13 @@ internal sealed class BlpScenario : IScenario
         }
     }
 
-    private static void StateMachineOnly(LedgerOptions ledgerOptions, int accounts, int perCommand, AccountPicker picker, PerfOptions options, ScenarioResult result, TextWriter log)
+    private static void StateMachineOnly(LedgerOptions ledgerOptions, int accounts, int perCommand, AccountPicker picker, PerfOptions options, ScenarioResult result, TextWriter log,
+        SmEventMode mode, string group)
     {
-        log.WriteLine("[blp] sm: state machine only (no ring, no journal)");
+        log.WriteLine($"[blp] {group}: state machine on one thread, no ring" + (mode == SmEventMode.Off ? ", no journal" : ", event journal (fsync none)"));
         var ledger = new LedgerStateMachine(ledgerOptions);
+        using var runner = new SmEventsRunner(ledger, mode, s_prefaultAheadBytes);
         var results = new CreateResult[LedgerOptions.DefaultMaxBatchSize + 1];
-        var sink = new NullLedgerEventSink();
         long index = 0, timestamp = 1_000_000_000;
         var accountBatch = new Account[LedgerOptions.DefaultMaxBatchSize];
         for (int created = 0; created < accounts; created += accountBatch.Length)
@@ -128,20 +138,20 @@ internal sealed class BlpScenario : IScenario
             int n = Math.Min(accountBatch.Length, accounts - created);
             FillAccounts(accountBatch, created, n);
             timestamp += n + 1;
-            ledger.Execute(new CommandStamp(++index, 1, timestamp), CommandKind.CreateAccounts, MemoryMarshal.AsBytes(accountBatch.AsSpan(0, n)), results, ref sink);
+            runner.Execute(new CommandStamp(++index, 1, timestamp), CommandKind.CreateAccounts, MemoryMarshal.AsBytes(accountBatch.AsSpan(0, n)), results);
         }
 
         var transfers = new Transfer[perCommand];
         long nextId = 0, applied = 0, failed = 0;
         long warmupEnd = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(options.WarmupS);
         long end = warmupEnd + Pacing.SecondsToTicks(options.DurationS);
-        long measuredFrom = 0, allocFrom = 0, appliedFrom = 0;
+        long measuredFrom = 0, allocFrom = 0, appliedFrom = 0, cpuFrom = 0;
         bool measuring = false;
         while (true)
         {
             FillTransfers(transfers, perCommand, ref nextId, picker);
             timestamp += perCommand + 1;
-            int n = ledger.Execute(new CommandStamp(++index, 1, timestamp), CommandKind.CreateTransfers, MemoryMarshal.AsBytes(transfers.AsSpan()), results, ref sink);
+            int n = runner.Execute(new CommandStamp(++index, 1, timestamp), CommandKind.CreateTransfers, MemoryMarshal.AsBytes(transfers.AsSpan()), results);
             for (int i = 0; i < n; i++) if (results[i].Code != ResultCode.Ok) failed++;
             applied += n;
             long now = Stopwatch.GetTimestamp();
@@ -151,17 +161,21 @@ internal sealed class BlpScenario : IScenario
                 measuredFrom = now;
                 appliedFrom = applied;
                 allocFrom = GC.GetTotalAllocatedBytes(precise: true);
+                cpuFrom = ThreadCpuClock.NowNs();
             }
             if (now >= end) break;
         }
+        long cpuNs = ThreadCpuClock.NowNs() - cpuFrom;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocFrom;
         double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - measuredFrom);
         long measured = applied - appliedFrom;
         // Producer work (filling the batch) is included: it is on the same thread here.
-        result.Add("sm", "transfers/s", measured / seconds, "tx/s");
-        result.Add("sm", "ns per transfer", seconds * 1e9 / measured, "ns");
-        result.Add("sm", "allocated per transfer", (double)allocated / measured, "B");
-        result.Add("sm", "failed transfers", failed, "tx");
+        result.Add(group, "transfers/s", measured / seconds, "tx/s");
+        result.Add(group, "ns per transfer", seconds * 1e9 / measured, "ns");
+        // Thread CPU time only: robust to other processes taking the core (see ThreadCpuClock).
+        if (cpuFrom >= 0) result.Add(group, "cpu ns per transfer", (double)cpuNs / measured, "ns");
+        result.Add(group, "allocated per transfer", (double)allocated / measured, "B");
+        result.Add(group, "failed transfers", failed, "tx");
     }
 
     private sealed class CountingHandler(int latencySlots) : IPartitionResultHandler
@@ -236,6 +250,7 @@ internal sealed class BlpScenario : IScenario
         long warmupEnd = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(options.WarmupS);
         long end = warmupEnd + Pacing.SecondsToTicks(options.DurationS);
         long measuredFrom = 0, allocFrom = 0, transfersFrom = 0, commandsFrom = 0;
+        Dictionary<string, long> cpuFrom = [];
         bool measuring = false;
         while (true)
         {
@@ -251,6 +266,7 @@ internal sealed class BlpScenario : IScenario
                 measuredFrom = now;
                 transfersFrom = handler.Transfers;
                 commandsFrom = handler.Commands;
+                cpuFrom = TaskCpuTimes.Snapshot(); // allocates: taken before the allocation window opens
                 allocFrom = GC.GetTotalAllocatedBytes(precise: true);
             }
             if (now >= end) break;
@@ -259,6 +275,7 @@ internal sealed class BlpScenario : IScenario
         long commandsDone = handler.Commands - commandsFrom;
         double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - measuredFrom);
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocFrom;
+        Dictionary<string, long> cpuTo = TaskCpuTimes.Snapshot();
         handler.Record = false;
         if (!engine.Stop(TimeSpan.FromSeconds(60), snapshot: false)) log.WriteLine("[blp] warning: the partition did not drain within 60 s");
         if (engine.Failure is { } failure) throw new InvalidOperationException("partition failed during the run", failure);
@@ -267,6 +284,9 @@ internal sealed class BlpScenario : IScenario
         result.Add(group, "commands/s", commandsDone / seconds, "cmd/s");
         result.Add(group, "allocated per transfer", transfersDone == 0 ? 0 : (double)allocated / transfersDone, "B");
         result.Add(group, "failed transfers", handler.Failed, "tx");
+        // Per-stage CPU (10 ms ticks): what each thread cost per transfer, independent of how busy the cores were.
+        foreach ((string stage, double ns) in TaskCpuTimes.PerItem(cpuFrom, cpuTo, transfersDone, "-blp", "-sequencer", "-egress"))
+            result.Add(group, $"cpu ns per transfer ({stage.TrimStart('-')})", ns, "ns");
         handler.Latency.Report(result, group);
         result.Add(group, "journal bytes", DirectoryBytes(dir, "commands-"), "B");
         return dir;
@@ -284,23 +304,28 @@ internal sealed class BlpScenario : IScenario
         }
     }
 
-    private static void Replay(string dir, LedgerOptions ledger, ScenarioResult result, TextWriter log)
+    private static void Replay(string dir, LedgerOptions ledger, long commands, ScenarioResult result, TextWriter log)
     {
         log.WriteLine("[blp] replay: rebuilding state from the command journal (no snapshots)");
+        ReplayTarget target = commands > 0 ? ReplayTarget.AtIndex(commands) : ReplayTarget.End;
         long start = Stopwatch.GetTimestamp();
-        ReplayResult replay = LedgerReplay.Replay(dir, ledger, ReplayTarget.End, useSnapshots: false);
+        long cpuStart = ThreadCpuClock.NowNs();
+        ReplayResult replay = LedgerReplay.Replay(dir, ledger, target, useSnapshots: false);
+        long cpuNs = ThreadCpuClock.NowNs() - cpuStart;
         double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
         long transfers = 0;
         // Every command after the account commands carried transfers; count them from the journal's item counts.
         using (Journal journal = Journal.OpenReadOnly(new JournalOptions { Directory = dir, FilePrefix = PartitionEngine.CommandJournalPrefix }))
         using (JournalReader reader = journal.OpenReader(journal.FirstIndex))
         {
-            while (reader.TryRead(out JournalRecord r))
+            while (reader.TryRead(replay.LastIndex, out JournalRecord r))
                 transfers += LedgerStateMachine.ItemCountOf((CommandKind)r.Type, r.Payload.Length);
         }
         result.Add("replay", "commands replayed", replay.CommandsReplayed, "cmd");
         result.Add("replay", "events/s (items applied)", transfers / seconds, "items/s");
         result.Add("replay", "seconds", seconds, "s");
+        // The calling thread's CPU time per item: the apply thread when replay is single-threaded (see ThreadCpuClock).
+        if (cpuStart >= 0) result.Add("replay", "caller cpu ns per item", (double)cpuNs / transfers, "ns");
     }
 
     private static long DirectoryBytes(string dir, string prefix)

@@ -54,6 +54,7 @@ public static class LedgerReplay
                 throw new InvalidOperationException($"the journal starts at index {commands.FirstIndex}; replay to {target} needs a snapshot at or after index {commands.FirstIndex - 1}");
             var sink = new NullLedgerEventSink();
             var results = new CreateResult[ledgerOptions.MaxBatchSize + 1];
+            ReserveForJournal(ledger, commands, from);
             using JournalReader reader = commands.OpenReader(from);
             while (reader.TryRead(out JournalRecord record))
             {
@@ -63,6 +64,20 @@ public static class LedgerReplay
             }
         }
         return new ReplayResult(ledger, startIndex, replayed, ledger.LastIndex, ledger.LastTimestamp);
+    }
+
+    /// <summary>
+    /// Sizes the ledger's tables for the journal records about to be replayed, from their size alone: every item is at least
+    /// 128 bytes, so records/128 bounds both the accounts and the transfers it can add (the ledger caps each at its
+    /// limits). Replaying a large journal then allocates each table once instead of doubling through every size
+    /// (fresh-page faults, copies and rehashes were most of a from-genesis replay's time, §2b of BENCHMARKS.md).
+    /// The state is the same either way: capacity is not observable.
+    /// </summary>
+    internal static void ReserveForJournal(LedgerStateMachine ledger, Journal.Journal commands, long fromIndex)
+    {
+        // Only the part still to replay: after a snapshot the tail may be a small part of a long retained journal.
+        long items = commands.RecordBytesFrom(fromIndex) / Transfer.SizeBytes;
+        ledger.ReserveCapacity(ledger.AccountCount + items, ledger.StoredTransferCount + items);
     }
 
     /// <summary>The account as it stood at <paramref name="target"/>, reproduced by replay; false if it did not exist yet.</summary>

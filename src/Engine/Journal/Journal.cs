@@ -29,6 +29,7 @@ public sealed class Journal : IDisposable
     private long _lastIndex;
     private long _pendingOffsetBytes = -1;
     private JournalRecordHeader _pendingHeader;
+    private bool _pendingExact; // the reservation came from BeginAppend (length fixed), not BeginAppendUpTo
     private bool _disposed;
 
     private Journal(JournalOptions options, bool readOnly, List<SegmentEntry> segments)
@@ -170,6 +171,30 @@ public sealed class Journal : IDisposable
         };
     }
 
+    /// <summary>
+    /// Bytes the records from <paramref name="fromIndex"/> on occupy on disk (headers and padding included, segment
+    /// headers not), rounded up to whole segments: an upper bound on the payload bytes a read from that index returns,
+    /// known without reading. Sizing hint for bulk rebuilds (replay). Call on the writer thread, or on a read-only journal.
+    /// </summary>
+    public long RecordBytesFrom(long fromIndex)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_segmentsLock)
+        {
+            long total = 0;
+            for (int i = 0; i < _segments.Count; i++)
+            {
+                bool last = i == _segments.Count - 1;
+                // Segment i holds [FirstIndex_i, FirstIndex_{i+1}); skip it when all of that is before fromIndex.
+                if (!last && _segments[i + 1].FirstIndex <= fromIndex) continue;
+                long end = last && !_readOnly && _active is not null ? _writeOffsetBytes : _segments[i].EndOffsetBytes;
+                total += Math.Max(0, end - SegmentHeader.SizeBytes);
+            }
+
+            return total;
+        }
+    }
+
     /// <summary>Appends one record. Allocation-free in steady state (a segment roll allocates).</summary>
     /// <exception cref="ArgumentException">Index is not LastIndex + 1, timestamp goes back, type is 0, payload too large.</exception>
     public void Append(ushort type, long index, long term, long timestamp, ReadOnlySpan<byte> payload, ushort flags = 0)
@@ -181,10 +206,23 @@ public sealed class Journal : IDisposable
 
     /// <summary>
     /// Zero-copy append, step 1: validates the record, reserves its space and returns the payload area inside
-    /// the mapping for the caller to fill. Nothing is visible to readers or recovery until <see cref="CommitAppend"/>;
+    /// the mapping for the caller to fill. Nothing is visible to readers or recovery until <see cref="CommitAppend()"/>;
     /// <see cref="AbortAppend"/> discards the reservation.
     /// </summary>
-    public Span<byte> BeginAppend(ushort type, long index, long term, long timestamp, int payloadLength, ushort flags = 0)
+    public Span<byte> BeginAppend(ushort type, long index, long term, long timestamp, int payloadLength, ushort flags = 0) =>
+        Reserve(type, index, term, timestamp, payloadLength, flags, exactLength: true);
+
+    /// <summary>
+    /// Zero-copy append of a record whose length is known only after it is written (e.g. a command's events):
+    /// reserves room for up to <paramref name="maxPayloadLength"/> bytes and returns that area; the caller writes a
+    /// prefix of it and passes its length to <see cref="CommitAppend(int)"/>. The area is zero when returned, and
+    /// bytes past the committed length must be left untouched (zero): the next record starts there. Until the commit
+    /// the header declares the whole reservation, so a crash mid-fill is classified as a torn tail like any other.
+    /// </summary>
+    public Span<byte> BeginAppendUpTo(ushort type, long index, long term, long timestamp, int maxPayloadLength, ushort flags = 0) =>
+        Reserve(type, index, term, timestamp, maxPayloadLength, flags, exactLength: false);
+
+    private Span<byte> Reserve(ushort type, long index, long term, long timestamp, int payloadLength, ushort flags, bool exactLength)
     {
         ThrowIfNotWritable();
         if (_pendingOffsetBytes >= 0)
@@ -249,7 +287,10 @@ public sealed class Journal : IDisposable
         // The header goes down first (checksum 0 = invalid): a crash mid-fill then looks like a torn record,
         // never like payload bytes after the end of the records.
         _pendingHeader.Write(record);
-        record[(JournalRecordHeader.SizeBytes + payloadLength)..].Clear();
+        // Exact: clear the alignment padding now. Up-to: everything past the write offset is zero (an abort or a
+        // truncation zeroes what it discards), and the commit clears the padding after the real length.
+        if (exactLength) record[(JournalRecordHeader.SizeBytes + payloadLength)..].Clear();
+        _pendingExact = exactLength;
         _pendingOffsetBytes = _writeOffsetBytes;
         return record.Slice(JournalRecordHeader.SizeBytes, payloadLength);
     }
@@ -263,6 +304,44 @@ public sealed class Journal : IDisposable
             throw new InvalidOperationException("CommitAppend without BeginAppend.");
         }
 
+        if (!_pendingExact)
+        {
+            throw new InvalidOperationException("A BeginAppendUpTo reservation is committed with CommitAppend(payloadLength).");
+        }
+
+        CommitPending();
+    }
+
+    /// <summary>
+    /// Step 2 of <see cref="BeginAppendUpTo"/>: the record becomes the first <paramref name="payloadLength"/> bytes of
+    /// the reserved area (at most the reserved length); its header is rewritten with that length, then checksummed and
+    /// published as <see cref="CommitAppend()"/> does.
+    /// </summary>
+    public void CommitAppend(int payloadLength)
+    {
+        ThrowIfNotWritable();
+        if (_pendingOffsetBytes < 0 || _pendingExact)
+        {
+            throw new InvalidOperationException("CommitAppend(payloadLength) without BeginAppendUpTo.");
+        }
+
+        if (payloadLength < 0 || payloadLength > _pendingHeader.PayloadLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(payloadLength), payloadLength, $"Payload length must be in [0, {_pendingHeader.PayloadLength}] (the reservation).");
+        }
+
+        int recordBytes = JournalRecordHeader.RecordBytesOnDisk(payloadLength);
+        Span<byte> record = _active!.WritableBytes.Slice((int)_pendingOffsetBytes, recordBytes);
+        // Padding after the payload: zero unless the caller wrote past its length (which it must not).
+        record[(JournalRecordHeader.SizeBytes + payloadLength)..].Clear();
+        _pendingHeader.TotalLengthBytes = recordBytes;
+        _pendingHeader.PayloadLength = payloadLength;
+        _pendingHeader.Write(record); // checksum still 0: the CRC below covers exactly that
+        CommitPending();
+    }
+
+    private void CommitPending()
+    {
         SegmentFile active = _active!;
         long offset = _pendingOffsetBytes;
         ref readonly JournalRecordHeader h = ref _pendingHeader;

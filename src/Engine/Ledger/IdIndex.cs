@@ -28,7 +28,7 @@ internal sealed class IdIndex
     {
         _maxEntries = maxEntries;
         var buckets = BucketsFor(Math.Min(Math.Max(initialEntries, 8), maxEntries));
-        _buckets = new Bucket[buckets];
+        _buckets = HugePageArray.Allocate<Bucket>(buckets);
     }
 
     public int Count { get; private set; }
@@ -212,10 +212,22 @@ internal sealed class IdIndex
         Count = 0;
     }
 
-    private void Grow()
+    /// <summary>
+    /// Sizes the table for <paramref name="entries"/> (capped at the maximum) in one step, so a bulk load (replay)
+    /// does not rehash through every doubling. Never shrinks. Not observable: lookups answer the same.
+    /// </summary>
+    public void Reserve(int entries)
+    {
+        var target = BucketsFor(Math.Min(Math.Max(entries, 8), _maxEntries));
+        if (target > _buckets.Length) Rehash(target);
+    }
+
+    private void Grow() => Rehash(_buckets.Length * 2);
+
+    private void Rehash(int bucketCount)
     {
         var old = _buckets;
-        var buckets = new Bucket[old.Length * 2];
+        var buckets = HugePageArray.Allocate<Bucket>(bucketCount);
         var mask = buckets.Length - 1;
         for (var i = 0; i < old.Length; i++)
         {

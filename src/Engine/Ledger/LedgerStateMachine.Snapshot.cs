@@ -92,6 +92,9 @@ public sealed partial class LedgerStateMachine
         LastTerm = image.LastTerm;
         LastTimestamp = image.LastTimestamp;
         CommandCount = image.CommandCount;
+        // One allocation per table instead of doubling through every size (both counts were bounds-checked above
+        // or are capped inside; a malformed image is still refused below, item by item).
+        ReserveCapacity(image.Accounts.Length, image.Transfers.Length);
 
         long previousTimestamp = 0;
         foreach (ref readonly var a in image.Accounts.AsSpan())

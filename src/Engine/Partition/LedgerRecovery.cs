@@ -71,6 +71,7 @@ public static class LedgerRecovery
         {
             var sink = new EventBatchSink(ledgerOptions);
             var results = new CreateResult[ledgerOptions.MaxBatchSize + 1];
+            Audit.LedgerReplay.ReserveForJournal(ledger, commands, from);
             using JournalReader reader = commands.OpenReader(from);
             while (reader.TryRead(out JournalRecord record))
             {

@@ -77,10 +77,16 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
             // Sized by this command's items (at most one result each; 64 at least), not by the largest batch allowed:
             // a ring of single-transfer commands must not hold a 64 KiB results array per slot.
             EnsureCapacity(ref result.Results, Math.Clamp(LedgerStateMachine.ItemCountOf((CommandKind)slot.Kind, slot.PayloadLength), 1, _maxResults));
-            _sink.Reset();
             var stamp = new CommandStamp(slot.Index, slot.Term, slot.Timestamp);
-            result.ResultCount = _ledger.Execute(stamp, (CommandKind)slot.Kind, slot.PayloadSpan, result.Results, ref _sink);
-            _events?.Append(slot.Kind, slot.Index, slot.Term, slot.Timestamp, _sink.Written);
+            if (_events is null)
+            {
+                _sink.Reset();
+                result.ResultCount = _ledger.Execute(stamp, (CommandKind)slot.Kind, slot.PayloadSpan, result.Results, ref _sink);
+            }
+            else
+            {
+                result.ResultCount = ExecuteIntoEventJournal(_events, ref slot, stamp, result.Results);
+            }
             Volatile.Write(ref _appliedIndex, slot.Index);
         }
 
@@ -96,6 +102,36 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
             }
             _snapshots.OnBatchApplied(_ledger);
         }
+    }
+
+    /// <summary>
+    /// Runs the command with its events written straight into the event journal: the record is reserved for the most
+    /// events the command can produce (<see cref="EventBatchSink.BoundBytesFor"/>), filled by the state machine in
+    /// place, and committed at its real length. Same bytes as appending a buffered copy, one 1.8 MB copy fewer per
+    /// full command. A state-machine exception discards the reservation (the partition then fails as before).
+    /// </summary>
+    private int ExecuteIntoEventJournal(Journal.Journal events, ref CommandSlot slot, in CommandStamp stamp, CreateResult[] results)
+    {
+        var kind = (CommandKind)slot.Kind;
+        ReadOnlySpan<byte> payload = slot.PayloadSpan;
+        long bound = EventBatchSink.BoundBytesFor(LedgerStateMachine.ItemCountOf(kind, payload.Length), _ledger.PendingTransferCount);
+        int reserve = (int)Math.Min(bound, events.Options.MaxRecordBytes);
+        Span<byte> area = events.BeginAppendUpTo(slot.Kind, slot.Index, slot.Term, slot.Timestamp, reserve);
+        _sink.TargetDirect(area);
+        int count;
+        try
+        {
+            count = _ledger.Execute(stamp, kind, payload, results, ref _sink);
+        }
+        catch
+        {
+            events.AbortAppend();
+            _sink.Reset();
+            throw;
+        }
+        events.CommitAppend(_sink.Length);
+        _sink.Reset(); // never keep a pointer into the mapping past the command (segments roll and get deleted)
+        return count;
     }
 
     /// <summary>
