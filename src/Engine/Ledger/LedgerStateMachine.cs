@@ -104,6 +104,9 @@ public sealed partial class LedgerStateMachine
     /// <summary>Transfers currently recognised for idempotency (window + evicted-but-pending).</summary>
     public int StoredTransferCount => _transferIndex.Count;
 
+    /// <summary>Stored-transfer slots allocated now (grows by doubling up to the configured limit, or reserved at once).</summary>
+    internal int TransferSlabCapacity => _slots.Length;
+
     public int PendingTransferCount => _pendingCount;
 
     /// <summary>Accounts in creation order. Valid until the next <see cref="Execute{TSink}"/>.</summary>

@@ -79,6 +79,9 @@ public sealed class PartitionEngine : IDisposable
             if (external) CommandRetention.ReconcileInstalledSnapshot(store, _commands, _events);
             (LedgerStateMachine ledger, RecoveryReport report) = LedgerRecovery.Recover(options.Ledger, _commands, store, _events, replayUpTo);
             Recovery = report;
+            // Static allocation (TIGER_STYLE): the tables that grow with traffic are sized once, before the first command.
+            if (options.PreallocateTransfers) ledger.ReserveCapacity(ledger.AccountCount, options.Ledger.TransferSlotCapacity);
+            TransferCapacityAtStart = ledger.TransferSlabCapacity;
 
             IWaitStrategy wait = options.CreateWaitStrategy();
             _ingress = RingBuffer<CommandSlot>.CreateMultiProducer(options.IngressRingSize, wait,
@@ -152,6 +155,9 @@ public sealed class PartitionEngine : IDisposable
 
     /// <summary>The directory holding this partition's snapshot files (prefix <see cref="SnapshotPrefix"/>).</summary>
     public string SnapshotDirectory => _snapshotDirectory;
+
+    /// <summary>Stored-transfer slots allocated when the partition started (the whole window with <see cref="PartitionOptions.PreallocateTransfers"/>).</summary>
+    public int TransferCapacityAtStart { get; }
 
     /// <summary>
     /// Journal retention (<see cref="JournalRetention.BeforeOldestSnapshot"/>): command-journal records below this index

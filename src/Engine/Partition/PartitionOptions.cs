@@ -61,6 +61,14 @@ public sealed class PartitionOptions
     /// further: entries past it may be uncommitted and could still be replaced by a new leader.
     /// </summary>
     public long CommittedIndexHint { get; init; }
+    /// <summary>
+    /// Allocate the transfer slab and its id index for the whole idempotency window (+ pending + one batch) at start,
+    /// instead of doubling as transfers arrive. Each late doubling copies tens to hundreds of MB on the BLP thread and
+    /// leaves the old table to a gen2 collection — a latency spike of tens of ms in the first million transfers. Costs
+    /// the memory up front (≈ 170 B × <see cref="LedgerOptions.TransferRetentionCount"/>; 1 Mi → ≈ 190 MB). Off by default
+    /// for library users and tests; <c>wallet serve</c> turns it on (Partition:PreallocateTransfers).
+    /// </summary>
+    public bool PreallocateTransfers { get; init; }
     /// <summary>Cut the command journal at the first corrupt record instead of refusing to start. Discards data: an operator decision.</summary>
     public bool RepairJournal { get; init; }
 

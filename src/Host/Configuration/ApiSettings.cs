@@ -56,12 +56,4 @@ internal sealed class ApiSettings
             ReadModel = readModel,
         };
     }
-
-    private static bool Bool(IConfiguration c, string key, bool defaultValue)
-    {
-        string? raw = c[key];
-        if (raw is null) return defaultValue;
-        if (!bool.TryParse(raw, out bool v)) throw new SettingsException($"{Path(c, key)} = '{raw}' is invalid: expected true or false.");
-        return v;
-    }
 }

@@ -121,6 +121,7 @@ internal sealed class ServeSettings
             SnapshotRetainCount = Int(p, "SnapshotRetainCount", 3, 1, 1000),
             JournalRetention = Enum(p, "JournalRetention", JournalRetention.KeepAll),
             Wait = Enum(p, "Wait", WaitKind.Blocking),
+            PreallocateTransfers = Bool(p, "PreallocateTransfers", true),
             Sequencing = cluster is null ? PartitionSequencing.Local : PartitionSequencing.External,
         };
     }

@@ -34,6 +34,14 @@ internal static class SettingsReader
         return v;
     }
 
+    public static bool Bool(IConfiguration c, string key, bool defaultValue)
+    {
+        string? raw = c[key];
+        if (raw is null) return defaultValue;
+        if (!bool.TryParse(raw, out bool v)) throw new SettingsException($"{Path(c, key)} = '{raw}' is invalid: expected true or false.");
+        return v;
+    }
+
     public static string String(IConfiguration c, string key, string defaultValue)
     {
         string? raw = c[key];

@@ -79,6 +79,35 @@ public sealed class PartitionEngineTests : IDisposable
     }
 
     [Fact]
+    public void Preallocated_transfer_tables_hold_the_whole_window_from_the_start_and_change_no_answer()
+    {
+        int capacity;
+        ResultCode[] preallocated;
+        using (PartitionFixture p = Open(o => new PartitionOptions
+        {
+            DataDirectory = o.DataDirectory, Ledger = o.Ledger, Clock = o.Clock, Fsync = o.Fsync, JournalSegmentSizeBytes = o.JournalSegmentSizeBytes,
+            MaxCommandBytes = o.MaxCommandBytes, SnapshotIntervalCommands = 0, IngressRingSize = 64, EgressRingSize = 64, Wait = WaitKind.Blocking,
+            PreallocateTransfers = true,
+        }))
+        {
+            // Window + one batch + pending: 16,384 + 256 + 256 slots, allocated before the first command.
+            capacity = p.Engine.TransferCapacityAtStart;
+            Assert.Equal(o(p).Ledger.TransferRetentionCount + o(p).Ledger.MaxBatchSize + o(p).Ledger.MaxPendingTransfers, capacity);
+            SeedAccounts(p);
+            preallocated = p.CreateTransfers(Tx(9001, 1, 2, 5), Tx(9001, 1, 2, 6), Tx(9002, 2, 1, 1));
+            p.Stop();
+        }
+
+        foreach (string f in Directory.GetFiles(_dir.Path)) File.Delete(f);
+        using PartitionFixture q = Open();
+        Assert.True(q.Engine.TransferCapacityAtStart < capacity, $"without preallocation the slab starts small ({q.Engine.TransferCapacityAtStart})");
+        SeedAccounts(q);
+        Assert.Equal(preallocated, q.CreateTransfers(Tx(9001, 1, 2, 5), Tx(9001, 1, 2, 6), Tx(9002, 2, 1, 1)));
+
+        static PartitionOptions o(PartitionFixture f) => f.Options;
+    }
+
+    [Fact]
     public void Full_ring_answers_busy_and_every_accepted_command_is_still_applied()
     {
         using PartitionFixture p = Open(o => new PartitionOptions
