@@ -12,25 +12,43 @@ namespace Wallet.Engine.ReadModel;
 /// checkpoint that covers them: a batch is applied whole or not at all, so the view is always exactly "every
 /// event up to the checkpoint". Pure puts (no reads): each event carries the balances after it, so no
 /// read-modify-write is needed and a later put of the same key in the same batch simply wins. A transfer costs three
-/// puts (the transfer, one history row per account; holds add a status row): the balance "now" of an account is its
-/// newest history row, not a separate key.
-/// Puts go through a <see cref="SortedPutBuffer"/>, which hands them to RocksDB in key order (much faster memtable
-/// inserts). Single-threaded (the projector's thread); buffers are reused.
+/// put plus its share of two history chunks (<see cref="HistoryChunkBuilder"/>: one put per account and batch, not
+/// per row); holds add a status row. The balance "now" of an account is its newest history row, not a separate key.
+/// Every put reaches RocksDB in key order within its table (much faster memtable inserts: see
+/// <see cref="SortedPutBuffer"/>). Single-threaded (the projector's thread); buffers are reused.
 /// </summary>
 internal sealed class EventProjection : IDisposable
 {
-    private readonly WriteBatch _batch = new();
+    // Accounts, statuses, user data, time index, checkpoint: few per batch.
     private readonly SortedPutBuffer _puts = new();
+    // Transfers by id: usually already in id order (ids ascending), then not sorted at all.
+    private readonly SortedPutBuffer _transfers = new();
+    private readonly HistoryChunkBuilder _history = new();
+    // Two native batches: one being filled here while the other is written by _writer.
+    private readonly WriteBatch[] _batches = [new WriteBatch(), new WriteBatch()];
+    private readonly BatchWriter _writer;
+    private int _filling;
     private readonly byte[] _key = new byte[64];
     private readonly byte[] _value = new byte[256];
     private ViewPosition _position;
+    private ViewPosition _inFlight;
+    private ViewPosition _written;
     private int _records;
     private int _events;
 
-    public EventProjection(ViewPosition start) => _position = start;
+    public EventProjection(ViewPosition start, RocksDb db, WriteOptions options)
+    {
+        _position = start;
+        _written = start;
+        _writer = new BatchWriter(db, options);
+    }
 
-    /// <summary>Position after everything added so far (written with the batch).</summary>
+    /// <summary>Position after everything added so far (written with the batch being filled).</summary>
     public ViewPosition Position => _position;
+    /// <summary>Position of the last batch whose write completed: what the database holds (and queries see).</summary>
+    public ViewPosition Written => _written;
+    /// <summary>True while a committed batch is still being written.</summary>
+    public bool WriteInFlight => _writer.State == BatchWriterState.Writing;
     public int PendingRecords => _records;
     public int PendingEvents => _events;
 
@@ -52,18 +70,37 @@ internal sealed class EventProjection : IDisposable
         _events += entries.Length;
     }
 
-    /// <summary>Writes the batch and its checkpoint atomically, then starts a new batch.</summary>
-    public void Commit(RocksDb db, WriteOptions options)
+    /// <summary>
+    /// Closes the batch (rows + checkpoint, applied atomically) and starts writing it in the background, after the
+    /// previous batch's write completed (<see cref="Written"/> then moves to it). Filling the next batch overlaps
+    /// this write; <see cref="Drain"/> waits for it.
+    /// </summary>
+    public void Commit()
     {
         if (_records == 0) return;
         ViewPosition position = _position;
         _key[0] = ReadModelKeys.Checkpoint;
         _puts.Put(_key.AsSpan(0, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<ViewPosition>(in position)));
-        _puts.MoveTo(_batch);
-        db.Write(_batch, options);
-        _batch.Clear();
+        WriteBatch batch = _batches[_filling];
+        // Table order in the batch: A, C, R, S, U (sorted together), then H, then T, each in key order.
+        _puts.MoveTo(batch);
+        _history.MoveTo(batch);
+        _transfers.MoveTo(batch);
+        Drain();
+        _writer.Submit(batch);
+        _inFlight = position;
+        _filling ^= 1;
         _records = 0;
         _events = 0;
+    }
+
+    /// <summary>Waits for the batch being written (if any); rethrows its failure. <see cref="Written"/> is then current.</summary>
+    public void Drain()
+    {
+        if (!WriteInFlight) return;
+        _writer.Wait();
+        _written = _inFlight;
+        _batches[_filling ^ 1].Clear();
     }
 
     private void Apply(in LedgerEventEntry e, long index, long commandTimestamp, uint ordinal)
@@ -135,18 +172,14 @@ internal sealed class EventProjection : IDisposable
         PutHistory(t.CreditAccountId, row);
     }
 
-    private void PutHistory(UInt128 account, in HistoryRow row)
-    {
-        ReadModelKeys.WriteHistory(_key, account, row.Index, row.Ordinal);
-        _puts.Put(_key.AsSpan(0, ReadModelKeys.HistoryKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<HistoryRow>(in row)));
-    }
+    private void PutHistory(UInt128 account, in HistoryRow row) => _history.Add(account, in row);
 
     private void PutTransfer(in Transfer transfer, long index)
     {
         MemoryMarshal.Write(_value.AsSpan(0, Transfer.SizeBytes), in transfer);
         BinaryPrimitives.WriteInt64LittleEndian(_value.AsSpan(Transfer.SizeBytes, 8), index);
         ReadModelKeys.WriteId(_key, ReadModelKeys.Transfer, transfer.Id);
-        _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, Transfer.SizeBytes + 8));
+        _transfers.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, Transfer.SizeBytes + 8));
     }
 
     private void PutStatus(UInt128 transferId, TransferStatusRow status)
@@ -161,5 +194,11 @@ internal sealed class EventProjection : IDisposable
         _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
     }
 
-    public void Dispose() => _batch.Dispose();
+    /// <summary>Waits for the batch in flight (a failure is dropped: the checkpoint in the database says what landed).</summary>
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _batches[0].Dispose();
+        _batches[1].Dispose();
+    }
 }
