@@ -11,9 +11,9 @@ internal enum BatchWriterState
 }
 
 /// <summary>
-/// Writes the projection's batches to RocksDB on a thread of its own, so that building batch N+1 (decode, group,
-/// sort, fill: the projection thread) overlaps the memtable insert of batch N (this thread): on two cores the two
-/// halves of the work, each about as long as the other, run side by side instead of one after the other.
+/// Fills and writes the projection's batches on a thread of its own, so that building batch N+1 (decode, group,
+/// sort: the projection thread) overlaps the copy into the native batch and the memtable insert of batch N (this
+/// thread): on two cores the two halves of the work run side by side instead of one after the other.
 /// At most one batch is in flight: <see cref="Submit"/> first waits for the previous write, so memory stays bounded
 /// and batches reach the database in order. A write's failure is rethrown to the projection thread by the next
 /// <see cref="Submit"/> or <see cref="Wait"/>. The caller must not touch a submitted batch until <see cref="Wait"/>
@@ -26,7 +26,7 @@ internal sealed class BatchWriter : IDisposable
     private readonly SemaphoreSlim _work = new(0, 1);
     private readonly SemaphoreSlim _done = new(0, 1);
     private readonly Thread _thread;
-    private WriteBatch? _batch;
+    private PendingBatch? _batch;
     private Exception? _error;
     private BatchWriterState _state = BatchWriterState.Idle;
     private volatile bool _stopping;
@@ -42,7 +42,7 @@ internal sealed class BatchWriter : IDisposable
     public BatchWriterState State => _state;
 
     /// <summary>Waits for the batch in flight (if any), then starts writing <paramref name="batch"/>.</summary>
-    public void Submit(WriteBatch batch)
+    public void Submit(PendingBatch batch)
     {
         Wait();
         ObjectDisposedException.ThrowIf(_state == BatchWriterState.Stopped, this);
@@ -70,13 +70,19 @@ internal sealed class BatchWriter : IDisposable
             if (_stopping) return;
             try
             {
-                _db.Write(_batch!, _options);
+                PendingBatch batch = _batch!;
+                batch.Fill();
+                _db.Write(batch.Native, _options);
             }
 #pragma warning disable CA1031 // Handed to the projection thread, which reports it and retries from the checkpoint.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
                 Volatile.Write(ref _error, ex);
+            }
+            finally
+            {
+                _batch!.Clear();
             }
             _done.Release();
         }

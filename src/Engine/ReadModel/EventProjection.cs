@@ -19,19 +19,13 @@ namespace Wallet.Engine.ReadModel;
 /// </summary>
 internal sealed class EventProjection : IDisposable
 {
-    // Accounts, statuses, user data, time index, checkpoint: few per batch.
-    private readonly SortedPutBuffer _puts = new();
-    // Transfers by id: usually already in id order (ids ascending), then not sorted at all.
-    private readonly SortedPutBuffer _transfers = new();
-    private readonly HistoryChunkBuilder _history = new();
-    // Two native batches: one being filled here while the other is written by _writer.
-    private readonly WriteBatch[] _batches = [new WriteBatch(), new WriteBatch()];
+    // Two batches: one being collected here while the other is filled and written by _writer.
+    private readonly PendingBatch[] _batches = [new PendingBatch(), new PendingBatch()];
+    private PendingBatch _current;
     private readonly BatchWriter _writer;
-    private int _filling;
     private readonly byte[] _key = new byte[64];
     private readonly byte[] _value = new byte[256];
     private ViewPosition _position;
-    private ViewPosition _inFlight;
     private ViewPosition _written;
     private int _records;
     private int _events;
@@ -41,6 +35,7 @@ internal sealed class EventProjection : IDisposable
         _position = start;
         _written = start;
         _writer = new BatchWriter(db, options);
+        _current = _batches[0];
     }
 
     /// <summary>Position after everything added so far (written with the batch being filled).</summary>
@@ -63,7 +58,7 @@ internal sealed class EventProjection : IDisposable
         if (entries.Length > 0)
         {
             ReadModelKeys.WriteTime(_key, record.Timestamp, record.Index);
-            _puts.Put(_key.AsSpan(0, ReadModelKeys.TimeKeyBytes), ReadOnlySpan<byte>.Empty);
+            _current.Puts.Put(_key.AsSpan(0, ReadModelKeys.TimeKeyBytes), ReadOnlySpan<byte>.Empty);
         }
         _position = new ViewPosition(record.Index, record.Timestamp, record.Checksum, _position.EventsApplied + entries.Length);
         _records++;
@@ -80,16 +75,12 @@ internal sealed class EventProjection : IDisposable
         if (_records == 0) return;
         ViewPosition position = _position;
         _key[0] = ReadModelKeys.Checkpoint;
-        _puts.Put(_key.AsSpan(0, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<ViewPosition>(in position)));
-        WriteBatch batch = _batches[_filling];
-        // Table order in the batch: A, C, R, S, U (sorted together), then H, then T, each in key order.
-        _puts.MoveTo(batch);
-        _history.MoveTo(batch);
-        _transfers.MoveTo(batch);
+        _current.Puts.Put(_key.AsSpan(0, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<ViewPosition>(in position)));
+        _current.Position = position;
+        _current.Prepare();
         Drain();
-        _writer.Submit(batch);
-        _inFlight = position;
-        _filling ^= 1;
+        _writer.Submit(_current);
+        _current = _current == _batches[0] ? _batches[1] : _batches[0];
         _records = 0;
         _events = 0;
     }
@@ -98,9 +89,9 @@ internal sealed class EventProjection : IDisposable
     public void Drain()
     {
         if (!WriteInFlight) return;
+        PendingBatch inFlight = _current == _batches[0] ? _batches[1] : _batches[0];
         _writer.Wait();
-        _written = _inFlight;
-        _batches[_filling ^ 1].Clear();
+        _written = inFlight.Position;
     }
 
     private void Apply(in LedgerEventEntry e, long index, long commandTimestamp, uint ordinal)
@@ -120,7 +111,7 @@ internal sealed class EventProjection : IDisposable
                 if (e.Kind == LedgerEventKind.AccountCreated && account.UserData128 != UInt128.Zero)
                 {
                     ReadModelKeys.WriteUserData(_key, account.UserData128, account.Id);
-                    _puts.Put(_key.AsSpan(0, ReadModelKeys.UserDataKeyBytes), ReadOnlySpan<byte>.Empty);
+                    _current.Puts.Put(_key.AsSpan(0, ReadModelKeys.UserDataKeyBytes), ReadOnlySpan<byte>.Empty);
                 }
                 break;
             }
@@ -172,26 +163,26 @@ internal sealed class EventProjection : IDisposable
         PutHistory(t.CreditAccountId, row);
     }
 
-    private void PutHistory(UInt128 account, in HistoryRow row) => _history.Add(account, in row);
+    private void PutHistory(UInt128 account, in HistoryRow row) => _current.History.Add(account, in row);
 
     private void PutTransfer(in Transfer transfer, long index)
     {
         MemoryMarshal.Write(_value.AsSpan(0, Transfer.SizeBytes), in transfer);
         BinaryPrimitives.WriteInt64LittleEndian(_value.AsSpan(Transfer.SizeBytes, 8), index);
         ReadModelKeys.WriteId(_key, ReadModelKeys.Transfer, transfer.Id);
-        _transfers.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, Transfer.SizeBytes + 8));
+        _current.Transfers.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, Transfer.SizeBytes + 8));
     }
 
     private void PutStatus(UInt128 transferId, TransferStatusRow status)
     {
         ReadModelKeys.WriteId(_key, ReadModelKeys.Status, transferId);
-        _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<TransferStatusRow>(in status)));
+        _current.Puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<TransferStatusRow>(in status)));
     }
 
     private void PutStruct<T>(byte table, UInt128 id, in T value) where T : unmanaged
     {
         ReadModelKeys.WriteId(_key, table, id);
-        _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
+        _current.Puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
     }
 
     /// <summary>Waits for the batch in flight (a failure is dropped: the checkpoint in the database says what landed).</summary>

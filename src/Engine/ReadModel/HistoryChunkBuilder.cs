@@ -33,6 +33,7 @@ internal sealed class HistoryChunkBuilder
     private int[] _slotRows = new int[256];
     private int[] _slotStart = new int[256];
     private int _slots;
+    private bool _grouped;
 
     public int Count => _count;
 
@@ -52,10 +53,10 @@ internal sealed class HistoryChunkBuilder
         _count++;
     }
 
-    /// <summary>Writes the chunks in key order (account, then log index) to <paramref name="batch"/>; then empties itself.</summary>
-    public unsafe void MoveTo(WriteBatch batch)
+    /// <summary>Groups the rows by account, accounts in key order (so that <see cref="MoveTo"/>, perhaps on another thread, only copies).</summary>
+    public void Group()
     {
-        if (_count == 0) return;
+        if (_grouped || _count == 0) return;
         AssignSlots();
         // Accounts in key order (big-endian bytes of the id = numeric order of the id).
         Array.Copy(_slotAccount, _sortKeys, _slots);
@@ -75,6 +76,14 @@ internal sealed class HistoryChunkBuilder
             int s = _rowSlot[i];
             _order[_slotStart[s] + _slotRows[s]++] = i;
         }
+        _grouped = true;
+    }
+
+    /// <summary>Writes the chunks in key order (account, then log index) to <paramref name="batch"/>; then empties itself.</summary>
+    public unsafe void MoveTo(WriteBatch batch)
+    {
+        if (_count == 0) return;
+        Group();
 
         byte* key = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
         var keySpan = new Span<byte>(key, ReadModelKeys.HistoryKeyBytes);
@@ -102,6 +111,7 @@ internal sealed class HistoryChunkBuilder
     {
         _count = 0;
         _slots = 0;
+        _grouped = false;
         _slotOf.Clear();
     }
 

@@ -97,11 +97,18 @@ internal sealed class SortedPutBuffer
         Clear();
     }
 
+    /// <summary>Sorts the puts now (so that <see cref="MoveTo"/>, perhaps on another thread, only copies).</summary>
+    public void Sort()
+    {
+        if (_inOrder) return;
+        _entries.AsSpan(0, _count).Sort(new EntryComparer(_arena));
+        _inOrder = true;
+    }
+
     private Span<Entry> SortedEntries()
     {
-        Span<Entry> entries = _entries.AsSpan(0, _count);
-        if (!_inOrder) entries.Sort(new EntryComparer(_arena));
-        return entries;
+        Sort();
+        return _entries.AsSpan(0, _count);
     }
 
     public void Clear()
