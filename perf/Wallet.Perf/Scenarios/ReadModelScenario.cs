@@ -33,7 +33,7 @@ internal sealed class ReadModelScenario : IScenario
         new("--transfers", "transfers in the generated journal, [1, 1000000000]", "2000000"),
         new("--tx-per-command", "transfers per command, [1, 8190]", "1000"),
         .. LoadOptions.DistributionSpecs,
-        new("--batch-events", "events per read-model write batch at most (ReadModelOptions.MaxEventsPerBatch), [1, 4194304]", "262144"),
+        new("--batch-events", "events per read-model write batch at most (ReadModelOptions.MaxEventsPerBatch), [1, 4194304]", "65536"),
         new("--dir", "working directory (default: a temp folder, deleted after)", ""),
     ];
 
