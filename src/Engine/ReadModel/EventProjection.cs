@@ -11,11 +11,12 @@ namespace Wallet.Engine.ReadModel;
 /// Turns event-journal records into read-model rows, accumulated in one RocksDB write batch together with the
 /// checkpoint that covers them: a batch is applied whole or not at all, so the view is always exactly "every
 /// event up to the checkpoint". Pure puts (no reads): each event carries the balances after it, so no
-/// read-modify-write is needed and a later put of the same key in the same batch simply wins. A transfer costs three
+/// read-modify-write is needed and a later put of the same key in the same batch simply wins. A transfer costs one
 /// put plus its share of two history chunks (<see cref="HistoryChunkBuilder"/>: one put per account and batch, not
 /// per row); holds add a status row. The balance "now" of an account is its newest history row, not a separate key.
 /// Every put reaches RocksDB in key order within its table (much faster memtable inserts: see
-/// <see cref="SortedPutBuffer"/>). Single-threaded (the projector's thread); buffers are reused.
+/// <see cref="SortedPutBuffer"/>). This thread collects, groups and sorts a <see cref="PendingBatch"/>; a
+/// <see cref="BatchWriter"/> thread copies it into the native batch and writes it while the next one is collected.
 /// </summary>
 internal sealed class EventProjection : IDisposable
 {
