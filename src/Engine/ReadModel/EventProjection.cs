@@ -11,26 +11,40 @@ namespace Wallet.Engine.ReadModel;
 /// Turns event-journal records into read-model rows, accumulated in one RocksDB write batch together with the
 /// checkpoint that covers them: a batch is applied whole or not at all, so the view is always exactly "every
 /// event up to the checkpoint". Pure puts (no reads): each event carries the balances after it, so no
-/// read-modify-write is needed and a later put of the same key in the same batch simply wins. A transfer costs three
-/// puts (the transfer, one history row per account; holds add a status row): the balance "now" of an account is its
-/// newest history row, not a separate key.
-/// Puts go through a <see cref="SortedPutBuffer"/>, which hands them to RocksDB in key order (much faster memtable
-/// inserts). Single-threaded (the projector's thread); buffers are reused.
+/// read-modify-write is needed and a later put of the same key in the same batch simply wins. A transfer costs one
+/// put plus its share of two history chunks (<see cref="HistoryChunkBuilder"/>: one put per account and batch, not
+/// per row); holds add a status row. The balance "now" of an account is its newest history row, not a separate key.
+/// Every put reaches RocksDB in key order within its table (much faster memtable inserts: see
+/// <see cref="SortedPutBuffer"/>). This thread collects, groups and sorts a <see cref="PendingBatch"/>; a
+/// <see cref="BatchWriter"/> thread copies it into the native batch and writes it while the next one is collected.
 /// </summary>
 internal sealed class EventProjection : IDisposable
 {
-    private readonly WriteBatch _batch = new();
-    private readonly SortedPutBuffer _puts = new();
+    // Two batches: one being collected here while the other is filled and written by _writer.
+    private readonly PendingBatch[] _batches = [new PendingBatch(), new PendingBatch()];
+    private PendingBatch _current;
+    private readonly BatchWriter _writer;
     private readonly byte[] _key = new byte[64];
     private readonly byte[] _value = new byte[256];
     private ViewPosition _position;
+    private ViewPosition _written;
     private int _records;
     private int _events;
 
-    public EventProjection(ViewPosition start) => _position = start;
+    public EventProjection(ViewPosition start, RocksDb db, WriteOptions options)
+    {
+        _position = start;
+        _written = start;
+        _writer = new BatchWriter(db, options);
+        _current = _batches[0];
+    }
 
-    /// <summary>Position after everything added so far (written with the batch).</summary>
+    /// <summary>Position after everything added so far (written with the batch being filled).</summary>
     public ViewPosition Position => _position;
+    /// <summary>Position of the last batch whose write completed: what the database holds (and queries see).</summary>
+    public ViewPosition Written => _written;
+    /// <summary>True while a committed batch is still being written.</summary>
+    public bool WriteInFlight => _writer.State == BatchWriterState.Writing;
     public int PendingRecords => _records;
     public int PendingEvents => _events;
 
@@ -45,25 +59,40 @@ internal sealed class EventProjection : IDisposable
         if (entries.Length > 0)
         {
             ReadModelKeys.WriteTime(_key, record.Timestamp, record.Index);
-            _puts.Put(_key.AsSpan(0, ReadModelKeys.TimeKeyBytes), ReadOnlySpan<byte>.Empty);
+            _current.Puts.Put(_key.AsSpan(0, ReadModelKeys.TimeKeyBytes), ReadOnlySpan<byte>.Empty);
         }
         _position = new ViewPosition(record.Index, record.Timestamp, record.Checksum, _position.EventsApplied + entries.Length);
         _records++;
         _events += entries.Length;
     }
 
-    /// <summary>Writes the batch and its checkpoint atomically, then starts a new batch.</summary>
-    public void Commit(RocksDb db, WriteOptions options)
+    /// <summary>
+    /// Closes the batch (rows + checkpoint, applied atomically) and starts writing it in the background, after the
+    /// previous batch's write completed (<see cref="Written"/> then moves to it). Filling the next batch overlaps
+    /// this write; <see cref="Drain"/> waits for it.
+    /// </summary>
+    public void Commit()
     {
         if (_records == 0) return;
         ViewPosition position = _position;
         _key[0] = ReadModelKeys.Checkpoint;
-        _puts.Put(_key.AsSpan(0, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<ViewPosition>(in position)));
-        _puts.MoveTo(_batch);
-        db.Write(_batch, options);
-        _batch.Clear();
+        _current.Puts.Put(_key.AsSpan(0, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<ViewPosition>(in position)));
+        _current.Position = position;
+        _current.Prepare();
+        Drain();
+        _writer.Submit(_current);
+        _current = _current == _batches[0] ? _batches[1] : _batches[0];
         _records = 0;
         _events = 0;
+    }
+
+    /// <summary>Waits for the batch being written (if any); rethrows its failure. <see cref="Written"/> is then current.</summary>
+    public void Drain()
+    {
+        if (!WriteInFlight) return;
+        PendingBatch inFlight = _current == _batches[0] ? _batches[1] : _batches[0];
+        _writer.Wait();
+        _written = inFlight.Position;
     }
 
     private void Apply(in LedgerEventEntry e, long index, long commandTimestamp, uint ordinal)
@@ -83,7 +112,7 @@ internal sealed class EventProjection : IDisposable
                 if (e.Kind == LedgerEventKind.AccountCreated && account.UserData128 != UInt128.Zero)
                 {
                     ReadModelKeys.WriteUserData(_key, account.UserData128, account.Id);
-                    _puts.Put(_key.AsSpan(0, ReadModelKeys.UserDataKeyBytes), ReadOnlySpan<byte>.Empty);
+                    _current.Puts.Put(_key.AsSpan(0, ReadModelKeys.UserDataKeyBytes), ReadOnlySpan<byte>.Empty);
                 }
                 break;
             }
@@ -135,31 +164,33 @@ internal sealed class EventProjection : IDisposable
         PutHistory(t.CreditAccountId, row);
     }
 
-    private void PutHistory(UInt128 account, in HistoryRow row)
-    {
-        ReadModelKeys.WriteHistory(_key, account, row.Index, row.Ordinal);
-        _puts.Put(_key.AsSpan(0, ReadModelKeys.HistoryKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<HistoryRow>(in row)));
-    }
+    private void PutHistory(UInt128 account, in HistoryRow row) => _current.History.Add(account, in row);
 
     private void PutTransfer(in Transfer transfer, long index)
     {
         MemoryMarshal.Write(_value.AsSpan(0, Transfer.SizeBytes), in transfer);
         BinaryPrimitives.WriteInt64LittleEndian(_value.AsSpan(Transfer.SizeBytes, 8), index);
         ReadModelKeys.WriteId(_key, ReadModelKeys.Transfer, transfer.Id);
-        _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, Transfer.SizeBytes + 8));
+        _current.Transfers.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, Transfer.SizeBytes + 8));
     }
 
     private void PutStatus(UInt128 transferId, TransferStatusRow status)
     {
         ReadModelKeys.WriteId(_key, ReadModelKeys.Status, transferId);
-        _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<TransferStatusRow>(in status)));
+        _current.Puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<TransferStatusRow>(in status)));
     }
 
     private void PutStruct<T>(byte table, UInt128 id, in T value) where T : unmanaged
     {
         ReadModelKeys.WriteId(_key, table, id);
-        _puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
+        _current.Puts.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
     }
 
-    public void Dispose() => _batch.Dispose();
+    /// <summary>Waits for the batch in flight (a failure is dropped: the checkpoint in the database says what landed).</summary>
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _batches[0].Dispose();
+        _batches[1].Dispose();
+    }
 }

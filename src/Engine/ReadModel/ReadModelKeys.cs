@@ -8,8 +8,10 @@ namespace Wallet.Engine.ReadModel;
 /// the time index in (timestamp, index) order. One prefix byte per table:
 /// <code>
 /// 'C'                                   checkpoint (ViewPosition)                 meta
+/// 'V'                                   view format version (uint32 LE, <see cref="FormatVersion"/>)
 /// 'A' account(16)                       Account as created (or closed): 128 bytes static part
-/// 'H' account(16) index(8) ordinal(4)   HistoryRow (96): one change of the account, balances after
+/// 'H' account(16) index(8) ordinal(4)   history chunk: 1..256 HistoryRows (112 each) of the account, in
+///                                       (index, ordinal) order; the key is the chunk's first row
 /// 'T' transfer(16)                      Transfer (128) + log index (8)
 /// 'S' transfer(16)                      TransferStatusRow (32) of a hold: pending/posted/voided/expired (absent = posted)
 /// 'U' userData128(16) account(16)       empty: accounts by user data
@@ -18,7 +20,15 @@ namespace Wallet.Engine.ReadModel;
 /// </summary>
 internal static class ReadModelKeys
 {
+    /// <summary>
+    /// Layout version of the view. Bump on any change of keys or values: a view of another version is deleted and
+    /// rebuilt from the journal when opened for writing, and refused when opened read-only (never misread).
+    /// 1: one 'H' row per change (no 'V' key). 2: 'H' chunks of up to 256 rows per account and write batch.
+    /// </summary>
+    public const uint FormatVersion = 2;
+
     public const byte Checkpoint = (byte)'C';
+    public const byte Format = (byte)'V';
     public const byte Account = (byte)'A';
     public const byte History = (byte)'H';
     public const byte Transfer = (byte)'T';

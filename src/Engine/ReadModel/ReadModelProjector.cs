@@ -102,7 +102,7 @@ public sealed class ReadModelProjector : IDisposable
         long total = 0;
         JournalReader? reader = OpenReader();
         if (reader is null) return 0;
-        using var projection = new EventProjection(_store.Position);
+        using var projection = new EventProjection(_store.Position, _store.Db, _store.WriteOptions);
         using (reader)
         {
             int n;
@@ -131,18 +131,24 @@ public sealed class ReadModelProjector : IDisposable
                         _rebuildRequested = false;
                         reader?.Dispose();
                         reader = null;
+                        // No batch may land after the clear: wait for the one in flight first.
+                        projection?.Dispose();
+                        projection = null;
                         Clear();
                     }
                     if (reader is null)
                     {
+                        // The checkpoint is read only with no batch in flight (else it could be one batch stale, and
+                        // history chunks re-projected from it would overlap the ones that then land).
+                        projection?.Dispose();
+                        projection = null;
                         reader = OpenReader();
                         if (reader is null)
                         {
                             Idle();
                             continue;
                         }
-                        projection?.Dispose();
-                        projection = new EventProjection(_store.Position);
+                        projection = new EventProjection(_store.Position, _store.Db, _store.WriteOptions);
                     }
                     int applied = Pump(reader, projection!);
                     if (Volatile.Read(ref _state) == (int)ProjectorState.Faulted) Volatile.Write(ref _state, (int)ProjectorState.Running);
@@ -211,16 +217,27 @@ public sealed class ReadModelProjector : IDisposable
         }
         if (records == 0)
         {
+            // Caught up: let the last batch land before reporting it applied (and before idling).
+            if (projection.WriteInFlight)
+            {
+                projection.Drain();
+                Publish(projection.Written);
+            }
             if (_events.LastIndex <= AppliedIndex) Volatile.Write(ref _behindSinceTicks, 0);
             return 0;
         }
-        projection.Commit(_store.Db, _store.WriteOptions);
+        projection.Commit();
         if (_unflushedSinceMs == 0) _unflushedSinceMs = Environment.TickCount64;
-        ViewPosition position = projection.Position;
+        Publish(projection.Written);
+        return records;
+    }
+
+    /// <summary>Reports a position that is in the database (its batch's write completed).</summary>
+    private void Publish(ViewPosition position)
+    {
         Volatile.Write(ref _eventsApplied, position.EventsApplied);
         Volatile.Write(ref _appliedIndex, position.Index);
         if (_events.LastIndex <= position.Index) Volatile.Write(ref _behindSinceTicks, 0);
-        return records;
     }
 
     /// <summary>
@@ -263,11 +280,7 @@ public sealed class ReadModelProjector : IDisposable
     /// <summary>Removes every row and the checkpoint in one atomic batch: queries see the old view or an empty one.</summary>
     private void Clear()
     {
-        using var batch = new WriteBatch();
-        byte[] start = [0x00];
-        byte[] end = [0xFF];
-        batch.DeleteRange(start, 1, end, 1, null);
-        _store.Db.Write(batch, _store.WriteOptions);
+        _store.Clear();
         if (_unflushedSinceMs == 0) _unflushedSinceMs = Environment.TickCount64;
         Volatile.Write(ref _appliedIndex, 0);
         Volatile.Write(ref _eventsApplied, 0);

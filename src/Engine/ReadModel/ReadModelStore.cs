@@ -36,30 +36,82 @@ public sealed class ReadModelStore : IDisposable
     public string Path { get; }
     public bool IsReadOnly { get; }
 
-    /// <summary>Opens (creating if needed) the read model for projection and queries.</summary>
+    /// <summary>
+    /// Opens (creating if needed) the read model for projection and queries. A view written in another layout
+    /// (<see cref="ReadModelKeys.FormatVersion"/>) is deleted first, so the projector rebuilds it from the journal;
+    /// <see cref="FormatReset"/> then says so (the host logs it).
+    /// </summary>
     public static ReadModelStore Open(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         System.IO.Directory.CreateDirectory(path);
-        var options = new DbOptions()
-            .SetCreateIfMissing(true)
-            .SetMaxOpenFiles(256)
-            .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
-            .SetWriteBufferSize(64UL << 20)
-            .SetMaxWriteBufferNumber(4)
-            .SetCompression(Compression.Lz4);
-        return new ReadModelStore(RocksDb.Open(options, path), path, readOnly: false);
+        RocksDb db = RocksDb.Open(WriteOptionsFor(), path);
+        string? reset = null;
+        uint? found = ReadFormat(db);
+        if (found != ReadModelKeys.FormatVersion && found is not null)
+        {
+            db.Dispose();
+            Destroy(path);
+            System.IO.Directory.CreateDirectory(path);
+            db = RocksDb.Open(WriteOptionsFor(), path);
+            reset = $"read model in '{path}' has view format {found}, this build uses format {ReadModelKeys.FormatVersion}: deleted; it is rebuilt from the event journal";
+        }
+        var store = new ReadModelStore(db, path, readOnly: false) { FormatReset = reset };
+        if (found != ReadModelKeys.FormatVersion)
+        {
+            using var batch = new WriteBatch();
+            store.PutFormat(batch);
+            db.Write(batch, store._writeOptions);
+        }
+        return store;
+    }
+
+    private static DbOptions WriteOptionsFor() => new DbOptions()
+        .SetCreateIfMissing(true)
+        .SetMaxOpenFiles(256)
+        .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
+        .SetWriteBufferSize(64UL << 20)
+        .SetMaxWriteBufferNumber(4)
+        .SetCompression(Compression.Lz4);
+
+    /// <summary>The view's format version; null for an empty database, 1 for a non-empty one without the key (before versions existed).</summary>
+    private static uint? ReadFormat(RocksDb db)
+    {
+        Span<byte> value = stackalloc byte[4];
+        ReadOnlySpan<byte> key = [ReadModelKeys.Format];
+        if (db.GetFixedSizeValue(key, value)) return BinaryPrimitives.ReadUInt32LittleEndian(value);
+        using Iterator it = db.NewIterator();
+        it.SeekToFirst();
+        return it.Valid() ? 1u : null;
+    }
+
+    /// <summary>Set when <see cref="Open"/> found a view of another format and deleted it (a line for the log); else null.</summary>
+    public string? FormatReset { get; private init; }
+
+    internal void PutFormat(WriteBatch batch)
+    {
+        Span<byte> value = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(value, ReadModelKeys.FormatVersion);
+        ReadOnlySpan<byte> key = [ReadModelKeys.Format];
+        batch.Put(key, value);
     }
 
     /// <summary>
     /// Opens an existing read model for queries only (CLI tools while the server may be running): a consistent
-    /// image as of the moment of opening; never writes.
+    /// image as of the moment of opening; never writes. A view of another format is refused, never misread.
     /// </summary>
     public static ReadModelStore OpenReadOnly(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!System.IO.Directory.Exists(path)) throw new DirectoryNotFoundException($"read model '{path}' does not exist (was the server run with the read model on?)");
-        return new ReadModelStore(RocksDb.OpenReadOnly(new DbOptions(), path, false), path, readOnly: true);
+        RocksDb db = RocksDb.OpenReadOnly(new DbOptions(), path, false);
+        uint? found = ReadFormat(db);
+        if (found is not null && found != ReadModelKeys.FormatVersion)
+        {
+            db.Dispose();
+            throw new InvalidDataException($"read model '{path}' has view format {found}, this build reads format {ReadModelKeys.FormatVersion}: rebuild it (`wallet readmodel rebuild`, or start the node, which rebuilds it)");
+        }
+        return new ReadModelStore(db, path, readOnly: true);
     }
 
     /// <summary>Deletes a read model's files (a rebuild starts from an empty view). The store must be closed.</summary>
@@ -114,7 +166,8 @@ public sealed class ReadModelStore : IDisposable
             it.SeekForPrev(historyKey);
             if (it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), historyKey, ReadModelKeys.IdKeyBytes))
             {
-                HistoryRow row = MemoryMarshal.Read<HistoryRow>(it.GetValueSpan());
+                ReadOnlySpan<byte> chunk = it.GetValueSpan();
+                HistoryRow row = HistoryChunk.Row(chunk, HistoryChunk.RowCount(chunk) - 1);
                 account.DebitsPending = row.After.DebitsPending;
                 account.DebitsPosted = row.After.DebitsPosted;
                 account.CreditsPending = row.After.CreditsPending;
@@ -179,7 +232,11 @@ public sealed class ReadModelStore : IDisposable
         it.SeekForPrev(key);
         if (!it.Valid() || !ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes))
             return new BalanceAt(BalanceAtStatus.NotFound, default, 0, 0, view);
-        HistoryRow row = MemoryMarshal.Read<HistoryRow>(it.GetValueSpan());
+        // The chunk whose first row is the last at or before the target holds the answer (chunks never overlap).
+        ReadOnlySpan<byte> chunk = it.GetValueSpan();
+        int at = HistoryChunk.LastAtOrBefore(chunk, index, uint.MaxValue);
+        if (at < 0) throw new InvalidDataException($"read model: history chunk of account {accountId} starts after its key; rebuild the view");
+        HistoryRow row = HistoryChunk.Row(chunk, at);
         return new BalanceAt(BalanceAtStatus.Found, row.After, row.Index, row.CommandTimestamp, view);
     }
 
@@ -207,55 +264,74 @@ public sealed class ReadModelStore : IDisposable
         var rows = new List<HistoryRow>(Math.Min(query.Limit, 128));
         Span<byte> key = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
         using Iterator it = _db.NewIterator(null, scope.Options);
+        // Position on the first chunk to read and the row inside it where the walk starts.
+        int at;
         if (query.NewestFirst)
         {
-            if (cursor is { } c)
-            {
-                // Strictly before the cursor row.
-                if (c.cursorOrdinal > 0) ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex, c.cursorOrdinal - 1);
-                else ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex - 1, uint.MaxValue);
-            }
-            else
-            {
-                ReadModelKeys.WriteHistory(key, query.AccountId, long.MaxValue, uint.MaxValue);
-            }
+            // Rows strictly before the cursor (or all): the chunk starting at or before it, from its last row before it.
+            (long ci, uint co) = cursor ?? (long.MaxValue, uint.MaxValue);
+            ReadModelKeys.WriteHistory(key, query.AccountId, ci, co);
             it.SeekForPrev(key);
+            at = InAccount(it, key) ? (cursor is null ? HistoryChunk.RowCount(it.GetValueSpan()) - 1 : HistoryChunk.LastBefore(it.GetValueSpan(), ci, co)) : -1;
         }
-        else
+        else if (cursor is { } c)
         {
-            if (cursor is { } c)
+            // Rows strictly after the cursor: the chunk holding it (the last starting at or before it), else the first.
+            ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex, c.cursorOrdinal);
+            it.SeekForPrev(key);
+            if (InAccount(it, key))
             {
-                if (c.cursorOrdinal < uint.MaxValue) ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex, c.cursorOrdinal + 1);
-                else ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex + 1, 0);
+                at = HistoryChunk.FirstAfter(it.GetValueSpan(), c.cursorIndex, c.cursorOrdinal);
             }
             else
             {
                 ReadModelKeys.WriteHistory(key, query.AccountId, 0, 0);
+                it.Seek(key);
+                at = 0;
             }
+        }
+        else
+        {
+            ReadModelKeys.WriteHistory(key, query.AccountId, 0, 0);
             it.Seek(key);
+            at = 0;
         }
 
         bool more = false;
-        while (it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes))
+        bool done = false;
+        while (!done && InAccount(it, key))
         {
-            HistoryRow row = MemoryMarshal.Read<HistoryRow>(it.GetValueSpan());
-            bool inRange = row.CommandTimestamp >= query.FromTimestampNs && row.CommandTimestamp <= query.ToTimestampNs;
-            // Timestamps grow with the index: once past the range in the walking direction, nothing further matches.
-            if (query.NewestFirst ? row.CommandTimestamp < query.FromTimestampNs : row.CommandTimestamp > query.ToTimestampNs) break;
-            if (inRange)
+            ReadOnlySpan<byte> chunk = it.GetValueSpan();
+            int count = HistoryChunk.RowCount(chunk);
+            for (; at >= 0 && at < count; at += query.NewestFirst ? -1 : 1)
             {
+                HistoryRow row = HistoryChunk.Row(chunk, at);
+                // Timestamps grow with the index: once past the range in the walking direction, nothing further matches.
+                if (query.NewestFirst ? row.CommandTimestamp < query.FromTimestampNs : row.CommandTimestamp > query.ToTimestampNs)
+                {
+                    done = true;
+                    break;
+                }
+                if (row.CommandTimestamp < query.FromTimestampNs || row.CommandTimestamp > query.ToTimestampNs) continue;
                 if (rows.Count == query.Limit)
                 {
                     more = true;
+                    done = true;
                     break;
                 }
                 rows.Add(row);
             }
+            if (done) break;
             if (query.NewestFirst) it.Prev(); else it.Next();
+            at = query.NewestFirst && InAccount(it, key) ? HistoryChunk.RowCount(it.GetValueSpan()) - 1 : 0;
         }
         string? next = more ? FormatCursor(rows[^1].Index, rows[^1].Ordinal) : null;
         return new HistoryPage(rows, next, view);
     }
+
+    /// <summary>True when the iterator is on a history chunk of the account in <paramref name="key"/>.</summary>
+    private static bool InAccount(Iterator it, ReadOnlySpan<byte> key) =>
+        it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes);
 
     /// <summary>Accounts whose user_data_128 equals <paramref name="userData"/>, in id order, after <paramref name="afterId"/>.</summary>
     public IReadOnlyList<AccountView> GetAccountsByUserData(UInt128 userData, int limit, UInt128 afterId, out ViewPosition view)
@@ -309,6 +385,17 @@ public sealed class ReadModelStore : IDisposable
             || index < 1)
             throw new FormatException("invalid history cursor");
         return (index, ordinal);
+    }
+
+    /// <summary>Removes every row and the checkpoint in one atomic batch (keeping the format key): queries see the old view or an empty one.</summary>
+    internal void Clear()
+    {
+        using var batch = new WriteBatch();
+        byte[] start = [0x00];
+        byte[] end = [0xFF];
+        batch.DeleteRange(start, 1, end, 1, null);
+        PutFormat(batch);
+        _db.Write(batch, _writeOptions);
     }
 
     public void Dispose()

@@ -45,6 +45,8 @@ internal sealed class SortedPutBuffer
     private int _arenaUsed;
     private Entry[] _entries = new Entry[1024];
     private int _count;
+    // True while every put so far came in key order (e.g. transfers with ascending ids): the sort is then skipped.
+    private bool _inOrder = true;
 
     public int Count => _count;
 
@@ -55,6 +57,11 @@ internal sealed class SortedPutBuffer
         if (_arenaUsed + need > _arena.Length) Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _arenaUsed + need));
         if (_count == _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);
         int offset = _arenaUsed;
+        if (_inOrder && _count > 0)
+        {
+            ref readonly Entry last = ref _entries[_count - 1];
+            if (key.SequenceCompareTo(_arena.AsSpan(last.Offset, last.KeyLength)) < 0) _inOrder = false;
+        }
         key.CopyTo(_arena.AsSpan(offset));
         value.CopyTo(_arena.AsSpan(offset + key.Length));
         _arenaUsed += need;
@@ -70,23 +77,44 @@ internal sealed class SortedPutBuffer
         _count++;
     }
 
-    /// <summary>Sorts the puts by key (stable) and appends them to <paramref name="batch"/>; then empties itself.</summary>
-    public void MoveTo(WriteBatch batch)
+    /// <summary>
+    /// Sorts the puts by key (stable; skipped when they came in order) and appends them to <paramref name="batch"/>
+    /// (one pointer-based native put each: no managed-to-native copy of the arena); then empties itself.
+    /// </summary>
+    public unsafe void MoveTo(WriteBatch batch)
     {
-        Span<Entry> entries = _entries.AsSpan(0, _count);
-        entries.Sort(new EntryComparer(_arena));
-        byte[] arena = _arena;
-        for (int i = 0; i < entries.Length; i++)
+        Span<Entry> entries = SortedEntries();
+        IntPtr handle = batch.Handle;
+        Native native = Native.Instance;
+        fixed (byte* arena = _arena)
         {
-            ref readonly Entry e = ref entries[i];
-            batch.Put(arena.AsSpan(e.Offset, e.KeyLength), arena.AsSpan(e.Offset + e.KeyLength, e.ValueLength));
+            for (int i = 0; i < entries.Length; i++)
+            {
+                ref readonly Entry e = ref entries[i];
+                native.rocksdb_writebatch_put(handle, arena + e.Offset, (UIntPtr)e.KeyLength, arena + e.Offset + e.KeyLength, (UIntPtr)e.ValueLength);
+            }
         }
         Clear();
+    }
+
+    /// <summary>Sorts the puts now (so that <see cref="MoveTo"/>, perhaps on another thread, only copies).</summary>
+    public void Sort()
+    {
+        if (_inOrder) return;
+        _entries.AsSpan(0, _count).Sort(new EntryComparer(_arena));
+        _inOrder = true;
+    }
+
+    private Span<Entry> SortedEntries()
+    {
+        Sort();
+        return _entries.AsSpan(0, _count);
     }
 
     public void Clear()
     {
         _count = 0;
         _arenaUsed = 0;
+        _inOrder = true;
     }
 }

@@ -31,6 +31,7 @@ internal sealed class ReadModelHost : IDisposable
         try
         {
             store = ReadModelStore.Open(directory);
+            if (store.FormatReset is { } reset) log.LogWarning("{Reset}", reset);
             var projector = new ReadModelProjector(store, partition.EventJournal, settings.ReadModel);
             projector.Start();
             log.LogInformation("Read model in {Directory} at index {Index}", directory, store.Position.Index);

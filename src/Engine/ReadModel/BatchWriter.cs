@@ -1,0 +1,110 @@
+using RocksDbSharp;
+
+namespace Wallet.Engine.ReadModel;
+
+/// <summary>State of the one write batch a <see cref="BatchWriter"/> may have in flight.</summary>
+internal enum BatchWriterState
+{
+    Idle,
+    Writing,
+    Stopped,
+}
+
+/// <summary>
+/// Fills and writes the projection's batches on a thread of its own, so that building batch N+1 (decode, group,
+/// sort: the projection thread) overlaps the copy into the native batch and the memtable insert of batch N (this
+/// thread): on two cores the two halves of the work run side by side instead of one after the other.
+/// At most one batch is in flight: <see cref="Submit"/> first waits for the previous write, so memory stays bounded
+/// and batches reach the database in order. A write's failure is rethrown to the projection thread by the next
+/// <see cref="Submit"/> or <see cref="Wait"/>. The caller must not touch a submitted batch until <see cref="Wait"/>
+/// (or the next <see cref="Submit"/>) returns. Blocks on semaphores, never spins.
+/// </summary>
+internal sealed class BatchWriter : IDisposable
+{
+    private readonly RocksDb _db;
+    private readonly WriteOptions _options;
+    private readonly SemaphoreSlim _work = new(0, 1);
+    private readonly SemaphoreSlim _done = new(0, 1);
+    private readonly Thread _thread;
+    private PendingBatch? _batch;
+    private Exception? _error;
+    private BatchWriterState _state = BatchWriterState.Idle;
+    private volatile bool _stopping;
+
+    public BatchWriter(RocksDb db, WriteOptions options)
+    {
+        _db = db;
+        _options = options;
+        _thread = new Thread(Loop) { IsBackground = true, Name = "readmodel-write" };
+        _thread.Start();
+    }
+
+    public BatchWriterState State => _state;
+
+    /// <summary>Waits for the batch in flight (if any), then starts writing <paramref name="batch"/>.</summary>
+    public void Submit(PendingBatch batch)
+    {
+        Wait();
+        ObjectDisposedException.ThrowIf(_state == BatchWriterState.Stopped, this);
+        _batch = batch;
+        _state = BatchWriterState.Writing;
+        _work.Release();
+    }
+
+    /// <summary>Waits until no batch is in flight; rethrows the failure of the batch that was.</summary>
+    public void Wait()
+    {
+        if (_state != BatchWriterState.Writing) return;
+        _done.Wait();
+        _state = BatchWriterState.Idle;
+        _batch = null;
+        Exception? error = Interlocked.Exchange(ref _error, null);
+        if (error is not null) throw new IOException("read model: writing a batch failed: " + error.Message, error);
+    }
+
+    private void Loop()
+    {
+        while (true)
+        {
+            _work.Wait();
+            if (_stopping) return;
+            try
+            {
+                PendingBatch batch = _batch!;
+                batch.Fill();
+                _db.Write(batch.Native, _options);
+            }
+#pragma warning disable CA1031 // Handed to the projection thread, which reports it and retries from the checkpoint.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Volatile.Write(ref _error, ex);
+            }
+            finally
+            {
+                _batch!.Clear();
+            }
+            _done.Release();
+        }
+    }
+
+    /// <summary>Waits for the batch in flight (its failure is dropped: the checkpoint says what landed), then ends the thread.</summary>
+    public void Dispose()
+    {
+        if (_state == BatchWriterState.Stopped) return;
+        try
+        {
+            Wait();
+        }
+        catch (IOException)
+        {
+            // Already visible through the checkpoint: the next projection resumes after the last batch that landed.
+        }
+        _state = BatchWriterState.Stopped;
+        _stopping = true;
+        _work.Release();
+        _thread.Join();
+        _work.Dispose();
+        _done.Dispose();
+    }
+}

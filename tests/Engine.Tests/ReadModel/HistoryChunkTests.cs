@@ -1,0 +1,204 @@
+using System.Buffers.Binary;
+using Wallet.Engine.Audit;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Engine.ReadModel;
+using Wallet.Engine.Tests.Partition;
+using Wallet.Engine.Tests.Support;
+using static Wallet.Engine.Tests.Ledger.LedgerHarness;
+
+namespace Wallet.Engine.Tests.ReadModel;
+
+/// <summary>
+/// History is stored in chunks (per account and write batch, at most 256 rows). The same journal projected with
+/// three batchings — one record per batch (chunks of a record's rows), small batches that cut between records,
+/// and one batch for everything (chunks split at 256 rows, once in the middle of a record) — must answer every
+/// query the same, and point-in-time answers must equal a replay of the journal, at every log index (so at the
+/// first and the last row of every chunk), at every command stamp and one nanosecond either side.
+/// </summary>
+public sealed class HistoryChunkTests
+{
+    private static readonly UInt128[] Accounts = [1, 2, 3];
+
+    [Fact]
+    public void Every_batching_answers_the_same_and_equals_replay()
+    {
+        using var dir = new TempDirectory("rm-chunks");
+        var stamps = new List<long>();
+        long lastIndex;
+        using (var p = new PartitionFixture(dir.Path))
+        {
+            p.CreateAccounts(Acc(1), Acc(2), Acc(3));
+            ulong id = 1;
+            // 100 + 256 rows of account 1 in two consecutive records: with one batch, its first chunk ends at ordinal
+            // 155 of the second record and the next chunk starts there.
+            stamps.Add(Command(p, ref id, 100, i => (1, 2)));
+            stamps.Add(Command(p, ref id, 256, i => (i % 3) switch { 0 => (1, 2), 1 => (2, 1), _ => (1, 3) }));
+            for (int c = 0; c < 6; c++) stamps.Add(Command(p, ref id, 1 + (c * 37 % 50), i => ((i + c) % 2 == 0 ? (UInt128)2 : 3, 1)));
+            stamps.Add(Command(p, ref id, 256, i => (3, 2)));
+            lastIndex = p.Engine.AppliedIndex;
+            Assert.True(p.Stop(snapshot: false));
+        }
+
+        using var events = Wallet.Engine.Journal.Journal.OpenReadOnly(new Wallet.Engine.Journal.JournalOptions { Directory = dir.Path, FilePrefix = PartitionEngine.EventJournalPrefix });
+        using ReadModelStore one = Build(dir.Path, "one", events, int.MaxValue >> 10);
+        using ReadModelStore perRecord = Build(dir.Path, "per-record", events, 1);
+        using ReadModelStore small = Build(dir.Path, "small", events, 150);
+        foreach (ReadModelStore s in (ReadModelStore[])[one, perRecord, small]) Assert.Equal(lastIndex, s.Position.Index);
+
+        // The single batch really split account 1's rows: more than one chunk, one of them starting mid-record.
+        List<(long Index, uint Ordinal, int Rows)> chunks = Chunks(one, 1);
+        Assert.True(chunks.Count >= 3, $"expected split chunks, got {chunks.Count}");
+        Assert.Contains(chunks, c => c.Ordinal != 0);
+        Assert.All(chunks, c => Assert.InRange(c.Rows, 1, HistoryChunkBuilder.MaxRowsPerChunk));
+        Assert.True(Chunks(perRecord, 1).Count > chunks.Count);
+
+        // History: both directions, page sizes that end inside, at and across chunk boundaries; same in every view.
+        foreach (UInt128 account in Accounts)
+        {
+            List<HistoryRow> reference = ReadAll(one, account, newestFirst: false, pageSize: 1000);
+            Assert.Equal(LedgerEventKind.AccountCreated, reference[0].Kind);
+            for (int i = 1; i < reference.Count; i++)
+                Assert.True(reference[i].Index > reference[i - 1].Index || (reference[i].Index == reference[i - 1].Index && reference[i].Ordinal > reference[i - 1].Ordinal));
+            foreach (ReadModelStore s in (ReadModelStore[])[one, perRecord, small])
+            {
+                foreach (int pageSize in (int[])[1, 7, 155, 256, 257])
+                {
+                    Assert.Equal(reference, ReadAll(s, account, newestFirst: false, pageSize));
+                    List<HistoryRow> newest = ReadAll(s, account, newestFirst: true, pageSize);
+                    newest.Reverse();
+                    Assert.Equal(reference, newest);
+                }
+                // A time window in the middle: exactly the rows stamped inside it, in both orders.
+                long from = stamps[1], to = stamps[4];
+                var expected = reference.FindAll(r => r.CommandTimestamp >= from && r.CommandTimestamp <= to);
+                Assert.NotEmpty(expected);
+                Assert.Equal(expected, ReadAll(s, account, newestFirst: false, pageSize: 9, from, to));
+                List<HistoryRow> back = ReadAll(s, account, newestFirst: true, pageSize: 9, from, to);
+                back.Reverse();
+                Assert.Equal(expected, back);
+            }
+            // Balance now = the newest row.
+            Assert.True(one.TryGetAccount(account, out AccountView now, out _));
+            Assert.Equal(reference[^1].After, AccountBalances.Of(now.Account));
+            Assert.Equal(reference[^1].Index, now.Index);
+        }
+
+        // Point in time: every index and every stamp ±1 ns, in every view, equal to the replay.
+        LedgerOptions ledger = new PartitionFixture.OptionsOnly(dir.Path).Ledger;
+        var targets = new List<ReplayTarget>();
+        for (long index = 1; index <= lastIndex; index++) targets.Add(ReplayTarget.AtIndex(index));
+        foreach (long stamp in stamps)
+        {
+            targets.Add(ReplayTarget.AtTime(stamp - 1));
+            targets.Add(ReplayTarget.AtTime(stamp));
+            targets.Add(ReplayTarget.AtTime(stamp + 1));
+        }
+        foreach (ReplayTarget target in targets)
+        {
+            ReplayResult replay = LedgerReplay.Replay(dir.Path, ledger, target, useSnapshots: false);
+            foreach (UInt128 account in Accounts)
+            {
+                foreach (ReadModelStore s in (ReadModelStore[])[one, perRecord, small])
+                {
+                    BalanceAt view = s.GetBalanceAt(account, target);
+                    if (replay.Ledger.TryGetAccount(account, out Account expected))
+                    {
+                        Assert.True(view.Status == BalanceAtStatus.Found, $"{target}: account {account}: {view.Status}");
+                        Assert.Equal(AccountBalances.Of(expected), view.Balances);
+                    }
+                    else
+                    {
+                        Assert.Equal(BalanceAtStatus.NotFound, view.Status);
+                    }
+                }
+            }
+        }
+        Assert.Equal(BalanceAtStatus.ViewBehind, one.GetBalanceAt(1, ReplayTarget.AtIndex(lastIndex + 1)).Status);
+    }
+
+    [Fact]
+    public void Chunk_search_finds_first_and_last_rows_and_rejects_corrupt_values()
+    {
+        byte[] chunk = new byte[3 * HistoryRow.SizeBytes];
+        (long, uint)[] keys = [(5, 0), (5, 7), (9, 2)];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            var row = new HistoryRow { Index = keys[i].Item1, Ordinal = keys[i].Item2 };
+            System.Runtime.InteropServices.MemoryMarshal.Write(chunk.AsSpan(i * HistoryRow.SizeBytes), in row);
+        }
+        Assert.Equal(-1, HistoryChunk.LastAtOrBefore(chunk, 4, uint.MaxValue));
+        Assert.Equal(0, HistoryChunk.LastAtOrBefore(chunk, 5, 0));
+        Assert.Equal(0, HistoryChunk.LastAtOrBefore(chunk, 5, 6));
+        Assert.Equal(1, HistoryChunk.LastAtOrBefore(chunk, 5, uint.MaxValue));
+        Assert.Equal(1, HistoryChunk.LastAtOrBefore(chunk, 9, 1));
+        Assert.Equal(2, HistoryChunk.LastAtOrBefore(chunk, 9, 2));
+        Assert.Equal(2, HistoryChunk.LastAtOrBefore(chunk, long.MaxValue, uint.MaxValue));
+        Assert.Equal(-1, HistoryChunk.LastBefore(chunk, 5, 0));
+        Assert.Equal(1, HistoryChunk.LastBefore(chunk, 9, 2));
+        Assert.Equal(0, HistoryChunk.FirstAfter(chunk, 0, 0));
+        Assert.Equal(1, HistoryChunk.FirstAfter(chunk, 5, 0));
+        Assert.Equal(3, HistoryChunk.FirstAfter(chunk, 9, 2));
+        Assert.Throws<InvalidDataException>(() => HistoryChunk.RowCount(chunk.AsSpan(0, HistoryRow.SizeBytes + 1)));
+        Assert.Throws<InvalidDataException>(() => HistoryChunk.RowCount([]));
+    }
+
+    /// <summary>One command of <paramref name="n"/> transfers between the accounts <paramref name="pair"/> picks; returns its stamp.</summary>
+    private static long Command(PartitionFixture p, ref ulong id, int n, Func<int, (UInt128 Debit, UInt128 Credit)> pair)
+    {
+        p.Clock.Advance(1_000_000);
+        var batch = new Transfer[n];
+        for (int i = 0; i < n; i++)
+        {
+            (UInt128 debit, UInt128 credit) = pair(i);
+            batch[i] = Tx(id++, debit, credit, 1 + i % 97);
+        }
+        Assert.All(p.CreateTransfers(batch), code => Assert.Equal(ResultCode.Ok, code));
+        using Wallet.Engine.Journal.JournalReader reader = p.Engine.EventJournal!.OpenReader(p.Engine.AppliedIndex);
+        Assert.True(reader.TryRead(out Wallet.Engine.Journal.JournalRecord record));
+        return record.Timestamp;
+    }
+
+    private static ReadModelStore Build(string dataDir, string name, Wallet.Engine.Journal.Journal events, int maxEventsPerBatch)
+    {
+        ReadModelStore store = ReadModelStore.Open(Path.Combine(dataDir, "view-" + name));
+        using var projector = new ReadModelProjector(store, events, new ReadModelOptions { MaxEventsPerBatch = maxEventsPerBatch });
+        Assert.True(projector.CatchUp() > 0);
+        return store;
+    }
+
+    /// <summary>The stored chunks of an account: key (index, ordinal of the first row) and rows.</summary>
+    private static List<(long, uint, int)> Chunks(ReadModelStore store, UInt128 account)
+    {
+        var result = new List<(long, uint, int)>();
+        byte[] prefix = new byte[ReadModelKeys.HistoryKeyBytes];
+        ReadModelKeys.WriteHistory(prefix, account, 0, 0);
+        using RocksDbSharp.Iterator it = store.Db.NewIterator();
+        for (it.Seek(prefix); it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), prefix, ReadModelKeys.IdKeyBytes); it.Next())
+        {
+            ReadOnlySpan<byte> key = it.GetKeySpan();
+            ReadOnlySpan<byte> value = it.GetValueSpan();
+            int rows = HistoryChunk.RowCount(value);
+            HistoryRow first = HistoryChunk.Row(value, 0);
+            Assert.Equal(first.Index, ReadModelKeys.HistoryIndex(key));
+            Assert.Equal(first.Ordinal, ReadModelKeys.HistoryOrdinal(key));
+            result.Add((BinaryPrimitives.ReadInt64BigEndian(key.Slice(17, 8)), ReadModelKeys.HistoryOrdinal(key), rows));
+        }
+        return result;
+    }
+
+    private static List<HistoryRow> ReadAll(ReadModelStore store, UInt128 id, bool newestFirst, int pageSize, long from = 0, long to = long.MaxValue)
+    {
+        var all = new List<HistoryRow>();
+        string? cursor = null;
+        for (int guard = 0; guard < 10_000; guard++)
+        {
+            HistoryPage page = store.GetHistory(new HistoryQuery { AccountId = id, NewestFirst = newestFirst, Limit = pageSize, Cursor = cursor, FromTimestampNs = from, ToTimestampNs = to });
+            all.AddRange(page.Rows);
+            cursor = page.NextCursor;
+            if (cursor is null) return all;
+            Assert.Equal(pageSize, page.Rows.Count);
+        }
+        throw new InvalidOperationException("history paging did not end");
+    }
+}
