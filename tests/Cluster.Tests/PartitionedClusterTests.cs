@@ -100,7 +100,18 @@ public sealed partial class PartitionedClusterTests : IDisposable
                 long[] applied = new long[Partitions];
                 for (int attempt = 0; attempt < 300 && Array.Exists(applied, a => a < 2); attempt++)
                 {
-                    using JsonDocument stat = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{httpBase + node - 1}/v1/admin/stat"));
+                    string body;
+                    try
+                    {
+                        body = await http.GetStringAsync($"http://127.0.0.1:{httpBase + node - 1}/v1/admin/stat");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // Two leaders need only a majority: a slower node may still be starting (its HTTP not listening yet).
+                        await Task.Delay(100);
+                        continue;
+                    }
+                    using JsonDocument stat = JsonDocument.Parse(body);
                     for (int p = 0; p < Partitions; p++) applied[p] = stat.RootElement.GetProperty($"partition.applied_index{{partition={p}}}").GetInt64();
                     if (Array.Exists(applied, a => a < 2)) await Task.Delay(100);
                 }
