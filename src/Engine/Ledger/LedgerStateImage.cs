@@ -6,7 +6,7 @@ namespace Wallet.Engine.Ledger;
 
 /// <summary>
 /// A point-in-time copy of a <see cref="LedgerStateMachine"/>'s state, in canonical order, detached from
-/// the live machine. <see cref="LedgerStateMachine.CaptureImage"/> runs on the BLP thread (a memcpy of
+/// the live machine. <see cref="LedgerStateMachine.CaptureImage()"/> runs on the BLP thread (a memcpy of
 /// the account array plus a gather of live transfers: ~128 B × accounts + 144 B × stored transfers, e.g.
 /// 1M accounts ≈ 128 MB ≈ tens of ms); <see cref="WriteTo"/> can then run on any thread.
 /// <para>
@@ -27,13 +27,24 @@ public sealed class LedgerStateImage
 
     internal LedgerStateImage(long lastIndex, long lastTerm, long lastTimestamp, long commandCount,
         Account[] accounts, StoredTransfer[] transfers, int windowCount)
+        : this(lastIndex, lastTerm, lastTimestamp, commandCount, accounts, accounts.Length, transfers, transfers.Length, windowCount)
     {
+    }
+
+    /// <summary>An image over the first <paramref name="accountCount"/> / <paramref name="transferCount"/> items of buffers that may be larger (reused).</summary>
+    internal LedgerStateImage(long lastIndex, long lastTerm, long lastTimestamp, long commandCount,
+        Account[] accounts, int accountCount, StoredTransfer[] transfers, int transferCount, int windowCount)
+    {
+        if ((uint)accountCount > (uint)accounts.Length || (uint)transferCount > (uint)transfers.Length || (uint)windowCount > (uint)transferCount)
+            throw new ArgumentException("image counts exceed their buffers");
         LastIndex = lastIndex;
         LastTerm = lastTerm;
         LastTimestamp = lastTimestamp;
         CommandCount = commandCount;
-        Accounts = accounts;
-        Transfers = transfers;
+        AccountBuffer = accounts;
+        TransferBuffer = transfers;
+        AccountCount = accountCount;
+        TransferCount = transferCount;
         WindowCount = windowCount;
     }
 
@@ -41,15 +52,18 @@ public sealed class LedgerStateImage
     public long LastTerm { get; }
     public long LastTimestamp { get; }
     public long CommandCount { get; }
-    internal Account[] Accounts { get; }
-    internal StoredTransfer[] Transfers { get; }
+    /// <summary>The buffers behind the image (possibly longer than its counts: a later capture may reuse them).</summary>
+    internal Account[] AccountBuffer { get; }
+    internal StoredTransfer[] TransferBuffer { get; }
+    internal ReadOnlySpan<Account> Accounts => AccountBuffer.AsSpan(0, AccountCount);
+    internal ReadOnlySpan<StoredTransfer> Transfers => TransferBuffer.AsSpan(0, TransferCount);
     internal int WindowCount { get; }
 
-    public int AccountCount => Accounts.Length;
-    public int TransferCount => Transfers.Length;
+    public int AccountCount { get; }
+    public int TransferCount { get; }
 
     /// <summary>Exact number of bytes <see cref="WriteTo"/> produces.</summary>
-    public long SizeBytes => HeaderBytes + ((long)Accounts.Length * Account.SizeBytes) + ((long)Transfers.Length * StoredTransfer.SizeBytes) + 8;
+    public long SizeBytes => HeaderBytes + ((long)AccountCount * Account.SizeBytes) + ((long)TransferCount * StoredTransfer.SizeBytes) + 8;
 
     public void WriteTo(Stream destination)
     {
@@ -68,9 +82,9 @@ public sealed class LedgerStateImage
 
     private void Serialize<TSink>(ref TSink sink) where TSink : struct, IByteSink
     {
-        WriteHeader(ref sink, LastIndex, LastTerm, LastTimestamp, CommandCount, Accounts.Length, WindowCount, Transfers.Length - WindowCount);
-        sink.Append(MemoryMarshal.AsBytes(Accounts.AsSpan()));
-        sink.Append(MemoryMarshal.AsBytes(Transfers.AsSpan()));
+        WriteHeader(ref sink, LastIndex, LastTerm, LastTimestamp, CommandCount, AccountCount, WindowCount, TransferCount - WindowCount);
+        sink.Append(MemoryMarshal.AsBytes(Accounts));
+        sink.Append(MemoryMarshal.AsBytes(Transfers));
         WriteTrailer(ref sink);
     }
 

@@ -5,7 +5,7 @@ namespace Wallet.Engine.Partition;
 
 /// <summary>
 /// Decides on the BLP thread when to snapshot, and hands the work to a dedicated writer thread.
-/// The BLP pays only for <see cref="LedgerStateMachine.CaptureImage"/> (a memory copy of its arrays, about
+/// The BLP pays only for <see cref="LedgerStateMachine.CaptureImage()"/> (a memory copy of its arrays, about
 /// 10–30 ms per million accounts); the file is written, hashed and synced off-thread, so the BLP
 /// keeps applying commands while it happens. The digest is computed from the image on the writer thread too. At most one snapshot is in flight: if the writer is still busy at
 /// a due point, the BLP tries again at its next batch end (nothing queues without bound).
@@ -19,6 +19,8 @@ internal sealed class SnapshotScheduler : IDisposable
     private long _nextDueIndex;
     private int _requested;
     private Pending? _pending;
+    // The last image written, handed back by the writer thread: its buffers are reused by the next capture.
+    private LedgerStateImage? _spare;
     private bool _disposed;
     private long _lastWrittenIndex = -1;
     private Exception? _lastError;
@@ -56,7 +58,7 @@ internal sealed class SnapshotScheduler : IDisposable
         {
             if (_pending is not null || _disposed) return; // writer busy: retry next batch end
             Interlocked.Exchange(ref _requested, 0);
-            _pending = new Pending(ledger.CaptureImage());
+            _pending = new Pending(ledger.CaptureImage(Interlocked.Exchange(ref _spare, null)));
             Monitor.Pulse(_gate);
         }
         if (_intervalCommands > 0) _nextDueIndex = ledger.LastIndex + _intervalCommands;
@@ -111,6 +113,7 @@ internal sealed class SnapshotScheduler : IDisposable
                 // The digest is computed from the image here, off the BLP thread; it equals the live state's digest at that index.
                 _store.Write(image.LastIndex, image.LastTerm, image.LastTimestamp, image.ComputeDigest(), image.WriteTo);
                 Interlocked.Exchange(ref _lastWrittenIndex, image.LastIndex);
+                Volatile.Write(ref _spare, image);
                 if (_retention is not null)
                 {
                     IReadOnlyList<(long Index, string FilePath)> kept = _store.ListFiles();

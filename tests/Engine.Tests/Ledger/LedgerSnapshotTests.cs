@@ -59,6 +59,39 @@ public sealed class LedgerSnapshotTests
     }
 
     [Fact]
+    public void A_capture_into_a_written_images_buffers_reuses_them_and_gives_the_same_bytes_as_a_fresh_one()
+    {
+        var h = Busy();
+        var first = h.Machine.CaptureImage(reuse: null);
+        Assert.Equal(h.Machine.ComputeDigest(), first.ComputeDigest());
+
+        // A few more items still fit the first image's buffers (headroom): the same arrays, rewritten.
+        h.Transfer1(Tx(31, 1, 2, 5));
+        var reused = h.Machine.CaptureImage(reuse: first);
+        Assert.Same(first.TransferBuffer, reused.TransferBuffer);
+        Assert.Same(first.AccountBuffer, reused.AccountBuffer);
+        var fresh = h.Machine.CaptureImage(reuse: null);
+        Assert.NotSame(fresh.TransferBuffer, reused.TransferBuffer);
+        Assert.Equal(h.Machine.ComputeDigest(), reused.ComputeDigest());
+        Assert.Equal(ImageBytes(fresh), ImageBytes(reused));
+        var restored = LedgerStateMachine.Restore(h.Machine.Options, new MemoryStream(ImageBytes(reused)));
+        Assert.Equal(h.Machine.ComputeDigest(), restored.ComputeDigest());
+
+        // More items than the buffers hold: new, larger buffers; the old image is left untouched.
+        var small = new LedgerStateImage(0, 0, 0, 0, new Account[1], 0, new StoredTransfer[1], 0, 0);
+        var grown = h.Machine.CaptureImage(reuse: small);
+        Assert.NotSame(small.TransferBuffer, grown.TransferBuffer);
+        Assert.Equal(ImageBytes(fresh), ImageBytes(grown));
+    }
+
+    private static byte[] ImageBytes(LedgerStateImage image)
+    {
+        using var s = new MemoryStream();
+        image.WriteTo(s);
+        return s.ToArray();
+    }
+
+    [Fact]
     public void Truncated_input_is_invalid_data()
     {
         var bytes = Bytes(Busy().Machine);
