@@ -4,9 +4,9 @@ namespace Wallet.Engine.Partition;
 
 /// <summary>
 /// One slot of a partition's ingress ring. Producers (gateway sessions, in-process callers) fill the request
-/// part; the sequencer stage fills the stamp; the BLP reads both. The payload buffer belongs to the slot and is
-/// reused lap after lap: it grows once to the largest command seen and never shrinks, so steady state allocates
-/// nothing.
+/// part; the sequencer stage fills the stamp; the BLP reads both. A small payload (≤ <see cref="PayloadPool.SmallPayloadBytes"/>)
+/// lives in the slot's own buffer, reused lap after lap; a larger one in a buffer borrowed from the partition's
+/// <see cref="PayloadPool"/>, returned by the slot's last consumer (<see cref="FillPayload"/> / <see cref="Release"/>).
 /// </summary>
 public struct CommandSlot
 {
@@ -23,6 +23,37 @@ public struct CommandSlot
     public long Timestamp;
     public int PayloadLength;
     public byte[] Payload;
+    /// <summary>The slot's own buffer while <see cref="Payload"/> is borrowed from a pool (null otherwise).</summary>
+    internal byte[]? OwnPayload;
 
     public readonly ReadOnlySpan<byte> PayloadSpan => Payload.AsSpan(0, PayloadLength);
+
+    /// <summary>Copies <paramref name="payload"/> in: into the slot's own buffer when small, else into a pooled one.</summary>
+    internal void FillPayload(ReadOnlySpan<byte> payload, PayloadPool pool)
+    {
+        if (OwnPayload is not null) Release(pool); // never expected (the last consumer releases), but never leak the own buffer
+        if (payload.Length <= PayloadPool.SmallPayloadBytes)
+        {
+            // Grows once per slot up to the small limit; steady state allocates nothing.
+            if (Payload.Length < payload.Length) Payload = new byte[Math.Min(PayloadPool.SmallPayloadBytes, Math.Max(payload.Length, Payload.Length * 2))];
+        }
+        else
+        {
+            OwnPayload = Payload;
+            Payload = pool.Rent(payload.Length);
+        }
+
+        payload.CopyTo(Payload);
+        PayloadLength = payload.Length;
+    }
+
+    /// <summary>The last consumer is done with the payload: a borrowed buffer goes back to the pool.</summary>
+    internal void Release(PayloadPool pool)
+    {
+        if (OwnPayload is null) return;
+        pool.Return(Payload);
+        Payload = OwnPayload;
+        OwnPayload = null;
+        PayloadLength = 0;
+    }
 }

@@ -27,6 +27,9 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
     /// <summary>Set when journal retention is on; the event journal is pruned at batch ends on this thread.</summary>
     public RetentionSignal? Retention { get; init; }
 
+    /// <summary>Where a slot's borrowed payload goes back once applied (this stage is every slot's last reader).</summary>
+    public PayloadPool? Payloads { get; init; }
+
     public LedgerStage(LedgerStateMachine ledger, RingBuffer<ResultSlot> egress, Journal.Journal? events, SnapshotScheduler snapshots,
         SnapshotStore? snapshotStore = null)
     {
@@ -47,6 +50,12 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
     public LedgerStateMachine Ledger => _ledger;
 
     public void OnEvent(ref CommandSlot slot, long sequence, bool endOfBatch)
+    {
+        Process(ref slot, endOfBatch);
+        if (Payloads is { } pool) slot.Release(pool);
+    }
+
+    private void Process(ref CommandSlot slot, bool endOfBatch)
     {
         long egressSequence = ClaimEgress();
         ref ResultSlot result = ref _egress[egressSequence];

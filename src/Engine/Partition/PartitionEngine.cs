@@ -41,6 +41,8 @@ public sealed class PartitionEngine : IDisposable
     private PartitionEngine(PartitionOptions options, IPartitionResultHandler results)
     {
         _options = options;
+        // At most 64 idle large buffers (64 MiB at the 1 MiB default command limit); more in flight are allocated.
+        Payloads = new PayloadPool(MaxPooledPayloads, Math.Max(options.MaxCommandBytes, PayloadPool.SmallPayloadBytes + 1));
         Directory.CreateDirectory(options.DataDirectory);
         _commands = Journal.Journal.Open(new JournalOptions
         {
@@ -94,7 +96,7 @@ public sealed class PartitionEngine : IDisposable
                 lastWrittenIndex: report.Snapshot?.Header.Index ?? -1);
             _retention = retention;
             _snapshotDirectory = store.Directory;
-            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots, external ? store : null) { Retention = retention };
+            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots, external ? store : null) { Retention = retention, Payloads = Payloads };
             if (!external)
             {
                 _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true) { Retention = retention };
@@ -155,6 +157,11 @@ public sealed class PartitionEngine : IDisposable
 
     /// <summary>The directory holding this partition's snapshot files (prefix <see cref="SnapshotPrefix"/>).</summary>
     public string SnapshotDirectory => _snapshotDirectory;
+
+    private const int MaxPooledPayloads = 64;
+
+    /// <summary>Large command payloads in flight borrow from here (both rings); see <see cref="PayloadPool"/>.</summary>
+    internal PayloadPool Payloads { get; }
 
     /// <summary>Stored-transfer slots allocated when the partition started (the whole window with <see cref="PartitionOptions.PreallocateTransfers"/>).</summary>
     public int TransferCapacityAtStart { get; }
@@ -223,9 +230,7 @@ public sealed class PartitionEngine : IDisposable
         slot.Prestamped = false;
         slot.CorrelationId = correlationId;
         slot.SessionId = sessionId;
-        if (slot.Payload.Length < payload.Length) slot.Payload = new byte[Math.Max(payload.Length, slot.Payload.Length * 2)];
-        payload.CopyTo(slot.Payload);
-        slot.PayloadLength = payload.Length;
+        slot.FillPayload(payload, Payloads);
         _ingress.Publish(sequence);
         _port?.SignalIngress();
         return SubmitStatus.Accepted;

@@ -51,7 +51,28 @@ public sealed class SequencerPort
 
     /// <summary>Hands submitted commands/queries to <paramref name="handler"/> (see <see cref="EventPoller{T}.Poll{THandler}"/>).</summary>
     public PollState PollIngress<THandler>(ref THandler handler)
-        where THandler : IPollHandler<CommandSlot> => _ingress.Poll(ref handler);
+        where THandler : IPollHandler<CommandSlot>
+    {
+        // The driver is each ingress slot's last reader (it copies the payload into its log or its read queue):
+        // a borrowed payload goes back to the pool right after its handler ran.
+        var releasing = new ReleasingHandler<THandler>(handler, _engine.Payloads);
+        PollState state = _ingress.Poll(ref releasing);
+        handler = releasing.Inner;
+        return state;
+    }
+
+    private struct ReleasingHandler<THandler>(THandler inner, PayloadPool pool) : IPollHandler<CommandSlot>
+        where THandler : IPollHandler<CommandSlot>
+    {
+        public THandler Inner = inner;
+
+        public bool OnEvent(ref CommandSlot data, long sequence, bool endOfBatch)
+        {
+            bool more = Inner.OnEvent(ref data, sequence, endOfBatch);
+            data.Release(pool);
+            return more;
+        }
+    }
 
     /// <summary>
     /// Publishes one committed log entry to the BLP. Entries must come in index order without gaps, starting at
@@ -117,14 +138,12 @@ public sealed class SequencerPort
         return true;
     }
 
-    private static void Fill(ref CommandSlot slot, ushort kind, long sessionId, long correlationId, ReadOnlySpan<byte> payload)
+    private void Fill(ref CommandSlot slot, ushort kind, long sessionId, long correlationId, ReadOnlySpan<byte> payload)
     {
         slot.Kind = kind;
         slot.SessionId = sessionId;
         slot.CorrelationId = correlationId;
-        // Grows once per slot to the largest command seen; steady state allocates nothing.
-        if (slot.Payload.Length < payload.Length) slot.Payload = new byte[Math.Max(payload.Length, slot.Payload.Length * 2)];
-        payload.CopyTo(slot.Payload);
-        slot.PayloadLength = payload.Length;
+        // Small payloads in the slot's own buffer, large ones borrowed (the BLP gives them back once applied).
+        slot.FillPayload(payload, _engine.Payloads);
     }
 }

@@ -79,6 +79,24 @@ public sealed class PartitionEngineTests : IDisposable
     }
 
     [Fact]
+    public void Large_commands_borrow_pooled_payload_buffers_and_give_them_back_lap_after_lap()
+    {
+        using PartitionFixture p = Open();
+        SeedAccounts(p);
+        // 100 transfers = 12,800 B > the 4 KiB a slot keeps for itself; 200 commands go three times round the 64-slot ring.
+        for (int c = 0; c < 200; c++)
+        {
+            var batch = new Transfer[100];
+            for (int i = 0; i < batch.Length; i++) batch[i] = Tx((UInt128)(100_000 + (c * 100) + i), 1, 2, 1);
+            Assert.All(p.CreateTransfers(batch), code => Assert.Equal(ResultCode.Ok, code));
+        }
+
+        Assert.Equal(20_000, p.LookupAccounts(2)[0].CreditsPosted);
+        // One command at a time: the same buffer (or two, around a release) serves every lap.
+        Assert.InRange(p.Engine.Payloads.Allocated, 1, 2);
+    }
+
+    [Fact]
     public void Preallocated_transfer_tables_hold_the_whole_window_from_the_start_and_change_no_answer()
     {
         int capacity;
