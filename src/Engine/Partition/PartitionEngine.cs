@@ -87,9 +87,9 @@ public sealed class PartitionEngine : IDisposable
 
             IWaitStrategy wait = options.CreateWaitStrategy();
             _ingress = RingBuffer<CommandSlot>.CreateMultiProducer(options.IngressRingSize, wait,
-                _ => new CommandSlot { Payload = new byte[256] });
+                _ => new CommandSlot { Payload = new byte[PayloadPool.SmallPayloadBytes] });
             _egress = RingBuffer<ResultSlot>.CreateSingleProducer(options.EgressRingSize, options.CreateWaitStrategy(),
-                _ => new ResultSlot { Results = [], Payload = [] });
+                _ => new ResultSlot { Results = new CreateResult[InitialResultsPerSlot], Payload = [] });
 
             RetentionSignal? retention = options.JournalRetention == JournalRetention.BeforeOldestSnapshot ? new RetentionSignal() : null;
             _snapshots = new SnapshotScheduler(store, options.SnapshotIntervalCommands, ledger.LastIndex, retention,
@@ -113,7 +113,7 @@ public sealed class PartitionEngine : IDisposable
                 // (its own or the leader's) into a second ring the BLP consumes: the BLP never sees an uncommitted entry,
                 // so a new leader may replace the uncommitted tail without the BLP noticing.
                 _committed = RingBuffer<CommandSlot>.CreateSingleProducer(options.IngressRingSize, options.CreateWaitStrategy(),
-                    _ => new CommandSlot { Payload = new byte[256] });
+                    _ => new CommandSlot { Payload = new byte[PayloadPool.SmallPayloadBytes] });
                 _ledgerProcessor = new BatchEventProcessor<CommandSlot, LedgerStage>(_committed, _committed.NewBarrier(), _ledgerStage, maxBatchSize: options.MaxBatchSize);
                 _committed.AddGatingSequences(_ledgerProcessor.Sequence);
                 EventPoller<CommandSlot> poller = _ingress.NewPoller();
@@ -159,6 +159,10 @@ public sealed class PartitionEngine : IDisposable
     public string SnapshotDirectory => _snapshotDirectory;
 
     private const int MaxPooledPayloads = 64;
+
+    // Slots are sized at start for every small command (a 4 KiB payload is 32 transfers; 64 results), so a ring of
+    // small or coalesced commands never grows a slot under load: 4 KiB + 512 B per slot (≈ 18 MiB for 4,096 slots).
+    private const int InitialResultsPerSlot = 64;
 
     /// <summary>Large command payloads in flight borrow from here (both rings); see <see cref="PayloadPool"/>.</summary>
     internal PayloadPool Payloads { get; }
