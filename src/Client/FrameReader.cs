@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Wallet.Protocol;
 using Wallet.Protocol.Sbe;
 
@@ -33,6 +34,9 @@ internal sealed class FrameReader : IDisposable
     /// <summary><see cref="Stopwatch"/> timestamp of the last bytes received (for the dead-connection check).</summary>
     public long LastReceiveTimestamp => Volatile.Read(ref _lastReceiveTimestamp);
 
+    // Pooled state machine: a frame that has to wait for the socket no longer allocates a box per frame (the largest
+    // allocation of a client under load). Every caller awaits the result exactly once, as pooling requires.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadOnlyMemory<byte>> ReadFrameAsync(CancellationToken ct)
     {
         while (true)
