@@ -85,6 +85,8 @@ internal sealed class SagaScenario : IScenario
         result.Add("harness", "transfers sent / completed", tracker.SentCount, "tx");
         result.Add("harness", "completed", tracker.Completed, "tx");
         result.Add("sequencer", "anomalies", cluster.Coordinator.Machine.Anomalies, "sagas");
+        var byCode = tracker.FailuresByCode();
+        result.Note(byCode.Length == 0 ? "no transfer refused or compensated" : $"refused or compensated, by code (all phases): {byCode}");
         result.Add("sequencer", "answers dropped (inbox full)", cluster.Coordinator.DroppedAnswers, "answers");
         result.Add("sequencer", "steps resent (no answer within 2 s)", cluster.Coordinator.StepsResent, "steps");
         return result;

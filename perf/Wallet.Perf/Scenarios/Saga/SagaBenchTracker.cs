@@ -17,6 +17,8 @@ internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandle
     private readonly long[] _sentTicks = new long[RingMask + 1];
     private long _completed;
     private long _failed;
+    // Failures by result code (codes are small enumerations; 0..1023 covers every ResultCode).
+    private readonly long[] _failedByCode = new long[1024];
     private long _inFlight;
 
     public LatencyRecorder? Latency { get; set; }
@@ -26,6 +28,21 @@ internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandle
     public long Failed => Interlocked.Read(ref _failed);
 
     public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <summary>"Code: count" for every code that failed a transfer so far (empty when none did).</summary>
+    public string FailuresByCode()
+    {
+        var text = new System.Text.StringBuilder();
+        for (var c = 0; c < _failedByCode.Length; c++)
+        {
+            var n = Interlocked.Read(ref _failedByCode[c]);
+            if (n == 0) continue;
+            if (text.Length > 0) text.Append(", ");
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{(ResultCode)c}: {n:N0}");
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>Transfers sent (written by the sending thread only).</summary>
     public long SentCount { get; private set; }
@@ -57,7 +74,11 @@ internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandle
             lock (latency) latency.RecordTicks(elapsed);
         }
 
-        if (code != ResultCode.Ok) Interlocked.Increment(ref _failed);
+        if (code != ResultCode.Ok)
+        {
+            Interlocked.Increment(ref _failed);
+            Interlocked.Increment(ref _failedByCode[(uint)code & 1023]);
+        }
         Interlocked.Increment(ref _completed);
         Interlocked.Decrement(ref _inFlight);
     }
