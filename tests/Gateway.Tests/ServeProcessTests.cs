@@ -57,6 +57,21 @@ public sealed class ServeProcessTests
     }
 
     [Fact]
+    public async Task A_SIGTERM_while_serve_is_still_starting_drains_and_exits_0()
+    {
+        // Signals from the moment the SBE gateway listens, every 15 ms: one lands while the HTTP host starts. The HTTP host
+        // used to install its own console lifetime, which cancelled its start on SIGTERM: "Hosting failed to start",
+        // exit 1 — seen in CI when `wallet cluster` was stopped while one replica was still starting.
+        using var dir = new TempDirectory("serve-early-stop");
+        using var serve = new ServeProcess(dir.Path, FreePort());
+        await serve.LineAsync("Gateway listening on");
+        int code = await serve.TerminateRepeatedlyAsync(intervalMs: 15);
+        Assert.True(code == 0, serve.Output);
+        Assert.Contains("wallet serve: stopped at index", serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", serve.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_exits_2_naming_a_bad_setting_and_3_when_the_port_is_taken()
     {
         using var dir = new TempDirectory("serve-bad");

@@ -76,6 +76,7 @@ public sealed class HttpGateway : IAsyncDisposable
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Wallet.Gateway.Http" });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(_loggers);
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, OwnerManagedLifetime>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

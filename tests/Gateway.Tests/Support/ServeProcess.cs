@@ -33,11 +33,35 @@ internal sealed class ServeProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
+    private readonly List<(string Text, TaskCompletionSource<string> Seen)> _awaited = [];
+
     private void OnLine(string? line)
     {
         if (line is null) return;
-        lock (_output) _output.AppendLine(line);
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            foreach ((string text, TaskCompletionSource<string> seen) in _awaited)
+            {
+                if (line.Contains(text, StringComparison.Ordinal)) seen.TrySetResult(line);
+            }
+        }
         if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) _listening.TrySetResult(line);
+    }
+
+    /// <summary>The first output line containing <paramref name="text"/> (already printed or still to come), bounded.</summary>
+    public async Task<string> LineAsync(string text)
+    {
+        var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_output)
+        {
+            foreach (string line in _output.ToString().Split('\n'))
+            {
+                if (line.Contains(text, StringComparison.Ordinal)) return line;
+            }
+            _awaited.Add((text, seen));
+        }
+        return await seen.Task.WaitAsync(StartTimeout);
     }
 
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -48,6 +72,21 @@ internal sealed class ServeProcess : IDisposable
     public async Task<int> TerminateAsync()
     {
         using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        return await ExitAsync();
+    }
+
+    /// <summary>
+    /// Sends SIGTERM every <paramref name="intervalMs"/> until the process exits (bounded): one of them lands in whatever
+    /// start-up step is running, as an impatient operator's or an orchestrator's repeated stops would.
+    /// </summary>
+    public async Task<int> TerminateRepeatedlyAsync(int intervalMs)
+    {
+        long deadline = Environment.TickCount64 + (long)ExitTimeout.TotalMilliseconds;
+        while (!_process.HasExited && Environment.TickCount64 < deadline)
+        {
+            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            await Task.Delay(intervalMs);
+        }
         return await ExitAsync();
     }
 
