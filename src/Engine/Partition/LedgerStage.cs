@@ -30,6 +30,9 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
     /// <summary>Where a slot's borrowed payload goes back once applied (this stage is every slot's last reader).</summary>
     public PayloadPool? Payloads { get; init; }
 
+    /// <summary>Results arrays for commands larger than an egress slot's own array (returned by the egress stage).</summary>
+    public BufferPool<CreateResult>? Results { get; init; }
+
     public LedgerStage(LedgerStateMachine ledger, RingBuffer<ResultSlot> egress, Journal.Journal? events, SnapshotScheduler snapshots,
         SnapshotStore? snapshotStore = null)
     {
@@ -85,7 +88,17 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
             }
             // Sized by this command's items (at most one result each; 64 at least), not by the largest batch allowed:
             // a ring of single-transfer commands must not hold a 64 KiB results array per slot.
-            EnsureCapacity(ref result.Results, Math.Clamp(LedgerStateMachine.ItemCountOf((CommandKind)slot.Kind, slot.PayloadLength), 1, _maxResults));
+            int needed = Math.Clamp(LedgerStateMachine.ItemCountOf((CommandKind)slot.Kind, slot.PayloadLength), 1, _maxResults);
+            if (Results is { } results && needed > result.Results.Length)
+            {
+                // A large command borrows (the egress stage gives it back): slots never grow to the largest batch.
+                result.OwnResults = result.Results;
+                result.Results = results.Rent(needed);
+            }
+            else
+            {
+                EnsureCapacity(ref result.Results, needed);
+            }
             var stamp = new CommandStamp(slot.Index, slot.Term, slot.Timestamp);
             if (_events is null)
             {

@@ -43,6 +43,7 @@ public sealed class PartitionEngine : IDisposable
         _options = options;
         // At most 64 idle large buffers (64 MiB at the 1 MiB default command limit); more in flight are allocated.
         Payloads = new PayloadPool(MaxPooledPayloads, Math.Max(options.MaxCommandBytes, PayloadPool.SmallPayloadBytes + 1));
+        _resultsPool = new BufferPool<CreateResult>(MaxPooledPayloads, Math.Max(options.Ledger.MaxBatchSize + 1, InitialResultsPerSlot + 1));
         Directory.CreateDirectory(options.DataDirectory);
         _commands = Journal.Journal.Open(new JournalOptions
         {
@@ -96,7 +97,7 @@ public sealed class PartitionEngine : IDisposable
                 lastWrittenIndex: report.Snapshot?.Header.Index ?? -1);
             _retention = retention;
             _snapshotDirectory = store.Directory;
-            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots, external ? store : null) { Retention = retention, Payloads = Payloads };
+            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots, external ? store : null) { Retention = retention, Payloads = Payloads, Results = _resultsPool };
             if (!external)
             {
                 _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true) { Retention = retention };
@@ -120,7 +121,7 @@ public sealed class PartitionEngine : IDisposable
                 _ingress.AddGatingSequences(poller.Sequence);
                 _port = new SequencerPort(this, poller, _committed, _commands, ledger.LastIndex, ledger.LastTimestamp);
             }
-            _egressProcessor = new BatchEventProcessor<ResultSlot, ResultDispatch>(_egress, _egress.NewBarrier(), new ResultDispatch(results));
+            _egressProcessor = new BatchEventProcessor<ResultSlot, ResultDispatch>(_egress, _egress.NewBarrier(), new ResultDispatch(results, _resultsPool));
             _egress.AddGatingSequences(_egressProcessor.Sequence);
         }
         catch
@@ -159,6 +160,10 @@ public sealed class PartitionEngine : IDisposable
     public string SnapshotDirectory => _snapshotDirectory;
 
     private const int MaxPooledPayloads = 64;
+    private readonly BufferPool<CreateResult> _resultsPool;
+
+    /// <summary>Results arrays lent to egress slots for commands of more than 64 items.</summary>
+    internal BufferPool<CreateResult> ResultsPool => _resultsPool;
 
     // Slots are sized at start for every small command (a 4 KiB payload is 32 transfers; 64 results), so a ring of
     // small or coalesced commands never grows a slot under load: 4 KiB + 512 B per slot (≈ 18 MiB for 4,096 slots).
@@ -311,9 +316,20 @@ public sealed class PartitionEngine : IDisposable
     }
 
     /// <summary>Adapter so the egress processor is specialised on a sealed struct, not an interface call chain.</summary>
-    private readonly struct ResultDispatch(IPartitionResultHandler handler) : IEventHandler<ResultSlot>
+    private readonly struct ResultDispatch(IPartitionResultHandler handler, BufferPool<CreateResult> pool) : IEventHandler<ResultSlot>
     {
-        public void OnEvent(ref ResultSlot data, long sequence, bool endOfBatch) => handler.OnResult(ref data, endOfBatch);
+        public void OnEvent(ref ResultSlot data, long sequence, bool endOfBatch)
+        {
+            handler.OnResult(ref data, endOfBatch);
+            if (data.OwnResults is { } own)
+            {
+                // The handler has encoded or copied the results: the borrowed array goes back, the slot keeps its own.
+                pool.Return(data.Results);
+                data.Results = own;
+                data.OwnResults = null;
+            }
+        }
+
         public void OnBatchStart(long batchSize) { }
         public void OnStart() { }
         public void OnShutdown() { }

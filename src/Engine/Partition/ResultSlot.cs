@@ -4,7 +4,9 @@ namespace Wallet.Engine.Partition;
 
 /// <summary>
 /// One slot of a partition's egress ring: the outcome of one command or query, pushed to whoever owns
-/// <see cref="SessionId"/>. Buffers belong to the slot and are reused (grown once, never shrunk).
+/// <see cref="SessionId"/>. Buffers belong to the slot and are reused; results of a command with more items than the
+/// slot's own array holds go into an array borrowed from the partition's results pool, which the egress stage hands
+/// back once the handler returned (handlers copy what they keep: the arrays are reused).
 /// </summary>
 public struct ResultSlot
 {
@@ -16,6 +18,8 @@ public struct ResultSlot
     /// <summary>Per-item results of a command (one per item of the batch).</summary>
     public int ResultCount;
     public CreateResult[] Results;
+    /// <summary>The slot's own results array while <see cref="Results"/> is borrowed (null otherwise).</summary>
+    internal CreateResult[]? OwnResults;
     /// <summary>Query answers: the found <see cref="Account"/> or <see cref="Transfer"/> structs, back to back.</summary>
     public int PayloadLength;
     public byte[] Payload;

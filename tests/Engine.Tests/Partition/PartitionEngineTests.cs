@@ -92,8 +92,10 @@ public sealed class PartitionEngineTests : IDisposable
         }
 
         Assert.Equal(20_000, p.LookupAccounts(2)[0].CreditsPosted);
-        // One command at a time: the same buffer (or two, around a release) serves every lap.
+        // One command at a time: the same buffer (or two, around a release) serves every lap — for the payloads and
+        // for the 100 results each command answers (more than an egress slot's own 64).
         Assert.InRange(p.Engine.Payloads.Allocated, 1, 2);
+        Assert.InRange(p.Engine.ResultsPool.Allocated, 1, 2);
     }
 
     [Fact]
