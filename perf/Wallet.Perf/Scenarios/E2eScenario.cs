@@ -257,10 +257,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             long intervalTicks = Math.Max(1, Stopwatch.Frequency / rate);
             long start = Stopwatch.GetTimestamp();
             long count = Math.Max(1, (long)(seconds * rate));
-            // Completions are counted, not kept: a list of every call's task (500k at 100k/s for 5 s) kept them all alive
-            // to the end, promoted them to gen2 and made the load generator's own GC pauses part of the measured tail.
-            long outstanding = count;
-            var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var completions = new OpenLoopCompletions(count);
             long late = 0, failed = 0;
             object gate = new();
             // The pacer runs on its own thread: parked on a pool thread it would take one of the 2 workers the SDK's
@@ -283,12 +280,12 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                         {
                             lock (gate) recorder.RecordTicks(now - intended); // from the intended send time: no coordinated omission
                         }
-                        if (Interlocked.Decrement(ref outstanding) == 0) allDone.TrySetResult();
+                        completions.Completed();
                     }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // the SDK already completes off its receive loop: no second hop
                     if (Stopwatch.GetTimestamp() - intended > Stopwatch.Frequency) late++;
                 }
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
-            await allDone.Task.ConfigureAwait(false);
+            await completions.Done.ConfigureAwait(false);
             double achieved = count / Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
             return new OpenLoopOutcome(achieved, failed, late);
         }

@@ -213,7 +213,7 @@ internal sealed class HttpScenario : IScenario
             long intervalTicks = Math.Max(1, Stopwatch.Frequency / rate);
             long count = Math.Max(1, (long)(seconds * rate));
             long start = Stopwatch.GetTimestamp();
-            var pending = new List<Task>((int)Math.Min(count, 1 << 20));
+            var completions = new OpenLoopCompletions(count);
             long ok = 0, failed = 0;
             object gate = new();
             // The pacer has its own thread (see E2eScenario): on a pool thread it would compete with the handler's
@@ -224,7 +224,7 @@ internal sealed class HttpScenario : IScenario
                 {
                     long intended = start + i * intervalTicks;
                     Pacing.PaceUntil(intended);
-                    pending.Add(TransferAsync(http).ContinueWith(t =>
+                    _ = TransferAsync(http).ContinueWith(t =>
                     {
                         long now = Stopwatch.GetTimestamp();
                         if (t.Status == TaskStatus.RanToCompletion && t.Result) Interlocked.Increment(ref ok);
@@ -234,10 +234,11 @@ internal sealed class HttpScenario : IScenario
                         {
                             lock (gate) recorder.RecordTicks(now - intended); // from the intended send time: no coordinated omission
                         }
-                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+                        completions.Completed();
+                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
-            await Task.WhenAll(pending).ConfigureAwait(false);
+            await completions.Done.ConfigureAwait(false);
             return (ok / Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start), failed);
         }
     }
