@@ -83,6 +83,9 @@ public sealed class FlowControlTests
         await using var client = await WalletClient.ConnectAsync(options).Bounded();
 
         var e = await Assert.ThrowsAsync<TimeoutException>(() => client.CreateTransfersAsync(new[] { TestKit.Transfer(1) }).Bounded());
+        // The fake server records a request on its own receive path, which can lag the client's 200 ms timer on a loaded
+        // runner: wait (bounded) until it has.
+        await TestKit.Eventually(() => !server.Requests.IsEmpty, "the server recorded the request");
         ulong correlationId = server.Requests.Single().CorrelationId;
         Assert.Contains($"correlation id {correlationId}", e.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<TimeoutException>(() => client.CreateTransferAsync(TestKit.Transfer(2)).Bounded());
