@@ -66,7 +66,7 @@ public sealed class ServeProcessTests
         using var serve = new ServeProcess(dir.Path, FreePort());
         await serve.LineAsync("Gateway listening on");
         int code = await serve.TerminateRepeatedlyAsync(intervalMs: 15);
-        Assert.True(code == 0, serve.Output);
+        Assert.True(code == 0, $"exit code {code}\n{serve.Output}");
         Assert.Contains("wallet serve: stopped at index", serve.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Hosting failed to start", serve.Output, StringComparison.Ordinal);
     }

@@ -97,15 +97,11 @@ internal static class ClusterCommand
             }
             Console.Out.WriteLine($"wallet cluster: pids {string.Join(' ', children.Select(c => c.Id))}; Ctrl+C stops all");
 
-            var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using (PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); }))
-            using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); }))
+            Task stop = StopSignal.Arm();
+            // Keep running while any node lives: a killed node is a failover drill, not the end of the cluster.
+            while (!stop.IsCompleted && children.Exists(c => !c.HasExited))
             {
-                // Keep running while any node lives: a killed node is a failover drill, not the end of the cluster.
-                while (!stop.Task.IsCompleted && children.Exists(c => !c.HasExited))
-                {
-                    await Task.WhenAny(stop.Task, Task.Delay(500)).ConfigureAwait(false);
-                }
+                await Task.WhenAny(stop, Task.Delay(500)).ConfigureAwait(false);
             }
         }
         finally

@@ -48,9 +48,7 @@ internal static class ServeCommand
     {
         // Registered first: a SIGTERM during a slow start (recovery, read model) is a graceful stop once startup is
         // done, never the runtime's default kill (exit 143) in the middle of opening journals.
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        Task stop = StopSignal.Arm();
 
         IConfiguration config;
         ServeSettings settings;
@@ -218,9 +216,9 @@ internal static class ServeCommand
         // Also wake if a partition dies on its own (disk full, corrupt state): no point serving Busy forever.
         var roles = new RoleLog[node.Agents.Count];
         for (int p = 0; p < roles.Length; p++) roles[p] = new RoleLog(node.Agents[p], several ? p : -1);
-        while (!stop.Task.IsCompleted && node.Healthy)
+        while (!stop.IsCompleted && node.Healthy)
         {
-            await Task.WhenAny(stop.Task, Task.Delay(roles.Length == 0 ? 500 : 50)).ConfigureAwait(false);
+            await Task.WhenAny(stop, Task.Delay(roles.Length == 0 ? 500 : 50)).ConfigureAwait(false);
             foreach (RoleLog r in roles) r.Report();
         }
 
@@ -228,12 +226,6 @@ internal static class ServeCommand
         // The consensus agents go first: nothing more is committed here, and clients move to the next leaders.
         node.StopConsensus();
         return await ShutdownAsync(gateway, fix, http, node, shutdownTimeout, log).ConfigureAwait(false);
-
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true; // we shut down ourselves, gracefully
-            stop.TrySetResult();
-        }
     }
 
     /// <summary>"recovered to index N" — per partition when there are several (each has its own log).</summary>
