@@ -93,7 +93,8 @@ internal sealed class CoordinatorCluster : IDisposable
     private readonly SagaResultRouter[] _routers;
     private long _correlation;
 
-    public CoordinatorCluster(int partitions)
+    /// <param name="wrap">Optional: the result handler each engine starts with, around its saga router (replica step transports).</param>
+    public CoordinatorCluster(int partitions, Func<int, IPartitionResultHandler, IPartitionResultHandler>? wrap = null)
     {
         _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "saga-" + Guid.NewGuid().ToString("N")[..12]);
         Map = PartitionMap.Uniform(partitions);
@@ -110,7 +111,7 @@ internal sealed class CoordinatorCluster : IDisposable
                 Ledger = new LedgerOptions { Catalog = Catalog, MaxAccounts = 4096, MaxBatchSize = 1024, MaxPendingTransfers = 65_536, TransferRetentionCount = 1 << 18 },
                 IngressRingSize = 1024, EgressRingSize = 1024, JournalSegmentSizeBytes = 4 << 20, MaxCommandBytes = 256 << 10,
                 Fsync = FsyncPolicy.None, SnapshotIntervalCommands = 0, Wait = WaitKind.Blocking, EventJournal = false,
-            }, _routers[p]);
+            }, wrap is null ? _routers[p] : wrap(p, _routers[p]));
         }
 
         Engines = engines;
@@ -121,6 +122,8 @@ internal sealed class CoordinatorCluster : IDisposable
     public SagaCoordinator? Coordinator { get; private set; }
 
     public string SagaDirectory => Path.Combine(_root, "saga");
+
+    public string Root => _root;
 
     public SagaCoordinator StartCoordinator(
         Func<SagaStep, bool>? sendFilter = null, long snapshotEveryCommands = 0, JournalRetention retention = JournalRetention.KeepAll, long segmentSizeBytes = 64L << 20)
