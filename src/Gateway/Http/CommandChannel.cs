@@ -125,6 +125,8 @@ public sealed class CommandChannel : IPartitionResultHandler
 
         public void OnCompleted(Wallet.Engine.Ledger.ResultCode code, long timestampNs) =>
             _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, 0, timestampNs, [new Wallet.Engine.Ledger.CreateResult(0, code)], []));
+
+        public void OnNotLeader() => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.NotLeader, SubmitStatus.NotLeader));
     }
 
     /// <summary>Egress thread: copy the result (the slot is reused) and complete its request.</summary>

@@ -13,4 +13,10 @@ public interface ICrossPartitionCompletion
     /// state machine's log — never a local clock read). Call once; later calls are ignored. Never blocks.
     /// </summary>
     void OnCompleted(ResultCode code, long timestampNs);
+
+    /// <summary>
+    /// Instead of <see cref="OnCompleted"/>: the replicated coordinator stopped leading before the outcome was decided.
+    /// Not an outcome — the transfer may still commit under the next leader; the client resubmits with the same id.
+    /// </summary>
+    void OnNotLeader();
 }

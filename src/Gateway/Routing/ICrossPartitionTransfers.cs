@@ -30,4 +30,10 @@ public interface ICrossPartitionTransfers
     /// implementation's own bookkeeping); the result reaches the client through <paramref name="completion"/>.
     /// </summary>
     CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion);
+
+    /// <summary>
+    /// Where the coordinator's leader is, for a <see cref="CrossPartitionSubmit.NotLeader"/> answer (the client is
+    /// redirected there). A coordinator that is not replicated is always local.
+    /// </summary>
+    LeaderInfo Leader => LeaderInfo.Local;
 }

@@ -211,7 +211,8 @@ internal sealed class RequestProcessor(GatewayContext context)
                 session.SendBusy(correlationId);
                 break;
             case CrossPartitionSubmit.NotLeader:
-                session.SendNotLeader(correlationId, context.Router.PartitionOf(transfer.DebitAccountId));
+                // To the coordinator's leader: that node takes cross-partition transfers, whichever partitions it leads.
+                session.SendRedirect(correlationId, cross.Leader);
                 break;
             case CrossPartitionSubmit.Unsupported:
                 session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a transfer's debit and credit accounts live on different partitions: cross-partition transfers need the saga sequencer, not available in this release; nothing applied"u8);

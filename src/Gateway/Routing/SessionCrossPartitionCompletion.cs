@@ -31,4 +31,19 @@ internal sealed class SessionCrossPartitionCompletion(IPartitionResultHandler re
         };
         results.OnResult(ref result, endOfBatch: true);
     }
+
+    public void OnNotLeader()
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0) return;
+        // The session's NotLeader handling: Redirect (or, with no leader known, close: reconnect and resubmit).
+        var result = new ResultSlot
+        {
+            Kind = QueryKind.NotLeader,
+            CorrelationId = correlationId,
+            SessionId = sessionId,
+            Results = [],
+            Payload = [],
+        };
+        results.OnResult(ref result, endOfBatch: true);
+    }
 }

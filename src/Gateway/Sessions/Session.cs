@@ -257,9 +257,12 @@ internal sealed class Session : IGatewaySession
     /// This node does not lead <paramref name="partition"/>: Redirect to the leader when one is known, otherwise Busy
     /// (an election is running; the client retries after the hint). Nothing was applied either way.
     /// </summary>
-    public void SendNotLeader(ulong correlationId, int partition)
+    public void SendNotLeader(ulong correlationId, int partition) =>
+        SendRedirect(correlationId, _context.Router?.LeaderOf(partition) ?? LeaderInfo.Unknown(0));
+
+    /// <summary>Redirect to <paramref name="leader"/> when it is known and remote, otherwise Busy (retry after the hint). Nothing was applied.</summary>
+    public void SendRedirect(ulong correlationId, LeaderInfo leader)
     {
-        LeaderInfo leader = _context.Router?.LeaderOf(partition) ?? LeaderInfo.Unknown(0);
         if (!leader.IsKnownRemote || leader.Host!.Length > ResponseEncoder.MaxTextBytes)
         {
             SendBusy(correlationId, _context.Options.NoLeaderRetryAfterMs);

@@ -16,6 +16,7 @@ using Wallet.Host.Partitions;
 using Wallet.Replication;
 using Wallet.Replication.Cluster;
 using Wallet.Saga;
+using Wallet.Saga.Replicated;
 
 namespace Wallet.Host.Commands;
 
@@ -124,10 +125,13 @@ internal static class ServeCommand
                 : $"wallet serve: saga sequencer recovered from its journal: {r.CommandsReplayed} commands replayed ({sagas.Machine.ActiveCount} open sagas resumed)");
             if (r.SnapshotsRejected > 0) Console.Out.WriteLine($"wallet serve: saga sequencer skipped {r.SnapshotsRejected} unusable snapshot file(s)");
         }
+        else if (crossPartition is not null && node.SagaReplica is { } replica)
+        {
+            Console.Out.WriteLine($"wallet serve: cross-partition transfers by the replicated saga sequencer, mode {settings.Saga.Mode}, journal in {settings.Saga.DataDirectory}, " +
+                $"group replication on {replica.ReplicationEndPoint} (this node's table from {(replica.Recovery.SnapshotIndex > 0 ? $"its snapshot at index {replica.Recovery.SnapshotIndex}" : "the start of its log")})");
+        }
         else if (node.Count > 1)
-            Console.Out.WriteLine(settings.Cluster is null
-                ? "wallet serve: cross-partition transfers are refused (Saga:Enabled is false)"
-                : "wallet serve: cross-partition transfers are refused (the saga sequencer does not run on replicas in this release)");
+            Console.Out.WriteLine("wallet serve: cross-partition transfers are refused (Saga:Enabled is false)");
 
         IRequestRouter router;
         try
@@ -214,8 +218,9 @@ internal static class ServeCommand
         Console.Out.Flush();
 
         // Also wake if a partition dies on its own (disk full, corrupt state): no point serving Busy forever.
-        var roles = new RoleLog[node.Agents.Count];
-        for (int p = 0; p < roles.Length; p++) roles[p] = new RoleLog(node.Agents[p], several ? p : -1);
+        var roles = new RoleLog[node.Agents.Count + (node.SagaReplica is null ? 0 : 1)];
+        for (int p = 0; p < node.Agents.Count; p++) roles[p] = new RoleLog(node.Agents[p], several ? p : -1);
+        if (node.SagaReplica is { } sagaReplica) roles[^1] = RoleLog.Of(sagaReplica);
         while (!stop.IsCompleted && node.Healthy)
         {
             await Task.WhenAny(stop, Task.Delay(roles.Length == 0 ? 500 : 50)).ConfigureAwait(false);
@@ -238,20 +243,27 @@ internal static class ServeCommand
     }
 
     /// <summary>Prints role and leader changes of one partition's replica, as they are observed.</summary>
-    private sealed class RoleLog(ConsensusAgent agent, int partition)
+    private sealed class RoleLog(int nodeId, string which, Func<RaftRole> role, Func<int> leaderId, Func<long> term)
     {
         private RaftRole _role = (RaftRole)(-1);
         private int _leader = int.MinValue;
 
+        public RoleLog(ConsensusAgent agent, int partition)
+            : this(agent.NodeId, partition < 0 ? string.Empty : $"partition {partition}: ", () => agent.Role, () => agent.LeaderId, () => agent.Term)
+        {
+        }
+
+        public static RoleLog Of(SagaReplica replica) =>
+            new(replica.NodeId, "saga group: ", () => replica.Role, () => replica.LeaderId, () => replica.Term);
+
         public void Report()
         {
-            RaftRole role = agent.Role;
-            int leader = agent.LeaderId;
-            if (role == _role && leader == _leader) return;
-            _role = role;
+            RaftRole now = role();
+            int leader = leaderId();
+            if (now == _role && leader == _leader) return;
+            _role = now;
             _leader = leader;
-            string which = partition < 0 ? string.Empty : $"partition {partition}: ";
-            Console.Out.WriteLine($"wallet serve: {which}replica {agent.NodeId} is {role.ToString().ToLowerInvariant()} in term {agent.Term}, leader {(leader < 0 ? "unknown" : leader.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+            Console.Out.WriteLine($"wallet serve: {which}replica {nodeId} is {now.ToString().ToLowerInvariant()} in term {term()}, leader {(leader < 0 ? "unknown" : leader.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
             Console.Out.Flush();
         }
     }

@@ -29,6 +29,13 @@ internal sealed class SagaSettings
     public required long SnapshotEveryCommands { get; init; }
     /// <summary>"Saga:JournalRetention": KeepAll (default) or BeforeOldestSnapshot (prunes the sequencer's journal behind its snapshots).</summary>
     public required JournalRetention JournalRetention { get; init; }
+    /// <summary>
+    /// Cluster only: the System user ("Saga:PeerUser", default saga-peer) and its password ("Saga:PeerPassword"; set it
+    /// through WALLET_Saga__PeerPassword in production) with which the saga leader sends steps to partitions led by
+    /// other nodes. Every node's Users must hold that user with Role System.
+    /// </summary>
+    public required string PeerUser { get; init; }
+    public required string PeerPassword { get; init; }
 
     public static SagaSettings Load(IConfigurationSection s, string dataDirectory)
     {
@@ -59,6 +66,8 @@ internal sealed class SagaSettings
             RetryIntervalMs = Long(s, "RetryIntervalMs", 250, 1, 600_000),
             SnapshotEveryCommands = snapshotEvery,
             JournalRetention = retention,
+            PeerUser = String(s, "PeerUser", "saga-peer"),
+            PeerPassword = String(s, "PeerPassword", "saga-peer-dev-password"),
         };
     }
 }

@@ -64,6 +64,26 @@ internal sealed class ServeSettings
             Transport = c.Transport,
         };
     }
+    /// <summary>
+    /// The saga sequencer's own replicated group on a cluster with several partitions: the slot after the partitions'
+    /// (replication port + PartitionCount × stride) and cluster id <c>ClusterId XOR (0xFFF &lt;&lt; 20)</c>, so a link to a
+    /// partition's port is refused at the handshake.
+    /// </summary>
+    public ClusterOptions? SagaCluster()
+    {
+        ClusterOptions? c = ClusterFor(Partitions.Count);
+        return c is null ? null : new ClusterOptions
+        {
+            NodeId = c.NodeId,
+            Members = c.Members,
+            ClusterId = Cluster!.ClusterId ^ (0xFFFu << 20),
+            ElectionTimeoutMs = c.ElectionTimeoutMs,
+            HeartbeatIntervalMs = c.HeartbeatIntervalMs,
+            IdleWaitMs = c.IdleWaitMs,
+            Transport = c.Transport,
+        };
+    }
+
     /// <summary>The FIX acceptor, or null when the "Fix" section is absent or disabled.</summary>
     public Wallet.Gateway.Fix.FixOptions? Fix { get; init; }
     /// <summary>The HTTP API and the read model ("Http", "ReadModel" sections).</summary>
@@ -91,7 +111,8 @@ internal sealed class ServeSettings
             partitions.Add(one);
         }
         int stride = Int(config.GetSection("Cluster"), "PartitionPortStride", DefaultReplicationPortStride, 1, 65535);
-        if (cluster is not null) CheckReplicationPorts(cluster, partitionCount, stride);
+        // With several partitions the saga group takes the next slot: checked like a partition's.
+        if (cluster is not null) CheckReplicationPorts(cluster, partitionCount > 1 ? partitionCount + 1 : 1, stride);
         IReadOnlyList<UserDefinition> users = LoadUsers(config.GetSection("Users"));
         return new ServeSettings
         {

@@ -8,6 +8,7 @@ using Wallet.Host.Configuration;
 using Wallet.Host.Sagas;
 using Wallet.Replication.Cluster;
 using Wallet.Saga;
+using Wallet.Saga.Replicated;
 
 namespace Wallet.Host.Partitions;
 
@@ -26,25 +27,32 @@ internal sealed class NodePartitions
     /// <summary>Per partition, when the saga sequencer runs here: its results go to the coordinator, the rest on.</summary>
     private readonly SagaResultRouter[]? _sagaRouters;
     private SagaCoordinator? _sagas;
+    /// <summary>Cluster with several partitions: the steps' paths, and this node's replica of the saga group.</summary>
+    private readonly ClusterStepTransport? _stepTransport;
+    private SagaReplica? _sagaReplica;
 
-    private NodePartitions(ServeSettings settings, PartitionMap map, PartitionEngine[] engines, SagaResultRouter[]? sagaRouters)
+    private NodePartitions(ServeSettings settings, PartitionMap map, PartitionEngine[] engines, SagaResultRouter[]? sagaRouters, ClusterStepTransport? stepTransport)
     {
         _settings = settings;
         Map = map;
         _engines = engines;
         _sagaRouters = sagaRouters;
+        _stepTransport = stepTransport;
     }
 
     /// <summary>
-    /// True when this node runs the saga sequencer: several partitions on one node with "Saga:Enabled". Under consensus
-    /// the sequencer would need its own replicated group, which this release does not run: replicas refuse
-    /// cross-partition transfers (docs/SAGA.md).
+    /// True when this node runs the saga sequencer: several partitions with "Saga:Enabled". On a single node it is a
+    /// local coordinator with its own journal; on a cluster each node runs a replica of the sequencer's own replicated
+    /// group (<see cref="SagaReplica"/>) and the leader sends steps to the partitions' leaders (docs/SAGA.md).
     /// </summary>
     public static bool RunsSagas(ServeSettings settings) =>
-        settings.Partitions.Count > 1 && settings.Cluster is null && settings.Saga.Enabled;
+        settings.Partitions.Count > 1 && settings.Saga.Enabled;
 
-    /// <summary>The running saga coordinator, or null.</summary>
+    /// <summary>The running saga coordinator (single node), or null.</summary>
     public SagaCoordinator? Sagas => _sagas;
+
+    /// <summary>This node's replica of the saga group (cluster), or null.</summary>
+    public SagaReplica? SagaReplica => _sagaReplica;
 
     public PartitionMap Map { get; }
     public int Count => _engines.Length;
@@ -66,7 +74,12 @@ internal sealed class NodePartitions
         PartitionMap map = PartitionMapFile.OpenOrCreate(settings.DataDirectory, settings.Partitions.Count);
         var engines = new PartitionEngine[settings.Partitions.Count];
         SagaResultRouter[]? sagaRouters = null;
-        if (RunsSagas(settings))
+        ClusterStepTransport? steps = null;
+        if (RunsSagas(settings) && settings.Cluster is not null)
+        {
+            steps = new ClusterStepTransport(engines.Length, p => new RemoteStepLink(p, PeerClientOptions(settings)));
+        }
+        else if (RunsSagas(settings))
         {
             sagaRouters = new SagaResultRouter[engines.Length];
             for (int p = 0; p < sagaRouters.Length; p++) sagaRouters[p] = new SagaResultRouter(p, results);
@@ -75,14 +88,40 @@ internal sealed class NodePartitions
         try
         {
             for (; started < engines.Length; started++)
-                engines[started] = PartitionEngine.Start(settings.Partitions[started], sagaRouters is null ? results : sagaRouters[started]);
+            {
+                IPartitionResultHandler handler = sagaRouters is not null ? sagaRouters[started]
+                    : steps is not null ? steps.RouterFor(started, results) : results;
+                engines[started] = PartitionEngine.Start(settings.Partitions[started], handler);
+                steps?.Bind(started, engines[started]);
+            }
         }
         catch
         {
             for (int i = 0; i < started; i++) engines[i].Stop(TimeSpan.FromMilliseconds(settings.ShutdownTimeoutMs), snapshot: false);
             throw;
         }
-        return new NodePartitions(settings, map, engines, sagaRouters);
+        return new NodePartitions(settings, map, engines, sagaRouters, steps);
+    }
+
+    /// <summary>How the saga leader logs on to other nodes' gateways (System role) to reach partitions they lead.</summary>
+    private static Wallet.Client.WalletClientOptions PeerClientOptions(ServeSettings settings)
+    {
+        var seeds = new List<Wallet.Client.WalletEndpoint>();
+        foreach (ClusterMember m in settings.Cluster!.Members)
+        {
+            if (m.ClientPort > 0) seeds.Add(new Wallet.Client.WalletEndpoint(m.Host, m.ClientPort));
+        }
+        return new Wallet.Client.WalletClientOptions
+        {
+            Host = seeds[0].Host,
+            Port = seeds[0].Port,
+            SeedEndpoints = seeds,
+            ClientId = settings.Saga.PeerUser,
+            Credential = settings.Saga.PeerPassword,
+            RequestTimeoutMs = 10_000,
+            ConnectTimeoutMs = 2_000,
+            MaxInFlight = RemoteStepLink.MaxInFlight,
+        };
     }
 
     /// <summary>
@@ -91,6 +130,7 @@ internal sealed class NodePartitions
     /// </summary>
     public ICrossPartitionTransfers? StartSagas()
     {
+        if (_stepTransport is not null) return StartSagaReplica();
         if (_sagaRouters is null) return null;
         SagaSettings s = _settings.Saga;
         var options = new SagaCoordinatorOptions
@@ -119,6 +159,9 @@ internal sealed class NodePartitions
     /// </summary>
     public bool StopSagas(TimeSpan timeout)
     {
+        SagaReplica? replica = Interlocked.Exchange(ref _sagaReplica, null);
+        replica?.Dispose(); // waiters hear NotLeader; the group's other replicas carry on
+        if (_stepTransport is not null) _stepTransport.DisposeAsync().AsTask().Wait(timeout);
         SagaCoordinator? sagas = _sagas;
         if (sagas is null) return true;
         _sagas = null;
@@ -132,6 +175,35 @@ internal sealed class NodePartitions
         }
         sagas.Dispose();
         return true;
+    }
+
+    /// <summary>
+    /// Cluster: this node's replica of the saga group (its journal in Saga:Directory, its own replication port). It acts
+    /// only while it leads; until the partitions' agents run, every step goes over the network.
+    /// </summary>
+    private ICrossPartitionTransfers StartSagaReplica()
+    {
+        SagaSettings s = _settings.Saga;
+        var options = new SagaReplicaOptions
+        {
+            DataDirectory = s.DataDirectory,
+            Fsync = _settings.Partition.Fsync,
+            RetryIntervalNs = s.RetryIntervalMs * 1_000_000,
+            SnapshotEveryCommands = s.SnapshotEveryCommands,
+            JournalRetention = s.JournalRetention,
+            Saga = new SagaOptions
+            {
+                Map = Map,
+                Catalog = _settings.Partition.Ledger.Catalog,
+                MaxActiveSagas = s.MaxActiveSagas,
+                RetainedCompletedSagas = s.RetainedCompletedSagas,
+                StepDeadlineNs = s.StepDeadlineMs * 1_000_000,
+            },
+        };
+        var replica = new SagaReplica(_settings.SagaCluster()!, options, _stepTransport!);
+        replica.Start();
+        _sagaReplica = replica;
+        return new ReplicatedSagaCrossPartitionTransfers(replica, s.Mode);
     }
 
     /// <summary>Starts one consensus agent per partition (a replica of each partition's group). Disposes what started on a failure.</summary>
@@ -154,6 +226,7 @@ internal sealed class NodePartitions
             throw;
         }
         _agents = [.. agents];
+        _stepTransport?.BindAgents(_agents);
     }
 
     /// <summary>
@@ -204,7 +277,7 @@ internal sealed class NodePartitions
             {
                 if (e.State != PartitionState.Running) return false;
             }
-            return AgentFailure is null;
+            return AgentFailure is null && _sagaReplica?.Failure is null;
         }
     }
 

@@ -1,0 +1,51 @@
+using Wallet.Engine.Ledger;
+using Wallet.Gateway.Routing;
+using Wallet.Replication.Cluster;
+using Wallet.Saga;
+using Wallet.Saga.Replicated;
+
+namespace Wallet.Host.Sagas;
+
+/// <summary>
+/// The gateway's cross-partition seam on a cluster node: transfers go to this node's saga replica while it leads the
+/// saga group; otherwise the client is sent to the saga leader's gateway (Redirect) — that node takes cross-partition
+/// transfers whichever partitions it leads. A replica that stops leading with transfers in flight tells each client
+/// NotLeader (the outcome is unknown: it may still commit under the next leader); the client resubmits with the same
+/// id and the saga table's idempotency gives the one outcome.
+/// </summary>
+internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica, SagaMode mode) : ICrossPartitionTransfers
+{
+    public bool Enabled => true;
+
+    public SagaMode Mode => mode;
+
+    public LeaderInfo Leader
+    {
+        get
+        {
+            if (replica.IsLeader) return LeaderInfo.Local;
+            int id = replica.LeaderId;
+            ClusterMember? leader = id >= 0 ? replica.Cluster.Member(id) : null;
+            return leader is null ? LeaderInfo.Unknown(replica.Term) : LeaderInfo.Remote(leader.Host, leader.ClientPort, replica.Term);
+        }
+    }
+
+    public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion)) switch
+        {
+            SagaReplicaSubmit.Accepted => CrossPartitionSubmit.Accepted,
+            SagaReplicaSubmit.Busy => CrossPartitionSubmit.Busy,
+            SagaReplicaSubmit.NotLeader => CrossPartitionSubmit.NotLeader,
+            _ => CrossPartitionSubmit.NotRunning,
+        };
+    }
+
+    private sealed class Completion(ICrossPartitionCompletion inner) : ISagaReplicaCompletion
+    {
+        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp) => inner.OnCompleted(code, timestamp);
+
+        public void OnNotLeader(long correlationId, int leaderId) => inner.OnNotLeader();
+    }
+}
