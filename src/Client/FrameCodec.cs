@@ -54,6 +54,37 @@ internal static class FrameCodec
         return Finish(frame, message.Limit);
     }
 
+    /// <summary>SystemTransfers' root block carries a uint16 partition after the correlationId.</summary>
+    public const int SystemTransfersRootExtraBytes = SystemTransfersEncoder.BlockLength - 8;
+
+    public static int SystemTransfersFrameBytes(int count) => BatchFrameBytes(count, TransferEntryBytes) + SystemTransfersRootExtraBytes;
+
+    /// <summary>Step transfers of a peer's saga sequencer for one partition (system role only).</summary>
+    public static int SystemTransfers(Span<byte> frame, ulong correlationId, ushort partition, ReadOnlySpan<Transfer> transfers)
+    {
+        var message = SystemTransfersEncoder.WrapAndApplyHeader(frame, Sofh.HeaderLength);
+        message.CorrelationId = correlationId;
+        message.Partition = partition;
+        var group = message.TransfersCount(transfers.Length);
+        foreach (ref readonly Transfer t in transfers)
+        {
+            group.Next();
+            Id128.Put(group.Id, t.Id);
+            Id128.Put(group.DebitAccountId, t.DebitAccountId);
+            Id128.Put(group.CreditAccountId, t.CreditAccountId);
+            group.Amount = t.Amount;
+            Id128.Put(group.PendingId, t.PendingId);
+            Id128.Put(group.UserData128, t.UserData128);
+            group.UserData64 = t.UserData64;
+            group.UserData32 = t.UserData32;
+            group.TimeoutSeconds = t.TimeoutSeconds;
+            group.Ledger = t.Ledger;
+            group.Code = t.Code;
+            group.Flags = (ushort)t.Flags;
+        }
+        return Finish(frame, message.Limit);
+    }
+
     /// <summary>Coalesced single transfers: same message, items taken from the waiting callers.</summary>
     public static int CreateTransfers(Span<byte> frame, ulong correlationId, ReadOnlySpan<SingleTransfer> transfers)
     {

@@ -10,4 +10,5 @@ internal enum RequestKind
     CloseAccounts,
     GetHistory,
     GetBalanceAt,
+    SystemTransfers,
 }

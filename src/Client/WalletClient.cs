@@ -84,6 +84,22 @@ public sealed partial class WalletClient : IAsyncDisposable
     public Task<CreateResult[]> CreateTransfersAsync(ReadOnlyMemory<Transfer> transfers, CancellationToken ct = default) =>
         SubmitBatch(new CreateTransfersRequest(transfers, _options.RequestTimeoutMs), transfers.Length, FrameCodec.TransferEntryBytes, ct);
 
+    /// <summary>
+    /// Step transfers of a peer node's saga sequencer (needs a user of the system role), applied by partition
+    /// <paramref name="partition"/> as one command: one result per transfer, in order. Unlike CreateTransfers they may
+    /// name system ids (clearing accounts, step ids) and the system-only flags. Every account an item names must live on
+    /// that partition (post/void steps name none, which is why the partition is given). Same machinery as
+    /// <see cref="CreateTransfersAsync"/>: correlation, timeout, Busy retries, and resubmission after a redirect or a
+    /// reconnect (an <c>Exists</c> answer to a resubmitted item then reads as Ok).
+    /// </summary>
+    public Task<CreateResult[]> SystemTransfersAsync(int partition, ReadOnlyMemory<Transfer> transfers, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(partition, ushort.MaxValue - 1);
+        return SubmitBatch(new SystemTransfersRequest((ushort)partition, transfers, _options.RequestTimeoutMs), transfers.Length,
+            FrameCodec.TransferEntryBytes, ct, FrameCodec.SystemTransfersRootExtraBytes);
+    }
+
     /// <summary>Closes accounts; one result per id, in order.</summary>
     public Task<CreateResult[]> CloseAccountsAsync(ReadOnlyMemory<UInt128> ids, CancellationToken ct = default) =>
         SubmitBatch(new CloseAccountsRequest(ids, _options.RequestTimeoutMs), ids.Length, FrameCodec.IdEntryBytes, ct);
@@ -153,7 +169,7 @@ public sealed partial class WalletClient : IAsyncDisposable
         return single.Task;
     }
 
-    private Task<T> SubmitBatch<T>(PendingRequest<T> request, int count, int entryBytes, CancellationToken ct)
+    private Task<T> SubmitBatch<T>(PendingRequest<T> request, int count, int entryBytes, CancellationToken ct, int rootExtraBytes = 0)
     {
         Connection? connection;
         lock (_gate)
@@ -163,7 +179,7 @@ public sealed partial class WalletClient : IAsyncDisposable
             {
                 return Task.FromException<T>(unusable);
             }
-            int max = _limits.MaxItemsPerMessage(entryBytes);
+            int max = _limits.MaxItemsPerMessage(entryBytes, rootExtraBytes);
             if (count == 0 || count > max)
             {
                 throw new ArgumentOutOfRangeException(nameof(count), count,

@@ -145,8 +145,25 @@ internal sealed class FakeServer : IAsyncDisposable
         var transfers = new List<Transfer>();
         var accounts = new List<Account>();
         var ids = new List<UInt128>();
+        int partition = -1;
         switch (template)
         {
+            case SystemTransfersDecoder.TemplateId:
+            {
+                var m = SystemTransfersDecoder.WrapWithHeader(sbe, 0);
+                partition = m.Partition;
+                foreach (var g in m.Transfers())
+                {
+                    transfers.Add(new Transfer
+                    {
+                        Id = Get(g.Id), DebitAccountId = Get(g.DebitAccountId), CreditAccountId = Get(g.CreditAccountId),
+                        Amount = g.Amount, PendingId = Get(g.PendingId), UserData128 = Get(g.UserData128),
+                        UserData64 = g.UserData64, UserData32 = g.UserData32, TimeoutSeconds = g.TimeoutSeconds,
+                        Ledger = g.Ledger, Code = g.Code, Flags = (TransferFlags)g.Flags,
+                    });
+                }
+                break;
+            }
             case CreateTransfersDecoder.TemplateId:
             {
                 var m = CreateTransfersDecoder.WrapWithHeader(sbe, 0);
@@ -196,7 +213,7 @@ internal sealed class FakeServer : IAsyncDisposable
             default:
                 throw new InvalidDataException($"fake server: unexpected template {template}");
         }
-        return new ReceivedRequest(template, correlationId, transfers.ToArray(), accounts.ToArray(), ids.ToArray(), connection);
+        return new ReceivedRequest(template, correlationId, transfers.ToArray(), accounts.ToArray(), ids.ToArray(), connection, partition);
     }
 
     private static UInt128 Get(Id128Decoder d) => new(d.High, d.Low);

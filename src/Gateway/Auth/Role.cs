@@ -5,6 +5,13 @@ public enum Role
 {
     /// <summary>CreateTransfers debiting granted accounts; lookups of granted accounts; any transfer lookup.</summary>
     Client = 0,
-    /// <summary>Everything: CreateAccounts, CloseAccounts, any debit, any lookup.</summary>
+    /// <summary>Everything a client may, plus CreateAccounts, CloseAccounts, any debit, any lookup. Not SystemTransfers.</summary>
     Admin = 1,
+    /// <summary>
+    /// A peer node's saga sequencer: may send SystemTransfers (step transfers naming clearing accounts and step ids) to
+    /// any partition, over the SBE gateway only; nothing else — no CreateAccounts/CloseAccounts/CreateTransfers, no
+    /// lookups or read-model queries (the sequencer never reads; refusing keeps a leaked peer credential from reading
+    /// balances), no HTTP, no FIX. Configured without DebitAccounts.
+    /// </summary>
+    System = 2,
 }

@@ -8,5 +8,9 @@ public sealed class UserPrincipal(string name, Role role, AccountGrant debitGran
     public AccountGrant DebitGrant { get; } = debitGrant;
     public bool IsAdmin => Role == Role.Admin;
 
-    public bool MayDebit(UInt128 accountId) => IsAdmin || DebitGrant.Contains(accountId);
+    /// <summary>A peer's saga sequencer: SystemTransfers only (see <see cref="Role.System"/>).</summary>
+    public bool IsSystem => Role == Role.System;
+
+    /// <summary>A system principal debits nothing through client requests: its grant is empty by construction.</summary>
+    public bool MayDebit(UInt128 accountId) => IsAdmin || (!IsSystem && DebitGrant.Contains(accountId));
 }

@@ -67,7 +67,13 @@ internal sealed partial class WalletEndpoints(
     private async Task<(UserPrincipal? Principal, IResult? Problem)> AuthenticateAsync(HttpContext context)
     {
         (UserPrincipal? principal, AuthFailure failure) = await auth.AuthenticateAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
-        if (principal is not null) return (principal, null);
+        if (principal is not null)
+        {
+            // A peer's saga sequencer speaks SBE SystemTransfers only; HTTP exposes nothing to it.
+            return principal.IsSystem
+                ? (null, Forbidden("a user of the system role may send only SystemTransfers, over the SBE gateway"))
+                : (principal, null);
+        }
         if (failure == AuthFailure.Busy)
         {
             context.Response.Headers.RetryAfter = "1";

@@ -45,6 +45,12 @@ internal sealed class RequestProcessor(GatewayContext context)
                 session.Close("logout acknowledged");
                 return;
         }
+        if (session.Principal!.IsSystem && templateId != SystemTransfersDecoder.TemplateId)
+        {
+            // A peer's saga sequencer needs nothing else; least privilege if its credential leaks.
+            session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "a session of the system role may send only SystemTransfers; nothing applied"u8);
+            return;
+        }
         if (templateId is GetHistoryDecoder.TemplateId or GetBalanceAtDecoder.TemplateId)
         {
             // Answered by the gateway from the read model, not by the partition.
@@ -105,6 +111,25 @@ internal sealed class RequestProcessor(GatewayContext context)
                     return;
                 }
                 kind = (ushort)CommandKind.CreateTransfers;
+                break;
+            case SystemTransfersDecoder.TemplateId:
+                if (!principal.IsSystem)
+                {
+                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "SystemTransfers needs the system role (a peer node's saga sequencer); nothing applied"u8);
+                    return;
+                }
+                SystemTransfersCheck system = SystemTransfersTranslator.Translate(message, session.Scratch, context.Router, out partition, out payloadBytes);
+                if (system == SystemTransfersCheck.PartitionOutOfRange)
+                {
+                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "partition is not below this node's partition count; nothing applied"u8);
+                    return;
+                }
+                if (system == SystemTransfersCheck.ForeignAccount)
+                {
+                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "an item names an account that lives on another partition than the request's: items of one SystemTransfers must all live on its partition; nothing applied"u8);
+                    return;
+                }
+                kind = (ushort)CommandKind.SystemTransfers;
                 break;
             case LookupAccountsDecoder.TemplateId:
                 bool ok = TranslateIds(message, session.Scratch, principal, checkGrant: !principal.IsAdmin, out partition, out payloadBytes, out bool denied);

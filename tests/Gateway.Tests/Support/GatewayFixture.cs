@@ -13,6 +13,7 @@ public sealed class GatewayFixture : IAsyncDisposable
 {
     public const string AdminPassword = "admin-secret";
     public const string ClientPassword = "client-secret";
+    public const string SystemPassword = "peer-secret";
     /// <summary>Hashed once per test run: PBKDF2 is deliberately slow.</summary>
     public static UserDefinition[] Users => s_users.Value;
 
@@ -23,6 +24,8 @@ public sealed class GatewayFixture : IAsyncDisposable
         new UserDefinition("alice", PasswordHasher.Hash(ClientPassword, PasswordHasher.MinIterations), Role.Client, ["100-199"]),
         // A test may hold this user's password check open (GatewayContext.PasswordCheckHook).
         new UserDefinition("slow", PasswordHasher.Hash(ClientPassword, PasswordHasher.MinIterations), Role.Client, []),
+        // A peer node's saga sequencer: SystemTransfers only.
+        new UserDefinition("peer", PasswordHasher.Hash(SystemPassword, PasswordHasher.MinIterations), Role.System, []),
     ]);
 
     private readonly TempDirectory? _ownedDir;

@@ -110,6 +110,37 @@ public sealed class RawClient : IAsyncDisposable
         return b[..e.Limit];
     }
 
+    public static byte[] SystemTransfers(ulong correlationId, ushort partition, params TransferSpec[] transfers)
+    {
+        byte[] b = new byte[64 + transfers.Length * 128];
+        var e = SystemTransfersEncoder.WrapAndApplyHeader(b, 0);
+        e.CorrelationId = correlationId;
+        e.Partition = partition;
+        var g = e.TransfersCount(transfers.Length);
+        foreach (TransferSpec t in transfers)
+        {
+            g.Next();
+            Put(g.Id, t.Id);
+            Put(g.DebitAccountId, t.Debit);
+            Put(g.CreditAccountId, t.Credit);
+            Put(g.PendingId, t.PendingId);
+            g.Amount = t.Amount;
+            g.Ledger = t.Ledger;
+            g.Code = t.Code;
+            g.Flags = t.Flags;
+        }
+        return b[..e.Limit];
+    }
+
+    public async Task<CreateResultsView> SystemTransfersAsync(ushort partition, params TransferSpec[] transfers)
+    {
+        ulong c = NextCorrelation();
+        await SendMessageAsync(SystemTransfers(c, partition, transfers));
+        CreateResultsView r = (await ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
+        Assert.Equal(c, r.CorrelationId);
+        return r;
+    }
+
     public static byte[] LookupAccounts(ulong correlationId, params UInt128[] ids)
     {
         byte[] b = new byte[64 + ids.Length * 16];
