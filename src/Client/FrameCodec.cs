@@ -85,6 +85,32 @@ internal static class FrameCodec
         return Finish(frame, message.Limit);
     }
 
+    /// <summary>SystemCreateAccounts' root block carries a uint16 partition after the correlationId.</summary>
+    public const int SystemCreateAccountsRootExtraBytes = SystemCreateAccountsEncoder.BlockLength - 8;
+
+    public static int SystemCreateAccountsFrameBytes(int count) => BatchFrameBytes(count, AccountEntryBytes) + SystemCreateAccountsRootExtraBytes;
+
+    /// <summary>A peer's saga sequencer creating one partition's clearing accounts (system role only).</summary>
+    public static int SystemCreateAccounts(Span<byte> frame, ulong correlationId, ushort partition, ReadOnlySpan<Account> accounts)
+    {
+        var message = SystemCreateAccountsEncoder.WrapAndApplyHeader(frame, Sofh.HeaderLength);
+        message.CorrelationId = correlationId;
+        message.Partition = partition;
+        var group = message.AccountsCount(accounts.Length);
+        foreach (ref readonly Account a in accounts)
+        {
+            group.Next();
+            Id128.Put(group.Id, a.Id);
+            Id128.Put(group.UserData128, a.UserData128);
+            group.UserData64 = a.UserData64;
+            group.UserData32 = a.UserData32;
+            group.Ledger = a.Ledger;
+            group.Code = a.Code;
+            group.Flags = (ushort)a.Flags;
+        }
+        return Finish(frame, message.Limit);
+    }
+
     /// <summary>Coalesced single transfers: same message, items taken from the waiting callers.</summary>
     public static int CreateTransfers(Span<byte> frame, ulong correlationId, ReadOnlySpan<SingleTransfer> transfers)
     {

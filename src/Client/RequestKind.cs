@@ -11,4 +11,5 @@ internal enum RequestKind
     GetHistory,
     GetBalanceAt,
     SystemTransfers,
+    SystemCreateAccounts,
 }

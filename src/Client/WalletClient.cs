@@ -85,6 +85,19 @@ public sealed partial class WalletClient : IAsyncDisposable
         SubmitBatch(new CreateTransfersRequest(transfers, _options.RequestTimeoutMs), transfers.Length, FrameCodec.TransferEntryBytes, ct);
 
     /// <summary>
+    /// System role only: creates accounts that may carry system ids (a peer's saga sequencer creating one partition's
+    /// clearing accounts) on <paramref name="partition"/>; every id must live there. One result per account, in order;
+    /// <c>Exists</c> for an account already there. Same machinery as <see cref="SystemTransfersAsync"/>.
+    /// </summary>
+    public Task<CreateResult[]> SystemCreateAccountsAsync(int partition, ReadOnlyMemory<Account> accounts, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(partition, ushort.MaxValue - 1);
+        return SubmitBatch(new SystemCreateAccountsRequest((ushort)partition, accounts, _options.RequestTimeoutMs), accounts.Length,
+            FrameCodec.AccountEntryBytes, ct, FrameCodec.SystemCreateAccountsRootExtraBytes);
+    }
+
+    /// <summary>
     /// Step transfers of a peer node's saga sequencer (needs a user of the system role), applied by partition
     /// <paramref name="partition"/> as one command: one result per transfer, in order. Unlike CreateTransfers they may
     /// name system ids (clearing accounts, step ids) and the system-only flags. Every account an item names must live on

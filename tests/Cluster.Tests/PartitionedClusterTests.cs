@@ -37,7 +37,7 @@ public sealed partial class PartitionedClusterTests : IDisposable
     [Fact]
     public async Task Two_partitions_times_three_replicas_each_partition_led_and_replicated_on_its_own()
     {
-        int clientBase = ClusterVerbTests.FreeRange(Nodes), replicationBase = ClusterVerbTests.FreeRange(Nodes * Partitions), httpBase = ClusterVerbTests.FreeRange(Nodes);
+        int clientBase = ClusterVerbTests.FreeRange(Nodes), replicationBase = ClusterVerbTests.FreeRange(Nodes * (Partitions + 1)), httpBase = ClusterVerbTests.FreeRange(Nodes);
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "cluster", "--data-dir", _root,
                      "--partitions", Partitions.ToString(CultureInfo.InvariantCulture), "--nodes", Nodes.ToString(CultureInfo.InvariantCulture),

@@ -42,6 +42,8 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
 
         public bool Enabled => true;
 
+        public LeaderInfo Leader { get; set; } = LeaderInfo.Local;
+
         public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
         {
             if (Status == CrossPartitionSubmit.Accepted) Taken.Enqueue((transfer, correlationId, completion));
@@ -116,6 +118,34 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
         // The slots were released: same-partition work still flows.
         await admin.CreateAccountsAsync(1, a);
         Assert.Single(await admin.LookupAccountsAsync(a));
+    }
+
+    [Fact]
+    public async Task A_coordinator_led_elsewhere_redirects_the_client_to_its_leader_and_a_lost_leadership_ends_the_session()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128 a = IdOn(0), b = IdOn(1);
+        // Not the coordinator's leader: Redirect to the coordinator's leader (not to the debit partition's).
+        _coordinator.Status = CrossPartitionSubmit.NotLeader;
+        _coordinator.Leader = LeaderInfo.Remote("127.0.0.9", 7654, 4);
+        await admin.SendMessageAsync(RawClient.CreateTransfers(71, new TransferSpec(7300, a, b, 1)));
+        Assert.Equal((71UL, "127.0.0.9", (ushort)7654, 4L), (await admin.ExpectAsync(RedirectDecoder.TemplateId)).AsRedirect());
+        // No leader known (an election): Busy, nothing taken.
+        _coordinator.Leader = LeaderInfo.Unknown(5);
+        await admin.SendMessageAsync(RawClient.CreateTransfers(72, new TransferSpec(7301, a, b, 1)));
+        Assert.Equal(72UL, (await admin.ExpectAsync(BusyDecoder.TemplateId)).AsBusy().CorrelationId);
+        Assert.Empty(_coordinator.Taken);
+
+        // Accepted, then the coordinator stops leading before an outcome: not an outcome, so no CreateResults — the
+        // session's leadership-lost path (here no remote leader is known: the session ends; the client resubmits).
+        _coordinator.Status = CrossPartitionSubmit.Accepted;
+        await admin.SendMessageAsync(RawClient.CreateTransfers(73, new TransferSpec(7302, a, b, 1)));
+        (_, _, ICrossPartitionCompletion completion) = await TakenAsync();
+        completion.OnNotLeader();
+        completion.OnCompleted(ResultCode.Ok, 1); // ignored: the request already ended
+        var seen = new List<Frame>();
+        Assert.True(await admin.WaitClosedAsync(seen, TimeSpan.FromSeconds(10)));
+        Assert.DoesNotContain(seen, f => f.TemplateId == CreateResultsDecoder.TemplateId);
     }
 
     [Fact]

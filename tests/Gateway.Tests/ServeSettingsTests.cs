@@ -24,8 +24,11 @@ public sealed class ServeSettingsTests
         Assert.Equal(FsyncPolicy.Batch, s.Partition.Fsync);
         Assert.Equal(["USD/2", "EUR/2", "JPY/0", "BTC/8"], s.Partition.Ledger.Catalog.Definitions.Select(d => $"{d.Symbol}/{d.Scale}"));
         var users = new UserDirectory(s.Users);
-        Assert.Equal(2, users.Count);
+        Assert.Equal(3, users.Count);
         Assert.True(users.Authenticate("demo"u8, Encoding.UTF8.GetBytes("demo-dev-password"))!.MayDebit(1500));
+        // The saga leader's peer session on a cluster: the System user whose password the Saga section carries.
+        Assert.Equal("saga-peer", s.Saga.PeerUser);
+        Assert.True(users.Authenticate(Encoding.UTF8.GetBytes(s.Saga.PeerUser), Encoding.UTF8.GetBytes(s.Saga.PeerPassword))!.IsSystem);
         Assert.True(s.Saga.Enabled);
         Assert.Equal(Wallet.Saga.SagaMode.Saga, s.Saga.Mode);
         Assert.Equal(Path.Combine(Path.GetFullPath("./data"), "saga"), s.Saga.DataDirectory);

@@ -319,6 +319,34 @@ public sealed class SystemTransfersTests : IAsyncDisposable
         await Assert.ThrowsAsync<WalletRejectedException>(() => alice.SystemTransfersAsync(0, steps));
     }
 
+    [Fact]
+    public async Task The_sdk_creates_a_partitions_clearing_accounts_and_only_a_system_session_may()
+    {
+        await using WalletClient peer = await WalletClient.ConnectAsync(new WalletClientOptions
+        {
+            Port = _gateway.LocalEndPoint.Port, ClientId = "peer", Credential = GatewayFixture.SystemPassword, RequestTimeoutMs = 10_000,
+        });
+        Account[] clearing = _clearing.AccountsOf(1);
+        Assert.All(await peer.SystemCreateAccountsAsync(1, clearing), r => Assert.Equal(ResultCode.Ok, r.Code));
+        // Idempotent: a second leader (or a reconnect) creating them again is told Exists and nothing changes.
+        Assert.All(await peer.SystemCreateAccountsAsync(1, clearing), r => Assert.Equal(ResultCode.Exists, r.Code));
+        long applied = _partitions[0].AppliedIndex;
+        // Partition 1's clearing accounts do not live on partition 0: refused whole, nothing applied there.
+        var foreign = await Assert.ThrowsAsync<WalletRejectedException>(() => peer.SystemCreateAccountsAsync(0, clearing));
+        Assert.Contains("another partition", foreign.Message, StringComparison.Ordinal);
+        Assert.Equal(applied, _partitions[0].AppliedIndex);
+
+        // An admin may create accounts, but not system ones by this message (nor by CreateAccounts: IdReservedForSystem).
+        await using WalletClient admin = await WalletClient.ConnectAsync(new WalletClientOptions
+        {
+            Port = _gateway.LocalEndPoint.Port, ClientId = "admin", Credential = GatewayFixture.AdminPassword, RequestTimeoutMs = 10_000,
+        });
+        var refused = await Assert.ThrowsAsync<WalletRejectedException>(() => admin.SystemCreateAccountsAsync(0, _clearing.AccountsOf(0)));
+        Assert.Contains("system role", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(ResultCode.IdReservedForSystem, (await admin.CreateAccountsAsync(_clearing.AccountsOf(0)))[0].Code);
+        Assert.Equal(applied + 1, _partitions[0].AppliedIndex); // the refused CreateAccounts is a command; the rejects never reached it
+    }
+
     public async ValueTask DisposeAsync()
     {
         _gateway.StopIntake();

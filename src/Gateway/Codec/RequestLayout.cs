@@ -54,6 +54,7 @@ internal static class RequestLayout
             case LogoutDecoder.TemplateId: minBlock = LogoutDecoder.BlockLength; entryBlock = -1; varData = 1; break;
             case CreateAccountsDecoder.TemplateId: minBlock = CreateAccountsDecoder.BlockLength; entryBlock = CreateAccountsDecoder.AccountsDecoder.BlockLength; varData = 0; break;
             case CreateTransfersDecoder.TemplateId: minBlock = CreateTransfersDecoder.BlockLength; entryBlock = CreateTransfersDecoder.TransfersDecoder.BlockLength; varData = 0; break;
+            case SystemCreateAccountsDecoder.TemplateId: minBlock = SystemCreateAccountsDecoder.BlockLength; entryBlock = SystemCreateAccountsDecoder.AccountsDecoder.BlockLength; varData = 0; break;
             case SystemTransfersDecoder.TemplateId: minBlock = SystemTransfersDecoder.BlockLength; entryBlock = SystemTransfersDecoder.TransfersDecoder.BlockLength; varData = 0; break;
             case LookupAccountsDecoder.TemplateId: minBlock = LookupAccountsDecoder.BlockLength; entryBlock = LookupAccountsDecoder.IdsDecoder.BlockLength; varData = 0; break;
             case LookupTransfersDecoder.TemplateId: minBlock = LookupTransfersDecoder.BlockLength; entryBlock = LookupTransfersDecoder.IdsDecoder.BlockLength; varData = 0; break;

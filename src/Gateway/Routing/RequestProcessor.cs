@@ -45,10 +45,10 @@ internal sealed class RequestProcessor(GatewayContext context)
                 session.Close("logout acknowledged");
                 return;
         }
-        if (session.Principal!.IsSystem && templateId != SystemTransfersDecoder.TemplateId)
+        if (session.Principal!.IsSystem && templateId is not (SystemTransfersDecoder.TemplateId or SystemCreateAccountsDecoder.TemplateId))
         {
             // A peer's saga sequencer needs nothing else; least privilege if its credential leaks.
-            session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "a session of the system role may send only SystemTransfers; nothing applied"u8);
+            session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "a session of the system role may send only SystemTransfers and SystemCreateAccounts; nothing applied"u8);
             return;
         }
         if (templateId is GetHistoryDecoder.TemplateId or GetBalanceAtDecoder.TemplateId)
@@ -130,6 +130,25 @@ internal sealed class RequestProcessor(GatewayContext context)
                     return;
                 }
                 kind = (ushort)CommandKind.SystemTransfers;
+                break;
+            case SystemCreateAccountsDecoder.TemplateId:
+                if (!principal.IsSystem)
+                {
+                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "SystemCreateAccounts needs the system role (a peer node's saga sequencer); nothing applied"u8);
+                    return;
+                }
+                SystemTransfersCheck accounts = SystemTransfersTranslator.TranslateAccounts(message, session.Scratch, context.Router, out partition, out payloadBytes);
+                if (accounts == SystemTransfersCheck.PartitionOutOfRange)
+                {
+                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "partition is not below this node's partition count; nothing applied"u8);
+                    return;
+                }
+                if (accounts == SystemTransfersCheck.ForeignAccount)
+                {
+                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "an account id lives on another partition than the request's; nothing applied"u8);
+                    return;
+                }
+                kind = (ushort)CommandKind.SystemCreateAccounts;
                 break;
             case LookupAccountsDecoder.TemplateId:
                 bool ok = TranslateIds(message, session.Scratch, principal, checkGrant: !principal.IsAdmin, out partition, out payloadBytes, out bool denied);
@@ -289,7 +308,7 @@ internal sealed class RequestProcessor(GatewayContext context)
             session.Close("logon refused: bad credentials");
             return;
         }
-        if (!LeadsAnyPartition(context.Router))
+        if (!ServesClients(context.Router))
         {
             // A follower's gateway does not serve clients: send them to the leader (or Busy during an election).
             // The session stays open, awaiting logon, so a client may also just retry here.
@@ -309,14 +328,17 @@ internal sealed class RequestProcessor(GatewayContext context)
     /// A node that leads no partition sends clients away at logon (to partition 0's leader). One that leads at least
     /// one serves them: a request for a partition led elsewhere then gets Redirect/Busy (NotLeader) on its own.
     /// </summary>
-    private static bool LeadsAnyPartition(IRequestRouter? router)
+    private static bool ServesClients(IRequestRouter? router)
     {
         if (router is null) return true;
         for (int p = 0; p < router.PartitionCount; p++)
         {
             if (router.LeaderOf(p).IsLocal) return true;
         }
-        return false;
+        // The leader of a replicated cross-partition coordinator serves cross-partition transfers whatever partitions it
+        // leads: clients redirected here for one must be able to log on (else logon and transfer redirect each other).
+        ICrossPartitionTransfers cross = router.CrossPartition;
+        return cross.Enabled && cross.Leader.IsLocal && router.PartitionCount > 1;
     }
 
     private bool TranslateAccounts(ReadOnlySpan<byte> message, byte[] scratch, out int partition, out int payloadBytes)

@@ -52,6 +52,35 @@ internal static class SystemTransfersTranslator
         return SystemTransfersCheck.Ok;
     }
 
+    /// <summary>SystemCreateAccounts: every account id must live on the named partition (a zero id is the ledger's to refuse).</summary>
+    public static SystemTransfersCheck TranslateAccounts(ReadOnlySpan<byte> message, byte[] scratch, IRequestRouter router, out int partition, out int payloadBytes)
+    {
+        SystemCreateAccountsDecoder.TryWrapWithHeader(message, 0, out SystemCreateAccountsDecoder decoder);
+        partition = decoder.Partition;
+        payloadBytes = 0;
+        if (partition >= router.PartitionCount) return SystemTransfersCheck.PartitionOutOfRange;
+        Span<Account> accounts = MemoryMarshal.Cast<byte, Account>(scratch.AsSpan());
+        int n = 0;
+        var group = decoder.Accounts();
+        while (group.MoveNext())
+        {
+            var account = new Account
+            {
+                Id = Id(group.Id),
+                UserData128 = Id(group.UserData128),
+                UserData64 = group.UserData64,
+                UserData32 = group.UserData32,
+                Ledger = group.Ledger,
+                Code = group.Code,
+                Flags = (AccountFlags)group.Flags,
+            };
+            if (!OnPartition(router, partition, account.Id)) return SystemTransfersCheck.ForeignAccount;
+            accounts[n++] = account;
+        }
+        payloadBytes = n * Account.SizeBytes;
+        return SystemTransfersCheck.Ok;
+    }
+
     private static bool OnPartition(IRequestRouter router, int partition, UInt128 accountId) =>
         accountId == UInt128.Zero || router.PartitionOf(accountId) == partition;
 

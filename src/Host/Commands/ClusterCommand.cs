@@ -18,7 +18,7 @@ internal static class ClusterCommand
     {
         var nodes = new Option<int>("--nodes") { Description = "Replicas: 1, 3 or 5", DefaultValueFactory = _ => 3 };
         var basePort = new Option<int>("--base-port") { Description = "Client (SBE gateway) port of node 1; node i uses base + i - 1", DefaultValueFactory = _ => 7401 };
-        var replicationBasePort = new Option<int>("--replication-base-port") { Description = "Replication port of node 1 for partition 0; node i, partition p uses base + p × nodes + i - 1", DefaultValueFactory = _ => 7501 };
+        var replicationBasePort = new Option<int>("--replication-base-port") { Description = "Replication port of node 1 for partition 0; node i, partition p uses base + p × nodes + i - 1 (with several partitions the saga group uses p = partitions)", DefaultValueFactory = _ => 7501 };
         var partitions = new Option<int>("--partitions") { Description = $"Partitions, each replicated on every node: 1..{Configuration.ServeSettings.MaxPartitions}", DefaultValueFactory = _ => 1 };
         var httpBasePort = new Option<int>("--http-base-port") { Description = "HTTP API port of node 1; node i uses base + i - 1 (0 = a free port each)", DefaultValueFactory = _ => 7481 };
         var dataDir = new Option<string>("--data-dir") { Description = "Root of the nodes' data directories (node-1, node-2, …)", DefaultValueFactory = _ => "./data/cluster" };
@@ -63,12 +63,13 @@ internal static class ClusterCommand
             Console.Error.WriteLine($"wallet cluster: --partitions must be 1..{Configuration.ServeSettings.MaxPartitions}");
             return ExitCodes.InvalidConfiguration;
         }
-        // Replication ports: one contiguous block, partition-major (node i of partition p at base + p × nodes + i - 1).
-        int replicationPorts = nodes * partitions;
+        // Replication ports: one contiguous block, partition-major (node i of partition p at base + p × nodes + i - 1);
+        // with several partitions the saga sequencer's group takes one more slot (p = partitions).
+        int replicationPorts = nodes * (partitions > 1 ? partitions + 1 : 1);
         if (basePort is < 1 or > 65535 - 5 || replicationBasePort < 1 || replicationBasePort > 65536 - replicationPorts
             || (basePort < replicationBasePort + replicationPorts && replicationBasePort < basePort + nodes))
         {
-            Console.Error.WriteLine($"wallet cluster: --base-port must be 1..65530, --replication-base-port 1..{65536 - replicationPorts}, and the client ports [base, base + nodes) must not overlap the replication ports [replication base, + nodes × partitions)");
+            Console.Error.WriteLine($"wallet cluster: --base-port must be 1..65530, --replication-base-port 1..{65536 - replicationPorts}, and the client ports [base, base + nodes) must not overlap the replication ports [replication base, + {replicationPorts}) (nodes × partitions, + nodes for the saga group when partitions > 1)");
             return ExitCodes.InvalidConfiguration;
         }
         if (httpBasePort is < 0 or > 65535 - 5)

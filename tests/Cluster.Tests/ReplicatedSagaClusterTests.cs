@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Wallet.Client;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+
+namespace Wallet.Cluster.Tests;
+
+/// <summary>
+/// Cross-partition transfers on a replicated cluster (`wallet cluster --partitions 2 --nodes 3`): the saga sequencer runs
+/// as its own replicated group, its leader reaches partitions led on other nodes over the SBE gateway (System role),
+/// and a kill -9 of the saga leader's process loses no acknowledged transfer: the next leader finishes every open saga
+/// and clients resubmitting with the same ids get exactly-once outcomes.
+/// </summary>
+public sealed partial class ReplicatedSagaClusterTests : IDisposable
+{
+    private const int Partitions = 2;
+    private const int Nodes = 3;
+    private const long Funding = 1_000_000;
+    private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "cluster-saga-" + Guid.NewGuid().ToString("N")[..12]);
+
+    [GeneratedRegex(@"\[node (\d+)\] wallet serve: saga group: replica \d+ is (\w+) in term")]
+    private static partial Regex SagaRoleLine();
+
+    [GeneratedRegex(@"\[node (\d+)\] wallet serve: partition (\d+): replica \d+ is (\w+) in term")]
+    private static partial Regex PartitionRoleLine();
+
+    [GeneratedRegex(@"wallet cluster: pids ([0-9 ]+);")]
+    private static partial Regex PidsLine();
+
+    private static UInt128 IdOn(int partition, ulong from)
+    {
+        for (ulong id = from; ; id++)
+        {
+            if (s_map.PartitionOf(id) == partition) return id;
+        }
+    }
+
+    [Fact]
+    public async Task Cross_partition_transfers_survive_a_kill_9_of_the_saga_leader()
+    {
+        int clientBase = ClusterVerbTests.FreeRange(Nodes), replicationBase = ClusterVerbTests.FreeRange(Nodes * (Partitions + 1)), httpBase = ClusterVerbTests.FreeRange(Nodes);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "cluster", "--data-dir", _root,
+                     "--partitions", Partitions.ToString(CultureInfo.InvariantCulture), "--nodes", Nodes.ToString(CultureInfo.InvariantCulture),
+                     "--base-port", clientBase.ToString(CultureInfo.InvariantCulture),
+                     "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
+                     "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
+                     "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096", "--Partition:PreallocateTransfers=false",
+                     "--Partition:Fsync=none"])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var output = new System.Text.StringBuilder();
+        var partitionLeaders = new int[Partitions];
+        int sagaLeader = 0;
+        int[] pids = [];
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using Process cluster = Process.Start(psi)!;
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (output)
+            {
+                output.AppendLine(line);
+                Match pid = PidsLine().Match(line);
+                if (pid.Success) pids = [.. pid.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
+                Match s = SagaRoleLine().Match(line);
+                if (s.Success)
+                {
+                    int node = int.Parse(s.Groups[1].Value, CultureInfo.InvariantCulture);
+                    if (s.Groups[2].Value == "leader") sagaLeader = node;
+                    else if (sagaLeader == node) sagaLeader = 0;
+                }
+                Match m = PartitionRoleLine().Match(line);
+                if (m.Success)
+                {
+                    int node = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), partition = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+                    if (m.Groups[3].Value == "leader") partitionLeaders[partition] = node;
+                    else if (partitionLeaders[partition] == node) partitionLeaders[partition] = 0;
+                }
+                if (sagaLeader > 0 && Array.TrueForAll(partitionLeaders, l => l > 0) && pids.Length == Nodes) ready.TrySetResult();
+            }
+        }
+        cluster.OutputDataReceived += (_, e) => OnLine(e.Data);
+        cluster.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        cluster.BeginOutputReadLine();
+        cluster.BeginErrorReadLine();
+        var seeds = new WalletEndpoint[Nodes];
+        for (int i = 0; i < Nodes; i++) seeds[i] = new WalletEndpoint("127.0.0.1", clientBase + i);
+        WalletClientOptions Options(int node) => new()
+        {
+            Port = clientBase + node - 1, SeedEndpoints = seeds, ClientId = "admin", Credential = "admin-dev-password",
+            ConnectTimeoutMs = 60_000, RequestTimeoutMs = 30_000, BusyRetryLimit = 1000, ReconnectAttempts = 100, MaxRedirects = 20,
+        };
+        try
+        {
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(120));
+            UInt128[] customer = [IdOn(0, 1000), IdOn(1, 1000)];
+            for (int p = 0; p < Partitions; p++)
+            {
+                int leader;
+                lock (output) leader = partitionLeaders[p];
+                await using WalletClient admin = await WalletClient.ConnectAsync(Options(Math.Max(leader, 1)));
+                UInt128 bank = IdOn(p, 500);
+                Assert.All(await admin.CreateAccountsAsync(new[]
+                    {
+                        new Account { Id = bank, Ledger = 1, Code = 1 },
+                        new Account { Id = customer[p], Ledger = 1, Code = 1, Flags = AccountFlags.DebitsMustNotExceedCredits },
+                    }), r => Assert.True(r.Code is ResultCode.Ok or ResultCode.Exists, r.Code.ToString()));
+                Assert.Equal(ResultCode.Ok, await admin.CreateTransferAsync(new Transfer { Id = 900 + (UInt128)p, DebitAccountId = bank, CreditAccountId = customer[p], Amount = Funding, Ledger = 1, Code = 1 }));
+            }
+
+            // Cross-partition transfers both ways, through whichever node; the SDK follows Redirects to the saga leader.
+            long[] moved = new long[Partitions]; // net amount out of customer[p]
+            int next = 0;
+            async Task RunBatch(int count, int startNode)
+            {
+                await using WalletClient client = await WalletClient.ConnectAsync(Options(startNode));
+                var pending = new List<Task<ResultCode>>();
+                var amounts = new List<(int From, long Amount)>();
+                for (int i = 0; i < count; i++, next++)
+                {
+                    int from = next % 2;
+                    long amount = 1 + (next % 7);
+                    // One request per transfer (CreateTransferAsync would coalesce them; a cross-partition one must be alone).
+                    var transfer = new Transfer
+                    {
+                        Id = 10_000 + (UInt128)next, DebitAccountId = customer[from], CreditAccountId = customer[1 - from], Amount = amount, Ledger = 1, Code = 1,
+                    };
+                    pending.Add(client.CreateTransfersAsync(new[] { transfer }).ContinueWith(t => t.Result[0].Code, TaskScheduler.Default));
+                    amounts.Add((from, amount));
+                }
+                ResultCode[] codes = await Task.WhenAll(pending);
+                for (int i = 0; i < codes.Length; i++)
+                {
+                    Assert.True(codes[i] == ResultCode.Ok, $"transfer {i}: {codes[i]}");
+                    moved[amounts[i].From] += amounts[i].Amount;
+                    moved[1 - amounts[i].From] -= amounts[i].Amount;
+                }
+            }
+
+            int sagaNode;
+            lock (output) sagaNode = sagaLeader;
+            await RunBatch(60, startNode: sagaNode % Nodes + 1); // start at a node that is not the saga leader
+
+            // kill -9 the saga leader's process with sagas in flight, then keep going.
+            var inFlight = RunBatch(60, startNode: sagaNode);
+            await Task.Delay(50);
+            int victim;
+            lock (output) victim = pids[sagaNode - 1];
+            using (var kill = Process.Start("kill", ["-KILL", victim.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            await inFlight.WaitAsync(TimeSpan.FromSeconds(120));
+            await RunBatch(60, startNode: sagaNode % Nodes + 1);
+
+            // Balances settle (Saga mode answers at the commit point; the source's post follows): exact, nothing pending.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            for (int p = 0; p < Partitions; p++)
+            {
+                await using WalletClient reader = await WalletClient.ConnectAsync(Options(sagaNode % Nodes + 1));
+                Account a;
+                do
+                {
+                    a = Assert.Single(await reader.LookupAccountsAsync(new[] { customer[p] }));
+                    if (a.DebitsPending == 0 && (long)(a.CreditsPosted - a.DebitsPosted) == Funding - moved[p]) break;
+                    await Task.Delay(200);
+                }
+                while (DateTime.UtcNow < deadline);
+                Assert.Equal(0, a.DebitsPending);
+                Assert.Equal(Funding - moved[p], (long)(a.CreditsPosted - a.DebitsPosted));
+            }
+            lock (output) Assert.True(sagaLeader > 0 && sagaLeader != sagaNode, $"saga leader after the kill: {sagaLeader} (killed {sagaNode})");
+        }
+        finally
+        {
+            using (var kill = Process.Start("kill", ["-TERM", cluster.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await cluster.WaitForExitAsync(cts.Token);
+        }
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
