@@ -142,9 +142,24 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
                 }
             }
 
-            int sagaNode;
-            lock (output) sagaNode = sagaLeader;
+            // The saga group's leader as the nodes print it (0 during an election: wait, bounded).
+            async Task<int> SagaLeaderAsync(int not = 0)
+            {
+                var until = DateTime.UtcNow.AddSeconds(60);
+                while (true)
+                {
+                    lock (output)
+                    {
+                        if (sagaLeader > 0 && sagaLeader != not) return sagaLeader;
+                    }
+                    if (DateTime.UtcNow > until) throw new TimeoutException("no saga leader printed");
+                    await Task.Delay(50);
+                }
+            }
+
+            int sagaNode = await SagaLeaderAsync();
             await RunBatch(60, startNode: sagaNode % Nodes + 1); // start at a node that is not the saga leader
+            sagaNode = await SagaLeaderAsync(); // (an election under load may have moved it)
 
             // kill -9 the saga leader's process with sagas in flight, then keep going.
             var inFlight = RunBatch(60, startNode: sagaNode);
@@ -171,7 +186,7 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
                 Assert.Equal(0, a.DebitsPending);
                 Assert.Equal(Funding - moved[p], (long)(a.CreditsPosted - a.DebitsPosted));
             }
-            lock (output) Assert.True(sagaLeader > 0 && sagaLeader != sagaNode, $"saga leader after the kill: {sagaLeader} (killed {sagaNode})");
+            Assert.NotEqual(sagaNode, await SagaLeaderAsync(not: sagaNode));
         }
         finally
         {
