@@ -107,7 +107,7 @@ internal sealed partial class WalletEndpoints(
             case CommandOutcomeKind.NotLeader:
                 context.Response.Headers.RetryAfter = "1";
                 return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "NotLeader", "Not the leader",
-                    "this replica does not lead the partition; nothing was applied; send the request to the leader (retry with the same id)");
+                    "this replica does not lead the partition (or, for a cross-partition transfer, the saga sequencer), or stopped leading with the request taken: send it to the leader and retry with the same id — a request that was taken is then answered with its one outcome, never applied twice");
             case CommandOutcomeKind.TimedOut:
                 return HttpProblem.Of(StatusCodes.Status504GatewayTimeout, "Timeout", "Outcome unknown",
                     $"no committed result within {options.CommandTimeoutMs} ms: the command may still be applied; retry with the same id (ids make retries safe)");
