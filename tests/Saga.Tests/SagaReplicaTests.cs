@@ -18,8 +18,11 @@ public sealed class SagaReplicaTests
 {
     private const int Replicas = 3;
 
-    [Fact(Timeout = 120_000)]
-    public async Task The_leader_runs_sagas_and_every_replica_holds_the_same_table()
+    [Theory(Timeout = 120_000)]
+    [InlineData(SagaMode.Saga)]
+    [InlineData(SagaMode.Tcc)]
+    [InlineData(SagaMode.TwoPhaseCommit)]
+    public async Task The_leader_runs_sagas_and_every_replica_holds_the_same_table(SagaMode mode)
     {
         await Task.Yield();
         using var world = new ReplicatedSagaWorld();
@@ -30,8 +33,16 @@ public sealed class SagaReplicaTests
         Assert.Equal(SagaReplicaSubmit.NotLeader, follower.TrySubmit(world.CrossTransfers(1, 1, 0)[0], SagaMode.Saga, 1, new ReplicaWaiter()));
         Assert.Equal(leader.NodeId, follower.LeaderId);
         var transfers = world.CrossTransfers(count: 40, amount: 100, missingCreditEvery: 5);
-        var outcomes = world.SubmitAllUntilDecided(transfers);
-        foreach (var (t, code) in outcomes) Assert.Equal(t.CreditAccountId >= ReplicatedSagaWorld.Missing ? ResultCode.CreditAccountNotFound : ResultCode.Ok, code);
+        var outcomes = world.SubmitAllUntilDecided(transfers, mode);
+        foreach (var (t, code) in outcomes)
+        {
+            var expected = t.CreditAccountId >= ReplicatedSagaWorld.Missing ? ResultCode.CreditAccountNotFound : ResultCode.Ok;
+            // 2PC locks both accounts while prepared: a concurrent transfer touching them is refused, nothing applied.
+            if (mode == SagaMode.TwoPhaseCommit && code == ResultCode.AccountLocked) continue;
+            Assert.Equal(expected, code);
+        }
+
+        Assert.Contains(outcomes, o => o.Code == ResultCode.Ok);
         world.WaitSettled();
         world.WaitReplicasAt(world.Leader()!.CommitIndex);
         world.AssertBalances(outcomes);
@@ -233,7 +244,7 @@ internal sealed class ReplicatedSagaWorld : IDisposable
     }
 
     /// <summary>Submits each transfer to the current leader, again (same id) after NotLeader/Busy/SagaInProgress, until every one has an outcome.</summary>
-    public List<(Transfer Transfer, ResultCode Code)> SubmitAllUntilDecided(Transfer[] transfers, int timeoutMs = 60_000)
+    public List<(Transfer Transfer, ResultCode Code)> SubmitAllUntilDecided(Transfer[] transfers, SagaMode mode = SagaMode.Saga, int timeoutMs = 60_000)
     {
         var deadline = Environment.TickCount64 + timeoutMs;
         var decided = new ResultCode?[transfers.Length];
@@ -246,7 +257,7 @@ internal sealed class ReplicatedSagaWorld : IDisposable
             var sent = new List<int>();
             for (var i = 0; i < transfers.Length; i++)
             {
-                if (decided[i] is null && leader.TrySubmit(transfers[i], SagaMode.Saga, i, waiter) == SagaReplicaSubmit.Accepted) sent.Add(i);
+                if (decided[i] is null && leader.TrySubmit(transfers[i], mode, i, waiter) == SagaReplicaSubmit.Accepted) sent.Add(i);
             }
 
             // Wait for this round's answers (outcome or NotLeader), bounded.

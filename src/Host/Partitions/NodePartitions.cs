@@ -140,17 +140,24 @@ internal sealed class NodePartitions
             RetryIntervalNs = s.RetryIntervalMs * 1_000_000,
             SnapshotEveryCommands = s.SnapshotEveryCommands,
             JournalRetention = s.JournalRetention,
-            Saga = new SagaOptions
-            {
-                Map = Map,
-                Catalog = _settings.Partition.Ledger.Catalog,
-                MaxActiveSagas = s.MaxActiveSagas,
-                RetainedCompletedSagas = s.RetainedCompletedSagas,
-                StepDeadlineNs = s.StepDeadlineMs * 1_000_000,
-            },
+            Saga = SagaMachineOptions(),
         };
         _sagas = SagaCoordinator.Start(options, _engines, _sagaRouters);
         return new SagaCrossPartitionTransfers(_sagas, s.Mode);
+    }
+
+    /// <summary>The saga machine's options from the "Saga" section (the same for the local coordinator and a replica).</summary>
+    private SagaOptions SagaMachineOptions()
+    {
+        SagaSettings s = _settings.Saga;
+        return new SagaOptions
+        {
+            Map = Map,
+            Catalog = _settings.Partition.Ledger.Catalog,
+            MaxActiveSagas = s.MaxActiveSagas,
+            RetainedCompletedSagas = s.RetainedCompletedSagas,
+            StepDeadlineNs = s.StepDeadlineMs * 1_000_000,
+        };
     }
 
     /// <summary>
@@ -191,14 +198,7 @@ internal sealed class NodePartitions
             RetryIntervalNs = s.RetryIntervalMs * 1_000_000,
             SnapshotEveryCommands = s.SnapshotEveryCommands,
             JournalRetention = s.JournalRetention,
-            Saga = new SagaOptions
-            {
-                Map = Map,
-                Catalog = _settings.Partition.Ledger.Catalog,
-                MaxActiveSagas = s.MaxActiveSagas,
-                RetainedCompletedSagas = s.RetainedCompletedSagas,
-                StepDeadlineNs = s.StepDeadlineMs * 1_000_000,
-            },
+            Saga = SagaMachineOptions(),
         };
         var replica = new SagaReplica(_settings.SagaCluster()!, options, _stepTransport!);
         replica.Start();
