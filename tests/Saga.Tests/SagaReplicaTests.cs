@@ -96,6 +96,38 @@ public sealed class SagaReplicaTests
     }
 }
 
+public sealed class SagaReplicaCatchUpTests
+{
+    [Fact(Timeout = 180_000)]
+    public async Task A_follower_behind_the_compacted_log_is_caught_up_by_a_snapshot_and_holds_the_same_table()
+    {
+        await Task.Yield();
+        using var world = new ReplicatedSagaWorld(compact: true);
+        var leader = world.WaitForLeader();
+        world.Cluster.Fund(1, 2, 3, 4);
+        var follower = world.Followers().First();
+        var followerId = follower.NodeId;
+        var behind = follower.AppliedIndex;
+        world.Kill(follower);
+
+        // Enough sagas, in rounds, for many snapshots; the leader's log is then compacted past the follower's position.
+        var transfers = world.CrossTransfers(count: 1200, amount: 3, missingCreditEvery: 0); // ≈ 300 KB of log: several 64 KiB segments
+        for (var at = 0; at < transfers.Length; at += 100)
+        {
+            Assert.All(world.SubmitAllUntilDecided(transfers[at..Math.Min(at + 100, transfers.Length)]), o => Assert.Equal(ResultCode.Ok, o.Code));
+        }
+
+        world.WaitSettled();
+        Assert.True(world.LogFirstIndex(leader) > behind + 1, $"the leader's log starts at {world.LogFirstIndex(leader)}: not compacted past {behind}");
+
+        var back = world.Restart(followerId);
+        world.WaitReplicasAt(world.Leader()!.CommitIndex);
+        Assert.True(back.SnapshotsInstalled > 0, "the follower caught up without a snapshot");
+        var digests = world.StopAllAndDigests();
+        Assert.Single(digests.Distinct());
+    }
+}
+
 /// <summary>A submitter's view: outcome or NotLeader, each counted.</summary>
 internal sealed class ReplicaWaiter : ISagaReplicaCompletion
 {
@@ -130,8 +162,13 @@ internal sealed class ReplicatedSagaWorld : IDisposable
     private readonly SagaReplica?[] _replicas = new SagaReplica?[3];
     private readonly ClusterMember[] _members;
 
-    public ReplicatedSagaWorld()
+    private readonly bool _compact;
+
+    /// <param name="compact">Snapshots every 16 commands, one kept, the log compacted right behind it (no margin): a
+    /// replica that was down for a while can only be caught up by InstallSnapshot.</param>
+    public ReplicatedSagaWorld(bool compact = false)
     {
+        _compact = compact;
         for (var i = 0; i < _transports.Length; i++) _transports[i] = new LocalStepTransport(2, sessionId: long.MinValue + 0x100 + i, stepRingSize: 1 << 12);
         Cluster = new CoordinatorCluster(2, (p, inner) => _transports[0].RouterFor(p, _transports[1].RouterFor(p, _transports[2].RouterFor(p, inner))));
         for (var i = 0; i < _transports.Length; i++)
@@ -161,7 +198,10 @@ internal sealed class ReplicatedSagaWorld : IDisposable
             {
                 DataDirectory = Path.Combine(Cluster.Root, "saga-" + nodeId),
                 Saga = new SagaOptions { Map = Cluster.Map, Catalog = CoordinatorCluster.Catalog, MaxActiveSagas = 4096, RetainedCompletedSagas = 4096, StepDeadlineNs = 10_000_000_000, MaxBatchSize = 256 },
-                Fsync = FsyncPolicy.None, RetryIntervalNs = 100_000_000, TickIntervalNs = 10_000_000, InboxSize = 1 << 12, SnapshotEveryCommands = 64,
+                Fsync = FsyncPolicy.None, RetryIntervalNs = 100_000_000, TickIntervalNs = 10_000_000, InboxSize = 1 << 12,
+                SnapshotEveryCommands = _compact ? 16 : 64, SnapshotRetainCount = _compact ? 1 : 3,
+                JournalRetention = _compact ? Wallet.Engine.Partition.JournalRetention.BeforeOldestSnapshot : Wallet.Engine.Partition.JournalRetention.KeepAll,
+                RetainMarginEntries = 0, JournalSegmentSizeBytes = _compact ? JournalOptions.MinSegmentSizeBytes : 64L << 20,
             },
             _transports[nodeId - 1]);
         replica.Start();
@@ -170,6 +210,9 @@ internal sealed class ReplicatedSagaWorld : IDisposable
     }
 
     public SagaReplica Restart(int nodeId) => Start(nodeId);
+
+    /// <summary>The first index still in <paramref name="replica"/>'s log (after compaction).</summary>
+    public long LogFirstIndex(SagaReplica replica) => replica.LogFirstIndex;
 
     public void Kill(SagaReplica replica)
     {

@@ -82,6 +82,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
     private long _droppedAnswers;
     private long _snapshotsWritten;
     private long _snapshotFailures;
+    private long _snapshotsInstalled;
 
     /// <param name="cluster">The group's membership: <see cref="ClusterMember.ReplicationPort"/> is the saga group's own port.</param>
     /// <param name="options">Journal, snapshots and timings of this replica.</param>
@@ -108,6 +109,14 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
         };
         _maxBeginsPerEntry = Math.Min(options.Saga.MaxBatchSize, raft.MaxEntryPayloadBytes / SagaCommands.BeginSizeBytes);
         _maxOutcomesPerEntry = Math.Min(options.Saga.MaxBatchSize, raft.MaxEntryPayloadBytes / SagaCommands.OutcomeSizeBytes);
+        // The largest entry any replica proposes (same options on every member): the log's record bound, so small
+        // segments stay possible; a leader's entry above it is refused by a follower's log like any malformed one.
+        raft = new RaftOptions
+        {
+            NodeId = raft.NodeId, Members = raft.Members, ElectionTimeoutMs = raft.ElectionTimeoutMs, HeartbeatIntervalMs = raft.HeartbeatIntervalMs,
+            MaxMessageBytes = raft.MaxMessageBytes, SnapshotChunkBytes = raft.SnapshotChunkBytes, MaxSnapshotBytes = raft.MaxSnapshotBytes,
+            MaxEntryPayloadBytes = Math.Max(_maxBeginsPerEntry * SagaCommands.BeginSizeBytes, _maxOutcomesPerEntry * SagaCommands.OutcomeSizeBytes),
+        };
         Directory.CreateDirectory(options.DataDirectory);
         _journal = Journal.Open(new JournalOptions
         {
@@ -183,6 +192,12 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
     public long DroppedAnswers => Interlocked.Read(ref _droppedAnswers);
 
     public long SnapshotsWritten => Interlocked.Read(ref _snapshotsWritten);
+
+    /// <summary>Leader snapshots this replica installed (it was behind the leader's compacted log).</summary>
+    public long SnapshotsInstalled => Interlocked.Read(ref _snapshotsInstalled);
+
+    /// <summary>First index held in this replica's log (above 1 once compacted behind a snapshot).</summary>
+    public long LogFirstIndex => _journal.FirstIndex;
 
     public long SnapshotFailures => Interlocked.Read(ref _snapshotFailures);
 
@@ -432,6 +447,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
             throw new InvalidDataException($"the snapshot installed at index {meta.Index} does not load as a saga table");
         _machine = loaded.State;
         _lastSnapshotIndex = _machine.LastIndex;
+        Interlocked.Increment(ref _snapshotsInstalled);
         Interlocked.Exchange(ref _appliedIndex, _machine.LastIndex);
         return 1;
     }
