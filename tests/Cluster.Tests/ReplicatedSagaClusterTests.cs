@@ -186,7 +186,29 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
                 Assert.Equal(0, a.DebitsPending);
                 Assert.Equal(Funding - moved[p], (long)(a.CreditsPosted - a.DebitsPosted));
             }
-            Assert.NotEqual(sagaNode, await SagaLeaderAsync(not: sagaNode));
+            int newLeader = await SagaLeaderAsync(not: sagaNode);
+            Assert.NotEqual(sagaNode, newLeader);
+
+            // The operator's view (/v1/admin/stat): the survivors agree on the saga group's leader, it has no open saga,
+            // and both replicas applied the same saga log (hot standby).
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "admin:admin-dev-password");
+            async Task<System.Text.Json.JsonElement> StatAsync(int node) =>
+                System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{httpBase + node - 1}/v1/admin/stat")).RootElement;
+            int[] survivors = [.. Enumerable.Range(1, Nodes).Where(n => n != sagaNode)];
+            var statDeadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                var stats = new List<System.Text.Json.JsonElement>();
+                foreach (int n in survivors) stats.Add(await StatAsync(n));
+                long leaders = stats.Count(st => st.GetProperty("saga.role").GetInt64() == 3);
+                long[] applied = [.. stats.Select(st => st.GetProperty("saga.applied_index").GetInt64())];
+                bool agreed = leaders == 1 && applied.Distinct().Count() == 1 && stats.All(st => st.GetProperty("saga.leader_id").GetInt64() == newLeader)
+                    && stats.All(st => st.GetProperty("saga.open").GetInt64() == 0);
+                if (agreed) break;
+                Assert.True(DateTime.UtcNow < statDeadline, $"saga stat: {leaders} leaders, applied {string.Join(',', applied)}, leader ids {string.Join(',', stats.Select(st => st.GetProperty("saga.leader_id").GetInt64()))}");
+                await Task.Delay(200);
+            }
         }
         finally
         {

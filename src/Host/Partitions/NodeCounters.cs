@@ -31,6 +31,7 @@ internal static class NodeCounters
             if (p < node.Agents.Count) AddCluster(c, node.Agents[p], label);
         }
         if (labelled) c["node.partitions"] = node.Count;
+        AddSagas(c, node);
         c["sbe.sessions"] = gateway.SessionCount;
         c["sbe.orphaned_results"] = gateway.OrphanedResults;
         c["sbe.logons_in_progress"] = gateway.LogonsInProgress;
@@ -61,6 +62,37 @@ internal static class NodeCounters
         c["cluster.snapshots_installed" + label] = agent.SnapshotGaugeValue(SnapshotGauge.Installed);
         c["cluster.snapshots_rejected" + label] = agent.SnapshotGaugeValue(SnapshotGauge.Rejected);
         c["cluster.snapshot_required" + label] = agent.SnapshotGaugeValue(SnapshotGauge.Required);
+    }
+
+    /// <summary>
+    /// The saga sequencer, when this node runs one: open sagas, resent steps and snapshots; on a cluster also this replica's
+    /// place in the sequencer's group (role as for partitions, term, leader id, commit and applied index, installs).
+    /// </summary>
+    private static void AddSagas(Dictionary<string, long> c, NodePartitions node)
+    {
+        if (node.Sagas is { } coordinator)
+        {
+            c["saga.open"] = coordinator.OpenSagas;
+            c["saga.steps_resent"] = coordinator.StepsResent;
+            c["saga.dropped_answers"] = coordinator.DroppedAnswers;
+            c["saga.snapshots_written"] = coordinator.SnapshotsWritten;
+            c["saga.last_snapshot_index"] = coordinator.LastSnapshotIndex;
+        }
+        if (node.SagaReplica is { } replica)
+        {
+            c["saga.open"] = replica.OpenSagas;
+            c["saga.steps_resent"] = replica.StepsResent;
+            c["saga.dropped_answers"] = replica.DroppedAnswers;
+            c["saga.snapshots_written"] = replica.SnapshotsWritten;
+            c["saga.role"] = (long)replica.Role;
+            c["saga.term"] = replica.Term;
+            c["saga.leader_id"] = replica.LeaderId;
+            c["saga.commit_index"] = replica.CommitIndex;
+            c["saga.applied_index"] = replica.AppliedIndex;
+            c["saga.log_first_index"] = replica.LogFirstIndex;
+            c["saga.snapshots_installed"] = replica.SnapshotsInstalled;
+            c["saga.remote_step_failures"] = node.RemoteStepFailures;
+        }
     }
 
     /// <summary>Bytes of the command and event journal segments on disk (a directory listing; read at scrape time).</summary>

@@ -54,6 +54,9 @@ internal sealed class NodePartitions
     /// <summary>This node's replica of the saga group (cluster), or null.</summary>
     public SagaReplica? SagaReplica => _sagaReplica;
 
+    /// <summary>Step sends to partitions led elsewhere that failed (connection, timeout); their steps were resent.</summary>
+    public long RemoteStepFailures => _stepTransport?.RemoteFailures ?? 0;
+
     public PartitionMap Map { get; }
     public int Count => _engines.Length;
     public IReadOnlyList<PartitionEngine> Engines => _engines;

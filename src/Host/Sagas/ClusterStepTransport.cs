@@ -36,6 +36,17 @@ internal sealed class ClusterStepTransport : ISagaStepTransport, IAsyncDisposabl
 
     public int MaxStepsPerSend => _local.MaxStepsPerSend;
 
+    /// <summary>Failed sends over the network, all partitions (see <see cref="RemoteStepLink.Failures"/>).</summary>
+    public long RemoteFailures
+    {
+        get
+        {
+            long total = 0;
+            foreach (RemoteStepLink r in _remote) total += r.Failures;
+            return total;
+        }
+    }
+
     /// <summary>The result handler partition <paramref name="partition"/>'s engine starts with (our answers here, the rest to <paramref name="inner"/>).</summary>
     public IPartitionResultHandler RouterFor(int partition, IPartitionResultHandler inner) => _local.RouterFor(partition, inner);
 
