@@ -31,6 +31,7 @@ internal static class BenchAll
         new("readmodel", ["--accounts", "10000", "--transfers", "200000", "--duration-s", "1", "--warmup-s", "0"], ["--duration-s", "3", "--warmup-s", "1"]),
         new("readmodel-lag", ["--duration-s", "2", "--warmup-s", "1", "--batches", "8190", "--rates", "5000"], ["--duration-s", "5", "--warmup-s", "2"]),
         new("saga", ["--duration-s", "1", "--warmup-s", "0.5"], ["--duration-s", "3", "--warmup-s", "1"]),
+        new("cluster-saga", ["--duration-s", "2", "--warmup-s", "1", "--window", "512"], ["--duration-s", "5", "--warmup-s", "2"]),
         new("baseline-postgres", ["--duration-s", "2", "--warmup-s", "1", "--rates", "1000", "--sweep-max-steps", "8"], ["--duration-s", "5", "--warmup-s", "2"], Sweep: true),
         new("baseline-redis", ["--duration-s", "2", "--warmup-s", "1", "--rates", "1000", "--sweep-max-steps", "8"], ["--duration-s", "5", "--warmup-s", "2"], Sweep: true),
     ];
@@ -38,7 +39,7 @@ internal static class BenchAll
     public static void PrintHelp(TextWriter output)
     {
         output.WriteLine("usage: Wallet.Perf all [--quick] [--out-dir DIR] [--only a,b] [--skip a,b] [--sweep-p99-us N]");
-        output.WriteLine("  runs every scenario (ring, blp, e2e, replicated, raft-core, fix, http, readmodel, readmodel-lag, saga if present,");
+        output.WriteLine("  runs every scenario (ring, blp, e2e, replicated, raft-core, fix, http, readmodel, readmodel-lag, saga, cluster-saga,");
         output.WriteLine("  baseline-postgres, baseline-redis) and writes table.txt, hgrm/, summary.json and plots into DIR");
         output.WriteLine("  (default ./bench-out/<utc-stamp>). --quick: seconds per phase, < 10 min on 2 cores.");
         output.WriteLine($"  --sweep-p99-us: p99 bound (µs) of the rate sweeps of e2e, http and the baselines (default {DefaultSweepBoundUs}).");

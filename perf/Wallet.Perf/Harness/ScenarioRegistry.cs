@@ -15,6 +15,7 @@ internal static class ScenarioRegistry
         new RaftCoreScenario(),
         new ReadModelScenario(),
         new SagaScenario(),
+        new ClusterSagaScenario(),
         new Scenarios.Baselines.PostgresBaselineScenario(),
         new Scenarios.Baselines.RedisBaselineScenario(),
         new HttpScenario(),

@@ -19,6 +19,9 @@ internal sealed class ServerProcess : IDisposable
     public bool IsLeader { get; private set; }
     public int LeaderLines { get; private set; }
 
+    /// <summary>With several partitions on a cluster: this replica leads the saga sequencer's group (its "saga group:" lines).</summary>
+    public bool IsSagaLeader { get; private set; }
+
     /// <summary>The replica that printed that it leads (serve prints every role change).</summary>
     public static ServerProcess WaitForLeader(List<ServerProcess> servers, TimeSpan timeout)
     {
@@ -62,6 +65,7 @@ internal sealed class ServerProcess : IDisposable
         if (line is null) return;
         lock (_output) _output.AppendLine(line);
         if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) _listening.TrySetResult();
+        if (line.Contains("saga group: replica ", StringComparison.Ordinal)) IsSagaLeader = line.Contains(" is leader in term ", StringComparison.Ordinal);
         if (line.Contains(" is leader in term ", StringComparison.Ordinal))
         {
             if (!IsLeader) LeaderLines++;

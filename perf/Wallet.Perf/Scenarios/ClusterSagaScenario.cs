@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Wallet.Client;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Perf.Harness;
+using Wallet.Perf.Scenarios.Serve;
+
+namespace Wallet.Perf.Scenarios;
+
+/// <summary>
+/// Cross-partition transfers on a replicated cluster: three <c>wallet serve</c> processes, each a replica of two
+/// partitions and of the saga sequencer's own group (docs/SAGA.md, "Replicated sequencer"). Closed loop through the
+/// client SDK, one transfer per request, a fixed window of requests in flight over <c>--connections</c> sessions to the
+/// saga leader: same-partition transfers (each partition's leader, redirects followed) against cross-partition ones
+/// (sagas in the mode given), on the same setup. Every acknowledged transfer is committed on a majority of its groups.
+/// </summary>
+internal sealed class ClusterSagaScenario : IScenario
+{
+    private const string AdminPassword = "admin-dev-password";
+    private const int Partitions = 2;
+    private const int Replicas = 3;
+
+    public string Name => "cluster-saga";
+
+    public string Description => "3 wallet serve replicas x 2 partitions + the replicated saga sequencer: same-partition vs cross-partition transfers (closed loop, SDK)";
+
+    public IReadOnlyList<OptionSpec> ExtraOptions =>
+    [
+        new("--fsync", "server journal fsync policy: none|batch", "batch"),
+        new("--saga-mode", "saga | tcc | 2pc (the cluster's Saga:Mode)", "saga"),
+        new("--modes", "comma list of: same, cross", "same,cross"),
+        new(LoadOptions.Connections, "client connections per mode, [1, 64] (even with 'same': one partition each)", "4"),
+        new("--window", "requests in flight over all connections, [1, 16384]", "1024"),
+        new(LoadOptions.Accounts, "accounts per partition, [4, 100000]", "1000"),
+    ];
+
+    public ScenarioResult Run(PerfOptions options, TextWriter log)
+    {
+        string fsync = options.Extra("--fsync", "batch");
+        if (fsync is not ("none" or "batch")) throw new PerfOptionsException($"--fsync must be none or batch; got '{fsync}'");
+        string sagaMode = options.Extra("--saga-mode", "saga");
+        if (sagaMode is not ("saga" or "tcc" or "2pc")) throw new PerfOptionsException($"--saga-mode must be saga, tcc or 2pc; got '{sagaMode}'");
+        string[] modes = options.Extra("--modes", "same,cross").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (string m in modes)
+        {
+            if (m is not ("same" or "cross")) throw new PerfOptionsException($"unknown mode '{m}' (same, cross)");
+        }
+        int connections = (int)options.ExtraLong(LoadOptions.Connections, 4, 1, 64);
+        // Same-partition load: connection i serves partition i mod 2 only (a Redirect moves its whole session there).
+        if (Array.IndexOf(modes, "same") >= 0 && connections % Partitions != 0)
+            throw new PerfOptionsException($"--connections must be a multiple of {Partitions} with mode 'same' (each connection serves one partition)");
+        int window = (int)options.ExtraLong("--window", 1024, 1, 16_384);
+        int accounts = (int)options.ExtraLong(LoadOptions.Accounts, 1000, 4, 100_000);
+
+        var result = new ScenarioResult(Name);
+        result.Note($"{Replicas} wallet serve replicas x {Partitions} partitions (+ the saga group), fsync {fsync}, Saga:Mode {sagaMode}; {connections} SDK connections, " +
+            $"window {window}, one transfer per request; {accounts:N0} accounts per partition; {Environment.ProcessorCount} cores shared by the client and all replicas, load {MachineInfo.LoadAverage()}");
+        string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", "cluster-saga-" + Guid.NewGuid().ToString("N")[..8]);
+        var ports = new int[Replicas];
+        string members = string.Empty;
+        for (int i = 0; i < Replicas; i++)
+        {
+            ports[i] = FreePort();
+            members += (i == 0 ? "" : ",") + $"{i + 1}=127.0.0.1:{ports[i]}:{FreePort()}";
+        }
+        var servers = new List<ServerProcess>();
+        try
+        {
+            for (int i = 0; i < Replicas; i++)
+            {
+                servers.Add(ServerProcess.Start(Path.Combine(dir, $"node-{i + 1}"), ports[i], fsync, "blocking", log,
+                    ["--partitions", "2", $"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}", $"--Saga:Mode={sagaMode}",
+                     "--Partition:PreallocateTransfers=false", "--Gateway:LogonTimeoutMs=60000"]));
+            }
+            ServerProcess sagaLeader = WaitForSagaLeader(servers, TimeSpan.FromSeconds(60));
+            int leaderPort = ports[servers.IndexOf(sagaLeader)];
+            log.WriteLine($"[{Name}] the saga group's leader is the replica on port {leaderPort}");
+            var seeds = new WalletEndpoint[Replicas];
+            for (int i = 0; i < Replicas; i++) seeds[i] = new WalletEndpoint("127.0.0.1", ports[i]);
+            var map = PartitionMap.Uniform(Partitions);
+            UInt128[][] ids = SetUpAsync(seeds, leaderPort, map, accounts, log).GetAwaiter().GetResult();
+            var throughput = new Dictionary<string, double>();
+            long nextId = 1L << 40;
+            foreach (string mode in modes)
+            {
+                var latency = new LatencyRecorder("latency");
+                (double tps, long failed) = PhaseAsync(seeds, leaderPort, ids, mode == "cross", connections, window, options, latency, () => Interlocked.Increment(ref nextId), log)
+                    .GetAwaiter().GetResult();
+                result.Add(mode, "committed/s (closed loop)", tps, "tx/s");
+                result.Add(mode, "refused or failed", failed, "tx");
+                latency.Report(result, mode);
+                throughput[mode] = tps;
+            }
+            if (throughput.TryGetValue("same", out double same) && same > 0 && throughput.TryGetValue("cross", out double cross))
+                result.Add("ratio", "cross / same-partition", cross / same, "x");
+            int sagaLeaderships = 0;
+            foreach (ServerProcess s in servers) sagaLeaderships += s.IsSagaLeader ? 1 : 0;
+            result.Note($"saga group leaders at the end: {sagaLeaderships} (1 = settled)");
+        }
+        finally
+        {
+            foreach (ServerProcess server in servers)
+            {
+                server.Stop(log);
+                server.Dispose();
+            }
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+        return result;
+    }
+
+    private static ServerProcess WaitForSagaLeader(List<ServerProcess> servers, TimeSpan timeout)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            foreach (ServerProcess s in servers)
+            {
+                if (s.IsSagaLeader && !s.HasExited) return s;
+            }
+            Thread.Sleep(20);
+        }
+        throw new InvalidOperationException("no replica became the saga group's leader within " + timeout);
+    }
+
+    private static WalletClientOptions ClientOptions(WalletEndpoint[] seeds, int port) => new()
+    {
+        Port = port, SeedEndpoints = seeds, ClientId = "admin", Credential = AdminPassword, MaxInFlight = 4096, RequestTimeoutMs = 60_000,
+        ConnectTimeoutMs = 30_000, BusyRetryLimit = 1000, BusyRetryMaxDelayMs = 5, MaxRedirects = 20,
+    };
+
+    /// <summary>Accounts on each partition (one request per partition and batch: a batch must not span partitions), funded from a bank per partition.</summary>
+    private static async Task<UInt128[][]> SetUpAsync(WalletEndpoint[] seeds, int port, PartitionMap map, int perPartition, TextWriter log)
+    {
+        var lists = new List<UInt128>[Partitions];
+        for (int p = 0; p < Partitions; p++) lists[p] = [];
+        for (ulong id = 10_000; ; id++)
+        {
+            int p = map.PartitionOf(id);
+            if (lists[p].Count < perPartition + 1) lists[p].Add(id); // the first one per partition is its bank
+            if (lists[0].Count > perPartition && lists[1].Count > perPartition) break;
+        }
+        var ids = new UInt128[Partitions][];
+        for (int p = 0; p < Partitions; p++)
+        {
+            // One client per partition: a Redirect moves a session to that partition's leader.
+            await using WalletClient admin = await WalletClient.ConnectAsync(ClientOptions(seeds, port)).ConfigureAwait(false);
+            UInt128 bank = lists[p][0];
+            ids[p] = [.. lists[p].Skip(1)];
+            var all = new Account[lists[p].Count];
+            for (int i = 0; i < all.Length; i++) all[i] = new Account { Id = lists[p][i], Ledger = 1, Code = 1 };
+            for (int at = 0; at < all.Length; at += 4096)
+            {
+                CreateResult[] created = await admin.CreateAccountsAsync(all.AsMemory(at, Math.Min(4096, all.Length - at))).ConfigureAwait(false);
+                foreach (CreateResult r in created)
+                {
+                    if (r.Code is not (ResultCode.Ok or ResultCode.Exists)) throw new InvalidOperationException($"account creation: {r.Code}");
+                }
+            }
+            var funding = new Transfer[ids[p].Length];
+            for (int i = 0; i < funding.Length; i++)
+                funding[i] = new Transfer { Id = (UInt128)(1UL << 50) + lists[p][i + 1], DebitAccountId = bank, CreditAccountId = ids[p][i], Amount = 1_000_000_000, Ledger = 1, Code = 1 };
+            for (int at = 0; at < funding.Length; at += 4096)
+                await admin.CreateTransfersAsync(funding.AsMemory(at, Math.Min(4096, funding.Length - at))).ConfigureAwait(false);
+        }
+        log.WriteLine($"[cluster-saga] {perPartition:N0} funded accounts on each of {Partitions} partitions");
+        return ids;
+    }
+
+    /// <summary>Warm-up, then a measured closed loop: <paramref name="window"/> requests in flight over the connections.</summary>
+    private static async Task<(double Tps, long Failed)> PhaseAsync(WalletEndpoint[] seeds, int port, UInt128[][] ids, bool cross, int connections, int window,
+        PerfOptions options, LatencyRecorder latency, Func<long> nextId, TextWriter log)
+    {
+        log.WriteLine($"[cluster-saga] {(cross ? "cross-partition" : "same-partition")}: closed loop, window {window}");
+        // Same-partition load needs a session at each partition's leader: half the connections per partition.
+        var clients = new WalletClient[connections];
+        for (int i = 0; i < clients.Length; i++) clients[i] = await WalletClient.ConnectAsync(ClientOptions(seeds, port)).ConfigureAwait(false);
+        long start = Stopwatch.GetTimestamp();
+        long measureFrom = start + Pacing.SecondsToTicks(options.WarmupS);
+        long end = measureFrom + Pacing.SecondsToTicks(options.DurationS);
+        long committed = 0, failed = 0;
+        var gate = new object();
+        async Task Loop(int worker)
+        {
+            WalletClient client = clients[worker % clients.Length];
+            var rng = new Random(options.Seed + worker);
+            int partition = worker % Partitions; // same-partition: this loop's partition (its client is redirected there)
+            var one = new Transfer[1];
+            while (true)
+            {
+                long sent = Stopwatch.GetTimestamp();
+                if (sent >= end) return;
+                int from = cross ? rng.Next(Partitions) : partition;
+                int to = cross ? 1 - from : partition;
+                UInt128 debit = ids[from][rng.Next(ids[from].Length)];
+                UInt128 credit = ids[to][rng.Next(ids[to].Length)];
+                if (debit == credit) continue;
+                one[0] = new Transfer { Id = (UInt128)nextId(), DebitAccountId = debit, CreditAccountId = credit, Amount = 1, Ledger = 1, Code = 1 };
+                ResultCode code;
+                try
+                {
+                    code = (await client.CreateTransfersAsync(one).ConfigureAwait(false))[0].Code;
+                }
+                catch (Exception ex) when (ex is WalletBusyException or TimeoutException or WalletConnectionException)
+                {
+                    code = ResultCode.LinkedEventFailed; // counted as failed; the phase goes on
+                }
+                long done = Stopwatch.GetTimestamp();
+                if (sent < measureFrom || done > end) continue;
+                lock (gate)
+                {
+                    if (code == ResultCode.Ok) committed++;
+                    else failed++;
+                    latency.RecordTicks(done - sent);
+                }
+            }
+        }
+        var loops = new Task[window];
+        for (int w = 0; w < window; w++) loops[w] = Task.Run(() => Loop(w));
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        foreach (WalletClient c in clients) await c.DisposeAsync().ConfigureAwait(false);
+        double seconds = (double)(end - measureFrom) / Stopwatch.Frequency;
+        return (committed / seconds, failed);
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
