@@ -53,6 +53,30 @@ public sealed class SagaReplicaTests
         Assert.True(leader.Machine.ActiveCount == 0);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Repeats_of_an_undecided_transfer_wait_for_its_outcome_instead_of_SagaInProgress()
+    {
+        await Task.Yield();
+        using var world = new ReplicatedSagaWorld();
+        var leader = world.WaitForLeader();
+        world.Cluster.Fund(1, 2, 3, 4);
+        var transfer = world.CrossTransfers(count: 1, amount: 5, missingCreditEvery: 0)[0];
+        // TCC decides at the end of the saga: the repeats (same id, as a client resubmitting) find it open.
+        var waiter = new ReplicaWaiter();
+        for (var i = 0; i < 5; i++) Assert.Equal(SagaReplicaSubmit.Accepted, leader.TrySubmit(transfer, SagaMode.Tcc, i, waiter));
+        var until = Environment.TickCount64 + 30_000;
+        while (waiter.Count < 5 && Environment.TickCount64 < until) Thread.Sleep(10);
+        Assert.Equal(5, waiter.Count);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(waiter.TryGet(i, out var code));
+            Assert.True(code is ResultCode.Ok or ResultCode.Exists, $"submission {i}: {code}");
+        }
+
+        world.WaitSettled();
+        world.AssertBalances([(transfer, ResultCode.Ok)]); // moved once
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task A_killed_leader_is_replaced_and_its_open_sagas_end_exactly_once()
     {

@@ -46,6 +46,10 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly Thread _thread;
     private readonly Dictionary<long, Waiter> _waiters;
+    // Repeats of a transfer whose saga is still undecided (SagaInProgress), by saga id: proposed again once it is
+    // decided, so the machine gives them the repeat's answer (the original outcome, or ExistsWithDifferent…).
+    private readonly Dictionary<ulong, List<Waiter>> _parked = [];
+    private readonly List<Waiter> _resubmit = [];
     private long _correlationTerm = -1;
     private readonly byte[] _beginBuffer;
     private readonly byte[] _outcomeBuffer;
@@ -323,6 +327,15 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
 
     private int DrainInbox(bool leader)
     {
+        var resubmitted = 0;
+        while (leader && _resubmit.Count > 0 && _beginCount < _maxBeginsPerEntry)
+        {
+            AddBegin(_resubmit[^1]);
+            _resubmit.RemoveAt(_resubmit.Count - 1);
+            resubmitted++;
+        }
+
+        if (resubmitted > 0) return 1;
         var handler = new DrainHandler(this, leader);
         return _poller.Poll(ref handler) == PollState.Processing ? 1 : 0;
     }
@@ -339,17 +352,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
                 return true;
             }
 
-            if (_correlationTerm != _node.Term)
-            {
-                // Term-scoped correlations: never equal to one another leader put in the log.
-                _correlationTerm = _node.Term;
-                _nextCorrelation = (_node.Term << 32) + 1;
-            }
-
-            var correlation = _nextCorrelation++;
-            _waiters[correlation] = new Waiter(completion, slot.CorrelationId);
-            SagaCommands.WriteBegin(_beginBuffer.AsSpan(_beginCount * SagaCommands.BeginSizeBytes), in slot.Transfer, correlation, slot.Mode);
-            _beginCount++;
+            AddBegin(new Waiter(completion, slot.CorrelationId, slot.Transfer, slot.Mode));
         }
         else if (leader)
         {
@@ -359,6 +362,22 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
 
         // Stop when either buffer is full; the rest waits in the inbox for the next loop.
         return _beginCount < _maxBeginsPerEntry && _outcomeCount < _maxOutcomesPerEntry;
+    }
+
+    private void AddBegin(Waiter waiter)
+    {
+        if (_correlationTerm != _node.Term)
+        {
+            // Term-scoped correlations: never equal to one another leader put in the log.
+            _correlationTerm = _node.Term;
+            _nextCorrelation = (_node.Term << 32) + 1;
+        }
+
+        var correlation = _nextCorrelation++;
+        _waiters[correlation] = waiter;
+        var transfer = waiter.Transfer;
+        SagaCommands.WriteBegin(_beginBuffer.AsSpan(_beginCount * SagaCommands.BeginSizeBytes), in transfer, correlation, waiter.Mode);
+        _beginCount++;
     }
 
     private long NextStampNs()
@@ -429,9 +448,18 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
     private void RefuseWaiters()
     {
         var leaderId = _node.Role == RaftRole.Leader ? -1 : _node.LeaderId;
+        // Outcomes already decided by committed entries are outcomes: deliver them first.
+        FireCompletions();
         foreach (var (_, waiter) in _waiters) waiter.Completion.OnNotLeader(waiter.ClientCorrelationId, leaderId);
         _waiters.Clear();
-        _completionCount = 0;
+        foreach (var (_, parked) in _parked)
+        {
+            foreach (var waiter in parked) waiter.Completion.OnNotLeader(waiter.ClientCorrelationId, leaderId);
+        }
+
+        _parked.Clear();
+        foreach (var waiter in _resubmit) waiter.Completion.OnNotLeader(waiter.ClientCorrelationId, leaderId);
+        _resubmit.Clear();
     }
 
     /// <summary>A leader's snapshot replaced this follower's log start: the table is reloaded from it before anything later applies.</summary>
@@ -547,7 +575,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
         for (var i = 0; i < _completionCount; i++)
         {
             ref var c = ref _completions[i];
-            if (_waiters.Remove(c.CorrelationId, out var waiter)) waiter.Completion.OnSagaCompleted(waiter.ClientCorrelationId, c.Code, c.Timestamp);
+            c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.Code, c.Timestamp);
             c = default;
         }
 
@@ -564,11 +592,22 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
         buffer[count++] = step;
     }
 
-    private void OnCompleted(long correlationId, ResultCode code, long timestamp)
+    private void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
     {
-        if (!_waiters.ContainsKey(correlationId)) return; // another leader's Begin, or a replayed one
+        // A decision (any code but SagaInProgress) for a saga that repeats were waiting on: propose them again.
+        if (sagaId != 0 && code != ResultCode.SagaInProgress && _parked.Remove(sagaId, out var parked)) _resubmit.AddRange(parked);
+        if (!_waiters.Remove(correlationId, out var waiter)) return; // another leader's Begin, or a replayed one
+        if (code == ResultCode.SagaInProgress && sagaId != 0)
+        {
+            // A repeat while the first submission's saga is undecided (typically a client resubmitting after a leader
+            // change): no answer yet — wait for the decision instead of making the client poll.
+            if (!_parked.TryGetValue(sagaId, out var list)) _parked[sagaId] = list = [];
+            list.Add(waiter);
+            return;
+        }
+
         if (_completionCount == _completions.Length) Array.Resize(ref _completions, _completions.Length * 2);
-        _completions[_completionCount++] = new Completion(correlationId, code, timestamp);
+        _completions[_completionCount++] = new Completion(waiter, code, timestamp);
     }
 
     /// <summary>Every N applied commands, on every replica: the table at the applied index, with the log's term there.</summary>
@@ -621,9 +660,9 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
         _wake.Dispose();
     }
 
-    private readonly record struct Waiter(ISagaReplicaCompletion Completion, long ClientCorrelationId);
+    private readonly record struct Waiter(ISagaReplicaCompletion Completion, long ClientCorrelationId, Transfer Transfer, SagaMode Mode);
 
-    private readonly record struct Completion(long CorrelationId, ResultCode Code, long Timestamp);
+    private readonly record struct Completion(Waiter Waiter, ResultCode Code, long Timestamp);
 
     private struct InboundToNode(RaftNode node) : IInboundHandler
     {
@@ -641,7 +680,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
     {
         public void OnStepRequest(int partition, in Transfer step) => owner.OnStepRequest(partition, in step);
 
-        public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => owner.OnCompleted(correlationId, code, timestamp);
+        public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => owner.OnCompleted(correlationId, sagaId, code, timestamp);
     }
 
     private readonly struct DiscardSink : ISagaSink
