@@ -123,7 +123,7 @@ public sealed partial class SagaCoordinator
             SagaCommands.WriteBegin(_beginBuffer.AsSpan(_beginCount * SagaCommands.BeginSizeBytes), in slot.Transfer, correlation, slot.Mode);
             _beginCount++;
         }
-        else
+        else if (slot.Kind == InboxKind.Outcome)
         {
             SagaCommands.WriteOutcome(_outcomeBuffer.AsSpan(_outcomeCount * SagaCommands.OutcomeSizeBytes), slot.SagaId, slot.Step, slot.Code);
             _outcomeCount++;

@@ -294,15 +294,39 @@ public sealed partial class SagaCoordinator : IDisposable
 
         if (result.Kind != (ushort)CommandKind.SystemTransfers) return;
         var outbound = _outbound[partition];
-        var published = false;
-        foreach (var r in result.ResultSpan)
+        var answers = result.ResultSpan;
+        if (answers.IsEmpty) return;
+        // One claim for the whole command's answers (one contended claim and one publish instead of one per answer).
+        // An answer naming no step of ours (never expected) takes its slot as a Skip the driver passes over.
+        if (answers.Length <= _options.InboxSize / 4 && _inbox.TryNext(answers.Length, out var hi))
         {
-            if (!outbound.TryGetSent(result.CorrelationId + r.Index, out var stepId) || !SagaCommands.TryParseStepId(stepId, out var sagaId, out var step))
+            var lo = hi - answers.Length + 1;
+            for (var i = 0; i < answers.Length; i++)
             {
-                Interlocked.Increment(ref _droppedAnswers);
-                continue;
+                ref var slot = ref _inbox[lo + i];
+                slot.Completion = null;
+                if (TryMatch(outbound, result.CorrelationId, in answers[i], out var sagaId, out var step))
+                {
+                    slot.Kind = InboxKind.Outcome;
+                    slot.SagaId = sagaId;
+                    slot.Step = step;
+                    slot.Code = answers[i].Code;
+                }
+                else
+                {
+                    slot.Kind = InboxKind.Skip;
+                }
             }
 
+            _inbox.Publish(lo, hi);
+            WakeIfIdle();
+            return;
+        }
+
+        var published = false;
+        foreach (ref readonly var r in answers)
+        {
+            if (!TryMatch(outbound, result.CorrelationId, in r, out var sagaId, out var step)) continue;
             if (!_inbox.TryNext(out var sequence))
             {
                 // Never block a partition's egress thread: a lost answer only means a resend.
@@ -321,6 +345,16 @@ public sealed partial class SagaCoordinator : IDisposable
         }
 
         if (published) WakeIfIdle();
+    }
+
+    /// <summary>The saga step an answer is for (false, counted as dropped, when its send position no longer names one).</summary>
+    private bool TryMatch(Outbound outbound, long firstPosition, in CreateResult answer, out ulong sagaId, out SagaStep step)
+    {
+        if (outbound.TryGetSent(firstPosition + answer.Index, out var stepId) && SagaCommands.TryParseStepId(stepId, out sagaId, out step)) return true;
+        Interlocked.Increment(ref _droppedAnswers);
+        sagaId = 0;
+        step = 0;
+        return false;
     }
 
     private void WakeIfIdle()
