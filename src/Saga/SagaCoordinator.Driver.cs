@@ -69,6 +69,7 @@ public sealed partial class SagaCoordinator
         worked |= SendOutbound();
         worked |= FireCompletions();
         Volatile.Write(ref _openSagas, Machine.ActiveCount);
+        if (worked) Interlocked.Increment(ref _rounds);
         return worked;
     }
 
@@ -155,6 +156,8 @@ public sealed partial class SagaCoordinator
 
                 // Accepted, or the partition is down (then the retry resends once it is back).
                 o.Consume(n);
+                Interlocked.Increment(ref _stepCommands);
+                Interlocked.Add(ref _stepsSent, n);
                 sent = true;
             }
         }

@@ -52,6 +52,9 @@ public sealed partial class SagaCoordinator : IDisposable
     private long _droppedAnswers;
     private long _stepsResent;
     private long _clearingFailures;
+    private long _rounds;
+    private long _stepCommands;
+    private long _stepsSent;
 
     private SagaCoordinator(SagaCoordinatorOptions options, IReadOnlyList<PartitionEngine> partitions, Journal journal, SnapshotStore snapshots, SagaStateMachine machine, long nextCorrelation, SagaRecovery recovery)
     {
@@ -87,6 +90,15 @@ public sealed partial class SagaCoordinator : IDisposable
 
     /// <summary>Steps resent because no answer came within the retry interval.</summary>
     public long StepsResent => Interlocked.Read(ref _stepsResent);
+
+    /// <summary>Driver rounds that did work (journaled, applied, sent or answered something): submissions per round = batching.</summary>
+    public long Rounds => Interlocked.Read(ref _rounds);
+
+    /// <summary>Step commands (SystemTransfers) sent to partitions: steps per command = how well the steps are batched.</summary>
+    public long StepCommands => Interlocked.Read(ref _stepCommands);
+
+    /// <summary>Step transfers sent to partitions (resends included).</summary>
+    public long StepsSent => Interlocked.Read(ref _stepsSent);
 
     /// <summary>Clearing-account creations a partition refused (should be 0; steps there would fail).</summary>
     public long ClearingFailures => Interlocked.Read(ref _clearingFailures);

@@ -91,6 +91,10 @@ internal sealed class SagaScenario : IScenario
         result.Note(byCode.Length == 0 ? "no transfer refused or compensated" : $"refused or compensated, by code (all phases): {byCode}");
         result.Add("sequencer", "answers dropped (inbox full)", cluster.Coordinator.DroppedAnswers, "answers");
         result.Add("sequencer", "steps resent (no answer within 2 s)", cluster.Coordinator.StepsResent, "steps");
+        // Batching, over all phases: sagas per driver round and steps per partition command (larger = cheaper per saga).
+        var sagas = (double)(cluster.Coordinator.Machine.NextSagaId - 1);
+        result.Add("sequencer", "sagas per driver round (all phases)", sagas / Math.Max(1, cluster.Coordinator.Rounds), "sagas");
+        result.Add("sequencer", "steps per partition command (all phases)", (double)cluster.Coordinator.StepsSent / Math.Max(1, cluster.Coordinator.StepCommands), "steps");
         return result;
     }
 
