@@ -6,6 +6,8 @@ internal enum InboxKind : byte
 {
     Begin = 1,
     Outcome = 2,
+    /// <summary>A slot claimed in a batch for an answer that named no step of ours: the driver passes over it.</summary>
+    Skip = 3,
 }
 
 /// <summary>One entry of the coordinator's inbox: a submission (Begin) or a partition's answer to a step (Outcome).</summary>

@@ -69,6 +69,7 @@ public sealed partial class SagaCoordinator
         worked |= SendOutbound();
         worked |= FireCompletions();
         Volatile.Write(ref _openSagas, Machine.ActiveCount);
+        if (worked) Interlocked.Increment(ref _rounds);
         return worked;
     }
 
@@ -123,7 +124,7 @@ public sealed partial class SagaCoordinator
             SagaCommands.WriteBegin(_beginBuffer.AsSpan(_beginCount * SagaCommands.BeginSizeBytes), in slot.Transfer, correlation, slot.Mode);
             _beginCount++;
         }
-        else
+        else if (slot.Kind == InboxKind.Outcome)
         {
             SagaCommands.WriteOutcome(_outcomeBuffer.AsSpan(_outcomeCount * SagaCommands.OutcomeSizeBytes), slot.SagaId, slot.Step, slot.Code);
             _outcomeCount++;
@@ -155,6 +156,8 @@ public sealed partial class SagaCoordinator
 
                 // Accepted, or the partition is down (then the retry resends once it is back).
                 o.Consume(n);
+                Interlocked.Increment(ref _stepCommands);
+                Interlocked.Add(ref _stepsSent, n);
                 sent = true;
             }
         }

@@ -112,4 +112,14 @@ public sealed class PerfOptionsTests
             Assert.True(o.DurationS <= 2, preset.Scenario + " quick phases must be short");
         }
     }
+
+    [Fact]
+    public void The_saga_scenario_takes_a_cross_partition_submission_batch_within_its_range()
+    {
+        IScenario? saga = ScenarioRegistry.Find("saga");
+        Assert.NotNull(saga);
+        Assert.Equal(8, PerfOptions.Parse(["--cross-batch", "8"], saga).ExtraLong("--cross-batch", 64, 1, 4096));
+        PerfOptions zero = PerfOptions.Parse(["--cross-batch", "0"], saga);
+        Assert.Throws<PerfOptionsException>(() => zero.ExtraLong("--cross-batch", 64, 1, 4096));
+    }
 }

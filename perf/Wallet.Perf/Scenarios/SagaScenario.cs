@@ -30,6 +30,7 @@ internal sealed class SagaScenario : IScenario
         new("--window", "transfers in flight in the saturation run, [1, 60000]", "4096"),
         new("--modes", "comma list of: same, saga, tcc, 2pc", "same,saga,tcc,2pc"),
         new("--fsync", "none|batch for partitions and the sequencer journal", "batch"),
+        new("--cross-batch", "cross-partition transfers per coordinator submission in the closed loop, [1, 4096] (1 = one at a time)", "= --batch"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -37,6 +38,7 @@ internal sealed class SagaScenario : IScenario
         var partitions = (int)options.ExtraLong("--partitions", 2, 2, 16);
         var accounts = (int)options.ExtraLong("--accounts", 10_000, 16, 1_000_000);
         var window = (int)options.ExtraLong("--window", 4096, 1, 60_000);
+        var crossBatch = (int)options.ExtraLong("--cross-batch", Math.Min(options.Batch, 4096), 1, 4096);
         var modes = options.Extra("--modes", "same,saga,tcc,2pc").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var fsync = options.Extra("--fsync", "batch") switch
         {
@@ -50,9 +52,9 @@ internal sealed class SagaScenario : IScenario
         }
 
         var result = new ScenarioResult(Name);
-        result.Note($"{partitions} partitions x {accounts:N0} accounts, window {window}, open-loop rate {options.Rate:N0}/s, fsync {fsync}, {Environment.ProcessorCount} cores, load {MachineInfo.LoadAverage()}");
+        result.Note($"{partitions} partitions x {accounts:N0} accounts, window {window}, same-partition batch {options.Batch}, cross-partition submission batch {crossBatch}, open-loop rate {options.Rate:N0}/s, fsync {fsync}, {Environment.ProcessorCount} cores, load {MachineInfo.LoadAverage()}");
         var root = Path.Combine(Path.GetTempPath(), "wallet-perf", "saga-" + Guid.NewGuid().ToString("N")[..8]);
-        var tracker = new SagaBenchTracker();
+        using var tracker = new SagaBenchTracker();
         log.WriteLine($"[saga] starting {partitions} partitions and the coordinator in {root}");
         using var cluster = new SagaBenchCluster(root, partitions, accounts, fsync, tracker);
         var rng = new Random(options.Seed);
@@ -61,12 +63,12 @@ internal sealed class SagaScenario : IScenario
         var throughput = new Dictionary<string, double>();
         foreach (var mode in modes)
         {
-            var saturated = Phase(cluster, tracker, mode, rng, ref nextId, ref correlation, options, window, openLoopRate: 0, log, out var failed, out _);
+            var saturated = Phase(cluster, tracker, mode, rng, ref nextId, ref correlation, options, window, crossBatch, openLoopRate: 0, log, out var failed, out _);
             result.Add(mode, "committed/s (closed loop)", saturated, "tx/s");
             result.Add(mode, "refused or compensated (closed loop)", failed, "tx");
             throughput[mode] = saturated;
             var latency = new LatencyRecorder("latency");
-            var achieved = Phase(cluster, tracker, mode, rng, ref nextId, ref correlation, options, window, options.Rate, log, out failed, out _, latency);
+            var achieved = Phase(cluster, tracker, mode, rng, ref nextId, ref correlation, options, window, crossBatch, options.Rate, log, out failed, out _, latency);
             result.Add(mode, $"committed/s at {options.Rate:N0}/s offered (open loop)", achieved, "tx/s");
             result.Add(mode, "refused or compensated (open loop)", failed, "tx");
             latency.Report(result, mode);
@@ -89,12 +91,16 @@ internal sealed class SagaScenario : IScenario
         result.Note(byCode.Length == 0 ? "no transfer refused or compensated" : $"refused or compensated, by code (all phases): {byCode}");
         result.Add("sequencer", "answers dropped (inbox full)", cluster.Coordinator.DroppedAnswers, "answers");
         result.Add("sequencer", "steps resent (no answer within 2 s)", cluster.Coordinator.StepsResent, "steps");
+        // Batching, over all phases: sagas per driver round and steps per partition command (larger = cheaper per saga).
+        var sagas = (double)(cluster.Coordinator.Machine.NextSagaId - 1);
+        result.Add("sequencer", "sagas per driver round (all phases)", sagas / Math.Max(1, cluster.Coordinator.Rounds), "sagas");
+        result.Add("sequencer", "steps per partition command (all phases)", (double)cluster.Coordinator.StepsSent / Math.Max(1, cluster.Coordinator.StepCommands), "steps");
         return result;
     }
 
     /// <summary>Warm-up + measured run of one mode; returns committed transfers/s over the measured window (failures excluded).</summary>
     private static double Phase(SagaBenchCluster cluster, SagaBenchTracker tracker, string mode, Random rng, ref long nextId, ref long correlation,
-        PerfOptions options, int window, long openLoopRate, TextWriter log, out long failed, out long completed, LatencyRecorder? latency = null)
+        PerfOptions options, int window, int crossBatch, long openLoopRate, TextWriter log, out long failed, out long completed, LatencyRecorder? latency = null)
     {
         var label = openLoopRate > 0 ? $"open loop {openLoopRate:N0}/s" : $"closed loop, window {window}";
         log.WriteLine($"[saga] {mode}: {label}");
@@ -106,7 +112,7 @@ internal sealed class SagaScenario : IScenario
         var intended = start;
         long measuredFrom = 0, completedFrom = 0, failedFrom = 0;
         var measuring = false;
-        var batch = new Transfer[Math.Max(1, options.Batch)];
+        var batch = new Transfer[Math.Max(Math.Max(1, options.Batch), crossBatch)];
         var spinner = new SpinWait();
         while (true)
         {
@@ -130,8 +136,8 @@ internal sealed class SagaScenario : IScenario
             }
             else
             {
-                // Closed loop: wait (yielding, never a hot spin) for room in the window.
-                while (tracker.InFlight >= window && Stopwatch.GetTimestamp() < end) spinner.SpinOnce(sleep1Threshold: -1);
+                // Closed loop: wait (blocked, never spinning) for room in the window; refill in steps of 1/16 window.
+                tracker.WaitForRoom(window, window / 16, end);
                 sendTicks = Stopwatch.GetTimestamp();
             }
 
@@ -139,7 +145,7 @@ internal sealed class SagaScenario : IScenario
             {
                 // Same-partition: one command of k transfers for one partition, as a coalescing client or gateway sends
                 // them (k = --batch in the closed loop; 1 in the open loop, each at its intended time).
-                var k = openLoopRate > 0 ? 1 : Math.Min(batch.Length, Math.Max(1, window - (int)tracker.InFlight));
+                var k = openLoopRate > 0 ? 1 : Math.Min(Math.Max(1, options.Batch), Math.Max(1, window - (int)tracker.InFlight));
                 var first = correlation + 1;
                 var partition = rng.Next(cluster.Accounts.Length);
                 for (var i = 0; i < k; i++)
@@ -155,12 +161,19 @@ internal sealed class SagaScenario : IScenario
             }
             else
             {
-                var c = ++correlation;
-                var source = rng.Next(cluster.Accounts.Length);
-                var dest = (source + 1 + rng.Next(cluster.Accounts.Length - 1)) % cluster.Accounts.Length;
-                var t = Pick(cluster, rng, source, dest, nextId++);
-                tracker.Sent(c, sendTicks);
-                while (!cluster.Coordinator.TrySubmit(in t, sagaMode, c, tracker))
+                // Cross-partition: k transfers in one coordinator submission (k = --cross-batch in the closed loop, as a
+                // coalescing client or gateway sends them; 1 in the open loop), each its own saga with its own outcome.
+                var k = openLoopRate > 0 ? 1 : Math.Min(crossBatch, Math.Max(1, window - (int)tracker.InFlight));
+                var first = correlation + 1;
+                for (var i = 0; i < k; i++)
+                {
+                    var source = rng.Next(cluster.Accounts.Length);
+                    var dest = (source + 1 + rng.Next(cluster.Accounts.Length - 1)) % cluster.Accounts.Length;
+                    batch[i] = Pick(cluster, rng, source, dest, nextId++);
+                    tracker.Sent(++correlation, sendTicks);
+                }
+
+                while (!cluster.Coordinator.TrySubmit(batch.AsSpan(0, k), sagaMode, first, tracker))
                 {
                     if (cluster.Coordinator.Failure is { } f) throw new InvalidOperationException("coordinator failed", f);
                     spinner.SpinOnce(sleep1Threshold: -1);

@@ -11,7 +11,7 @@ namespace Wallet.Perf.Scenarios.Saga;
 /// or its actual send time (closed loop). Fed by both paths: the coordinator's completions (cross-partition) and the
 /// partitions' results for the harness's own session (same-partition). Intended times live in a ring by correlation.
 /// </summary>
-internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandler
+internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandler, IDisposable
 {
     private const int RingMask = (1 << 20) - 1;
     private readonly long[] _sentTicks = new long[RingMask + 1];
@@ -20,6 +20,10 @@ internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandle
     // Failures by result code (codes are small enumerations; 0..1023 covers every ResultCode).
     private readonly long[] _failedByCode = new long[1024];
     private long _inFlight;
+    // The sender blocks here while the window is full (it never spins: on 2 cores a spinning sender takes the core the
+    // transfers it waits for need). Completions set it once in-flight falls to the resume mark the sender published.
+    private readonly ManualResetEventSlim _room = new(false, spinCount: 0);
+    private long _resumeAt = -1;
 
     public LatencyRecorder? Latency { get; set; }
 
@@ -56,6 +60,23 @@ internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandle
 
     public void Unsent() => Interlocked.Decrement(ref _inFlight);
 
+    /// <summary>
+    /// Sender: returns once fewer than <paramref name="window"/> transfers are in flight (or at <paramref name="endTicks"/>).
+    /// When the window is full it sleeps until in-flight falls to <paramref name="window"/> − <paramref name="refill"/>, so
+    /// that it wakes once per refill instead of once per completion. Bounded: waits at most 1 ms at a time.
+    /// </summary>
+    public void WaitForRoom(long window, long refill, long endTicks)
+    {
+        while (InFlight >= window && Stopwatch.GetTimestamp() < endTicks)
+        {
+            _room.Reset();
+            Volatile.Write(ref _resumeAt, Math.Max(0, window - Math.Max(1, refill)));
+            // Re-check after publishing the mark: a completion that ran before it saw -1 and set nothing.
+            if (InFlight > Volatile.Read(ref _resumeAt)) _room.Wait(1);
+            Volatile.Write(ref _resumeAt, -1);
+        }
+    }
+
     public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp) => Done(correlationId, code);
 
     public void OnResult(ref ResultSlot result, bool endOfBatch)
@@ -80,6 +101,9 @@ internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandle
             Interlocked.Increment(ref _failedByCode[(uint)code & 1023]);
         }
         Interlocked.Increment(ref _completed);
-        Interlocked.Decrement(ref _inFlight);
+        var left = Interlocked.Decrement(ref _inFlight);
+        if (left <= Volatile.Read(ref _resumeAt)) _room.Set();
     }
+
+    public void Dispose() => _room.Dispose();
 }
