@@ -354,7 +354,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
 
             AddBegin(new Waiter(completion, slot.CorrelationId, slot.Transfer, slot.Mode));
         }
-        else if (leader)
+        else if (leader && slot.Kind == InboxKind.Outcome)
         {
             SagaCommands.WriteOutcome(_outcomeBuffer.AsSpan(_outcomeCount * SagaCommands.OutcomeSizeBytes), slot.SagaId, slot.Step, slot.Code);
             _outcomeCount++;
