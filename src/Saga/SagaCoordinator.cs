@@ -182,25 +182,7 @@ public sealed partial class SagaCoordinator : IDisposable
     /// </summary>
     private static SagaStateMachine Recover(Journal journal, SnapshotStore snapshots, SagaOptions options, out long maxCorrelation, out SagaRecovery report)
     {
-        var loaded = snapshots.LoadNewestValid(
-            (stream, _) => SagaStateMachine.Restore(options, stream),
-            (machine, header) =>
-            {
-                if (machine.LastIndex != header.Index) return $"the state says index {machine.LastIndex}, the header {header.Index}";
-                if (machine.ComputeDigest() != header.Digest) return "the state's digest does not match the header's";
-                if (header.Index < journal.FirstIndex - 1) return $"the journal starts at {journal.FirstIndex}, after the snapshot's {header.Index} + 1";
-                return null;
-            },
-            maxIndex: journal.LastIndex);
-        var machine = loaded.State;
-        if (machine is null && journal.FirstIndex > 1)
-        {
-            throw new InvalidDataException(
-                $"the saga journal in {journal.Options.Directory} starts at index {journal.FirstIndex} (older segments were pruned) and no valid snapshot covers " +
-                $"what is missing ({loaded.Rejected.Count} rejected: {string.Join("; ", loaded.Rejected.Select(r => Path.GetFileName(r.FilePath) + ": " + r.Reason))})");
-        }
-
-        machine ??= new SagaStateMachine(options);
+        var machine = SagaSnapshotLoader.LoadNewest(journal, snapshots, options, out var loaded);
         var fromIndex = machine.LastIndex + 1;
         maxCorrelation = machine.MaxCorrelationId();
         var discard = new DiscardSink();

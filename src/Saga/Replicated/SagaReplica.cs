@@ -271,25 +271,9 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
         // Only committed entries are ever applied, and the log's commit point is learnt from the group after start:
         // the machine starts from the newest valid snapshot (always of applied, hence committed, entries) and the
         // thread applies the rest as the commit index reaches it.
-        var loaded = snapshots.LoadNewestValid(
-            (stream, _) => SagaStateMachine.Restore(options, stream),
-            (machine, header) =>
-            {
-                if (machine.LastIndex != header.Index) return $"the state says index {machine.LastIndex}, the header {header.Index}";
-                if (machine.ComputeDigest() != header.Digest) return "the state's digest does not match the header's";
-                if (header.Index < journal.FirstIndex - 1) return $"the journal starts at {journal.FirstIndex}, after the snapshot's {header.Index} + 1";
-                return null;
-            },
-            maxIndex: journal.LastIndex);
-        if (loaded.State is null && journal.FirstIndex > 1)
-        {
-            throw new InvalidDataException(
-                $"the saga journal in {journal.Options.Directory} starts at index {journal.FirstIndex} and no valid snapshot covers what is missing " +
-                $"({loaded.Rejected.Count} rejected)");
-        }
-
+        var machine = SagaSnapshotLoader.LoadNewest(journal, snapshots, options, out var loaded);
         report = new SagaRecovery(loaded.Snapshot?.Header.Index ?? 0, 0, loaded.Rejected.Count);
-        return loaded.State ?? new SagaStateMachine(options);
+        return machine;
     }
 
     private void Run()

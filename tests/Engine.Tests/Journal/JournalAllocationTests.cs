@@ -25,13 +25,21 @@ namespace Wallet.Engine.Tests.Journal
             long read = 0;
             Run(journal, reader, payload, ref index, ref read, 500); // warm up: first segment, JIT, statics
 
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Run(journal, reader, payload, ref index, ref read, 5000);
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            // Steady state: tiered JIT may still swap in optimised code (on-stack replacement allocates a little on this
+            // thread) during the first window on a loaded runner — seen once in CI. Up to three windows; one must be 0.
+            long allocated = long.MaxValue;
+            int windows = 0;
+            while (allocated != 0 && windows < 3)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                Run(journal, reader, payload, ref index, ref read, 5000);
+                allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+                windows++;
+            }
 
             Assert.Equal(0, allocated);
-            Assert.Equal(5500, journal.LastIndex);
-            Assert.Equal(5500, read);
+            Assert.Equal(500 + (windows * 5000), journal.LastIndex);
+            Assert.Equal(500 + (windows * 5000), read);
             Assert.Single(SegmentFiles(_dir.Path));
         }
 
