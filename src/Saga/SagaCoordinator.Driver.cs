@@ -33,8 +33,16 @@ public sealed partial class SagaCoordinator
 
     private bool Round()
     {
+        // Repeats held while their saga was undecided go first: the machine now gives them the repeat's answer.
+        var max = _options.Saga.MaxBatchSize;
+        while (_resubmit.Count > 0 && _beginCount < max)
+        {
+            AddBegin(_resubmit[^1]);
+            _resubmit.RemoveAt(_resubmit.Count - 1);
+        }
+
         var handler = new DrainHandler(this);
-        _poller.Poll(ref handler);
+        if (_beginCount < max) _poller.Poll(ref handler);
         var now = Math.Max(_options.Clock.UtcNowNs(), Machine.LastTimestamp);
         var worked = _beginCount > 0 || _outcomeCount > 0;
         var sink = new DriverSink(this);
@@ -119,10 +127,7 @@ public sealed partial class SagaCoordinator
     {
         if (slot.Kind == InboxKind.Begin)
         {
-            var correlation = _nextCorrelation++;
-            _waiters[correlation] = new Waiter(slot.Completion!, slot.CorrelationId);
-            SagaCommands.WriteBegin(_beginBuffer.AsSpan(_beginCount * SagaCommands.BeginSizeBytes), in slot.Transfer, correlation, slot.Mode);
-            _beginCount++;
+            AddBegin(new Waiter(slot.Completion!, slot.CorrelationId, slot.Transfer, slot.Mode));
         }
         else if (slot.Kind == InboxKind.Outcome)
         {
@@ -134,6 +139,15 @@ public sealed partial class SagaCoordinator
         // Stop when either buffer could overflow with the next item.
         var max = _options.Saga.MaxBatchSize;
         return _beginCount < max && _outcomeCount < max;
+    }
+
+    private void AddBegin(in Waiter waiter)
+    {
+        var correlation = _nextCorrelation++;
+        _waiters[correlation] = waiter;
+        var transfer = waiter.Transfer;
+        SagaCommands.WriteBegin(_beginBuffer.AsSpan(_beginCount * SagaCommands.BeginSizeBytes), in transfer, correlation, waiter.Mode);
+        _beginCount++;
     }
 
     private bool SendOutbound()
@@ -171,7 +185,7 @@ public sealed partial class SagaCoordinator
         for (var i = 0; i < _completionCount; i++)
         {
             ref var c = ref _completions[i];
-            if (_waiters.Remove(c.CorrelationId, out var waiter)) waiter.Completion.OnSagaCompleted(waiter.ClientCorrelationId, c.Code, c.Timestamp);
+            c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.Code, c.Timestamp);
             c = default;
         }
 
@@ -185,21 +199,33 @@ public sealed partial class SagaCoordinator
         _outbound[partition].Add(in step);
     }
 
-    private void OnCompleted(long correlationId, ResultCode code, long timestamp)
+    private void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
     {
+        // A decision for a saga that repeats were held on: they are proposed again next round.
+        if (sagaId != 0 && code != ResultCode.SagaInProgress && _parked.Remove(sagaId, out var parked)) _resubmit.AddRange(parked);
+        if (!_waiters.Remove(correlationId, out var waiter)) return;
+        if (code == ResultCode.SagaInProgress && sagaId != 0)
+        {
+            // A repeat of a transfer whose saga is undecided (a client resubmitting after a timeout): no outcome yet —
+            // hold it until the decision instead of making the client poll.
+            if (!_parked.TryGetValue(sagaId, out var list)) _parked[sagaId] = list = [];
+            list.Add(waiter);
+            return;
+        }
+
         if (_completionCount == _completions.Length) Array.Resize(ref _completions, _completions.Length * 2);
-        _completions[_completionCount++] = new Completion(correlationId, code, timestamp);
+        _completions[_completionCount++] = new Completion(waiter, code, timestamp);
     }
 
-    private readonly record struct Waiter(ISagaCompletion Completion, long ClientCorrelationId);
+    private readonly record struct Waiter(ISagaCompletion Completion, long ClientCorrelationId, Transfer Transfer, SagaMode Mode);
 
-    private readonly record struct Completion(long CorrelationId, ResultCode Code, long Timestamp);
+    private readonly record struct Completion(Waiter Waiter, ResultCode Code, long Timestamp);
 
     private readonly struct DriverSink(SagaCoordinator owner) : ISagaSink
     {
         public void OnStepRequest(int partition, in Transfer step) => owner.OnStepRequest(partition, in step);
 
-        public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => owner.OnCompleted(correlationId, code, timestamp);
+        public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => owner.OnCompleted(correlationId, sagaId, code, timestamp);
     }
 
     private readonly struct DiscardSink : ISagaSink

@@ -35,6 +35,9 @@ public sealed partial class SagaCoordinator : IDisposable
     private readonly Thread _thread;
     private readonly Outbound[] _outbound;
     private readonly Dictionary<long, Waiter> _waiters;
+    // Repeats of a transfer whose saga is undecided (SagaInProgress), by saga id: journaled again once it is decided.
+    private readonly Dictionary<ulong, List<Waiter>> _parked = [];
+    private readonly List<Waiter> _resubmit = [];
     private readonly byte[] _beginBuffer;
     private readonly byte[] _outcomeBuffer;
     private int _beginCount;
