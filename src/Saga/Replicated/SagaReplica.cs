@@ -43,7 +43,8 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
     private readonly int _applyCursor;
     private readonly RingBuffer<InboxSlot> _inbox;
     private readonly EventPoller<InboxSlot> _poller;
-    private readonly ManualResetEventSlim _wake = new(false);
+    // No spin before blocking (as the coordinator): an idle replica waits for peers and partitions that need the cores.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly Thread _thread;
     private readonly Dictionary<long, Waiter> _waiters;
     // Repeats of a transfer whose saga is still undecided (SagaInProgress), by saga id: proposed again once it is
