@@ -88,6 +88,15 @@ public sealed class PartitionLayoutTests
         Assert.Equal([7401, 7402, 7403], p2.Members.Select(m => m.ClientPort));
         Assert.Equal(s.Cluster!.ClusterId ^ (2u << 20), p2.ClusterId);
         Assert.Equal(2, p2.NodeId);
+        // The saga sequencer's group takes the slot after the partitions', with its own cluster id.
+        ClusterOptions saga = s.SagaCluster()!;
+        Assert.Equal([7510, 7511, 7512], saga.Members.Select(m => m.ReplicationPort));
+        Assert.Equal(s.Cluster!.ClusterId ^ (0xFFFu << 20), saga.ClusterId);
+        const string sagaClash = "1=127.0.0.1:7510:7501,2=127.0.0.1:7402:7502,3=127.0.0.1:7403:7503";
+        var onSaga = Assert.Throws<SettingsException>(() => Load(("Serve:Partitions", "3"), ("Cluster:NodeId", "2"), ("Cluster:Members", sagaClash), ("Cluster:PartitionPortStride", "3")));
+        Assert.Contains("saga group", onSaga.Message, StringComparison.Ordinal);
+        // One partition: no saga group, so that port is free to use.
+        Assert.Single(Load(("Cluster:NodeId", "2"), ("Cluster:Members", sagaClash), ("Cluster:PartitionPortStride", "3")).Partitions);
 
         // Stride 1 puts node 1's partition 1 on node 2's partition-0 port.
         var clash = Assert.Throws<SettingsException>(() => Load(("Serve:Partitions", "2"), ("Cluster:NodeId", "1"), ("Cluster:Members", members), ("Cluster:PartitionPortStride", "1")));

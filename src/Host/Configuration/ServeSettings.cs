@@ -112,7 +112,7 @@ internal sealed class ServeSettings
         }
         int stride = Int(config.GetSection("Cluster"), "PartitionPortStride", DefaultReplicationPortStride, 1, 65535);
         // With several partitions the saga group takes the next slot: checked like a partition's.
-        if (cluster is not null) CheckReplicationPorts(cluster, partitionCount > 1 ? partitionCount + 1 : 1, stride);
+        if (cluster is not null) CheckReplicationPorts(cluster, partitionCount > 1 ? partitionCount + 1 : 1, stride, slotsIncludeSaga: partitionCount > 1);
         IReadOnlyList<UserDefinition> users = LoadUsers(config.GetSection("Users"));
         return new ServeSettings
         {
@@ -148,7 +148,7 @@ internal sealed class ServeSettings
     }
 
     /// <summary>Every (host, port) a cluster of N partitions listens on must be a valid port, and distinct.</summary>
-    private static void CheckReplicationPorts(ClusterOptions cluster, int partitionCount, int stride)
+    private static void CheckReplicationPorts(ClusterOptions cluster, int partitionCount, int stride, bool slotsIncludeSaga = false)
     {
         var used = new Dictionary<(string Host, int Port), string>();
         foreach (ClusterMember m in cluster.Members)
@@ -163,7 +163,10 @@ internal sealed class ServeSettings
                 long port = m.ReplicationPort + (long)p * stride;
                 if (port > 65535)
                     throw new SettingsException($"Cluster: member {m.Id}'s replication port for partition {p} would be {port} (ReplicationPort {m.ReplicationPort} + {p} × Cluster:PartitionPortStride {stride}): above 65535; lower the ports or the stride.");
-                string what = $"member {m.Id}'s replication port of partition {p}";
+                // With several partitions the last slot is the saga sequencer's group (ServeSettings.SagaCluster).
+                string what = partitionCount > 1 && p == partitionCount - 1 && slotsIncludeSaga
+                    ? $"member {m.Id}'s replication port of the saga group"
+                    : $"member {m.Id}'s replication port of partition {p}";
                 if (!used.TryAdd((m.Host, (int)port), what))
                     throw new SettingsException($"Cluster: {what} ({m.Host}:{port}) is also {used[(m.Host, (int)port)]}: with {partitionCount} partitions each member needs ReplicationPort + p × Cluster:PartitionPortStride ({stride}) free for p in 0..{partitionCount - 1}.");
             }
