@@ -114,6 +114,8 @@ internal sealed class NodePartitions
         {
             if (m.ClientPort > 0) seeds.Add(new Wallet.Client.WalletEndpoint(m.Host, m.ClientPort));
         }
+        // A one-member cluster may leave its own client port to the Gateway section.
+        if (seeds.Count == 0) seeds.Add(new Wallet.Client.WalletEndpoint("127.0.0.1", settings.Gateway.Port));
         return new Wallet.Client.WalletClientOptions
         {
             Host = seeds[0].Host,
