@@ -122,6 +122,37 @@ public sealed class SagaReplicaTests
 
 public sealed class SagaReplicaCatchUpTests
 {
+    [Fact(Timeout = 240_000)]
+    public async Task Repeated_crashes_of_leaders_and_followers_under_load_lose_nothing_and_apply_everything_once()
+    {
+        await Task.Yield();
+        using var world = new ReplicatedSagaWorld();
+        world.WaitForLeader();
+        world.Cluster.Fund(1, 2, 3, 4);
+        var rng = new Random(20261127);
+        var all = world.CrossTransfers(count: 600, amount: 2, missingCreditEvery: 0);
+        var outcomes = new List<(Transfer Transfer, ResultCode Code)>();
+        for (var round = 0; round < 6; round++)
+        {
+            var batch = all[(round * 100)..((round + 1) * 100)];
+            // Submit to the current leader, then crash a replica (the leader every other round) while they run.
+            var leader = world.WaitForLeader();
+            var early = new ReplicaWaiter();
+            for (var i = 0; i < batch.Length; i++) leader.TrySubmit(batch[i], SagaMode.Saga, i, early);
+            var victim = round % 2 == 0 ? leader : world.Followers().ElementAt(rng.Next(2));
+            var victimId = victim.NodeId;
+            world.Kill(victim);
+            outcomes.AddRange(world.SubmitAllUntilDecided(batch));
+            world.Restart(victimId);
+        }
+
+        Assert.All(outcomes, o => Assert.True(o.Code is ResultCode.Ok or ResultCode.Exists, $"{o.Transfer.Id}: {o.Code}"));
+        world.WaitSettled();
+        world.AssertBalances([.. outcomes.Select(o => (o.Transfer, ResultCode.Ok))]);
+        world.WaitReplicasAt(world.Leader()!.CommitIndex);
+        Assert.Single(world.StopAllAndDigests().Distinct());
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task A_follower_behind_the_compacted_log_is_caught_up_by_a_snapshot_and_holds_the_same_table()
     {
