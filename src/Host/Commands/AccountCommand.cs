@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Wallet.Client;
 using Wallet.Engine.Ledger;
 
 namespace Wallet.Host.Commands;
@@ -73,8 +74,20 @@ internal static class AccountCommand
             string[] texts = parse.GetValue(ids)!;
             var wanted = new UInt128[texts.Length];
             for (int i = 0; i < texts.Length; i++) wanted[i] = IdText.Parse(texts[i], "account id");
-            Account[] found = await client.LookupAccountsAsync(wanted).ConfigureAwait(false);
             var byId = new Dictionary<UInt128, Account>();
+            Account[] found;
+            try
+            {
+                found = await client.LookupAccountsAsync(wanted).ConfigureAwait(false);
+            }
+            catch (WalletRejectedException) when (wanted.Length > 1)
+            {
+                // A replica refuses one lookup whose ids live on different partitions (each has its own leader): ask
+                // for each id alone; the client follows each partition's Redirect.
+                var each = new List<Account>(wanted.Length);
+                foreach (UInt128 id in wanted) each.AddRange(await client.LookupAccountsAsync(new[] { id }).ConfigureAwait(false));
+                found = [.. each];
+            }
             foreach (Account a in found) byId[a.Id] = a;
 
             bool json = parse.GetValue(common.Json);
