@@ -186,6 +186,25 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
                 Assert.Equal(0, a.DebitsPending);
                 Assert.Equal(Funding - moved[p], (long)(a.CreditsPosted - a.DebitsPosted));
             }
+            // The operator's CLI reads both customers (two partitions, two leaders) in one `account show`.
+            int survivor = sagaNode % Nodes + 1;
+            var cli = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string arg in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "account", "show", customer[0].ToString(), customer[1].ToString(),
+                         "--port", (clientBase + survivor - 1).ToString(CultureInfo.InvariantCulture)])
+                cli.ArgumentList.Add(arg);
+            cli.Environment["WALLET_PASSWORD"] = "admin-dev-password";
+            using (Process show = Process.Start(cli)!)
+            {
+                Task<string> shown = show.StandardOutput.ReadToEndAsync();
+                Task<string> errors = show.StandardError.ReadToEndAsync();
+                using var cliTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+                await show.WaitForExitAsync(cliTimeout.Token);
+                string text = await shown;
+                Assert.True(show.ExitCode == 0, text + await errors);
+                Assert.Contains($"account {customer[0]} ", text, StringComparison.Ordinal);
+                Assert.Contains($"account {customer[1]} ", text, StringComparison.Ordinal);
+            }
+
             int newLeader = await SagaLeaderAsync(not: sagaNode);
             Assert.NotEqual(sagaNode, newLeader);
 
