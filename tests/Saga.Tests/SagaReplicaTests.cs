@@ -85,6 +85,7 @@ public sealed class SagaReplicaTests
         var first = world.WaitForLeader();
         world.Cluster.Fund(1, 2, 3, 4);
         var transfers = world.CrossTransfers(count: 200, amount: 7, missingCreditEvery: 0);
+        world.StepsHeld = true;
         // Submit everything to the first leader, then kill it before most sagas can end.
         var early = new ReplicaWaiter();
         var accepted = 0;
@@ -94,12 +95,14 @@ public sealed class SagaReplicaTests
         }
 
         Assert.True(accepted > 0);
-        // Kill it mid-flight: once some Begins are committed and applied (open sagas in its table), not after they end.
-        var until = Environment.TickCount64 + 5_000;
-        while (first.OpenSagas == 0 && Environment.TickCount64 < until) Thread.Yield();
+        // Kill it mid-flight: its step sends are held back, so the Begins commit and their sagas stay open in every
+        // replica's table until the kill (on a loaded runner they could otherwise all end before we look).
+        var until = Environment.TickCount64 + 20_000;
+        while (first.OpenSagas == 0 && Environment.TickCount64 < until) Thread.Sleep(5);
         Assert.True(first.OpenSagas > 0, "no saga was open on the first leader");
         var firstTerm = first.Term;
         world.Kill(first);
+        world.StepsHeld = false;
         // Every accepted submission heard exactly one thing: its outcome, or NotLeader (the kill) — never nothing.
         Assert.Equal(accepted, early.Count + early.NotLeaderCount);
         Assert.True(world.WaitForLeader().Term > firstTerm);
@@ -183,6 +186,18 @@ public sealed class SagaReplicaCatchUpTests
     }
 }
 
+/// <summary>A replica's step path that the test can hold shut (steps then wait in the replica, as if partitions were slow).</summary>
+internal sealed class HoldableSteps(LocalStepTransport inner, ReplicatedSagaWorld world) : ISagaStepTransport
+{
+    public int MaxStepsPerSend => inner.MaxStepsPerSend;
+
+    public void Attach(ISagaStepAnswers answers) => inner.Attach(answers);
+
+    public bool TrySend(int partition, ReadOnlySpan<Transfer> steps) => !world.StepsHeld && inner.TrySend(partition, steps);
+
+    public bool TryCreateClearingAccounts(int partition, ReadOnlySpan<Account> accounts) => inner.TryCreateClearingAccounts(partition, accounts);
+}
+
 /// <summary>A submitter's view: outcome or NotLeader, each counted.</summary>
 internal sealed class ReplicaWaiter : ISagaReplicaCompletion
 {
@@ -214,6 +229,10 @@ internal sealed class ReplicatedSagaWorld : IDisposable
 {
     public static readonly UInt128 Missing = 999_999;
     private readonly LocalStepTransport[] _transports = new LocalStepTransport[3];
+    private readonly HoldableSteps[] _held = new HoldableSteps[3];
+
+    /// <summary>While true, no replica sends a step (they stay queued and are sent, or resent, once released).</summary>
+    public bool StepsHeld { get; set; }
     private readonly SagaReplica?[] _replicas = new SagaReplica?[3];
     private readonly ClusterMember[] _members;
 
@@ -258,7 +277,7 @@ internal sealed class ReplicatedSagaWorld : IDisposable
                 JournalRetention = _compact ? Wallet.Engine.Partition.JournalRetention.BeforeOldestSnapshot : Wallet.Engine.Partition.JournalRetention.KeepAll,
                 RetainMarginEntries = 0, JournalSegmentSizeBytes = _compact ? JournalOptions.MinSegmentSizeBytes : 64L << 20,
             },
-            _transports[nodeId - 1]);
+            _held[nodeId - 1] ??= new HoldableSteps(_transports[nodeId - 1], this));
         replica.Start();
         _replicas[nodeId - 1] = replica;
         return replica;
