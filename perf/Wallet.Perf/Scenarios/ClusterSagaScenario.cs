@@ -59,12 +59,16 @@ internal sealed class ClusterSagaScenario : IScenario
         result.Note($"{Replicas} wallet serve replicas x {Partitions} partitions (+ the saga group), fsync {fsync}, Saga:Mode {sagaMode}; {connections} SDK connections, " +
             $"window {window}, one transfer per request; {accounts:N0} accounts per partition; {Environment.ProcessorCount} cores shared by the client and all replicas, load {MachineInfo.LoadAverage()}");
         string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", "cluster-saga-" + Guid.NewGuid().ToString("N")[..8]);
+        // One free block: the client ports, then the replication ports partition-major (node i of group g at
+        // base + g × Replicas + i; g = Partitions is the saga group), as `wallet cluster` lays them out.
+        int slots = Replicas * (Partitions + 1);
+        int first = FreeRange(Replicas + slots);
         var ports = new int[Replicas];
         string members = string.Empty;
         for (int i = 0; i < Replicas; i++)
         {
-            ports[i] = FreePort();
-            members += (i == 0 ? "" : ",") + $"{i + 1}=127.0.0.1:{ports[i]}:{FreePort()}";
+            ports[i] = first + i;
+            members += (i == 0 ? "" : ",") + $"{i + 1}=127.0.0.1:{ports[i]}:{first + Replicas + i}";
         }
         var servers = new List<ServerProcess>();
         try
@@ -72,7 +76,7 @@ internal sealed class ClusterSagaScenario : IScenario
             for (int i = 0; i < Replicas; i++)
             {
                 servers.Add(ServerProcess.Start(Path.Combine(dir, $"node-{i + 1}"), ports[i], fsync, "blocking", log,
-                    ["--partitions", "2", $"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}", $"--Saga:Mode={sagaMode}",
+                    ["--partitions", "2", $"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}", $"--Cluster:PartitionPortStride={Replicas}", $"--Saga:Mode={sagaMode}",
                      "--Partition:PreallocateTransfers=false", "--Gateway:LogonTimeoutMs=60000"]));
             }
             ServerProcess sagaLeader = WaitForSagaLeader(servers, TimeSpan.FromSeconds(60));
@@ -226,10 +230,36 @@ internal sealed class ClusterSagaScenario : IScenario
         return (committed / seconds, failed);
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// The first of <paramref name="count"/> consecutive free loopback ports, below Linux's ephemeral range (32768+) so
+    /// that other connections cannot take one between this probe and the servers binding it.
+    /// </summary>
+    private static int FreeRange(int count)
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        var random = new Random();
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            int start = random.Next(20_000, 32_000 - count);
+            var held = new List<TcpListener>();
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    var l = new TcpListener(IPAddress.Loopback, start + i);
+                    l.Start();
+                    held.Add(l);
+                }
+                return start;
+            }
+            catch (SocketException)
+            {
+                // taken: try another block
+            }
+            finally
+            {
+                foreach (TcpListener l in held) l.Stop();
+            }
+        }
+        throw new InvalidOperationException($"no block of {count} free loopback ports found");
     }
 }

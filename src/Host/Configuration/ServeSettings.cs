@@ -168,7 +168,7 @@ internal sealed class ServeSettings
                     ? $"member {m.Id}'s replication port of the saga group"
                     : $"member {m.Id}'s replication port of partition {p}";
                 if (!used.TryAdd((m.Host, (int)port), what))
-                    throw new SettingsException($"Cluster: {what} ({m.Host}:{port}) is also {used[(m.Host, (int)port)]}: with {partitionCount} partitions each member needs ReplicationPort + p × Cluster:PartitionPortStride ({stride}) free for p in 0..{partitionCount - 1}.");
+                    throw new SettingsException($"Cluster: {what} ({m.Host}:{port}) is also {used[(m.Host, (int)port)]}: with {(slotsIncludeSaga ? $"{partitionCount - 1} partitions and the saga group" : $"{partitionCount} partitions")} each member needs ReplicationPort + p × Cluster:PartitionPortStride ({stride}) free for p in 0..{partitionCount - 1}.");
             }
         }
     }
