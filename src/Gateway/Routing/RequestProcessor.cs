@@ -113,12 +113,19 @@ internal sealed class RequestProcessor(GatewayContext context)
                 kind = (ushort)CommandKind.CreateTransfers;
                 break;
             case SystemTransfersDecoder.TemplateId:
+            case SystemCreateAccountsDecoder.TemplateId:
+                // A peer's saga sequencer: step transfers, or the clearing accounts they need, for the partition named.
+                bool steps = templateId == SystemTransfersDecoder.TemplateId;
                 if (!principal.IsSystem)
                 {
-                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "SystemTransfers needs the system role (a peer node's saga sequencer); nothing applied"u8);
+                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, steps
+                        ? "SystemTransfers needs the system role (a peer node's saga sequencer); nothing applied"u8
+                        : "SystemCreateAccounts needs the system role (a peer node's saga sequencer); nothing applied"u8);
                     return;
                 }
-                SystemTransfersCheck system = SystemTransfersTranslator.Translate(message, session.Scratch, context.Router, out partition, out payloadBytes);
+                SystemTransfersCheck system = steps
+                    ? SystemTransfersTranslator.Translate(message, session.Scratch, context.Router, out partition, out payloadBytes)
+                    : SystemTransfersTranslator.TranslateAccounts(message, session.Scratch, context.Router, out partition, out payloadBytes);
                 if (system == SystemTransfersCheck.PartitionOutOfRange)
                 {
                     session.SendReject(correlationId, RejectReason.InvalidField, templateId, "partition is not below this node's partition count; nothing applied"u8);
@@ -126,29 +133,12 @@ internal sealed class RequestProcessor(GatewayContext context)
                 }
                 if (system == SystemTransfersCheck.ForeignAccount)
                 {
-                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "an item names an account that lives on another partition than the request's: items of one SystemTransfers must all live on its partition; nothing applied"u8);
+                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, steps
+                        ? "an item names an account that lives on another partition than the request's: items of one SystemTransfers must all live on its partition; nothing applied"u8
+                        : "an account id lives on another partition than the request's; nothing applied"u8);
                     return;
                 }
-                kind = (ushort)CommandKind.SystemTransfers;
-                break;
-            case SystemCreateAccountsDecoder.TemplateId:
-                if (!principal.IsSystem)
-                {
-                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "SystemCreateAccounts needs the system role (a peer node's saga sequencer); nothing applied"u8);
-                    return;
-                }
-                SystemTransfersCheck accounts = SystemTransfersTranslator.TranslateAccounts(message, session.Scratch, context.Router, out partition, out payloadBytes);
-                if (accounts == SystemTransfersCheck.PartitionOutOfRange)
-                {
-                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "partition is not below this node's partition count; nothing applied"u8);
-                    return;
-                }
-                if (accounts == SystemTransfersCheck.ForeignAccount)
-                {
-                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "an account id lives on another partition than the request's; nothing applied"u8);
-                    return;
-                }
-                kind = (ushort)CommandKind.SystemCreateAccounts;
+                kind = steps ? (ushort)CommandKind.SystemTransfers : (ushort)CommandKind.SystemCreateAccounts;
                 break;
             case LookupAccountsDecoder.TemplateId:
                 bool ok = TranslateIds(message, session.Scratch, principal, checkGrant: !principal.IsAdmin, out partition, out payloadBytes, out bool denied);
