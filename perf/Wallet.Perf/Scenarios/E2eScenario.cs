@@ -158,7 +158,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     var recorder = new LatencyRecorder("latency");
                     var timeline = new ThroughputTimeline(group, Stopwatch.GetTimestamp(), expectedSeconds: options.DurationS);
                     ReadModelLagSampler.Phase? sampling = lag?.Start(group);
+                    var gc = GcWindow.Start();
                     OpenLoopOutcome o = await OpenLoop(clients, rate, options.DurationS, recorder, timeline).ConfigureAwait(false);
+                    gc.Report(result, group, "load generator");
                     if (sampling is not null) await sampling.StopAsync(result, log).ConfigureAwait(false);
                     result.Add(group, "completed rate", o.CompletedPerS, "tx/s");
                     result.Add(group, "failed transfers", o.Failed, "tx");
