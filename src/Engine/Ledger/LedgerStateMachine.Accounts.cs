@@ -57,6 +57,7 @@ public sealed partial class LedgerStateMachine
 
         EnsureAccountCapacity();
         var index = _accountCount;
+        CaptureBeforeAccountWrite(index); // past the capture's count: never copies; kept so every write site is covered
         ref var stored = ref _accounts[index];
         stored = a;
         stored.Flags &= ~AccountFlags.Linked; // chain membership belongs to the submission, not the account
@@ -105,6 +106,7 @@ public sealed partial class LedgerStateMachine
         if ((account.Flags & AccountFlags.Closed) != 0) return ResultCode.AccountAlreadyClosed;
         // Refused rather than auto-voiding: holds are commitments the client must resolve explicitly.
         if (account.DebitsPending != 0 || account.CreditsPending != 0) return ResultCode.AccountHasPendingTransfers;
+        CaptureBeforeAccountWrite(index);
         account.Flags |= AccountFlags.Closed;
         sink.OnAccountClosed(in account);
         return ResultCode.Ok;

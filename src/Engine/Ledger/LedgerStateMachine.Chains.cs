@@ -83,10 +83,12 @@ public sealed partial class LedgerStateMachine
                 case UndoKind.AccountCreated:
                     Debug.Assert(u.Target == _accountCount - 1);
                     _accountIndex.Remove(_accounts[u.Target].Id);
+                    CaptureBeforeAccountWrite(u.Target);
                     _accounts[u.Target] = default;
                     _accountCount--;
                     break;
                 case UndoKind.AccountChanged:
+                    CaptureBeforeAccountWrite(u.Target);
                     _accounts[u.Target] = u.PriorAccount;
                     break;
                 case UndoKind.TransferInserted:
@@ -108,6 +110,7 @@ public sealed partial class LedgerStateMachine
 
                 case UndoKind.PendingResolved:
                 {
+                    CaptureBeforeSlotWrite(u.Target);
                     ref var record = ref _slots[u.Target];
                     record.State = TransferState.Pending;
                     _pendingCount++;

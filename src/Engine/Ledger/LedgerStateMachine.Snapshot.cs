@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Wallet.Engine.Ledger;
@@ -47,6 +48,44 @@ public sealed partial class LedgerStateMachine
         Accounts.CopyTo(accounts);
         return new LedgerStateImage(LastIndex, LastTerm, LastTimestamp, CommandCount, accounts, _accountCount, transfers, transferCount, _window.Count);
     }
+
+    /// <summary>The capture point's scalar fields (what <see cref="BeginCapture"/> records besides the window order).</summary>
+    internal readonly record struct CapturePoint(long LastIndex, long LastTerm, long LastTimestamp, long CommandCount,
+        int AccountCount, int SlotCount, int WindowCount);
+
+    // The copy-on-write capture in progress (or finished and not yet released): every write to an account or a slab
+    // slot first lets it copy the chunk, see LedgerCapture.
+    private LedgerCapture? _capture;
+
+    /// <summary>
+    /// Starts a copy-on-write capture of the current state (call between commands on the BLP thread). Costs the BLP a
+    /// copy of the window's slot order (4 B per stored transfer) now, and one chunk copy the first time it changes a
+    /// chunk the snapshot writer has not copied yet; the writer finishes with <see cref="LedgerCapture.CopyAll"/>.
+    /// <paramref name="reuse"/>: a finished capture whose snapshot was written (its buffers are reused).
+    /// </summary>
+    internal LedgerCapture BeginCapture(LedgerCapture? reuse, int chunkShift = LedgerCapture.DefaultChunkShift)
+    {
+        if (_capture is { IsComplete: false }) throw new InvalidOperationException("a capture is already in progress");
+        if (reuse is { IsComplete: false }) throw new InvalidOperationException("cannot reuse the buffers of a capture still in progress");
+        var point = new CapturePoint(LastIndex, LastTerm, LastTimestamp, CommandCount, _accountCount, _slotHighWater, _window.Count);
+        var capture = new LedgerCapture(point, _accounts, _slots, reuse, chunkShift);
+        var order = capture.OrderBuffer;
+        for (var i = 0; i < _window.Count; i++) order[i] = _window[i];
+        _capture = capture;
+        return capture;
+    }
+
+    /// <summary>BLP: forgets a capture once it has copied everything (the write hooks then cost one null check).</summary>
+    internal void ReleaseCompletedCapture()
+    {
+        if (_capture is { IsComplete: true }) _capture = null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CaptureBeforeAccountWrite(int index) => _capture?.BeforeAccountWrite(index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CaptureBeforeSlotWrite(int slot) => _capture?.BeforeSlotWrite(slot);
 
     /// <summary>Convenience: capture and write in one step (stops the caller for the whole write).</summary>
     public void WriteState(Stream destination) => CaptureImage().WriteTo(destination);

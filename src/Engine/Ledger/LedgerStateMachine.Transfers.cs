@@ -196,6 +196,8 @@ public sealed partial class LedgerStateMachine
             && credit.CreditsPending + credit.CreditsPosted + amount > credit.DebitsPosted) return ResultCode.ExceedsDebits;
 
         // ---- validated: apply (nothing above mutated state) ----
+        CaptureBeforeAccountWrite(di);
+        CaptureBeforeAccountWrite(ci);
         if (_inChain)
         {
             PushAccountUndo(di);
@@ -303,6 +305,9 @@ public sealed partial class LedgerStateMachine
         if (credit.CreditsPosted > long.MaxValue - postedAmount) return ResultCode.OverflowsCreditsPosted;
 
         // ---- validated: apply ----
+        CaptureBeforeAccountWrite(di);
+        CaptureBeforeAccountWrite(ci);
+        CaptureBeforeSlotWrite(pendingSlot);
         if (_inChain)
         {
             PushAccountUndo(di);
@@ -354,6 +359,7 @@ public sealed partial class LedgerStateMachine
     private int InsertTransfer(in Transfer t, long timestamp, TransferState state, long deadline, int insertAt)
     {
         var slot = AllocateSlot();
+        CaptureBeforeSlotWrite(slot); // a reused free slot can lie inside a capture's range
         ref var record = ref _slots[slot];
         record.Transfer = t;
         record.Transfer.Flags &= ~TransferFlags.Linked; // chain membership belongs to the submission

@@ -249,6 +249,7 @@ public sealed partial class LedgerStateMachine
             if (record.State == TransferState.Pending)
             {
                 // Never forget a live hold: it stays findable by id until resolved.
+                CaptureBeforeSlotWrite(slot);
                 record.Evicted = 1;
             }
             else
@@ -283,6 +284,9 @@ public sealed partial class LedgerStateMachine
             // Always-on guard (engine bug): checked before any change so nothing is half-applied.
             if (record.State != TransferState.Pending || !found || debit.DebitsPending < amount || credit.CreditsPending < amount)
                 throw new InvalidOperationException($"Ledger corruption: expiring hold {record.Transfer.Id} is not backed.");
+            CaptureBeforeSlotWrite(slot);
+            CaptureBeforeAccountWrite(di);
+            CaptureBeforeAccountWrite(ci);
             _expiry.Remove(slot);
             record.State = TransferState.Expired;
             _pendingCount--;
@@ -320,6 +324,7 @@ public sealed partial class LedgerStateMachine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void FreeSlot(int slot)
     {
+        CaptureBeforeSlotWrite(slot);
         _slots[slot] = default;
         _freeSlots[_freeSlotCount++] = slot;
     }
