@@ -32,7 +32,7 @@ internal sealed class BlpScenario : IScenario
         new(LoadOptions.Accounts, "accounts created before the run, [2, 16777216]", "1000000"),
         .. LoadOptions.DistributionSpecs,
         new("--tx-per-command", "transfers per command, [1, 8190]", "8190"),
-        new("--phases", "comma list of: sm, sm-copy, sm-direct (sm + event journal, buffered copy or in place), none, batch, replay", "sm,none,batch,replay"),
+        new("--phases", "comma list of: sm, sm-copy, sm-direct (sm + event journal, buffered copy or in place), none, batch, replay, snapshot (BLP stall of a snapshot capture: full copy vs copy-on-write)", "sm,none,batch,replay"),
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
         new("--prefault-mib", "journal pre-fault window in MiB (0 = off)", "0"),
         new("--replay-commands", "replay only the first N journal records (0 = all; fixes the work for A/B runs)", "0"),
@@ -54,8 +54,8 @@ internal sealed class BlpScenario : IScenario
         long replayCommands = options.ExtraLong("--replay-commands", 0, 0, long.MaxValue);
         foreach (string p in phases)
         {
-            if (p is not ("sm" or "sm-copy" or "sm-direct" or "none" or "batch" or "replay"))
-                throw new PerfOptionsException($"unknown phase '{p}' (sm, sm-copy, sm-direct, none, batch, replay)");
+            if (p is not ("sm" or "sm-copy" or "sm-direct" or "none" or "batch" or "replay" or "snapshot"))
+                throw new PerfOptionsException($"unknown phase '{p}' (sm, sm-copy, sm-direct, none, batch, replay, snapshot)");
         }
 
         var result = new ScenarioResult(Name);
@@ -82,6 +82,9 @@ internal sealed class BlpScenario : IScenario
                 case "batch":
                     if (lastDir is not null) TryDelete(lastDir);
                     lastDir = Pipeline(phase == "none" ? FsyncPolicy.None : FsyncPolicy.Batch, ledger, accounts, perCommand, events, picker, options, result, log);
+                    break;
+                case "snapshot":
+                    SnapshotStallRunner.Run(ledger, accounts, picker, result, log);
                     break;
                 case "replay":
                     if (lastDir is null) throw new PerfOptionsException("the replay phase needs a pipeline phase (none or batch) before it");
