@@ -1,0 +1,24 @@
+using Wallet.Fuzz.Targets;
+
+namespace Wallet.Fuzz;
+
+/// <summary>Every target, in a fixed order (the CLI lists them this way).</summary>
+internal static class FuzzTargets
+{
+    public static readonly FuzzTarget[] All =
+    [
+        new("sbe", "SOFH frames of SBE requests as a client sends them: framing, RequestLayout.Validate, then every field and group of a validated request read with the generated decoders (must stay inside the frame; group count = validated count)", SbeRequestTarget.Run, SbeRequestTarget.Seeds, SbeRequestTarget.Repair),
+        new("fix", "FIX byte streams: FixFramer.Next and FixMessage.Parse (progress, bounds, checksum really matches, lookups safe)", FixTarget.Run, FixTarget.Seeds),
+        new("amount", "decimal amount text: AmountText.TryParse at scales 0, 2, 8 and 18; an accepted amount formats and parses back to itself", AmountTarget.Run, AmountTarget.Seeds),
+        new("snapshot", "ledger state bytes (a snapshot's payload): LedgerStateMachine.Restore refuses with InvalidDataException or restores a state that satisfies the ledger invariants and writes back the same bytes", SnapshotTarget.Run, SnapshotTarget.Seeds),
+    ];
+
+    public static FuzzTarget? Find(string name)
+    {
+        foreach (FuzzTarget t in All)
+        {
+            if (string.Equals(t.Name, name, StringComparison.Ordinal)) return t;
+        }
+        return null;
+    }
+}
