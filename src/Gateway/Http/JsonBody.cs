@@ -49,6 +49,10 @@ public sealed class JsonBody : IDisposable
         {
             return (null, TooLarge(maxBytes));
         }
+        // JSON text is UTF-8 (RFC 8259 §8.1). The parser checks the structure only; invalid UTF-8 inside a string or a
+        // member name would surface later as an exception while reading it (a 500) — refuse it here, precisely.
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
+            return (null, HttpProblem.BadRequest("InvalidJson", "the body is not valid UTF-8"));
         JsonDocument document;
         try
         {

@@ -134,6 +134,12 @@ public sealed class HttpApiTests
         await HttpFixture.ProblemAsync(await f.PostAsync(TransferPath, "[1,2]"), 400, "InvalidJson");
         await HttpFixture.ProblemAsync(await f.PostAsync(TransferPath, "not json"), 400, "InvalidJson");
         await HttpFixture.ProblemAsync(await f.PostAsync(TransferPath, ""), 400, "InvalidJson");
+        // Invalid UTF-8 in a member name (found by the json fuzz target: it was a 500 from the duplicate check).
+        byte[] badUtf8 = Encoding.UTF8.GetBytes(Transfer("1", "100", "200", "1.00"));
+        badUtf8[2] = 0xED;
+        badUtf8[3] = 0xBB;
+        JsonElement utf8 = await HttpFixture.ProblemAsync(await f.PostBytesAsync(TransferPath, badUtf8), 400, "InvalidJson");
+        Assert.Contains("UTF-8", utf8.GetProperty("detail").GetString(), StringComparison.Ordinal);
         await HttpFixture.ProblemAsync(await f.PostAsync(TransferPath,
             """{"from_account":"100","from_account":"101","to_account":"200","amount":"1.00","currency":"USD","transaction_id":"1"}"""), 400, "InvalidJson");
         await HttpFixture.ProblemAsync(await f.PostAsync(TransferPath,

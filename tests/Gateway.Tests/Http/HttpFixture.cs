@@ -61,6 +61,15 @@ internal sealed class HttpFixture : IAsyncDisposable
         return Client.SendAsync(request);
     }
 
+    /// <summary>POSTs raw bytes as application/json (bodies a string cannot carry, e.g. invalid UTF-8).</summary>
+    public Task<HttpResponseMessage> PostBytesAsync(string path, byte[] body, string? credential = Admin)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        if (credential is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+        return Client.SendAsync(request);
+    }
+
     public Task<HttpResponseMessage> GetAsync(string path, string? credential = Admin)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
