@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one Wallet.Fuzz target with AFL++ (SharpFuzz instruments the assemblies under test).
-#   fuzz/run.sh <target> [seconds=600]        targets: sbe fix amount snapshot (dotnet fuzz/out/bin/Wallet.Fuzz.dll list)
+#   fuzz/run.sh <target> [seconds=600]        targets: sbe fix json amount snapshot (dotnet fuzz/out/bin/Wallet.Fuzz.dll list)
 # Installs afl++ (apt) and the sharpfuzz tool if missing, publishes and instruments, seeds, runs afl-fuzz for the given
 # time, then replays every crash AFL saved. Exit 0 = no crash, 1 = crashes (inputs under fuzz/out/<target>/findings),
 # 2 = usage/setup error. Everything it writes stays under fuzz/out and fuzz/.tools (both git-ignored).
 set -euo pipefail
 target="${1:-}"; seconds="${2:-600}"
-case "$target" in sbe|fix|amount|snapshot) ;; *) echo "usage: fuzz/run.sh <sbe|fix|amount|snapshot> [seconds]" >&2; exit 2;; esac
+case "$target" in sbe|fix|json|amount|snapshot) ;; *) echo "usage: fuzz/run.sh <sbe|fix|json|amount|snapshot> [seconds]" >&2; exit 2;; esac
 [[ "$seconds" =~ ^[0-9]+$ ]] && (( seconds >= 10 && seconds <= 86400 )) || { echo "seconds must be 10..86400" >&2; exit 2; }
 root="$(cd "$(dirname "$0")/.." && pwd)"; cd "$root"
 out="fuzz/out"; bin="$out/bin"; work="$out/$target"

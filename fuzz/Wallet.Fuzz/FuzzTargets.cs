@@ -10,6 +10,7 @@ internal static class FuzzTargets
         new("sbe", "SOFH frames of SBE requests as a client sends them: framing, RequestLayout.Validate, then every field and group of a validated request read with the generated decoders (must stay inside the frame; group count = validated count)", SbeRequestTarget.Run, SbeRequestTarget.Seeds, SbeRequestTarget.Repair),
         new("fix", "FIX byte streams: FixFramer.Next and FixMessage.Parse (progress, bounds, checksum really matches, lookups safe)", FixTarget.Run, FixTarget.Seeds),
         new("json", "HTTP request bodies: JsonBody.ReadAsync then the field reads of POST /v1/wallet/balance_transfer and POST /v1/accounts (ids, amount at scale 2, strings, uints, flag arrays, unknown members): a refusal always has a text", JsonBodyTarget.Run, JsonBodyTarget.Seeds),
+        new("journal", "a journal segment file: Journal.Verify never throws for bad bytes and names the problem; a segment it calls valid opens read-only and reads back exactly the records it counted, indexes consecutive", JournalTarget.Run, JournalTarget.Seeds),
         new("amount", "decimal amount text: AmountText.TryParse at scales 0, 2, 8 and 18; an accepted amount formats and parses back to itself", AmountTarget.Run, AmountTarget.Seeds),
         new("snapshot", "ledger state bytes (a snapshot's payload): LedgerStateMachine.Restore refuses with InvalidDataException or restores a state that satisfies the ledger invariants and writes back the same bytes", SnapshotTarget.Run, SnapshotTarget.Seeds),
     ];
