@@ -69,8 +69,7 @@ public sealed partial class LedgerStateMachine
         if (reuse is { IsComplete: false }) throw new InvalidOperationException("cannot reuse the buffers of a capture still in progress");
         var point = new CapturePoint(LastIndex, LastTerm, LastTimestamp, CommandCount, _accountCount, _slotHighWater, _window.Count);
         var capture = new LedgerCapture(point, _accounts, _slots, reuse, chunkShift);
-        var order = capture.OrderBuffer;
-        for (var i = 0; i < _window.Count; i++) order[i] = _window[i];
+        _window.CopyTo(capture.OrderBuffer);
         _capture = capture;
         return capture;
     }

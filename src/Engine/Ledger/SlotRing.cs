@@ -57,6 +57,15 @@ internal sealed class SlotRing
         return _buffer[(_head + Count) & _mask];
     }
 
+    /// <summary>Copies the slots, front first, into <paramref name="destination"/> (at most two block copies).</summary>
+    public void CopyTo(Span<int> destination)
+    {
+        if (destination.Length < Count) throw new ArgumentException("destination shorter than the ring", nameof(destination));
+        var first = Math.Min(Count, _buffer.Length - _head);
+        _buffer.AsSpan(_head, first).CopyTo(destination);
+        _buffer.AsSpan(0, Count - first).CopyTo(destination[first..]);
+    }
+
     private void Grow()
     {
         if (Count >= _maxCount) throw new InvalidOperationException("Transfer window capacity exceeded (engine bug: limits bound it).");
