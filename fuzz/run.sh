@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one Wallet.Fuzz target with AFL++ (SharpFuzz instruments the assemblies under test).
-#   fuzz/run.sh <target> [seconds=600]        targets: sbe fix json amount snapshot (dotnet fuzz/out/bin/Wallet.Fuzz.dll list)
+#   fuzz/run.sh <target> [seconds=600]        targets: sbe fix json journal raft amount snapshot (Wallet.Fuzz list)
 # Installs afl++ (apt) and the sharpfuzz tool if missing, publishes and instruments, seeds, runs afl-fuzz for the given
 # time, then replays every crash AFL saved. Exit 0 = no crash, 1 = crashes (inputs under fuzz/out/<target>/findings),
 # 2 = usage/setup error. Everything it writes stays under fuzz/out and fuzz/.tools (both git-ignored).
 set -euo pipefail
 target="${1:-}"; seconds="${2:-600}"
-case "$target" in sbe|fix|json|amount|snapshot) ;; *) echo "usage: fuzz/run.sh <sbe|fix|json|amount|snapshot> [seconds]" >&2; exit 2;; esac
+[[ "$target" =~ ^[a-z]+$ ]] || { echo "usage: fuzz/run.sh <target> [seconds]   (targets: sbe fix json journal raft amount snapshot)" >&2; exit 2; }
 [[ "$seconds" =~ ^[0-9]+$ ]] && (( seconds >= 10 && seconds <= 86400 )) || { echo "seconds must be 10..86400" >&2; exit 2; }
 root="$(cd "$(dirname "$0")/.." && pwd)"; cd "$root"
 out="fuzz/out"; bin="$out/bin"; work="$out/$target"
@@ -22,7 +22,13 @@ fi
 
 echo "[fuzz] publishing Wallet.Fuzz"
 rm -rf "$bin" "$bin-afl"
-dotnet publish fuzz/Wallet.Fuzz -c Release -o "$bin" -nr:false -v q >/dev/null
+mkdir -p "$out"
+if ! dotnet publish fuzz/Wallet.Fuzz -c Release -o "$bin" -nr:false -v q > "$out/publish.log" 2>&1; then
+  echo "[fuzz] publish failed:" >&2; tail -20 "$out/publish.log" >&2; exit 2
+fi
+if ! dotnet "$bin/Wallet.Fuzz.dll" list | awk '{print $1}' | grep -qx "$target"; then
+  echo "[fuzz] unknown target '$target'; the targets are:" >&2; dotnet "$bin/Wallet.Fuzz.dll" list >&2; exit 2
+fi
 # An instrumented copy for AFL: instrumented code only runs under AFL's forkserver (it writes AFL's coverage map),
 # so seeds and crash replays use the plain copy. Only the code under test is instrumented (not the harness, not the BCL).
 cp -r "$bin" "$bin-afl"

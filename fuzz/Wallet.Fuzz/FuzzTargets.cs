@@ -11,6 +11,7 @@ internal static class FuzzTargets
         new("fix", "FIX byte streams: FixFramer.Next and FixMessage.Parse (progress, bounds, checksum really matches, lookups safe)", FixTarget.Run, FixTarget.Seeds),
         new("json", "HTTP request bodies: JsonBody.ReadAsync then the field reads of POST /v1/wallet/balance_transfer and POST /v1/accounts (ids, amount at scale 2, strings, uints, flag arrays, unknown members): a refusal always has a text", JsonBodyTarget.Run, JsonBodyTarget.Seeds),
         new("journal", "a journal segment file: Journal.Verify never throws for bad bytes and names the problem; a segment it calls valid opens read-only and reads back exactly the records it counted, indexes consecutive", JournalTarget.Run, JournalTarget.Seeds),
+        new("raft", "consensus messages into node 1 of a 3-member group, claimed from any node id, time moving: malformed ones dropped and counted; no message makes the term or the commit index go back, or the commit index pass the log's end", RaftTarget.Run, RaftTarget.Seeds),
         new("amount", "decimal amount text: AmountText.TryParse at scales 0, 2, 8 and 18; an accepted amount formats and parses back to itself", AmountTarget.Run, AmountTarget.Seeds),
         new("snapshot", "ledger state bytes (a snapshot's payload): LedgerStateMachine.Restore refuses with InvalidDataException or restores a state that satisfies the ledger invariants and writes back the same bytes", SnapshotTarget.Run, SnapshotTarget.Seeds),
     ];

@@ -76,6 +76,20 @@ public sealed class FuzzTargetTests
     }
 
     [Fact]
+    public void Raft_seeds_are_real_traffic_node_1_follows()
+    {
+        IReadOnlyList<byte[]> seeds = FuzzTargets.Find("raft")!.Seeds();
+        RaftTarget.Run(seeds[^1]);
+        Assert.True(RaftTarget.LastRun.Term >= 1, $"term {RaftTarget.LastRun.Term}");
+        Assert.True(RaftTarget.LastRun.LastIndex >= 5, $"node 1 appended only {RaftTarget.LastRun.LastIndex} entries");
+        Assert.Equal(0, RaftTarget.LastRun.Malformed);
+        byte[] flipped = (byte[])seeds[^1].Clone();
+        flipped[6] ^= 0xFF; // inside the first message's SBE header: schema id
+        RaftTarget.Run(flipped);
+        Assert.True(RaftTarget.LastRun.Malformed >= 1);
+    }
+
+    [Fact]
     public void A_target_exception_is_reported_as_a_finding()
     {
         var broken = new FuzzTarget("broken", "throws on a zero byte", input =>
