@@ -327,6 +327,29 @@ public sealed class StoreDurabilityTests : IDisposable
         Assert.Equal(137, again.NextStoredAtOrAfter(1));
     }
 
+    [Fact]
+    public void Under_batch_the_zero_filled_room_ahead_and_a_torn_record_in_it_are_cut_at_open()
+    {
+        using (FixSessionStore s = Open(FsyncPolicy.Batch)) SendApplication(s, 3);
+        byte[] file = File.ReadAllBytes(MessagesPath);
+        Assert.True(file.Length >= 1 << 20, "zero-filled ahead");
+        int end = Array.FindLastIndex(file, b => b != 0) + 1; // the third record ends here, zeros follow
+        file[end - 1] ^= 0xFF; // torn: the power went while its last bytes were being written
+        File.WriteAllBytes(MessagesPath, file);
+
+        using (FixSessionStore again = Open(FsyncPolicy.Batch))
+        {
+            Assert.Equal(2, again.StoredCount);
+            Assert.Equal(4, again.NextSenderSeq); // the seqnums (synced at close) still say 4: 3 is never reused
+            Assert.True(new FileInfo(MessagesPath).Length < end, "cut after the last good record");
+            again.Append(again.TakeSenderSeq(), 4, "UR"u8, Body(4));
+        }
+        using FixSessionStore third = Open(FsyncPolicy.Batch);
+        Assert.Equal(3, third.StoredCount);
+        Assert.Equal(4, third.NextStoredAtOrAfter(3));
+        Assert.Equal(5, third.NextSenderSeq);
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(3)]
