@@ -24,6 +24,9 @@ public static class GatewayMetrics
     /// <summary>Submit → committed result, as the HTTP API sees it (ring, journal and sync, BLP, egress).</summary>
     public static readonly Histogram<double> CommitLatency = Meter.CreateHistogram<double>("wallet.commit.latency", "ms", "Submit to committed result");
 
+    /// <summary>fdatasync calls on the FIX session stores (Fix:Fsync batch: about one per socket write per session; always: per write).</summary>
+    public static readonly Counter<long> FixStoreSyncs = Meter.CreateCounter<long>("wallet.fix.store.syncs", "{sync}", "fdatasync calls on the FIX session stores");
+
     public static readonly KeyValuePair<string, object?> Http = new("front_end", "http");
     public static readonly KeyValuePair<string, object?> Sbe = new("front_end", "sbe");
 

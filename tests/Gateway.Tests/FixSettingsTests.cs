@@ -29,6 +29,16 @@ public sealed class FixSettingsTests
         Assert.Equal(Path.Combine("/tmp/wallet-fix-settings", "fix"), s.Fix.StoreDirectory);
         Assert.Equal("PARTNER1", s.Fix.Partners[0].SenderCompId);
         Assert.Equal(Role.Client, s.Fix.Partners[0].Role);
+        Assert.Equal(Wallet.Engine.Journal.FsyncPolicy.Batch, s.Fix.Fsync);
+    }
+
+    [Theory]
+    [InlineData("none", Wallet.Engine.Journal.FsyncPolicy.None)]
+    [InlineData("Always", Wallet.Engine.Journal.FsyncPolicy.Always)]
+    public void The_FIX_store_fsync_policy_is_read_by_name(string value, Wallet.Engine.Journal.FsyncPolicy expected)
+    {
+        ServeSettings s = ServeSettings.Load(Shipped_with(("Fix:Enabled", "true"), ("Fix:Fsync", value)));
+        Assert.Equal(expected, s.Fix!.Fsync);
     }
 
     [Theory]
@@ -37,6 +47,8 @@ public sealed class FixSettingsTests
     [InlineData("Fix:Partners:0:SenderCompId", "bad id/..", "SenderCompId")]
     [InlineData("Fix:Partners:0:PasswordHash", "plain", "PasswordHash")]
     [InlineData("Fix:Host", "nowhere", "Fix:Host")]
+    [InlineData("Fix:Fsync", "sometimes", "Fix:Fsync = 'sometimes' is invalid: expected one of none, batch, always")]
+    [InlineData("Fix:Fsync", "1", "Fix:Fsync")]
     public void Bad_FIX_values_are_refused_naming_the_setting(string key, string value, string expected)
     {
         var ex = Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with(("Fix:Enabled", "true"), (key, value))));

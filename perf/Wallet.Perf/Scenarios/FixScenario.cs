@@ -36,6 +36,7 @@ internal sealed class FixScenario : IScenario
         new("--window", "requests in flight per connection, [1, 1024]", "64"),
         new("--accounts", "accounts created first, [2, 100000]", "1000"),
         new("--fsync", "server journal fsync policy: none|batch|always", "batch"),
+        new("--fix-fsync", "FIX session store fsync policy (Fix:Fsync): none|batch|always", "batch"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -43,12 +44,13 @@ internal sealed class FixScenario : IScenario
         int window = (int)options.ExtraLong("--window", 64, 1, 1024);
         int accounts = (int)options.ExtraLong("--accounts", 1000, 2, 100_000);
         string fsync = options.Extra("--fsync", "batch");
+        string fixFsync = options.Extra("--fix-fsync", "batch");
         var result = new ScenarioResult(Name);
-        result.Note($"one wallet serve process, fsync {fsync}; FIX: 1 session, SBE: 1 connection; window {window}; {accounts:N0} accounts; {Environment.ProcessorCount} cores shared by client and server");
+        result.Note($"one wallet serve process, fsync {fsync}, FIX store fsync {fixFsync}; FIX: 1 session, SBE: 1 connection; window {window}; {accounts:N0} accounts; {Environment.ProcessorCount} cores shared by client and server");
         string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", "fix-" + Guid.NewGuid().ToString("N")[..8]);
         int sbePort = FreePort(), fixPort = FreePort();
         string hash = PasswordHasher.Hash(PartnerPassword, PasswordHasher.MinIterations);
-        using var server = Start(dir, sbePort, fixPort, fsync, hash, log);
+        using var server = Start(dir, sbePort, fixPort, fsync, fixFsync, hash, log);
         try
         {
             RunAsync(sbePort, fixPort, window, accounts, options, result, log).GetAwaiter().GetResult();
@@ -66,12 +68,12 @@ internal sealed class FixScenario : IScenario
         return result;
     }
 
-    private static Process Start(string dir, int sbePort, int fixPort, string fsync, string partnerHash, TextWriter log)
+    private static Process Start(string dir, int sbePort, int fixPort, string fsync, string fixFsync, string partnerHash, TextWriter log)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "serve", "--data-dir", dir,
             "--port", sbePort.ToString(CultureInfo.InvariantCulture), $"--Partition:Fsync={fsync}",
-            "--Fix:Enabled=true", $"--Fix:Port={fixPort}", "--Fix:MaxInFlightPerSession=1024", "--Fix:MaxOutboundBytesPerSession=16777216",
+            "--Fix:Enabled=true", $"--Fix:Port={fixPort}", $"--Fix:Fsync={fixFsync}", "--Fix:MaxInFlightPerSession=1024", "--Fix:MaxOutboundBytesPerSession=16777216",
             "--Fix:Partners:0:SenderCompId=PERF", "--Fix:Partners:0:TargetCompId=WALLET", "--Fix:Partners:0:Username=perf",
             $"--Fix:Partners:0:PasswordHash={partnerHash}", "--Fix:Partners:0:Role=admin", "--Fix:Partners:0:DebitAccounts:0=*",
             "--Gateway:MaxInFlightPerSession=1024", "--Logging:LogLevel:Default=Warning",

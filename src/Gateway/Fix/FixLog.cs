@@ -38,4 +38,16 @@ internal static partial class FixLog
 
     [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "FIX session {SessionId}: peer Reject received for seq {RefSeq}")]
     public static partial void PeerReject(ILogger logger, long sessionId, int refSeq);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "FIX store {Store}: {SeqNumsPath} says next outgoing MsgSeqNum {SeqNumsNext} but {LastStored} is already stored (its last writes did not reach the disk): continuing at {NextSender}")]
+    public static partial void StoreSeqNumsBehind(ILogger logger, string store, string seqNumsPath, int seqNumsNext, int lastStored, int nextSender);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Warning, Message = "FIX store {Store}: {SeqNumsPath} {Problem}; next outgoing MsgSeqNum derived from {MessagesPath} (last stored {LastStored}): {NextSender}; next expected incoming unknown, restarts at {NextTarget} (the partner's messages are re-requested at logon; a TransferID seen before moves no money again)")]
+    public static partial void StoreSeqNumsUnusable(ILogger logger, string store, string seqNumsPath, string problem, string messagesPath, int lastStored, int nextSender, int nextTarget);
+
+    [LoggerMessage(EventId = 114, Level = LogLevel.Error, Message = "FIX store {Store}: sync to stable storage failed; nothing more is sent from this store until the gateway restarts")]
+    public static partial void StoreSyncFailed(ILogger logger, string store, Exception exception);
+
+    [LoggerMessage(EventId = 115, Level = LogLevel.Error, Message = "FIX session {SessionId}: the store could not be synced; connection dropped before sending (the partner resends after its next logon)")]
+    public static partial void SendBlockedBySync(ILogger logger, long sessionId, Exception exception);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Wallet.Engine.Journal;
 
 namespace Wallet.Gateway.Fix;
 
@@ -30,6 +31,12 @@ public sealed class FixOptions
     public string StoreDirectory { get; init; } = "./data/fix";
     /// <summary>Sent application messages kept for resend, per partner; older ones are gap-filled on a ResendRequest.</summary>
     public int MaxStoredMessages { get; init; } = 100_000;
+    /// <summary>
+    /// When the store's writes reach stable storage. Batch (default): one fdatasync before each socket write of a
+    /// session that wrote something, so no MsgSeqNum or stored report reaches the partner before it is durable.
+    /// Always: a sync per write. None: page cache only (survives a gateway crash, not a power cut). See docs/FIX.md.
+    /// </summary>
+    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batch;
     public IReadOnlyList<FixPartner> Partners { get; init; } = [];
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
@@ -46,6 +53,7 @@ public sealed class FixOptions
         Check(MaxInFlightPerSession is >= 1 and <= 65_536, nameof(MaxInFlightPerSession), MaxInFlightPerSession, "1..65536");
         Check(MaxOutboundBytesPerSession >= 4 * MaxMessageBytes && MaxOutboundBytesPerSession <= 256 << 20, nameof(MaxOutboundBytesPerSession),
             MaxOutboundBytesPerSession, "4*MaxMessageBytes..268435456");
+        if (!Enum.IsDefined(Fsync)) throw new ArgumentException($"Fix:Fsync = {(int)Fsync} is invalid: expected none, batch or always.", nameof(Fsync));
         Check(MaxStoredMessages is >= 1 and <= 10_000_000, nameof(MaxStoredMessages), MaxStoredMessages, "1..10000000");
         if (string.IsNullOrWhiteSpace(StoreDirectory)) throw new ArgumentException("Fix:StoreDirectory is required.", nameof(StoreDirectory));
         if (Partners.Count == 0) throw new ArgumentException("Fix:Partners: configure at least one partner.", nameof(Partners));

@@ -43,7 +43,8 @@ public sealed class FixServer : IAsyncDisposable
         foreach (FixPartner p in options.Partners)
         {
             int maxRecord = FixSession.MaxBodyBytes + 64;
-            _stores[p] = new FixSessionStore(options.StoreDirectory, p.TargetCompId + "-" + p.SenderCompId, options.MaxStoredMessages, maxRecord);
+            _stores[p] = new FixSessionStore(options.StoreDirectory, p.TargetCompId + "-" + p.SenderCompId, options.MaxStoredMessages, maxRecord,
+                options.Fsync, _context.Logger);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Wallet.Engine.Journal;
 using Wallet.Engine.Partition;
 using Wallet.Gateway.Auth;
 using Wallet.Gateway.Sessions;
@@ -392,10 +393,11 @@ internal sealed class FixSession : IGatewaySession
         Partner = partner;
         Principal = principal;
         HeartbeatMs = heartBtInt * 1000;
-        _store = _server.StoreOf(partner);
+        FixSessionStore store = _server.StoreOf(partner);
+        Volatile.Write(ref _store, store); // read by the writer loop's sync gate
         bool reset = _message.IsYes(FixTag.ResetSeqNumFlag);
-        if (reset) _store.Reset();
-        int expected = _store.NextTargetSeq;
+        if (reset) store.Reset();
+        int expected = store.NextTargetSeq;
         if (seq < expected)
         {
             Interlocked.Exchange(ref _state, (int)SessionState.LoggedOn);
@@ -403,7 +405,7 @@ internal sealed class FixSession : IGatewaySession
             return;
         }
         Interlocked.Exchange(ref _state, (int)SessionState.LoggedOn);
-        FixLog.LoggedOn(_context.Logger, Id, partner.SenderCompId, partner.TargetCompId, principal.Name, heartBtInt, expected, _store.NextSenderSeq, reset ? ", reset" : string.Empty);
+        FixLog.LoggedOn(_context.Logger, Id, partner.SenderCompId, partner.TargetCompId, principal.Name, heartBtInt, expected, store.NextSenderSeq, reset ? ", reset" : string.Empty);
 
         Span<byte> buffer = stackalloc byte[64];
         var body = new FixBody(buffer);
@@ -414,7 +416,7 @@ internal sealed class FixSession : IGatewaySession
 
         if (seq == expected)
         {
-            _store.SetNextTargetSeq(seq + 1);
+            store.SetNextTargetSeq(seq + 1);
         }
         else
         {
@@ -668,7 +670,35 @@ internal sealed class FixSession : IGatewaySession
         _writerWake.Set();
     }
 
-    private Task WriteLoopAsync() => OutboundPump.RunAsync(_socket, _out, _writerWake, () => State, Abort);
+    private Task WriteLoopAsync() => OutboundPump.RunAsync(_socket, _out, _writerWake, () => State, Abort,
+        _options.Fsync == FsyncPolicy.None ? null : SyncStoreBeforeSend);
+
+    /// <summary>
+    /// The writer's gate (Fix:Fsync batch): every MsgSeqNum in the bytes about to be written was taken, and every
+    /// report in them stored, before the bytes were queued — one fdatasync of the store covers them all. Heartbeats,
+    /// Logons, Rejects and Logouts take numbers too, so this runs before every write, not only for reports. Before
+    /// logon there is no store (a refused logon's Logout takes no number).
+    /// </summary>
+    private bool SyncStoreBeforeSend()
+    {
+        FixSessionStore? store = Volatile.Read(ref _store);
+        if (store is null) return true;
+        try
+        {
+            store.SyncIfDirty();
+            return true;
+        }
+        catch (IOException ex)
+        {
+            FixLog.SendBlockedBySync(_context.Logger, Id, ex);
+            return false;
+        }
+        catch (ObjectDisposedException ex)
+        {
+            FixLog.SendBlockedBySync(_context.Logger, Id, ex);
+            return false;
+        }
+    }
 
     // ---- housekeeping --------------------------------------------------------------------------------------
 

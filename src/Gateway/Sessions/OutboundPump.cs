@@ -9,7 +9,10 @@ namespace Wallet.Gateway.Sessions;
 /// </summary>
 internal static class OutboundPump
 {
-    public static async Task RunAsync(Socket socket, OutboundBuffer output, AsyncSignal wake, Func<SessionState> state, Action abort)
+    // beforeSend: optional gate run after the pending bytes are taken and before they are written (the FIX store's
+    // group-commit sync: everything those bytes depend on was written before they were queued). False: the bytes
+    // are dropped unsent and the session aborted.
+    public static async Task RunAsync(Socket socket, OutboundBuffer output, AsyncSignal wake, Func<SessionState> state, Action abort, Func<bool>? beforeSend = null)
     {
         try
         {
@@ -35,6 +38,11 @@ internal static class OutboundPump
                             return;
                         }
                         break;
+                    }
+                    if (beforeSend is not null && !beforeSend())
+                    {
+                        abort();
+                        return;
                     }
                     int sent = 0;
                     while (sent < chunk.Length)

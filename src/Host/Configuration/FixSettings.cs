@@ -46,6 +46,7 @@ internal static class FixSettings
             MaxInFlightPerSession = Int(f, "MaxInFlightPerSession", d.MaxInFlightPerSession, 1, 65_536),
             MaxOutboundBytesPerSession = Int(f, "MaxOutboundBytesPerSession", d.MaxOutboundBytesPerSession, 4096, 256 << 20),
             MaxStoredMessages = Int(f, "MaxStoredMessages", d.MaxStoredMessages, 1, 10_000_000),
+            Fsync = Enum(f, "Fsync", d.Fsync),
             StoreDirectory = store.Length == 0 ? System.IO.Path.Combine(dataDirectory, "fix") : System.IO.Path.GetFullPath(store),
             Partners = partners,
         };

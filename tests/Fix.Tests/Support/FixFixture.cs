@@ -57,6 +57,15 @@ public sealed class FixFixture : IAsyncDisposable
         ],
     };
 
+    /// <summary>A configure function for <see cref="StartAsync"/>: the default FIX options with another Fix:Fsync.</summary>
+    public static Func<FixOptions, FixOptions> WithFsync(FsyncPolicy fsync) => o => new FixOptions
+    {
+        BindAddress = o.BindAddress, Port = o.Port, MaxMessageBytes = o.MaxMessageBytes, MaxFields = o.MaxFields,
+        MinHeartbeatSeconds = o.MinHeartbeatSeconds, MaxHeartbeatSeconds = o.MaxHeartbeatSeconds, LogonTimeoutMs = o.LogonTimeoutMs,
+        CloseLingerMs = o.CloseLingerMs, MaxInFlightPerSession = o.MaxInFlightPerSession, MaxOutboundBytesPerSession = o.MaxOutboundBytesPerSession,
+        StoreDirectory = o.StoreDirectory, MaxStoredMessages = o.MaxStoredMessages, Partners = o.Partners, Fsync = fsync,
+    };
+
     public static async Task<FixFixture> StartAsync(string dataDirectory, Func<FixOptions, FixOptions>? configure = null, int partitions = 1)
     {
         await Task.Yield();

@@ -1,11 +1,11 @@
 namespace Wallet.Fix.Tests.Support;
 
-/// <summary>A unique directory under the system temp folder, deleted on dispose.</summary>
+/// <summary>A unique directory under the system temp folder (or under <c>root</c>), deleted on dispose.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory(string label)
+    public TempDirectory(string label, string? root = null)
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "wallet-tests", label + "-" + Guid.NewGuid().ToString("N")[..12]);
+        Path = System.IO.Path.Combine(root ?? System.IO.Path.GetTempPath(), "wallet-tests", label + "-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Path);
     }
 
