@@ -35,6 +35,11 @@ internal sealed class FixApplication
     private long _batchFirst;
     private int _batchPartition;
     private long _nextCorrelationId;
+    // The highest correlation id whose PendingRequest is fully written (the floor scan reads no further).
+    private long _publishedCorrelationId;
+    // The floor scan's position: every id below it has been answered (or refused at submission).
+    private long _oldestUnanswered = 1;
+    private readonly object _floorLock = new();
     private int _inFlight;
 
     public FixApplication(FixSession session, FixServer server, GatewayContext context)
@@ -54,6 +59,28 @@ internal sealed class FixApplication
 
     /// <summary>Requests submitted to the partition and not yet answered.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>
+    /// The MsgSeqNum of the oldest request taken from the partner and not yet answered (its effect not yet committed,
+    /// or the answer not yet built), or <see cref="int.MaxValue"/> when there is none. The session store never records
+    /// an incoming number at or past it as processed (<see cref="FixSessionStore.TrackUnanswered"/>): after a crash the
+    /// gateway asks the partner to resend from there, and the resent requests apply once (ids are idempotent) instead
+    /// of being lost. Any thread; requests are taken in MsgSeqNum order, so the oldest id carries the lowest number.
+    /// </summary>
+    public int UnansweredFloor()
+    {
+        lock (_floorLock)
+        {
+            long published = Volatile.Read(ref _publishedCorrelationId);
+            while (_oldestUnanswered <= published)
+            {
+                int slot = (int)(_oldestUnanswered & _mask);
+                if (Volatile.Read(ref _pending[slot].CorrelationId) == _oldestUnanswered) return _pending[slot].RefSeq;
+                _oldestUnanswered++; // answered (or refused at submission, or never used: a rejected id is re-issued)
+            }
+            return int.MaxValue;
+        }
+    }
 
     private enum RequestKind : byte { None = 0, Transfer = 1, CreateAccount = 2, Balance = 3, TransferStatus = 4 }
 
@@ -149,6 +176,7 @@ internal sealed class FixApplication
             CorrelationId = item, Kind = RequestKind.Transfer, Id = id, Debit = debit, Credit = credit, Amount = amount,
             Ledger = currency.Ledger, RefSeq = seq,
         };
+        Volatile.Write(ref _publishedCorrelationId, item);
         _batch[_batchCount++] = transfer;
     }
 
@@ -258,6 +286,7 @@ internal sealed class FixApplication
         pending.RefSeq = seq;
         pending.BatchCount = 1;
         _pending[slot] = pending;
+        Volatile.Write(ref _publishedCorrelationId, correlationId);
 
         int partition = routingAccount == UInt128.Zero ? 0 : _context.Router.PartitionOf(routingAccount);
         Interlocked.Increment(ref _inFlight);

@@ -397,6 +397,8 @@ internal sealed class FixSession : IGatewaySession
         Volatile.Write(ref _store, store); // read by the writer loop's sync gate
         bool reset = _message.IsYes(FixTag.ResetSeqNumFlag);
         if (reset) store.Reset();
+        // From now on a request counts as processed on disk only once it is answered (see FixApplication.UnansweredFloor).
+        store.TrackUnanswered(Application.UnansweredFloor);
         int expected = store.NextTargetSeq;
         if (seq < expected)
         {

@@ -69,6 +69,7 @@ internal sealed class FixSessionStore : IDisposable
     private long _recordsInFile;
     private int _nextSenderSeq = 1;
     private int _nextTargetSeq = 1;
+    private Func<int>? _unansweredFloor;
     private ulong _generation;
     private int _durableSlot;
     private int _writeSlot;
@@ -144,6 +145,25 @@ internal sealed class FixSessionStore : IDisposable
             SaveSeqNums();
             return seq;
         }
+    }
+
+    /// <summary>
+    /// Makes the recorded next incoming number never pass <paramref name="unansweredFloor"/>'s value: the MsgSeqNum
+    /// of the oldest request still waiting for the ledger (see <see cref="FixApplication.UnansweredFloor"/>). The
+    /// in-memory expectation (<see cref="NextTargetSeq"/>) still moves with every message; only the durable copy
+    /// waits, so a crash between taking a request and committing it makes the restarted gateway ask for it again
+    /// (ResendRequest) rather than forget it. Set by the session that is logged on; null stops tracking.
+    /// </summary>
+    public void TrackUnanswered(Func<int>? unansweredFloor)
+    {
+        lock (_sync) _unansweredFloor = unansweredFloor;
+    }
+
+    /// <summary>Number written to disk as the next expected incoming one (under the lock).</summary>
+    private int DurableTargetSeq()
+    {
+        int floor = _unansweredFloor?.Invoke() ?? int.MaxValue;
+        return floor < _nextTargetSeq && floor >= 1 ? floor : _nextTargetSeq;
     }
 
     public void SetNextTargetSeq(int next)
@@ -426,7 +446,7 @@ internal sealed class FixSessionStore : IDisposable
         _generation++;
         BinaryPrimitives.WriteUInt64LittleEndian(b, _generation);
         BinaryPrimitives.WriteInt32LittleEndian(b[8..], _nextSenderSeq);
-        BinaryPrimitives.WriteInt32LittleEndian(b[12..], _nextTargetSeq);
+        BinaryPrimitives.WriteInt32LittleEndian(b[12..], DurableTargetSeq());
         BinaryPrimitives.WriteUInt32LittleEndian(b[16..], Crc32C.Compute(b[..16]));
         RandomAccess.Write(_seqHandle, b, (long)_writeSlot * SlotStrideBytes);
         switch (_fsync)
