@@ -20,6 +20,7 @@ internal static class ScenarioRegistry
         new Scenarios.Baselines.RedisBaselineScenario(),
         new HttpScenario(),
         new E2eScenario("readmodel-lag", defaultReplicas: 1, readModelLag: true),
+        new HiccupScenario(),
     ];
 
     public static IScenario? Find(string name)
