@@ -124,13 +124,22 @@ internal sealed class TransferCall : IValueTaskSource<ResultCode>
             }
             return;
         }
-        if (error is null)
+        try
         {
-            _core.SetResult(code);
+            if (error is null)
+            {
+                _core.SetResult(code);
+            }
+            else
+            {
+                _core.SetException(error);
+            }
         }
-        else
+#pragma warning disable CA1031 // an inline continuation that throws (a custom awaiter) must not stop the batch or the receive loop
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            _core.SetException(error);
+            _owner.OnHandlerFault(e);
         }
     }
 

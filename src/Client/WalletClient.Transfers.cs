@@ -20,10 +20,13 @@ public sealed partial class WalletClient
     /// <summary>Transfers of <see cref="TransferAsync"/> and <see cref="TrySubmitTransfer"/> submitted and not yet completed.</summary>
     public int PendingTransfers => Volatile.Read(ref _pendingTransfers);
 
-    /// <summary>Exceptions thrown by <see cref="ITransferResultHandler"/> methods (caught so the receive loop goes on).</summary>
+    /// <summary>
+    /// Exceptions thrown by <see cref="ITransferResultHandler"/> methods, or by a continuation run inline on completion
+    /// (<see cref="WalletClientOptions.CompletionsOnReceiveThread"/>): caught so the receive loop and the rest of the batch go on.
+    /// </summary>
     public long HandlerFaultCount => Interlocked.Read(ref _handlerFaults);
 
-    /// <summary>The latest exception thrown by an <see cref="ITransferResultHandler"/> method, or null.</summary>
+    /// <summary>The latest exception counted by <see cref="HandlerFaultCount"/>, or null.</summary>
     public Exception? LastHandlerFault => Volatile.Read(ref _lastHandlerFault);
 
     /// <summary>
