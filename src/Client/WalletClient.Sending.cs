@@ -127,9 +127,10 @@ public sealed partial class WalletClient
                 CoalescedTransfersRequest coalesced = RentBatch(want);
                 while (coalesced.Count < want && _singles.TryDequeue(out QueuedTransfer single))
                 {
+                    // A call cancelled or timed out while queued is dropped here: never sent.
                     if (single.IsPending)
                     {
-                        coalesced.Add(single); // cancelled or timed out while queued: never sent
+                        coalesced.Add(single);
                     }
                 }
                 if (coalesced.Count == 0)
