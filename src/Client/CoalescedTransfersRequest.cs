@@ -28,6 +28,8 @@ internal sealed class CoalescedTransfersRequest : IPendingRequest
     public bool Resubmitted { get; set; }
     public int ItemCount => _count;
     public int Count => _count;
+    /// <summary>Items the arrays hold without growing.</summary>
+    public int Capacity => _calls.Length;
 
     /// <summary>Under the client lock: empty, ready for up to <paramref name="capacity"/> items.</summary>
     public void Begin(int capacity)

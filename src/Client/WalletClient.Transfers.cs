@@ -10,8 +10,14 @@ namespace Wallet.Client;
 /// </summary>
 public sealed partial class WalletClient
 {
+    /// <summary>Coalesced batches up to this many items (≈ 150 KiB of arrays) are pooled per in-flight slot; larger ones, at most <see cref="MaxPooledLargeBatches"/>.</summary>
+    private const int LargeBatchItems = 1024;
+    private const int MaxPooledLargeBatches = 8;
     private readonly ObjectStack<TransferCall> _calls;
     private readonly ObjectStack<CoalescedTransfersRequest> _batches;
+    /// <summary>Batches grown past <see cref="LargeBatchItems"/>: kept apart, and only a few, so a burst of huge
+    /// batches cannot leave every in-flight slot's worth of megabyte arrays pinned in the pool.</summary>
+    private readonly ObjectStack<CoalescedTransfersRequest> _largeBatches;
     /// <summary>ValueTask and handler transfers submitted and not completed (the window).</summary>
     private int _pendingTransfers;
     private long _handlerFaults;
@@ -192,7 +198,11 @@ public sealed partial class WalletClient
     /// <summary>Under the lock: an empty batch for up to <paramref name="capacity"/> single transfers.</summary>
     private CoalescedTransfersRequest RentBatch(int capacity)
     {
-        if (!_batches.TryPop(out CoalescedTransfersRequest? batch))
+        CoalescedTransfersRequest? batch;
+        bool found = capacity > LargeBatchItems
+            ? _largeBatches.TryPop(out batch) || _batches.TryPop(out batch)
+            : _batches.TryPop(out batch);
+        if (!found)
         {
             batch = new CoalescedTransfersRequest();
         }
@@ -204,6 +214,6 @@ public sealed partial class WalletClient
     private void ReturnBatch(CoalescedTransfersRequest batch)
     {
         batch.Clear();
-        _batches.Push(batch);
+        (batch.Capacity > LargeBatchItems ? _largeBatches : _batches).Push(batch);
     }
 }

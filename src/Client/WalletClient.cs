@@ -37,6 +37,7 @@ public sealed partial class WalletClient : IAsyncDisposable
         // Pools bounded by the window and the in-flight cap: enough for a steady state, never a burst's worth pinned.
         _calls = new ObjectStack<TransferCall>(options.MaxPendingTransfers);
         _batches = new ObjectStack<CoalescedTransfersRequest>(options.MaxInFlight + 16);
+        _largeBatches = new ObjectStack<CoalescedTransfersRequest>(MaxPooledLargeBatches);
         int tickMs = Math.Clamp(Math.Min(options.RequestTimeoutMs, connection.Limits.HeartbeatIntervalMs) / 4, 5, 250);
         _timer = new Timer(static s => ((WalletClient)s!).OnTick(), this, tickMs, tickMs);
     }

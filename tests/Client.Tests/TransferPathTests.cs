@@ -71,6 +71,30 @@ public sealed class TransferPathTests
     }
 
     [Fact]
+    public async Task Large_coalesced_batches_are_pooled_apart_and_reused_with_correct_codes()
+    {
+        await using var server = new FakeServer { MaxInFlight = 1 }; // one slot: a backlog makes the batches large
+        server.OnRequest = (s, r) => s.SendCreateResultsAsync(r.CorrelationId,
+            r.Transfers.Select((t, i) => ((uint)i, t.Amount % 2 == 0 ? ResultCode.ExceedsCredits : ResultCode.Ok)).ToList());
+        await using var client = await ConnectAsync(server);
+
+        for (int round = 0; round < 3; round++)
+        {
+            var handler = new RecordingHandler(3000);
+            for (int i = 0; i < 3000; i++)
+            {
+                long id = round * 10_000 + i + 1;
+                Assert.Equal(TransferSubmitStatus.Submitted, client.TrySubmitTransfer(TestKit.Transfer((UInt128)(ulong)id, amount: id), handler, id));
+            }
+            await handler.WaitForAsync();
+            Assert.Empty(handler.Repeats);
+            Assert.All(handler.Codes, kv => Assert.Equal(kv.Key % 2 == 0 ? ResultCode.ExceedsCredits : ResultCode.Ok, kv.Value));
+        }
+        Assert.Contains(server.Requests, r => r.Transfers.Length > 1024);
+        Assert.Equal(0, client.PendingTransfers);
+    }
+
+    [Fact]
     public async Task Unanswered_transfer_times_out_on_both_paths_and_frees_the_window()
     {
         await using var server = new FakeServer();
