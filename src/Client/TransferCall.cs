@@ -32,8 +32,6 @@ internal sealed class TransferCall : IValueTaskSource<ResultCode>
 
     public TransferCall(WalletClient owner) => _owner = owner;
 
-    public TransferCallMode Mode => _mode;
-
     /// <summary>Value-task token of the current use.</summary>
     public short Version => _core.Version;
 
