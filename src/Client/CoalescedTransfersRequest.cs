@@ -6,39 +6,73 @@ namespace Wallet.Client;
 /// <summary>
 /// Single transfers of concurrent callers packed into one CreateTransfers message. Built only when the send
 /// path has a free in-flight slot, so the batch grows by itself while the connection is saturated.
-/// Each caller gets the result at its own item index.
+/// Each caller gets the result at its own item index. Reused: the client takes one from its pool per batch and gives
+/// it back once answered; its arrays only grow (to the largest batch seen), so a steady load allocates nothing.
 /// </summary>
 internal sealed class CoalescedTransfersRequest : IPendingRequest
 {
-    private readonly SingleTransfer[] _items;
+    private const int InitialCapacity = 16;
 
-    public CoalescedTransfersRequest(SingleTransfer[] items)
-    {
-        _items = items;
-        FrameBytes = FrameCodec.BatchFrameBytes(items.Length, FrameCodec.TransferEntryBytes);
-        long deadline = long.MaxValue;
-        foreach (SingleTransfer s in items)
-        {
-            deadline = Math.Min(deadline, s.DeadlineTimestamp);
-        }
-        DeadlineTimestamp = deadline;
-    }
+    // The transfers are copied (not read from the calls) because a cancelled call may be reused while this batch is
+    // still being encoded or resent.
+    private Transfer[] _transfers = new Transfer[InitialCapacity];
+    private QueuedTransfer[] _calls = new QueuedTransfer[InitialCapacity];
+    private ResultCode[] _codes = new ResultCode[InitialCapacity];
+    private int _count;
 
     public RequestKind Kind => RequestKind.CreateTransfers;
-    public int FrameBytes { get; }
-    public long DeadlineTimestamp { get; }
+    public int FrameBytes { get; private set; }
+    public long DeadlineTimestamp { get; private set; }
     public ulong CorrelationId { get; set; }
     public int BusyAttempts { get; set; }
     public bool Resubmitted { get; set; }
-    public int ItemCount => _items.Length;
+    public int ItemCount => _count;
+    public int Count => _count;
+    /// <summary>Items the arrays hold without growing.</summary>
+    public int Capacity => _calls.Length;
+
+    /// <summary>Under the client lock: empty, ready for up to <paramref name="capacity"/> items.</summary>
+    public void Begin(int capacity)
+    {
+        if (_calls.Length < capacity)
+        {
+            int size = Math.Max(capacity, _calls.Length * 2);
+            _transfers = new Transfer[size];
+            _calls = new QueuedTransfer[size];
+            _codes = new ResultCode[size];
+        }
+        _count = 0;
+        FrameBytes = 0;
+        DeadlineTimestamp = long.MaxValue;
+        CorrelationId = 0;
+        BusyAttempts = 0;
+        Resubmitted = false;
+    }
+
+    /// <summary>Under the client lock, for a pending call (its transfer and deadline are those of this use).</summary>
+    public void Add(QueuedTransfer call)
+    {
+        _transfers[_count] = call.Call.Transfer;
+        _calls[_count] = call;
+        DeadlineTimestamp = Math.Min(DeadlineTimestamp, call.Call.DeadlineTimestamp);
+        _count++;
+        FrameBytes = FrameCodec.BatchFrameBytes(_count, FrameCodec.TransferEntryBytes);
+    }
+
+    /// <summary>Drops the references to the calls so a pooled batch keeps no caller alive.</summary>
+    public void Clear()
+    {
+        Array.Clear(_calls, 0, _count);
+        _count = 0;
+    }
 
     public bool IsFinished
     {
         get
         {
-            foreach (SingleTransfer s in _items)
+            for (int i = 0; i < _count; i++)
             {
-                if (!s.Task.IsCompleted)
+                if (_calls[i].IsPending)
                 {
                     return false;
                 }
@@ -48,7 +82,7 @@ internal sealed class CoalescedTransfersRequest : IPendingRequest
     }
 
     public int Encode(Span<byte> frame, ulong correlationId) =>
-        FrameCodec.CreateTransfers(frame, correlationId, _items);
+        FrameCodec.CreateTransfers(frame, correlationId, _transfers.AsSpan(0, _count));
 
     public void Complete(ushort templateId, ReadOnlySpan<byte> sbe, bool resubmittedExistsAsOk)
     {
@@ -56,20 +90,23 @@ internal sealed class CoalescedTransfersRequest : IPendingRequest
         {
             throw new WalletProtocolException($"answer template {templateId} does not match a CreateTransfers request");
         }
-        CreateResult[] results = CreateResultsReader.Read(sbe, _items.Length);
-        for (int i = 0; i < _items.Length; i++)
+        Span<ResultCode> codes = _codes.AsSpan(0, _count);
+        CreateResultsReader.ReadCodes(sbe, codes);
+        for (int i = 0; i < codes.Length; i++)
         {
-            ResultCode code = results[i].Code;
             // Single transfers are never Linked (refused at submission), so the mapping always applies.
-            _items[i].Succeed(resubmittedExistsAsOk ? CreateResultsReader.MapResubmitted(code, false, ResultCode.Exists) : code);
+            ResultCode code = resubmittedExistsAsOk ? CreateResultsReader.MapResubmitted(codes[i], false, ResultCode.Exists) : codes[i];
+            QueuedTransfer call = _calls[i];
+            call.Call.TrySucceed(call.Ticket, code);
         }
     }
 
     public void Fail(Exception error)
     {
-        foreach (SingleTransfer s in _items)
+        for (int i = 0; i < _count; i++)
         {
-            s.Fail(error);
+            QueuedTransfer call = _calls[i];
+            call.Call.TryFail(call.Ticket, error);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
@@ -130,12 +131,15 @@ internal sealed class Connection : IDisposable
     private static int PositiveOr(uint value, string field) =>
         value == 0 ? throw new WalletProtocolException($"LogonAck {field} is 0") : ClampToInt(value);
 
+    // Pooled state machines: a send that waits for the socket allocates no box (the allocation-free transfer path).
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> bytes)
     {
         await SendAllAsync(_socket, bytes, _stop.Token).ConfigureAwait(false);
         Volatile.Write(ref _lastSendTimestamp, Stopwatch.GetTimestamp());
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
         while (!bytes.IsEmpty)

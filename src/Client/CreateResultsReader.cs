@@ -13,11 +13,21 @@ internal static class CreateResultsReader
 {
     public static CreateResult[] Read(ReadOnlySpan<byte> sbe, int itemCount)
     {
+        var codes = itemCount <= 256 ? stackalloc ResultCode[itemCount] : new ResultCode[itemCount];
+        ReadCodes(sbe, codes);
         var results = new CreateResult[itemCount];
         for (int i = 0; i < results.Length; i++)
         {
-            results[i] = new CreateResult(i, ResultCode.Ok);
+            results[i] = new CreateResult(i, codes[i]);
         }
+        return results;
+    }
+
+    /// <summary>The same decoding into the caller's span (one code per item), allocating nothing.</summary>
+    public static void ReadCodes(ReadOnlySpan<byte> sbe, Span<ResultCode> codes)
+    {
+        int itemCount = codes.Length;
+        codes.Fill(ResultCode.Ok);
         InboundFrame.CheckBlock(sbe, CreateResultsDecoder.BlockLength, "CreateResults");
         if (!CreateResultsDecoder.TryWrapWithHeader(sbe, 0, out CreateResultsDecoder message))
         {
@@ -37,15 +47,11 @@ internal static class CreateResultsReader
             if (IsWholeCommand(code))
             {
                 // The command was refused as a whole and nothing was applied: no item may read as Ok.
-                for (int i = 0; i < results.Length; i++)
-                {
-                    results[i] = new CreateResult(i, code);
-                }
-                return results;
+                codes.Fill(code);
+                return;
             }
-            results[index] = new CreateResult((int)index, code);
+            codes[(int)index] = code;
         }
-        return results;
     }
 
     /// <summary>Codes answered once, at index 0, for a malformed command (docs/PROTOCOL.md).</summary>

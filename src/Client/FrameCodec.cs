@@ -111,20 +111,6 @@ internal static class FrameCodec
         return Finish(frame, message.Limit);
     }
 
-    /// <summary>Coalesced single transfers: same message, items taken from the waiting callers.</summary>
-    public static int CreateTransfers(Span<byte> frame, ulong correlationId, ReadOnlySpan<SingleTransfer> transfers)
-    {
-        var message = CreateTransfersEncoder.WrapAndApplyHeader(frame, Sofh.HeaderLength);
-        message.CorrelationId = correlationId;
-        var group = message.TransfersCount(transfers.Length);
-        foreach (SingleTransfer s in transfers)
-        {
-            group.Next();
-            PutTransfer(ref group, in s.Transfer);
-        }
-        return Finish(frame, message.Limit);
-    }
-
     private static void PutTransfer(ref CreateTransfersEncoder.TransfersEncoder group, in Transfer t)
     {
         Id128.Put(group.Id, t.Id);

@@ -154,7 +154,7 @@ public sealed partial class WalletClient
         catch (Exception e)
         {
             List<IPendingRequest> failed;
-            List<SingleTransfer> singles;
+            List<QueuedTransfer> singles;
             lock (_gate)
             {
                 if (_disposed)
@@ -170,26 +170,26 @@ public sealed partial class WalletClient
     }
 
     /// <summary>Under the lock: empties every queue and returns what was in them.</summary>
-    private (List<IPendingRequest>, List<SingleTransfer>) DrainAll()
+    private (List<IPendingRequest>, List<QueuedTransfer>) DrainAll()
     {
         var requests = new List<IPendingRequest>(_inFlight.Values);
         requests.AddRange(_queue);
         _inFlight.Clear();
         _queue.Clear();
-        var singles = new List<SingleTransfer>(_singles);
+        var singles = new List<QueuedTransfer>(_singles);
         _singles.Clear();
         return (requests, singles);
     }
 
-    private static void FailAll(List<IPendingRequest> requests, List<SingleTransfer> singles, Exception error)
+    private static void FailAll(List<IPendingRequest> requests, List<QueuedTransfer> singles, Exception error)
     {
         foreach (IPendingRequest request in requests)
         {
             request.Fail(error);
         }
-        foreach (SingleTransfer single in singles)
+        foreach (QueuedTransfer single in singles)
         {
-            single.Fail(error);
+            single.Call.TryFail(single.Ticket, error);
         }
     }
 
@@ -198,7 +198,7 @@ public sealed partial class WalletClient
     {
         long now = Stopwatch.GetTimestamp();
         List<IPendingRequest>? expired = null;
-        List<SingleTransfer>? expiredSingles = null;
+        List<QueuedTransfer>? expiredSingles = null;
         Connection? dead = null;
         long silentMs = 0;
         lock (_gate)
@@ -244,10 +244,10 @@ public sealed partial class WalletClient
                 }
             }
             // Singles share one timeout and are queued in arrival order: only the front can be due.
-            while (_singles.TryPeek(out SingleTransfer? single) && (single.Task.IsCompleted || now >= single.DeadlineTimestamp))
+            while (_singles.TryPeek(out QueuedTransfer single) && (!single.IsPending || now >= single.Call.DeadlineTimestamp))
             {
                 _singles.Dequeue();
-                if (!single.Task.IsCompleted)
+                if (single.IsPending)
                 {
                     (expiredSingles ??= []).Add(single);
                 }
@@ -263,9 +263,9 @@ public sealed partial class WalletClient
         }
         if (expiredSingles is not null)
         {
-            foreach (SingleTransfer single in expiredSingles)
+            foreach (QueuedTransfer single in expiredSingles)
             {
-                single.Fail(new TimeoutException($"transfer was not sent within {_options.RequestTimeoutMs} ms"));
+                single.Call.TryFail(single.Ticket, new TimeoutException($"transfer was not sent within {_options.RequestTimeoutMs} ms"));
             }
         }
         dead?.Abort(new WalletConnectionException($"no frame from {dead.Endpoint} for {silentMs} ms (heartbeat {dead.Limits.HeartbeatIntervalMs} ms)"));
@@ -279,7 +279,7 @@ public sealed partial class WalletClient
     {
         Connection? connection;
         List<IPendingRequest> requests;
-        List<SingleTransfer> singles;
+        List<QueuedTransfer> singles;
         lock (_gate)
         {
             if (_disposed)

@@ -93,6 +93,11 @@ public sealed partial class WalletClient
             request.Fail(error);
             throw error;
         }
+        if (request is CoalescedTransfersRequest batch)
+        {
+            // Taken out of the in-flight map and answered: this loop is its only owner now.
+            ReturnBatch(batch);
+        }
     }
 
     private void OnBusy(Connection connection, ReadOnlySpan<byte> sbe)
@@ -129,16 +134,20 @@ public sealed partial class WalletClient
             return;
         }
         Connection? connection;
+        Exception? unusable;
         lock (_gate)
         {
-            Exception? unusable = UnusableReason();
-            if (unusable is not null)
+            unusable = UnusableReason();
+            if (unusable is null)
             {
-                request.Fail(unusable);
-                return;
+                _queue.Enqueue(request); // may exceed MaxQueuedRequests by the few requests in Busy back-off
             }
-            _queue.Enqueue(request); // may exceed MaxQueuedRequests by the few requests in Busy back-off
             connection = _connection;
+        }
+        if (unusable is not null)
+        {
+            request.Fail(unusable); // outside the lock: a completion may run a caller's handler inline
+            return;
         }
         connection?.Signal.Set();
     }

@@ -22,6 +22,7 @@ public sealed partial class WalletClient
         int capacity = Math.Max(_options.SendBufferBytes, connection.Limits.MaxFrameBytes);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(capacity);
         var batch = new List<(IPendingRequest Request, ulong CorrelationId)>();
+        var refused = new List<(IPendingRequest Request, Exception Error)>();
         long heartbeatTicks = connection.Limits.HeartbeatIntervalMs * Stopwatch.Frequency / 1000;
         try
         {
@@ -34,7 +35,16 @@ public sealed partial class WalletClient
                     return;
                 }
                 batch.Clear();
-                CollectSendWork(connection, batch, capacity);
+                CollectSendWork(connection, batch, refused, capacity);
+                if (refused.Count > 0)
+                {
+                    // Failed outside the lock: a completion may run a caller's handler or continuation inline.
+                    foreach ((IPendingRequest request, Exception error) in refused)
+                    {
+                        request.Fail(error);
+                    }
+                    refused.Clear();
+                }
                 if (batch.Count == 0)
                 {
                     long idleTicks = Stopwatch.GetTimestamp() - connection.LastSendTimestamp;
@@ -70,7 +80,8 @@ public sealed partial class WalletClient
     }
 
     /// <summary>Moves work from the queues to in-flight, under the lock, without encoding (that happens outside).</summary>
-    private void CollectSendWork(Connection connection, List<(IPendingRequest, ulong)> batch, int capacityBytes)
+    private void CollectSendWork(Connection connection, List<(IPendingRequest, ulong)> batch, List<(IPendingRequest, Exception)> refused,
+        int capacityBytes)
     {
         lock (_gate)
         {
@@ -91,9 +102,9 @@ public sealed partial class WalletClient
                 {
                     // Only possible after a reconnect to a gateway with smaller limits; it would block the queue.
                     _queue.Dequeue();
-                    request.Fail(new WalletRejectedException(Protocol.Sbe.RejectReason.BatchTooLarge, 0, request.CorrelationId,
+                    refused.Add((request, new WalletRejectedException(Protocol.Sbe.RejectReason.BatchTooLarge, 0, request.CorrelationId,
                         $"{request.ItemCount} items / {request.FrameBytes} bytes exceed this session's limits " +
-                        $"(maxBatchSize {connection.Limits.MaxBatchSize}, maxFrameBytes {connection.Limits.MaxFrameBytes})"));
+                        $"(maxBatchSize {connection.Limits.MaxBatchSize}, maxFrameBytes {connection.Limits.MaxFrameBytes})")));
                     continue;
                 }
                 if (bytes + request.FrameBytes > capacityBytes)
@@ -112,24 +123,21 @@ public sealed partial class WalletClient
                 {
                     break;
                 }
-                var items = new SingleTransfer[Math.Min(room, _singles.Count)];
-                int n = 0;
-                while (n < items.Length && _singles.TryDequeue(out SingleTransfer? single))
+                int want = Math.Min(room, _singles.Count);
+                CoalescedTransfersRequest coalesced = RentBatch(want);
+                while (coalesced.Count < want && _singles.TryDequeue(out QueuedTransfer single))
                 {
-                    if (!single.Task.IsCompleted)
+                    // A call cancelled or timed out while queued is dropped here: never sent.
+                    if (single.IsPending)
                     {
-                        items[n++] = single;
+                        coalesced.Add(single);
                     }
                 }
-                if (n == 0)
+                if (coalesced.Count == 0)
                 {
+                    ReturnBatch(coalesced);
                     continue;
                 }
-                if (n < items.Length)
-                {
-                    Array.Resize(ref items, n);
-                }
-                var coalesced = new CoalescedTransfersRequest(items);
                 bytes += coalesced.FrameBytes;
                 batch.Add((coalesced, Track(coalesced)));
             }

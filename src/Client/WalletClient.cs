@@ -14,7 +14,7 @@ public sealed partial class WalletClient : IAsyncDisposable
     /// <summary>Guards every field below; never held across an await.</summary>
     private readonly object _gate = new();
     private readonly Queue<IPendingRequest> _queue = new();
-    private readonly Queue<SingleTransfer> _singles = new();
+    private readonly Queue<QueuedTransfer> _singles = new();
     private readonly Dictionary<ulong, IPendingRequest> _inFlight = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Timer _timer;
@@ -34,6 +34,10 @@ public sealed partial class WalletClient : IAsyncDisposable
         _connection = connection;
         _limits = connection.Limits;
         _endpoint = connection.Endpoint;
+        // Pools bounded by the window and the in-flight cap: enough for a steady state, never a burst's worth pinned.
+        _calls = new ObjectStack<TransferCall>(options.MaxPendingTransfers);
+        _batches = new ObjectStack<CoalescedTransfersRequest>(options.MaxInFlight + 16);
+        _largeBatches = new ObjectStack<CoalescedTransfersRequest>(MaxPooledLargeBatches);
         int tickMs = Math.Clamp(Math.Min(options.RequestTimeoutMs, connection.Limits.HeartbeatIntervalMs) / 4, 5, 250);
         _timer = new Timer(static s => ((WalletClient)s!).OnTick(), this, tickMs, tickMs);
     }
@@ -147,39 +151,6 @@ public sealed partial class WalletClient : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(atTimestampNs);
         if (atIndex == 0 && atTimestampNs == 0) throw new ArgumentException("give a log index or a timestamp", nameof(atIndex));
         return SubmitBatch(new GetBalanceAtRequest(accountId, atIndex, atTimestampNs, _options.RequestTimeoutMs), 1, FrameCodec.IdEntryBytes, ct);
-    }
-
-    /// <summary>
-    /// Creates one transfer. Concurrent calls are coalesced into one CreateTransfers message (up to the
-    /// session's batch size); each caller gets its own item's code. A <c>Linked</c> transfer is refused here
-    /// because it would chain with a stranger's transfer — use <see cref="CreateTransfersAsync"/> for chains.
-    /// </summary>
-    public Task<ResultCode> CreateTransferAsync(in Transfer transfer, CancellationToken ct = default)
-    {
-        if ((transfer.Flags & TransferFlags.Linked) != 0)
-        {
-            throw new ArgumentException("a Linked transfer must be sent with its chain via CreateTransfersAsync", nameof(transfer));
-        }
-        var single = new SingleTransfer(in transfer, _options.RequestTimeoutMs);
-        Connection? connection;
-        lock (_gate)
-        {
-            Exception? unusable = UnusableReason();
-            if (unusable is not null)
-            {
-                return Task.FromException<ResultCode>(unusable);
-            }
-            if (_singles.Count >= _options.MaxQueuedSingleTransfers)
-            {
-                return Task.FromException<ResultCode>(new WalletQueueFullException(
-                    $"{_singles.Count} single transfers already queued (MaxQueuedSingleTransfers)"));
-            }
-            _singles.Enqueue(single);
-            connection = _connection;
-        }
-        single.RegisterCancellation(ct);
-        connection?.Signal.Set();
-        return single.Task;
     }
 
     private Task<T> SubmitBatch<T>(PendingRequest<T> request, int count, int entryBytes, CancellationToken ct, int rootExtraBytes = 0)

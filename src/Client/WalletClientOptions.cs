@@ -38,6 +38,20 @@ public sealed class WalletClientOptions
     public int MaxQueuedRequests { get; set; } = 4_096;
     /// <summary>Single transfers waiting to be coalesced before calls fail fast.</summary>
     public int MaxQueuedSingleTransfers { get; set; } = 65_536;
+    /// <summary>
+    /// Transfers of <see cref="WalletClient.TransferAsync"/> and <see cref="WalletClient.TrySubmitTransfer"/> submitted
+    /// and not yet completed (queued or in flight). A full window refuses at once (WindowFull status /
+    /// <see cref="WalletQueueFullException"/>) instead of queueing without bound. Also the most completion objects
+    /// the client keeps pooled (grown on demand, never preallocated).
+    /// </summary>
+    public int MaxPendingTransfers { get; set; } = 16_384;
+    /// <summary>
+    /// Where the continuation of a <see cref="WalletClient.TransferAsync"/> await runs. false (default, safe): on the
+    /// thread pool, one hop after the answer is read. true (fastest): inline on the connection's receive loop — no hop,
+    /// but a continuation that blocks stalls every answer of the connection until it returns. Handlers of
+    /// <see cref="WalletClient.TrySubmitTransfer"/> always run inline; the Task API always runs asynchronously.
+    /// </summary>
+    public bool CompletionsOnReceiveThread { get; set; }
     /// <summary>Bytes gathered into one socket write when several frames are queued.</summary>
     public int SendBufferBytes { get; set; } = 256 * 1024;
 
@@ -78,6 +92,8 @@ public sealed class WalletClientOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedRequests, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedSingleTransfers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(SendBufferBytes, 4096);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingTransfers, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxPendingTransfers, 1 << 22);
         ArgumentOutOfRangeException.ThrowIfNegative(BusyRetryLimit);
         ArgumentOutOfRangeException.ThrowIfNegative(BusyRetryMaxDelayMs);
         ArgumentOutOfRangeException.ThrowIfNegative(ReconnectAttempts);

@@ -19,6 +19,10 @@ namespace Wallet.Perf.Scenarios;
 /// <item>open loop at each offered rate, batch 1: transfers are issued on a fixed schedule and latency is taken from
 /// the intended send time (coordinated omission corrected) to the pushed result.</item>
 /// </list>
+/// Single transfers go through the SDK's allocation-free path by default (<c>--single-api pooled</c>: the closed loop
+/// awaits <c>TransferAsync</c>, the open loop submits with <c>TrySubmitTransfer</c> and records in the handler on the
+/// receive loop), so the load generator's own GC and thread hops stay out of the measured tail; <c>--single-api task</c>
+/// measures <c>CreateTransferAsync</c> instead.
 /// With <c>--replicas 3</c> (the <c>replicated</c> scenario) three <c>wallet serve</c> replicas of one partition run
 /// as a cluster on loopback, one process each; the clients connect to the leader and every acknowledged transfer is
 /// committed on a majority.
@@ -26,6 +30,7 @@ namespace Wallet.Perf.Scenarios;
 internal sealed class E2eScenario(string name, int defaultReplicas, bool readModelLag = false) : IScenario
 {
     private const string AdminPassword = "admin-dev-password"; // the development default in appsettings.json
+    private const string SingleApiOption = "--single-api";
 
     private readonly string _defaultBatches = readModelLag ? "100,8190" : "1,100,8190";
     private readonly string _defaultRates = readModelLag ? "10000" : "10000,100000";
@@ -47,6 +52,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         new("--rates", "open-loop offered rates (transfers/s), comma list; empty = skip (or --rate N; --rate 0 = closed loop only)", _defaultRates),
         new("--fsync", "server journal fsync policy: none|batch|always", "batch"),
         new("--server-wait", "server wait strategy: blocking|sleeping|yielding|busyspin", "blocking"),
+        new(SingleApiOption, "SDK path of the batch-1 closed loop and the open loop: pooled (TransferAsync / TrySubmitTransfer, no garbage, no hop) | task (CreateTransferAsync)", "pooled"),
         .. LoadOptions.DistributionSpecs,
         LoadOptions.SweepSpec,
     ];
@@ -62,12 +68,16 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         if (wait is not ("blocking" or "sleeping" or "yielding" or "busyspin"))
             throw new PerfOptionsException($"--server-wait must be blocking, sleeping, yielding or busyspin; got '{wait}'");
         var picker = LoadOptions.Picker(options, accounts, pairs: 1 << 20);
+        string singleApi = options.Extra(SingleApiOption, "pooled");
+        if (singleApi is not ("pooled" or "task"))
+            throw new PerfOptionsException($"{SingleApiOption} must be pooled or task; got '{singleApi}'");
+        bool pooled = singleApi == "pooled";
         int replicas = (int)options.ExtraLong("--replicas", defaultReplicas, 1, 5);
         if (replicas is not (1 or 3 or 5)) throw new PerfOptionsException("--replicas must be 1, 3 or 5");
 
         var result = new ScenarioResult(Name);
         result.Note(replicas == 1
-            ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
+            ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections, single transfers via {(pooled ? "TransferAsync/TrySubmitTransfer (pooled, completions on the receive loop)" : "CreateTransferAsync (Task)")}; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
             : $"{replicas} wallet serve replicas (a process each, consensus over loopback TCP), fsync {fsync}, wait {wait}; {connections} client connections to the leader; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and all replicas");
         if (readModelLag)
             result.Note($"read model ON (RocksDB, projected inside wallet serve from the event journal); its lag sampled every {ReadModelLagSampler.IntervalMs} ms via GET /v1/readmodel during each measured phase; apply rate = events applied per second over the phase");
@@ -95,7 +105,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 leader = servers.IndexOf(ServerProcess.WaitForLeader(servers, TimeSpan.FromSeconds(30)));
                 log.WriteLine($"[{name}] leader is the replica on port {ports[leader]}");
             }
-            var run = new Load(name, options, picker, result, log);
+            var run = new Load(name, options, picker, result, log, pooled);
             run.RunAsync(servers, ports[leader], httpPorts[leader], connections, accounts, batches, rates).GetAwaiter().GetResult();
             if (replicas > 1)
             {
@@ -118,7 +128,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
     }
 
     /// <summary>One run's load: the phases against the leader, with their figures going into one result.</summary>
-    private sealed class Load(string name, PerfOptions options, AccountPicker picker, ScenarioResult result, TextWriter log)
+    private sealed class Load(string name, PerfOptions options, AccountPicker picker, ScenarioResult result, TextWriter log, bool pooled)
     {
         private long _nextId = 1_000_000_000;
 
@@ -133,6 +143,8 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 {
                     Port = port, ClientId = "admin", Credential = AdminPassword, MaxInFlight = 256, RequestTimeoutMs = 60_000,
                     BusyRetryLimit = 1000, BusyRetryMaxDelayMs = 5,
+                    // The load's continuations only record and submit the next call: safe to run on the receive loop.
+                    CompletionsOnReceiveThread = true, MaxPendingTransfers = 1 << 18,
                 }).ConfigureAwait(false);
             }
             ReadModelLagSampler? lag = httpPort > 0 ? new ReadModelLagSampler(httpPort, "admin", AdminPassword) : null;
@@ -226,7 +238,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                         {
                             if (batch == 1)
                             {
-                                ResultCode code = await client.CreateTransferAsync(NewTransfer(NextId(), picker)).ConfigureAwait(false);
+                                ResultCode code = pooled
+                                    ? await client.TransferAsync(NewTransfer(NextId(), picker)).ConfigureAwait(false)
+                                    : await client.CreateTransferAsync(NewTransfer(NextId(), picker)).ConfigureAwait(false);
                                 if (code != ResultCode.Ok) Interlocked.Increment(ref failed);
                                 Interlocked.Increment(ref done);
                                 timeline?.Record(Stopwatch.GetTimestamp());
@@ -265,6 +279,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             // The pacer runs on its own thread: parked on a pool thread it would take one of the 2 workers the SDK's
             // socket and completion callbacks run on, and the measured latency would be the pool's queueing delay.
             // LongRunning = a dedicated thread, and awaiting it keeps the pool thread free as well.
+            var handler = new OpenLoopHandler(completions, recorder, timeline);
             await Task.Factory.StartNew(() =>
             {
                 for (long i = 0; i < count; i++)
@@ -272,6 +287,16 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     long intended = start + i * intervalTicks;
                     Pacing.PaceUntil(intended);
                     WalletClient client = clients[i % clients.Length];
+                    if (pooled)
+                    {
+                        // The intended send time rides as the user token; the handler runs on the receive loop.
+                        if (client.TrySubmitTransfer(NewTransfer(NextId(), picker), handler, intended) != TransferSubmitStatus.Submitted)
+                        {
+                            handler.Refused();
+                        }
+                        if (Stopwatch.GetTimestamp() - intended > Stopwatch.Frequency) late++;
+                        continue;
+                    }
                     Task<ResultCode> call = client.CreateTransferAsync(NewTransfer(NextId(), picker));
                     _ = call.ContinueWith(t =>
                     {
@@ -289,7 +314,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             await completions.Done.ConfigureAwait(false);
             double achieved = count / Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
-            return new OpenLoopOutcome(achieved, failed, late);
+            return new OpenLoopOutcome(achieved, failed + handler.Failed, late);
         }
     }
 

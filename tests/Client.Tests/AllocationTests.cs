@@ -1,0 +1,194 @@
+using Xunit.Abstractions;
+using Wallet.Engine.Ledger;
+
+namespace Wallet.Client.Tests;
+
+/// <summary>Runs alone: the process-wide allocation counter must not see other tests' garbage.</summary>
+[CollectionDefinition(nameof(AllocationCollection), DisableParallelization = true)]
+public sealed class AllocationCollection;
+
+/// <summary>
+/// The single-transfer path allocates nothing in steady state, against a gateway that allocates nothing either
+/// (<see cref="QuietGateway"/>, in this process): 0 bytes on the submitting thread, exactly, and — process-wide, over
+/// the whole window, send loop, receive loop, thread-pool hops, timers included — under
+/// <see cref="ProcessBytesPerCallBound"/> bytes per call. The bound tolerates the runtime's own rare allocations
+/// (a timer tick, tiered-JIT work, a thread-pool queue segment); the old Task path costs about 500 bytes per call.
+/// </summary>
+[Collection(nameof(AllocationCollection))]
+public sealed class AllocationTests(ITestOutputHelper output)
+{
+    private const int WarmupCalls = 20_000;
+    private const int MeasuredCalls = 50_000;
+    private const double ProcessBytesPerCallBound = 8;
+    private const int Window = 32;
+
+    private static async Task<WalletClient> ConnectAsync(QuietGateway gateway, bool completionsOnReceiveThread)
+    {
+        WalletClientOptions options = TestKit.Options(gateway.Port);
+        options.CompletionsOnReceiveThread = completionsOnReceiveThread;
+        options.RequestTimeoutMs = 30_000;
+        return await WalletClient.ConnectAsync(options).Bounded();
+    }
+
+    private static Transfer NewTransfer(long i) => TestKit.Transfer((UInt128)(ulong)i, amount: 100 + i % 7);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TransferAsync_allocates_nothing_per_call_in_steady_state(bool completionsOnReceiveThread)
+    {
+        using var gateway = new QuietGateway();
+        await using WalletClient client = await ConnectAsync(gateway, completionsOnReceiveThread);
+
+        // Off the test framework's synchronization context: continuations resume on pool threads (or the receive loop).
+        Measurement m = await Task.Run(async () =>
+        {
+            long id = 1;
+            long mismatches = await RunSequentialAsync(client, id, WarmupCalls).ConfigureAwait(false);
+            id += WarmupCalls;
+            long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
+            (long mismatched, long submitBytes) = await RunSequentialMeasuredAsync(client, id, MeasuredCalls).ConfigureAwait(false);
+            long totalAfter = GC.GetTotalAllocatedBytes(precise: true);
+            return new Measurement(mismatches + mismatched, submitBytes, totalAfter - totalBefore);
+        }).WaitAsync(TimeSpan.FromSeconds(60));
+
+        output.WriteLine($"TransferAsync (inline {completionsOnReceiveThread}): {m}");
+        Assert.Equal(0, m.Mismatches);
+        Assert.Equal(0, m.CallerThreadBytes);
+        double perCall = (double)m.ProcessBytes / MeasuredCalls;
+        Assert.True(perCall < ProcessBytesPerCallBound, $"{m.ProcessBytes} bytes process-wide over {MeasuredCalls} calls = {perCall:F2} B/call");
+        Assert.Equal(0, client.PendingTransfers);
+    }
+
+    private static async Task<long> RunSequentialAsync(WalletClient client, long firstId, int calls)
+    {
+        long mismatches = 0;
+        for (long i = firstId; i < firstId + calls; i++)
+        {
+            Transfer t = NewTransfer(i);
+            ResultCode code = await client.TransferAsync(t).ConfigureAwait(false);
+            if (code != QuietGateway.ExpectedCode(t.Amount)) mismatches++;
+        }
+        return mismatches;
+    }
+
+    /// <summary>Also sums what the submitting call itself allocates on its thread (the thread changes across awaits).</summary>
+    private static async Task<(long Mismatches, long SubmitBytes)> RunSequentialMeasuredAsync(WalletClient client, long firstId, int calls)
+    {
+        long mismatches = 0;
+        long submitBytes = 0;
+        for (long i = firstId; i < firstId + calls; i++)
+        {
+            Transfer t = NewTransfer(i);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            ValueTask<ResultCode> call = client.TransferAsync(t);
+            submitBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+            ResultCode code = await call.ConfigureAwait(false);
+            if (code != QuietGateway.ExpectedCode(t.Amount)) mismatches++;
+        }
+        return (mismatches, submitBytes);
+    }
+
+    [Fact]
+    public async Task TrySubmitTransfer_allocates_nothing_on_the_submitting_thread_or_process_wide()
+    {
+        using var gateway = new QuietGateway();
+        await using WalletClient client = await ConnectAsync(gateway, completionsOnReceiveThread: false);
+        using var handler = new WindowHandler(Window);
+        Measurement m = default;
+        Exception? failure = null;
+
+        // A plain thread with blocking waits: nothing of the test framework or the thread pool runs on it.
+        var submitter = new Thread(() =>
+        {
+            try
+            {
+                long id = 1;
+                RunWindowed(client, handler, ref id, WarmupCalls);
+                handler.Drain();
+                long threadBefore = GC.GetAllocatedBytesForCurrentThread();
+                long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
+                RunWindowed(client, handler, ref id, MeasuredCalls);
+                handler.Drain();
+                long totalAfter = GC.GetTotalAllocatedBytes(precise: true);
+                long threadAfter = GC.GetAllocatedBytesForCurrentThread();
+                m = new Measurement(handler.Mismatches, threadAfter - threadBefore, totalAfter - totalBefore);
+            }
+#pragma warning disable CA1031 // reported by the test thread below
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failure = e;
+            }
+        }) { IsBackground = true, Name = "alloc-submitter" };
+        submitter.Start();
+        Assert.True(await Task.Run(() => submitter.Join(TimeSpan.FromSeconds(60))), "submitter did not finish");
+
+        output.WriteLine($"TrySubmitTransfer: {m}");
+        Assert.Null(failure);
+        Assert.Equal(0, m.Mismatches);
+        Assert.Equal(0, handler.Failures);
+        Assert.Equal(0, m.CallerThreadBytes);
+        double perCall = (double)m.ProcessBytes / MeasuredCalls;
+        Assert.True(perCall < ProcessBytesPerCallBound, $"{m.ProcessBytes} bytes process-wide over {MeasuredCalls} calls = {perCall:F2} B/call");
+        Assert.Equal(0, client.PendingTransfers);
+    }
+
+    /// <summary>Keeps <see cref="Window"/> transfers outstanding: submit while a permit is free, else wait for one.</summary>
+    private static void RunWindowed(WalletClient client, WindowHandler handler, ref long id, int calls)
+    {
+        for (int n = 0; n < calls; n++)
+        {
+            handler.AcquirePermit();
+            Transfer t = NewTransfer(id);
+            TransferSubmitStatus status = client.TrySubmitTransfer(t, handler, t.Amount);
+            if (status != TransferSubmitStatus.Submitted)
+            {
+                throw new InvalidOperationException("submission refused: " + status);
+            }
+            id++;
+        }
+    }
+
+    private readonly record struct Measurement(long Mismatches, long CallerThreadBytes, long ProcessBytes);
+
+    /// <summary>Checks each code against the amount carried in the user token and hands the permit back.</summary>
+    private sealed class WindowHandler(int window) : ITransferResultHandler, IDisposable
+    {
+        private readonly SemaphoreSlim _permits = new(window, window);
+        private long _mismatches;
+        private long _failures;
+
+        public long Mismatches => Interlocked.Read(ref _mismatches);
+        public long Failures => Interlocked.Read(ref _failures);
+
+        public void AcquirePermit()
+        {
+            if (!_permits.Wait(TestKit.Bound))
+            {
+                throw new TimeoutException("no completion within the bound");
+            }
+        }
+
+        /// <summary>Waits until every outstanding transfer completed (all permits back), then returns them.</summary>
+        public void Drain()
+        {
+            for (int i = 0; i < window; i++) AcquirePermit();
+            _permits.Release(window);
+        }
+
+        public void OnTransferCompleted(long userToken, ResultCode code)
+        {
+            if (code != QuietGateway.ExpectedCode(userToken)) Interlocked.Increment(ref _mismatches);
+            _permits.Release();
+        }
+
+        public void OnTransferFailed(long userToken, Exception error)
+        {
+            Interlocked.Increment(ref _failures);
+            _permits.Release();
+        }
+
+        public void Dispose() => _permits.Dispose();
+    }
+}
