@@ -119,7 +119,7 @@ internal sealed class LedgerCapture
         for (int c = 0; c < _slotChunks.Length; c++) TryCopy(_slotChunks, c, accounts: false);
         for (int c = 0; c < _accountChunks.Length; c++) WaitCopied(_accountChunks, c);
         for (int c = 0; c < _slotChunks.Length; c++) WaitCopied(_slotChunks, c);
-        _evicted = CollectEvicted();
+        _evicted = LedgerStateMachine.CollectEvicted(SlotBuffer.AsSpan(0, SlotCount)); // same rule and order as the live machine's
         _complete = true;
     }
 
@@ -168,28 +168,6 @@ internal sealed class LedgerCapture
         }
         sink.Append(MemoryMarshal.AsBytes(_evicted.AsSpan()));
         LedgerStateImage.WriteTrailer(ref sink);
-    }
-
-    private StoredTransfer[] CollectEvicted()
-    {
-        // Same rule and order as the live machine's: live holds that left the window, by timestamp (unique).
-        int count = 0;
-        for (int s = 0; s < SlotCount; s++)
-        {
-            if (SlotBuffer[s].IsLive && SlotBuffer[s].Evicted != 0) count++;
-        }
-        if (count == 0) return [];
-        var result = new StoredTransfer[count];
-        var keys = new long[count];
-        int n = 0;
-        for (int s = 0; s < SlotCount; s++)
-        {
-            if (!SlotBuffer[s].IsLive || SlotBuffer[s].Evicted == 0) continue;
-            keys[n] = SlotBuffer[s].Transfer.Timestamp;
-            result[n++] = SlotBuffer[s];
-        }
-        Array.Sort(keys, result);
-        return result;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)] // the rare path: keep the BLP's inlined check small

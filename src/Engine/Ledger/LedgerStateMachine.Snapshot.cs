@@ -109,26 +109,32 @@ public sealed partial class LedgerStateMachine
         return machine;
     }
 
-    private StoredTransfer[] CollectEvicted()
+    private StoredTransfer[] CollectEvicted() => CollectEvicted(_slots.AsSpan(0, _slotHighWater));
+
+    /// <summary>
+    /// The live holds that left the window (still findable by id until resolved), ordered by timestamp — unique, so a
+    /// total order independent of slot layout. Shared with <see cref="LedgerCapture"/>, which runs it over its copy.
+    /// </summary>
+    internal static StoredTransfer[] CollectEvicted(ReadOnlySpan<StoredTransfer> slots)
     {
         var count = 0;
-        for (var s = 0; s < _slotHighWater; s++)
+        for (var s = 0; s < slots.Length; s++)
         {
-            if (_slots[s].IsLive && _slots[s].Evicted != 0) count++;
+            if (slots[s].IsLive && slots[s].Evicted != 0) count++;
         }
 
         if (count == 0) return [];
         var result = new StoredTransfer[count];
         var keys = new long[count];
         var n = 0;
-        for (var s = 0; s < _slotHighWater; s++)
+        for (var s = 0; s < slots.Length; s++)
         {
-            if (!_slots[s].IsLive || _slots[s].Evicted == 0) continue;
-            keys[n] = _slots[s].Transfer.Timestamp;
-            result[n++] = _slots[s];
+            if (!slots[s].IsLive || slots[s].Evicted == 0) continue;
+            keys[n] = slots[s].Transfer.Timestamp;
+            result[n++] = slots[s];
         }
 
-        Array.Sort(keys, result); // timestamps are unique: a total order independent of slot layout
+        Array.Sort(keys, result);
         return result;
     }
 
