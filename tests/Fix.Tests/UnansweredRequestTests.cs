@@ -48,6 +48,36 @@ public sealed class UnansweredRequestTests : IDisposable
         using (FixSessionStore s = Open()) Assert.Equal(11, s.NextTargetSeq);
     }
 
+    [Fact]
+    public void Sessions_of_one_partner_hold_the_number_back_together_until_they_stop_and_a_reset_drops_them()
+    {
+        Func<int> oldSession = () => 7;  // disconnected, still draining request 7
+        Func<int> newSession = () => 9;  // logged on, request 9 in flight
+        using (FixSessionStore s = Open())
+        {
+            s.TrackUnanswered(oldSession);
+            s.TrackUnanswered(newSession);
+            s.SetNextTargetSeq(12);
+        }
+        using (FixSessionStore s = Open())
+        {
+            Assert.Equal(7, s.NextTargetSeq); // the lowest wins
+            s.TrackUnanswered(oldSession);
+            s.TrackUnanswered(newSession);
+            s.SetNextTargetSeq(12);
+            s.StopTracking(oldSession); // drained
+            s.SetNextTargetSeq(13);
+        }
+        using (FixSessionStore s = Open())
+        {
+            Assert.Equal(9, s.NextTargetSeq);
+            s.TrackUnanswered(newSession);
+            s.Reset(); // ResetSeqNumFlag: the old sequence's numbers must not hold the new one back
+            s.SetNextTargetSeq(3);
+        }
+        using (FixSessionStore s = Open()) Assert.Equal(3, s.NextTargetSeq);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task After_a_restart_the_gateway_asks_again_for_a_request_it_had_not_answered_and_applies_it_once()
     {

@@ -44,6 +44,8 @@ internal sealed class FixSession : IGatewaySession
     private byte[] _ourCompId = [];
     private byte[] _theirCompId = [];
     private FixSessionStore? _store;
+    // One delegate for the session's life: registered with the store at logon, removed by identity when drained.
+    private readonly Func<int> _unansweredFloor;
 
     public FixSession(long id, Socket socket, FixServer server, GatewayContext context)
     {
@@ -58,6 +60,7 @@ internal sealed class FixSession : IGatewaySession
         _resendBuffer = new byte[MaxBodyBytes + 256];
         _message = new FixMessage(_options.MaxFields);
         Application = new FixApplication(this, server, context);
+        _unansweredFloor = Application.UnansweredFloor;
         _createdTicks = _lastReceiveTicks = _lastSendTicks = Environment.TickCount64;
     }
 
@@ -79,6 +82,8 @@ internal sealed class FixSession : IGatewaySession
         // for the result push until they are answered, bounded.
         long until = Environment.TickCount64 + DrainTimeoutMs;
         while (Application.InFlight > 0 && Environment.TickCount64 < until) await Task.Delay(10).ConfigureAwait(false);
+        // Drained (or given up after the bound): this session no longer holds the recorded incoming number back.
+        Volatile.Read(ref _store)?.StopTracking(_unansweredFloor);
         _context.Sessions.Remove(this);
     }
 
@@ -398,7 +403,7 @@ internal sealed class FixSession : IGatewaySession
         bool reset = _message.IsYes(FixTag.ResetSeqNumFlag);
         if (reset) store.Reset();
         // From now on a request counts as processed on disk only once it is answered (see FixApplication.UnansweredFloor).
-        store.TrackUnanswered(Application.UnansweredFloor);
+        store.TrackUnanswered(_unansweredFloor);
         int expected = store.NextTargetSeq;
         if (seq < expected)
         {

@@ -69,7 +69,7 @@ internal sealed class FixSessionStore : IDisposable
     private long _recordsInFile;
     private int _nextSenderSeq = 1;
     private int _nextTargetSeq = 1;
-    private Func<int>? _unansweredFloor;
+    private readonly List<Func<int>> _unansweredFloors = [];
     private ulong _generation;
     private int _durableSlot;
     private int _writeSlot;
@@ -152,18 +152,35 @@ internal sealed class FixSessionStore : IDisposable
     /// of the oldest request still waiting for the ledger (see <see cref="FixApplication.UnansweredFloor"/>). The
     /// in-memory expectation (<see cref="NextTargetSeq"/>) still moves with every message; only the durable copy
     /// waits, so a crash between taking a request and committing it makes the restarted gateway ask for it again
-    /// (ResendRequest) rather than forget it. Set by the session that is logged on; null stops tracking.
+    /// (ResendRequest) rather than forget it. Each session of the partner registers its own (a disconnected one keeps
+    /// counting while it drains its requests in flight); the lowest wins. <see cref="Reset"/> drops them all (their
+    /// numbers belong to the old sequence).
     /// </summary>
-    public void TrackUnanswered(Func<int>? unansweredFloor)
+    public void TrackUnanswered(Func<int> unansweredFloor)
     {
-        lock (_sync) _unansweredFloor = unansweredFloor;
+        ArgumentNullException.ThrowIfNull(unansweredFloor);
+        lock (_sync)
+        {
+            if (!_unansweredFloors.Contains(unansweredFloor)) _unansweredFloors.Add(unansweredFloor);
+        }
+    }
+
+    /// <summary>A session that has drained (or given up on) its requests in flight stops holding the number back.</summary>
+    public void StopTracking(Func<int> unansweredFloor)
+    {
+        lock (_sync) _unansweredFloors.Remove(unansweredFloor);
     }
 
     /// <summary>Number written to disk as the next expected incoming one (under the lock).</summary>
     private int DurableTargetSeq()
     {
-        int floor = _unansweredFloor?.Invoke() ?? int.MaxValue;
-        return floor < _nextTargetSeq && floor >= 1 ? floor : _nextTargetSeq;
+        int durable = _nextTargetSeq;
+        foreach (Func<int> f in _unansweredFloors)
+        {
+            int floor = f();
+            if (floor >= 1 && floor < durable) durable = floor; // a nonsense value (≤ 0) is ignored, never recorded
+        }
+        return durable;
     }
 
     public void SetNextTargetSeq(int next)
@@ -186,6 +203,7 @@ internal sealed class FixSessionStore : IDisposable
             // (max with the last stored message) would resurrect the old day's numbers.
             RandomAccess.SetLength(_messages, 0);
             if (_fsync != FsyncPolicy.None) SyncMessagesNowLocked();
+            _unansweredFloors.Clear(); // numbers of the old sequence: they must not hold back the new one
             _messagesLength = 0;
             _messagesAllocated = 0;
             _recordsInFile = 0;
