@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
 using Wallet.Engine.Ledger;
+using Wallet.Protocol;
+using Wallet.Protocol.Sbe;
 
 namespace Wallet.Client.Tests;
 
@@ -48,5 +51,89 @@ public sealed class HostileServerTests
         Account[] found = await client.LookupAccountsAsync(new UInt128[] { 1, 2, 3 }).Bounded();
         Assert.Equal([(UInt128)1, 3], found.Select(a => a.Id));
         Assert.Equal(0, client.ReconnectCount);
+    }
+
+    public enum BrokenControl
+    {
+        RejectTextPastTheFrame,
+        RedirectHostPastTheFrame,
+        LogoutTextPastTheFrame,
+        BusyBlockTooShort,
+        RedirectToPortZero,
+    }
+
+    /// <summary>
+    /// Control messages whose lengths lie (the shapes the fuzz target's mutants take): the receive loop drops the
+    /// connection with a <see cref="WalletProtocolException"/>, and the request, still unanswered, is resubmitted on
+    /// the next connection and succeeds there.
+    /// </summary>
+    [Theory]
+    [InlineData(BrokenControl.RejectTextPastTheFrame)]
+    [InlineData(BrokenControl.RedirectHostPastTheFrame)]
+    [InlineData(BrokenControl.LogoutTextPastTheFrame)]
+    [InlineData(BrokenControl.BusyBlockTooShort)]
+    [InlineData(BrokenControl.RedirectToPortZero)]
+    public async Task Broken_control_message_resets_the_connection_and_the_request_is_resubmitted(BrokenControl broken)
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) => s.Number == 1 ? s.SendRawAsync(Broken(broken, r.CorrelationId)) : server.DefaultAnswerAsync(s, r);
+        await using var client = await WalletClient.ConnectAsync(TestKit.Options(server.Port)).Bounded();
+
+        Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(TestKit.Transfer(71)).Bounded());
+        Assert.IsType<WalletProtocolException>(client.LastConnectionError);
+        Assert.True(client.ReconnectCount >= 1);
+    }
+
+    private static byte[] Broken(BrokenControl broken, ulong correlationId)
+    {
+        var buffer = new byte[256];
+        int limit;
+        switch (broken)
+        {
+            case BrokenControl.RejectTextPastTheFrame:
+            {
+                var m = RejectEncoder.WrapAndApplyHeader(buffer, Sofh.HeaderLength);
+                m.CorrelationId = correlationId;
+                m.Reason = RejectReason.InvalidField;
+                m.PutText("why"u8);
+                limit = m.Limit;
+                BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(limit - 3 - 2), 1000); // text length: 1000 > the 3 sent
+                break;
+            }
+            case BrokenControl.RedirectHostPastTheFrame:
+            case BrokenControl.RedirectToPortZero:
+            {
+                var m = RedirectEncoder.WrapAndApplyHeader(buffer, Sofh.HeaderLength);
+                m.CorrelationId = correlationId;
+                m.LeaderPort = broken == BrokenControl.RedirectToPortZero ? (ushort)0 : (ushort)9;
+                m.Term = 2;
+                m.PutLeaderHost("127.0.0.1");
+                limit = m.Limit;
+                if (broken == BrokenControl.RedirectHostPastTheFrame)
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(limit - 9 - 2), 200);
+                }
+                break;
+            }
+            case BrokenControl.LogoutTextPastTheFrame:
+            {
+                var m = LogoutEncoder.WrapAndApplyHeader(buffer, Sofh.HeaderLength);
+                m.PutText("bye"u8);
+                limit = m.Limit;
+                BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(limit - 3 - 2), 1024);
+                break;
+            }
+            default:
+            {
+                var m = BusyEncoder.WrapAndApplyHeader(buffer, Sofh.HeaderLength);
+                m.CorrelationId = correlationId;
+                m.RetryAfterMs = 1;
+                limit = m.Limit;
+                BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(Sofh.HeaderLength), 4); // root block 4 < the 12 Busy needs
+                break;
+            }
+        }
+        Sofh.Write(buffer, limit);
+        return buffer.AsSpan(0, limit).ToArray();
     }
 }
