@@ -1,4 +1,3 @@
-using System.Text;
 using Wallet.Client;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
