@@ -32,7 +32,7 @@ fi
 # An instrumented copy for AFL: instrumented code only runs under AFL's forkserver (it writes AFL's coverage map),
 # so seeds and crash replays use the plain copy. Only the code under test is instrumented (not the harness, not the BCL).
 cp -r "$bin" "$bin-afl"
-for dll in Wallet.Protocol Wallet.Gateway Wallet.Engine Wallet.Replication; do fuzz/.tools/sharpfuzz "$bin-afl/$dll.dll" >/dev/null; done
+for dll in Wallet.Protocol Wallet.Gateway Wallet.Engine Wallet.Replication Wallet.Client; do fuzz/.tools/sharpfuzz "$bin-afl/$dll.dll" >/dev/null; done
 
 rm -rf "$work"; mkdir -p "$work"
 dotnet "$bin/Wallet.Fuzz.dll" seeds "$target" "$work/in" >/dev/null

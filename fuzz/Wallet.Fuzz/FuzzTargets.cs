@@ -14,6 +14,7 @@ internal static class FuzzTargets
         new("raft", "consensus messages into node 1 of a 3-member group, claimed from any node id, time moving: malformed ones dropped and counted; no message makes the term or the commit index go back, or the commit index pass the log's end", RaftTarget.Run, RaftTarget.Seeds),
         new("amount", "decimal amount text: AmountText.TryParse at scales 0, 2, 8 and 18; an accepted amount formats and parses back to itself", AmountTarget.Run, AmountTarget.Seeds),
         new("snapshot", "ledger state bytes (a snapshot's payload): LedgerStateMachine.Restore refuses with InvalidDataException or restores a state that satisfies the ledger invariants and writes back the same bytes", SnapshotTarget.Run, SnapshotTarget.Seeds),
+        new("client", "a gateway's byte stream into the client SDK: its SOFH check, then each frame as a logon answer and through the receive loop's dispatch and every in-flight request kind's Complete: only the SDK's documented exceptions; a result fits its request (counts, item indexes, ids asked for in order)", ClientResponseTarget.Run, ClientResponseTarget.Seeds, ClientResponseTarget.Repair),
     ];
 
     public static FuzzTarget? Find(string name)

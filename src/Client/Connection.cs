@@ -92,7 +92,8 @@ internal sealed class Connection : IDisposable
         }
     }
 
-    private static SessionLimits ReadLogonAnswer(ReadOnlySpan<byte> sbe, WalletClientOptions options)
+    /// <summary>Internal: the client fuzz target feeds it every frame as if it were the first.</summary>
+    internal static SessionLimits ReadLogonAnswer(ReadOnlySpan<byte> sbe, WalletClientOptions options)
     {
         ushort template = InboundFrame.TemplateId(sbe);
         switch (template)

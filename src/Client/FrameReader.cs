@@ -44,7 +44,7 @@ internal sealed class FrameReader : IDisposable
             int available = _end - _start;
             if (available >= Sofh.HeaderLength)
             {
-                int length = CheckHeader(_buffer.AsSpan(_start, Sofh.HeaderLength));
+                int length = CheckHeader(_buffer.AsSpan(_start, Sofh.HeaderLength), _maxFrameBytes);
                 if (available >= length)
                 {
                     var frame = new ReadOnlyMemory<byte>(_buffer, _start + Sofh.HeaderLength, length - Sofh.HeaderLength);
@@ -71,7 +71,8 @@ internal sealed class FrameReader : IDisposable
         }
     }
 
-    private int CheckHeader(ReadOnlySpan<byte> header)
+    /// <summary>The frame length a SOFH header announces, checked against the encoding and both bounds (internal: the fuzz target splits streams with it).</summary>
+    internal static int CheckHeader(ReadOnlySpan<byte> header, int maxFrameBytes)
     {
         Sofh.TryRead(header, out uint length, out ushort encoding);
         if (encoding != Sofh.SbeLittleEndian)
@@ -82,9 +83,9 @@ internal sealed class FrameReader : IDisposable
         {
             throw new WalletProtocolException($"SOFH length {length} shorter than the {MinFrameBytes}-byte minimum");
         }
-        if (length > (uint)_maxFrameBytes)
+        if (length > (uint)maxFrameBytes)
         {
-            throw new WalletProtocolException($"SOFH length {length} exceeds MaxReceiveFrameBytes {_maxFrameBytes}");
+            throw new WalletProtocolException($"SOFH length {length} exceeds MaxReceiveFrameBytes {maxFrameBytes}");
         }
         return (int)length;
     }

@@ -27,10 +27,13 @@ internal sealed class LookupAccountsRequest(ReadOnlyMemory<UInt128> ids, int tim
             ids.Length, message.Limit, sbe.Length, "accounts");
         var found = new Account[group.Count];
         int n = 0;
+        int cursor = 0;
+        ReadOnlySpan<UInt128> asked = ids.Span;
         while (group.MoveNext())
         {
             ref Account a = ref found[n++];
             a.Id = Id128.Get(group.Id);
+            cursor = FoundIds.Match(asked, cursor, a.Id, "AccountsFound");
             a.UserData128 = Id128.Get(group.UserData128);
             a.DebitsPending = group.DebitsPending;
             a.DebitsPosted = group.DebitsPosted;

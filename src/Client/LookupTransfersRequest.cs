@@ -27,10 +27,13 @@ internal sealed class LookupTransfersRequest(ReadOnlyMemory<UInt128> ids, int ti
             ids.Length, message.Limit, sbe.Length, "transfers");
         var found = new Transfer[group.Count];
         int n = 0;
+        int cursor = 0;
+        ReadOnlySpan<UInt128> asked = ids.Span;
         while (group.MoveNext())
         {
             ref Transfer t = ref found[n++];
             t.Id = Id128.Get(group.Id);
+            cursor = FoundIds.Match(asked, cursor, t.Id, "TransfersFound");
             t.DebitAccountId = Id128.Get(group.DebitAccountId);
             t.CreditAccountId = Id128.Get(group.CreditAccountId);
             t.Amount = group.Amount;

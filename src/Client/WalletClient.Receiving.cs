@@ -52,10 +52,7 @@ public sealed partial class WalletClient
             case HeartbeatDecoder.TemplateId:
                 break; // liveness only: the reader already noted the bytes
             case LogoutDecoder.TemplateId:
-            {
-                LogoutDecoder.TryWrapWithHeader(sbe, 0, out var logout);
-                throw new WalletConnectionException("gateway logged the session out: " + logout.GetText());
-            }
+                throw ControlMessages.ReadLogout(sbe);
             default:
                 throw new WalletProtocolException($"unexpected message template {template} on a logged-on session");
         }
@@ -102,10 +99,7 @@ public sealed partial class WalletClient
 
     private void OnBusy(Connection connection, ReadOnlySpan<byte> sbe)
     {
-        InboundFrame.CheckBlock(sbe, BusyDecoder.BlockLength, "Busy");
-        BusyDecoder.TryWrapWithHeader(sbe, 0, out var busy);
-        ulong correlationId = busy.CorrelationId;
-        uint retryAfterMs = busy.RetryAfterMs;
+        ControlMessages.ReadBusy(sbe, out ulong correlationId, out uint retryAfterMs);
         IPendingRequest? request = TakeInFlight(connection, correlationId);
         if (request is null)
         {
@@ -154,13 +148,8 @@ public sealed partial class WalletClient
 
     private void OnReject(Connection connection, ReadOnlySpan<byte> sbe)
     {
-        InboundFrame.CheckBlock(sbe, RejectDecoder.BlockLength, "Reject");
-        RejectDecoder.TryWrapWithHeader(sbe, 0, out var reject);
-        ulong correlationId = reject.CorrelationId;
-        RejectReason reason = reject.Reason;
-        ushort refTemplate = reject.RefTemplateId;
-        string text = reject.GetText();
-        var error = new WalletRejectedException(reason, refTemplate, correlationId, text);
+        WalletRejectedException error = ControlMessages.ReadReject(sbe);
+        ulong correlationId = error.CorrelationId;
         if (correlationId == 0)
         {
             // The gateway could not read a frame of ours far enough to name it: the stream is suspect.

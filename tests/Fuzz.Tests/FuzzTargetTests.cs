@@ -49,6 +49,44 @@ public sealed class FuzzTargetTests
     }
 
     [Fact]
+    public void Client_seeds_complete_requests_and_mutants_still_reach_the_decoders()
+    {
+        FuzzTarget target = FuzzTargets.Find("client")!;
+        IReadOnlyList<byte[]> seeds = target.Seeds();
+        Assert.True(seeds.Count >= 16, $"{seeds.Count} seeds: one per response template expected");
+        // Each answer seed (CreateResults x3, AccountsFound, TransfersFound, HistoryPage, BalanceAt, and the stream's
+        // CreateResults) must be read to a result by the request kinds it answers; a seed that died at a check would
+        // mean the target tests nothing.
+        for (int i = 0; i < seeds.Count; i++)
+        {
+            long before = ClientResponseTarget.Completed;
+            ClientResponseTarget.Run(seeds[i]);
+            bool isAnswer = i <= 6 || i == seeds.Count - 1;
+            Assert.True(!isAnswer || ClientResponseTarget.Completed > before, $"answer seed {i} completed no request");
+        }
+        long start = ClientResponseTarget.Completed;
+        SmokeRun.Run(target, mutants: 20_000, seed: 5, limit: TimeSpan.FromSeconds(60));
+        Assert.True(ClientResponseTarget.Completed - start > 500, $"only {ClientResponseTarget.Completed - start} completions from 20,000 mutants");
+    }
+
+    [Fact]
+    public void Client_target_flags_an_answer_with_an_id_not_asked_for_only_if_the_sdk_accepts_it()
+    {
+        // AccountsFound for a 4-id lookup (ids 1..4) naming id 1 and 3: fine. Rewrite the second id to 77 (not asked
+        // for): the SDK must refuse it (WalletProtocolException inside the target), so no finding either way — but
+        // the request must not complete with it.
+        FuzzTarget target = FuzzTargets.Find("client")!;
+        byte[] seed = (byte[])target.Seeds()[3].Clone();
+        Assert.Null(SmokeRun.Execute(target, seed));
+        int secondId = seed.Length - Wallet.Protocol.Sbe.AccountsFoundDecoder.AccountsDecoder.BlockLength;
+        Assert.Equal(3, seed[secondId]);
+        seed[secondId] = 77;
+        long before = ClientResponseTarget.Completed;
+        Assert.Null(SmokeRun.Execute(target, seed));
+        Assert.Equal(before, ClientResponseTarget.Completed);
+    }
+
+    [Fact]
     public void A_frame_whose_length_runs_past_the_input_waits_for_more_bytes()
     {
         byte[] seed = FuzzTargets.Find("sbe")!.Seeds()[4];
