@@ -43,6 +43,34 @@ public sealed class StoreSyncSessionTests : IDisposable
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Under_batch_the_pre_send_sync_runs_on_the_sessions_sync_thread_not_a_pool_worker()
+    {
+        await using FixFixture f = await FixFixture.StartAsync(_dir.Path, FixFixture.WithFsync(FsyncPolicy.Batch));
+        FixSessionStore store = f.Fix.StoreOf(f.Partner);
+        var threads = new List<(string? Name, bool Pool)>();
+        store.SyncObserver = path =>
+        {
+            if (path.EndsWith(".seqnums", StringComparison.Ordinal)) lock (threads) threads.Add((Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread));
+        };
+        await using RawFixClient c = await f.LogonAsync();
+        for (int i = 0; i < 3; i++)
+        {
+            c.Send("1", $"112=t-{i}|");
+            await c.ReceiveTypeAsync("0");
+        }
+        lock (threads)
+        {
+            Assert.NotEmpty(threads);
+            // Every pre-send sync blocked the session's own thread: an fdatasync must not hold a pool worker for ms.
+            Assert.All(threads, t =>
+            {
+                Assert.False(t.Pool);
+                Assert.StartsWith("fix-sync-", t.Name, StringComparison.Ordinal);
+            });
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Under_batch_a_failing_sync_keeps_the_message_off_the_wire_and_drops_the_connection()
     {
         await using FixFixture f = await FixFixture.StartAsync(_dir.Path, FixFixture.WithFsync(FsyncPolicy.Batch));

@@ -46,6 +46,7 @@ internal sealed class FixSession : IGatewaySession
     private FixSessionStore? _store;
     // One delegate for the session's life: registered with the store at logon, removed by identity when drained.
     private readonly Func<int> _unansweredFloor;
+    private readonly FixSessionSyncer? _syncer;
 
     public FixSession(long id, Socket socket, FixServer server, GatewayContext context)
     {
@@ -61,6 +62,8 @@ internal sealed class FixSession : IGatewaySession
         _message = new FixMessage(_options.MaxFields);
         Application = new FixApplication(this, server, context);
         _unansweredFloor = Application.UnansweredFloor;
+        // Under batch/always the writer's pre-send sync runs on a thread of this session's own (see FixSessionSyncer).
+        _syncer = _options.Fsync == FsyncPolicy.None ? null : new FixSessionSyncer(SyncStoreBeforeSend, "fix-sync-" + Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _createdTicks = _lastReceiveTicks = _lastSendTicks = Environment.TickCount64;
     }
 
@@ -77,6 +80,7 @@ internal sealed class FixSession : IGatewaySession
         Task writer = WriteLoopAsync();
         await ReceiveLoopAsync().ConfigureAwait(false);
         await writer.ConfigureAwait(false);
+        _syncer?.Dispose(); // the writer is done: nothing asks for a sync any more
         if (Partner is not null) _server.Unbind(Partner, this);
         // Requests still in the partition get their reports persisted (store-and-forward, see Send): stay reachable
         // for the result push until they are answered, bounded.
@@ -678,7 +682,7 @@ internal sealed class FixSession : IGatewaySession
     }
 
     private Task WriteLoopAsync() => OutboundPump.RunAsync(_socket, _out, _writerWake, () => State, Abort,
-        _options.Fsync == FsyncPolicy.None ? null : SyncStoreBeforeSend);
+        _syncer is null ? null : _syncer.SyncAsync);
 
     /// <summary>
     /// The writer's gate (Fix:Fsync batch): every MsgSeqNum in the bytes about to be written was taken, and every

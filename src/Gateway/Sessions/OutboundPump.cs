@@ -9,10 +9,10 @@ namespace Wallet.Gateway.Sessions;
 /// </summary>
 internal static class OutboundPump
 {
-    // beforeSend: optional gate run after the pending bytes are taken and before they are written (the FIX store's
-    // group-commit sync: everything those bytes depend on was written before they were queued). False: the bytes
-    // are dropped unsent and the session aborted.
-    public static async Task RunAsync(Socket socket, OutboundBuffer output, AsyncSignal wake, Func<SessionState> state, Action abort, Func<bool>? beforeSend = null)
+    // beforeSend: optional gate awaited after the pending bytes are taken and before they are written (the FIX store's
+    // group-commit sync, on the session's sync thread: everything those bytes depend on was written before they were
+    // queued). False: the bytes are dropped unsent and the session aborted.
+    public static async Task RunAsync(Socket socket, OutboundBuffer output, AsyncSignal wake, Func<SessionState> state, Action abort, Func<ValueTask<bool>>? beforeSend = null)
     {
         try
         {
@@ -39,7 +39,7 @@ internal static class OutboundPump
                         }
                         break;
                     }
-                    if (beforeSend is not null && !beforeSend())
+                    if (beforeSend is not null && !await beforeSend().ConfigureAwait(false))
                     {
                         abort();
                         return;
