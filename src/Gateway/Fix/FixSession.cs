@@ -62,8 +62,8 @@ internal sealed class FixSession : IGatewaySession
         _message = new FixMessage(_options.MaxFields);
         Application = new FixApplication(this, server, context);
         _unansweredFloor = Application.UnansweredFloor;
-        // Under batch/always the writer's pre-send sync runs on a thread of this session's own (see FixSessionSyncer).
-        _syncer = _options.Fsync == FsyncPolicy.None ? null : new FixSessionSyncer(SyncStoreBeforeSend, "fix-sync-" + Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Under batch the writer's pre-send sync runs on a thread of this session's own (see FixSessionSyncer).
+        _syncer = _options.Fsync != FsyncPolicy.Batch ? null : new FixSessionSyncer(SyncStoreBeforeSend, "fix-sync-" + Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _createdTicks = _lastReceiveTicks = _lastSendTicks = Environment.TickCount64;
     }
 
@@ -682,7 +682,13 @@ internal sealed class FixSession : IGatewaySession
     }
 
     private Task WriteLoopAsync() => OutboundPump.RunAsync(_socket, _out, _writerWake, () => State, Abort,
-        _syncer is null ? null : _syncer.SyncAsync);
+        _options.Fsync switch
+        {
+            FsyncPolicy.None => null,
+            // always: every store write was synced when it was made; the gate only checks the store is not faulted.
+            FsyncPolicy.Always => () => new ValueTask<bool>(SyncStoreBeforeSend()),
+            _ => _syncer!.SyncAsync,
+        });
 
     /// <summary>
     /// The writer's gate (Fix:Fsync batch): every MsgSeqNum in the bytes about to be written was taken, and every
