@@ -42,6 +42,8 @@ public sealed class HttpQueryParameterTests
             "/v1/accounts/100/balance_at?index=1&index=2",
             "/v1/accounts?user_data_128=1&limit=x",
             "/v1/accounts?user_data_128=1&after=-1",
+            "/v1/accounts?user_data_128=EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEd%00", // AFL: a trailing NUL read 31 hex digits as the id
+            "/v1/accounts?user_data_128=1&after=00000000-0000-0000-0000-00000000001%00",
             "/v1/readmodel?partition=-1",
             "/v1/readmodel?partition=1",
             "/v1/accounts/100?source=VIEW",
@@ -72,6 +74,19 @@ public sealed class HttpQueryParameterTests
         ];
         await using HttpFixture f = await HttpFixture.StartAsync();
         foreach (string path in paths) await HttpFixture.ProblemAsync(await f.GetAsync(path), 400, "InvalidId");
+    }
+
+    [Fact]
+    public async Task An_id_with_a_trailing_NUL_in_a_body_is_refused_not_read_as_another_id()
+    {
+        await using HttpFixture f = await HttpFixture.StartAsync();
+        JsonElement problem = await HttpFixture.ProblemAsync(
+            await f.PostAsync("/v1/accounts", """{"id":"EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEd\u0000","currency":"USD"}"""), 400, "InvalidField");
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+        Assert.False(IdText.TryParse("EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEd\0", out _));
+        Assert.False(IdText.TryParse("00000000-0000-0000-0000-00000000001\0", out _));
+        Assert.True(IdText.TryParse("EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEdE", out UInt128 id));
+        Assert.Equal(UInt128.Parse("EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEdE", System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture), id);
     }
 
     [Fact]
