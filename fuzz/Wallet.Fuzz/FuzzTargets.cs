@@ -15,6 +15,7 @@ internal static class FuzzTargets
         new("amount", "decimal amount text: AmountText.TryParse at scales 0, 2, 8 and 18; an accepted amount formats and parses back to itself", AmountTarget.Run, AmountTarget.Seeds),
         new("snapshot", "ledger state bytes (a snapshot's payload): LedgerStateMachine.Restore refuses with InvalidDataException or restores a state that satisfies the ledger invariants and writes back the same bytes", SnapshotTarget.Run, SnapshotTarget.Seeds),
         new("client", "a gateway's byte stream into the client SDK: its SOFH check, then each frame as a logon answer and through the receive loop's dispatch and every in-flight request kind's Complete: only the SDK's documented exceptions; a result fits its request (counts, item indexes, ids asked for in order)", ClientResponseTarget.Run, ClientResponseTarget.Seeds, ClientResponseTarget.Repair),
+        new("http", "HTTP URL text: a path id (IdText.TryParse; an accepted id formats and parses back, and means what its decimal or UUID text says) and every query-parameter parser of the endpoints (QueryText: RFC 3339 / ns times, limit, index and timestamp_ns, order, source, partition): a value in its documented range or a refusal with a text", HttpQueryTarget.Run, HttpQueryTarget.Seeds),
     ];
 
     public static FuzzTarget? Find(string name)

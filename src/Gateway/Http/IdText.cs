@@ -37,6 +37,11 @@ public static class IdText
         string hex = text.Length == 36 ? text.Replace("-", string.Empty, StringComparison.Ordinal) : text;
         if (hex.Length != 32) return false;
         if (text.Length == 36 && (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')) return false;
+        // Only hex digits: UInt128.TryParse also takes trailing NULs, which would read a 31-digit prefix as the id.
+        foreach (char c in hex)
+        {
+            if (!char.IsAsciiHexDigit(c)) return false;
+        }
         return UInt128.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out id);
     }
 }

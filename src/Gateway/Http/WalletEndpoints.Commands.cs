@@ -132,7 +132,8 @@ internal sealed partial class WalletEndpoints
         if (principal is null) return authProblem!;
         if (!TryParseId(id, out UInt128 accountId, out IResult? problem)) return problem!;
         if (!principal.MayDebit(accountId)) return Forbidden($"user '{principal.Name}' is not granted account {IdText.Format(accountId)}");
-        if (string.Equals(source, "view", StringComparison.Ordinal))
+        if (!QueryText.TryParseSource(source, out bool fromView, out string? error)) return HttpProblem.BadRequest("InvalidParameter", error!);
+        if (fromView)
         {
             Engine.ReadModel.ReadModelStore? store = ViewOf(accountId);
             if (ViewUnavailable(store) is { } unavailable) return unavailable;
@@ -140,8 +141,6 @@ internal sealed partial class WalletEndpoints
                 return HttpProblem.Of(StatusCodes.Status404NotFound, "AccountNotFound", "Not found", $"the read model (at index {position.Index}) has no account {IdText.Format(accountId)}");
             return Results.Json(map.Account(view.Account, JsonMapping.View(position)), HttpJson.Options);
         }
-        if (source is not null && !string.Equals(source, "exact", StringComparison.Ordinal))
-            return HttpProblem.BadRequest("InvalidParameter", "source must be 'exact' or 'view'");
         byte[] payload = MemoryMarshal.AsBytes(new ReadOnlySpan<UInt128>(in accountId)).ToArray();
         CommandOutcome outcome = await commands.SubmitAsync(router.PartitionOf(accountId), QueryKind.LookupAccounts, payload, context.RequestAborted).ConfigureAwait(false);
         if (OutcomeProblem(context, outcome) is { } outcomeProblem) return outcomeProblem;
@@ -158,7 +157,8 @@ internal sealed partial class WalletEndpoints
         if (principal is null) return authProblem!;
         if (!TryParseId(id, out UInt128 transferId, out IResult? problem)) return problem!;
         IResult notFound = HttpProblem.Of(StatusCodes.Status404NotFound, "TransferNotFound", "Not found", $"no transfer {IdText.Format(transferId)}");
-        if (string.Equals(source, "view", StringComparison.Ordinal))
+        if (!QueryText.TryParseSource(source, out bool fromView, out string? error)) return HttpProblem.BadRequest("InvalidParameter", error!);
+        if (fromView)
         {
             // A transfer id names no partition: every partition's view is asked (a same-partition transfer is in one).
             for (int p = 0; p < ViewCount; p++)
@@ -171,8 +171,6 @@ internal sealed partial class WalletEndpoints
             }
             return notFound;
         }
-        if (source is not null && !string.Equals(source, "exact", StringComparison.Ordinal))
-            return HttpProblem.BadRequest("InvalidParameter", "source must be 'exact' or 'view'");
         byte[] payload = MemoryMarshal.AsBytes(new ReadOnlySpan<UInt128>(in transferId)).ToArray();
         // Transfer ids do not name a partition: each partition is asked in turn until one has it.
         CommandOutcome outcome = CommandOutcome.Failed(CommandOutcomeKind.Answered);

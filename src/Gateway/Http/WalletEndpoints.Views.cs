@@ -9,7 +9,7 @@ namespace Wallet.Gateway.Http;
 internal sealed partial class WalletEndpoints
 {
     /// <summary>GET /v1/accounts/{id}/history?from=&amp;to=&amp;order=desc|asc&amp;limit=&amp;cursor=</summary>
-    private async Task<IResult> GetHistory(HttpContext context, string id, string? from, string? to, string? order, int? limit, string? cursor)
+    private async Task<IResult> GetHistory(HttpContext context, string id, string? from, string? to, string? order, string? limit, string? cursor)
     {
         (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
         if (principal is null) return authProblem!;
@@ -18,13 +18,12 @@ internal sealed partial class WalletEndpoints
         ReadModelStore? view = ViewOf(accountId);
         if (ViewUnavailable(view) is { } unavailable) return unavailable;
         long fromNs = 0, toNs = long.MaxValue;
-        if (from is not null && !TryParseTime(from, out fromNs)) return HttpProblem.BadRequest("InvalidParameter", "from must be an RFC 3339 time or nanoseconds since the Unix epoch");
-        if (to is not null && !TryParseTime(to, out toNs)) return HttpProblem.BadRequest("InvalidParameter", "to must be an RFC 3339 time or nanoseconds since the Unix epoch");
+        string? error;
+        if (from is not null && !QueryText.TryParseTime("from", from, out fromNs, out error)) return HttpProblem.BadRequest("InvalidParameter", error!);
+        if (to is not null && !QueryText.TryParseTime("to", to, out toNs, out error)) return HttpProblem.BadRequest("InvalidParameter", error!);
         if (fromNs > toNs) return HttpProblem.BadRequest("InvalidParameter", "from is after to");
-        bool newestFirst = order is null or "desc";
-        if (order is not null and not "desc" and not "asc") return HttpProblem.BadRequest("InvalidParameter", "order must be 'desc' (newest first) or 'asc'");
-        int pageSize = limit ?? 100;
-        if (pageSize is < 1 or > HistoryQuery.MaxLimit) return HttpProblem.BadRequest("InvalidParameter", $"limit must be 1..{HistoryQuery.MaxLimit}");
+        if (!QueryText.TryParseOrder(order, out bool newestFirst, out error)) return HttpProblem.BadRequest("InvalidParameter", error!);
+        if (!QueryText.TryParseLimit(limit, out int pageSize, out error)) return HttpProblem.BadRequest("InvalidParameter", error!);
         if (!view!.TryGetAccount(accountId, out AccountView account, out ViewPosition known))
             return HttpProblem.Of(StatusCodes.Status404NotFound, "AccountNotFound", "Not found", $"the read model (at index {known.Index}) has no account {IdText.Format(accountId)}");
         HistoryPage page;
@@ -46,7 +45,7 @@ internal sealed partial class WalletEndpoints
     }
 
     /// <summary>GET /v1/accounts/{id}/balance_at?index=N | ?time=RFC3339 | ?timestamp_ns=N (exactly one).</summary>
-    private async Task<IResult> GetBalanceAt(HttpContext context, string id, long? index, string? time, long? timestamp_ns)
+    private async Task<IResult> GetBalanceAt(HttpContext context, string id, string? index, string? time, string? timestamp_ns)
     {
         (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
         if (principal is null) return authProblem!;
@@ -56,17 +55,17 @@ internal sealed partial class WalletEndpoints
         if (ViewUnavailable(view) is { } unavailable) return unavailable;
         int given = (index is null ? 0 : 1) + (time is null ? 0 : 1) + (timestamp_ns is null ? 0 : 1);
         if (given != 1) return HttpProblem.BadRequest("InvalidParameter", "give exactly one of index, time, timestamp_ns");
+        if (!QueryText.TryParseNonNegative("index", index, out long? indexValue, out string? error)) return HttpProblem.BadRequest("InvalidParameter", error!);
+        if (!QueryText.TryParseNonNegative("timestamp_ns", timestamp_ns, out long? timestampNs, out error)) return HttpProblem.BadRequest("InvalidParameter", error!);
         ReplayTarget target;
-        if (index is { } i)
+        if (indexValue is { } i)
         {
-            if (i < 0) return HttpProblem.BadRequest("InvalidParameter", "index must be non-negative");
             target = ReplayTarget.AtIndex(i);
         }
         else
         {
-            long ns = timestamp_ns ?? 0;
-            if (time is not null && !TryParseTime(time, out ns)) return HttpProblem.BadRequest("InvalidParameter", "time must be an RFC 3339 instant");
-            if (ns < 0) return HttpProblem.BadRequest("InvalidParameter", "timestamp_ns must be non-negative");
+            long ns = timestampNs ?? 0;
+            if (time is not null && !QueryText.TryParseTime("time", time, out ns, out error)) return HttpProblem.BadRequest("InvalidParameter", error!);
             target = ReplayTarget.AtTime(ns);
         }
         if (!view!.TryGetAccount(accountId, out AccountView account, out ViewPosition known))
@@ -82,13 +81,13 @@ internal sealed partial class WalletEndpoints
         (string currency, byte scale) = map.CurrencyOf(account.Account.Ledger);
         bool found = answer.Status == BalanceAtStatus.Found;
         return Results.Json(new BalanceAtJson(IdText.Format(accountId), currency,
-            index, index is null ? target.TimestampNs : null, found,
+            indexValue, indexValue is null ? target.TimestampNs : null, found,
             found ? answer.ChangeIndex : null, found ? answer.ChangeTimestampNs : null,
             found ? JsonMapping.Balances(answer.Balances, scale) : null, JsonMapping.View(answer.View)), HttpJson.Options);
     }
 
     /// <summary>GET /v1/accounts?user_data_128=X[&amp;limit=&amp;after=] (admin): accounts by user data, from the view.</summary>
-    private async Task<IResult> FindAccounts(HttpContext context, string? user_data_128, int? limit, string? after)
+    private async Task<IResult> FindAccounts(HttpContext context, string? user_data_128, string? limit, string? after)
     {
         (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
         if (principal is null) return authProblem!;
@@ -101,8 +100,7 @@ internal sealed partial class WalletEndpoints
             return HttpProblem.BadRequest("InvalidParameter", "user_data_128 is required (an id)");
         UInt128 afterId = UInt128.Zero;
         if (after is not null && !IdText.TryParse(after, out afterId)) return HttpProblem.BadRequest("InvalidParameter", "after must be an account id");
-        int pageSize = limit ?? 100;
-        if (pageSize is < 1 or > HistoryQuery.MaxLimit) return HttpProblem.BadRequest("InvalidParameter", $"limit must be 1..{HistoryQuery.MaxLimit}");
+        if (!QueryText.TryParseLimit(limit, out int pageSize, out string? error)) return HttpProblem.BadRequest("InvalidParameter", error!);
         IReadOnlyList<AccountView> accounts = ViewOfPartition(0)!.GetAccountsByUserData(userData, pageSize, afterId, out ViewPosition position);
         if (ViewCount > 1)
         {
@@ -125,10 +123,8 @@ internal sealed partial class WalletEndpoints
     {
         (UserPrincipal? principal, IResult? authProblem) = await AuthenticateAsync(context).ConfigureAwait(false);
         if (principal is null) return authProblem!;
-        int partition = 0;
         string? text = context.Request.Query["partition"];
-        if (text is not null && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out partition) || partition >= ViewCount))
-            return HttpProblem.BadRequest("InvalidParameter", $"partition must be 0..{ViewCount - 1}");
+        if (!QueryText.TryParsePartition(text, ViewCount, out int partition, out string? error)) return HttpProblem.BadRequest("InvalidParameter", error!);
         ReadModelStore? view = ViewOfPartition(partition);
         if (ViewUnavailable(view) is { } unavailable) return unavailable;
         ReadModelProjector? projector = ProjectorOfPartition(partition);

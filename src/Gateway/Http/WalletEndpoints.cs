@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -137,19 +136,6 @@ internal sealed partial class WalletEndpoints(
         Projectors is null ? (partition == 0 ? Projector : null) : (uint)partition < (uint)Projectors.Count ? Projectors[partition] : null;
 
     private int ViewCount => Views?.Count ?? 1;
-
-    /// <summary>An RFC 3339 instant or an integer count of nanoseconds since the Unix epoch.</summary>
-    internal static bool TryParseTime(string text, out long ns)
-    {
-        ns = 0;
-        if (text.Length > 64) return false;
-        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ns)) return true;
-        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset t)) return false;
-        long ticks = t.UtcTicks - DateTime.UnixEpoch.Ticks;
-        if (ticks < 0) return false;
-        ns = ticks * 100;
-        return true;
-    }
 
     private byte ScaleOf(uint ledger) => map.CurrencyOf(ledger).Scale;
 }
