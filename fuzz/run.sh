@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one Wallet.Fuzz target with AFL++ (SharpFuzz instruments the assemblies under test).
-#   fuzz/run.sh <target> [seconds=600]        targets: sbe fix json journal raft client amount snapshot (Wallet.Fuzz list)
+#   fuzz/run.sh <target> [seconds=600]        targets: sbe fix json http journal raft client amount snapshot (Wallet.Fuzz list)
 # Installs afl++ (apt) and the sharpfuzz tool if missing, publishes and instruments, seeds, runs afl-fuzz for the given
 # time, then replays every crash AFL saved. Exit 0 = no crash, 1 = crashes (inputs under fuzz/out/<target>/findings),
 # 2 = usage/setup error. Everything it writes stays under fuzz/out and fuzz/.tools (both git-ignored).
 set -euo pipefail
 target="${1:-}"; seconds="${2:-600}"
-[[ "$target" =~ ^[a-z]+$ ]] || { echo "usage: fuzz/run.sh <target> [seconds]   (targets: sbe fix json journal raft client amount snapshot)" >&2; exit 2; }
+[[ "$target" =~ ^[a-z]+$ ]] || { echo "usage: fuzz/run.sh <target> [seconds]   (targets: sbe fix json http journal raft client amount snapshot)" >&2; exit 2; }
 [[ "$seconds" =~ ^[0-9]+$ ]] && (( seconds >= 10 && seconds <= 86400 )) || { echo "seconds must be 10..86400" >&2; exit 2; }
 root="$(cd "$(dirname "$0")/.." && pwd)"; cd "$root"
 out="fuzz/out"; bin="$out/bin"; work="$out/$target"

@@ -13,7 +13,13 @@ internal static class IdText
         id = UInt128.Zero;
         if (string.IsNullOrEmpty(text) || text.Length > 40) return false;
         if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
-            return text.Length > 2 && UInt128.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out id);
+        {
+            // Only hex digits: UInt128.TryParse also takes trailing NULs (the HTTP gateway's http fuzz target found
+            // the same hole in its IdText), which would read a prefix as the id.
+            if (text.Length == 2 || text.Length > 34) return false;
+            foreach (char c in text.AsSpan(2)) if (!char.IsAsciiHexDigit(c)) return false;
+            return UInt128.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out id);
+        }
         if (text.Length == 36 && text[8] == '-' && Guid.TryParseExact(text, "D", out Guid guid))
         {
             Span<byte> bytes = stackalloc byte[16];
