@@ -94,11 +94,10 @@ internal static class HistoryCommand
     private static long Time(string? text, string option, long defaultValue)
     {
         if (text is null) return defaultValue;
-        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long ns)) return ns;
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset t)
-            && t.UtcTicks >= DateTime.UnixEpoch.Ticks)
-            return (t.UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
-        throw new CliUsageException($"{option} '{text}' is neither an RFC 3339 time nor nanoseconds since the epoch");
+        // The HTTP API's strict reader: RFC 3339 (exact ns, range-checked) or ns since the epoch — never a time of day
+        // read as "today", never a far-future date overflowing into a negative count.
+        if (Wallet.Gateway.Http.QueryText.TryParseTime(option, text, out long ns, out string? error)) return ns;
+        throw new CliUsageException($"{option} '{text}': {error}");
     }
 
     private static string Name(LedgerEventKind kind) => kind switch

@@ -67,10 +67,16 @@ internal sealed class OfflineVerb
     {
         if (text.Length > 0 && text.Length <= 19 && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long index))
             return ReplayTarget.AtIndex(index);
-        if (text.Length <= 64 && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset time)
-            && time.UtcTicks >= DateTime.UnixEpoch.Ticks)
-            return ReplayTarget.AtTime(time);
+        // Digits are an index (above); otherwise the HTTP API's strict RFC 3339 reader (exact ns, range-checked).
+        if (!IsDigits(text) && Wallet.Gateway.Http.QueryText.TryParseTime("--at", text, out long ns, out _))
+            return ReplayTarget.AtTime(ns);
         throw new CliUsageException($"--at '{text}' is neither a log index nor an RFC 3339 time (e.g. 2026-11-26T14:00:00Z)");
+    }
+
+    private static bool IsDigits(string text)
+    {
+        foreach (char c in text) if (c is < '0' or > '9') return false;
+        return text.Length > 0;
     }
 
     public static string Describe(ReplayTarget target) =>

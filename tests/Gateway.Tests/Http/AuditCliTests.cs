@@ -90,6 +90,13 @@ public sealed class AuditCliTests
         Assert.Contains("commands replayed", byIndex.Error, StringComparison.Ordinal); // progress on stderr
         CliRun badAt = await Wallet("audit", "replay", "--at", "end-of-time-is-not-a-target", "--data-dir", data, "--config", config);
         Assert.Equal(2, badAt.ExitCode);
+        // The strict RFC 3339 reader the HTTP API uses: a time of day is not "today", and past 2262 is refused, not
+        // wrapped into a negative count of ns.
+        foreach (string at in new[] { "12:00", "2026-11-27", "9999-12-31T00:00:00Z" })
+        {
+            CliRun refused = await Wallet("audit", "replay", "--at", at, "--data-dir", data, "--config", config);
+            Assert.True(refused.ExitCode == 2, at + ": " + refused.Output + refused.Error);
+        }
 
         // By time (RFC 3339 of transfer 25's stamp), replaying from genesis.
         string time = new DateTime(DateTime.UnixEpoch.Ticks + midTimestamp / 100, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
