@@ -80,11 +80,25 @@ public sealed partial class LedgerStateMachine
         if (_capture is { IsComplete: true }) _capture = null;
     }
 
+    // The write hooks sit on the BLP's hottest paths: inlined, they are one field load and a not-taken branch; the
+    // capture's own check (range, chunk state) stays out of line so it does not bloat the callers.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void CaptureBeforeAccountWrite(int index) => _capture?.BeforeAccountWrite(index);
+    private void CaptureBeforeAccountWrite(int index)
+    {
+        if (_capture is not null) CaptureAccountChunk(index);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void CaptureBeforeSlotWrite(int slot) => _capture?.BeforeSlotWrite(slot);
+    private void CaptureBeforeSlotWrite(int slot)
+    {
+        if (_capture is not null) CaptureSlotChunk(slot);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CaptureAccountChunk(int index) => _capture!.BeforeAccountWrite(index);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CaptureSlotChunk(int slot) => _capture!.BeforeSlotWrite(slot);
 
     /// <summary>Convenience: capture and write in one step (stops the caller for the whole write).</summary>
     public void WriteState(Stream destination) => CaptureImage().WriteTo(destination);
