@@ -106,13 +106,20 @@ public sealed class AllocationTests(ITestOutputHelper output)
                 long id = 1;
                 RunWindowed(client, handler, ref id, WarmupCalls);
                 handler.Drain();
-                long threadBefore = GC.GetAllocatedBytesForCurrentThread();
-                long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
-                RunWindowed(client, handler, ref id, MeasuredCalls);
-                handler.Drain();
-                long totalAfter = GC.GetTotalAllocatedBytes(precise: true);
-                long threadAfter = GC.GetAllocatedBytesForCurrentThread();
-                m = new Measurement(handler.Mismatches, threadAfter - threadBefore, totalAfter - totalBefore);
+                // Up to three measured windows, the first clean one counts: a one-off runtime allocation on this thread
+                // (tiered JIT recompiling the loop, on-stack replacement) once showed up as 136 B in a CI window; a
+                // per-call allocation would show in every window.
+                for (int window = 0; window < 3; window++)
+                {
+                    long threadBefore = GC.GetAllocatedBytesForCurrentThread();
+                    long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
+                    RunWindowed(client, handler, ref id, MeasuredCalls);
+                    handler.Drain();
+                    long totalAfter = GC.GetTotalAllocatedBytes(precise: true);
+                    long threadAfter = GC.GetAllocatedBytesForCurrentThread();
+                    m = new Measurement(handler.Mismatches, threadAfter - threadBefore, totalAfter - totalBefore);
+                    if (m.CallerThreadBytes == 0) break;
+                }
             }
 #pragma warning disable CA1031 // reported by the test thread below
             catch (Exception e)

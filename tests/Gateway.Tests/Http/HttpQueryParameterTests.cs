@@ -101,6 +101,8 @@ public sealed class HttpQueryParameterTests
 
         await using HttpFixture f = await HttpFixture.StartAsync();
         await f.CreateAccountAsync("100", flags: """["history"]""");
+        // History is the read model's: wait until it has projected the account (it lags the ledger by design).
+        Assert.True(f.Projector.WaitForIndex(f.Server.Partition.AppliedIndex, TimeSpan.FromSeconds(20)));
         HttpResponseMessage all = await f.GetAsync("/v1/accounts/100/history?from=1970-01-01T00:00:00Z&to=2262-04-11T23:47:16.854775807Z&limit=1000");
         Assert.Equal(HttpStatusCode.OK, all.StatusCode);
         HttpResponseMessage none = await f.GetAsync("/v1/accounts/100/history?to=1");
