@@ -81,6 +81,7 @@ public sealed class ClusterVerbTests : IDisposable
                 r => Assert.True(r.Code is ResultCode.Ok or ResultCode.Exists, r.Code.ToString()));
             Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(new Transfer { Id = 10, DebitAccountId = 1, CreditAccountId = 2, Amount = 1234, Ledger = 1, Code = 1 }));
             Assert.Equal(1234L, Assert.Single(await client.LookupAccountsAsync(new UInt128[] { 2 })).CreditsPosted);
+            await FollowersNameTheLeadersHttpApiAsync(httpBase);
         }
         finally
         {
@@ -93,6 +94,50 @@ public sealed class ClusterVerbTests : IDisposable
         Assert.Equal(0, cluster.ExitCode);
         Assert.Contains("wallet cluster: stopped", text, StringComparison.Ordinal);
         for (int id = 1; id <= 3; id++) Assert.True(text.Contains($"[node {id}] wallet serve: stopped at index", StringComparison.Ordinal), text);
+    }
+
+    /// <summary>
+    /// Exact reads through each replica's HTTP API: the leader answers; each follower answers 503 NotLeader naming the
+    /// leader's API (the ports `wallet cluster` published in Cluster:Members), which is the one that answered.
+    /// </summary>
+    private static async Task FollowersNameTheLeadersHttpApiAsync(int httpBase)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "admin:admin-dev-password");
+        string last = "";
+        long deadline = Environment.TickCount64 + 30_000;
+        while (Environment.TickCount64 < deadline)
+        {
+            last = "";
+            var answered = new List<string>();
+            var named = new List<string?>();
+            for (int i = 0; i < 3; i++)
+            {
+                string url = $"http://127.0.0.1:{httpBase + i}";
+                HttpResponseMessage r;
+                try
+                {
+                    r = await http.GetAsync(url + "/v1/accounts/2");
+                }
+                catch (HttpRequestException ex)
+                {
+                    last += $"{url}: {ex.Message}\n"; // a replica's API starts after its gateway: not up yet
+                    continue;
+                }
+                using HttpResponseMessage response = r;
+                string body = await r.Content.ReadAsStringAsync();
+                if (r.StatusCode == System.Net.HttpStatusCode.OK) answered.Add(url);
+                else if ((int)r.StatusCode == 503)
+                {
+                    using var doc = System.Text.Json.JsonDocument.Parse(body);
+                    named.Add(doc.RootElement.TryGetProperty("leader_http", out var l) ? l.GetString() : null);
+                }
+                last += $"{url}: {(int)r.StatusCode} {body}\n";
+            }
+            if (answered.Count == 1 && named.Count == 2 && named.TrueForAll(n => n == answered[0])) return;
+            await Task.Delay(200);
+        }
+        Assert.Fail("followers did not name the leader's HTTP API:\n" + last);
     }
 
     public void Dispose()

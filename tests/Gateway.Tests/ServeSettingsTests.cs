@@ -65,4 +65,32 @@ public sealed class ServeSettingsTests
             new("Ledger:Ledgers:0:Code", "1"), new("Ledger:Ledgers:0:Symbol", "USD"), new("Ledger:Ledgers:0:Scale", "2")]).Build();
         Assert.Contains("Users", Assert.Throws<SettingsException>(() => ServeSettings.Load(noUsers)).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_member_may_publish_its_http_port_and_the_replica_listens_there()
+    {
+        const string Members = "1=127.0.0.1:7401:7501:7481,2=127.0.0.1:7402:7502:7482,3=127.0.0.1:7403:7503";
+        ServeSettings s = ServeSettings.Load(Shipped_with(("Cluster:NodeId", "2"), ("Cluster:Members", Members)));
+        Assert.Equal([7481, 7482, 0], s.Cluster!.Members.Select(m => m.HttpPort));
+        // The published port is where this replica's API listens (as its gateway listens on its published client port).
+        Assert.Equal(7482, s.Api.Http.Port);
+        Assert.Equal(7482, ServeSettings.Load(Shipped_with(("Cluster:NodeId", "2"), ("Cluster:Members", Members), ("Http:Port", "9000"))).Api.Http.Port);
+        // A replica that publishes none keeps Http:Port.
+        Assert.Equal(9000, ServeSettings.Load(Shipped_with(("Cluster:NodeId", "3"), ("Cluster:Members", Members), ("Http:Port", "9000"))).Api.Http.Port);
+
+        var clash = Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with(("Cluster:NodeId", "1"),
+            ("Cluster:Members", "1=127.0.0.1:7401:7501:7402,2=127.0.0.1:7402:7502,3=127.0.0.1:7403:7503"))));
+        Assert.Contains("member 1's HTTP port (127.0.0.1:7402) is also member 2's client port", clash.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1=127.0.0.1:7401:7501:0")]
+    [InlineData("1=127.0.0.1:7401:7501:70000")]
+    [InlineData("1=127.0.0.1:7401:7501:")]
+    [InlineData("1=127.0.0.1:7401:7501:7481:7482")]
+    public void A_bad_published_http_port_is_refused_with_the_entry_named(string entry)
+    {
+        var ex = Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with(("Cluster:NodeId", "1"), ("Cluster:Members", entry))));
+        Assert.Contains($"Cluster:Members entry '{entry}' is invalid: expected id=host:clientPort:replicationPort[:httpPort]", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -39,7 +39,17 @@ public sealed class CommandChannel : IPartitionResultHandler
     /// <summary>Results that arrived after their request had timed out.</summary>
     public long LateResults => Volatile.Read(ref _lateResults);
 
+    /// <summary>
+    /// Submits one command or exact query to <paramref name="partition"/> and waits for its result. A
+    /// <see cref="CommandOutcomeKind.NotLeader"/> outcome names the partition's leader as this node knows it.
+    /// </summary>
     public async Task<CommandOutcome> SubmitAsync(int partition, ushort kind, ReadOnlyMemory<byte> payload, CancellationToken cancel)
+    {
+        CommandOutcome outcome = await SubmitToPartitionAsync(partition, kind, payload, cancel).ConfigureAwait(false);
+        return outcome.Kind == CommandOutcomeKind.NotLeader && Router is { } router ? outcome with { Leader = router.LeaderOf(partition) } : outcome;
+    }
+
+    private async Task<CommandOutcome> SubmitToPartitionAsync(int partition, ushort kind, ReadOnlyMemory<byte> payload, CancellationToken cancel)
     {
         IRequestRouter? router = Router;
         if (router is null) return CommandOutcome.Failed(CommandOutcomeKind.NotRunning, SubmitStatus.NotRunning);
@@ -85,6 +95,12 @@ public sealed class CommandChannel : IPartitionResultHandler
     /// the seam is enabled.
     /// </summary>
     public async Task<CommandOutcome> SubmitCrossPartitionAsync(Wallet.Engine.Ledger.Transfer transfer, CancellationToken cancel)
+    {
+        CommandOutcome outcome = await SubmitToCoordinatorAsync(transfer, cancel).ConfigureAwait(false);
+        return outcome.Kind == CommandOutcomeKind.NotLeader && Router is { } router ? outcome with { Leader = router.CrossPartition.Leader } : outcome;
+    }
+
+    private async Task<CommandOutcome> SubmitToCoordinatorAsync(Wallet.Engine.Ledger.Transfer transfer, CancellationToken cancel)
     {
         IRequestRouter? router = Router;
         if (router is null) return CommandOutcome.Failed(CommandOutcomeKind.NotRunning, SubmitStatus.NotRunning);

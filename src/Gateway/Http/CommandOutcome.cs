@@ -23,5 +23,8 @@ public enum CommandOutcomeKind
 /// <summary>A copy of one partition result, taken on the egress thread.</summary>
 public sealed record CommandOutcome(CommandOutcomeKind Kind, long Index, long TimestampNs, CreateResult[] Results, byte[] Payload, SubmitStatus SubmitStatus = SubmitStatus.Accepted)
 {
+    /// <summary>For <see cref="CommandOutcomeKind.NotLeader"/>: who leads, as this node knew it when the answer was given.</summary>
+    public Wallet.Gateway.Routing.LeaderInfo Leader { get; init; }
+
     public static CommandOutcome Failed(CommandOutcomeKind kind, SubmitStatus status = SubmitStatus.Accepted) => new(kind, 0, 0, [], [], status);
 }

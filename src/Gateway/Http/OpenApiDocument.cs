@@ -22,7 +22,7 @@ public static class OpenApiDocument
     "schemas": {
       "Id": { "type": "string", "pattern": "^(0|[1-9][0-9]{0,38})$" },
       "Amount": { "type": "string", "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]+)?$" },
-      "Problem": { "type": "object", "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" }, "detail": { "type": "string" }, "code": { "type": "string" }, "result_code": { "type": "integer" } } },
+      "Problem": { "type": "object", "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" }, "detail": { "type": "string" }, "code": { "type": "string" }, "result_code": { "type": "integer" }, "leader_http": { "type": "string", "description": "NotLeader: the leader's HTTP API base URL, when published" }, "leader_gateway": { "type": "string", "description": "NotLeader: the leader's SBE gateway, host:port" }, "leader_term": { "type": "integer", "description": "NotLeader: the term the leader was known in" } } },
       "Source": { "type": "object", "properties": { "kind": { "enum": ["exact", "view"] }, "index": { "type": "integer" }, "timestamp": { "type": "integer" } } },
       "Balances": { "type": "object", "properties": { "debits_pending": { "$ref": "#/components/schemas/Amount" }, "debits_posted": { "$ref": "#/components/schemas/Amount" }, "credits_pending": { "$ref": "#/components/schemas/Amount" }, "credits_posted": { "$ref": "#/components/schemas/Amount" }, "balance": { "type": "string", "description": "credits_posted - debits_posted" } } },
       "TransferRequest": { "type": "object", "additionalProperties": false, "required": ["from_account", "to_account", "amount", "currency", "transaction_id"],

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -105,14 +106,43 @@ internal sealed partial class WalletEndpoints(
                 return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "NotRunning", "Not running", "the partition is not running");
             case CommandOutcomeKind.NotLeader:
                 context.Response.Headers.RetryAfter = "1";
-                return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "NotLeader", "Not the leader",
-                    "this replica does not lead the partition (or, for a cross-partition transfer, the saga sequencer), or stopped leading with the request taken: send it to the leader and retry with the same id — a request that was taken is then answered with its one outcome, never applied twice");
+                return NotLeaderProblem(outcome.Leader);
             case CommandOutcomeKind.TimedOut:
                 return HttpProblem.Of(StatusCodes.Status504GatewayTimeout, "Timeout", "Outcome unknown",
                     $"no committed result within {options.CommandTimeoutMs} ms: the command may still be applied; retry with the same id (ids make retries safe)");
             default:
                 return HttpProblem.Of(StatusCodes.Status400BadRequest, "Refused", "Refused", $"the partition refused the request ({outcome.SubmitStatus})");
         }
+    }
+
+    /// <summary>
+    /// 503 NotLeader, naming the leader when this node knows it: <c>leader_gateway</c> (its SBE gateway, host:port),
+    /// <c>leader_http</c> (its HTTP API's base URL, when Cluster:Members publishes it) and <c>leader_term</c>.
+    /// </summary>
+    internal static IResult NotLeaderProblem(LeaderInfo leader)
+    {
+        if (!leader.IsKnownRemote)
+        {
+            string why = leader.IsLocal
+                ? "this replica stopped leading with the request taken and has led again since; retry here with the same id"
+                : "this replica does not lead the partition (or, for a cross-partition transfer, the saga sequencer) and no leader is known yet (an election is running): retry after Retry-After with the same id";
+            return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "NotLeader", "Not the leader", why);
+        }
+        string host = leader.Host!.Contains(':', StringComparison.Ordinal) ? "[" + leader.Host + "]" : leader.Host;
+        var extra = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["leader_gateway"] = string.Create(CultureInfo.InvariantCulture, $"{host}:{leader.Port}"),
+            ["leader_term"] = leader.Term,
+        };
+        string where = $"its SBE gateway is {extra["leader_gateway"]}";
+        if (leader.HttpPort is > 0 and <= ushort.MaxValue)
+        {
+            string url = string.Create(CultureInfo.InvariantCulture, $"http://{host}:{leader.HttpPort}");
+            extra["leader_http"] = url;
+            where = $"its HTTP API is {url}";
+        }
+        return HttpProblem.Of(StatusCodes.Status503ServiceUnavailable, "NotLeader", "Not the leader",
+            $"this replica does not lead the partition (or, for a cross-partition transfer, the saga sequencer), or stopped leading with the request taken. The leader (term {leader.Term}): {where}. Send the request there with the same id — a request that was taken is then answered with its one outcome, never applied twice", extra);
     }
 
     private static bool TryParseId(string text, out UInt128 id, out IResult? problem)

@@ -21,6 +21,6 @@ internal sealed class ReplicatedRouter(PartitionEngine partition, ConsensusAgent
     {
         if (agent.IsLeader) return LeaderInfo.Local;
         ClusterMember? leader = agent.LeaderId >= 0 ? agent.Options.Member(agent.LeaderId) : null;
-        return leader is null ? LeaderInfo.Unknown(agent.Term) : LeaderInfo.Remote(leader.Host, leader.ClientPort, agent.Term);
+        return leader is null ? LeaderInfo.Unknown(agent.Term) : LeaderInfo.Remote(leader.Host, leader.ClientPort, agent.Term, leader.HttpPort);
     }
 }

@@ -40,13 +40,15 @@ internal static class ClusterCommand
     }
 
     /// <summary>The Cluster:Members value for N local nodes.</summary>
-    internal static string Members(int nodes, int basePort, int replicationBasePort)
+    internal static string Members(int nodes, int basePort, int replicationBasePort, int httpBasePort = 0)
     {
         var text = new StringBuilder();
         for (int id = 1; id <= nodes; id++)
         {
             if (id > 1) text.Append(',');
             text.Append(CultureInfo.InvariantCulture, $"{id}=127.0.0.1:{basePort + id - 1}:{replicationBasePort + id - 1}");
+            // Published so that a follower's HTTP "not the leader" answer names the leader's API (0 = ephemeral: unknown).
+            if (httpBasePort != 0) text.Append(CultureInfo.InvariantCulture, $":{httpBasePort + id - 1}");
         }
         return text.ToString();
     }
@@ -77,7 +79,7 @@ internal static class ClusterCommand
             Console.Error.WriteLine("wallet cluster: --http-base-port must be 0..65530");
             return ExitCodes.InvalidConfiguration;
         }
-        string members = Members(nodes, basePort, replicationBasePort);
+        string members = Members(nodes, basePort, replicationBasePort, httpBasePort);
         string root = Path.GetFullPath(dataDir);
         Console.Out.WriteLine($"wallet cluster: {nodes} replicas of {partitions} partition(s), members {members}, data under {root}");
         var children = new List<ChildProcess>();

@@ -18,7 +18,10 @@ internal sealed class ApiSettings
     public required string ReadModelDirectory { get; init; }
     public required ReadModelOptions ReadModel { get; init; }
 
-    public static ApiSettings Load(IConfiguration config, string dataDirectory)
+    /// <param name="config">The whole configuration (its "Http" and "ReadModel" sections are read).</param>
+    /// <param name="dataDirectory">The node's data directory (the read model's default home).</param>
+    /// <param name="clusterHttpPort">This replica's HTTP port as Cluster:Members publishes it (0 = not published).</param>
+    public static ApiSettings Load(IConfiguration config, string dataDirectory, int clusterHttpPort = 0)
     {
         IConfigurationSection h = config.GetSection("Http");
         string host = String(h, "Host", "127.0.0.1");
@@ -28,7 +31,9 @@ internal sealed class ApiSettings
         var http = new HttpOptions
         {
             BindAddress = address,
-            Port = Int(h, "Port", defaults.Port, 0, 65535),
+            // A replica listens where its peers say it does (they name this port to clients in "not the leader" answers),
+            // as its SBE gateway listens on its published client port.
+            Port = clusterHttpPort > 0 ? clusterHttpPort : Int(h, "Port", defaults.Port, 0, 65535),
             MaxRequestBodyBytes = Int(h, "MaxRequestBodyBytes", defaults.MaxRequestBodyBytes, 256, 16 << 20),
             CommandTimeoutMs = Int(h, "CommandTimeoutMs", defaults.CommandTimeoutMs, 10, 600_000),
             MaxInFlightCommands = Int(h, "MaxInFlightCommands", defaults.MaxInFlightCommands, 1, 1_000_000),

@@ -9,7 +9,8 @@ namespace Wallet.Host.Configuration;
 /// The optional "Cluster" section: with it, <c>wallet serve</c> runs one replica of a replicated partition. Members are
 /// written compactly so they fit an environment variable or a command-line override:
 /// <c>Cluster:Members = "1=127.0.0.1:7401:7501,2=127.0.0.1:7402:7502,3=127.0.0.1:7403:7503"</c>
-/// (id=host:clientPort:replicationPort).
+/// (id=host:clientPort:replicationPort), optionally with the HTTP API's port as a fourth field
+/// (id=host:clientPort:replicationPort:httpPort) so that a follower's HTTP "not the leader" answer names the leader's API.
 /// </summary>
 internal static class ClusterSettings
 {
@@ -54,15 +55,17 @@ internal static class ClusterSettings
         {
             int eq = raw.IndexOf('=', StringComparison.Ordinal);
             string[] parts = eq < 0 ? [] : raw[(eq + 1)..].Split(':');
-            if (eq <= 0 || parts.Length != 3
+            int httpPort = 0;
+            if (eq <= 0 || parts.Length is not (3 or 4)
                 || !int.TryParse(raw.AsSpan(0, eq), NumberStyles.None, CultureInfo.InvariantCulture, out int id)
                 || parts[0].Length == 0
                 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int clientPort) || clientPort is < 1 or > 65535
-                || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int replicationPort) || replicationPort is < 1 or > 65535)
+                || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int replicationPort) || replicationPort is < 1 or > 65535
+                || (parts.Length == 4 && (!int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out httpPort) || httpPort is < 1 or > 65535)))
             {
-                throw new SettingsException($"Cluster:Members entry '{raw}' is invalid: expected id=host:clientPort:replicationPort (ports 1..65535), e.g. 1=127.0.0.1:7401:7501.");
+                throw new SettingsException($"Cluster:Members entry '{raw}' is invalid: expected id=host:clientPort:replicationPort[:httpPort] (ports 1..65535), e.g. 1=127.0.0.1:7401:7501 or 1=127.0.0.1:7401:7501:7481.");
             }
-            list.Add(new ClusterMember(id, parts[0], clientPort, replicationPort));
+            list.Add(new ClusterMember(id, parts[0], clientPort, replicationPort, httpPort));
         }
         return list;
     }

@@ -125,7 +125,7 @@ internal sealed class ServeSettings
             ShutdownTimeoutMs = Int(p, "ShutdownTimeoutMs", 30_000, 100, 600_000),
             Cluster = cluster,
             Fix = FixSettings.Load(config.GetSection("Fix"), dataDirectory),
-            Api = ApiSettings.Load(config, dataDirectory),
+            Api = ApiSettings.Load(config, dataDirectory, cluster?.Self.HttpPort ?? 0),
             Saga = SagaSettings.Load(config.GetSection("Saga"), dataDirectory),
         };
 
@@ -154,6 +154,11 @@ internal sealed class ServeSettings
         foreach (ClusterMember m in cluster.Members)
         {
             if (m.ClientPort > 0) used[(m.Host, m.ClientPort)] = $"member {m.Id}'s client port";
+        }
+        foreach (ClusterMember m in cluster.Members)
+        {
+            if (m.HttpPort > 0 && !used.TryAdd((m.Host, m.HttpPort), $"member {m.Id}'s HTTP port"))
+                throw new SettingsException($"Cluster: member {m.Id}'s HTTP port ({m.Host}:{m.HttpPort}) is also {used[(m.Host, m.HttpPort)]}.");
         }
         foreach (ClusterMember m in cluster.Members)
         {

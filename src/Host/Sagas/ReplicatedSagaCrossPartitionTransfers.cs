@@ -26,7 +26,7 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
             if (replica.IsLeader) return LeaderInfo.Local;
             int id = replica.LeaderId;
             ClusterMember? leader = id >= 0 ? replica.Cluster.Member(id) : null;
-            return leader is null ? LeaderInfo.Unknown(replica.Term) : LeaderInfo.Remote(leader.Host, leader.ClientPort, replica.Term);
+            return leader is null ? LeaderInfo.Unknown(replica.Term) : LeaderInfo.Remote(leader.Host, leader.ClientPort, replica.Term, leader.HttpPort);
         }
     }
 

@@ -67,6 +67,7 @@ public sealed class ClusterOptions
             if (m.ClientPort is < 1 or > 65535 && m.Id != NodeId) throw new ArgumentException($"Cluster:Members:{m.Id}: ClientPort must be 1..65535", nameof(Members));
             if (m.ReplicationPort is < 0 or > 65535 || (m.ReplicationPort == 0 && m.Id != NodeId))
                 throw new ArgumentException($"Cluster:Members:{m.Id}: ReplicationPort must be 1..65535", nameof(Members));
+            if (m.HttpPort is < 0 or > 65535) throw new ArgumentException($"Cluster:Members:{m.Id}: HttpPort must be 1..65535, or 0 when not published", nameof(Members));
         }
         if (!ids.Contains(NodeId)) throw new ArgumentException($"Cluster:NodeId {NodeId} is not one of Cluster:Members", nameof(NodeId));
         if (ElectionTimeoutMs is < 10 or > 60_000) throw new ArgumentOutOfRangeException(nameof(ElectionTimeoutMs), ElectionTimeoutMs, "Cluster:ElectionTimeoutMs must be 10..60000");

@@ -26,6 +26,7 @@ public sealed class CrossPartitionHttpTests : IAsyncDisposable
     private sealed class Coordinator : ICrossPartitionTransfers
     {
         public CrossPartitionSubmit Status = CrossPartitionSubmit.Accepted;
+        public LeaderInfo Leader { get; set; } = LeaderInfo.Local;
         public ResultCode Outcome = ResultCode.Ok;
         public Transfer Last;
 
@@ -82,6 +83,20 @@ public sealed class CrossPartitionHttpTests : IAsyncDisposable
         using HttpResponseMessage busy = await TransferAsync("43");
         await HttpFixture.ProblemAsync(busy, 503, "Busy");
         // Neither partition saw any of it.
+        Assert.All(_partitions, p => Assert.Equal(0, p.AppliedIndex));
+    }
+
+    [Fact]
+    public async Task A_follower_of_the_saga_group_names_its_leader()
+    {
+        _coordinator.Status = CrossPartitionSubmit.NotLeader;
+        _coordinator.Leader = LeaderInfo.Remote("127.0.0.9", 7654, 4, httpPort: 7484);
+        using HttpResponseMessage refused = await TransferAsync("44");
+        var problem = await HttpFixture.ProblemAsync(refused, 503, "NotLeader");
+        Assert.Equal("http://127.0.0.9:7484", problem.GetProperty("leader_http").GetString());
+        Assert.Equal("127.0.0.9:7654", problem.GetProperty("leader_gateway").GetString());
+        Assert.Equal(4, problem.GetProperty("leader_term").GetInt64());
+        Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
         Assert.All(_partitions, p => Assert.Equal(0, p.AppliedIndex));
     }
 

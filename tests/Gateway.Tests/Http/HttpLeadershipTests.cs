@@ -1,0 +1,96 @@
+using System.Net;
+using Wallet.Engine.Partition;
+using Wallet.Gateway.Auth;
+using Wallet.Gateway.Http;
+using Wallet.Gateway.Routing;
+using Wallet.Gateway.Tests.Support;
+
+namespace Wallet.Gateway.Tests.Http;
+
+/// <summary>
+/// Under consensus a follower's HTTP API answers 503 NotLeader and names the leader as far as it knows it: the
+/// leader's HTTP API (when Cluster:Members publishes its port), its SBE gateway and the term; nothing applied.
+/// </summary>
+public sealed class HttpLeadershipTests : IAsyncDisposable
+{
+    private readonly TempDirectory _dir = new("http-leader");
+    private readonly HttpGateway _http;
+    private readonly PartitionEngine _partition;
+    private readonly FollowerRouter _router;
+    private readonly HttpClient _client;
+
+    /// <summary>Refuses every command as consensus does on a follower, and reports the leader the test sets.</summary>
+    private sealed class FollowerRouter : IRequestRouter
+    {
+        public LeaderInfo Leader = LeaderInfo.Unknown(1);
+        public int PartitionCount => 1;
+        public int PartitionOf(UInt128 accountId) => 0;
+        public SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload) => SubmitStatus.NotLeader;
+        public LeaderInfo LeaderOf(int partition) => Leader;
+    }
+
+    public HttpLeadershipTests()
+    {
+        _http = new HttpGateway(new HttpOptions { Port = 0, CommandTimeoutMs = 10_000 }, new UserDirectory(GatewayFixture.Users), GatewayFixture.DefaultPartition("unused").Ledger.Catalog);
+        _partition = PartitionEngine.Start(GatewayFixture.DefaultPartition(_dir.Path), _http.Commands);
+        _router = new FollowerRouter();
+        _http.StartAsync(_router).GetAwaiter().GetResult();
+        _client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_http.LocalEndPoint.Port}"), Timeout = TimeSpan.FromSeconds(30) };
+        _client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", HttpFixture.Admin);
+    }
+
+    private Task<HttpResponseMessage> CreateAccountAsync() =>
+        _client.PostAsync("/v1/accounts", new StringContent("""{"id":"500","currency":"USD"}""", System.Text.Encoding.UTF8, "application/json"));
+
+    [Fact]
+    public async Task A_follower_names_the_leaders_http_api_and_gateway()
+    {
+        _router.Leader = LeaderInfo.Remote("10.0.0.2", 7402, term: 9, httpPort: 7482);
+        using HttpResponseMessage r = await CreateAccountAsync();
+        var problem = await HttpFixture.ProblemAsync(r, 503, "NotLeader");
+        Assert.Equal("http://10.0.0.2:7482", problem.GetProperty("leader_http").GetString());
+        Assert.Equal("10.0.0.2:7402", problem.GetProperty("leader_gateway").GetString());
+        Assert.Equal(9, problem.GetProperty("leader_term").GetInt64());
+        Assert.Contains("http://10.0.0.2:7482", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("1", r.Headers.RetryAfter?.ToString());
+
+        // Reads of the leader's exact state are refused the same way.
+        using HttpResponseMessage read = await _client.GetAsync("/v1/accounts/500");
+        Assert.Equal("http://10.0.0.2:7482", (await HttpFixture.ProblemAsync(read, 503, "NotLeader")).GetProperty("leader_http").GetString());
+        Assert.Equal(0, _partition.AppliedIndex);
+    }
+
+    [Fact]
+    public async Task Without_a_published_http_port_only_the_gateway_is_named_and_ipv6_hosts_are_bracketed()
+    {
+        _router.Leader = LeaderInfo.Remote("fd00::2", 7402, term: 3);
+        using HttpResponseMessage r = await CreateAccountAsync();
+        var problem = await HttpFixture.ProblemAsync(r, 503, "NotLeader");
+        Assert.Equal("[fd00::2]:7402", problem.GetProperty("leader_gateway").GetString());
+        Assert.False(problem.TryGetProperty("leader_http", out _));
+
+        _router.Leader = LeaderInfo.Remote("fd00::2", 7402, term: 3, httpPort: 7482);
+        using HttpResponseMessage r2 = await CreateAccountAsync();
+        Assert.Equal("http://[fd00::2]:7482", (await HttpFixture.ProblemAsync(r2, 503, "NotLeader")).GetProperty("leader_http").GetString());
+    }
+
+    [Fact]
+    public async Task During_an_election_no_leader_is_named()
+    {
+        _router.Leader = LeaderInfo.Unknown(term: 12);
+        using HttpResponseMessage r = await CreateAccountAsync();
+        var problem = await HttpFixture.ProblemAsync(r, 503, "NotLeader");
+        Assert.False(problem.TryGetProperty("leader_gateway", out _));
+        Assert.False(problem.TryGetProperty("leader_http", out _));
+        Assert.Contains("no leader is known yet", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _http.DisposeAsync();
+        _partition.Stop(TimeSpan.FromSeconds(10), snapshot: false);
+        _dir.Dispose();
+    }
+}
