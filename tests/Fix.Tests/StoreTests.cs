@@ -43,6 +43,28 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void Store_and_forward_takes_a_number_and_stores_until_the_store_closes_then_refuses_quietly()
+    {
+        FixSessionStore s = Open();
+        Assert.Equal(1, s.TakeSenderSeq());
+        Assert.True(s.TryStoreUnsent(2002, "8"u8, Body(2)));
+        Assert.Equal(3, s.NextSenderSeq);
+        s.Dispose();
+        // An answer that arrives after shutdown closed the store: refused, nothing thrown, nothing written.
+        long before = new FileInfo(Path.Combine(_dir.Path, "W-P.messages")).Length;
+        Assert.False(s.TryStoreUnsent(2003, "8"u8, Body(3)));
+        Assert.Equal(before, new FileInfo(Path.Combine(_dir.Path, "W-P.messages")).Length);
+
+        using FixSessionStore again = Open();
+        Assert.Equal(3, again.NextSenderSeq);
+        Span<byte> buffer = stackalloc byte[256];
+        Assert.True(again.TryGet(2, buffer, out long orig, out int typeLength, out int bodyLength));
+        Assert.Equal(2002, orig);
+        Assert.True(buffer.Slice(typeLength, bodyLength).SequenceEqual(Body(2)));
+        Assert.Equal(int.MaxValue, again.NextStoredAtOrAfter(3));
+    }
+
+    [Fact]
     public void The_store_is_bounded_and_compacts_to_the_newest_messages()
     {
         using (FixSessionStore s = Open(capacity: 8))

@@ -50,4 +50,7 @@ internal static partial class FixLog
 
     [LoggerMessage(EventId = 115, Level = LogLevel.Error, Message = "FIX session {SessionId}: the store could not be synced; connection dropped before sending (the partner resends after its next logon)")]
     public static partial void SendBlockedBySync(ILogger logger, long sessionId, Exception exception);
+
+    [LoggerMessage(EventId = 116, Level = LogLevel.Information, Message = "FIX session {SessionId}: a {MsgType} answer arrived after the store closed at shutdown and was not stored; the partner's request stays re-requested at its next logon and is answered from the ledger then")]
+    public static partial void NotStoredAtShutdown(ILogger logger, long sessionId, string msgType);
 }

@@ -576,10 +576,10 @@ internal sealed class FixSession : IGatewaySession
             {
                 // Disconnected (or closing) after logon: an application message still takes its number and goes to the
                 // store, so the partner gets it by ResendRequest when it sees the gap after its next Logon.
-                if (isApplication && _store is not null && State >= SessionState.Closing)
+                if (isApplication && _store is not null && State >= SessionState.Closing
+                    && !_store.TryStoreUnsent(FixTime.NowUnixNanoseconds(), msgType, body))
                 {
-                    int stored = _store.TakeSenderSeq();
-                    _store.Append(stored, FixTime.NowUnixNanoseconds(), msgType, body);
+                    FixLog.NotStoredAtShutdown(_context.Logger, Id, Encoding.ASCII.GetString(msgType));
                 }
                 return false;
             }

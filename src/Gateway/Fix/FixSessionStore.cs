@@ -77,6 +77,8 @@ internal sealed class FixSessionStore : IDisposable
     private bool _seqDirty;
     private bool _messagesDirty;
     private bool _disposed;
+    /// <summary>Set first by <see cref="Dispose"/>: store-and-forward writes stop before the final sync, so none is left unsynced.</summary>
+    private bool _closing;
     private IOException? _fault;
     private long _syncCount;
 
@@ -211,6 +213,25 @@ internal sealed class FixSessionStore : IDisposable
             _nextSenderSeq = 1;
             _nextTargetSeq = 1;
             SaveSeqNums();
+        }
+    }
+
+    /// <summary>
+    /// Store and forward for a session that is no longer logged on: takes the next number and stores the message
+    /// under it in one step, for the partner to fetch by ResendRequest after its next Logon. False (nothing written)
+    /// once the store is closed — the gateway is shutting down and the answer arrived after the drain; the
+    /// partner's request is then still below the recorded incoming number's floor, so after the restart it is
+    /// re-requested and answered from the ledger (a transfer already applied answers Exists).
+    /// </summary>
+    public bool TryStoreUnsent(long origSendingTimeNs, ReadOnlySpan<byte> msgType, ReadOnlySpan<byte> body)
+    {
+        lock (_sync)
+        {
+            if (_closing) return false;
+            int seq = _nextSenderSeq++;
+            SaveSeqNums();
+            Append(seq, origSendingTimeNs, msgType, body);
+            return true;
         }
     }
 
@@ -618,6 +639,7 @@ internal sealed class FixSessionStore : IDisposable
 
     public void Dispose()
     {
+        lock (_sync) _closing = true;
         try
         {
             // Numbers and messages written while no session was sending (store and forward) get their sync now.
