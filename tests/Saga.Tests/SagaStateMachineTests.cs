@@ -167,6 +167,22 @@ public sealed class SagaStateMachineTests
     }
 
     [Fact]
+    public void A_credit_whose_outcome_the_partition_forgot_ends_the_saga_as_an_anomaly_with_the_hold_kept()
+    {
+        // The destination refuses the retried credit and its fence: the step left its idempotency window, so whether
+        // the credit applied is unknown. Voiding the hold could create money (if it did); posting it could destroy some
+        // (if it did not): the saga ends, counted as an anomaly, the source hold left for an operator to reconcile.
+        var h = new Harness();
+        h.Begin(Cross(10), SagaMode.Saga);
+        h.Answer(h.Take(SagaStep.SourceHold), ResultCode.Ok);
+        h.Answer(h.Take(SagaStep.DestCredit), ResultCode.StepOutcomeForgotten);
+        h.Answer(h.Take(SagaStep.DestCancel), ResultCode.StepOutcomeForgotten);
+        Assert.Equal(ResultCode.StepOutcomeForgotten, Assert.Single(h.Done).Code);
+        Assert.Empty(h.Steps); // no SourceCancel, no SourcePost
+        Assert.Equal(1, h.Machine.Anomalies);
+    }
+
+    [Fact]
     public void Saga_mode_credit_that_applied_after_all_goes_forward()
     {
         var h = new Harness();

@@ -54,6 +54,7 @@ internal sealed class LedgerCapture
         AccountCount = point.AccountCount;
         SlotCount = point.SlotCount;
         WindowCount = point.WindowCount;
+        ForgottenSagaHighWater = point.ForgottenSagaHighWater;
         _chunkShift = chunkShift;
         _sourceAccounts = sourceAccounts;
         _sourceSlots = sourceSlots;
@@ -74,6 +75,8 @@ internal sealed class LedgerCapture
     /// <summary>Slab slots in use at the capture point (the slab's high-water mark).</summary>
     public int SlotCount { get; }
     public int WindowCount { get; }
+    /// <summary>See <see cref="LedgerStateMachine.ForgottenSagaHighWater"/>, at the capture point.</summary>
+    public ulong ForgottenSagaHighWater { get; }
     /// <summary>True once every chunk is copied and the evicted holds are collected (<see cref="CopyAll"/> returned).</summary>
     public bool IsComplete => _complete;
 
@@ -150,13 +153,13 @@ internal sealed class LedgerCapture
         var transfers = new StoredTransfer[WindowCount + _evicted.Length];
         for (int i = 0; i < WindowCount; i++) transfers[i] = SlotBuffer[OrderBuffer[i]];
         _evicted.CopyTo(transfers, WindowCount);
-        return new LedgerStateImage(LastIndex, LastTerm, LastTimestamp, CommandCount, AccountBuffer.AsSpan(0, AccountCount).ToArray(), transfers, WindowCount);
+        return new LedgerStateImage(LastIndex, LastTerm, LastTimestamp, CommandCount, AccountBuffer.AsSpan(0, AccountCount).ToArray(), transfers, WindowCount, ForgottenSagaHighWater);
     }
 
     private void Serialize<TSink>(ref TSink sink) where TSink : struct, IByteSink
     {
         if (!_complete) throw new InvalidOperationException("capture not complete: call CopyAll first");
-        LedgerStateImage.WriteHeader(ref sink, LastIndex, LastTerm, LastTimestamp, CommandCount, AccountCount, WindowCount, _evicted.Length);
+        LedgerStateImage.WriteHeader(ref sink, LastIndex, LastTerm, LastTimestamp, CommandCount, AccountCount, WindowCount, _evicted.Length, ForgottenSagaHighWater);
         sink.Append(MemoryMarshal.AsBytes(AccountBuffer.AsSpan(0, AccountCount)));
         // The window in creation order, gathered from the slot-indexed copy through a small staging buffer.
         var staging = new StoredTransfer[Math.Min(StagingItems, Math.Max(WindowCount, 1))];

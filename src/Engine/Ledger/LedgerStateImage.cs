@@ -12,7 +12,8 @@ namespace Wallet.Engine.Ledger;
 /// <para>
 /// Byte format (little-endian, no padding; the lead's snapshot file adds framing and checksums):
 /// header 64 B = magic u32 "LGS1", version u32, LastIndex i64, LastTerm i64, LastTimestamp i64,
-/// CommandCount i64, accountCount i32, windowCount i32, evictedCount i32, reserved i32, reserved i64;
+/// CommandCount i64, accountCount i32, windowCount i32, evictedCount i32, reserved i32 (zero),
+/// ForgottenSagaHighWater u64 (0 = none; was a zero reserved field, so older images read as 0);
 /// then accountCount × 128 B <see cref="Account"/> in creation order; then windowCount × 144 B stored
 /// transfers in creation order (the idempotency window) followed by evictedCount × 144 B still-pending
 /// transfers that left the window, by timestamp; then trailer u32 "LGSE", u32 0.
@@ -26,14 +27,14 @@ public sealed class LedgerStateImage
     internal const int HeaderBytes = 64;
 
     internal LedgerStateImage(long lastIndex, long lastTerm, long lastTimestamp, long commandCount,
-        Account[] accounts, StoredTransfer[] transfers, int windowCount)
-        : this(lastIndex, lastTerm, lastTimestamp, commandCount, accounts, accounts.Length, transfers, transfers.Length, windowCount)
+        Account[] accounts, StoredTransfer[] transfers, int windowCount, ulong forgottenSagaHighWater = 0)
+        : this(lastIndex, lastTerm, lastTimestamp, commandCount, accounts, accounts.Length, transfers, transfers.Length, windowCount, forgottenSagaHighWater)
     {
     }
 
     /// <summary>An image over the first <paramref name="accountCount"/> / <paramref name="transferCount"/> items of buffers that may be larger (reused).</summary>
     internal LedgerStateImage(long lastIndex, long lastTerm, long lastTimestamp, long commandCount,
-        Account[] accounts, int accountCount, StoredTransfer[] transfers, int transferCount, int windowCount)
+        Account[] accounts, int accountCount, StoredTransfer[] transfers, int transferCount, int windowCount, ulong forgottenSagaHighWater = 0)
     {
         if ((uint)accountCount > (uint)accounts.Length || (uint)transferCount > (uint)transfers.Length || (uint)windowCount > (uint)transferCount)
             throw new ArgumentException("image counts exceed their buffers");
@@ -46,9 +47,12 @@ public sealed class LedgerStateImage
         AccountCount = accountCount;
         TransferCount = transferCount;
         WindowCount = windowCount;
+        ForgottenSagaHighWater = forgottenSagaHighWater;
     }
 
     public long LastIndex { get; }
+    /// <summary>See <see cref="LedgerStateMachine.ForgottenSagaHighWater"/>.</summary>
+    public ulong ForgottenSagaHighWater { get; }
     public long LastTerm { get; }
     public long LastTimestamp { get; }
     public long CommandCount { get; }
@@ -82,14 +86,14 @@ public sealed class LedgerStateImage
 
     private void Serialize<TSink>(ref TSink sink) where TSink : struct, IByteSink
     {
-        WriteHeader(ref sink, LastIndex, LastTerm, LastTimestamp, CommandCount, AccountCount, WindowCount, TransferCount - WindowCount);
+        WriteHeader(ref sink, LastIndex, LastTerm, LastTimestamp, CommandCount, AccountCount, WindowCount, TransferCount - WindowCount, ForgottenSagaHighWater);
         sink.Append(MemoryMarshal.AsBytes(Accounts));
         sink.Append(MemoryMarshal.AsBytes(Transfers));
         WriteTrailer(ref sink);
     }
 
     internal static void WriteHeader<TSink>(ref TSink sink, long lastIndex, long lastTerm, long lastTimestamp, long commandCount,
-        int accountCount, int windowCount, int evictedCount) where TSink : struct, IByteSink
+        int accountCount, int windowCount, int evictedCount, ulong forgottenSagaHighWater) where TSink : struct, IByteSink
     {
         Span<byte> h = stackalloc byte[HeaderBytes];
         h.Clear();
@@ -102,6 +106,7 @@ public sealed class LedgerStateImage
         BinaryPrimitives.WriteInt32LittleEndian(h[40..], accountCount);
         BinaryPrimitives.WriteInt32LittleEndian(h[44..], windowCount);
         BinaryPrimitives.WriteInt32LittleEndian(h[48..], evictedCount);
+        BinaryPrimitives.WriteUInt64LittleEndian(h[56..], forgottenSagaHighWater);
         sink.Append(h);
     }
 
@@ -131,7 +136,8 @@ public sealed class LedgerStateImage
             var accountCount = BinaryPrimitives.ReadInt32LittleEndian(h[40..]);
             var windowCount = BinaryPrimitives.ReadInt32LittleEndian(h[44..]);
             var evictedCount = BinaryPrimitives.ReadInt32LittleEndian(h[48..]);
-            if (!h[52..].SequenceEqual(new byte[HeaderBytes - 52])) throw new InvalidDataException("Ledger state: reserved header bytes not zero.");
+            if (BinaryPrimitives.ReadInt32LittleEndian(h[52..]) != 0) throw new InvalidDataException("Ledger state: reserved header bytes not zero.");
+            var forgottenSagaHighWater = BinaryPrimitives.ReadUInt64LittleEndian(h[56..]);
             if (lastIndex < 0 || lastTimestamp < 0 || commandCount < 0) throw new InvalidDataException("Ledger state: negative header field.");
             if ((uint)accountCount > (uint)options.MaxAccounts) throw new InvalidDataException($"Ledger state: {accountCount} accounts exceed capacity {options.MaxAccounts}.");
             if ((uint)windowCount > (uint)(options.TransferRetentionCount + options.MaxBatchSize)) throw new InvalidDataException($"Ledger state: window of {windowCount} transfers exceeds capacity.");
@@ -145,7 +151,7 @@ public sealed class LedgerStateImage
             source.ReadExactly(t);
             if (BinaryPrimitives.ReadUInt32LittleEndian(t) != TrailerMagic || BinaryPrimitives.ReadUInt32LittleEndian(t[4..]) != 0)
                 throw new InvalidDataException("Ledger state: bad trailer.");
-            return new LedgerStateImage(lastIndex, lastTerm, lastTimestamp, commandCount, accounts, transfers, windowCount);
+            return new LedgerStateImage(lastIndex, lastTerm, lastTimestamp, commandCount, accounts, transfers, windowCount, forgottenSagaHighWater);
         }
         catch (EndOfStreamException e)
         {

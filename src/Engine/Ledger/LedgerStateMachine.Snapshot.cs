@@ -16,7 +16,7 @@ public sealed partial class LedgerStateMachine
     {
         var evicted = CollectEvicted();
         var sink = new HashByteSink(new XxHash128());
-        LedgerStateImage.WriteHeader(ref sink, LastIndex, LastTerm, LastTimestamp, CommandCount, _accountCount, _window.Count, evicted.Length);
+        LedgerStateImage.WriteHeader(ref sink, LastIndex, LastTerm, LastTimestamp, CommandCount, _accountCount, _window.Count, evicted.Length, ForgottenSagaHighWater);
         sink.Append(MemoryMarshal.AsBytes(Accounts));
         for (var i = 0; i < _window.Count; i++)
         {
@@ -46,12 +46,12 @@ public sealed partial class LedgerStateMachine
         for (var i = 0; i < _window.Count; i++) transfers[i] = _slots[_window[i]];
         evicted.CopyTo(transfers, _window.Count);
         Accounts.CopyTo(accounts);
-        return new LedgerStateImage(LastIndex, LastTerm, LastTimestamp, CommandCount, accounts, _accountCount, transfers, transferCount, _window.Count);
+        return new LedgerStateImage(LastIndex, LastTerm, LastTimestamp, CommandCount, accounts, _accountCount, transfers, transferCount, _window.Count, ForgottenSagaHighWater);
     }
 
     /// <summary>The capture point's scalar fields (what <see cref="BeginCapture"/> records besides the window order).</summary>
     internal readonly record struct CapturePoint(long LastIndex, long LastTerm, long LastTimestamp, long CommandCount,
-        int AccountCount, int SlotCount, int WindowCount);
+        int AccountCount, int SlotCount, int WindowCount, ulong ForgottenSagaHighWater);
 
     // The copy-on-write capture in progress (or finished and not yet released): every write to an account or a slab
     // slot first lets it copy the chunk, see LedgerCapture.
@@ -67,7 +67,7 @@ public sealed partial class LedgerStateMachine
     {
         if (_capture is { IsComplete: false }) throw new InvalidOperationException("a capture is already in progress");
         if (reuse is { IsComplete: false }) throw new InvalidOperationException("cannot reuse the buffers of a capture still in progress");
-        var point = new CapturePoint(LastIndex, LastTerm, LastTimestamp, CommandCount, _accountCount, _slotHighWater, _window.Count);
+        var point = new CapturePoint(LastIndex, LastTerm, LastTimestamp, CommandCount, _accountCount, _slotHighWater, _window.Count, ForgottenSagaHighWater);
         var capture = new LedgerCapture(point, _accounts, _slots, reuse, chunkShift);
         _window.CopyTo(capture.OrderBuffer);
         _capture = capture;
@@ -161,6 +161,7 @@ public sealed partial class LedgerStateMachine
         LastTerm = image.LastTerm;
         LastTimestamp = image.LastTimestamp;
         CommandCount = image.CommandCount;
+        ForgottenSagaHighWater = image.ForgottenSagaHighWater;
         // One allocation per table instead of doubling through every size (both counts were bounds-checked above
         // or are capped inside; a malformed image is still refused below, item by item).
         ReserveCapacity(image.AccountCount, image.TransferCount);

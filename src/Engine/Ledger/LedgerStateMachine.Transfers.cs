@@ -137,6 +137,8 @@ public sealed partial class LedgerStateMachine
             return _slots[existingSlot].State == TransferState.Fenced ? ResultCode.TransferFenced : CompareExisting(in t, in _slots[existingSlot].Transfer);
         }
 
+        if (MayHaveForgotten(t.Id)) return ResultCode.StepOutcomeForgotten;
+
         var k = (item & AheadMask) * AheadStride;
         int di, ci;
         if (ahead[k] == item)
@@ -255,6 +257,9 @@ public sealed partial class LedgerStateMachine
         var fence = (t.Flags & TransferFlags.FenceIfAbsent) != 0;
         if (!_transferIndex.TryGet(t.PendingId, out var pendingSlot))
         {
+            // A step's hold (or credit) that may have applied, been resolved and been forgotten: neither "not found" nor
+            // a fence would be true. (While the pending step is stored, this post or void proceeds whatever its own id.)
+            if (MayHaveForgotten(t.PendingId)) return ResultCode.StepOutcomeForgotten;
             if (!fence) return ResultCode.PendingTransferNotFound;
             // The cancel overtook its try: remember the id so that the late try is refused (TCC out-of-order rule).
             var tombstone = t;

@@ -99,6 +99,13 @@ public sealed partial class LedgerStateMachine
     /// <summary>Commands executed (including malformed ones, which still advance time).</summary>
     public long CommandCount { get; private set; }
 
+    /// <summary>
+    /// The highest saga id among the step transfers (and step fences) this machine has forgotten (0 = none yet). A
+    /// step of a saga at or below it that is not stored may have applied and been forgotten, so it is refused with
+    /// <see cref="ResultCode.StepOutcomeForgotten"/> rather than applied again. Part of the state (snapshot, digest).
+    /// </summary>
+    public ulong ForgottenSagaHighWater { get; private set; }
+
     public int AccountCount => _accountCount;
 
     /// <summary>Transfers currently recognised for idempotency (window + evicted-but-pending).</summary>
@@ -254,11 +261,31 @@ public sealed partial class LedgerStateMachine
             }
             else
             {
-                _transferIndex.Remove(record.Transfer.Id);
-                FreeSlot(slot);
+                Forget(slot);
             }
         }
     }
+
+    /// <summary>
+    /// Drops a stored transfer from the idempotency memory (it left the window, or left it earlier as a hold and is now
+    /// resolved). A forgotten saga step raises <see cref="ForgottenSagaHighWater"/>: from now on its id is no proof.
+    /// </summary>
+    private void Forget(int slot)
+    {
+        var id = _slots[slot].Transfer.Id;
+        if (SystemIds.IsStepTransferId(id) && SystemIds.SagaIdOf(id) > ForgottenSagaHighWater) ForgottenSagaHighWater = SystemIds.SagaIdOf(id);
+        _transferIndex.Remove(id);
+        FreeSlot(slot);
+    }
+
+    /// <summary>
+    /// A saga step that is not stored: true when it must be refused with <see cref="ResultCode.StepOutcomeForgotten"/>
+    /// because its saga is at or below <see cref="ForgottenSagaHighWater"/> (an earlier copy may have applied and been
+    /// forgotten; refusing every copy keeps it from applying twice).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool MayHaveForgotten(UInt128 stepId) =>
+        ForgottenSagaHighWater != 0 && SystemIds.IsStepTransferId(stepId) && SystemIds.SagaIdOf(stepId) <= ForgottenSagaHighWater;
 
     private const int EvictPrefetchRecordsAhead = 16;
     private const int EvictPrefetchIndexAhead = 8;
@@ -295,11 +322,7 @@ public sealed partial class LedgerStateMachine
             credit.CreditsPending -= amount;
             Debug.Assert(debit.DebitsPending >= 0 && credit.CreditsPending >= 0);
             sink.OnPendingExpired(in record.Transfer, now, in debit, in credit);
-            if (record.Evicted != 0)
-            {
-                _transferIndex.Remove(record.Transfer.Id);
-                FreeSlot(slot);
-            }
+            if (record.Evicted != 0) Forget(slot);
         }
     }
 
@@ -333,9 +356,7 @@ public sealed partial class LedgerStateMachine
     {
         for (var i = 0; i < _deferredFreeCount; i++)
         {
-            var slot = _deferredFree[i];
-            _transferIndex.Remove(_slots[slot].Transfer.Id);
-            FreeSlot(slot);
+            Forget(_deferredFree[i]);
         }
 
         _deferredFreeCount = 0;

@@ -90,6 +90,12 @@ public enum ResultCode : uint
     TransferFenced = 245,
     /// <summary>An account of this transfer is locked by a prepared 2PC transaction.</summary>
     AccountLocked = 246,
+    /// <summary>
+    /// A saga step whose id this partition may have forgotten: a step of the same or a later saga has already left the
+    /// idempotency window, so whether an earlier copy of this one applied is unknown. Refused, every copy, so that a
+    /// late retry can never apply a step twice (docs/SAGA.md, "Steps older than the idempotency window").
+    /// </summary>
+    StepOutcomeForgotten = 247,
 
     // Close accounts.
     AccountNotFound = 300,

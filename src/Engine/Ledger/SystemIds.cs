@@ -20,6 +20,15 @@ public static class SystemIds
 
     public static UInt128 StepTransferId(ulong sagaId, int step) => new(StepHighBase | (uint)step, sagaId);
 
+    /// <summary>Largest step number a step transfer id may carry (the sequencer uses 1..6).</summary>
+    public const uint MaxStep = 0xFFFF;
+
+    /// <summary>A saga step transfer's id (or the id of a fence recorded for one): high 64 = StepHighBase | step, step 1..<see cref="MaxStep"/>.</summary>
+    public static bool IsStepTransferId(UInt128 id) => (ulong)(id >> 64) - StepHighBase - 1 < MaxStep;
+
+    /// <summary>The saga a step transfer id belongs to (its low 64 bits).</summary>
+    public static ulong SagaIdOf(UInt128 stepTransferId) => (ulong)stepTransferId;
+
     public static UInt128 ClearingAccountId(uint ledger, uint n) => new(ClearingHigh, ((ulong)ledger << 32) | n);
 
     public static bool IsClearingAccount(UInt128 id) => (ulong)(id >> 64) == ClearingHigh;

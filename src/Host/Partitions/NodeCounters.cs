@@ -77,6 +77,9 @@ internal static class NodeCounters
             c["saga.dropped_answers"] = coordinator.DroppedAnswers;
             c["saga.snapshots_written"] = coordinator.SnapshotsWritten;
             c["saga.last_snapshot_index"] = coordinator.LastSnapshotIndex;
+            // Sagas ended on an answer no correct partition gives (e.g. StepOutcomeForgotten): each needs an operator.
+            // Read across threads: a monotonic 64-bit counter, a stale value is fine for a gauge.
+            c["saga.anomalies"] = coordinator.Machine.Anomalies;
         }
         if (node.SagaReplica is { } replica)
         {
@@ -92,6 +95,7 @@ internal static class NodeCounters
             c["saga.log_first_index"] = replica.LogFirstIndex;
             c["saga.snapshots_installed"] = replica.SnapshotsInstalled;
             c["saga.remote_step_failures"] = node.RemoteStepFailures;
+            c["saga.anomalies"] = replica.Machine.Anomalies;
         }
     }
 

@@ -243,20 +243,27 @@ public sealed class LedgerPropertyTests
     {
         var codes = new HashSet<ResultCode>();
         var eventKinds = new HashSet<string>();
-        foreach (var commands in Streams.Generator.Sample(60, 150))
+        var expectedCodes = new[] { ResultCode.Ok, ResultCode.Exists, ResultCode.LinkedEventFailed, ResultCode.PendingTransferAlreadyPosted,
+            ResultCode.ExceedsCredits, ResultCode.ExceedsDebits, ResultCode.PendingTransferExpired, ResultCode.AccountsMustHaveTheSameLedger };
+        var expectedEvents = new[] { "posted", "pending", "post", "void", "expired", "created" };
+        // Up to four samples of 150 random streams: one sample missed a rare code now and then (a flaky CI run); the
+        // assertion is about what the generator can reach, so more samples only make it stable.
+        for (var round = 0; round < 4 && !(Array.TrueForAll(expectedCodes, codes.Contains) && Array.TrueForAll(expectedEvents, eventKinds.Contains)); round++)
         {
-            var h = Fresh();
-            foreach (var c in commands)
+            foreach (var commands in Streams.Generator.Sample(60, 150))
             {
-                foreach (var r in Apply(h, c)) codes.Add(r.Code);
-            }
+                var h = Fresh();
+                foreach (var c in commands)
+                {
+                    foreach (var r in Apply(h, c)) codes.Add(r.Code);
+                }
 
-            foreach (var e in h.Events) eventKinds.Add(e.Split(' ')[0]);
+                foreach (var e in h.Events) eventKinds.Add(e.Split(' ')[0]);
+            }
         }
 
         var seen = string.Join(",", codes) + " / " + string.Join(",", eventKinds);
-        foreach (var expected in new[] { ResultCode.Ok, ResultCode.Exists, ResultCode.LinkedEventFailed, ResultCode.PendingTransferAlreadyPosted,
-                     ResultCode.ExceedsCredits, ResultCode.ExceedsDebits, ResultCode.PendingTransferExpired, ResultCode.AccountsMustHaveTheSameLedger })
+        foreach (var expected in expectedCodes)
         {
             Assert.True(codes.Contains(expected), $"{expected} not produced; saw {seen}");
         }

@@ -91,6 +91,7 @@ public sealed class LedgerResultCodeTests
         [ResultCode.IdReservedForSystem] = () => Standard().Account1(Acc(SystemIds.StepTransferId(1, 1))),
         [ResultCode.TransferFenced] = () => LedgerSystemCommandTests.FencedTryCode(),
         [ResultCode.AccountLocked] = () => LedgerSystemCommandTests.LockedAccountCode(),
+        [ResultCode.StepOutcomeForgotten] = () => LedgerStepRetentionTests.ForgottenStepCode(),
     };
 
     private static LedgerHarness Then(LedgerHarness h, Transfer t)

@@ -105,7 +105,7 @@ public sealed class LedgerSnapshotTests
     [InlineData(0, "magic")]
     [InlineData(4, "version")]
     [InlineData(40, "account count beyond capacity")]
-    [InlineData(56, "reserved header")]
+    [InlineData(52, "reserved header")]
     [InlineData(64 + 128 + 40, "account 2 debits posted: breaks double entry")]
     [InlineData(64 + 128 + 0, "account 2 id equals account 1")]
     [InlineData(64 + (7 * 128) + 137, "window transfer marked evicted")]
