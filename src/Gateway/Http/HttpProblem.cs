@@ -42,11 +42,18 @@ public static class HttpProblem
             or ResultCode.ExistsWithDifferentPendingId or ResultCode.ExistsWithDifferentTimeout)
             return StatusCodes.Status409Conflict;
         if (code == ResultCode.AccountNotFound) return StatusCodes.Status404NotFound;
+        // Transient: nothing applied, the same request may succeed later (sent with Retry-After).
+        if (code == ResultCode.SagaTableFull) return StatusCodes.Status503ServiceUnavailable;
+        if (code == ResultCode.AccountLocked) return StatusCodes.Status409Conflict;
+        // Not a refusal: the outcome is unknown and needs an operator.
+        if (code == ResultCode.StepOutcomeForgotten) return StatusCodes.Status500InternalServerError;
         return StatusCodes.Status422UnprocessableEntity;
     }
 
     private static string TitleOf(int status) => status switch
     {
+        StatusCodes.Status503ServiceUnavailable => "Busy",
+        StatusCodes.Status500InternalServerError => "Outcome unknown",
         StatusCodes.Status409Conflict => "Conflicts with an earlier request of the same id",
         StatusCodes.Status404NotFound => "Not found",
         _ => "Refused by the ledger",

@@ -122,6 +122,18 @@ internal sealed partial class WalletEndpoints
             return created && location is not null ? new CreatedJson(location, json) : Results.Json(json, HttpJson.Options);
         // A repeat of the same request: the original outcome stands (idempotency by id).
         if (code == ResultCode.Exists) return Results.Json(json, HttpJson.Options);
+        switch (code)
+        {
+            case ResultCode.SagaTableFull:
+                // Backpressure, not a verdict on the transfer: retrying the same id later is the right move.
+                context.Response.Headers.RetryAfter = "1";
+                return HttpProblem.Ledger(code, "the saga sequencer has too many cross-partition transfers in flight; nothing applied; retry with the same id", outcome.Index);
+            case ResultCode.AccountLocked:
+                context.Response.Headers.RetryAfter = "1";
+                return HttpProblem.Ledger(code, "an account of this transfer is locked by a prepared two-phase commit; nothing applied; retry with the same id once it commits or aborts", outcome.Index);
+            case ResultCode.StepOutcomeForgotten:
+                return HttpProblem.Ledger(code, "outcome unknown: a step of this cross-partition transfer was retried after its partition's idempotency window had forgotten it; the source's hold is kept for an operator to reconcile (docs/SAGA.md). A retry with the same id returns this same answer", outcome.Index);
+        }
         return HttpProblem.Ledger(code, $"refused: {code}; nothing applied", outcome.Index);
     }
 

@@ -86,6 +86,19 @@ public sealed class CrossPartitionHttpTests : IAsyncDisposable
         Assert.All(_partitions, p => Assert.Equal(0, p.AppliedIndex));
     }
 
+    [Theory]
+    [InlineData(ResultCode.SagaTableFull, 503, true)]
+    [InlineData(ResultCode.AccountLocked, 409, true)]
+    [InlineData(ResultCode.StepOutcomeForgotten, 500, false)]
+    public async Task Transient_and_unknown_outcomes_are_not_422(ResultCode code, int status, bool retryAfter)
+    {
+        _coordinator.Outcome = code;
+        using HttpResponseMessage r = await TransferAsync("45");
+        var problem = await HttpFixture.ProblemAsync(r, status, code.ToString());
+        Assert.Equal((uint)code, problem.GetProperty("result_code").GetUInt32());
+        Assert.Equal(retryAfter, r.Headers.RetryAfter is not null);
+    }
+
     [Fact]
     public async Task A_follower_of_the_saga_group_names_its_leader()
     {
