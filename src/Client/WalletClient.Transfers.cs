@@ -193,6 +193,16 @@ public sealed partial class WalletClient
     {
         Interlocked.Increment(ref _handlerFaults);
         Volatile.Write(ref _lastHandlerFault, error);
+        if (_options.OnHandlerFault is not { } report) return;
+        try
+        {
+            report(error);
+        }
+#pragma warning disable CA1031 // the application's own callback: whatever it throws, the receive loop must go on
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     /// <summary>Under the lock: an empty batch for up to <paramref name="capacity"/> single transfers.</summary>

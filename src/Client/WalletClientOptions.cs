@@ -52,6 +52,12 @@ public sealed class WalletClientOptions
     /// <see cref="WalletClient.TrySubmitTransfer"/> always run inline; the Task API always runs asynchronously.
     /// </summary>
     public bool CompletionsOnReceiveThread { get; set; }
+    /// <summary>
+    /// Called with each exception a result handler (or an inline continuation) threw, after it is counted in
+    /// <see cref="WalletClient.HandlerFaultCount"/> — the place to log it. Runs on the receive thread: keep it short and
+    /// non-blocking. An exception it throws itself is swallowed (the receive loop must go on).
+    /// </summary>
+    public Action<Exception>? OnHandlerFault { get; set; }
     /// <summary>Bytes gathered into one socket write when several frames are queued.</summary>
     public int SendBufferBytes { get; set; } = 256 * 1024;
 

@@ -314,12 +314,19 @@ public sealed class TransferPathTests
     public async Task Handlers_run_on_the_receive_loop_and_a_throwing_handler_is_counted_not_fatal()
     {
         await using var server = new FakeServer();
-        await using var client = await ConnectAsync(server);
+        var reported = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        // The application's callback sees the exception (to log it); one that throws itself changes nothing.
+        await using var client = await ConnectAsync(server, o => o.OnHandlerFault = e =>
+        {
+            reported.Enqueue(e);
+            throw new InvalidOperationException("a logging sink that fails");
+        });
         var thrower = new ThrowingHandler();
         var handler = new RecordingHandler(20);
 
         Assert.Equal(TransferSubmitStatus.Submitted, client.TrySubmitTransfer(TestKit.Transfer(1), thrower, 1));
         await TestKit.Eventually(() => client.HandlerFaultCount == 1, "handler fault counted");
+        Assert.Same(client.LastHandlerFault, Assert.Single(reported));
         for (int i = 0; i < 20; i++)
         {
             client.TrySubmitTransfer(TestKit.Transfer((UInt128)(10 + i)), handler, i);
