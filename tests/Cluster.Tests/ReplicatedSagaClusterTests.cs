@@ -49,7 +49,11 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
                      "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
                      "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
                      "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096", "--Partition:PreallocateTransfers=false",
-                     "--Partition:Fsync=none"])
+                     "--Partition:Fsync=none",
+                     // A kill -9 costs elections in the saga group and in the partitions the victim led; on a loaded 2-core
+                     // runner that took longer than the default 5 s step deadline once (a correct SagaStepTimedOut, but not
+                     // what this test is about): let the steps wait for the failover instead of compensating.
+                     "--Saga:StepDeadlineMs=60000"])
         {
             psi.ArgumentList.Add(a);
         }
