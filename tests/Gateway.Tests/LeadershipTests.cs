@@ -95,6 +95,39 @@ public sealed class LeadershipTests
         }
     }
 
+    /// <summary>Partitions of this node led from different nodes (partition 0 here, partition 1 elsewhere).</summary>
+    private sealed class PerPartitionLeaders(PartitionEngine partition) : IRequestRouter
+    {
+        private readonly SinglePartitionRouter _inner = new(partition);
+        public int PartitionCount => 2;
+        public int PartitionOf(UInt128 accountId) => 0;
+        public SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload) =>
+            _inner.Submit(0, kind, correlationId, sessionId, payload);
+        public LeaderInfo LeaderOf(int partition) => partition == 1 ? LeaderInfo.Remote("127.0.0.1", 9301, term: 6) : LeaderInfo.Local;
+    }
+
+    [Fact]
+    public async Task A_request_refused_by_consensus_is_redirected_to_the_leader_of_the_partition_that_answered()
+    {
+        // The engine answers as partition 1 of its node; partition 0 is led here. The redirect must name partition 1's
+        // leader (it once named partition 0's, so the client landed on a node that redirected it again).
+        GatewayFixture g = GatewayFixture.Start(
+            o => new GatewayOptions { Port = 0, HeartbeatIntervalMs = 1000, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 5000, CloseLingerMs = 10_000 },
+            p => new PartitionOptions
+            {
+                DataDirectory = p.DataDirectory, Ledger = p.Ledger, MaxCommandBytes = p.MaxCommandBytes, JournalSegmentSizeBytes = p.JournalSegmentSizeBytes,
+                Fsync = p.Fsync, IngressRingSize = p.IngressRingSize, EgressRingSize = p.EgressRingSize, PartitionId = 1,
+            });
+        await using (g)
+        {
+            g.Gateway.Context.Router = new PerPartitionLeaders(g.Partition);
+            await using RawClient admin = await g.ConnectAsync();
+            ulong sessionId = (await admin.LogonAsync("admin", GatewayFixture.AdminPassword)).SessionId;
+            Assert.Equal(SubmitStatus.Accepted, g.Partition.TrySubmit(QueryKind.NotLeader, 92, (long)sessionId, []));
+            Assert.Equal((92UL, "127.0.0.1", (ushort)9301, 6L), (await admin.ExpectAsync(RedirectDecoder.TemplateId)).AsRedirect());
+        }
+    }
+
     [Fact]
     public async Task A_request_refused_by_consensus_with_no_leader_known_ends_the_session_so_the_client_resubmits()
     {

@@ -88,6 +88,8 @@ public sealed class PartitionLayoutTests
         Assert.Equal([7401, 7402, 7403], p2.Members.Select(m => m.ClientPort));
         Assert.Equal(s.Cluster!.ClusterId ^ (2u << 20), p2.ClusterId);
         Assert.Equal(2, p2.NodeId);
+        // Each partition's results carry its number (a NotLeader answer redirects to that partition's leader).
+        Assert.Equal([0, 1, 2], s.Partitions.Select(o => o.PartitionId));
         // The saga sequencer's group takes the slot after the partitions', with its own cluster id.
         ClusterOptions saga = s.SagaCluster()!;
         Assert.Equal([7510, 7511, 7512], saga.Members.Select(m => m.ReplicationPort));

@@ -90,7 +90,7 @@ public sealed class PartitionEngine : IDisposable
             _ingress = RingBuffer<CommandSlot>.CreateMultiProducer(options.IngressRingSize, wait,
                 _ => new CommandSlot { Payload = new byte[PayloadPool.SmallPayloadBytes] });
             _egress = RingBuffer<ResultSlot>.CreateSingleProducer(options.EgressRingSize, options.CreateWaitStrategy(),
-                _ => new ResultSlot { Results = new CreateResult[InitialResultsPerSlot], Payload = [] });
+                _ => new ResultSlot { Partition = options.PartitionId, Results = new CreateResult[InitialResultsPerSlot], Payload = [] });
 
             RetentionSignal? retention = options.JournalRetention == JournalRetention.BeforeOldestSnapshot ? new RetentionSignal() : null;
             _snapshots = new SnapshotScheduler(store, options.SnapshotIntervalCommands, ledger.LastIndex, retention,

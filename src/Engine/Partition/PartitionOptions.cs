@@ -24,6 +24,12 @@ public sealed class PartitionOptions
 
     /// <summary>Where this partition keeps its journals and snapshots.</summary>
     public required string DataDirectory { get; init; }
+    /// <summary>
+    /// This partition's number on its node (0 for a single partition). Carried by every result
+    /// (<see cref="ResultSlot.Partition"/>) so that a gateway handed a "not the leader" result redirects the client to
+    /// the leader of this partition, not of another. Not part of any state.
+    /// </summary>
+    public int PartitionId { get; init; }
     public required LedgerOptions Ledger { get; init; }
     /// <summary>Ingress ring capacity in commands (power of two). A full ring answers Busy.</summary>
     public int IngressRingSize { get; init; } = 4096;
@@ -75,6 +81,7 @@ public sealed class PartitionOptions
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("DataDirectory must be set", nameof(DataDirectory));
+        ArgumentOutOfRangeException.ThrowIfNegative(PartitionId);
         ArgumentNullException.ThrowIfNull(Ledger);
         CheckRing(IngressRingSize, nameof(IngressRingSize));
         CheckRing(EgressRingSize, nameof(EgressRingSize));

@@ -11,6 +11,8 @@ namespace Wallet.Engine.Partition;
 public struct ResultSlot
 {
     public ushort Kind;
+    /// <summary>The partition that answered (<see cref="PartitionOptions.PartitionId"/>): set once when the ring is built, never rewritten.</summary>
+    public int Partition;
     public long CorrelationId;
     public long SessionId;
     public long Index;

@@ -175,8 +175,9 @@ internal sealed class Session : IGatewaySession
             // leader, so its outcome is unknown — never "Busy" (which promises nothing was queued). Redirect: the client
             // moves to the leader and resubmits its unanswered requests with the same ids (idempotency settles them).
             // No leader known yet: end the session, which means the same to a client (reconnect, resubmit).
-            LeaderInfo leader = _context.Router?.LeaderOf(0) ?? LeaderInfo.Unknown(0);
-            if (leader.IsKnownRemote && leader.Host!.Length <= ResponseEncoder.MaxTextBytes) SendNotLeader((ulong)result.CorrelationId, partition: 0);
+            // To the leader of the partition that gave the answer (partitions of one node may be led from different nodes).
+            LeaderInfo leader = _context.Router?.LeaderOf(result.Partition) ?? LeaderInfo.Unknown(0);
+            if (leader.IsKnownRemote && leader.Host!.Length <= ResponseEncoder.MaxTextBytes) SendRedirect((ulong)result.CorrelationId, leader);
             else Close("leadership lost: outcomes of in-flight requests unknown; reconnect and resubmit with the same ids");
             return;
         }

@@ -106,7 +106,7 @@ internal sealed class ServeSettings
         var partitions = new List<PartitionOptions>(partitionCount);
         for (int i = 0; i < partitionCount; i++)
         {
-            PartitionOptions one = PartitionFor(Wallet.Host.Partitions.PartitionLayout.DirectoryOf(dataDirectory, partitionCount, i));
+            PartitionOptions one = PartitionFor(Wallet.Host.Partitions.PartitionLayout.DirectoryOf(dataDirectory, partitionCount, i), i);
             Check(one.Validate, "Partition");
             partitions.Add(one);
         }
@@ -129,9 +129,10 @@ internal sealed class ServeSettings
             Saga = SagaSettings.Load(config.GetSection("Saga"), dataDirectory),
         };
 
-        PartitionOptions PartitionFor(string directory) => new PartitionOptions
+        PartitionOptions PartitionFor(string directory, int partitionId) => new PartitionOptions
         {
             DataDirectory = directory,
+            PartitionId = partitionId,
             Ledger = ledger,
             MaxCommandBytes = maxCommandBytes,
             Fsync = Enum(p, "Fsync", FsyncPolicy.Batch),
