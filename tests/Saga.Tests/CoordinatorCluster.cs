@@ -94,7 +94,8 @@ internal sealed class CoordinatorCluster : IDisposable
     private long _correlation;
 
     /// <param name="wrap">Optional: the result handler each engine starts with, around its saga router (replica step transports).</param>
-    public CoordinatorCluster(int partitions, Func<int, IPartitionResultHandler, IPartitionResultHandler>? wrap = null)
+    /// <param name="retentionCount">Each partition's idempotency window (transfers remembered by id).</param>
+    public CoordinatorCluster(int partitions, Func<int, IPartitionResultHandler, IPartitionResultHandler>? wrap = null, int retentionCount = 1 << 18)
     {
         _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "saga-" + Guid.NewGuid().ToString("N")[..12]);
         Map = PartitionMap.Uniform(partitions);
@@ -108,7 +109,7 @@ internal sealed class CoordinatorCluster : IDisposable
             engines[p] = PartitionEngine.Start(new PartitionOptions
             {
                 DataDirectory = Path.Combine(_root, "p" + p),
-                Ledger = new LedgerOptions { Catalog = Catalog, MaxAccounts = 4096, MaxBatchSize = 1024, MaxPendingTransfers = 65_536, TransferRetentionCount = 1 << 18 },
+                Ledger = new LedgerOptions { Catalog = Catalog, MaxAccounts = 4096, MaxBatchSize = 1024, MaxPendingTransfers = 65_536, TransferRetentionCount = retentionCount },
                 IngressRingSize = 1024, EgressRingSize = 1024, JournalSegmentSizeBytes = 4 << 20, MaxCommandBytes = 256 << 10,
                 Fsync = FsyncPolicy.None, SnapshotIntervalCommands = 0, Wait = WaitKind.Blocking, EventJournal = false,
             }, wrap is null ? _routers[p] : wrap(p, _routers[p]));

@@ -114,6 +114,54 @@ public sealed class SagaCoordinatorTests
         Assert.Equal(0, done.Count); // the first submitter's coordinator is gone; its client asks again (above)
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_credit_retried_after_its_partition_forgot_it_is_not_paid_twice()
+    {
+        await Task.Yield();
+        const int Window = 64;
+        using var cluster = new CoordinatorCluster(2, retentionCount: Window);
+        var (a, b, _) = Accounts(cluster);
+        UInt128 e = b + 1;
+        while (cluster.Map.PartitionOf(e) != 1) e++;
+        cluster.Fund(a, b, e);
+        UInt128 bankOfB = ((UInt128)1 << 100) + 1; // CoordinatorCluster.Fund's bank on partition 1
+
+        // The first coordinator holds the source, sends the credit, and dies before the credit's answer is journaled:
+        // here it never sends it, and the test delivers that very step (BuildStep: every resend is identical) itself.
+        var first = cluster.StartCoordinator(sendFilter: step => step is SagaStep.SourceHold);
+        var done = new CompletionWaiter();
+        Assert.True(first.TrySubmit(Tx(1, a, b, 700), SagaMode.Saga, 1, done));
+        var deadline = Environment.TickCount64 + 20_000;
+        while (cluster.Account(a).DebitsPending != 700)
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the hold never applied");
+            Thread.Sleep(10);
+        }
+
+        cluster.KillCoordinator();
+        Assert.True(first.Machine.TryGetSagaByTransfer(1, out var saga));
+        var credit = first.Machine.BuildStep(in saga, SagaStep.DestCredit);
+        Assert.Equal([ResultCode.Ok], cluster.Run(1, CommandKind.SystemTransfers, System.Runtime.InteropServices.MemoryMarshal.AsBytes(new[] { credit }.AsSpan())));
+        Assert.Equal(100_000 + 700, Net(cluster.Account(b)));
+
+        // The destination moves on past its window: the credit's record is forgotten.
+        for (var i = 0; i < Window + 8; i++) Assert.Equal(ResultCode.Ok, cluster.Transfer1(Tx(5_000 + (UInt128)i, e, bankOfB, 1)));
+
+        // Restart: the journal says the credit is outstanding, so it is sent again with the same step id. Without the
+        // partition's mark it would apply a second time (b paid 1,400); it is refused, and so is the fence that would
+        // otherwise void the hold although the credit applied. The saga ends as a counted anomaly, the hold kept.
+        var second = cluster.StartCoordinator();
+        var again = new CompletionWaiter();
+        var correlation = cluster.NextCorrelation();
+        Assert.True(second.TrySubmit(Tx(1, a, b, 700), SagaMode.Saga, correlation, again));
+        Assert.Equal(ResultCode.StepOutcomeForgotten, again.Wait(correlation));
+        Assert.Equal(100_000 + 700, Net(cluster.Account(b)));
+        Assert.Equal(700, cluster.Account(a).DebitsPending);
+        Assert.Equal(100_000, Net(cluster.Account(a)));
+        Assert.Equal(1, second.Machine.Anomalies);
+        Assert.Equal(0, done.Count);
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Many_concurrent_sagas_of_every_mode_all_end_and_conserve_money()
     {
