@@ -9,7 +9,7 @@ namespace Wallet.Saga.Replicated;
 /// <see cref="SagaStateMachine"/> it feeds, the submitters waiting on Begins and what the leader sends to the partitions.
 /// It owns no thread, socket, clock read of its own (time comes as arguments and from <see cref="SagaReplicaOptions.Clock"/>)
 /// nor file: <see cref="SagaReplica"/> runs it on its thread over TCP and the journal, and the replicated saga simulation
-/// (tests/Saga.Tests/ReplicatedSagaWorld.cs) runs the very same code over a simulated network, disk and clock.
+/// (tests/Saga.Tests/ReplicatedSagaSim.cs) runs the very same code over a simulated network, disk and clock.
 /// One driver loop is: peers' messages into the node → <see cref="DrainResubmits"/> and, if none, the inbox
 /// (<see cref="AcceptBegin"/>, <see cref="AcceptOutcome"/>) → <see cref="Advance"/>.
 /// </summary>

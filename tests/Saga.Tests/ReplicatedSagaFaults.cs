@@ -1,0 +1,60 @@
+namespace Wallet.Saga.Tests;
+
+/// <summary>Shape of one replicated-saga simulation run (1 step = 1 ms of simulated time; rates are per step, per million).</summary>
+public sealed record ReplicatedSagaFaults
+{
+    /// <summary>Ledger partitions (each its own process: crashes and restarts from snapshot + journal).</summary>
+    public int Partitions { get; init; } = 3;
+
+    /// <summary>Steps with faults and new transfers; then everything heals and the run must converge within <see cref="MaxHealMs"/>.</summary>
+    public int FaultMs { get; init; } = 1_500;
+
+    public int MaxHealMs { get; init; } = 20_000;
+
+    /// <summary>Clients: a new cross-partition transfer, a repeat of an answered one, a same-partition transfer (2PC locks).</summary>
+    public int NewTransferPerMillion { get; init; } = 250_000;
+
+    public int RepeatAnsweredPerMillion { get; init; } = 40_000;
+
+    public int DirectTransferPerMillion { get; init; } = 150_000;
+
+    /// <summary>A client that has no answer this long resubmits (the earlier attempt's answer, if any comes, must agree).</summary>
+    public int ClientTimeoutMs { get; init; } = 400;
+
+    /// <summary>The saga group's own network (Raft messages between its replicas).</summary>
+    public int RaftLossPerMillion { get; init; } = 20_000;
+
+    public int RaftDuplicatePerMillion { get; init; } = 20_000;
+
+    public int RaftMaxDelayMs { get; init; } = 8;
+
+    /// <summary>The links between the saga replicas and the partitions (steps, answers, clearing accounts).</summary>
+    public int LinkLossPerMillion { get; init; } = 50_000;
+
+    public int LinkDuplicatePerMillion { get; init; } = 50_000;
+
+    public int LinkMaxDelayMs { get; init; } = 15;
+
+    /// <summary>Kill whichever replica leads (mid-flight: its waiters, inbox and unsynced log tail are lost).</summary>
+    public int LeaderKillPerMillion { get; init; } = 1_500;
+
+    /// <summary>Crash any replica (often a follower); down replicas restart at <see cref="ReplicaRestartPerMillion"/>.</summary>
+    public int ReplicaCrashPerMillion { get; init; } = 1_500;
+
+    public int ReplicaRestartPerMillion { get; init; } = 15_000;
+
+    /// <summary>Cut the saga group's network (isolate one replica, one direction of a link, or a random split); heal all links.</summary>
+    public int NetworkPartitionPerMillion { get; init; } = 2_500;
+
+    public int NetworkHealPerMillion { get; init; } = 6_000;
+
+    /// <summary>Crash a ledger partition (down 1..30 ms; a third of restarts lose its snapshot and replay the whole journal).</summary>
+    public int PartitionCrashPerMillion { get; init; } = 2_000;
+
+    /// <summary>Every replica snapshots its table every this many applied commands; with <see cref="CompactLog"/> the log behind is dropped.</summary>
+    public int SnapshotEveryCommands { get; init; } = 40;
+
+    public bool CompactLog { get; init; } = true;
+
+    public static ReplicatedSagaFaults Default { get; } = new();
+}
