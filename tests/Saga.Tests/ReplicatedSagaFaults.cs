@@ -14,6 +14,9 @@ public sealed record ReplicatedSagaFaults
     /// <summary>Clients: a new cross-partition transfer, a repeat of an answered one, a same-partition transfer (2PC locks).</summary>
     public int NewTransferPerMillion { get; init; } = 250_000;
 
+    /// <summary>A burst of 20..60 new transfers in one step.</summary>
+    public int BurstPerMillion { get; init; } = 3_000;
+
     public int RepeatAnsweredPerMillion { get; init; } = 40_000;
 
     public int DirectTransferPerMillion { get; init; } = 150_000;
@@ -57,4 +60,16 @@ public sealed record ReplicatedSagaFaults
     public bool CompactLog { get; init; } = true;
 
     public static ReplicatedSagaFaults Default { get; } = new();
+
+    /// <summary>
+    /// Harsher: 10% loss and 5% duplication on both networks, delays up to 25 ms (round trips near the 60 ms election
+    /// timeout, so elections race with slow messages), three times the leader kills, twice the crashes and splits.
+    /// </summary>
+    public static ReplicatedSagaFaults Harsh { get; } = new()
+    {
+        RaftLossPerMillion = 100_000, RaftDuplicatePerMillion = 50_000, RaftMaxDelayMs = 25,
+        LinkLossPerMillion = 100_000, LinkDuplicatePerMillion = 50_000, LinkMaxDelayMs = 25,
+        LeaderKillPerMillion = 4_500, ReplicaCrashPerMillion = 3_000, NetworkPartitionPerMillion = 5_000, PartitionCrashPerMillion = 4_000,
+        ClientTimeoutMs = 600,
+    };
 }

@@ -27,7 +27,7 @@ public sealed class ReplicatedSagaSim
 {
     private const long StartNs = 1_700_000_000_000_000_000;
     private const int Replicas = 3;
-    private const int CustomersPerPartition = 10;
+    private const int CustomersPerPartition = 40;
     private const long FundingPerCustomer = 1_000;
 
     private readonly ReplicatedSagaFaults _faults;
@@ -96,13 +96,15 @@ public sealed class ReplicatedSagaSim
         for (var i = 0; i < Replicas; i++)
         {
             var id = i + 1;
-            const int maxMessageBytes = 64 << 10;
+            // Small messages (as the consensus simulation's): entries carry at most 27 Begins, so bursts fill the core's
+            // buffers and leave the rest in the inbox; snapshots travel in several chunks; flow control is exercised.
+            const int maxMessageBytes = 4096;
             var raft = new RaftOptions
             {
                 NodeId = id, Members = members, ElectionTimeoutMs = 60, HeartbeatIntervalMs = 15, ResendTimeoutMs = 30,
-                MaxMessageBytes = maxMessageBytes, MaxInFlightBytesPerFollower = 256 << 10,
+                MaxMessageBytes = maxMessageBytes, MaxInFlightBytesPerFollower = 32 << 10,
                 MaxEntryPayloadBytes = maxMessageBytes - RaftOptions.AppendEntriesOverheadBytes - RaftOptions.EntryHeaderBytes,
-                SnapshotChunkBytes = 8 << 10, MaxSnapshotBytes = 64L << 20,
+                SnapshotChunkBytes = 3072, MaxSnapshotBytes = 64L << 20,
             };
             _replicas[i] = new SimSagaReplica(id, replicaOptions, raft, root.Fork(), new Outbox(this, id),
                 (replica, life) => new SimStepTransport(this, replica, life, faults.Partitions));
@@ -410,6 +412,12 @@ public sealed class ReplicatedSagaSim
     private void StepClients(bool faults)
     {
         if (faults && _clientRandom.Chance(_faults.NewTransferPerMillion)) NewTransfer();
+        if (faults && _clientRandom.Chance(_faults.BurstPerMillion))
+        {
+            // Many clients at once (a gateway flushing a batch): more Begins than one entry holds.
+            for (var i = _clientRandom.NextInt(20, 61); i > 0; i--) NewTransfer();
+        }
+
         if (faults && _transfers.Count > 0 && _clientRandom.Chance(_faults.RepeatAnsweredPerMillion))
         {
             // A client repeating a transfer it already has the answer to (a retry after a lost reply): same outcome.
@@ -783,8 +791,18 @@ public sealed class ReplicatedSagaSim
             logOnlyRestarts += r.LogOnlyRestarts;
         }
 
+        var outcomes = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in _transfers)
+        {
+            var name = t.Outcome!.Value.ToString();
+            outcomes[name] = outcomes.GetValueOrDefault(name) + 1;
+        }
+
+        var histogram = new List<string>();
+        foreach (var (name, count) in outcomes) histogram.Add($"{name} {count}");
         return new ReplicatedSagaResult
         {
+            Outcomes = string.Join(", ", histogram),
             Seed = Seed, Transfers = _transfers.Count, Committed = Committed, Failed = Failed, Resubmissions = Resubmissions, Repeats = Repeats,
             NotLeaderAnswers = NotLeaderAnswers, LeaderKills = LeaderKills, ReplicaCrashes = ReplicaCrashes, NetworkSplits = NetworkSplits,
             PartitionCrashes = PartitionCrashes, Leaders = _leaderOfTerm.Count, SnapshotRestarts = snapshotRestarts, LogOnlyRestarts = logOnlyRestarts,
@@ -853,10 +871,11 @@ public sealed record ReplicatedSagaResult
     public long FinalIndex { get; init; }
     public long ConvergedAtMs { get; init; }
     public ulong Trace { get; init; }
+    public string Outcomes { get; init; } = "";
 
     public override string ToString() =>
         $"seed {Seed}: {Transfers} transfers ({Committed} committed, {Failed} failed), {Resubmissions} resubmissions, {Repeats} repeats, " +
         $"{NotLeaderAnswers} NotLeader; {Leaders} leaders, {LeaderKills} leader kills, {ReplicaCrashes} replica crashes " +
         $"({SnapshotRestarts} restarts from snapshot + log, {LogOnlyRestarts} from the log only), {NetworkSplits} splits, {PartitionCrashes} partition crashes, " +
-        $"{SnapshotsWritten} snapshots written / {SnapshotsInstalled} installed, {LockRefusals} lock refusals; index {FinalIndex}, converged at {ConvergedAtMs} ms, trace {Trace:x16}";
+        $"{SnapshotsWritten} snapshots written / {SnapshotsInstalled} installed, {LockRefusals} lock refusals; index {FinalIndex}, converged at {ConvergedAtMs} ms, trace {Trace:x16}; outcomes: {Outcomes}";
 }

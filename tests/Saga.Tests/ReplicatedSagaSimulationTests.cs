@@ -10,7 +10,7 @@ namespace Wallet.Saga.Tests;
 /// </summary>
 public sealed class ReplicatedSagaSimulationTests(ITestOutputHelper output)
 {
-    /// <summary>The CI slice: 24 seeds (3 and 2 partitions, log compaction on and off), bounded in simulated time.</summary>
+    /// <summary>The CI slice: 24 seeds (3 and 2 partitions, log compaction on and off, every fourth one harsh), bounded in simulated time.</summary>
     [Fact(Timeout = 120_000)]
     public async Task Seeds_decide_every_transfer_once_conserve_money_and_converge()
     {
@@ -24,7 +24,7 @@ public sealed class ReplicatedSagaSimulationTests(ITestOutputHelper output)
         var splits = 0;
         for (var seed = 1; seed <= 24; seed++)
         {
-            var faults = new ReplicatedSagaFaults { Partitions = 2 + (seed % 2), CompactLog = seed % 3 != 0 };
+            var faults = (seed % 4 == 0 ? ReplicatedSagaFaults.Harsh : ReplicatedSagaFaults.Default) with { Partitions = 2 + (seed % 2), CompactLog = seed % 3 != 0 };
             try
             {
                 var r = new ReplicatedSagaSim(seed, faults).Run();
@@ -62,21 +62,23 @@ public sealed class ReplicatedSagaSimulationTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The long sweep (not for every CI run: filter it out with <c>--filter Category!=Slow</c>): <c>SAGASIM_SEEDS</c> seeds
-    /// (default 200) from <c>SAGASIM_FIRST_SEED</c> (default 1000), longer fault phases, both partition counts and both
-    /// retention settings.
+    /// The long sweep, run only when <c>SAGASIM_SEEDS</c> (a seed count) is set: seeds from <c>SAGASIM_FIRST_SEED</c>
+    /// (default 1000), fault phases twice as long as the CI slice's, 2..4 partitions, compaction on and off.
     /// </summary>
-    [Fact(Timeout = 3_600_000)]
+    [SweepFact(Timeout = 3_600_000)]
     [Trait("Category", "Slow")]
     public async Task Sweep()
     {
         await Task.Yield();
-        var count = int.TryParse(Environment.GetEnvironmentVariable("SAGASIM_SEEDS"), out var n) && n > 0 ? n : 200;
+        var count = int.TryParse(Environment.GetEnvironmentVariable(SweepFactAttribute.SeedsVariable), out var n) && n > 0 ? n : 200;
         var first = int.TryParse(Environment.GetEnvironmentVariable("SAGASIM_FIRST_SEED"), out var f) ? f : 1000;
         var failures = new List<string>();
         for (var seed = first; seed < first + count; seed++)
         {
-            var faults = new ReplicatedSagaFaults { Partitions = 2 + (seed % 3), CompactLog = seed % 2 == 0, FaultMs = 3_000 };
+            var faults = (seed % 2 == 0 ? ReplicatedSagaFaults.Harsh : ReplicatedSagaFaults.Default) with
+            {
+                Partitions = 2 + (seed % 3), CompactLog = seed % 5 != 0, FaultMs = 3_000,
+            };
             try
             {
                 output.WriteLine(new ReplicatedSagaSim(seed, faults).Run().ToString());
