@@ -63,13 +63,14 @@ public sealed record ReplicatedSagaFaults
 
     /// <summary>
     /// Harsher: 10% loss and 5% duplication on both networks, delays up to 25 ms (round trips near the 60 ms election
-    /// timeout, so elections race with slow messages), three times the leader kills, twice the crashes and splits.
+    /// timeout, so elections race with slow messages), twice the leader kills and the splits, more crashes, faster restarts.
     /// </summary>
     public static ReplicatedSagaFaults Harsh { get; } = new()
     {
         RaftLossPerMillion = 100_000, RaftDuplicatePerMillion = 50_000, RaftMaxDelayMs = 25,
         LinkLossPerMillion = 100_000, LinkDuplicatePerMillion = 50_000, LinkMaxDelayMs = 25,
-        LeaderKillPerMillion = 4_500, ReplicaCrashPerMillion = 3_000, NetworkPartitionPerMillion = 5_000, PartitionCrashPerMillion = 4_000,
+        LeaderKillPerMillion = 3_000, ReplicaCrashPerMillion = 2_000, ReplicaRestartPerMillion = 30_000, NetworkPartitionPerMillion = 5_000,
+        PartitionCrashPerMillion = 4_000,
         ClientTimeoutMs = 600,
     };
 }

@@ -55,9 +55,14 @@ public sealed class ReplicatedSagaSim
     private UInt128 _nextTransferId = 1_000_000;
     private ulong _trace = 14695981039346656037UL;
     private int _lastLeader = -1;
+    private readonly Action<string>? _progress;
 
-    public ReplicatedSagaSim(int seed, ReplicatedSagaFaults faults)
+    /// <param name="seed">Every random choice derives from it.</param>
+    /// <param name="faults">The run's shape.</param>
+    /// <param name="progress">Optional: a line every 100 simulated ms (roles, indexes, open sagas) for diagnosing a seed.</param>
+    public ReplicatedSagaSim(int seed, ReplicatedSagaFaults faults, Action<string>? progress = null)
     {
+        _progress = progress;
         ArgumentNullException.ThrowIfNull(faults);
         Seed = seed;
         _faults = faults;
@@ -136,6 +141,9 @@ public sealed class ReplicatedSagaSim
     public int NotLeaderAnswers { get; private set; }
 
     public int LockRefusals { get; private set; }
+
+    /// <summary>Begins refused with SagaTableFull (not an outcome: the client retries).</summary>
+    public int TableFullRefusals { get; private set; }
 
     public int Committed { get; private set; }
 
@@ -232,6 +240,7 @@ public sealed class ReplicatedSagaSim
         ObserveLeaders();
         LearnSagas();
         CheckInvariants();
+        if (_progress is not null && NowMs % 100 == 0) _progress($"{NowMs} ms: {Describe()}");
     }
 
     private void InjectFaults()
@@ -513,8 +522,21 @@ public sealed class ReplicatedSagaSim
         Mix(0xA5, (ulong)attempt, (ulong)code);
         if (!_attempts.Remove(attempt, out var a)) throw Fail($"attempt {attempt} answered {code}, but it was already answered or never accepted");
         if (code == ResultCode.SagaInProgress) throw Fail($"attempt {attempt} was answered SagaInProgress (a driver must hold repeats until the saga is decided)");
-        if (code == ResultCode.SagaTableFull) throw Fail("the saga table filled up (the simulation's load should never do that)");
         var t = a.Client;
+        if (code == ResultCode.SagaTableFull)
+        {
+            // Refused at Begin, nothing recorded (no saga, no outcome): like Busy, the client tries again a little later.
+            // Happens when many clients pile up behind a long outage and all reach the next leader at once.
+            TableFullRefusals++;
+            if (t.InFlight == attempt)
+            {
+                t.InFlight = 0;
+                t.NextTryMs = NowMs + 20;
+            }
+
+            return;
+        }
+
         if (t.InFlight == attempt) t.InFlight = 0;
         if (t.Outcome is { } first)
         {
@@ -806,7 +828,7 @@ public sealed class ReplicatedSagaSim
             Seed = Seed, Transfers = _transfers.Count, Committed = Committed, Failed = Failed, Resubmissions = Resubmissions, Repeats = Repeats,
             NotLeaderAnswers = NotLeaderAnswers, LeaderKills = LeaderKills, ReplicaCrashes = ReplicaCrashes, NetworkSplits = NetworkSplits,
             PartitionCrashes = PartitionCrashes, Leaders = _leaderOfTerm.Count, SnapshotRestarts = snapshotRestarts, LogOnlyRestarts = logOnlyRestarts,
-            SnapshotsWritten = written, SnapshotsInstalled = installed, LockRefusals = LockRefusals, FinalIndex = _replicas[0].Core!.Machine.LastIndex,
+            SnapshotsWritten = written, SnapshotsInstalled = installed, LockRefusals = LockRefusals, TableFullRefusals = TableFullRefusals, FinalIndex = _replicas[0].Core!.Machine.LastIndex,
             ConvergedAtMs = NowMs, Trace = _trace,
         };
     }
@@ -868,6 +890,7 @@ public sealed record ReplicatedSagaResult
     public long SnapshotsWritten { get; init; }
     public long SnapshotsInstalled { get; init; }
     public int LockRefusals { get; init; }
+    public int TableFullRefusals { get; init; }
     public long FinalIndex { get; init; }
     public long ConvergedAtMs { get; init; }
     public ulong Trace { get; init; }
@@ -877,5 +900,5 @@ public sealed record ReplicatedSagaResult
         $"seed {Seed}: {Transfers} transfers ({Committed} committed, {Failed} failed), {Resubmissions} resubmissions, {Repeats} repeats, " +
         $"{NotLeaderAnswers} NotLeader; {Leaders} leaders, {LeaderKills} leader kills, {ReplicaCrashes} replica crashes " +
         $"({SnapshotRestarts} restarts from snapshot + log, {LogOnlyRestarts} from the log only), {NetworkSplits} splits, {PartitionCrashes} partition crashes, " +
-        $"{SnapshotsWritten} snapshots written / {SnapshotsInstalled} installed, {LockRefusals} lock refusals; index {FinalIndex}, converged at {ConvergedAtMs} ms, trace {Trace:x16}; outcomes: {Outcomes}";
+        $"{SnapshotsWritten} snapshots written / {SnapshotsInstalled} installed, {LockRefusals} lock refusals, {TableFullRefusals} table-full refusals; index {FinalIndex}, converged at {ConvergedAtMs} ms, trace {Trace:x16}; outcomes: {Outcomes}";
 }

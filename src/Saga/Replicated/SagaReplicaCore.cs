@@ -164,12 +164,10 @@ internal sealed class SagaReplicaCore
         if (!leader)
         {
             completion.OnNotLeader(clientCorrelationId, _node.LeaderId);
-        }
-        else
-        {
-            AddBegin(new Waiter(completion, clientCorrelationId, transfer, mode));
+            return true;
         }
 
+        AddBegin(new Waiter(completion, clientCorrelationId, transfer, mode));
         return HasRoom;
     }
 
