@@ -54,6 +54,11 @@ public sealed record ReplicatedSagaFaults
     /// <summary>Crash a ledger partition (down 1..30 ms; a third of restarts lose its snapshot and replay the whole journal).</summary>
     public int PartitionCrashPerMillion { get; init; } = 2_000;
 
+    /// <summary>Each replica's clock is off the true time by up to this much (seeded); a clock step moves it by up to three times as much.</summary>
+    public int ClockSkewMs { get; init; } = 30;
+
+    public int ClockStepPerMillion { get; init; } = 1_000;
+
     /// <summary>Every replica snapshots its table every this many applied commands; with <see cref="CompactLog"/> the log behind is dropped.</summary>
     public int SnapshotEveryCommands { get; init; } = 40;
 

@@ -12,7 +12,8 @@ namespace Wallet.Saga.Tests;
 /// each the product's <see cref="SagaReplicaCore"/> with a <see cref="RaftNode"/> and a <see cref="SagaStateMachine"/>, over
 /// a simulated log, hard state and snapshot files — on the consensus simulator's <see cref="SimNetwork"/>, N ledger
 /// partitions (<see cref="SimPartition"/>) behind a lossy, duplicating, reordering link, and clients that begin sagas of
-/// every mode, resubmit on NotLeader, on a dropped connection or on a timeout, and repeat answered transfers. One thread,
+/// every mode, resubmit on NotLeader, on a dropped connection or on a timeout, and repeat answered transfers. Each replica
+/// stamps with its own skewed clock, which faults step forward or back. One thread,
 /// simulated time (1 step = 1 ms), every random choice drawn from the seed. Faults: the saga leader killed mid-flight,
 /// followers crashed and restarted (from snapshot + log, or from the log only), splits of the saga group's network that
 /// force elections, lost and duplicated steps and answers, partition crashes. Checked after every step: one leader per
@@ -35,6 +36,8 @@ public sealed class ReplicatedSagaSim
     private readonly SimRandom _linkRandom;
     private readonly SimRandom _clientRandom;
     private readonly ManualClock _clock = new(StartNs);
+    private readonly ManualClock[] _replicaClocks = new ManualClock[Replicas];
+    private readonly long[] _skewNs = new long[Replicas];
     private readonly SimNetwork _raftNetwork;
     private readonly SimSagaReplica[] _replicas = new SimSagaReplica[Replicas];
     private readonly SimPartition[] _partitions;
@@ -90,13 +93,6 @@ public sealed class ReplicatedSagaSim
         for (var p = 0; p < _partitions.Length; p++) _partitions[p] = new SimPartition(ledgerOptions);
         FundCustomers();
 
-        var replicaOptions = new SagaReplicaOptions
-        {
-            DataDirectory = "simulated", Saga = SagaOptions, Clock = _clock, RetryIntervalNs = 40_000_000, TickIntervalNs = 10_000_000,
-            SnapshotEveryCommands = faults.SnapshotEveryCommands, RetainMarginEntries = 10,
-            JournalRetention = faults.CompactLog ? JournalRetention.BeforeOldestSnapshot : JournalRetention.KeepAll,
-        };
-        replicaOptions.Validate();
         int[] members = [1, 2, 3];
         for (var i = 0; i < Replicas; i++)
         {
@@ -111,6 +107,16 @@ public sealed class ReplicatedSagaSim
                 MaxEntryPayloadBytes = maxMessageBytes - RaftOptions.AppendEntriesOverheadBytes - RaftOptions.EntryHeaderBytes,
                 SnapshotChunkBytes = 3072, MaxSnapshotBytes = 64L << 20,
             };
+            // Each replica stamps with its own clock, off the true time by a seeded skew (and stepped now and then).
+            _skewNs[i] = _faultRandom.NextInt(-faults.ClockSkewMs, faults.ClockSkewMs + 1) * 1_000_000L;
+            _replicaClocks[i] = new ManualClock(StartNs + _skewNs[i]);
+            var replicaOptions = new SagaReplicaOptions
+            {
+                DataDirectory = "simulated", Saga = SagaOptions, Clock = _replicaClocks[i], RetryIntervalNs = 40_000_000, TickIntervalNs = 10_000_000,
+                SnapshotEveryCommands = faults.SnapshotEveryCommands, RetainMarginEntries = 10,
+                JournalRetention = faults.CompactLog ? JournalRetention.BeforeOldestSnapshot : JournalRetention.KeepAll,
+            };
+            replicaOptions.Validate();
             _replicas[i] = new SimSagaReplica(id, replicaOptions, raft, root.Fork(), new Outbox(this, id),
                 (replica, life) => new SimStepTransport(this, replica, life, faults.Partitions));
             _replicas[i].Start(fromLogOnly: false);
@@ -131,6 +137,8 @@ public sealed class ReplicatedSagaSim
     public int ReplicaCrashes { get; private set; }
 
     public int NetworkSplits { get; private set; }
+
+    public int ClockSteps { get; private set; }
 
     public int PartitionCrashes { get; private set; }
 
@@ -222,6 +230,7 @@ public sealed class ReplicatedSagaSim
         NowMs++;
         _clock.Set(StartNs + (NowMs * 1_000_000));
         if (faults) InjectFaults();
+        for (var i = 0; i < Replicas; i++) _replicaClocks[i].Set(_clock.UtcNowNs() + _skewNs[i]);
         foreach (var p in _partitions)
         {
             if (!p.Up && NowMs * 1_000_000 >= p.DownUntil) p.Restart();
@@ -256,6 +265,13 @@ public sealed class ReplicatedSagaSim
         {
             var r = _replicas[_faultRandom.NextInt(0, Replicas)];
             if (!r.Up) r.Start(fromLogOnly: _faultRandom.Chance(500_000));
+        }
+
+        if (_faultRandom.Chance(_faults.ClockStepPerMillion))
+        {
+            // An NTP step: one replica's clock jumps forward or back (its stamps stay monotonic: the log's floor).
+            ClockSteps++;
+            _skewNs[_faultRandom.NextInt(0, Replicas)] = _faultRandom.NextInt(-3 * _faults.ClockSkewMs, (3 * _faults.ClockSkewMs) + 1) * 1_000_000L;
         }
 
         if (_faultRandom.Chance(_faults.NetworkPartitionPerMillion)) SplitNetwork();
@@ -826,7 +842,7 @@ public sealed class ReplicatedSagaSim
         {
             Outcomes = string.Join(", ", histogram),
             Seed = Seed, Transfers = _transfers.Count, Committed = Committed, Failed = Failed, Resubmissions = Resubmissions, Repeats = Repeats,
-            NotLeaderAnswers = NotLeaderAnswers, LeaderKills = LeaderKills, ReplicaCrashes = ReplicaCrashes, NetworkSplits = NetworkSplits,
+            NotLeaderAnswers = NotLeaderAnswers, LeaderKills = LeaderKills, ReplicaCrashes = ReplicaCrashes, NetworkSplits = NetworkSplits, ClockSteps = ClockSteps,
             PartitionCrashes = PartitionCrashes, Leaders = _leaderOfTerm.Count, SnapshotRestarts = snapshotRestarts, LogOnlyRestarts = logOnlyRestarts,
             SnapshotsWritten = written, SnapshotsInstalled = installed, LockRefusals = LockRefusals, TableFullRefusals = TableFullRefusals, FinalIndex = _replicas[0].Core!.Machine.LastIndex,
             ConvergedAtMs = NowMs, Trace = _trace,
@@ -883,6 +899,7 @@ public sealed record ReplicatedSagaResult
     public int LeaderKills { get; init; }
     public int ReplicaCrashes { get; init; }
     public int NetworkSplits { get; init; }
+    public int ClockSteps { get; init; }
     public int PartitionCrashes { get; init; }
     public int Leaders { get; init; }
     public int SnapshotRestarts { get; init; }
@@ -899,6 +916,6 @@ public sealed record ReplicatedSagaResult
     public override string ToString() =>
         $"seed {Seed}: {Transfers} transfers ({Committed} committed, {Failed} failed), {Resubmissions} resubmissions, {Repeats} repeats, " +
         $"{NotLeaderAnswers} NotLeader; {Leaders} leaders, {LeaderKills} leader kills, {ReplicaCrashes} replica crashes " +
-        $"({SnapshotRestarts} restarts from snapshot + log, {LogOnlyRestarts} from the log only), {NetworkSplits} splits, {PartitionCrashes} partition crashes, " +
+        $"({SnapshotRestarts} restarts from snapshot + log, {LogOnlyRestarts} from the log only), {NetworkSplits} splits, {ClockSteps} clock steps, {PartitionCrashes} partition crashes, " +
         $"{SnapshotsWritten} snapshots written / {SnapshotsInstalled} installed, {LockRefusals} lock refusals, {TableFullRefusals} table-full refusals; index {FinalIndex}, converged at {ConvergedAtMs} ms, trace {Trace:x16}; outcomes: {Outcomes}";
 }
