@@ -41,6 +41,9 @@ public sealed record ReplicatedSagaFaults
     /// <summary>Kill whichever replica leads (mid-flight: its waiters, inbox and unsynced log tail are lost).</summary>
     public int LeaderKillPerMillion { get; init; } = 1_500;
 
+    /// <summary>Scripted: at each of these steps (fault phase) whichever replica leads is killed.</summary>
+    public IReadOnlyList<int> LeaderKillsAtMs { get; init; } = [];
+
     /// <summary>Crash any replica (often a follower); down replicas restart at <see cref="ReplicaRestartPerMillion"/>.</summary>
     public int ReplicaCrashPerMillion { get; init; } = 1_500;
 
@@ -65,6 +68,13 @@ public sealed record ReplicatedSagaFaults
     public bool CompactLog { get; init; } = true;
 
     public static ReplicatedSagaFaults Default { get; } = new();
+
+    /// <summary>A perfect network and no random fault (only what a test scripts, e.g. <see cref="LeaderKillsAtMs"/>).</summary>
+    public static ReplicatedSagaFaults Quiet { get; } = new()
+    {
+        RaftLossPerMillion = 0, RaftDuplicatePerMillion = 0, LinkLossPerMillion = 0, LinkDuplicatePerMillion = 0, LeaderKillPerMillion = 0,
+        ReplicaCrashPerMillion = 0, NetworkPartitionPerMillion = 0, PartitionCrashPerMillion = 0, ClockStepPerMillion = 0,
+    };
 
     /// <summary>
     /// Harsher: 10% loss and 5% duplication on both networks, delays up to 25 ms (round trips near the 60 ms election

@@ -134,6 +134,9 @@ public sealed class ReplicatedSagaSim
 
     public int LeaderKills { get; private set; }
 
+    /// <summary>Sagas open in the killed leaders' tables when they were killed (mid-flight kills).</summary>
+    public int OpenSagasAtLeaderKills { get; private set; }
+
     public int ReplicaCrashes { get; private set; }
 
     public int NetworkSplits { get; private set; }
@@ -254,10 +257,10 @@ public sealed class ReplicatedSagaSim
 
     private void InjectFaults()
     {
-        if (_faultRandom.Chance(_faults.LeaderKillPerMillion) && CurrentLeader() is { } leader)
+        if (_faultRandom.Chance(_faults.LeaderKillPerMillion) && CurrentLeader() is { } leader) KillLeader(leader);
+        foreach (var at in _faults.LeaderKillsAtMs)
         {
-            LeaderKills++;
-            CrashReplica(leader);
+            if (at == NowMs && CurrentLeader() is { } scripted) KillLeader(scripted);
         }
 
         if (_faultRandom.Chance(_faults.ReplicaCrashPerMillion / 2)) CrashReplica(_replicas[_faultRandom.NextInt(0, Replicas)]);
@@ -285,6 +288,13 @@ public sealed class ReplicatedSagaSim
                 p.Crash((NowMs + _faultRandom.NextInt(1, 31)) * 1_000_000, fromScratch: _faultRandom.NextInt(0, 3) == 0);
             }
         }
+    }
+
+    private void KillLeader(SimSagaReplica leader)
+    {
+        LeaderKills++;
+        OpenSagasAtLeaderKills += leader.Core!.Machine.ActiveCount;
+        CrashReplica(leader);
     }
 
     private void SplitNetwork()
@@ -842,7 +852,7 @@ public sealed class ReplicatedSagaSim
         {
             Outcomes = string.Join(", ", histogram),
             Seed = Seed, Transfers = _transfers.Count, Committed = Committed, Failed = Failed, Resubmissions = Resubmissions, Repeats = Repeats,
-            NotLeaderAnswers = NotLeaderAnswers, LeaderKills = LeaderKills, ReplicaCrashes = ReplicaCrashes, NetworkSplits = NetworkSplits, ClockSteps = ClockSteps,
+            NotLeaderAnswers = NotLeaderAnswers, LeaderKills = LeaderKills, OpenSagasAtLeaderKills = OpenSagasAtLeaderKills, ReplicaCrashes = ReplicaCrashes, NetworkSplits = NetworkSplits, ClockSteps = ClockSteps,
             PartitionCrashes = PartitionCrashes, Leaders = _leaderOfTerm.Count, SnapshotRestarts = snapshotRestarts, LogOnlyRestarts = logOnlyRestarts,
             SnapshotsWritten = written, SnapshotsInstalled = installed, LockRefusals = LockRefusals, TableFullRefusals = TableFullRefusals, FinalIndex = _replicas[0].Core!.Machine.LastIndex,
             ConvergedAtMs = NowMs, Trace = _trace,
@@ -897,6 +907,7 @@ public sealed record ReplicatedSagaResult
     public int Repeats { get; init; }
     public int NotLeaderAnswers { get; init; }
     public int LeaderKills { get; init; }
+    public int OpenSagasAtLeaderKills { get; init; }
     public int ReplicaCrashes { get; init; }
     public int NetworkSplits { get; init; }
     public int ClockSteps { get; init; }
@@ -915,7 +926,7 @@ public sealed record ReplicatedSagaResult
 
     public override string ToString() =>
         $"seed {Seed}: {Transfers} transfers ({Committed} committed, {Failed} failed), {Resubmissions} resubmissions, {Repeats} repeats, " +
-        $"{NotLeaderAnswers} NotLeader; {Leaders} leaders, {LeaderKills} leader kills, {ReplicaCrashes} replica crashes " +
+        $"{NotLeaderAnswers} NotLeader; {Leaders} leaders, {LeaderKills} leader kills ({OpenSagasAtLeaderKills} sagas open at them), {ReplicaCrashes} replica crashes " +
         $"({SnapshotRestarts} restarts from snapshot + log, {LogOnlyRestarts} from the log only), {NetworkSplits} splits, {ClockSteps} clock steps, {PartitionCrashes} partition crashes, " +
         $"{SnapshotsWritten} snapshots written / {SnapshotsInstalled} installed, {LockRefusals} lock refusals, {TableFullRefusals} table-full refusals; index {FinalIndex}, converged at {ConvergedAtMs} ms, trace {Trace:x16}; outcomes: {Outcomes}";
 }
