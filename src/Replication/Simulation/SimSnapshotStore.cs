@@ -46,6 +46,13 @@ public sealed class SimSnapshotStore : IRaftSnapshotStore
         return true;
     }
 
+    /// <summary>The oldest snapshot still kept (retention compacts the log behind it), if any.</summary>
+    public bool TryGetOldest(out RaftSnapshotMeta meta)
+    {
+        meta = _files.Count == 0 ? default : _files[0].Meta;
+        return _files.Count > 0;
+    }
+
     /// <summary>Writes a snapshot of this replica's own state (durable, atomic).</summary>
     public RaftSnapshotMeta Save(long index, long term, long timestampNs, UInt128 digest, byte[] payload)
     {
