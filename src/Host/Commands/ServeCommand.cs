@@ -108,7 +108,7 @@ internal static class ServeCommand
         ICrossPartitionTransfers? crossPartition;
         try
         {
-            crossPartition = node.StartSagas();
+            crossPartition = node.StartSagas(loggers.CreateLogger("wallet.saga"));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JournalCorruptException or InvalidDataException or InvalidOperationException or ArgumentException)
         {

@@ -133,9 +133,10 @@ internal sealed class NodePartitions
     /// Starts the saga coordinator (replaying its journal, resuming open sagas) when this node runs one, and returns the
     /// gateway's cross-partition seam; null when cross-partition transfers are refused here.
     /// </summary>
-    public ICrossPartitionTransfers? StartSagas()
+    /// <param name="log">Where a cross-partition transfer that ends with an unknown outcome is reported (error 601).</param>
+    public ICrossPartitionTransfers? StartSagas(ILogger? log = null)
     {
-        if (_stepTransport is not null) return StartSagaReplica();
+        if (_stepTransport is not null) return StartSagaReplica(log);
         if (_sagaRouters is null) return null;
         SagaSettings s = _settings.Saga;
         var options = new SagaCoordinatorOptions
@@ -148,7 +149,7 @@ internal sealed class NodePartitions
             Saga = SagaMachineOptions(),
         };
         _sagas = SagaCoordinator.Start(options, _engines, _sagaRouters);
-        return new SagaCrossPartitionTransfers(_sagas, s.Mode);
+        return new SagaCrossPartitionTransfers(_sagas, s.Mode, log);
     }
 
     /// <summary>The saga machine's options from the "Saga" section (the same for the local coordinator and a replica).</summary>
@@ -193,7 +194,7 @@ internal sealed class NodePartitions
     /// Cluster: this node's replica of the saga group (its journal in Saga:Directory, its own replication port). It acts
     /// only while it leads; until the partitions' agents run, every step goes over the network.
     /// </summary>
-    private ICrossPartitionTransfers StartSagaReplica()
+    private ICrossPartitionTransfers StartSagaReplica(ILogger? log)
     {
         SagaSettings s = _settings.Saga;
         var options = new SagaReplicaOptions
@@ -208,7 +209,7 @@ internal sealed class NodePartitions
         var replica = new SagaReplica(_settings.SagaCluster()!, options, _stepTransport!);
         replica.Start();
         _sagaReplica = replica;
-        return new ReplicatedSagaCrossPartitionTransfers(replica, s.Mode);
+        return new ReplicatedSagaCrossPartitionTransfers(replica, s.Mode, log);
     }
 
     /// <summary>Starts one consensus agent per partition (a replica of each partition's group). Disposes what started on a failure.</summary>

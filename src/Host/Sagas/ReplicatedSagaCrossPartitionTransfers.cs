@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Wallet.Engine.Ledger;
 using Wallet.Gateway.Routing;
 using Wallet.Replication.Cluster;
@@ -13,8 +15,10 @@ namespace Wallet.Host.Sagas;
 /// NotLeader (the outcome is unknown: it may still commit under the next leader); the client resubmits with the same
 /// id and the saga table's idempotency gives the one outcome.
 /// </summary>
-internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica, SagaMode mode) : ICrossPartitionTransfers
+internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica, SagaMode mode, ILogger? log = null) : ICrossPartitionTransfers
 {
+    private readonly ILogger _log = log ?? NullLogger.Instance;
+
     public bool Enabled => true;
 
     public SagaMode Mode => mode;
@@ -33,7 +37,7 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
     public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion)) switch
+        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log)) switch
         {
             SagaReplicaSubmit.Accepted => CrossPartitionSubmit.Accepted,
             SagaReplicaSubmit.Busy => CrossPartitionSubmit.Busy,
@@ -42,9 +46,14 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
         };
     }
 
-    private sealed class Completion(ICrossPartitionCompletion inner) : ISagaReplicaCompletion
+    private sealed class Completion(ICrossPartitionCompletion inner, Transfer transfer, ILogger log) : ISagaReplicaCompletion
     {
-        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp) => inner.OnCompleted(code, timestamp);
+        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
+        {
+            if (code == ResultCode.StepOutcomeForgotten)
+                SagaLog.OutcomeForgotten(log, transfer.Id, transfer.DebitAccountId, transfer.CreditAccountId, transfer.Amount, transfer.Ledger, code);
+            inner.OnCompleted(code, timestamp);
+        }
 
         public void OnNotLeader(long correlationId, int leaderId) => inner.OnNotLeader();
     }

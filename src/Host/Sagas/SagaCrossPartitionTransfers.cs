@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Wallet.Engine.Ledger;
 using Wallet.Gateway.Routing;
 using Wallet.Saga;
@@ -10,8 +12,10 @@ namespace Wallet.Host.Sagas;
 /// answers the client like a partition's result. Retries with the same transfer id apply once: the sequencer
 /// remembers ended sagas by id, and every step is idempotent on its partition.
 /// </summary>
-internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, SagaMode mode) : ICrossPartitionTransfers
+internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, SagaMode mode, ILogger? log = null) : ICrossPartitionTransfers
 {
+    private readonly ILogger _log = log ?? NullLogger.Instance;
+
     public bool Enabled => true;
 
     public SagaMode Mode => mode;
@@ -21,11 +25,16 @@ internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, S
         ArgumentNullException.ThrowIfNull(completion);
         if (coordinator.Failure is not null) return CrossPartitionSubmit.NotRunning;
         // One small object per cross-partition transfer (the gateway's completion is one too): not the hot path.
-        return coordinator.TrySubmit(transfer, mode, correlationId, new Completion(completion)) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
+        return coordinator.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log)) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
     }
 
-    private sealed class Completion(ICrossPartitionCompletion inner) : ISagaCompletion
+    private sealed class Completion(ICrossPartitionCompletion inner, Transfer transfer, ILogger log) : ISagaCompletion
     {
-        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp) => inner.OnCompleted(code, timestamp);
+        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
+        {
+            if (code == ResultCode.StepOutcomeForgotten)
+                SagaLog.OutcomeForgotten(log, transfer.Id, transfer.DebitAccountId, transfer.CreditAccountId, transfer.Amount, transfer.Ledger, code);
+            inner.OnCompleted(code, timestamp);
+        }
     }
 }
