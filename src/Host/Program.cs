@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(ReadModelCommand.Create());
         root.Subcommands.Add(SnapshotCommand.Create());
         root.Subcommands.Add(StatCommand.Create());
+        root.Subcommands.Add(SagaCommand.Create());
         // Serve handles SIGINT/SIGTERM itself so the drain is never cut short by the parser's own timeout.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
         return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

@@ -38,6 +38,54 @@ public sealed class CliVerbTests
     }
 
     [Fact]
+    public async Task Saga_resolve_posts_or_voids_a_kept_source_hold_with_the_sequencers_step_ids()
+    {
+        await using GatewayFixture server = GatewayFixture.Start(gateway: g => new Wallet.Gateway.GatewayOptions
+        {
+            Port = 0, HeartbeatIntervalMs = 1000, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 30_000, CloseLingerMs = 200,
+        });
+        int port = server.Endpoint.Port;
+        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "100", "--ledger", "USD")).ExitCode);
+        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "200", "--ledger", "USD")).ExitCode);
+        // Two source holds a sequencer left behind (sagas 42 and 43 ended with StepOutcomeForgotten).
+        await using (RawClient peer = await server.ConnectAsync())
+        {
+            await peer.LogonAsync("peer", GatewayFixture.SystemPassword);
+            foreach (ulong saga in (ulong[])[42, 43])
+            {
+                var hold = new TransferSpec(global::Wallet.Engine.Ledger.SystemIds.StepTransferId(saga, 1), 100, 200, 1234, Flags: (ushort)global::Wallet.Engine.Ledger.TransferFlags.Pending);
+                Assert.Equal([(0u, (uint)global::Wallet.Engine.Ledger.ResultCode.Ok)], (await peer.SystemTransfersAsync(0, hold)).Results);
+            }
+        }
+
+        const string peerPassword = GatewayFixture.SystemPassword;
+        CliRun posted = await Wallet(port, peerPassword, "saga", "resolve", "42", "--source-partition", "0", "--post", "--user", "peer");
+        Assert.True(posted.ExitCode == 0, posted.Error);
+        Assert.Contains("saga 42: source hold posted", posted.Output, StringComparison.Ordinal);
+        CliRun repeat = await Wallet(port, peerPassword, "saga", "resolve", "42", "--source-partition", "0", "--post", "--user", "peer");
+        Assert.Equal(0, repeat.ExitCode);
+        Assert.Contains("already posted (a repeat)", repeat.Output, StringComparison.Ordinal);
+        CliRun voided = await Wallet(port, peerPassword, "saga", "resolve", "43", "--source-partition", "0", "--void", "--user", "peer", "--json");
+        Assert.True(voided.ExitCode == 0, voided.Error);
+        Assert.Contains("\"result\":\"Ok\"", voided.Output, StringComparison.Ordinal);
+
+        await using (RawClient admin = await server.AdminAsync())
+        {
+            var a = (await admin.LookupAccountsAsync(100)).Single();
+            Assert.Equal((1234L, 0L), (a.DebitsPosted, a.DebitsPending)); // 42 moved on, 43 came back
+        }
+
+        CliRun missing = await Wallet(port, peerPassword, "saga", "resolve", "44", "--source-partition", "0", "--void", "--user", "peer");
+        Assert.Equal(4, missing.ExitCode);
+        Assert.Contains("PendingTransferNotFound (no such hold on this partition", missing.Error, StringComparison.Ordinal);
+        CliRun notSystem = await Wallet(port, GatewayFixture.AdminPassword, "saga", "resolve", "43", "--source-partition", "0", "--post");
+        Assert.Equal(4, notSystem.ExitCode);
+        Assert.Contains("system role", notSystem.Error, StringComparison.Ordinal);
+        Assert.Equal(2, (await Wallet(port, peerPassword, "saga", "resolve", "43", "--source-partition", "0", "--post", "--void", "--user", "peer")).ExitCode);
+        Assert.Equal(2, (await Wallet(port, peerPassword, "saga", "resolve", "x", "--source-partition", "0", "--post", "--user", "peer")).ExitCode);
+    }
+
+    [Fact]
     public async Task Account_and_transfer_verbs_move_exact_amounts_and_report_precise_outcomes()
     {
         await using GatewayFixture server = GatewayFixture.Start(gateway: g => new Wallet.Gateway.GatewayOptions

@@ -37,7 +37,7 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
     public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log)) switch
+        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log, () => replica.Machine)) switch
         {
             SagaReplicaSubmit.Accepted => CrossPartitionSubmit.Accepted,
             SagaReplicaSubmit.Busy => CrossPartitionSubmit.Busy,
@@ -46,12 +46,12 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
         };
     }
 
-    private sealed class Completion(ICrossPartitionCompletion inner, Transfer transfer, ILogger log) : ISagaReplicaCompletion
+    private sealed class Completion(ICrossPartitionCompletion inner, Transfer transfer, ILogger log, Func<SagaStateMachine> machine) : ISagaReplicaCompletion
     {
         public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
         {
             if (code == ResultCode.StepOutcomeForgotten)
-                SagaLog.OutcomeForgotten(log, transfer.Id, transfer.DebitAccountId, transfer.CreditAccountId, transfer.Amount, transfer.Ledger, code);
+                SagaLog.ReportOutcomeForgotten(log, machine(), in transfer, code); // on the driver's thread: its table is safe to read
             inner.OnCompleted(code, timestamp);
         }
 

@@ -25,15 +25,15 @@ internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, S
         ArgumentNullException.ThrowIfNull(completion);
         if (coordinator.Failure is not null) return CrossPartitionSubmit.NotRunning;
         // One small object per cross-partition transfer (the gateway's completion is one too): not the hot path.
-        return coordinator.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log)) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
+        return coordinator.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log, () => coordinator.Machine)) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
     }
 
-    private sealed class Completion(ICrossPartitionCompletion inner, Transfer transfer, ILogger log) : ISagaCompletion
+    private sealed class Completion(ICrossPartitionCompletion inner, Transfer transfer, ILogger log, Func<SagaStateMachine> machine) : ISagaCompletion
     {
         public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
         {
             if (code == ResultCode.StepOutcomeForgotten)
-                SagaLog.OutcomeForgotten(log, transfer.Id, transfer.DebitAccountId, transfer.CreditAccountId, transfer.Amount, transfer.Ledger, code);
+                SagaLog.ReportOutcomeForgotten(log, machine(), in transfer, code); // on the driver's thread: its table is safe to read
             inner.OnCompleted(code, timestamp);
         }
     }

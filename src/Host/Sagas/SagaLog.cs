@@ -5,6 +5,14 @@ namespace Wallet.Host.Sagas;
 /// <summary>Log events of the node's cross-partition seam (600–699).</summary>
 internal static partial class SagaLog
 {
-    [LoggerMessage(EventId = 601, Level = LogLevel.Error, Message = "Cross-partition transfer {TransferId} ({DebitAccountId} -> {CreditAccountId}, {Amount} minor units, ledger {Ledger}) ended with outcome unknown ({Code}): a step was retried after its partition's idempotency window forgot it. The source's hold is kept; reconcile it from the partitions' journals or read models (docs/SAGA.md, \"Steps older than the idempotency window\").")]
-    public static partial void OutcomeForgotten(ILogger logger, UInt128 transferId, UInt128 debitAccountId, UInt128 creditAccountId, long amount, uint ledger, Wallet.Engine.Ledger.ResultCode code);
+    [LoggerMessage(EventId = 601, Level = LogLevel.Error, Message = "Cross-partition transfer {TransferId} ({DebitAccountId} -> {CreditAccountId}, {Amount} minor units, ledger {Ledger}) ended with outcome unknown ({Code}): saga {SagaId} retried a step after its partition's idempotency window forgot it. Its source hold on partition {SourcePartition} is kept: find out whether the credit applied on partition {DestPartition}, then `wallet saga resolve {SagaId} --source-partition {SourcePartition} --post` (it did) or `--void` (it did not) (docs/SAGA.md, \"Steps older than the idempotency window\").")]
+    public static partial void OutcomeForgotten(ILogger logger, UInt128 transferId, UInt128 debitAccountId, UInt128 creditAccountId, long amount, uint ledger, Wallet.Engine.Ledger.ResultCode code, ulong sagaId, int sourcePartition, int destPartition);
+
+    /// <summary>Logs 601 for a transfer that ended with an unknown outcome. Call on the saga driver's thread (reads its table).</summary>
+    public static void ReportOutcomeForgotten(ILogger logger, Wallet.Saga.SagaStateMachine machine, in Wallet.Engine.Ledger.Transfer transfer, Wallet.Engine.Ledger.ResultCode code)
+    {
+        bool known = machine.TryGetSagaByTransfer(transfer.Id, out Wallet.Saga.SagaRecord saga);
+        OutcomeForgotten(logger, transfer.Id, transfer.DebitAccountId, transfer.CreditAccountId, transfer.Amount, transfer.Ledger, code,
+            known ? saga.SagaId : 0, known ? saga.SourcePartition : -1, known ? saga.DestPartition : -1);
+    }
 }
