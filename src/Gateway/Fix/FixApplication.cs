@@ -477,7 +477,11 @@ internal sealed class FixApplication
         }
     }
 
-    /// <summary>A replica that lost the leadership handed the request back: nothing was applied; the partner retries.</summary>
+    /// <summary>
+    /// A replica that lost the leadership handed back a request consensus had already taken: it may still commit under
+    /// the next leader, so its outcome is unknown (not "nothing applied"). The partner resends it to the leader, or asks
+    /// with TransferStatusRequest; the same TransferID applies once (a repeat answers Exists).
+    /// </summary>
     private void RefuseNotLeader(int slot)
     {
         PendingRequest pending = _pending[slot];
@@ -491,7 +495,7 @@ internal sealed class FixApplication
         Span<byte> idText = stackalloc byte[40];
         pending.Id.TryFormat(idText, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
         BusinessReject(pending.RefSeq, refMsgType, FixBusinessRejectReason.ApplicationNotAvailable, idText[..n],
-            "this node is not (or no longer) the leader; nothing applied; retry on the leader"u8);
+            "this node lost the leadership with the request taken: outcome unknown; resend it to the leader with the same id (it applies once) or ask with TransferStatusRequest"u8);
     }
 
     private void Report(int slot, ResultCode code, in ResultSlot result)
