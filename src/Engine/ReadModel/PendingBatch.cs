@@ -39,6 +39,25 @@ internal sealed class PendingBatch : IDisposable
         Transfers.MoveTo(Native);
     }
 
+    /// <summary>
+    /// Writer thread, ingest path: adds every row and the checkpoint to an open SST file writer in one strictly
+    /// ascending key order across all tables — A, C (puts), H (history chunks), R, S (puts), T (transfers), U (puts) —
+    /// and empties the managed buffers. The puts never hold 'H' or 'T' keys (those have buffers of their own); if a
+    /// key ever came out of order, the SST writer refuses it and the batch fails whole (nothing is ingested).
+    /// </summary>
+    public void WriteSorted(IntPtr sstWriter)
+    {
+        int put = 0;
+        int transfer = 0;
+        Puts.AddTo(sstWriter, ref put, ReadModelKeys.History);
+        History.AddTo(sstWriter);
+        Puts.AddTo(sstWriter, ref put, ReadModelKeys.Transfer);
+        Transfers.AddTo(sstWriter, ref transfer, 256);
+        Puts.AddTo(sstWriter, ref put, 256);
+        Puts.Clear();
+        Transfers.Clear();
+    }
+
     /// <summary>Empties the managed buffers and the native batch (after a write, or a failed one).</summary>
     public void Clear()
     {
