@@ -101,11 +101,11 @@ internal sealed class SortedPutBuffer
     /// Adds to an open SST file writer, in key order, the puts from <paramref name="next"/> on whose first key byte is
     /// below <paramref name="firstByteLimit"/> (256: all the rest), and advances <paramref name="next"/> past them; a run
     /// of puts of one key adds only its last (an SST file takes each key once, strictly ascending; the last put wins, as
-    /// it does in a write batch). Call <see cref="Sort"/> first; <see cref="Clear"/> after the last range.
+    /// it does in a write batch). Sorts first if needed; call <see cref="Clear"/> after the last range.
     /// </summary>
     public unsafe void AddTo(IntPtr sstWriter, ref int next, int firstByteLimit)
     {
-        Debug.Assert(_inOrder, "Sort() first");
+        Sort(); // nothing to do when already sorted (Prepare) or in order
         Native native = Native.Instance;
         fixed (byte* arena = _arena)
         {
@@ -120,6 +120,12 @@ internal sealed class SortedPutBuffer
             next = i;
         }
     }
+
+    /// <summary>True when the put at <paramref name="next"/> exists and its key's first byte is below <paramref name="firstByteLimit"/>.</summary>
+    public bool HasBelow(int next, int firstByteLimit) => next < _count && _arena[_entries[next].Offset] < firstByteLimit;
+
+    /// <summary>The first key byte of the put at <paramref name="index"/> (in sorted order).</summary>
+    public byte FirstByteAt(int index) => _arena[_entries[index].Offset];
 
     private bool SameKey(in Entry x, in Entry y) =>
         x.Word0 == y.Word0 && x.Word1 == y.Word1 && x.KeyLength == y.KeyLength

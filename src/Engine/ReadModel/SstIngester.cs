@@ -3,14 +3,15 @@ using RocksDbSharp;
 namespace Wallet.Engine.ReadModel;
 
 /// <summary>
-/// Writes one projection batch as a sorted SST file in the store's ingest folder and ingests it into the database
-/// (the file is moved, not copied). Why: a batch then never passes through a memtable — no skip-list insert, and no
+/// Writes one projection batch as sorted SST files with disjoint key ranges (<see cref="SstFileSet"/>) in the store's
+/// ingest folder and ingests them into the database in one call (the files are moved, not copied). Why: a batch then never passes through a memtable — no skip-list insert, and no
 /// memtable memory allocated, filled, flushed and freed per 64 MB (docs/BENCHMARKS.md §6c/§6d: that churn was most of
 /// the write path's CPU on this VM).
-/// Consistency: RocksDB ingests one file as one version edit under its mutex, with one new sequence number above
-/// every earlier write, so the batch's rows and its checkpoint (in the same file) become visible together, a
-/// snapshot taken earlier sees none of them, and a key the file shares with older data reads back from the file
-/// (newest wins). A file that overlaps older data lands in L0 (or the lowest level above the overlap).
+/// Consistency: RocksDB ingests the files of one call as one version edit under its mutex (all or none), with a
+/// sequence number above every earlier write, so the batch's rows and its checkpoint become visible together, a
+/// snapshot taken earlier sees none of them, and a key a file shares with older data reads back from the file
+/// (newest wins). A file that overlaps older data lands in L0 (or the lowest level above the overlap); one that
+/// overlaps nothing (transfer ids and time keys only grow) goes to the last level.
 /// Crash safety: the file is complete and synced before ingestion; a file left in the ingest folder by a crash
 /// (written, not ingested) is deleted when the store is opened, and the checkpoint in the database says what landed.
 /// Back-pressure: ingestion does not stall on too many L0 files the way writes do, so before each ingestion this
@@ -24,24 +25,16 @@ internal sealed class SstIngester
     public const int Level0WaitFiles = 20;
     /// <summary>Longest wait for compaction before ingesting anyway (reads slow down, nothing breaks).</summary>
     public const int Level0WaitMaxMs = 10_000;
-    private const string SstFileName = "batch.sst";
     private const string Level0Property = "rocksdb.num-files-at-level0";
 
     private readonly RocksDb _db;
-    private readonly EnvOptions _env = new();
-    private readonly DbOptions _tableOptions;
+    private readonly SstFileSet _files;
     private readonly IngestExternalFileOptions _ingestOptions;
-    private readonly string _path;
-    private readonly string[] _files;
 
     public SstIngester(RocksDb db, string directory)
     {
         _db = db;
-        Directory.CreateDirectory(directory);
-        _path = Path.Combine(directory, SstFileName);
-        _files = [_path];
-        // Same table format and compression as the database's own flushes and compactions.
-        _tableOptions = ReadModelStore.DbOptionsFor();
+        _files = new SstFileSet(directory);
         _ingestOptions = new IngestExternalFileOptions()
             .SetMoveFiles(true)
             .SetSnapshotConsistency(true)
@@ -52,23 +45,20 @@ internal sealed class SstIngester
     /// <summary>Times ingestion waited for L0 to drain (diagnostics, tests).</summary>
     public long Level0Waits { get; private set; }
 
-    /// <summary>Writes <paramref name="batch"/> (all keys ascending, checkpoint included) as a file and ingests it.</summary>
+    /// <summary>Writes <paramref name="batch"/> (all keys ascending, checkpoint included) as files and ingests them.</summary>
     public void Ingest(PendingBatch batch)
     {
-        Native native = Native.Instance;
-        IntPtr writer = native.rocksdb_sstfilewriter_create(_env.Handle, _tableOptions.Handle);
+        _files.Reset();
         try
         {
-            native.rocksdb_sstfilewriter_open(writer, _path);
-            batch.WriteSorted(writer);
-            native.rocksdb_sstfilewriter_finish(writer);
+            batch.WriteSorted(_files);
         }
         finally
         {
-            native.rocksdb_sstfilewriter_destroy(writer);
+            _files.Abort();
         }
         WaitForLevel0();
-        native.rocksdb_ingest_external_file(_db.Handle, _files, (UIntPtr)1, _ingestOptions.Handle);
+        Native.Instance.rocksdb_ingest_external_file(_db.Handle, _files.Paths, (UIntPtr)_files.Count, _ingestOptions.Handle);
     }
 
     /// <summary>Files at level 0 now (RocksDB property).</summary>
