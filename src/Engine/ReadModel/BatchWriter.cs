@@ -12,7 +12,7 @@ internal enum BatchWriterState
 
 /// <summary>
 /// Fills and writes the projection's batches on a thread of its own, so that building batch N+1 (decode, group,
-/// sort: the projection thread) overlaps writing batch N (this thread): either as an SST file ingested into the
+/// sort: the projection thread) overlaps writing batch N (this thread): either as SST files ingested into the
 /// database (<see cref="SstIngester"/>, the default path) or as a native write batch inserted into the memtable; on
 /// two cores the two halves of the work run side by side instead of one after the other.
 /// At most one batch is in flight: <see cref="Submit"/> first waits for the previous write, so memory stays bounded
@@ -34,7 +34,7 @@ internal sealed class BatchWriter : IDisposable
     private volatile bool _stopping;
 
     /// <summary>A writer that writes each batch to the memtable with <paramref name="options"/>, or, given
-    /// <paramref name="ingester"/>, ingests it as an SST file.</summary>
+    /// <paramref name="ingester"/>, ingests it as SST files.</summary>
     public BatchWriter(RocksDb db, WriteOptions options, SstIngester? ingester = null)
     {
         _db = db;

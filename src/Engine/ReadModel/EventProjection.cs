@@ -14,9 +14,9 @@ namespace Wallet.Engine.ReadModel;
 /// read-modify-write is needed and a later put of the same key in the same batch simply wins. A transfer costs one
 /// put plus its share of two history chunks (<see cref="HistoryChunkBuilder"/>: one put per account and batch, not
 /// per row); holds add a status row. The balance "now" of an account is its newest history row, not a separate key.
-/// Every put reaches RocksDB in key order: by default the whole batch, checkpoint included, becomes one sorted SST
-/// file that is ingested atomically (<see cref="SstIngester"/>); on the write-batch path the keys are sorted within
-/// each table (much faster memtable inserts: see <see cref="SortedPutBuffer"/>). This thread collects, groups and
+/// Every put reaches RocksDB in key order: by default the whole batch, checkpoint included, becomes sorted SST files
+/// with disjoint key ranges, ingested together atomically (<see cref="SstIngester"/>); on the write-batch path the
+/// keys are sorted within each table (much faster memtable inserts: see <see cref="SortedPutBuffer"/>). This thread collects, groups and
 /// sorts a <see cref="PendingBatch"/>; a <see cref="BatchWriter"/> thread writes it while the next one is collected.
 /// </summary>
 internal sealed class EventProjection : IDisposable

@@ -15,6 +15,7 @@ internal sealed class SstFileSet
 
     private readonly EnvOptions _env = new();
     private readonly DbOptions _tableOptions;
+    private readonly DbOptions _plainTableOptions;
     private readonly string[] _paths = new string[MaxFiles];
     private IntPtr _writer;
 
@@ -22,8 +23,9 @@ internal sealed class SstFileSet
     {
         Directory.CreateDirectory(directory);
         for (int i = 0; i < MaxFiles; i++) _paths[i] = Path.Combine(directory, "batch-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".sst");
-        // Same table format and compression as the database's own flushes and compactions.
+        // Same table format and compression as the database's own flushes and compactions (or none: Begin).
         _tableOptions = ReadModelStore.DbOptionsFor();
+        _plainTableOptions = ReadModelStore.DbOptionsFor().SetCompression(Compression.No);
     }
 
     /// <summary>Files finished since <see cref="Reset"/>.</summary>
@@ -39,13 +41,18 @@ internal sealed class SstFileSet
         Count = 0;
     }
 
-    /// <summary>Starts the next file (truncating whatever an earlier failure left at its path).</summary>
-    public void Begin()
+    /// <summary>
+    /// Starts the next file (truncating whatever an earlier failure left at its path). <paramref name="compress"/>
+    /// false writes it without compression: for a file that lands in L0 and is soon rewritten by a compaction (which
+    /// compresses its output with LZ4), compressing it here is paid twice and decompressed once more for nothing
+    /// (docs/BENCHMARKS.md §6d: about a quarter of the apply's CPU). Files that go to the last level stay compressed.
+    /// </summary>
+    public void Begin(bool compress = true)
     {
         if (_writer != IntPtr.Zero) throw new InvalidOperationException("the previous file was not ended");
         if (Count == MaxFiles) throw new InvalidOperationException($"a batch has at most {MaxFiles} files");
         Native native = Native.Instance;
-        _writer = native.rocksdb_sstfilewriter_create(_env.Handle, _tableOptions.Handle);
+        _writer = native.rocksdb_sstfilewriter_create(_env.Handle, compress ? _tableOptions.Handle : _plainTableOptions.Handle);
         native.rocksdb_sstfilewriter_open(_writer, _paths[Count]);
     }
 

@@ -4,16 +4,16 @@ namespace Wallet.Engine.ReadModel;
 
 /// <summary>
 /// Writes one projection batch as sorted SST files with disjoint key ranges (<see cref="SstFileSet"/>) in the store's
-/// ingest folder and ingests them into the database in one call (the files are moved, not copied). Why: a batch then never passes through a memtable — no skip-list insert, and no
-/// memtable memory allocated, filled, flushed and freed per 64 MB (docs/BENCHMARKS.md §6c/§6d: that churn was most of
-/// the write path's CPU on this VM).
+/// ingest folder and ingests them into the database in one call (the files are moved, not copied). Why: a batch then
+/// never passes through a memtable — no skip-list insert, and no memtable memory allocated, filled, flushed and freed
+/// per 64 MB (docs/BENCHMARKS.md §6c/§6d: that churn was most of the write path's CPU on this VM).
 /// Consistency: RocksDB ingests the files of one call as one version edit under its mutex (all or none), with a
 /// sequence number above every earlier write, so the batch's rows and its checkpoint become visible together, a
 /// snapshot taken earlier sees none of them, and a key a file shares with older data reads back from the file
 /// (newest wins). A file that overlaps older data lands in L0 (or the lowest level above the overlap); one that
 /// overlaps nothing (transfer ids and time keys only grow) goes to the last level.
-/// Crash safety: the file is complete and synced before ingestion; a file left in the ingest folder by a crash
-/// (written, not ingested) is deleted when the store is opened, and the checkpoint in the database says what landed.
+/// Crash safety: the files are complete and synced before ingestion; files left in the ingest folder by a crash
+/// (written or half written, not ingested) are deleted when the store is opened, and the checkpoint in the database says what landed.
 /// Back-pressure: ingestion does not stall on too many L0 files the way writes do, so before each ingestion this
 /// waits (sleeping, bounded) while L0 holds <see cref="Level0WaitFiles"/> files or more and compaction catches up.
 /// One instance per writer thread; nothing allocated per batch except inside RocksDB. The RocksDbSharp option
@@ -42,9 +42,6 @@ internal sealed class SstIngester
             .SetAllowBlockingFlush(true);
     }
 
-    /// <summary>Times ingestion waited for L0 to drain (diagnostics, tests).</summary>
-    public long Level0Waits { get; private set; }
-
     /// <summary>Writes <paramref name="batch"/> (all keys ascending, checkpoint included) as files and ingests them.</summary>
     public void Ingest(PendingBatch batch)
     {
@@ -71,7 +68,6 @@ internal sealed class SstIngester
     private void WaitForLevel0()
     {
         if (Level0Files() < Level0WaitFiles) return;
-        Level0Waits++;
         long deadline = Environment.TickCount64 + Level0WaitMaxMs;
         while (Level0Files() >= Level0WaitFiles && Environment.TickCount64 < deadline) Thread.Sleep(5);
     }
