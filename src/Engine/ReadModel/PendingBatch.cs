@@ -45,10 +45,10 @@ internal sealed class PendingBatch : IDisposable
     /// per non-empty range, and empties the managed buffers. Why several files: transfer ids and time-index keys only
     /// grow, so the T and R files of a batch overlap nothing older and RocksDB places them straight in the last level
     /// (never compacted again); only the first file (history, checkpoint) and the S/U files overlap older data and
-    /// land in L0; the first is written uncompressed (a compaction soon rewrites it, compressed). The puts never hold
-    /// 'H' or 'T' keys (those have buffers of their own): a put with a key of neither range would break the files'
-    /// disjointness, so it fails the batch whole (nothing is ingested), as a key out of order within a file does (the
-    /// SST writer refuses it).
+    /// land in L0 (or just above the data they overlap); the first is written uncompressed (a compaction soon rewrites
+    /// it, compressed). The puts never hold 'H' or 'T' keys (those have buffers of their own): a put with a key of
+    /// neither range would break the files' disjointness, so it fails the batch whole (nothing is ingested), as a key
+    /// out of order within a file does (the SST writer refuses it).
     /// </summary>
     public void WriteSorted(SstFileSet files)
     {

@@ -94,6 +94,36 @@ public sealed class IngestPathTests
     }
 
     [Fact]
+    public void Transfer_files_overlap_nothing_and_go_to_the_last_level()
+    {
+        using var dir = new TempDirectory("rm-ingest-levels");
+        using ReadModelStore store = ReadModelStore.Open(Path.Combine(dir.Path, ReadModelStore.DirectoryName));
+        using var batch = new PendingBatch();
+        using var writer = new BatchWriter(store.Db, store.WriteOptions, new SstIngester(store.Db, store.IngestDirectory));
+        const int Batches = 12;
+        for (int i = 0; i < Batches; i++)
+        {
+            // Every batch rewrites the same account row and the checkpoint (overlapping files) and adds new transfer
+            // ids above all earlier ones (a file that overlaps nothing).
+            batch.Puts.Put(Key(ReadModelKeys.Account, 1), Encoding.ASCII.GetBytes("a" + i));
+            batch.Puts.Put(CheckpointKey, Encoding.ASCII.GetBytes("pos-" + i));
+            for (int t = 0; t < 3; t++) batch.Transfers.Put(Key(ReadModelKeys.Transfer, (UInt128)(100 * i + t + 1)), "t"u8);
+            batch.Prepare();
+            writer.Submit(batch);
+            writer.Wait();
+        }
+        // The last level (6 with RocksDB's default 7 levels) holds one transfer file per batch: none was placed higher
+        // up or compacted; the overlapping [A C] files went above them.
+        Assert.True(long.Parse(store.Db.GetProperty("rocksdb.num-files-at-level6"), System.Globalization.CultureInfo.InvariantCulture) >= Batches);
+        long above = 0;
+        for (int level = 0; level < 6; level++)
+            above += long.Parse(store.Db.GetProperty("rocksdb.num-files-at-level" + level), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(above > 0);
+        Assert.Equal("a11", Get(store.Db, Key(ReadModelKeys.Account, 1)));
+        Assert.Equal("t", Get(store.Db, Key(ReadModelKeys.Transfer, 1103)));
+    }
+
+    [Fact]
     public void A_batch_with_a_key_out_of_order_fails_whole_and_nothing_lands()
     {
         using var dir = new TempDirectory("rm-ingest-bad");
