@@ -12,8 +12,9 @@ internal enum BatchWriterState
 
 /// <summary>
 /// Fills and writes the projection's batches on a thread of its own, so that building batch N+1 (decode, group,
-/// sort: the projection thread) overlaps the copy into the native batch and the memtable insert of batch N (this
-/// thread): on two cores the two halves of the work run side by side instead of one after the other.
+/// sort: the projection thread) overlaps writing batch N (this thread): either as SST files ingested into the
+/// database (<see cref="SstIngester"/>, the default path) or as a native write batch inserted into the memtable; on
+/// two cores the two halves of the work run side by side instead of one after the other.
 /// At most one batch is in flight: <see cref="Submit"/> first waits for the previous write, so memory stays bounded
 /// and batches reach the database in order. A write's failure is rethrown to the projection thread by the next
 /// <see cref="Submit"/> or <see cref="Wait"/>. The caller must not touch a submitted batch until <see cref="Wait"/>
@@ -23,6 +24,7 @@ internal sealed class BatchWriter : IDisposable
 {
     private readonly RocksDb _db;
     private readonly WriteOptions _options;
+    private readonly SstIngester? _ingester;
     private readonly SemaphoreSlim _work = new(0, 1);
     private readonly SemaphoreSlim _done = new(0, 1);
     private readonly Thread _thread;
@@ -31,10 +33,13 @@ internal sealed class BatchWriter : IDisposable
     private BatchWriterState _state = BatchWriterState.Idle;
     private volatile bool _stopping;
 
-    public BatchWriter(RocksDb db, WriteOptions options)
+    /// <summary>A writer that writes each batch to the memtable with <paramref name="options"/>, or, given
+    /// <paramref name="ingester"/>, ingests it as SST files.</summary>
+    public BatchWriter(RocksDb db, WriteOptions options, SstIngester? ingester = null)
     {
         _db = db;
         _options = options;
+        _ingester = ingester;
         _thread = new Thread(Loop) { IsBackground = true, Name = "readmodel-write" };
         _thread.Start();
     }
@@ -71,8 +76,15 @@ internal sealed class BatchWriter : IDisposable
             try
             {
                 PendingBatch batch = _batch!;
-                batch.Fill();
-                _db.Write(batch.Native, _options);
+                if (_ingester is not null)
+                {
+                    _ingester.Ingest(batch);
+                }
+                else
+                {
+                    batch.Fill();
+                    _db.Write(batch.Native, _options);
+                }
             }
 #pragma warning disable CA1031 // Handed to the projection thread, which reports it and retries from the checkpoint.
             catch (Exception ex)

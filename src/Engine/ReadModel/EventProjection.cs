@@ -14,9 +14,10 @@ namespace Wallet.Engine.ReadModel;
 /// read-modify-write is needed and a later put of the same key in the same batch simply wins. A transfer costs one
 /// put plus its share of two history chunks (<see cref="HistoryChunkBuilder"/>: one put per account and batch, not
 /// per row); holds add a status row. The balance "now" of an account is its newest history row, not a separate key.
-/// Every put reaches RocksDB in key order within its table (much faster memtable inserts: see
-/// <see cref="SortedPutBuffer"/>). This thread collects, groups and sorts a <see cref="PendingBatch"/>; a
-/// <see cref="BatchWriter"/> thread copies it into the native batch and writes it while the next one is collected.
+/// Every put reaches RocksDB in key order: by default the whole batch, checkpoint included, becomes sorted SST files
+/// with disjoint key ranges, ingested together atomically (<see cref="SstIngester"/>); on the write-batch path the
+/// keys are sorted within each table (much faster memtable inserts: see <see cref="SortedPutBuffer"/>). This thread collects, groups and
+/// sorts a <see cref="PendingBatch"/>; a <see cref="BatchWriter"/> thread writes it while the next one is collected.
 /// </summary>
 internal sealed class EventProjection : IDisposable
 {
@@ -31,11 +32,11 @@ internal sealed class EventProjection : IDisposable
     private int _records;
     private int _events;
 
-    public EventProjection(ViewPosition start, RocksDb db, WriteOptions options)
+    public EventProjection(ViewPosition start, ReadModelStore store, ReadModelWritePath path)
     {
         _position = start;
         _written = start;
-        _writer = new BatchWriter(db, options);
+        _writer = new BatchWriter(store.Db, store.WriteOptions, path == ReadModelWritePath.Ingest ? new SstIngester(store.Db, store.IngestDirectory) : null);
         _current = _batches[0];
     }
 

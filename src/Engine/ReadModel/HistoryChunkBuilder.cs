@@ -80,14 +80,21 @@ internal sealed class HistoryChunkBuilder
     }
 
     /// <summary>Writes the chunks in key order (account, then log index) to <paramref name="batch"/>; then empties itself.</summary>
-    public unsafe void MoveTo(WriteBatch batch)
+    public void MoveTo(WriteBatch batch) => Emit(batch.Handle, toSstFile: false);
+
+    /// <summary>
+    /// Adds the chunks in key order to an open SST file writer (their keys are strictly ascending: accounts in order,
+    /// an account's chunks by first row, rows deduplicated); then empties itself.
+    /// </summary>
+    public void AddTo(IntPtr sstWriter) => Emit(sstWriter, toSstFile: true);
+
+    private unsafe void Emit(IntPtr handle, bool toSstFile)
     {
         if (_count == 0) return;
         Group();
 
         byte* key = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
         var keySpan = new Span<byte>(key, ReadModelKeys.HistoryKeyBytes);
-        IntPtr handle = batch.Handle;
         Native native = Native.Instance;
         fixed (byte* chunk = _chunk)
         for (int k = 0; k < _slots; k++)
@@ -99,9 +106,12 @@ internal sealed class HistoryChunkBuilder
                 int n = Math.Min(MaxRowsPerChunk, rows.Length - from);
                 ref readonly HistoryRow first = ref _rows[rows[from]];
                 ReadModelKeys.WriteHistory(keySpan, _slotAccount[s], first.Index, first.Ordinal);
-                // Assembled in a small reused buffer (stays in cache), then copied once into the native batch.
+                // Assembled in a small reused buffer (stays in cache), then copied once into the native batch or file.
                 for (int j = 0; j < n; j++) MemoryMarshal.Write(_chunk.AsSpan(j * HistoryRow.SizeBytes, HistoryRow.SizeBytes), in _rows[rows[from + j]]);
-                native.rocksdb_writebatch_put(handle, key, (UIntPtr)ReadModelKeys.HistoryKeyBytes, chunk, (UIntPtr)(n * HistoryRow.SizeBytes));
+                if (toSstFile)
+                    native.rocksdb_sstfilewriter_put(handle, key, (UIntPtr)ReadModelKeys.HistoryKeyBytes, chunk, (UIntPtr)(n * HistoryRow.SizeBytes));
+                else
+                    native.rocksdb_writebatch_put(handle, key, (UIntPtr)ReadModelKeys.HistoryKeyBytes, chunk, (UIntPtr)(n * HistoryRow.SizeBytes));
             }
         }
         Clear();

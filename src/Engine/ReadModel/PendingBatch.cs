@@ -39,6 +39,54 @@ internal sealed class PendingBatch : IDisposable
         Transfers.MoveTo(Native);
     }
 
+    /// <summary>
+    /// Writer thread, ingest path: writes every row and the checkpoint as SST files with disjoint key ranges, in one
+    /// strictly ascending key order — [A, C (puts), H (history chunks)], [R], [S], [T (transfers)], [U] — one file
+    /// per non-empty range, and empties the managed buffers. Why several files: transfer ids and time-index keys only
+    /// grow, so the T and R files of a batch overlap nothing older and RocksDB places them straight in the last level
+    /// (never compacted again); only the first file (history, checkpoint) and the S/U files overlap older data and
+    /// land in L0 (or just above the data they overlap); the first is written uncompressed (a compaction soon rewrites
+    /// it, compressed). The puts never hold 'H' or 'T' keys (those have buffers of their own): a put with a key of
+    /// neither range would break the files' disjointness, so it fails the batch whole (nothing is ingested), as a key
+    /// out of order within a file does (the SST writer refuses it).
+    /// </summary>
+    public void WriteSorted(SstFileSet files)
+    {
+        int put = 0;
+        int transfer = 0;
+        files.Begin(compress: false);
+        Puts.AddTo(files.Writer, ref put, ReadModelKeys.History);
+        History.AddTo(files.Writer);
+        files.End();
+        RefuseBelow(put, ReadModelKeys.TimeIndex);
+        AddPutsFile(files, ref put, ReadModelKeys.Status); // R
+        AddPutsFile(files, ref put, ReadModelKeys.Transfer); // S
+        RefuseBelow(put, ReadModelKeys.UserData);
+        if (Transfers.Count > 0)
+        {
+            files.Begin();
+            Transfers.AddTo(files.Writer, ref transfer, 256);
+            files.End();
+        }
+        AddPutsFile(files, ref put, 256); // U and anything after
+        Puts.Clear();
+        Transfers.Clear();
+    }
+
+    private void AddPutsFile(SstFileSet files, ref int put, int firstByteLimit)
+    {
+        if (!Puts.HasBelow(put, firstByteLimit)) return;
+        files.Begin();
+        Puts.AddTo(files.Writer, ref put, firstByteLimit);
+        files.End();
+    }
+
+    private void RefuseBelow(int put, int firstByteLimit)
+    {
+        if (Puts.HasBelow(put, firstByteLimit))
+            throw new InvalidDataException($"read model: a batch put a key of table '{(char)Puts.FirstByteAt(put)}' among the plain puts (it has a buffer of its own)");
+    }
+
     /// <summary>Empties the managed buffers and the native batch (after a write, or a failed one).</summary>
     public void Clear()
     {

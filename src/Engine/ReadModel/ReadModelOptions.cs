@@ -24,12 +24,18 @@ public sealed class ReadModelOptions
     /// </summary>
     public int FlushIntervalMs { get; init; } = 5000;
 
+    /// <summary>
+    /// How batches reach RocksDB: ingested SST files (default; docs/BENCHMARKS.md §6d) or memtable write batches.
+    /// </summary>
+    public ReadModelWritePath WritePath { get; init; } = ReadModelWritePath.Ingest;
+
     public void Validate()
     {
         if (MaxRecordsPerBatch is < 1 or > 1 << 20) throw new ArgumentOutOfRangeException(nameof(MaxRecordsPerBatch), MaxRecordsPerBatch, "1..1048576");
         if (MaxEventsPerBatch is < 1 or > 1 << 22) throw new ArgumentOutOfRangeException(nameof(MaxEventsPerBatch), MaxEventsPerBatch, "1..4194304");
         if (IdleWaitMs is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(IdleWaitMs), IdleWaitMs, "1..1000 ms");
         if (FlushIntervalMs is < 10 or > 3_600_000) throw new ArgumentOutOfRangeException(nameof(FlushIntervalMs), FlushIntervalMs, "10..3600000 ms");
+        if (!Enum.IsDefined(WritePath)) throw new ArgumentOutOfRangeException(nameof(WritePath), WritePath, "Ingest or WriteBatch");
         if (FaultRetryMs is < 1 or > 600_000) throw new ArgumentOutOfRangeException(nameof(FaultRetryMs), FaultRetryMs, "1..600000 ms");
     }
 }

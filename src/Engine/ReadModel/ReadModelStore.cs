@@ -17,6 +17,8 @@ public sealed class ReadModelStore : IDisposable
 {
     /// <summary>The read model's folder inside a partition's data directory.</summary>
     public const string DirectoryName = "readmodel";
+    /// <summary>Folder inside the view's folder where batches are written as SST files before ingestion.</summary>
+    public const string IngestDirectoryName = "ingest";
 
     private readonly RocksDb _db;
     private readonly WriteOptions _writeOptions;
@@ -30,11 +32,14 @@ public sealed class ReadModelStore : IDisposable
         // Derived data, so no write-ahead log: a batch and its checkpoint land in the memtable together and reach disk
         // together in a flush, so after a crash the view is at an older checkpoint, consistent, and re-projects the
         // rest from the journal. The WAL would double the bytes written for nothing the journal does not already give.
+        // (The default ingest path bypasses the memtable: a batch is one SST file, on disk once ingested.)
         _writeOptions = new WriteOptions().SetSync(false).DisableWal(1);
     }
 
     public string Path { get; }
     public bool IsReadOnly { get; }
+    /// <summary>Where the ingest path writes a batch's SST file before ingesting (moving) it.</summary>
+    public string IngestDirectory => System.IO.Path.Combine(Path, IngestDirectoryName);
 
     /// <summary>
     /// Opens (creating if needed) the read model for projection and queries. A view written in another layout
@@ -45,7 +50,7 @@ public sealed class ReadModelStore : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         System.IO.Directory.CreateDirectory(path);
-        RocksDb db = RocksDb.Open(WriteOptionsFor(), path);
+        RocksDb db = RocksDb.Open(DbOptionsFor(), path);
         string? reset = null;
         uint? found = ReadFormat(db);
         if (found != ReadModelKeys.FormatVersion && found is not null)
@@ -53,20 +58,26 @@ public sealed class ReadModelStore : IDisposable
             db.Dispose();
             Destroy(path);
             System.IO.Directory.CreateDirectory(path);
-            db = RocksDb.Open(WriteOptionsFor(), path);
+            db = RocksDb.Open(DbOptionsFor(), path);
             reset = $"read model in '{path}' has view format {found}, this build uses format {ReadModelKeys.FormatVersion}: deleted; it is rebuilt from the event journal";
         }
         var store = new ReadModelStore(db, path, readOnly: false) { FormatReset = reset };
+        // A batch file written but not ingested before a crash: not part of the view (its checkpoint never landed).
+        SstIngester.DeleteLeftovers(store.IngestDirectory);
         if (found != ReadModelKeys.FormatVersion)
         {
             using var batch = new WriteBatch();
             store.PutFormat(batch);
             db.Write(batch, store._writeOptions);
+            // On disk now: ingested batches are durable at once, and a view without its format key after a crash
+            // would read as format 1 and be deleted.
+            store.Flush();
         }
         return store;
     }
 
-    private static DbOptions WriteOptionsFor() => new DbOptions()
+    /// <summary>The database's options (also the table format of the ingest path's SST files).</summary>
+    internal static DbOptions DbOptionsFor() => new DbOptions()
         .SetCreateIfMissing(true)
         .SetMaxOpenFiles(256)
         .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
@@ -387,7 +398,11 @@ public sealed class ReadModelStore : IDisposable
         return (index, ordinal);
     }
 
-    /// <summary>Removes every row and the checkpoint in one atomic batch (keeping the format key): queries see the old view or an empty one.</summary>
+    /// <summary>
+    /// Removes every row and the checkpoint in one atomic batch (keeping the format key): queries see the old view or
+    /// an empty one. Flushed at once: batches ingested after it are on disk when ingested, and a range deletion lost
+    /// in a crash while they survived would bring rows of the old view back under the new checkpoint.
+    /// </summary>
     internal void Clear()
     {
         using var batch = new WriteBatch();
@@ -396,6 +411,7 @@ public sealed class ReadModelStore : IDisposable
         batch.DeleteRange(start, 1, end, 1, null);
         PutFormat(batch);
         _db.Write(batch, _writeOptions);
+        Flush();
     }
 
     public void Dispose()

@@ -97,6 +97,40 @@ internal sealed class SortedPutBuffer
         Clear();
     }
 
+    /// <summary>
+    /// Adds to an open SST file writer, in key order, the puts from <paramref name="next"/> on whose first key byte is
+    /// below <paramref name="firstByteLimit"/> (256: all the rest), and advances <paramref name="next"/> past them; a run
+    /// of puts of one key adds only its last (an SST file takes each key once, strictly ascending; the last put wins, as
+    /// it does in a write batch). Sorts first if needed; call <see cref="Clear"/> after the last range.
+    /// </summary>
+    public unsafe void AddTo(IntPtr sstWriter, ref int next, int firstByteLimit)
+    {
+        Sort(); // nothing to do when already sorted (Prepare) or in order
+        Native native = Native.Instance;
+        fixed (byte* arena = _arena)
+        {
+            int i = next;
+            for (; i < _count; i++)
+            {
+                ref readonly Entry e = ref _entries[i];
+                if (arena[e.Offset] >= firstByteLimit) break;
+                if (i + 1 < _count && SameKey(in e, in _entries[i + 1])) continue;
+                native.rocksdb_sstfilewriter_put(sstWriter, arena + e.Offset, (UIntPtr)e.KeyLength, arena + e.Offset + e.KeyLength, (UIntPtr)e.ValueLength);
+            }
+            next = i;
+        }
+    }
+
+    /// <summary>True when the put at <paramref name="next"/> exists and its key's first byte is below <paramref name="firstByteLimit"/>.</summary>
+    public bool HasBelow(int next, int firstByteLimit) => next < _count && _arena[_entries[next].Offset] < firstByteLimit;
+
+    /// <summary>The first key byte of the put at <paramref name="index"/> (in sorted order).</summary>
+    public byte FirstByteAt(int index) => _arena[_entries[index].Offset];
+
+    private bool SameKey(in Entry x, in Entry y) =>
+        x.Word0 == y.Word0 && x.Word1 == y.Word1 && x.KeyLength == y.KeyLength
+        && _arena.AsSpan(x.Offset, x.KeyLength).SequenceEqual(_arena.AsSpan(y.Offset, y.KeyLength));
+
     /// <summary>Sorts the puts now (so that <see cref="MoveTo"/>, perhaps on another thread, only copies).</summary>
     public void Sort()
     {

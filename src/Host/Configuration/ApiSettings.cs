@@ -50,6 +50,7 @@ internal sealed class ApiSettings
             IdleWaitMs = Int(r, "IdleWaitMs", readModelDefaults.IdleWaitMs, 1, 1000),
             FaultRetryMs = Int(r, "FaultRetryMs", readModelDefaults.FaultRetryMs, 1, 600_000),
             FlushIntervalMs = Int(r, "FlushIntervalMs", readModelDefaults.FlushIntervalMs, 10, 3_600_000),
+            WritePath = Enum(r, "WritePath", readModelDefaults.WritePath),
         };
         string directory = String(r, "Directory", string.Empty);
         return new ApiSettings

@@ -24,7 +24,8 @@ public sealed class ReadModelEquivalenceTests
     [InlineData(11)]
     [InlineData(12)]
     [InlineData(13)]
-    public void View_matches_blp_and_replay(int seed)
+    [InlineData(14, ReadModelWritePath.WriteBatch)]
+    public void View_matches_blp_and_replay(int seed, ReadModelWritePath path = ReadModelWritePath.Ingest)
     {
         using var dir = new TempDirectory("rm-equiv");
         string viewPath = Path.Combine(dir.Path, ReadModelStore.DirectoryName);
@@ -35,7 +36,7 @@ public sealed class ReadModelEquivalenceTests
         long lastIndex;
         using (var p = new PartitionFixture(dir.Path))
         using (ReadModelStore store = ReadModelStore.Open(viewPath))
-        using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!))
+        using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!, new ReadModelOptions { WritePath = path }))
         {
             projector.Start();
             RunWorkload(p, random, transferIds);
