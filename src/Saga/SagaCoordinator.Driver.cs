@@ -228,16 +228,6 @@ public sealed partial class SagaCoordinator
         public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => owner.OnCompleted(correlationId, sagaId, code, timestamp);
     }
 
-    private readonly struct DiscardSink : ISagaSink
-    {
-        public void OnStepRequest(int partition, in Transfer step)
-        {
-        }
-
-        public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
-        {
-        }
-    }
 
     private readonly struct DrainHandler(SagaCoordinator owner) : IPollHandler<InboxSlot>
     {

@@ -188,7 +188,7 @@ public sealed partial class SagaCoordinator : IDisposable
         var machine = SagaSnapshotLoader.LoadNewest(journal, snapshots, options, out var loaded);
         var fromIndex = machine.LastIndex + 1;
         maxCorrelation = machine.MaxCorrelationId();
-        var discard = new DiscardSink();
+        var discard = new DiscardSagaSink();
         long replayed = 0;
         using (var reader = journal.OpenReader(fromIndex))
         {

@@ -341,7 +341,7 @@ internal sealed class SagaReplicaCore
             }
             else
             {
-                var discard = new DiscardSink();
+                var discard = new DiscardSagaSink();
                 _machine.Execute(in stamp, (SagaCommandKind)entry.Type, entry.Payload, ref discard);
             }
 
@@ -486,16 +486,5 @@ internal sealed class SagaReplicaCore
         public void OnStepRequest(int partition, in Transfer step) => owner.OnStepRequest(partition, in step);
 
         public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => owner.OnCompleted(correlationId, sagaId, code, timestamp);
-    }
-
-    private readonly struct DiscardSink : ISagaSink
-    {
-        public void OnStepRequest(int partition, in Transfer step)
-        {
-        }
-
-        public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
-        {
-        }
     }
 }
