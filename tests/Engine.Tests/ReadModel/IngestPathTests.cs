@@ -11,8 +11,9 @@ using static Wallet.Engine.Tests.Ledger.LedgerHarness;
 namespace Wallet.Engine.Tests.ReadModel;
 
 /// <summary>
-/// The default write path turns each projection batch into one SST file and ingests it. These pin what that must
-/// keep true: a later batch's row wins over an earlier one (files overlap and get newer sequence numbers), a
+/// The default write path turns each projection batch into up to five SST files (disjoint key ranges) and ingests them
+/// in one call. These pin what that must keep true: a later batch's row wins over an earlier one (files overlap and get
+/// newer sequence numbers), a
 /// snapshot taken before an ingestion does not see it, L0 stays bounded, a query never sees a checkpoint without its
 /// rows (or rows without their checkpoint), a file a crash left behind is ignored and deleted, and a cleared (rebuilt)
 /// view does not bring old rows back after a reopen.
