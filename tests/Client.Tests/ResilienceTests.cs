@@ -116,13 +116,14 @@ public sealed class ResilienceTests
     [Fact]
     public async Task Gateway_heartbeats_keep_an_idle_session_alive()
     {
-        // 250 ms heartbeats, dead after 6 missed (1.5 s): a loaded CI runner stalled a 100 ms / 600 ms setting once.
+        // 250 ms heartbeats, dead after 12 missed (3 s): a loaded CI runner (every test assembly at once on 2 cores)
+        // stalled a 100 ms / 600 ms setting once and a 250 ms / 1.5 s one once more.
         await using var server = new FakeServer { HeartbeatIntervalMs = 250 };
         var options = TestKit.Options(server.Port);
-        options.DeadAfterMissedHeartbeats = 6; // slack for a loaded CI machine; still well inside the wait below
+        options.DeadAfterMissedHeartbeats = 12; // slack for a loaded CI machine; still well inside the wait below
         await using var client = await WalletClient.ConnectAsync(options).Bounded();
 
-        await Task.Delay(3_000); // twelve intervals: without the gateway's heartbeats the session would die after six
+        await Task.Delay(6_000); // 24 intervals: without the gateway's heartbeats the session would die after twelve
 
         Assert.Equal(0, client.ReconnectCount);
         Assert.Equal(1, server.Connections);
