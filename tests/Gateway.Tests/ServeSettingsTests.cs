@@ -50,10 +50,26 @@ public sealed class ServeSettingsTests
     [InlineData("Saga:Mode", "3pc", "Saga:Mode = '3pc' is invalid: expected saga, tcc or 2pc.")]
     [InlineData("Saga:Enabled", "maybe", "Saga:Enabled")]
     [InlineData("Saga:StepDeadlineMs", "0", "Saga:StepDeadlineMs")]
+    [InlineData("Partition:Wait", "spin", "Partition:Wait")]
+    [InlineData("Partition:WaitSpinNs", "1000001", "Partition:WaitSpinNs")]
+    [InlineData("Partition:JournalPrefaultAheadBytes", "-1", "Partition:JournalPrefaultAheadBytes")]
     public void Bad_values_are_refused_with_the_setting_named(string key, string value, string expected)
     {
         var ex = Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with((key, value))));
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wait_strategy_budgets_and_the_prefault_window_are_read()
+    {
+        ServeSettings defaults = ServeSettings.Load(Shipped_with());
+        Assert.Equal(Wallet.Engine.Partition.WaitKind.Blocking, defaults.Partition.Wait);
+        Assert.Equal(JournalOptions.DefaultPrefaultAheadBytes, defaults.Partition.JournalPrefaultAheadBytes);
+        ServeSettings s = ServeSettings.Load(Shipped_with(("Partition:Wait", "phased"), ("Partition:WaitSpinNs", "5000"),
+            ("Partition:WaitYieldNs", "0"), ("Partition:JournalPrefaultAheadBytes", "0")));
+        Assert.Equal(Wallet.Engine.Partition.WaitKind.Phased, s.Partition.Wait);
+        Assert.Equal((5000, 0), (s.Partition.WaitSpinNs, s.Partition.WaitYieldNs));
+        Assert.Equal(0, s.Partition.JournalPrefaultAheadBytes);
     }
 
     [Fact]

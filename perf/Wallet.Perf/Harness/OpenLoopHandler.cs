@@ -10,7 +10,7 @@ namespace Wallet.Perf.Harness;
 /// no thread-pool hop, no garbage per call. One instance serves every connection (Interlocked counters, the recorder
 /// under a short lock).
 /// </summary>
-internal sealed class OpenLoopHandler(OpenLoopCompletions completions, LatencyRecorder? recorder, ThroughputTimeline? timeline)
+internal sealed class OpenLoopHandler(OpenLoopCompletions completions, LatencyRecorder? recorder, ThroughputTimeline? timeline, LatencyTrace? trace = null)
     : ITransferResultHandler
 {
     private readonly Lock _recorderGate = new();
@@ -43,7 +43,11 @@ internal sealed class OpenLoopHandler(OpenLoopCompletions completions, LatencyRe
         timeline?.Record(now);
         if (recorder is not null)
         {
-            lock (_recorderGate) recorder.RecordTicks(now - intendedTicks); // from the intended send time: no coordinated omission
+            lock (_recorderGate)
+            {
+                recorder.RecordTicks(now - intendedTicks); // from the intended send time: no coordinated omission
+                trace?.Record(intendedTicks, now - intendedTicks);
+            }
         }
         completions.Completed();
     }

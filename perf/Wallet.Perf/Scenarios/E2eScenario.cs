@@ -51,7 +51,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         new("--batches", "closed-loop batch sizes, comma list within [1, 8190] (or --batch N)", _defaultBatches),
         new("--rates", "open-loop offered rates (transfers/s), comma list; empty = skip (or --rate N; --rate 0 = closed loop only)", _defaultRates),
         new("--fsync", "server journal fsync policy: none|batch|always", "batch"),
-        new("--server-wait", "server wait strategy: blocking|sleeping|yielding|busyspin", "blocking"),
+        new("--server-wait", "server wait strategy: blocking|phased|sleeping|yielding|busyspin", "blocking"),
+        new("--latency-trace", "directory for a CSV per open-loop phase: the worst latency per 10 ms of send time (where the tail sits in time)", ""),
+        new("--server-arg", "extra `wallet serve` arguments, space-separated (e.g. --Partition:SnapshotIntervalCommands=0)", ""),
         new(SingleApiOption, "SDK path of the batch-1 closed loop and the open loop: pooled (TransferAsync / TrySubmitTransfer, no garbage, no hop) | task (CreateTransferAsync)", "pooled"),
         .. LoadOptions.DistributionSpecs,
         LoadOptions.SweepSpec,
@@ -65,20 +67,29 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         int[] rates = LoadOptions.Rates(options, _defaultRates);
         string fsync = LoadOptions.Fsync(options, "batch");
         string wait = options.Extra("--server-wait", "blocking");
-        if (wait is not ("blocking" or "sleeping" or "yielding" or "busyspin"))
-            throw new PerfOptionsException($"--server-wait must be blocking, sleeping, yielding or busyspin; got '{wait}'");
+        if (wait is not ("blocking" or "phased" or "sleeping" or "yielding" or "busyspin"))
+            throw new PerfOptionsException($"--server-wait must be blocking, phased, sleeping, yielding or busyspin; got '{wait}'");
         var picker = LoadOptions.Picker(options, accounts, pairs: 1 << 20);
         string singleApi = options.Extra(SingleApiOption, "pooled");
         if (singleApi is not ("pooled" or "task"))
             throw new PerfOptionsException($"{SingleApiOption} must be pooled or task; got '{singleApi}'");
         bool pooled = singleApi == "pooled";
         int replicas = (int)options.ExtraLong("--replicas", defaultReplicas, 1, 5);
+        string? traceDirectory = options.Extra("--latency-trace", "") is { Length: > 0 } t ? Path.GetFullPath(t) : null;
+        if (traceDirectory is not null) Directory.CreateDirectory(traceDirectory);
+        string[] serverArgs = options.Extra("--server-arg", "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (string a in serverArgs)
+        {
+            if (!a.StartsWith("--", StringComparison.Ordinal)) throw new PerfOptionsException($"--server-arg takes `wallet serve` options such as --Partition:Wait=phased; got '{a}'");
+        }
+
         if (replicas is not (1 or 3 or 5)) throw new PerfOptionsException("--replicas must be 1, 3 or 5");
 
         var result = new ScenarioResult(Name);
         result.Note(replicas == 1
             ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections, single transfers via {(pooled ? "TransferAsync/TrySubmitTransfer (pooled, completions on the receive loop)" : "CreateTransferAsync (Task)")}; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
             : $"{replicas} wallet serve replicas (a process each, consensus over loopback TCP), fsync {fsync}, wait {wait}; {connections} client connections to the leader; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and all replicas");
+        if (serverArgs.Length > 0) result.Note("extra wallet serve arguments: " + string.Join(' ', serverArgs));
         if (readModelLag)
             result.Note($"read model ON (RocksDB, projected inside wallet serve from the event journal); its lag sampled every {ReadModelLagSampler.IntervalMs} ms via GET /v1/readmodel during each measured phase; apply rate = events applied per second over the phase");
         string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", name + "-" + Guid.NewGuid().ToString("N")[..8]);
@@ -96,7 +107,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         {
             for (int i = 0; i < replicas; i++)
             {
-                string[] cluster = replicas == 1 ? [] : [$"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}"];
+                string[] cluster = replicas == 1 ? serverArgs : [$"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}", .. serverArgs];
                 servers.Add(ServerProcess.Start(Path.Combine(dir, $"node-{i + 1}"), ports[i], fsync, wait, log, cluster, httpPorts[i], readModelLag));
             }
             int leader = 0;
@@ -105,7 +116,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 leader = servers.IndexOf(ServerProcess.WaitForLeader(servers, TimeSpan.FromSeconds(30)));
                 log.WriteLine($"[{name}] leader is the replica on port {ports[leader]}");
             }
-            var run = new Load(name, options, picker, result, log, pooled);
+            var run = new Load(name, options, picker, result, log, pooled, traceDirectory);
             run.RunAsync(servers, ports[leader], httpPorts[leader], connections, accounts, batches, rates).GetAwaiter().GetResult();
             if (replicas > 1)
             {
@@ -128,8 +139,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
     }
 
     /// <summary>One run's load: the phases against the leader, with their figures going into one result.</summary>
-    private sealed class Load(string name, PerfOptions options, AccountPicker picker, ScenarioResult result, TextWriter log, bool pooled)
+    private sealed class Load(string name, PerfOptions options, AccountPicker picker, ScenarioResult result, TextWriter log, bool pooled, string? traceDirectory)
     {
+        private readonly string? _traceDirectory = traceDirectory;
         private long _nextId = 1_000_000_000;
 
         private long NextId() => Interlocked.Increment(ref _nextId);
@@ -279,7 +291,8 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             // The pacer runs on its own thread: parked on a pool thread it would take one of the 2 workers the SDK's
             // socket and completion callbacks run on, and the measured latency would be the pool's queueing delay.
             // LongRunning = a dedicated thread, and awaiting it keeps the pool thread free as well.
-            var handler = new OpenLoopHandler(completions, recorder, timeline);
+            LatencyTrace? trace = recorder is not null && _traceDirectory is not null ? new LatencyTrace(start, seconds) : null;
+            var handler = new OpenLoopHandler(completions, recorder, timeline, trace);
             await Task.Factory.StartNew(() =>
             {
                 for (long i = 0; i < count; i++)
@@ -313,6 +326,12 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 }
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             await completions.Done.ConfigureAwait(false);
+            if (trace is not null)
+            {
+                string path = Path.Combine(_traceDirectory!, $"{name}-open-loop-{rate}.csv");
+                trace.WriteCsv(path);
+                log.WriteLine($"[{name}] latency trace (worst per {LatencyTrace.BucketMs} ms of send time): {path}");
+            }
             double achieved = count / Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
             return new OpenLoopOutcome(achieved, failed + handler.Failed, late);
         }

@@ -23,7 +23,8 @@ public sealed class Journal : IDisposable
     private SegmentFile? _active;
     private long _writeOffsetBytes;
     private long _syncedUpToOffsetBytes;
-    private long _prefaultedUpToOffsetBytes; // active segment: pages below this were pre-faulted (0 after any switch)
+    private long _prefaultRequestedUpToBytes; // active segment: the prefaulter was asked to populate below this
+    private SegmentPrefaulter? _prefaulter;    // null when PrefaultAheadBytes is 0 or the kernel lacks the advice
     private ChainState _state;
     private long _firstIndex;
     private long _lastIndex;
@@ -41,6 +42,9 @@ public sealed class Journal : IDisposable
     }
 
     public JournalOptions Options => _options;
+
+    /// <summary>Chunks the background prefaulter populated (0 when it is off); diagnostics and tests.</summary>
+    internal long PrefaultChunksPopulated => _prefaulter?.ChunksPopulated ?? 0;
 
     public bool IsReadOnly => _readOnly;
 
@@ -86,6 +90,8 @@ public sealed class Journal : IDisposable
         var journal = new Journal(options, readOnly: false, new List<SegmentEntry>());
         try
         {
+            if (options.PrefaultAheadBytes > 0 && NativeDurability.PopulateSupported)
+                journal._prefaulter = new SegmentPrefaulter("prefault-" + options.FilePrefix);
             journal.RecoverWritable(scan);
             return journal;
         }
@@ -264,10 +270,15 @@ public sealed class Journal : IDisposable
 
         SegmentFile active = _active!;
         Invariant.Assert(_writeOffsetBytes + recordBytes <= active.MappedBytes, "record does not fit a fresh segment");
-        long ahead = _options.PrefaultAheadBytes;
-        if (ahead > 0 && _writeOffsetBytes + recordBytes + ahead > _prefaultedUpToOffsetBytes)
+        if (_prefaulter is not null)
         {
-            PrefaultAhead(active, _writeOffsetBytes + recordBytes, ahead);
+            // Half the window left: ask for a full window more (a wake-up of the prefaulter every ahead/2 bytes).
+            long end = _writeOffsetBytes + recordBytes, ahead = _options.PrefaultAheadBytes;
+            if (end + ahead / 2 > _prefaultRequestedUpToBytes && _prefaultRequestedUpToBytes < active.MappedBytes)
+            {
+                _prefaultRequestedUpToBytes = Math.Min(active.MappedBytes, end + ahead);
+                _prefaulter.Request(_prefaultRequestedUpToBytes);
+            }
         }
 
         Span<byte> record = active.WritableBytes.Slice((int)_writeOffsetBytes, recordBytes);
@@ -495,7 +506,7 @@ public sealed class Journal : IDisposable
         target.EndState = state;
         _active = segment;
         _writeOffsetBytes = cutOffset;
-        _prefaultedUpToOffsetBytes = 0;
+        ActiveSegmentChanged();
 
         // Kept records the last Flush did not cover still need the next Flush; sealed segments were synced at roll.
         _syncedUpToOffsetBytes = cutsActiveSegment ? Math.Min(_syncedUpToOffsetBytes, cutOffset) : cutOffset;
@@ -578,6 +589,7 @@ public sealed class Journal : IDisposable
         finally
         {
             _disposed = true;
+            _prefaulter?.Dispose();
             _active?.Dispose();
             _active = null;
         }
@@ -639,7 +651,7 @@ public sealed class Journal : IDisposable
             SegmentEntry last = _segments[^1];
             _active = SegmentFile.OpenWrite(last.Path, last.SegmentSizeBytes);
             _writeOffsetBytes = last.EndOffsetBytes;
-            _prefaultedUpToOffsetBytes = 0;
+            ActiveSegmentChanged();
             if (_options.Fsync != FsyncPolicy.None)
             {
                 // A process crash leaves accepted records in the page cache, possibly unsynced: make them durable
@@ -756,7 +768,7 @@ public sealed class Journal : IDisposable
         _active = segment;
         _writeOffsetBytes = SegmentHeader.SizeBytes;
         _syncedUpToOffsetBytes = SegmentHeader.SizeBytes;
-        _prefaultedUpToOffsetBytes = 0;
+        ActiveSegmentChanged();
         _state = start;
     }
 
@@ -788,23 +800,16 @@ public sealed class Journal : IDisposable
         }
     }
 
-    /// <summary>
-    /// Populates the pages from the current pre-fault mark to recordEnd + 2 * ahead in one call, so each call covers
-    /// at least <paramref name="ahead"/> bytes and the writer's stores never take first-touch faults (about one per
-    /// 4 KiB otherwise). Only zero pages of the preallocated file are touched: bytes and recovery are unchanged.
-    /// </summary>
-    private void PrefaultAhead(SegmentFile active, long recordEnd, long ahead)
+    /// <summary>The writer moved to another segment (or offset): the prefaulter follows, starting at the write offset.</summary>
+    private void ActiveSegmentChanged()
     {
-        long from = Math.Max(_prefaultedUpToOffsetBytes, _writeOffsetBytes);
-        long to = Math.Min(active.MappedBytes, recordEnd + 2 * ahead);
-        if (to > from)
-        {
-            active.Prefault(from, to - from);
-        }
-
-        // Advance even on failure: an unsupported kernel is remembered globally, and a transient error is not
-        // worth a syscall per append.
-        _prefaultedUpToOffsetBytes = to;
+        _prefaultRequestedUpToBytes = _writeOffsetBytes;
+        if (_prefaulter is null) return;
+        _prefaulter.Switch(_active, _writeOffsetBytes);
+        if (_active is null) return;
+        // Start on the first window now: a fresh segment's first pages are the ones the writer needs next.
+        _prefaultRequestedUpToBytes = Math.Min(_active.MappedBytes, _writeOffsetBytes + _options.PrefaultAheadBytes);
+        _prefaulter.Request(_prefaultRequestedUpToBytes);
     }
 
     private void ThrowIfNotWritable()

@@ -23,15 +23,15 @@ public sealed class JournalOptions
 
     public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batch;
 
-    // Off by default: in the blp pipeline on a shared 2-core box no window beat none (means of 4-7 runs: none
-    // 863k, 1 MiB 842k, 4 MiB 822k tx/s, all within noise), although it cuts journal time ~25 % in isolation.
-    // Pages populated ahead are likely no longer cache-hot when the writer reaches them.
-    public const long DefaultPrefaultAheadBytes = 0;
+    // 16 MiB: at 100k commands/s (~20 MB/s) close to a second ahead, at 1M/s tens of ms, while the prefaulter
+    // populates several hundred MB/s. Populated inline by the writer (before §15) it bought nothing; on its own
+    // thread it removes the writer's 18-24 ms read-ahead stalls (docs/BENCHMARKS.md §15).
+    public const long DefaultPrefaultAheadBytes = 16L << 20;
 
     /// <summary>
-    /// How far ahead of the write offset the writer keeps the active segment's pages pre-faulted
-    /// (MADV_POPULATE_WRITE on Linux >= 5.14, in chunks of at least this size); 0 turns it off. A performance
-    /// knob only: it never changes file contents or recovery.
+    /// How far ahead of the write offset the active segment's pages are kept populated by a background thread
+    /// (<see cref="SegmentPrefaulter"/>, MADV_POPULATE_WRITE on Linux >= 5.14, 64 KiB per call); 0 turns it off.
+    /// A performance knob only: it never changes file contents or recovery.
     /// </summary>
     public long PrefaultAheadBytes { get; init; } = DefaultPrefaultAheadBytes;
 

@@ -17,6 +17,8 @@ internal sealed unsafe class SegmentFile : IDisposable
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private byte* _pointer;
+    /// <summary>Taken by <see cref="Prefault"/> (another thread: <see cref="SegmentPrefaulter"/>) and by Dispose's unmap.</summary>
+    private readonly Lock _mapGate = new();
 
     private SegmentFile(string path, FileStream stream, long mappedBytes, bool writable)
     {
@@ -35,6 +37,8 @@ internal sealed unsafe class SegmentFile : IDisposable
         byte* p = null;
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
         _pointer = p + _view.PointerOffset;
+        // The mapping starts page-aligned (PointerOffset is 0 for a view at offset 0).
+        if (writable) NativeDurability.AdviseNoReadAhead(p, mappedBytes + _view.PointerOffset);
     }
 
     public string Path { get; }
@@ -181,13 +185,17 @@ internal sealed unsafe class SegmentFile : IDisposable
     /// </summary>
     public bool Prefault(long offsetBytes, long lengthBytes)
     {
-        if (!Writable || _pointer == null || offsetBytes < 0 || offsetBytes >= MappedBytes)
+        lock (_mapGate)
         {
-            return false;
-        }
+            // Under the gate: Dispose cannot unmap the range while the kernel populates it.
+            if (!Writable || _pointer == null || offsetBytes < 0 || offsetBytes >= MappedBytes)
+            {
+                return false;
+            }
 
-        long length = Math.Min(lengthBytes, MappedBytes - offsetBytes);
-        return NativeDurability.PopulateWrite(_pointer, offsetBytes, length);
+            long length = Math.Min(lengthBytes, MappedBytes - offsetBytes);
+            return NativeDurability.PopulateWrite(_pointer, offsetBytes, length);
+        }
     }
 
     /// <summary>fsync of the file itself: makes its size/allocation metadata durable.</summary>
@@ -195,14 +203,17 @@ internal sealed unsafe class SegmentFile : IDisposable
 
     public void Dispose()
     {
-        if (_view is not null && _pointer != null)
+        lock (_mapGate)
         {
-            _pointer = null;
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            if (_view is not null && _pointer != null)
+            {
+                _pointer = null;
+                _view.SafeMemoryMappedViewHandle.ReleasePointer();
 
-            // Unmap first: MemoryMappedViewAccessor.Dispose would otherwise msync the whole view, an fsync
-            // per close that the FsyncPolicy did not ask for. Durability is decided by SyncRange alone.
-            _view.SafeMemoryMappedViewHandle.Dispose();
+                // Unmap first: MemoryMappedViewAccessor.Dispose would otherwise msync the whole view, an fsync
+                // per close that the FsyncPolicy did not ask for. Durability is decided by SyncRange alone.
+                _view.SafeMemoryMappedViewHandle.Dispose();
+            }
         }
 
         _view?.Dispose();

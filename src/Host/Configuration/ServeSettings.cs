@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Wallet.Engine.Journal;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
+using Wallet.Engine.Ring;
 using Wallet.Gateway;
 using Wallet.Gateway.Auth;
 using Wallet.Replication.Cluster;
@@ -143,6 +144,9 @@ internal sealed class ServeSettings
             SnapshotRetainCount = Int(p, "SnapshotRetainCount", 3, 1, 1000),
             JournalRetention = Enum(p, "JournalRetention", JournalRetention.KeepAll),
             Wait = Enum(p, "Wait", WaitKind.Blocking),
+            WaitSpinNs = Int(p, "WaitSpinNs", PhasedBackoffWaitStrategy.DefaultSpinNs, 0, PhasedBackoffWaitStrategy.MaxBudgetNs),
+            WaitYieldNs = Int(p, "WaitYieldNs", PhasedBackoffWaitStrategy.DefaultYieldNs, 0, PhasedBackoffWaitStrategy.MaxBudgetNs),
+            JournalPrefaultAheadBytes = Long(p, "JournalPrefaultAheadBytes", JournalOptions.DefaultPrefaultAheadBytes, 0, JournalOptions.MaxSegmentSizeBytes),
             PreallocateTransfers = Bool(p, "PreallocateTransfers", true),
             Sequencing = cluster is null ? PartitionSequencing.Local : PartitionSequencing.External,
         };

@@ -124,6 +124,49 @@ namespace Wallet.Engine.Tests.Journal
         }
 
         [Fact]
+        public void A_background_thread_populates_ahead_of_the_writer_and_none_runs_when_off()
+        {
+            if (!OperatingSystem.IsLinux() || Environment.OSVersion.Version < new Version(5, 14)) return; // no MADV_POPULATE_WRITE: no thread
+
+            using (Journal off = Journal.Open(With(System.IO.Path.Combine(_dir.Path, "off"), 0)))
+            {
+                AppendRange(off, 1, 50, Length);
+                Assert.Equal(0, off.PrefaultChunksPopulated);
+            }
+
+            using Journal on = Journal.Open(With(System.IO.Path.Combine(_dir.Path, "on"), AheadBytes));
+            // A new segment asks for its first window at once: the prefaulter works while the writer is still at the start.
+            AppendRange(on, 1, 1, Length);
+            Assert.True(SpinWait.SpinUntil(() => on.PrefaultChunksPopulated > 0, TimeSpan.FromSeconds(10)), "nothing populated after the first append");
+            AppendRange(on, 2, 299, Length); // several segments: the prefaulter follows every roll
+            long chunks = on.PrefaultChunksPopulated;
+            Assert.True(chunks >= 3, $"expected chunks in several segments, got {chunks}");
+            AssertReads(on, 1, 300, Length);
+        }
+
+        [Fact]
+        public void Segments_rolled_and_closed_under_the_prefaulter_stay_intact()
+        {
+            // Tiny segments and a window larger than a segment: the prefaulter is nearly always inside a segment the
+            // writer is about to close (the unmap waits for the call in progress; later calls see it unmapped).
+            const long tinySegmentBytes = 128L * 1024;
+            string dir = System.IO.Path.Combine(_dir.Path, "tiny");
+            for (int round = 0; round < 3; round++)
+            {
+                using Journal journal = Journal.Open(With(dir, 1L << 20, segmentBytes: tinySegmentBytes));
+                AppendRange(journal, journal.LastIndex + 1, 400, i => (int)(i * 31 % 3000));
+                journal.Flush();
+            } // disposed while the prefaulter may still be populating: Dispose must neither hang nor fault
+
+            Assert.True(SegmentFiles(dir).Length > 10);
+            JournalVerifyResult verify = Journal.Verify(dir, "journal");
+            Assert.True(verify.Ok, verify.Reason);
+            Assert.Equal(1200, verify.LastIndex);
+            using Journal reopened = Journal.Open(With(dir, 0, segmentBytes: tinySegmentBytes));
+            AssertReads(reopened, 1, 1200, i => (int)(i * 31 % 3000));
+        }
+
+        [Fact]
         public void Append_stays_allocation_free_while_pre_faulting()
         {
             using Journal journal = Journal.Open(With(_dir.Path, AheadBytes, segmentBytes: 16L << 20));

@@ -99,6 +99,28 @@ public sealed class PartitionEngineTests : IDisposable
     }
 
     [Fact]
+    public void Phased_waits_answer_like_blocking_ones_and_stop_cleanly()
+    {
+        // Every stage thread on the phased strategy, with budgets short enough that idle gaps between commands reach
+        // its blocking fallback: nothing may be lost across the spin → yield → block → wake path.
+        using PartitionFixture p = Open(o => new PartitionOptions
+        {
+            DataDirectory = o.DataDirectory, Ledger = o.Ledger, Clock = o.Clock, Fsync = o.Fsync, JournalSegmentSizeBytes = o.JournalSegmentSizeBytes,
+            MaxCommandBytes = o.MaxCommandBytes, SnapshotIntervalCommands = 0, IngressRingSize = 64, EgressRingSize = 64,
+            Wait = WaitKind.Phased, WaitSpinNs = 1_000, WaitYieldNs = 1_000,
+        });
+        SeedAccounts(p);
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal([ResultCode.Ok], p.CreateTransfers(Tx((ulong)(7000 + i), 1, 2, 3)));
+            if (i % 5 == 0) Thread.Sleep(5); // long enough for every stage to fall asleep
+        }
+        Assert.Equal([ResultCode.Exists], p.CreateTransfers(Tx(7000, 1, 2, 3)));
+        p.Stop();
+        Assert.Equal(PartitionState.Stopped, p.Engine.State);
+    }
+
+    [Fact]
     public void Preallocated_transfer_tables_hold_the_whole_window_from_the_start_and_change_no_answer()
     {
         int capacity;

@@ -54,13 +54,15 @@ public sealed class WaitAndBarrierTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new TimeoutBlockingWaitStrategy(TimeSpan.Zero));
     }
 
-    public static TheoryData<string> Strategies => ["blocking", "timeout-blocking", "yielding", "sleeping"];
+    public static TheoryData<string> Strategies => ["blocking", "timeout-blocking", "yielding", "sleeping", "phased", "phased-no-budget"];
 
     private static IWaitStrategy Make(string name) => name switch
     {
         "blocking" => new BlockingWaitStrategy(),
         "timeout-blocking" => new TimeoutBlockingWaitStrategy(TimeSpan.FromSeconds(10)),
         "yielding" => new YieldingWaitStrategy(),
+        "phased" => new PhasedBackoffWaitStrategy(),
+        "phased-no-budget" => new PhasedBackoffWaitStrategy(spinNs: 0, yieldNs: 0), // straight to its blocking fallback
         _ => new SleepingWaitStrategy(),
     };
 
@@ -101,6 +103,15 @@ public sealed class WaitAndBarrierTests
         barrier.ClearAlert();
         Assert.False(barrier.IsAlerted);
         barrier.CheckAlert();
+    }
+
+    [Fact]
+    public void Phased_backoff_budgets_are_bounded()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PhasedBackoffWaitStrategy(spinNs: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PhasedBackoffWaitStrategy(yieldNs: PhasedBackoffWaitStrategy.MaxBudgetNs + 1));
+        var s = new PhasedBackoffWaitStrategy(1_000, 2_000);
+        Assert.Equal((1_000, 2_000), (s.SpinNs, s.YieldNs));
     }
 
     [Fact]
