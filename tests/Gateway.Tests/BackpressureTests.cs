@@ -115,3 +115,37 @@ public sealed class BackpressureTests
         Assert.Equal(PartitionState.Running, g.Partition.State);
     }
 }
+
+public sealed class DirectSendTests
+{
+    [Fact]
+    public async Task Answers_beyond_the_socket_buffer_arrive_whole_and_in_order_when_the_client_reads_late()
+    {
+        // A tiny send buffer and a client that does not read: the egress thread's direct sends fill the socket, the
+        // rest queues for the writer loop (partial sends, WouldBlock, the writer busy while later batches are answered).
+        // Every answer must still arrive whole, once, in request order.
+        await using GatewayFixture g = GatewayFixture.Start(gateway: o => new GatewayOptions
+        {
+            Port = 0, HeartbeatIntervalMs = o.HeartbeatIntervalMs, MinHeartbeatIntervalMs = o.MinHeartbeatIntervalMs,
+            LogonTimeoutMs = o.LogonTimeoutMs, CloseLingerMs = o.CloseLingerMs, SocketSendBufferBytes = 4096, MaxInFlightPerSession = 1024, MaxOutboundBytesPerSession = 8 << 20,
+        });
+        await using RawClient c = await g.ConnectAsync(receiveBufferBytes: 4096);
+        await c.LogonAsync("admin", GatewayFixture.AdminPassword);
+        UInt128[] ids = Enumerable.Range(1, 60).Select(i => (UInt128)i).ToArray();
+        Assert.All((await c.CreateAccountsAsync(1, ids)).Results, r => Assert.Equal(0u, r.Code));
+
+        const int requests = 200; // 200 × 60 accounts × 128 B ≈ 1.5 MB of answers against an 8 KiB path
+        const ulong firstCorrelation = 1_000;
+        for (int i = 0; i < requests; i++) await c.SendMessageAsync(RawClient.LookupAccounts(firstCorrelation + (ulong)i, ids));
+        await Task.Delay(300); // let the server run into a full socket before anything is read
+
+        for (int i = 0; i < requests; i++)
+        {
+            (ulong correlation, List<AccountView> accounts) = (await c.ExpectAsync(AccountsFoundDecoder.TemplateId, TimeSpan.FromSeconds(30))).AsAccountsFound();
+            Assert.Equal(firstCorrelation + (ulong)i, correlation);
+            Assert.Equal(ids, accounts.Select(a => a.Id));
+        }
+        // The session is still healthy afterwards.
+        Assert.Single(await c.LookupAccountsAsync(7));
+    }
+}

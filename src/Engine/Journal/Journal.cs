@@ -807,6 +807,7 @@ public sealed class Journal : IDisposable
         if (_prefaulter is null) return;
         _prefaulter.Switch(_active, _writeOffsetBytes);
         if (_active is null) return;
+        _active.AdviseNoReadAhead();
         // Start on the first window now: a fresh segment's first pages are the ones the writer needs next.
         _prefaultRequestedUpToBytes = Math.Min(_active.MappedBytes, _writeOffsetBytes + _options.PrefaultAheadBytes);
         _prefaulter.Request(_prefaultRequestedUpToBytes);

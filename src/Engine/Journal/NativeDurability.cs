@@ -77,10 +77,10 @@ internal static unsafe partial class NativeDurability
     private const int MadvRandom = 1;
 
     /// <summary>
-    /// madvise(MADV_RANDOM) on a mapping the journal writes: page faults there then read no file read-ahead. A write
-    /// fault on a fresh segment otherwise zero-fills read-ahead's whole window of the preallocated file in one
-    /// non-preemptible call (measured: 17–24 ms on this VM, docs/BENCHMARKS.md §15), on whichever thread touched
-    /// the page. Best effort: a refusal leaves the default advice, which is only slower.
+    /// madvise(MADV_RANDOM) on a mapping the journal writes while a prefaulter populates it: page faults there then read
+    /// no file read-ahead. A write fault on a fresh segment otherwise zero-fills read-ahead's whole window of the
+    /// preallocated file in one non-preemptible call (measured: 17–24 ms on this VM, docs/BENCHMARKS.md §15), on
+    /// whichever thread touched the page. Best effort: a refusal leaves the default advice.
     /// </summary>
     public static void AdviseNoReadAhead(byte* basePointer, long lengthBytes)
     {

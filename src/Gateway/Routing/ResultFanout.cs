@@ -11,7 +11,12 @@ public sealed class ResultFanout(IPartitionResultHandler sbe, CommandChannel htt
 {
     public void OnResult(ref ResultSlot result, bool endOfBatch)
     {
-        if (result.SessionId == CommandChannel.SessionId) http.OnResult(ref result, endOfBatch);
+        if (result.SessionId == CommandChannel.SessionId)
+        {
+            http.OnResult(ref result, endOfBatch);
+            // The batch ends on an HTTP result: the SBE sessions this batch answered still owe their flush.
+            if (endOfBatch && sbe is ResultDispatcher dispatcher) dispatcher.EndOfBatch();
+        }
         else sbe.OnResult(ref result, endOfBatch);
     }
 }

@@ -25,6 +25,25 @@ internal sealed class OutboundBuffer
     public int PendingBytes => _pendingLength;
 
     /// <summary>
+    /// Under <see cref="Sync"/>: the writer loop holds bytes it took and is sending them (outside the lock). While set,
+    /// nobody else may write to the socket, or bytes would leave out of order.
+    /// </summary>
+    public bool WriterBusy { get; set; }
+
+    /// <summary>Under <see cref="Sync"/>: the bytes waiting, for a direct send by their producer.</summary>
+    public ReadOnlySpan<byte> Pending => _pending.AsSpan(0, _pendingLength);
+
+    /// <summary>Under <see cref="Sync"/>: the first <paramref name="sentBytes"/> pending bytes left by a direct send.</summary>
+    public void ConsumeSent(int sentBytes)
+    {
+        if (sentBytes <= 0) return;
+        if (sentBytes > _pendingLength) throw new InvalidOperationException($"sent {sentBytes} of {_pendingLength} pending bytes");
+        // Rare (the socket took only part): keep the rest in order at the front.
+        _pending.AsSpan(sentBytes, _pendingLength - sentBytes).CopyTo(_pending);
+        _pendingLength -= sentBytes;
+    }
+
+    /// <summary>
     /// Under <see cref="Sync"/>: room for <paramref name="sizeBytes"/> more bytes, or an empty span when the
     /// limit would be exceeded. <paramref name="useReserve"/> lets the final control message into the reserve.
     /// </summary>

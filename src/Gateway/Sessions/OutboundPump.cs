@@ -26,6 +26,8 @@ internal static class OutboundPump
                     lock (output.Sync)
                     {
                         if (output.PendingBytes > 0) chunk = output.TakePending();
+                        // Busy while it holds taken bytes: a producer sending directly would overtake them.
+                        output.WriterBusy = !chunk.IsEmpty;
                         now = state();
                     }
                     if (now == SessionState.Closed) return;
