@@ -91,7 +91,7 @@ public sealed class Journal : IDisposable
         try
         {
             if (options.PrefaultAheadBytes > 0 && NativeDurability.PopulateSupported)
-                journal._prefaulter = new SegmentPrefaulter("prefault-" + options.FilePrefix);
+                journal._prefaulter = new SegmentPrefaulter("prefault-" + options.FilePrefix, dirty: options.Fsync == FsyncPolicy.None);
             journal.RecoverWritable(scan);
             return journal;
         }

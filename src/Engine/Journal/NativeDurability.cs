@@ -49,7 +49,21 @@ internal static unsafe partial class NativeDurability
     /// when the kernel lacks the advice (remembered process-wide, so we ask only once); other errors are ignored
     /// because the stores that follow fault the pages in anyway and report real I/O problems themselves.
     /// </summary>
-    public static bool PopulateWrite(byte* basePointer, long offsetBytes, long lengthBytes)
+    public static bool PopulateWrite(byte* basePointer, long offsetBytes, long lengthBytes) =>
+        Populate(basePointer, offsetBytes, lengthBytes, MadvPopulateWrite);
+
+    /// <summary>
+    /// MADV_POPULATE_READ: brings the range's page-cache pages in and maps them read-only, dirtying nothing. The
+    /// writer's first store per page then takes only a minor write fault (no zero-fill, no read-ahead). Used under
+    /// fsync batch/always, where pages dirtied ahead of the writer would be written back (as zeros) while the
+    /// writer's own syncs wait behind that I/O (docs/BENCHMARKS.md §15).
+    /// </summary>
+    public static bool PopulateRead(byte* basePointer, long offsetBytes, long lengthBytes) =>
+        Populate(basePointer, offsetBytes, lengthBytes, MadvPopulateRead);
+
+    private const int MadvPopulateRead = 22; // Linux >= 5.14.
+
+    private static bool Populate(byte* basePointer, long offsetBytes, long lengthBytes, int advice)
     {
         if (s_populateUnsupported || lengthBytes <= 0)
         {
@@ -59,7 +73,7 @@ internal static unsafe partial class NativeDurability
         long pageBytes = Environment.SystemPageSize;
         long start = offsetBytes & ~(pageBytes - 1);
         long end = offsetBytes + lengthBytes;
-        if (Madvise((nint)(basePointer + start), (nuint)(end - start), MadvPopulateWrite) != 0)
+        if (Madvise((nint)(basePointer + start), (nuint)(end - start), advice) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             if (errno is EInval or ENoSys or EPerm)

@@ -195,7 +195,7 @@ internal sealed unsafe class SegmentFile : IDisposable
     /// Best-effort pre-fault of [offset, offset+length) (clamped to the mapping) so the writer's stores there take
     /// no first-touch faults. Writable mappings only; never changes a byte. False if nothing was populated.
     /// </summary>
-    public bool Prefault(long offsetBytes, long lengthBytes)
+    public bool Prefault(long offsetBytes, long lengthBytes, bool dirty = true)
     {
         lock (_mapGate)
         {
@@ -206,7 +206,7 @@ internal sealed unsafe class SegmentFile : IDisposable
             }
 
             long length = Math.Min(lengthBytes, MappedBytes - offsetBytes);
-            return NativeDurability.PopulateWrite(_pointer, offsetBytes, length);
+            return dirty ? NativeDurability.PopulateWrite(_pointer, offsetBytes, length) : NativeDurability.PopulateRead(_pointer, offsetBytes, length);
         }
     }
 

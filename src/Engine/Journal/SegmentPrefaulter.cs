@@ -31,8 +31,18 @@ internal sealed class SegmentPrefaulter : IDisposable
     private long _targetBytes;         // under _gate: populate up to here
     private bool _stopping;            // under _gate
 
-    public SegmentPrefaulter(string name)
+    private readonly bool _dirty;
+
+    /// <param name="name">The thread's name.</param>
+    /// <param name="dirty">
+    /// Populate for writing (MADV_POPULATE_WRITE: the writer then takes no fault at all, but the pages are dirty
+    /// ahead of it and get written back as zeros) or for reading (MADV_POPULATE_READ: nothing dirtied; the writer
+    /// takes a minor fault per page). The journal asks for write only when it never syncs (fsync none): under batch
+    /// or always, that zero writeback queues in front of the writer's own syncs.
+    /// </param>
+    public SegmentPrefaulter(string name, bool dirty)
     {
+        _dirty = dirty;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _thread.Start();
     }
@@ -80,7 +90,7 @@ internal sealed class SegmentPrefaulter : IDisposable
                     to = Math.Min(_targetBytes, from + ChunkBytes);
                 }
                 if (segment is null || from >= to) break;
-                bool populated = segment.Prefault(from, to - from);
+                bool populated = segment.Prefault(from, to - from, _dirty);
                 if (!populated && !NativeDurability.PopulateSupported) return; // the kernel lacks the advice: nothing to do, ever
                 lock (_gate)
                 {
