@@ -34,7 +34,7 @@ internal sealed class BlpScenario : IScenario
         new("--tx-per-command", "transfers per command, [1, 8190]", "8190"),
         new("--phases", "comma list of: sm, sm-copy, sm-direct (sm + event journal, buffered copy or in place), none, batch, replay, snapshot (BLP stall of a snapshot capture: full copy vs copy-on-write)", "sm,none,batch,replay"),
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
-        new("--prefault-mib", "journal pre-fault window in MiB (0 = off)", "0"),
+        new("--prefault-mib", "journal pre-fault window in MiB, populated by a background thread (0 = off; the product's default is 16)", "16"),
         new("--replay-commands", "replay only the first N journal records (0 = all; fixes the work for A/B runs)", "0"),
     ];
 
@@ -50,7 +50,7 @@ internal sealed class BlpScenario : IScenario
             "off" => false,
             string other => throw new PerfOptionsException($"--events must be on or off; got '{other}'"),
         };
-        s_prefaultAheadBytes = options.ExtraLong("--prefault-mib", 0, 0, 1024) << 20;
+        s_prefaultAheadBytes = options.ExtraLong("--prefault-mib", JournalOptions.DefaultPrefaultAheadBytes >> 20, 0, 1024) << 20;
         long replayCommands = options.ExtraLong("--replay-commands", 0, 0, long.MaxValue);
         foreach (string p in phases)
         {
