@@ -75,6 +75,8 @@ internal sealed class SegmentPrefaulter : IDisposable
 
     private void Run()
     {
+        // Runs only ahead of the writer: the writer, and whatever else serves requests, come first.
+        Ring.BackgroundPriority.LowerCurrentThread();
         while (true)
         {
             _wake.WaitOne();

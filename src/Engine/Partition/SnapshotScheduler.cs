@@ -1,4 +1,5 @@
 using Wallet.Engine.Ledger;
+using Wallet.Engine.Ring;
 using Wallet.Engine.Snapshots;
 
 namespace Wallet.Engine.Partition;
@@ -101,6 +102,7 @@ internal sealed class SnapshotScheduler : IDisposable
 
     private void WriterLoop()
     {
+        BackgroundPriority.LowerCurrentThread(); // copying, hashing and writing the state must not take a core from the BLP
         while (true)
         {
             Pending work;
