@@ -27,6 +27,30 @@ internal sealed class Connection : IDisposable
     }
 
     public FrameReader Reader { get; }
+
+    /// <summary>
+    /// Whether bytes from the gateway wait in the socket, not yet read (FIONREAD). The dead-connection check asks it
+    /// before it gives up: a receive loop held up (a blocking completion, a starved thread pool) has not processed
+    /// the gateway's frames, but the gateway did speak. False once the socket is closed.
+    /// </summary>
+    public bool HasUnreadBytes
+    {
+        get
+        {
+            try
+            {
+                return _socket.Available > 0;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }
+    }
     public WalletEndpoint Endpoint { get; }
     public SessionLimits Limits { get; }
     public SendSignal Signal { get; } = new();

@@ -211,7 +211,9 @@ public sealed partial class WalletClient
             if (connection is not null)
             {
                 silentMs = (now - connection.Reader.LastReceiveTimestamp) * 1000 / Stopwatch.Frequency;
-                if (silentMs > (long)connection.Limits.HeartbeatIntervalMs * _options.DeadAfterMissedHeartbeats)
+                // Silence is judged by what arrived, not by what the receive loop got round to: unread bytes in the
+                // socket mean the gateway is alive and this process is behind (a blocking handler, thread-pool starvation).
+                if (silentMs > (long)connection.Limits.HeartbeatIntervalMs * _options.DeadAfterMissedHeartbeats && !connection.HasUnreadBytes)
                 {
                     dead = connection;
                 }

@@ -23,7 +23,11 @@ public sealed class WalletClientOptions
 
     /// <summary>Proposed in Logon; the gateway's LogonAck value wins when it is nonzero.</summary>
     public int HeartbeatIntervalMs { get; set; } = 1_000;
-    /// <summary>A connection with no frame received for this many heartbeat intervals is dead.</summary>
+    /// <summary>
+    /// A connection from which nothing arrived for this many heartbeat intervals is dead. "Arrived" counts bytes waiting
+    /// unread in the socket too: a receive loop held up in this process (a blocking completion, a starved thread pool)
+    /// does not make a live gateway look dead.
+    /// </summary>
     public int DeadAfterMissedHeartbeats { get; set; } = 3;
 
     /// <summary>Client-side cap of requests sent and not yet answered (the gateway's cap also applies).</summary>

@@ -114,6 +114,55 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task A_receive_loop_held_up_in_this_process_does_not_make_a_live_gateway_look_dead()
+    {
+        // Heartbeats every 50 ms, dead after 3 missed (150 ms). A completion handler blocks the receive loop for 1.2 s
+        // (what thread-pool starvation does to it): the gateway's heartbeats pile up unread in the socket. Judged by
+        // frames processed, the connection would be cut after 150 ms; judged by what arrived, it lives.
+        // The gateway's heartbeats come from a thread of their own: the fake gateway shares this process's thread pool,
+        // which the blocked receive loop may starve (as it would starve any in-process timer) — a real gateway does not.
+        await using var server = new FakeServer { HeartbeatIntervalMs = 50, SendsHeartbeats = false };
+        using var stop = new CancellationTokenSource();
+        server.OnLogon = (s, correlationId) =>
+        {
+            var beats = new Thread(() =>
+            {
+                try
+                {
+                    while (!stop.Token.WaitHandle.WaitOne(50)) s.SendHeartbeatAsync().GetAwaiter().GetResult();
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException) { }
+            }) { IsBackground = true, Name = "fake-gateway-heartbeats" };
+            beats.Start();
+            return s.SendLogonAckAsync(correlationId, server.HeartbeatIntervalMs, server.MaxInFlight, server.MaxFrameBytes, server.MaxBatchSize);
+        };
+        WalletClientOptions options = TestKit.Options(server.Port);
+        options.HeartbeatIntervalMs = 50;
+        await using var client = await WalletClient.ConnectAsync(options).Bounded();
+        var handler = new BlockingHandler(TimeSpan.FromMilliseconds(1_200));
+        Assert.Equal(TransferSubmitStatus.Submitted, client.TrySubmitTransfer(TestKit.Transfer(61), handler, userToken: 61));
+        Assert.True(handler.Done.Wait(TimeSpan.FromSeconds(10)), "the handler never ran");
+
+        Assert.Equal(ResultCode.Ok, await client.CreateTransferAsync(TestKit.Transfer(62)).Bounded());
+        Assert.True(client.ReconnectCount == 0, $"reconnected {client.ReconnectCount}×: {client.LastConnectionError}");
+        Assert.Equal(1, server.Connections);
+        stop.Cancel();
+    }
+
+    private sealed class BlockingHandler(TimeSpan block) : ITransferResultHandler
+    {
+        public ManualResetEventSlim Done { get; } = new();
+
+        public void OnTransferCompleted(long userToken, ResultCode code)
+        {
+            Thread.Sleep(block); // on the receive loop: nothing else this connection receives is processed meanwhile
+            Done.Set();
+        }
+
+        public void OnTransferFailed(long userToken, Exception error) => Done.Set();
+    }
+
+    [Fact]
     public async Task Gateway_heartbeats_keep_an_idle_session_alive()
     {
         // 250 ms heartbeats, dead after 12 missed (3 s): a loaded CI runner (every test assembly at once on 2 cores)
