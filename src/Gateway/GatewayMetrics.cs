@@ -27,6 +27,16 @@ public static class GatewayMetrics
     /// <summary>fdatasync calls on the FIX session stores (Fix:Fsync batch: about one per socket write per session; always: per write).</summary>
     public static readonly Counter<long> FixStoreSyncs = Meter.CreateCounter<long>("wallet.fix.store.syncs", "{sync}", "fdatasync calls on the FIX session stores");
 
+    /// <summary>
+    /// SBE answers flushed at the end of an egress batch, by path: <c>egress</c> — written by the partition's egress
+    /// thread in one non-blocking send; <c>writer_loop</c> — handed to the session's writer loop (the socket was full,
+    /// the loop was already sending, or only part fit). Mostly <c>writer_loop</c> means slow readers or full sockets.
+    /// </summary>
+    public static readonly Counter<long> SbeAnswerFlushes = Meter.CreateCounter<long>("wallet.sbe.answer_flushes", "{flush}", "SBE answer flushes at the end of an egress batch, by path");
+
+    public static readonly KeyValuePair<string, object?> FlushedByEgress = new("path", "egress");
+    public static readonly KeyValuePair<string, object?> FlushedByWriterLoop = new("path", "writer_loop");
+
     public static readonly KeyValuePair<string, object?> Http = new("front_end", "http");
     public static readonly KeyValuePair<string, object?> Sbe = new("front_end", "sbe");
 

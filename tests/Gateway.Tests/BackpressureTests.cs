@@ -129,6 +129,22 @@ public sealed class DirectSendTests
             Port = 0, HeartbeatIntervalMs = o.HeartbeatIntervalMs, MinHeartbeatIntervalMs = o.MinHeartbeatIntervalMs,
             LogonTimeoutMs = o.LogonTimeoutMs, CloseLingerMs = o.CloseLingerMs, SocketSendBufferBytes = 4096, MaxInFlightPerSession = 1024, MaxOutboundBytesPerSession = 8 << 20,
         });
+        long egress = 0, writerLoop = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "wallet.sbe.answer_flushes") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key != "path") continue;
+                if ((string?)tag.Value == "egress") Interlocked.Add(ref egress, value);
+                else Interlocked.Add(ref writerLoop, value);
+            }
+        });
+        listener.Start();
         await using RawClient c = await g.ConnectAsync(receiveBufferBytes: 4096);
         await c.LogonAsync("admin", GatewayFixture.AdminPassword);
         UInt128[] ids = Enumerable.Range(1, 60).Select(i => (UInt128)i).ToArray();
@@ -147,5 +163,9 @@ public sealed class DirectSendTests
         }
         // The session is still healthy afterwards.
         Assert.Single(await c.LookupAccountsAsync(7));
+        // Both paths were taken: direct sends while the socket had room, the writer loop once it was full. (Other
+        // tests' sessions may add to either count; neither can be zero here.)
+        Assert.True(Interlocked.Read(ref egress) > 0, "no answer left from the egress thread");
+        Assert.True(Interlocked.Read(ref writerLoop) > 0, "no answer was handed to the writer loop although the socket was full");
     }
 }

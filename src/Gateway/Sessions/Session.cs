@@ -239,6 +239,7 @@ internal sealed class Session : IGatewaySession
                 }
             }
         }
+        GatewayMetrics.SbeAnswerFlushes.Add(1, wake ? GatewayMetrics.FlushedByWriterLoop : GatewayMetrics.FlushedByEgress);
         if (wake) Wake();
         else Volatile.Write(ref _lastSendTicks, Environment.TickCount64);
     }
