@@ -37,7 +37,7 @@ internal static class HistoryRowCodec
     private const int SideMask = 0b11;
     private const int TransferFlag = 1 << 5;
     private const int ReservedBits = 0b1100_0000;
-    private const int MaxVarintBytes = 10;
+    private const string What = "history chunk";
 
     /// <summary>The previous row's fields a row is encoded against; <see cref="ForChunk"/> starts a chunk.</summary>
     public struct State
@@ -70,21 +70,21 @@ internal static class HistoryRowCodec
 
         int at = 0;
         destination[at++] = (byte)(kind | ((int)row.Side << SideShift) | (transfer ? TransferFlag : 0));
-        at += WriteVarint(destination[at..], indexDelta);
-        at += WriteVarint(destination[at..], sameIndex ? row.Ordinal - state.Ordinal : row.Ordinal);
-        at += WriteZigzag(destination[at..], unchecked(row.CommandTimestamp - state.CommandTimestamp));
-        at += WriteZigzag(destination[at..], unchecked(row.EventTimestamp - row.CommandTimestamp));
+        at += Varint.Write(destination[at..], indexDelta);
+        at += Varint.Write(destination[at..], sameIndex ? row.Ordinal - state.Ordinal : row.Ordinal);
+        at += Varint.WriteZigzag(destination[at..], unchecked(row.CommandTimestamp - state.CommandTimestamp));
+        at += Varint.WriteZigzag(destination[at..], unchecked(row.EventTimestamp - row.CommandTimestamp));
         if (transfer)
         {
             BinaryPrimitives.WriteUInt128LittleEndian(destination.Slice(at, 16), row.TransferId);
             BinaryPrimitives.WriteUInt128LittleEndian(destination.Slice(at + 16, 16), row.CounterpartyId);
             at += 32;
-            at += WriteZigzag(destination[at..], row.Amount);
+            at += Varint.WriteZigzag(destination[at..], row.Amount);
         }
-        at += WriteZigzag(destination[at..], unchecked(row.After.DebitsPending - state.After.DebitsPending));
-        at += WriteZigzag(destination[at..], unchecked(row.After.DebitsPosted - state.After.DebitsPosted));
-        at += WriteZigzag(destination[at..], unchecked(row.After.CreditsPending - state.After.CreditsPending));
-        at += WriteZigzag(destination[at..], unchecked(row.After.CreditsPosted - state.After.CreditsPosted));
+        at += Varint.WriteZigzag(destination[at..], unchecked(row.After.DebitsPending - state.After.DebitsPending));
+        at += Varint.WriteZigzag(destination[at..], unchecked(row.After.DebitsPosted - state.After.DebitsPosted));
+        at += Varint.WriteZigzag(destination[at..], unchecked(row.After.CreditsPending - state.After.CreditsPending));
+        at += Varint.WriteZigzag(destination[at..], unchecked(row.After.CreditsPosted - state.After.CreditsPosted));
 
         state.Index = row.Index;
         state.Ordinal = row.Ordinal;
@@ -108,10 +108,10 @@ internal static class HistoryRowCodec
         int side = (header >> SideShift) & SideMask;
         if (kind == 0 || side > 2 || (header & ReservedBits) != 0) throw Corrupt($"bad row header 0x{header:x2}");
         int at = 1;
-        ulong indexDelta = ReadVarint(source, ref at);
-        ulong ordinalField = ReadVarint(source, ref at);
-        long commandTimestamp = unchecked(state.CommandTimestamp + ReadZigzag(source, ref at));
-        long eventTimestamp = unchecked(commandTimestamp + ReadZigzag(source, ref at));
+        ulong indexDelta = Varint.Read(source, ref at, What);
+        ulong ordinalField = Varint.Read(source, ref at, What);
+        long commandTimestamp = unchecked(state.CommandTimestamp + Varint.ReadZigzag(source, ref at, What));
+        long eventTimestamp = unchecked(commandTimestamp + Varint.ReadZigzag(source, ref at, What));
         if (state.First && indexDelta != 0) throw Corrupt("the first row is not the chunk's key");
         if (indexDelta > (ulong)(long.MaxValue - state.Index)) throw Corrupt("log index out of range");
         long index = state.Index + (long)indexDelta;
@@ -140,12 +140,12 @@ internal static class HistoryRowCodec
             row.TransferId = BinaryPrimitives.ReadUInt128LittleEndian(source.Slice(at, 16));
             row.CounterpartyId = BinaryPrimitives.ReadUInt128LittleEndian(source.Slice(at + 16, 16));
             at += 32;
-            row.Amount = ReadZigzag(source, ref at);
+            row.Amount = Varint.ReadZigzag(source, ref at, What);
         }
-        row.After.DebitsPending = unchecked(state.After.DebitsPending + ReadZigzag(source, ref at));
-        row.After.DebitsPosted = unchecked(state.After.DebitsPosted + ReadZigzag(source, ref at));
-        row.After.CreditsPending = unchecked(state.After.CreditsPending + ReadZigzag(source, ref at));
-        row.After.CreditsPosted = unchecked(state.After.CreditsPosted + ReadZigzag(source, ref at));
+        row.After.DebitsPending = unchecked(state.After.DebitsPending + Varint.ReadZigzag(source, ref at, What));
+        row.After.DebitsPosted = unchecked(state.After.DebitsPosted + Varint.ReadZigzag(source, ref at, What));
+        row.After.CreditsPending = unchecked(state.After.CreditsPending + Varint.ReadZigzag(source, ref at, What));
+        row.After.CreditsPosted = unchecked(state.After.CreditsPosted + Varint.ReadZigzag(source, ref at, What));
 
         state.Index = index;
         state.Ordinal = ordinal;
@@ -155,42 +155,5 @@ internal static class HistoryRowCodec
         return at;
     }
 
-    private static int WriteZigzag(Span<byte> destination, long value) =>
-        WriteVarint(destination, (ulong)((value << 1) ^ (value >> 63)));
-
-    private static int WriteVarint(Span<byte> destination, ulong value)
-    {
-        int at = 0;
-        while (value >= 0x80)
-        {
-            destination[at++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        destination[at++] = (byte)value;
-        return at;
-    }
-
-    private static long ReadZigzag(ReadOnlySpan<byte> source, ref int at)
-    {
-        ulong z = ReadVarint(source, ref at);
-        return (long)(z >> 1) ^ -(long)(z & 1);
-    }
-
-    private static ulong ReadVarint(ReadOnlySpan<byte> source, ref int at)
-    {
-        ulong value = 0;
-        for (int i = 0; i < MaxVarintBytes; i++)
-        {
-            if (at >= source.Length) throw Corrupt("a row is cut short");
-            byte b = source[at++];
-            // The tenth byte holds bit 63 only: anything more would not fit 64 bits.
-            if (i == MaxVarintBytes - 1 && b > 1) throw Corrupt("a number does not fit 64 bits");
-            value |= (ulong)(b & 0x7F) << (7 * i);
-            if (b < 0x80) return value;
-        }
-        throw Corrupt("a number does not fit 64 bits");
-    }
-
-    private static InvalidDataException Corrupt(string what) =>
-        new($"read model: corrupt history chunk ({what}); rebuild the view");
+    private static InvalidDataException Corrupt(string detail) => Varint.Corrupt("history chunk", detail);
 }

@@ -198,11 +198,16 @@ public sealed class ReadModelStore : IDisposable
         using var scope = new ReadScope(_db);
         view = ReadPosition(scope.Options);
         Span<byte> key = stackalloc byte[ReadModelKeys.IdKeyBytes];
-        Span<byte> value = stackalloc byte[Transfer.SizeBytes + 8];
         ReadModelKeys.WriteId(key, ReadModelKeys.Transfer, id);
-        if (!_db.GetFixedSizeValue(key, value, null, scope.Options)) return false;
-        Transfer t = MemoryMarshal.Read<Transfer>(value);
-        long index = BinaryPrimitives.ReadInt64LittleEndian(value.Slice(Transfer.SizeBytes, 8));
+        Transfer t;
+        long index;
+        // Values have no fixed size any more (TransferRowCodec): read through an iterator, no copy, no allocation.
+        using (Iterator it = _db.NewIterator(null, scope.Options))
+        {
+            it.Seek(key);
+            if (!it.Valid() || !it.GetKeySpan().SequenceEqual(key)) return false;
+            TransferRowCodec.Decode(id, it.GetValueSpan(), out t, out index);
+        }
         Span<byte> statusBytes = stackalloc byte[TransferStatusRow.SizeBytes];
         ReadModelKeys.WriteId(key, ReadModelKeys.Status, id);
         TransferStatusRow status = _db.GetFixedSizeValue(key, statusBytes, null, scope.Options)
