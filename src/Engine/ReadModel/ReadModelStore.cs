@@ -201,12 +201,11 @@ public sealed class ReadModelStore : IDisposable
         ReadModelKeys.WriteId(key, ReadModelKeys.Transfer, id);
         Transfer t;
         long index;
-        // Values have no fixed size any more (TransferRowCodec): read through an iterator, no copy, no allocation.
-        using (Iterator it = _db.NewIterator(null, scope.Options))
+        // Values have no fixed size any more (TransferRowCodec): decoded where RocksDB pins them, no copy.
+        using (var get = new PinnedGet())
         {
-            it.Seek(key);
-            if (!it.Valid() || !it.GetKeySpan().SequenceEqual(key)) return false;
-            TransferRowCodec.Decode(id, it.GetValueSpan(), out t, out index);
+            if (!get.TryRead(_db, scope.Options, key, out ReadOnlySpan<byte> value)) return false;
+            TransferRowCodec.Decode(id, value, out t, out index);
         }
         Span<byte> statusBytes = stackalloc byte[TransferStatusRow.SizeBytes];
         ReadModelKeys.WriteId(key, ReadModelKeys.Status, id);
