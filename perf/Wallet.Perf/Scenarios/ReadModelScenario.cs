@@ -36,6 +36,7 @@ internal sealed class ReadModelScenario : IScenario
         new("--batch-events", "events per read-model write batch at most (ReadModelOptions.MaxEventsPerBatch), [1, 4194304]", "65536"),
         new("--write-path", "how batches reach RocksDB: ingest (SST files) or writebatch (memtable)", "ingest"),
         new("--settle", "1: after the apply, wait until RocksDB's compactions finish (measured); 0: go on at once (queries then run beside them)", "1"),
+        new("--row-stats", "1: after the queries, scan the view and report keys and bytes per table (not timed)", "0"),
         new("--dir", "working directory (default: a temp folder, deleted after)", ""),
     ];
 
@@ -73,6 +74,7 @@ internal sealed class ReadModelScenario : IScenario
             Apply(dir, batchEvents, writePath, settle, result, log);
             RawRocks(dir, transfers, result, log);
             Query(dir, accounts, lastIndex, firstTs, lastTs, options, result, log);
+            if (options.ExtraLong("--row-stats", 0, 0, 1) == 1) ReadModelRowStats.Scan(Path.Combine(dir, ReadModelStore.DirectoryName), result, log);
         }
         finally
         {

@@ -26,7 +26,7 @@ internal sealed class EventProjection : IDisposable
     private PendingBatch _current;
     private readonly BatchWriter _writer;
     private readonly byte[] _key = new byte[64];
-    private readonly byte[] _value = new byte[256];
+    private readonly byte[] _value = new byte[TransferRowCodec.MaxEncodedBytes];
     private ViewPosition _position;
     private ViewPosition _written;
     private int _records;
@@ -169,10 +169,9 @@ internal sealed class EventProjection : IDisposable
 
     private void PutTransfer(in Transfer transfer, long index)
     {
-        MemoryMarshal.Write(_value.AsSpan(0, Transfer.SizeBytes), in transfer);
-        BinaryPrimitives.WriteInt64LittleEndian(_value.AsSpan(Transfer.SizeBytes, 8), index);
+        int length = TransferRowCodec.Encode(in transfer, index, _value);
         ReadModelKeys.WriteId(_key, ReadModelKeys.Transfer, transfer.Id);
-        _current.Transfers.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, Transfer.SizeBytes + 8));
+        _current.Transfers.Put(_key.AsSpan(0, ReadModelKeys.IdKeyBytes), _value.AsSpan(0, length));
     }
 
     private void PutStatus(UInt128 transferId, TransferStatusRow status)

@@ -5,7 +5,7 @@ namespace Wallet.Engine.ReadModel;
 
 /// <summary>
 /// Collects one write batch's history rows and writes them as chunks: per account, its rows of the batch in
-/// (log index, ordinal) order, packed back to back, at most <see cref="MaxRowsPerChunk"/> per chunk, keyed by the
+/// (log index, ordinal) order, encoded back to back (<see cref="HistoryRowCodec"/>), at most <see cref="MaxRowsPerChunk"/> per chunk, keyed by the
 /// chunk's first row (<see cref="ReadModelKeys.WriteHistory"/>). Why: one put per row made history two of the three
 /// puts per transfer, and RocksDB's memtable insert is paid per put; with 100k accounts and a quarter-million
 /// events per batch, an account gets ~5 rows per batch, so the chunks cut the history puts about fivefold.
@@ -16,11 +16,11 @@ namespace Wallet.Engine.ReadModel;
 /// </summary>
 internal sealed class HistoryChunkBuilder
 {
-    /// <summary>Rows per chunk at most (28 KiB values): bounds the bytes a point query reads and decodes.</summary>
+    /// <summary>Rows per chunk at most: bounds the bytes a point query reads and decodes.</summary>
     public const int MaxRowsPerChunk = 256;
 
     private readonly Dictionary<UInt128, int> _slotOf = [];
-    private readonly byte[] _chunk = new byte[MaxRowsPerChunk * HistoryRow.SizeBytes];
+    private readonly byte[] _chunk = new byte[MaxRowsPerChunk * HistoryRowCodec.MaxEncodedBytes];
     private UInt128[] _rowAccount = new UInt128[1024];
     private HistoryRow[] _rows = new HistoryRow[1024];
     private int[] _rowSlot = new int[1024];
@@ -106,12 +106,15 @@ internal sealed class HistoryChunkBuilder
                 int n = Math.Min(MaxRowsPerChunk, rows.Length - from);
                 ref readonly HistoryRow first = ref _rows[rows[from]];
                 ReadModelKeys.WriteHistory(keySpan, _slotAccount[s], first.Index, first.Ordinal);
-                // Assembled in a small reused buffer (stays in cache), then copied once into the native batch or file.
-                for (int j = 0; j < n; j++) MemoryMarshal.Write(_chunk.AsSpan(j * HistoryRow.SizeBytes, HistoryRow.SizeBytes), in _rows[rows[from + j]]);
+                // Encoded (each row against the one before, the first against the key) into a small reused buffer
+                // that stays in cache, then copied once into the native batch or file.
+                var state = HistoryRowCodec.State.ForChunk(first.Index, first.Ordinal);
+                int length = 0;
+                for (int j = 0; j < n; j++) length += HistoryRowCodec.Encode(ref state, in _rows[rows[from + j]], _chunk.AsSpan(length));
                 if (toSstFile)
-                    native.rocksdb_sstfilewriter_put(handle, key, (UIntPtr)ReadModelKeys.HistoryKeyBytes, chunk, (UIntPtr)(n * HistoryRow.SizeBytes));
+                    native.rocksdb_sstfilewriter_put(handle, key, (UIntPtr)ReadModelKeys.HistoryKeyBytes, chunk, (UIntPtr)length);
                 else
-                    native.rocksdb_writebatch_put(handle, key, (UIntPtr)ReadModelKeys.HistoryKeyBytes, chunk, (UIntPtr)(n * HistoryRow.SizeBytes));
+                    native.rocksdb_writebatch_put(handle, key, (UIntPtr)ReadModelKeys.HistoryKeyBytes, chunk, (UIntPtr)length);
             }
         }
         Clear();

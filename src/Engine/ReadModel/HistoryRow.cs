@@ -13,8 +13,9 @@ public enum HistorySide : byte
 }
 
 /// <summary>
-/// One change of one account as the read model stores it (112 bytes, little-endian), with the balances after the
-/// change: the running balance that point-in-time answers read.
+/// One change of one account as queries return it (112 bytes in memory, little-endian), with the balances after the
+/// change: the running balance that point-in-time answers read. Stored in a history chunk in a compact form without
+/// the reserved bytes and with what the key or the row before already says left out (<see cref="HistoryRowCodec"/>).
 /// <code>
 ///   0  2 event kind (LedgerEventKind)   2 1 side (HistorySide)   3 5 reserved
 ///   8  8 log index of the command

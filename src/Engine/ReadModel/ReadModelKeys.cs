@@ -10,9 +10,11 @@ namespace Wallet.Engine.ReadModel;
 /// 'C'                                   checkpoint (ViewPosition)                 meta
 /// 'V'                                   view format version (uint32 LE, <see cref="FormatVersion"/>)
 /// 'A' account(16)                       Account as created (or closed): 128 bytes static part
-/// 'H' account(16) index(8) ordinal(4)   history chunk: 1..256 HistoryRows (112 each) of the account, in
-///                                       (index, ordinal) order; the key is the chunk's first row
-/// 'T' transfer(16)                      Transfer (128) + log index (8)
+/// 'H' account(16) index(8) ordinal(4)   history chunk: 1..256 HistoryRows of the account, in (index, ordinal)
+///                                       order, each encoded against the one before (HistoryRowCodec: ~45-60 bytes
+///                                       for a transfer's row); the key is the chunk's first row
+/// 'T' transfer(16)                      Transfer without its id + log index, compact (TransferRowCodec: ~50-60
+///                                       bytes when the optional fields are zero, at most 132)
 /// 'S' transfer(16)                      TransferStatusRow (32) of a hold: pending/posted/voided/expired (absent = posted)
 /// 'U' userData128(16) account(16)       empty: accounts by user data
 /// 'R' timestamp(8) index(8)             empty: log records that carried events, by time (time → index)
@@ -23,9 +25,11 @@ internal static class ReadModelKeys
     /// <summary>
     /// Layout version of the view. Bump on any change of keys or values: a view of another version is deleted and
     /// rebuilt from the journal when opened for writing, and refused when opened read-only (never misread).
-    /// 1: one 'H' row per change (no 'V' key). 2: 'H' chunks of up to 256 rows per account and write batch.
+    /// 1: one 'H' row per change (no 'V' key). 2: 'H' chunks of up to 256 rows per account and write batch, each row
+    /// the fixed 112-byte <see cref="HistoryRow"/>; 'T' the 128-byte transfer + index. 3: the chunks' rows in the compact
+    /// form of <see cref="HistoryRowCodec"/>, 'T' values in that of <see cref="TransferRowCodec"/>.
     /// </summary>
-    public const uint FormatVersion = 2;
+    public const uint FormatVersion = 3;
 
     public const byte Checkpoint = (byte)'C';
     public const byte Format = (byte)'V';

@@ -177,8 +177,9 @@ public sealed class ReadModelStore : IDisposable
             it.SeekForPrev(historyKey);
             if (it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), historyKey, ReadModelKeys.IdKeyBytes))
             {
-                ReadOnlySpan<byte> chunk = it.GetValueSpan();
-                HistoryRow row = HistoryChunk.Row(chunk, HistoryChunk.RowCount(chunk) - 1);
+                Span<HistoryRow> rows = stackalloc HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
+                int count = HistoryChunk.Decode(it.GetKeySpan(), it.GetValueSpan(), rows);
+                HistoryRow row = rows[count - 1];
                 account.DebitsPending = row.After.DebitsPending;
                 account.DebitsPosted = row.After.DebitsPosted;
                 account.CreditsPending = row.After.CreditsPending;
@@ -197,11 +198,15 @@ public sealed class ReadModelStore : IDisposable
         using var scope = new ReadScope(_db);
         view = ReadPosition(scope.Options);
         Span<byte> key = stackalloc byte[ReadModelKeys.IdKeyBytes];
-        Span<byte> value = stackalloc byte[Transfer.SizeBytes + 8];
         ReadModelKeys.WriteId(key, ReadModelKeys.Transfer, id);
-        if (!_db.GetFixedSizeValue(key, value, null, scope.Options)) return false;
-        Transfer t = MemoryMarshal.Read<Transfer>(value);
-        long index = BinaryPrimitives.ReadInt64LittleEndian(value.Slice(Transfer.SizeBytes, 8));
+        Transfer t;
+        long index;
+        // Values have no fixed size any more (TransferRowCodec): decoded where RocksDB pins them, no copy.
+        using (var get = new PinnedGet())
+        {
+            if (!get.TryRead(_db, scope.Options, key, out ReadOnlySpan<byte> value)) return false;
+            TransferRowCodec.Decode(id, value, out t, out index);
+        }
         Span<byte> statusBytes = stackalloc byte[TransferStatusRow.SizeBytes];
         ReadModelKeys.WriteId(key, ReadModelKeys.Status, id);
         TransferStatusRow status = _db.GetFixedSizeValue(key, statusBytes, null, scope.Options)
@@ -244,10 +249,11 @@ public sealed class ReadModelStore : IDisposable
         if (!it.Valid() || !ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes))
             return new BalanceAt(BalanceAtStatus.NotFound, default, 0, 0, view);
         // The chunk whose first row is the last at or before the target holds the answer (chunks never overlap).
-        ReadOnlySpan<byte> chunk = it.GetValueSpan();
-        int at = HistoryChunk.LastAtOrBefore(chunk, index, uint.MaxValue);
+        Span<HistoryRow> rows = stackalloc HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
+        int count = HistoryChunk.Decode(it.GetKeySpan(), it.GetValueSpan(), rows);
+        int at = HistoryChunk.LastAtOrBefore(rows[..count], index, uint.MaxValue);
         if (at < 0) throw new InvalidDataException($"read model: history chunk of account {accountId} starts after its key; rebuild the view");
-        HistoryRow row = HistoryChunk.Row(chunk, at);
+        HistoryRow row = rows[at];
         return new BalanceAt(BalanceAtStatus.Found, row.After, row.Index, row.CommandTimestamp, view);
     }
 
@@ -274,8 +280,10 @@ public sealed class ReadModelStore : IDisposable
         ViewPosition view = ReadPosition(scope.Options);
         var rows = new List<HistoryRow>(Math.Min(query.Limit, 128));
         Span<byte> key = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
+        Span<HistoryRow> chunk = stackalloc HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
+        int count = 0;
         using Iterator it = _db.NewIterator(null, scope.Options);
-        // Position on the first chunk to read and the row inside it where the walk starts.
+        // Position on the first chunk to read (decoded into `chunk`) and the row inside it where the walk starts.
         int at;
         if (query.NewestFirst)
         {
@@ -283,21 +291,24 @@ public sealed class ReadModelStore : IDisposable
             (long ci, uint co) = cursor ?? (long.MaxValue, uint.MaxValue);
             ReadModelKeys.WriteHistory(key, query.AccountId, ci, co);
             it.SeekForPrev(key);
-            at = InAccount(it, key) ? (cursor is null ? HistoryChunk.RowCount(it.GetValueSpan()) - 1 : HistoryChunk.LastBefore(it.GetValueSpan(), ci, co)) : -1;
+            count = DecodeIfInAccount(it, key, chunk);
+            at = count > 0 ? (cursor is null ? count - 1 : HistoryChunk.LastBefore(chunk[..count], ci, co)) : -1;
         }
         else if (cursor is { } c)
         {
             // Rows strictly after the cursor: the chunk holding it (the last starting at or before it), else the first.
             ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex, c.cursorOrdinal);
             it.SeekForPrev(key);
-            if (InAccount(it, key))
+            count = DecodeIfInAccount(it, key, chunk);
+            if (count > 0)
             {
-                at = HistoryChunk.FirstAfter(it.GetValueSpan(), c.cursorIndex, c.cursorOrdinal);
+                at = HistoryChunk.FirstAfter(chunk[..count], c.cursorIndex, c.cursorOrdinal);
             }
             else
             {
                 ReadModelKeys.WriteHistory(key, query.AccountId, 0, 0);
                 it.Seek(key);
+                count = DecodeIfInAccount(it, key, chunk);
                 at = 0;
             }
         }
@@ -305,18 +316,17 @@ public sealed class ReadModelStore : IDisposable
         {
             ReadModelKeys.WriteHistory(key, query.AccountId, 0, 0);
             it.Seek(key);
+            count = DecodeIfInAccount(it, key, chunk);
             at = 0;
         }
 
         bool more = false;
         bool done = false;
-        while (!done && InAccount(it, key))
+        while (!done && count > 0)
         {
-            ReadOnlySpan<byte> chunk = it.GetValueSpan();
-            int count = HistoryChunk.RowCount(chunk);
             for (; at >= 0 && at < count; at += query.NewestFirst ? -1 : 1)
             {
-                HistoryRow row = HistoryChunk.Row(chunk, at);
+                HistoryRow row = chunk[at];
                 // Timestamps grow with the index: once past the range in the walking direction, nothing further matches.
                 if (query.NewestFirst ? row.CommandTimestamp < query.FromTimestampNs : row.CommandTimestamp > query.ToTimestampNs)
                 {
@@ -334,7 +344,8 @@ public sealed class ReadModelStore : IDisposable
             }
             if (done) break;
             if (query.NewestFirst) it.Prev(); else it.Next();
-            at = query.NewestFirst && InAccount(it, key) ? HistoryChunk.RowCount(it.GetValueSpan()) - 1 : 0;
+            count = DecodeIfInAccount(it, key, chunk);
+            at = query.NewestFirst ? count - 1 : 0;
         }
         string? next = more ? FormatCursor(rows[^1].Index, rows[^1].Ordinal) : null;
         return new HistoryPage(rows, next, view);
@@ -343,6 +354,10 @@ public sealed class ReadModelStore : IDisposable
     /// <summary>True when the iterator is on a history chunk of the account in <paramref name="key"/>.</summary>
     private static bool InAccount(Iterator it, ReadOnlySpan<byte> key) =>
         it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes);
+
+    /// <summary>Decodes the chunk under the iterator into <paramref name="rows"/> when it is one of the account in <paramref name="key"/>; else 0.</summary>
+    private static int DecodeIfInAccount(Iterator it, ReadOnlySpan<byte> key, Span<HistoryRow> rows) =>
+        InAccount(it, key) ? HistoryChunk.Decode(it.GetKeySpan(), it.GetValueSpan(), rows) : 0;
 
     /// <summary>Accounts whose user_data_128 equals <paramref name="userData"/>, in id order, after <paramref name="afterId"/>.</summary>
     public IReadOnlyList<AccountView> GetAccountsByUserData(UInt128 userData, int limit, UInt128 afterId, out ViewPosition view)

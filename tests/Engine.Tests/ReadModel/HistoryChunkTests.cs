@@ -120,13 +120,20 @@ public sealed class HistoryChunkTests
     [Fact]
     public void Chunk_search_finds_first_and_last_rows_and_rejects_corrupt_values()
     {
-        byte[] chunk = new byte[3 * HistoryRow.SizeBytes];
         (long, uint)[] keys = [(5, 0), (5, 7), (9, 2)];
+        byte[] value = new byte[3 * HistoryRowCodec.MaxEncodedBytes];
+        var state = HistoryRowCodec.State.ForChunk(5, 0);
+        int length = 0;
         for (int i = 0; i < keys.Length; i++)
         {
-            var row = new HistoryRow { Index = keys[i].Item1, Ordinal = keys[i].Item2 };
-            System.Runtime.InteropServices.MemoryMarshal.Write(chunk.AsSpan(i * HistoryRow.SizeBytes), in row);
+            var row = new HistoryRow { Kind = LedgerEventKind.TransferPosted, Side = HistorySide.Debit, Index = keys[i].Item1, Ordinal = keys[i].Item2 };
+            length += HistoryRowCodec.Encode(ref state, in row, value.AsSpan(length));
         }
+        byte[] key = new byte[ReadModelKeys.HistoryKeyBytes];
+        ReadModelKeys.WriteHistory(key, 1, 5, 0);
+        var rows = new HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
+        HistoryRow[] chunk = rows[..HistoryChunk.Decode(key, value.AsSpan(0, length), rows)];
+        Assert.Equal(3, chunk.Length);
         Assert.Equal(-1, HistoryChunk.LastAtOrBefore(chunk, 4, uint.MaxValue));
         Assert.Equal(0, HistoryChunk.LastAtOrBefore(chunk, 5, 0));
         Assert.Equal(0, HistoryChunk.LastAtOrBefore(chunk, 5, 6));
@@ -139,8 +146,10 @@ public sealed class HistoryChunkTests
         Assert.Equal(0, HistoryChunk.FirstAfter(chunk, 0, 0));
         Assert.Equal(1, HistoryChunk.FirstAfter(chunk, 5, 0));
         Assert.Equal(3, HistoryChunk.FirstAfter(chunk, 9, 2));
-        Assert.Throws<InvalidDataException>(() => HistoryChunk.RowCount(chunk.AsSpan(0, HistoryRow.SizeBytes + 1)));
-        Assert.Throws<InvalidDataException>(() => HistoryChunk.RowCount([]));
+        Assert.Throws<InvalidDataException>(() => HistoryChunk.Decode(key, value.AsSpan(0, length - 1), rows));
+        Assert.Throws<InvalidDataException>(() => HistoryChunk.Decode(key, [], rows));
+        // A value under a key that is not a history key is refused.
+        Assert.Throws<InvalidDataException>(() => HistoryChunk.Decode(key.AsSpan(0, ReadModelKeys.IdKeyBytes), value.AsSpan(0, length), rows));
     }
 
     /// <summary>One command of <paramref name="n"/> transfers between the accounts <paramref name="pair"/> picks; returns its stamp.</summary>
@@ -178,8 +187,9 @@ public sealed class HistoryChunkTests
         {
             ReadOnlySpan<byte> key = it.GetKeySpan();
             ReadOnlySpan<byte> value = it.GetValueSpan();
-            int rows = HistoryChunk.RowCount(value);
-            HistoryRow first = HistoryChunk.Row(value, 0);
+            var decoded = new HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
+            int rows = HistoryChunk.Decode(key, value, decoded);
+            HistoryRow first = decoded[0];
             Assert.Equal(first.Index, ReadModelKeys.HistoryIndex(key));
             Assert.Equal(first.Ordinal, ReadModelKeys.HistoryOrdinal(key));
             result.Add((BinaryPrimitives.ReadInt64BigEndian(key.Slice(17, 8)), ReadModelKeys.HistoryOrdinal(key), rows));
