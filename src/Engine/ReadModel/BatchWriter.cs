@@ -69,6 +69,7 @@ internal sealed class BatchWriter : IDisposable
 
     private void Loop()
     {
+        Ring.BackgroundPriority.LowerCurrentThread(); // as the projector it serves: behind the request path
         while (true)
         {
             _work.Wait();

@@ -118,6 +118,8 @@ public sealed class ReadModelProjector : IDisposable
 
     private void Run()
     {
+        // Derived data: when the cores are contended, requests come first and the view catches up after.
+        Ring.BackgroundPriority.LowerCurrentThread();
         JournalReader? reader = null;
         EventProjection? projection = null;
         try
