@@ -18,6 +18,9 @@ internal sealed class GatewayContext(GatewayOptions options, UserDirectory users
     private FanOutTable? _fanOuts;
     /// <summary>Reads sent to every partition and merged (LookupTransfers with more than one partition).</summary>
     public FanOutTable FanOuts => LazyInitializer.EnsureInitialized(ref _fanOuts, () => new FanOutTable(Sessions));
+    private SplitTable? _splits;
+    /// <summary>Requests whose items live on several partitions, split into one command per partition and merged.</summary>
+    public SplitTable Splits => LazyInitializer.EnsureInitialized(ref _splits, () => new SplitTable(Sessions));
     public RequestProcessor Processor { get; set; } = null!;
     /// <summary>The gateway's result dispatcher: outcomes produced outside a partition (cross-partition transfers) go through it too.</summary>
     public Wallet.Engine.Partition.IPartitionResultHandler Results { get; set; } = null!;

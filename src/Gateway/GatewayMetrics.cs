@@ -34,6 +34,12 @@ public static class GatewayMetrics
     /// </summary>
     public static readonly Counter<long> SbeAnswerFlushes = Meter.CreateCounter<long>("wallet.sbe.answer_flushes", "{flush}", "SBE answer flushes at the end of an egress batch, by path");
 
+    /// <summary>
+    /// SBE requests whose items live on several partitions, split by the gateway into one command per partition (plus
+    /// one saga per cross-partition transfer) and answered as one; <c>wallet.requests</c> counts each once too.
+    /// </summary>
+    public static readonly Counter<long> SplitRequests = Meter.CreateCounter<long>("wallet.sbe.split_requests", "{request}", "SBE requests split over several partitions");
+
     public static readonly KeyValuePair<string, object?> FlushedByEgress = new("path", "egress");
     public static readonly KeyValuePair<string, object?> FlushedByWriterLoop = new("path", "writer_loop");
 

@@ -12,8 +12,8 @@ namespace Wallet.Gateway.Tests;
 /// <summary>
 /// The cross-partition seam of the gateway (<see cref="ICrossPartitionTransfers"/>): a lone transfer whose accounts
 /// live on different partitions goes to the seam instead of a partition, and the seam's completion reaches the client
-/// as an ordinary CreateResults; statuses other than Accepted answer at once with nothing applied; a batch or linked
-/// chain that would span partitions is refused whole.
+/// as an ordinary CreateResults; statuses other than Accepted answer at once with nothing applied; inside a batch it is
+/// split off (SplitRequestTests); a linked chain that would span partitions is refused whole.
 /// </summary>
 public sealed class CrossPartitionSeamTests : IAsyncDisposable
 {
@@ -149,24 +149,28 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_batch_or_linked_transfer_spanning_partitions_is_refused_whole()
+    public async Task A_batch_holding_a_cross_partition_transfer_is_split_and_a_linked_one_is_refused_whole()
     {
         await using RawClient admin = await AdminAsync();
         UInt128 a = IdOn(0), a2 = IdOn(0, 1000), b = IdOn(1);
         await admin.CreateAccountsAsync(1, a, a2);
+        // The same-partition item goes to its partition, the other to the seam; one answer, in item order.
         await admin.SendMessageAsync(RawClient.CreateTransfers(61, new TransferSpec(7200, a, a2, 5), new TransferSpec(7201, a, b, 5)));
-        var reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
-        Assert.Equal((61UL, RejectReason.InvalidField), (reject.CorrelationId, reject.Reason));
-        Assert.Contains("only item of its request", reject.Text, StringComparison.Ordinal);
+        (Transfer transfer, long correlationId, ICrossPartitionCompletion completion) = await TakenAsync();
+        Assert.Equal(((UInt128)7201, 61L), (transfer.Id, correlationId));
+        completion.OnCompleted(ResultCode.CreditAccountNotFound, 9);
+        CreateResultsView split = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
+        Assert.Equal(61UL, split.CorrelationId);
+        Assert.Equal([(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.CreditAccountNotFound)], split.Results);
 
         await admin.SendMessageAsync(RawClient.CreateTransfers(62, new TransferSpec(7202, a, b, 5, Flags: (ushort)TransferFlags.Linked)));
-        reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        var reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
         Assert.Equal((62UL, RejectReason.InvalidField), (reject.CorrelationId, reject.Reason));
         Assert.Contains("linked chain", reject.Text, StringComparison.Ordinal);
 
         Assert.Empty(_coordinator.Taken);
-        Assert.Empty(await admin.LookupTransfersAsync(7200, 7201, 7202));
-        Assert.Equal(0, (await admin.LookupAccountsAsync(a)).Single().DebitsPosted);
+        Assert.Equal([(UInt128)7200], (await admin.LookupTransfersAsync(7200, 7201, 7202)).Select(t => t.Id));
+        Assert.Equal(5, (await admin.LookupAccountsAsync(a)).Single().DebitsPosted);
     }
 
     private async Task<(Transfer, long, ICrossPartitionCompletion)> TakenAsync()

@@ -110,4 +110,13 @@ public enum ResultCode : uint
     SagaInProgress = 404,
     SagaStepTimedOut = 405,
     SagaModeUnknown = 406,
+
+    // Answered by the gateway, never by a partition.
+
+    /// <summary>
+    /// A request whose items live on several partitions was split by the gateway, and this item's partition (or the
+    /// cross-partition coordinator) did not take its part after another part had been taken — its ring was full or it
+    /// stopped leading meanwhile. Nothing was applied for this item; resubmit it (its id makes that safe).
+    /// </summary>
+    PartitionUnavailable = 500,
 }

@@ -12,9 +12,10 @@ namespace Wallet.Gateway.Routing;
 /// <summary>
 /// Turns one validated frame into an action, on the session's receive loop: logon, heartbeat, logout, or a request
 /// that is authorised as a whole, re-encoded into the ledger's 128-byte structs in the session's scratch buffer and
-/// offered to its partition without blocking. A request is either submitted whole or refused whole.
+/// offered to its partition without blocking. A request is either submitted whole or refused whole; one whose items
+/// live on several partitions is split into one command per partition (RequestProcessor.Split.cs).
 /// </summary>
-internal sealed class RequestProcessor(GatewayContext context)
+internal sealed partial class RequestProcessor(GatewayContext context)
 {
     private const TransferFlags TwoPhaseSecondStep = TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer;
 
@@ -85,8 +86,12 @@ internal sealed class RequestProcessor(GatewayContext context)
                     session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "CreateAccounts needs the admin role"u8);
                     return;
                 }
-                if (!TranslateAccounts(message, session.Scratch, out partition, out payloadBytes)) goto CrossPartition;
                 kind = (ushort)CommandKind.CreateAccounts;
+                if (TranslateAccounts(message, session, out partition, out payloadBytes))
+                {
+                    SubmitSplit(session, templateId, correlationId, kind, items, Account.SizeBytes);
+                    return;
+                }
                 break;
             case CloseAccountsDecoder.TemplateId:
                 if (!principal.IsAdmin)
@@ -94,23 +99,28 @@ internal sealed class RequestProcessor(GatewayContext context)
                     session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "CloseAccounts needs the admin role"u8);
                     return;
                 }
-                if (!TranslateIds(message, session.Scratch, principal, checkGrant: false, out partition, out payloadBytes, out _)) goto CrossPartition;
                 kind = (ushort)CommandKind.CloseAccounts;
+                if (TranslateIds(message, session, principal, checkGrant: false, out partition, out payloadBytes, out _))
+                {
+                    SubmitSplit(session, templateId, correlationId, kind, items, 16);
+                    return;
+                }
                 break;
             case CreateTransfersDecoder.TemplateId:
-                TransferCheck check = TranslateTransfers(message, session.Scratch, principal, out partition, out payloadBytes);
+                TransferCheck check = TranslateTransfers(message, session, principal, out partition, out payloadBytes);
                 if (check == TransferCheck.Unauthorized)
                 {
                     session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "a transfer debits an account this user may not debit (post/void must name its debit account); nothing applied"u8);
                     return;
                 }
-                if (check == TransferCheck.CrossPartition) goto CrossPartition;
-                if (check == TransferCheck.CrossPartitionTransfer)
+                kind = (ushort)CommandKind.CreateTransfers;
+                if (check == TransferCheck.Split)
                 {
-                    CrossPartition(session, templateId, correlationId, items);
+                    // One transfer across partitions, alone: the seam's own path (its answer is the saga's outcome).
+                    if (items == 1) CrossPartition(session, templateId, correlationId, items);
+                    else SubmitSplit(session, templateId, correlationId, kind, items, Transfer.SizeBytes);
                     return;
                 }
-                kind = (ushort)CommandKind.CreateTransfers;
                 break;
             case SystemTransfersDecoder.TemplateId:
             case SystemCreateAccountsDecoder.TemplateId:
@@ -141,14 +151,18 @@ internal sealed class RequestProcessor(GatewayContext context)
                 kind = steps ? (ushort)CommandKind.SystemTransfers : (ushort)CommandKind.SystemCreateAccounts;
                 break;
             case LookupAccountsDecoder.TemplateId:
-                bool ok = TranslateIds(message, session.Scratch, principal, checkGrant: !principal.IsAdmin, out partition, out payloadBytes, out bool denied);
+                bool split = TranslateIds(message, session, principal, checkGrant: !principal.IsAdmin, out partition, out payloadBytes, out bool denied);
                 if (denied)
                 {
                     session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "lookup of an account this user is not granted"u8);
                     return;
                 }
-                if (!ok) goto CrossPartition;
                 kind = QueryKind.LookupAccounts;
+                if (split)
+                {
+                    SubmitSplit(session, templateId, correlationId, kind, items, 16);
+                    return;
+                }
                 break;
             case LookupTransfersDecoder.TemplateId:
                 // Transfer ids do not name a partition: ids are taken as they are, and with several partitions the read
@@ -168,10 +182,6 @@ internal sealed class RequestProcessor(GatewayContext context)
         }
 
         Submit(session, templateId, correlationId, kind, partition, session.Scratch.AsSpan(0, payloadBytes));
-        return;
-
-    CrossPartition:
-        session.SendReject(correlationId, RejectReason.InvalidField, templateId, "items of one request must live on one partition"u8);
     }
 
     private void Submit(Session session, ushort templateId, ulong correlationId, ushort kind, int partition, ReadOnlySpan<byte> payload)
@@ -185,6 +195,12 @@ internal sealed class RequestProcessor(GatewayContext context)
         SubmitStatus status = context.Router!.Submit(partition, kind, (long)correlationId, session.Id, payload);
         if (status == SubmitStatus.Accepted) return;
         session.ReleaseInFlight();
+        AnswerRefused(session, templateId, correlationId, status, partition);
+    }
+
+    /// <summary>The answer to a request none of which a partition took (nothing was queued, nothing applied).</summary>
+    private static void AnswerRefused(Session session, ushort templateId, ulong correlationId, SubmitStatus status, int partition)
+    {
         switch (status)
         {
             case SubmitStatus.Busy:
@@ -215,7 +231,7 @@ internal sealed class RequestProcessor(GatewayContext context)
         ICrossPartitionTransfers cross = context.Router!.CrossPartition;
         if (!cross.Enabled)
         {
-            session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a transfer's debit and credit accounts live on different partitions: cross-partition transfers need the saga sequencer, not available in this release; nothing applied"u8);
+            session.SendReject(correlationId, RejectReason.InvalidField, templateId, CrossPartitionRefusal);
             return;
         }
         if (items != 1)
@@ -249,7 +265,7 @@ internal sealed class RequestProcessor(GatewayContext context)
                 session.SendRedirect(correlationId, cross.Leader);
                 break;
             case CrossPartitionSubmit.Unsupported:
-                session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a transfer's debit and credit accounts live on different partitions: cross-partition transfers need the saga sequencer, not available in this release; nothing applied"u8);
+                session.SendReject(correlationId, RejectReason.InvalidField, templateId, CrossPartitionRefusal);
                 break;
             default:
                 session.SendReject(correlationId, RejectReason.NotRunning, templateId, "the cross-partition coordinator is not running; nothing applied"u8);
@@ -331,11 +347,14 @@ internal sealed class RequestProcessor(GatewayContext context)
         return cross.Enabled && cross.Leader.IsLocal && router.PartitionCount > 1;
     }
 
-    private bool TranslateAccounts(ReadOnlySpan<byte> message, byte[] scratch, out int partition, out int payloadBytes)
+    /// <summary>Translates the accounts into the scratch; true when they live on several partitions (split the request).</summary>
+    private bool TranslateAccounts(ReadOnlySpan<byte> message, Session session, out int partition, out int payloadBytes)
     {
         CreateAccountsDecoder.TryWrapWithHeader(message, 0, out CreateAccountsDecoder decoder);
-        Span<Account> accounts = MemoryMarshal.Cast<byte, Account>(scratch.AsSpan());
+        Span<Account> accounts = MemoryMarshal.Cast<byte, Account>(session.Scratch.AsSpan());
+        IRequestRouter router = context.Router!;
         partition = -1;
+        bool split = false;
         int n = 0;
         var group = decoder.Accounts();
         while (group.MoveNext())
@@ -350,25 +369,23 @@ internal sealed class RequestProcessor(GatewayContext context)
                 Code = group.Code,
                 Flags = (AccountFlags)group.Flags,
             };
-            if (!SamePartition(ref partition, account.Id))
-            {
-                payloadBytes = 0;
-                return false;
-            }
+            Track(session, ref partition, ref split, n, router.PartitionOf(account.Id), crossItem: false);
             accounts[n++] = account;
         }
         payloadBytes = n * Account.SizeBytes;
-        return true;
+        return split;
     }
 
-    private enum TransferCheck { Ok, Unauthorized, CrossPartition, CrossPartitionTransfer }
+    private enum TransferCheck { Ok, Unauthorized, Split }
 
-    private TransferCheck TranslateTransfers(ReadOnlySpan<byte> message, byte[] scratch, UserPrincipal principal, out int partition, out int payloadBytes)
+    private TransferCheck TranslateTransfers(ReadOnlySpan<byte> message, Session session, UserPrincipal principal, out int partition, out int payloadBytes)
     {
         CreateTransfersDecoder.TryWrapWithHeader(message, 0, out CreateTransfersDecoder decoder);
-        Span<Transfer> transfers = MemoryMarshal.Cast<byte, Transfer>(scratch.AsSpan());
+        Span<Transfer> transfers = MemoryMarshal.Cast<byte, Transfer>(session.Scratch.AsSpan());
+        IRequestRouter router = context.Router!;
         partition = -1;
         payloadBytes = 0;
+        bool split = false;
         int n = 0;
         var group = decoder.Transfers();
         while (group.MoveNext())
@@ -392,23 +409,43 @@ internal sealed class RequestProcessor(GatewayContext context)
             // (PendingTransferHasDifferentDebitAccountId), so a client can only settle holds on accounts it may debit.
             if (!principal.IsAdmin && (transfer.DebitAccountId == UInt128.Zero || !principal.MayDebit(transfer.DebitAccountId)))
                 return TransferCheck.Unauthorized;
+            int p = -1; // an admin's post/void naming no account: it goes with the request's first partition
+            bool cross = false;
             if ((transfer.Flags & TwoPhaseSecondStep) == 0 || transfer.DebitAccountId != UInt128.Zero)
             {
-                if (!SamePartition(ref partition, transfer.DebitAccountId)) return TransferCheck.CrossPartition;
-                // Both accounts of one transfer must share the partition (one atomic command); a post/void names
-                // the accounts of its pending, which already shared one.
-                if (transfer.CreditAccountId != UInt128.Zero && !SamePartition(ref partition, transfer.CreditAccountId))
-                {
-                    // Kept first in the scratch: a request of this one transfer goes to the cross-partition seam.
-                    transfers[0] = transfer;
-                    return TransferCheck.CrossPartitionTransfer;
-                }
+                p = router.PartitionOf(transfer.DebitAccountId);
+                // Both accounts of one transfer must share the partition to be one atomic command; otherwise it is a
+                // cross-partition transfer for the saga seam. A post/void names the accounts of its pending, which did.
+                cross = transfer.CreditAccountId != UInt128.Zero && router.PartitionOf(transfer.CreditAccountId) != p;
             }
+            Track(session, ref partition, ref split, n, p, cross);
             transfers[n++] = transfer;
         }
         if (partition < 0) partition = 0;
         payloadBytes = n * Transfer.SizeBytes;
-        return TransferCheck.Ok;
+        return split ? TransferCheck.Split : TransferCheck.Ok;
+    }
+
+    /// <summary>
+    /// Item <paramref name="index"/> lives on partition <paramref name="p"/> (-1: it names none and goes with the
+    /// request's first partition), or is a transfer across partitions. Nothing is written while every item shares one
+    /// partition (the common case costs nothing); from the first that does not, each item's partition is recorded in
+    /// the session's <see cref="SplitBuffers"/> and the request is split.
+    /// </summary>
+    private static void Track(Session session, ref int partition, ref bool split, int index, int p, bool crossItem)
+    {
+        if (!split)
+        {
+            if (!crossItem && (p < 0 || partition < 0 || p == partition))
+            {
+                if (partition < 0) partition = p;
+                return;
+            }
+            split = true;
+            if (partition < 0) partition = p;
+            session.SplitBuffers.ItemPartition.AsSpan(0, index).Fill(partition);
+        }
+        session.SplitBuffers.ItemPartition[index] = crossItem ? SplitBuffers.CrossPartitionItem : p >= 0 ? p : partition;
     }
 
     /// <summary>
@@ -416,18 +453,20 @@ internal sealed class RequestProcessor(GatewayContext context)
     /// correlationId, then a group whose entries start with an Id128. The generated decoders of those groups are
     /// distinct ref struct types, so the already validated layout is read directly: header, root block (acting
     /// length), group dimension, entries of the wire's block length. Id128 is low-then-high little-endian, which is
-    /// exactly a little-endian UInt128: copied as is.
+    /// exactly a little-endian UInt128: copied as is. True when the ids live on several partitions (split the request).
     /// </summary>
-    private bool TranslateIds(ReadOnlySpan<byte> message, byte[] scratch, UserPrincipal principal, bool checkGrant, out int partition, out int payloadBytes, out bool denied)
+    private bool TranslateIds(ReadOnlySpan<byte> message, Session session, UserPrincipal principal, bool checkGrant, out int partition, out int payloadBytes, out bool denied)
     {
         var header = new MessageHeaderDecoder(message, 0);
         int groupOffset = Protocol.Sbe.ProtocolSchema.MessageHeaderLength + header.BlockLength;
         var dimension = new GroupSizeEncodingDecoder(message, groupOffset);
         int entryBlock = dimension.BlockLength;
         int count = dimension.NumInGroup;
-        Span<UInt128> ids = MemoryMarshal.Cast<byte, UInt128>(scratch.AsSpan());
+        Span<UInt128> ids = MemoryMarshal.Cast<byte, UInt128>(session.Scratch.AsSpan());
+        IRequestRouter router = context.Router!;
         partition = -1;
         denied = false;
+        bool split = false;
         int entry = groupOffset + 4;
         for (int i = 0; i < count; i++, entry += entryBlock)
         {
@@ -439,15 +478,11 @@ internal sealed class RequestProcessor(GatewayContext context)
                 payloadBytes = 0;
                 return false;
             }
-            if (!SamePartition(ref partition, id))
-            {
-                payloadBytes = 0;
-                return false;
-            }
+            Track(session, ref partition, ref split, i, router.PartitionOf(id), crossItem: false);
             ids[i] = id;
         }
         payloadBytes = count * 16;
-        return true;
+        return split;
     }
 
     private static UInt128 Id(Id128Decoder id) => new(id.High, id.Low);
@@ -496,12 +531,5 @@ internal sealed class RequestProcessor(GatewayContext context)
             else session.SendReject(correlationId, RejectReason.NotRunning, templateId, "a partition is not running"u8);
             return;
         }
-    }
-
-    private bool SamePartition(ref int partition, UInt128 accountId)
-    {
-        int p = context.Router!.PartitionOf(accountId);
-        if (partition < 0) partition = p;
-        return partition == p;
     }
 }

@@ -10,7 +10,7 @@ namespace Wallet.Gateway.Routing;
 /// batch queued for a session leave in one non-blocking send from this thread when that session's writer loop is idle
 /// (<see cref="Session.FlushResults"/>), otherwise through the writer loop.
 /// </summary>
-internal sealed class ResultDispatcher(SessionRegistry sessions, FanOutTable fanOuts) : IPartitionResultHandler
+internal sealed class ResultDispatcher(SessionRegistry sessions, FanOutTable fanOuts, SplitTable splits) : IPartitionResultHandler
 {
     /// <summary>Sessions remembered per batch; past this a session is flushed at once (still correct, one more send).</summary>
     internal const int MaxTouchedPerBatch = 64;
@@ -37,6 +37,11 @@ internal sealed class ResultDispatcher(SessionRegistry sessions, FanOutTable fan
         if (FanOutTable.IsFanOut(result.SessionId))
         {
             fanOuts.OnPartial(ref result);
+            return;
+        }
+        if (SplitTable.IsSplit(result.SessionId))
+        {
+            splits.OnPartial(ref result);
             return;
         }
         if (!sessions.TryGet(result.SessionId, out IGatewaySession session))

@@ -55,6 +55,11 @@ internal sealed class Session : IGatewaySession
     /// <summary>Where requests are re-encoded into ledger structs before submission (receive loop only).</summary>
     public byte[] Scratch { get; }
 
+    private SplitBuffers? _splitBuffers;
+
+    /// <summary>Working space for a request whose items live on several partitions (allocated on first use: receive loop only).</summary>
+    public SplitBuffers SplitBuffers => _splitBuffers ??= new SplitBuffers(_context.Options.MaxBatchSize);
+
     /// <summary>Runs both loops until the connection ends; never throws.</summary>
     public async Task RunAsync()
     {

@@ -36,7 +36,7 @@ public sealed class GatewayServer : IAsyncDisposable
         options.Validate();
         _context = new GatewayContext(options, users, logger ?? NullLogger.Instance);
         _context.Processor = new RequestProcessor(_context);
-        _dispatcher = new ResultDispatcher(_context.Sessions, _context.FanOuts);
+        _dispatcher = new ResultDispatcher(_context.Sessions, _context.FanOuts, _context.Splits);
         _context.Results = _dispatcher;
     }
 
@@ -65,6 +65,9 @@ public sealed class GatewayServer : IAsyncDisposable
 
     /// <summary>Results that arrived after their session had gone.</summary>
     public long OrphanedResults => _dispatcher.OrphanedResults;
+
+    /// <summary>Requests whose items lived on several partitions, split and answered as one (see docs/gateway.md).</summary>
+    public long SplitRequestsCompleted => _context.Splits.Completed;
 
     internal GatewayContext Context => _context;
 

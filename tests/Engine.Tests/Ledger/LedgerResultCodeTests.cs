@@ -129,7 +129,7 @@ public sealed class LedgerResultCodeTests
         var data = new TheoryData<ResultCode>();
         foreach (var code in Enum.GetValues<ResultCode>())
         {
-            // 400+ are answered by the saga sequencer, never by a partition: covered in tests/Saga.Tests.
+            // 400+ are answered by the saga sequencer (tests/Saga.Tests) or the gateway (tests/Gateway.Tests), never by a partition.
             if ((uint)code < 400) data.Add(code);
         }
 

@@ -155,6 +155,20 @@ public sealed class RawClient : IAsyncDisposable
         return b[..e.Limit];
     }
 
+    public static byte[] CloseAccounts(ulong correlationId, params UInt128[] ids)
+    {
+        byte[] b = new byte[64 + ids.Length * 16];
+        var e = CloseAccountsEncoder.WrapAndApplyHeader(b, 0);
+        e.CorrelationId = correlationId;
+        var g = e.IdsCount(ids.Length);
+        foreach (UInt128 id in ids)
+        {
+            g.Next();
+            Put(g.Id, id);
+        }
+        return b[..e.Limit];
+    }
+
     public static byte[] LookupTransfers(ulong correlationId, params UInt128[] ids)
     {
         byte[] b = new byte[64 + ids.Length * 16];

@@ -1,0 +1,203 @@
+using System.Runtime.InteropServices;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Gateway.Sessions;
+using Wallet.Protocol.Sbe;
+
+namespace Wallet.Gateway.Routing;
+
+/// <summary>
+/// Requests whose items live on several partitions. Non-linked items are independent (each has its own result), so
+/// such a request is one command per partition — each partition's items in their request order — plus one saga per
+/// transfer across partitions, answered as one (<see cref="SplitTable"/>). Without this, the SDK's coalesced single
+/// transfers (one message for many callers) could not be sent to a node with several partitions.
+/// <list type="bullet">
+/// <item>A linked chain must lie in one partition and hold no transfer across partitions (it could not be atomic):
+/// otherwise the request is refused whole, nothing applied.</item>
+/// <item>Every partition of the request, and the cross-partition coordinator if it is needed, must be led here; else
+/// the client is redirected (as for a one-partition request) and nothing is queued.</item>
+/// <item>When the first part is refused nothing was taken and the client gets that answer (Busy, …). When a later part
+/// is refused (its ring filled up meanwhile), the parts already taken stand and the refused items are answered
+/// <see cref="ResultCode.PartitionUnavailable"/>: not applied, safe to resubmit.</item>
+/// </list>
+/// </summary>
+internal sealed partial class RequestProcessor
+{
+    /// <summary>The refusal while no coordinator is wired in (the same words as <see cref="RefuseCrossPartitionTransfers.RefusalText"/>).</summary>
+    private static ReadOnlySpan<byte> CrossPartitionRefusal =>
+        "a transfer's debit and credit accounts live on different partitions: cross-partition transfers need the saga sequencer, not available in this release; nothing applied"u8;
+
+    private void SubmitSplit(Session session, ushort templateId, ulong correlationId, ushort kind, int items, int itemBytes)
+    {
+        IRequestRouter router = context.Router!;
+        ICrossPartitionTransfers cross = router.CrossPartition;
+        SplitBuffers buffers = session.SplitBuffers;
+        ReadOnlySpan<int> itemPartition = buffers.ItemPartition.AsSpan(0, items);
+        ReadOnlySpan<byte> scratch = session.Scratch.AsSpan(0, items * itemBytes);
+
+        if (!ChainsStayInOnePartition(kind, scratch, itemPartition))
+        {
+            session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a linked chain cannot span partitions (its items, or a transfer in it, live on different partitions); nothing applied"u8);
+            return;
+        }
+
+        // The partitions in order of first appearance (PartitionCount <= PartitionMap.MaxPartitions = 1024).
+        Span<bool> seen = stackalloc bool[router.PartitionCount];
+        Span<int> parts = stackalloc int[Math.Min(router.PartitionCount, items)];
+        int partCount = 0, crossCount = 0;
+        foreach (int p in itemPartition)
+        {
+            if (p == SplitBuffers.CrossPartitionItem) crossCount++;
+            else if (!seen[p])
+            {
+                seen[p] = true;
+                parts[partCount++] = p;
+            }
+        }
+
+        // Nothing is queued unless everything can be served here: a part led elsewhere sends the client there first.
+        for (int k = 0; k < partCount; k++)
+        {
+            if (!router.LeaderOf(parts[k]).IsLocal)
+            {
+                session.SendNotLeader(correlationId, parts[k]);
+                return;
+            }
+        }
+        if (crossCount > 0)
+        {
+            if (!cross.Enabled)
+            {
+                session.SendReject(correlationId, RejectReason.InvalidField, templateId, CrossPartitionRefusal);
+                return;
+            }
+            if (!cross.Leader.IsLocal)
+            {
+                session.SendRedirect(correlationId, cross.Leader);
+                return;
+            }
+        }
+
+        if (!session.TryAcquireInFlight())
+        {
+            session.SendReject(correlationId, RejectReason.TooManyInFlight, templateId, "maxInFlight requests already awaiting results"u8);
+            return;
+        }
+        SplitTable table = context.Splits;
+        SplitEntry? entry = table.TryOpen(session.Id, (long)correlationId, kind, items, partCount, crossCount);
+        if (entry is null)
+        {
+            session.ReleaseInFlight();
+            session.SendBusy(correlationId);
+            return;
+        }
+        GatewayMetrics.Requests.Add(1, GatewayMetrics.Sbe);
+        GatewayMetrics.SplitRequests.Add(1);
+        if (kind == QueryKind.LookupAccounts) entry.SetIds(MemoryMarshal.Cast<byte, UInt128>(scratch));
+
+        bool anyTaken = false;
+        Span<int> indexes = buffers.Indexes;
+        Span<byte> payload = buffers.Payload;
+        for (int k = 0; k < partCount; k++)
+        {
+            int p = parts[k];
+            int n = 0;
+            for (int i = 0; i < items; i++)
+            {
+                if (itemPartition[i] != p) continue;
+                scratch.Slice(i * itemBytes, itemBytes).CopyTo(payload.Slice(n * itemBytes));
+                indexes[n++] = i;
+            }
+            // Recorded before the offer: the partition may answer before Submit returns.
+            entry.AddPart(k, indexes[..n]);
+            SubmitStatus status = router.Submit(p, kind, k, entry.Key, payload[..(n * itemBytes)]);
+            if (status == SubmitStatus.Accepted)
+            {
+                anyTaken = true;
+                continue;
+            }
+            if (!anyTaken)
+            {
+                table.Abandon(entry);
+                session.ReleaseInFlight();
+                AnswerRefused(session, templateId, correlationId, status, p);
+                return;
+            }
+            table.NotTaken(entry, indexes[..n], ResultCode.PartitionUnavailable);
+        }
+
+        if (crossCount > 0)
+        {
+            ReadOnlySpan<Transfer> transfers = MemoryMarshal.Cast<byte, Transfer>(scratch);
+            for (int i = 0; i < items; i++)
+            {
+                if (itemPartition[i] != SplitBuffers.CrossPartitionItem) continue;
+                var completion = new SplitCrossCompletion(table, entry, entry.Key, i);
+                CrossPartitionSubmit status = cross.TrySubmit(in transfers[i], (long)correlationId, completion);
+                if (status == CrossPartitionSubmit.Accepted)
+                {
+                    anyTaken = true;
+                    continue;
+                }
+                if (!anyTaken)
+                {
+                    // Only cross-partition items so far, the first refused: nothing taken, the whole request answers.
+                    table.Abandon(entry);
+                    session.ReleaseInFlight();
+                    AnswerCrossRefused(session, templateId, correlationId, status, cross);
+                    return;
+                }
+                indexes[0] = i;
+                table.NotTaken(entry, indexes[..1], ResultCode.PartitionUnavailable);
+            }
+        }
+        table.Seal(entry);
+    }
+
+    /// <summary>
+    /// A linked chain (items up to and including the first without the Linked flag) is one all-or-nothing unit: it can
+    /// be split from the rest of the request but not over partitions, and it cannot hold a transfer across partitions.
+    /// An open chain at the end of the request stays whole too (its partition answers LinkedEventChainOpen).
+    /// </summary>
+    private static bool ChainsStayInOnePartition(ushort kind, ReadOnlySpan<byte> scratch, ReadOnlySpan<int> itemPartition)
+    {
+        if (kind == (ushort)CommandKind.CreateTransfers)
+        {
+            ReadOnlySpan<Transfer> transfers = MemoryMarshal.Cast<byte, Transfer>(scratch);
+            for (int i = 0; i < transfers.Length; i++)
+            {
+                if ((transfers[i].Flags & TransferFlags.Linked) == 0) continue;
+                if (itemPartition[i] == SplitBuffers.CrossPartitionItem) return false;
+                if (i + 1 < transfers.Length && itemPartition[i + 1] != itemPartition[i]) return false;
+            }
+        }
+        else if (kind == (ushort)CommandKind.CreateAccounts)
+        {
+            ReadOnlySpan<Account> accounts = MemoryMarshal.Cast<byte, Account>(scratch);
+            for (int i = 0; i + 1 < accounts.Length; i++)
+            {
+                if ((accounts[i].Flags & AccountFlags.Linked) != 0 && itemPartition[i + 1] != itemPartition[i]) return false;
+            }
+        }
+        return true;
+    }
+
+    private static void AnswerCrossRefused(Session session, ushort templateId, ulong correlationId, CrossPartitionSubmit status, ICrossPartitionTransfers cross)
+    {
+        switch (status)
+        {
+            case CrossPartitionSubmit.Busy:
+                session.SendBusy(correlationId);
+                break;
+            case CrossPartitionSubmit.NotLeader:
+                session.SendRedirect(correlationId, cross.Leader);
+                break;
+            case CrossPartitionSubmit.Unsupported:
+                session.SendReject(correlationId, RejectReason.InvalidField, templateId, CrossPartitionRefusal);
+                break;
+            default:
+                session.SendReject(correlationId, RejectReason.NotRunning, templateId, "the cross-partition coordinator is not running; nothing applied"u8);
+                break;
+        }
+    }
+}

@@ -1,0 +1,334 @@
+using System.Collections.Concurrent;
+using Wallet.Client;
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Gateway.Auth;
+using Wallet.Gateway.Routing;
+using Wallet.Gateway.Tcp;
+using Wallet.Gateway.Tests.Support;
+using Wallet.Protocol.Sbe;
+
+namespace Wallet.Gateway.Tests;
+
+/// <summary>
+/// A request whose items live on several partitions is split by the gateway into one command per partition (plus one
+/// saga per cross-partition transfer) and answered once, in item order, as if one partition had answered. Linked chains
+/// stay whole; a part refused after another was taken answers its items <see cref="ResultCode.PartitionUnavailable"/>;
+/// a part handed back by consensus turns the whole request into a NotLeader answer.
+/// </summary>
+public sealed class SplitRequestTests : IAsyncDisposable
+{
+    private const int Partitions = 3;
+    private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
+    private readonly TempDirectory _dir = new("split");
+    private readonly GatewayServer _gateway;
+    private readonly PartitionEngine[] _partitions = new PartitionEngine[Partitions];
+    private readonly SteerableRouter _router;
+
+    public SplitRequestTests()
+    {
+        _gateway = new GatewayServer(GatewayFixture.DefaultGateway(), new UserDirectory(GatewayFixture.Users));
+        for (int p = 0; p < Partitions; p++)
+        {
+            _partitions[p] = PartitionEngine.Start(GatewayFixture.DefaultPartition(Path.Combine(_dir.Path, $"p{p}")), _gateway.ResultHandler);
+        }
+        _router = new SteerableRouter(new PartitionedRouter(_partitions, s_map), _gateway);
+        _gateway.Start(_router);
+    }
+
+    /// <summary>The partitioned router, plus what a test steers: a partition that answers Busy, one whose part consensus hands back, a coordinator.</summary>
+    private sealed class SteerableRouter(PartitionedRouter inner, GatewayServer gateway) : IRequestRouter
+    {
+        public volatile int BusyPartition = -1;
+        public volatile int HandBackPartition = -1;
+        public volatile bool HandedBack;
+        public ICrossPartitionTransfers Cross { get; set; } = RefuseCrossPartitionTransfers.Instance;
+
+        public int PartitionCount => inner.PartitionCount;
+
+        public int PartitionOf(UInt128 accountId) => inner.PartitionOf(accountId);
+
+        public ICrossPartitionTransfers CrossPartition => Cross;
+
+        public LeaderInfo LeaderOf(int partition) =>
+            HandedBack && partition == HandBackPartition ? LeaderInfo.Remote("127.0.0.1", 7777, 2) : LeaderInfo.Local;
+
+        public SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload)
+        {
+            if (partition == BusyPartition) return SubmitStatus.Busy;
+            if (partition == HandBackPartition)
+            {
+                // Consensus took the part, then lost the leadership: its answer is "handed back", outcome unknown.
+                HandedBack = true;
+                var slot = new ResultSlot
+                {
+                    Kind = QueryKind.NotLeader, Partition = partition, CorrelationId = correlationId, SessionId = sessionId, Results = [], Payload = [],
+                };
+                gateway.ResultHandler.OnResult(ref slot, endOfBatch: true);
+                return SubmitStatus.Accepted;
+            }
+            return inner.Submit(partition, kind, correlationId, sessionId, payload);
+        }
+    }
+
+    /// <summary>A coordinator double: takes cross-partition transfers and completes them when a test says so.</summary>
+    private sealed class RecordingCoordinator : ICrossPartitionTransfers
+    {
+        public readonly ConcurrentQueue<(Transfer Transfer, ICrossPartitionCompletion Completion)> Taken = new();
+        public CrossPartitionSubmit Status = CrossPartitionSubmit.Accepted;
+
+        public bool Enabled => true;
+
+        public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
+        {
+            if (Status == CrossPartitionSubmit.Accepted) Taken.Enqueue((transfer, completion));
+            return Status;
+        }
+    }
+
+    /// <summary>The first <paramref name="count"/> ids from <paramref name="from"/> that live on <paramref name="partition"/>.</summary>
+    private static UInt128[] IdsOn(int partition, int count, ulong from = 100)
+    {
+        var ids = new List<UInt128>();
+        for (ulong id = from; ids.Count < count; id++)
+        {
+            if (s_map.PartitionOf(id) == partition) ids.Add(id);
+        }
+        return [.. ids];
+    }
+
+    private async Task<RawClient> AdminAsync()
+    {
+        RawClient c = await RawClient.ConnectAsync(_gateway.LocalEndPoint);
+        await c.LogonAsync("admin", GatewayFixture.AdminPassword);
+        return c;
+    }
+
+    private static void AllOk(CreateResultsView r, int items)
+    {
+        Assert.Equal(items, r.Results.Count);
+        for (int i = 0; i < items; i++) Assert.Equal(((uint)i, (uint)ResultCode.Ok), r.Results[i]);
+    }
+
+    [Fact]
+    public async Task Accounts_of_several_partitions_in_one_request_are_created_each_on_its_own_partition()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 2), p2 = IdsOn(2, 1);
+        UInt128[] mixed = [p1[0], p0[0], p2[0], p0[1], p1[1]];
+        CreateResultsView created = await admin.CreateAccountsAsync(1, mixed);
+        AllOk(created, mixed.Length);
+        Assert.Equal(0, created.LogIndex); // no single partition's log decides a split request
+
+        // Each partition applied exactly one command (its part) and holds only its own accounts.
+        Assert.All(_partitions, p => Assert.Equal(1, p.AppliedIndex));
+        List<AccountView> found = await admin.LookupAccountsAsync(mixed);
+        Assert.Equal(mixed, found.Select(a => a.Id));
+
+        // A repeat answers Exists for every item, at its own index.
+        CreateResultsView again = await admin.CreateAccountsAsync(1, mixed);
+        Assert.Equal(Enumerable.Range(0, mixed.Length).Select(i => ((uint)i, (uint)ResultCode.Exists)), again.Results);
+    }
+
+    [Fact]
+    public async Task Transfers_of_several_partitions_each_get_their_own_outcome_at_their_own_index()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 2), p2 = IdsOn(2, 2);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p1, .. p2]);
+        UInt128 missingOnP1 = IdsOn(1, 1, from: 50_000)[0];
+        CreateResultsView r = await admin.CreateTransfersAsync(
+            new TransferSpec(1, p0[0], p0[1], 10),
+            new TransferSpec(2, p1[0], p1[1], 20),
+            new TransferSpec(3, missingOnP1, p1[1], 30), // fails on its partition, alone
+            new TransferSpec(4, p2[0], p2[1], 40),
+            new TransferSpec(5, p0[1], p0[0], 3));
+        Assert.Equal(
+            [(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.Ok), (2u, (uint)ResultCode.DebitAccountNotFound), (3u, (uint)ResultCode.Ok), (4u, (uint)ResultCode.Ok)],
+            r.Results);
+        Assert.True(r.TimestampNs > 0);
+        List<AccountView> accounts = await admin.LookupAccountsAsync(p0[1], p1[1], p2[1]);
+        Assert.Equal([7L, 20L, 40L], accounts.Select(a => a.CreditsPosted - a.DebitsPosted));
+        Assert.Equal([(UInt128)1, 2, 4, 5], (await admin.LookupTransfersAsync(1, 2, 3, 4, 5)).Select(t => t.Id));
+    }
+
+    [Fact]
+    public async Task A_lookup_over_several_partitions_answers_in_request_order_with_repeats_and_without_unknown_ids()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 1), p2 = IdsOn(2, 1);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p1, .. p2]);
+        UInt128 unknown = IdsOn(1, 1, from: 70_000)[0];
+        List<AccountView> found = await admin.LookupAccountsAsync(p2[0], p0[1], unknown, p1[0], p0[0], p2[0]);
+        Assert.Equal([p2[0], p0[1], p1[0], p0[0], p2[0]], found.Select(a => a.Id));
+    }
+
+    [Fact]
+    public async Task Accounts_of_several_partitions_are_closed_in_one_request()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 1), p1 = IdsOn(1, 1), p2 = IdsOn(2, 1);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p1]);
+        ulong c = admin.NextCorrelation();
+        await admin.SendMessageAsync(RawClient.CloseAccounts(c, p1[0], p2[0], p0[0]));
+        CreateResultsView r = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
+        Assert.Equal(c, r.CorrelationId);
+        Assert.Equal([(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.AccountNotFound), (2u, (uint)ResultCode.Ok)], r.Results);
+    }
+
+    [Fact]
+    public async Task A_linked_chain_over_two_partitions_is_refused_whole_and_a_chain_on_one_partition_stays_atomic()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 2);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p1]);
+        const ushort Linked = (ushort)TransferFlags.Linked;
+
+        long[] appliedBefore = [.. _partitions.Select(p => p.AppliedIndex)];
+        await admin.SendMessageAsync(RawClient.CreateTransfers(91, new TransferSpec(10, p0[0], p0[1], 5, Linked), new TransferSpec(11, p1[0], p1[1], 5)));
+        var reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        Assert.Equal((91UL, RejectReason.InvalidField), (reject.CorrelationId, reject.Reason));
+        Assert.Contains("linked chain", reject.Text, StringComparison.Ordinal);
+        Assert.Empty(await admin.LookupTransfersAsync(10, 11));
+        Assert.Equal(appliedBefore, _partitions.Select(p => p.AppliedIndex)); // nothing was queued anywhere
+        Assert.Equal(0, (await admin.LookupAccountsAsync(p1[1])).Single().CreditsPosted);
+
+        // A chain inside one partition, next to another partition's item: the chain fails as one, the other applies.
+        CreateResultsView r = await admin.CreateTransfersAsync(
+            new TransferSpec(20, p1[0], p1[1], 7),
+            new TransferSpec(21, p0[0], p0[1], 5, Linked),
+            new TransferSpec(22, p0[0], p0[1], 0)); // amount 0: fails, so the whole chain fails
+        Assert.Equal(
+            [(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.LinkedEventFailed), (2u, (uint)ResultCode.AmountMustNotBeZero)],
+            r.Results);
+        Assert.Equal([(UInt128)20], (await admin.LookupTransfersAsync(20, 21, 22)).Select(t => t.Id));
+    }
+
+    [Fact]
+    public async Task Cross_partition_transfers_inside_a_batch_go_to_the_coordinator_and_their_outcomes_join_the_answer()
+    {
+        var coordinator = new RecordingCoordinator();
+        _router.Cross = coordinator;
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 2);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p1]);
+
+        await admin.SendMessageAsync(RawClient.CreateTransfers(55,
+            new TransferSpec(30, p0[0], p1[0], 9),   // across: to the coordinator
+            new TransferSpec(31, p1[0], p1[1], 4),
+            new TransferSpec(32, p1[1], p0[1], 2))); // across
+        var taken = new List<(Transfer Transfer, ICrossPartitionCompletion Completion)>();
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            while (taken.Count < 2)
+            {
+                if (coordinator.Taken.TryDequeue(out var t)) taken.Add(t);
+                else await Task.Delay(10, cts.Token);
+            }
+        }
+        Assert.Equal([(UInt128)30, 32], taken.Select(t => t.Transfer.Id));
+        // The answer waits for the coordinator's outcomes (the partition part is long done).
+        await Assert.ThrowsAsync<TimeoutException>(() => admin.ReadAsync(TimeSpan.FromMilliseconds(200)));
+        await Task.Run(() => taken[1].Completion.OnCompleted(ResultCode.CreditAccountNotFound, 1_800_000_000_000_000_000));
+        taken[0].Completion.OnCompleted(ResultCode.Ok, 5);
+        CreateResultsView r = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
+        Assert.Equal(55UL, r.CorrelationId);
+        Assert.Equal([(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.Ok), (2u, (uint)ResultCode.CreditAccountNotFound)], r.Results);
+        Assert.Equal(1_800_000_000_000_000_000, r.TimestampNs);
+    }
+
+    [Fact]
+    public async Task With_no_coordinator_a_batch_holding_a_cross_partition_transfer_is_refused_whole()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 1);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p1]);
+        await admin.SendMessageAsync(RawClient.CreateTransfers(61, new TransferSpec(40, p0[0], p0[1], 5), new TransferSpec(41, p0[0], p1[0], 5)));
+        var reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        Assert.Equal((61UL, RejectReason.InvalidField), (reject.CorrelationId, reject.Reason));
+        Assert.Contains("different partitions", reject.Text, StringComparison.Ordinal);
+        Assert.Empty(await admin.LookupTransfersAsync(40, 41));
+    }
+
+    [Fact]
+    public async Task A_busy_first_part_answers_Busy_with_nothing_applied_and_a_busy_later_part_answers_its_items_PartitionUnavailable()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 2);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p1]);
+
+        // The first part (partition 1, the first item's) is refused: nothing was taken, the whole request is Busy.
+        _router.BusyPartition = 1;
+        await admin.SendMessageAsync(RawClient.CreateTransfers(71, new TransferSpec(50, p1[0], p1[1], 5), new TransferSpec(51, p0[0], p0[1], 6)));
+        Assert.Equal(71UL, (await admin.ExpectAsync(BusyDecoder.TemplateId)).AsBusy().CorrelationId);
+        _router.BusyPartition = -1; // (a transfer lookup asks every partition)
+        Assert.Empty(await admin.LookupTransfersAsync(50, 51));
+
+        // A later part is refused: the first stands, the refused items say so (not applied, resubmit).
+        _router.BusyPartition = 1;
+        await admin.SendMessageAsync(RawClient.CreateTransfers(72,
+            new TransferSpec(52, p0[0], p0[1], 5), new TransferSpec(53, p1[0], p1[1], 6), new TransferSpec(54, p0[1], p0[0], 1), new TransferSpec(55, p1[1], p1[0], 2)));
+        CreateResultsView r = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
+        Assert.Equal(72UL, r.CorrelationId);
+        Assert.Equal(
+            [(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.PartitionUnavailable), (2u, (uint)ResultCode.Ok), (3u, (uint)ResultCode.PartitionUnavailable)],
+            r.Results);
+        _router.BusyPartition = -1;
+        Assert.Equal([(UInt128)52, 54], (await admin.LookupTransfersAsync(52, 53, 54, 55)).Select(t => t.Id));
+
+        // The session's in-flight slots were all given back: resubmitting the refused items works.
+        AllOk(await admin.CreateTransfersAsync(new TransferSpec(53, p1[0], p1[1], 6), new TransferSpec(55, p1[1], p1[0], 2)), 2);
+    }
+
+    [Fact]
+    public async Task A_part_handed_back_by_consensus_turns_the_whole_request_into_a_redirect()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p2 = IdsOn(2, 2);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p2]);
+        _router.HandBackPartition = 2;
+        await admin.SendMessageAsync(RawClient.CreateTransfers(81, new TransferSpec(60, p0[0], p0[1], 5), new TransferSpec(61, p2[0], p2[1], 6)));
+        var redirect = (await admin.ExpectAsync(RedirectDecoder.TemplateId)).AsRedirect();
+        Assert.Equal((81UL, "127.0.0.1", (ushort)7777), (redirect.CorrelationId, redirect.Host, redirect.Port));
+    }
+
+    [Fact]
+    public async Task Sdk_single_transfers_coalesced_over_three_partitions_all_apply()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] accounts = [.. IdsOn(0, 4), .. IdsOn(1, 4), .. IdsOn(2, 4)];
+        AllOk(await admin.CreateAccountsAsync(1, accounts), accounts.Length);
+
+        await using WalletClient client = await WalletClient.ConnectAsync(new WalletClientOptions
+        {
+            Host = "127.0.0.1", Port = _gateway.LocalEndPoint.Port, ClientId = "admin", Credential = GatewayFixture.AdminPassword,
+        });
+        // Many concurrent callers: the SDK packs them into shared messages, which mix partitions (same-partition pairs).
+        const int Count = 3000;
+        var calls = new Task<ResultCode>[Count];
+        for (int i = 0; i < Count; i++)
+        {
+            int p = i % Partitions;
+            UInt128 debit = accounts[p * 4 + (i / Partitions) % 4], credit = accounts[p * 4 + ((i / Partitions) + 1) % 4];
+            calls[i] = client.CreateTransferAsync(new Transfer { Id = (UInt128)(100_000 + i), DebitAccountId = debit, CreditAccountId = credit, Amount = 1, Ledger = 1, Code = 1 });
+        }
+        ResultCode[] codes = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(codes, c => Assert.Equal(ResultCode.Ok, c));
+        // Money moved inside each partition only: every partition's net is zero, and all 3000 transfers exist.
+        List<AccountView> after = await admin.LookupAccountsAsync(accounts);
+        for (int p = 0; p < Partitions; p++)
+        {
+            Assert.Equal(0, after.Skip(p * 4).Take(4).Sum(a => a.CreditsPosted - a.DebitsPosted));
+            Assert.Equal(1000, after.Skip(p * 4).Take(4).Sum(a => a.DebitsPosted));
+        }
+        Assert.True(_gateway.SplitRequestsCompleted > 0, "the coalesced messages mixed partitions and were split");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _gateway.StopIntake();
+        foreach (PartitionEngine p in _partitions) p.Stop(TimeSpan.FromSeconds(10), snapshot: false);
+        await _gateway.StopAsync(TimeSpan.FromSeconds(5));
+        _dir.Dispose();
+    }
+}
