@@ -48,6 +48,8 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         new("--replicas", "wallet serve processes forming one replicated partition: 1 (no consensus), 3 or 5", defaultReplicas.ToString(CultureInfo.InvariantCulture)),
         new(LoadOptions.Connections, "client connections (alias --clients), [1, 64]", "4"),
         new(LoadOptions.Accounts, "accounts created first, [2, 1000000]", "10000"),
+        new("--partitions", "partitions of the (single-node) server, [1, 8]: the SDK's messages then mix partitions and the gateway splits them", "1"),
+        new("--cross-pct", "with --partitions >= 2: percent of transfers whose accounts are on different partitions (sagas), [0, 100]", "0"),
         new("--batches", "closed-loop batch sizes, comma list within [1, 8190] (or --batch N)", _defaultBatches),
         new("--rates", "open-loop offered rates (transfers/s), comma list; empty = skip (or --rate N; --rate 0 = closed loop only)", _defaultRates),
         new("--fsync", "server journal fsync policy: none|batch|always", "batch"),
@@ -84,11 +86,18 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         }
 
         if (replicas is not (1 or 3 or 5)) throw new PerfOptionsException("--replicas must be 1, 3 or 5");
+        int partitions = (int)options.ExtraLong("--partitions", 1, 1, 8);
+        int crossPct = (int)options.ExtraLong("--cross-pct", 0, 0, 100);
+        if (partitions > 1 && replicas > 1) throw new PerfOptionsException("--partitions applies to a single node (--replicas 1); see the cluster-saga scenario for partitions on a cluster");
+        var ids = new PartitionedAccounts(accounts, partitions, crossPct);
+        if (partitions > 1) serverArgs = ["--partitions", partitions.ToString(CultureInfo.InvariantCulture), .. serverArgs];
 
         var result = new ScenarioResult(Name);
         result.Note(replicas == 1
             ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections, single transfers via {(pooled ? "TransferAsync/TrySubmitTransfer (pooled, completions on the receive loop)" : "CreateTransferAsync (Task)")}; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
             : $"{replicas} wallet serve replicas (a process each, consensus over loopback TCP), fsync {fsync}, wait {wait}; {connections} client connections to the leader; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and all replicas");
+        if (partitions > 1)
+            result.Note($"{partitions} partitions in the server: account i on partition i mod {partitions}; {crossPct}% of transfers across partitions (sagas), the rest inside one; SDK messages mix partitions and the gateway splits them");
         if (serverArgs.Length > 0) result.Note("extra wallet serve arguments: " + string.Join(' ', serverArgs));
         if (readModelLag)
             result.Note($"read model ON (RocksDB, projected inside wallet serve from the event journal); its lag sampled every {ReadModelLagSampler.IntervalMs} ms via GET /v1/readmodel during each measured phase; apply rate = events applied per second over the phase");
@@ -116,7 +125,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 leader = servers.IndexOf(ServerProcess.WaitForLeader(servers, TimeSpan.FromSeconds(30)));
                 log.WriteLine($"[{name}] leader is the replica on port {ports[leader]}");
             }
-            var run = new Load(name, options, picker, result, log, pooled, traceDirectory);
+            var run = new Load(name, options, picker, ids, result, log, pooled, traceDirectory);
             run.RunAsync(servers, ports[leader], httpPorts[leader], connections, accounts, batches, rates).GetAwaiter().GetResult();
             if (replicas > 1)
             {
@@ -139,7 +148,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
     }
 
     /// <summary>One run's load: the phases against the leader, with their figures going into one result.</summary>
-    private sealed class Load(string name, PerfOptions options, AccountPicker picker, ScenarioResult result, TextWriter log, bool pooled, string? traceDirectory)
+    private sealed class Load(string name, PerfOptions options, AccountPicker picker, PartitionedAccounts ids, ScenarioResult result, TextWriter log, bool pooled, string? traceDirectory)
     {
         private readonly string? _traceDirectory = traceDirectory;
         private long _nextId = 1_000_000_000;
@@ -224,7 +233,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             {
                 int n = Math.Min(maxBatch, accounts - from);
                 var batch = new Account[n];
-                for (int i = 0; i < n; i++) batch[i] = new Account { Id = (UInt128)(from + i + 1), Ledger = 1, Code = 1 };
+                for (int i = 0; i < n; i++) batch[i] = new Account { Id = ids.Id(from + i), Ledger = 1, Code = 1 };
                 CreateResult[] created = await client.CreateAccountsAsync(batch).ConfigureAwait(false);
                 foreach (CreateResult r in created) if (r.Code != ResultCode.Ok) throw new InvalidOperationException($"account creation failed: {r.Code}");
             }
@@ -251,14 +260,14 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                             if (batch == 1)
                             {
                                 ResultCode code = pooled
-                                    ? await client.TransferAsync(NewTransfer(NextId(), picker)).ConfigureAwait(false)
-                                    : await client.CreateTransferAsync(NewTransfer(NextId(), picker)).ConfigureAwait(false);
+                                    ? await client.TransferAsync(ids.NewTransfer(NextId(), picker)).ConfigureAwait(false)
+                                    : await client.CreateTransferAsync(ids.NewTransfer(NextId(), picker)).ConfigureAwait(false);
                                 if (code != ResultCode.Ok) Interlocked.Increment(ref failed);
                                 Interlocked.Increment(ref done);
                                 timeline?.Record(Stopwatch.GetTimestamp());
                                 continue;
                             }
-                            for (int i = 0; i < batch; i++) transfers[i] = NewTransfer(NextId(), picker);
+                            for (int i = 0; i < batch; i++) transfers[i] = ids.NewTransfer(NextId(), picker);
                             CreateResult[] results = await client.CreateTransfersAsync(transfers).ConfigureAwait(false);
                             long bad = 0;
                             foreach (CreateResult r in results) if (r.Code != ResultCode.Ok) bad++;
@@ -303,7 +312,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     if (pooled)
                     {
                         // The intended send time rides as the user token; the handler runs on the receive loop.
-                        if (client.TrySubmitTransfer(NewTransfer(NextId(), picker), handler, intended) != TransferSubmitStatus.Submitted)
+                        if (client.TrySubmitTransfer(ids.NewTransfer(NextId(), picker), handler, intended) != TransferSubmitStatus.Submitted)
                         {
                             handler.Refused();
                         }
@@ -318,7 +327,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 // object on every iteration of the pooled path too (15 MB per 500k calls, the load generator's gen0s).
                 void SubmitTask(WalletClient client, long intended)
                 {
-                    Task<ResultCode> call = client.CreateTransferAsync(NewTransfer(NextId(), picker));
+                    Task<ResultCode> call = client.CreateTransferAsync(ids.NewTransfer(NextId(), picker));
                     _ = call.ContinueWith(t =>
                     {
                         long now = Stopwatch.GetTimestamp();
@@ -342,12 +351,6 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             double achieved = count / Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
             return new OpenLoopOutcome(achieved, failed + handler.Failed, late);
         }
-    }
-
-    private static Transfer NewTransfer(long id, AccountPicker picker)
-    {
-        picker.Pick(id, out int debit, out int credit);
-        return new Transfer { Id = (UInt128)id, DebitAccountId = (UInt128)(debit + 1), CreditAccountId = (UInt128)(credit + 1), Amount = 1, Ledger = 1, Code = 1 };
     }
 
     private static int FreePort()

@@ -117,7 +117,7 @@ internal sealed partial class RequestProcessor(GatewayContext context)
                 if (check == TransferCheck.Split)
                 {
                     // One transfer across partitions, alone: the seam's own path (its answer is the saga's outcome).
-                    if (items == 1) CrossPartition(session, templateId, correlationId, items);
+                    if (items == 1) CrossPartition(session, templateId, correlationId);
                     else SubmitSplit(session, templateId, correlationId, kind, items, Transfer.SizeBytes);
                     return;
                 }
@@ -222,21 +222,16 @@ internal sealed partial class RequestProcessor(GatewayContext context)
     }
 
     /// <summary>
-    /// A transfer whose accounts live on different partitions (it is in the scratch's first slot): alone in its request
-    /// it goes to the router's cross-partition seam, whose completion answers like a partition would; inside a larger
-    /// batch it is refused whole (a batch is atomic per partition, which such a transfer cannot be).
+    /// A request of one transfer whose accounts live on different partitions (in the scratch's first slot): it goes to
+    /// the router's cross-partition seam, whose completion answers like a partition would. Inside a larger request such
+    /// a transfer is one part of a split (RequestProcessor.Split.cs).
     /// </summary>
-    private void CrossPartition(Session session, ushort templateId, ulong correlationId, int items)
+    private void CrossPartition(Session session, ushort templateId, ulong correlationId)
     {
         ICrossPartitionTransfers cross = context.Router!.CrossPartition;
         if (!cross.Enabled)
         {
             session.SendReject(correlationId, RejectReason.InvalidField, templateId, CrossPartitionRefusal);
-            return;
-        }
-        if (items != 1)
-        {
-            session.SendReject(correlationId, RejectReason.InvalidField, templateId, "a transfer across partitions must be the only item of its request (a batch is atomic per partition only); nothing applied"u8);
             return;
         }
         Transfer transfer = MemoryMarshal.Cast<byte, Transfer>(session.Scratch.AsSpan())[0];
