@@ -86,6 +86,28 @@ public sealed class SplitRequestTests : IAsyncDisposable
         }
     }
 
+    /// <summary>A coordinator double that takes batches (all or none) and completes each transfer by its position when told.</summary>
+    private sealed class BatchCoordinator : ICrossPartitionTransfers
+    {
+        public readonly ConcurrentQueue<(Transfer[] Transfers, ICrossPartitionBatchCompletion Completion)> Batches = new();
+        public int Singles;
+        public CrossPartitionSubmit Status = CrossPartitionSubmit.Accepted;
+
+        public bool Enabled => true;
+
+        public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
+        {
+            Interlocked.Increment(ref Singles);
+            return CrossPartitionSubmit.Busy;
+        }
+
+        public CrossPartitionSubmit TrySubmit(ReadOnlySpan<Transfer> transfers, long correlationId, ICrossPartitionBatchCompletion completion)
+        {
+            if (Status == CrossPartitionSubmit.Accepted) Batches.Enqueue((transfers.ToArray(), completion));
+            return Status;
+        }
+    }
+
     /// <summary>The first <paramref name="count"/> ids from <paramref name="from"/> that live on <paramref name="partition"/>.</summary>
     private static UInt128[] IdsOn(int partition, int count, ulong from = 100)
     {
@@ -100,7 +122,8 @@ public sealed class SplitRequestTests : IAsyncDisposable
     private async Task<RawClient> AdminAsync()
     {
         RawClient c = await RawClient.ConnectAsync(_gateway.LocalEndPoint);
-        await c.LogonAsync("admin", GatewayFixture.AdminPassword);
+        // A long heartbeat: these sessions send nothing while they wait, and a loaded machine must not idle them out.
+        await c.LogonAsync("admin", GatewayFixture.AdminPassword, heartbeatIntervalMs: 10_000);
         return c;
     }
 
@@ -235,6 +258,55 @@ public sealed class SplitRequestTests : IAsyncDisposable
         Assert.Equal(55UL, r.CorrelationId);
         Assert.Equal([(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.Ok), (2u, (uint)ResultCode.CreditAccountNotFound)], r.Results);
         Assert.Equal(1_800_000_000_000_000_000, r.TimestampNs);
+    }
+
+    [Fact]
+    public async Task Several_cross_partition_transfers_of_a_request_are_offered_as_one_batch_all_or_none()
+    {
+        var coordinator = new BatchCoordinator();
+        _router.Cross = coordinator;
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 2), p2 = IdsOn(2, 1);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p1, .. p2]);
+
+        await admin.SendMessageAsync(RawClient.CreateTransfers(56,
+            new TransferSpec(33, p0[0], p1[0], 1),  // across
+            new TransferSpec(34, p1[0], p1[1], 4),
+            new TransferSpec(35, p2[0], p0[1], 2),  // across
+            new TransferSpec(36, p1[1], p2[0], 3))); // across
+        (Transfer[] transfers, ICrossPartitionBatchCompletion completion) = await NextBatchAsync(coordinator);
+        Assert.Equal([(UInt128)33, 35, 36], transfers.Select(t => t.Id));
+        Assert.Equal(0, coordinator.Singles);
+        // Completed out of order, from other threads: each outcome lands at its own item.
+        await Task.Run(() => completion.OnCompleted(2, ResultCode.ExceedsCredits, 30));
+        await Task.Run(() => completion.OnCompleted(0, ResultCode.Ok, 10));
+        await Assert.ThrowsAsync<TimeoutException>(() => admin.ReadAsync(TimeSpan.FromMilliseconds(100)));
+        completion.OnCompleted(1, ResultCode.CreditAccountClosed, 20);
+        CreateResultsView r = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
+        Assert.Equal(
+            [(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.Ok), (2u, (uint)ResultCode.CreditAccountClosed), (3u, (uint)ResultCode.ExceedsCredits)],
+            r.Results);
+        Assert.True(r.TimestampNs >= 30, "the newest of the parts' and outcomes' times");
+
+        // The batch refused after the partition part was taken: the part stands, every cross item is PartitionUnavailable.
+        coordinator.Status = CrossPartitionSubmit.Busy;
+        CreateResultsView refused = await admin.CreateTransfersAsync(
+            new TransferSpec(37, p0[0], p0[1], 1), new TransferSpec(38, p0[0], p1[0], 1), new TransferSpec(39, p1[0], p2[0], 1));
+        Assert.Equal([(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.PartitionUnavailable), (2u, (uint)ResultCode.PartitionUnavailable)], refused.Results);
+
+        // Only cross-partition items, refused: nothing taken, the whole request is Busy.
+        await admin.SendMessageAsync(RawClient.CreateTransfers(58, new TransferSpec(40, p0[0], p1[0], 1), new TransferSpec(41, p1[0], p2[0], 1)));
+        Assert.Equal(58UL, (await admin.ExpectAsync(BusyDecoder.TemplateId)).AsBusy().CorrelationId);
+        Assert.Equal([(UInt128)34, 37], (await admin.LookupTransfersAsync(33, 34, 35, 36, 37, 38, 39, 40, 41)).Select(t => t.Id));
+        Assert.Equal(0, coordinator.Singles);
+    }
+
+    private static async Task<(Transfer[], ICrossPartitionBatchCompletion)> NextBatchAsync(BatchCoordinator coordinator)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        (Transfer[], ICrossPartitionBatchCompletion) batch;
+        while (!coordinator.Batches.TryDequeue(out batch)) await Task.Delay(10, cts.Token);
+        return batch;
     }
 
     [Fact]

@@ -126,6 +126,40 @@ internal sealed partial class RequestProcessor
             table.NotTaken(entry, indexes[..n], ResultCode.PartitionUnavailable);
         }
 
+        if (crossCount > 1)
+        {
+            // Several: one offer for all (one queue claim, one wake-up of the coordinator), all or none.
+            Span<Transfer> batch = MemoryMarshal.Cast<byte, Transfer>(payload)[..crossCount];
+            ReadOnlySpan<Transfer> all = MemoryMarshal.Cast<byte, Transfer>(scratch);
+            int n = 0;
+            for (int i = 0; i < items; i++)
+            {
+                if (itemPartition[i] != SplitBuffers.CrossPartitionItem) continue;
+                batch[n] = all[i];
+                indexes[n++] = i;
+            }
+            entry.SetCrossItems(indexes[..n]);
+            CrossPartitionSubmit status = cross.TrySubmit(batch, (long)correlationId, new SplitCrossBatchCompletion(table, entry, entry.Key));
+            if (status == CrossPartitionSubmit.Accepted)
+            {
+                table.Seal(entry);
+                return;
+            }
+            if (status != CrossPartitionSubmit.Unsupported)
+            {
+                if (!anyTaken)
+                {
+                    table.Abandon(entry);
+                    session.ReleaseInFlight();
+                    AnswerCrossRefused(session, templateId, correlationId, status, cross);
+                    return;
+                }
+                for (int k = 0; k < n; k++) table.NotTaken(entry, indexes.Slice(k, 1), ResultCode.PartitionUnavailable);
+                table.Seal(entry);
+                return;
+            }
+            // Unsupported: the seam takes them one at a time (below).
+        }
         if (crossCount > 0)
         {
             ReadOnlySpan<Transfer> transfers = MemoryMarshal.Cast<byte, Transfer>(scratch);

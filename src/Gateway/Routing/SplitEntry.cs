@@ -30,6 +30,7 @@ internal sealed class SplitEntry
     private int[] _order = [];
     private int[] _partStart = new int[2];
     private int _orderCount;
+    private int[] _crossItems = [];
     private Account[]?[] _found = [];
     private UInt128[] _ids = [];
 
@@ -66,6 +67,16 @@ internal sealed class SplitEntry
         _orderCount += originalIndexes.Length;
         _partStart[part + 1] = _orderCount;
     }
+
+    /// <summary>Submitter: the original indexes of the cross-partition transfers offered as one batch, in batch order.</summary>
+    public void SetCrossItems(ReadOnlySpan<int> originalIndexes)
+    {
+        if (_crossItems.Length < originalIndexes.Length) _crossItems = new int[Math.Max(originalIndexes.Length, 16)];
+        originalIndexes.CopyTo(_crossItems);
+    }
+
+    /// <summary>The original index of batch position <paramref name="item"/>.</summary>
+    public int CrossItem(int item) => _crossItems[item];
 
     public ReadOnlySpan<int> PartItems(int part) => _order.AsSpan(_partStart[part], _partStart[part + 1] - _partStart[part]);
 

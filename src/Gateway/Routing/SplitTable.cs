@@ -127,12 +127,20 @@ internal sealed class SplitTable(SessionRegistry sessions)
     }
 
     /// <summary>A cross-partition transfer of the request ended (the coordinator's thread).</summary>
-    public void OnCrossOutcome(SplitEntry entry, long key, int originalIndex, ResultCode code, long timestampNs)
+    public void OnCrossOutcome(SplitEntry entry, long key, int originalIndex, ResultCode code, long timestampNs) =>
+        OnCross(entry, key, originalIndex, batchItem: -1, code, timestampNs);
+
+    /// <summary>Transfer <paramref name="batchItem"/> of the request's cross-partition batch ended (the coordinator's thread).</summary>
+    public void OnCrossBatchOutcome(SplitEntry entry, long key, int batchItem, ResultCode code, long timestampNs) =>
+        OnCross(entry, key, -1, batchItem, code, timestampNs);
+
+    private void OnCross(SplitEntry entry, long key, int originalIndex, int batchItem, ResultCode code, long timestampNs)
     {
         SplitEntry? done;
         lock (_entries)
         {
             if (entry.Key != key) return; // recycled meanwhile: a duplicate outcome
+            if (batchItem >= 0) originalIndex = entry.CrossItem(batchItem);
             entry.Results[originalIndex] = new CreateResult(originalIndex, code);
             if (timestampNs > entry.Timestamp) entry.Timestamp = timestampNs;
             done = Decrement(entry, 1);

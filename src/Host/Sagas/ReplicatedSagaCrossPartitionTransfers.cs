@@ -46,6 +46,34 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
         };
     }
 
+    /// <summary>One inbox claim and one wake-up of the replica for the whole batch; correlation = position.</summary>
+    public CrossPartitionSubmit TrySubmit(ReadOnlySpan<Transfer> transfers, long correlationId, ICrossPartitionBatchCompletion completion)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        if (transfers.Length > replica.MaxSubmitBatch) return CrossPartitionSubmit.Unsupported; // one at a time instead
+        var batch = new BatchCompletion(completion, transfers.ToArray(), _log, () => replica.Machine);
+        return replica.TrySubmit(transfers, mode, 0, batch) switch
+        {
+            SagaReplicaSubmit.Accepted => CrossPartitionSubmit.Accepted,
+            SagaReplicaSubmit.Busy => CrossPartitionSubmit.Busy,
+            SagaReplicaSubmit.NotLeader => CrossPartitionSubmit.NotLeader,
+            _ => CrossPartitionSubmit.NotRunning,
+        };
+    }
+
+    private sealed class BatchCompletion(ICrossPartitionBatchCompletion inner, Transfer[] transfers, ILogger log, Func<SagaStateMachine> machine) : ISagaReplicaCompletion
+    {
+        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
+        {
+            int item = (int)correlationId;
+            if (code == ResultCode.StepOutcomeForgotten)
+                SagaLog.ReportOutcomeForgotten(log, machine(), in transfers[item], code); // on the driver's thread: its table is safe to read
+            inner.OnCompleted(item, code, timestamp);
+        }
+
+        public void OnNotLeader(long correlationId, int leaderId) => inner.OnNotLeader((int)correlationId);
+    }
+
     private sealed class Completion(ICrossPartitionCompletion inner, Transfer transfer, ILogger log, Func<SagaStateMachine> machine) : ISagaReplicaCompletion
     {
         public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)

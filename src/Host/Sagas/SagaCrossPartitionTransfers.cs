@@ -28,6 +28,28 @@ internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, S
         return coordinator.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log, () => coordinator.Machine)) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
     }
 
+    /// <summary>One inbox claim, one publish and at most one wake-up of the driver for the whole batch; correlation = position.</summary>
+    public CrossPartitionSubmit TrySubmit(ReadOnlySpan<Transfer> transfers, long correlationId, ICrossPartitionBatchCompletion completion)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        if (transfers.Length > coordinator.MaxSubmitBatch) return CrossPartitionSubmit.Unsupported; // one at a time instead
+        if (coordinator.Failure is not null) return CrossPartitionSubmit.NotRunning;
+        // The copy keeps each transfer for the anomaly log (StepOutcomeForgotten); one object per batch, not per transfer.
+        var batch = new BatchCompletion(completion, transfers.ToArray(), _log, () => coordinator.Machine);
+        return coordinator.TrySubmit(transfers, mode, 0, batch) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
+    }
+
+    private sealed class BatchCompletion(ICrossPartitionBatchCompletion inner, Transfer[] transfers, ILogger log, Func<SagaStateMachine> machine) : ISagaCompletion
+    {
+        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
+        {
+            int item = (int)correlationId;
+            if (code == ResultCode.StepOutcomeForgotten)
+                SagaLog.ReportOutcomeForgotten(log, machine(), in transfers[item], code);
+            inner.OnCompleted(item, code, timestamp);
+        }
+    }
+
     private sealed class Completion(ICrossPartitionCompletion inner, Transfer transfer, ILogger log, Func<SagaStateMachine> machine) : ISagaCompletion
     {
         public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)

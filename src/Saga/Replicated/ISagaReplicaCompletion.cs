@@ -9,7 +9,7 @@ namespace Wallet.Saga.Replicated;
 /// </summary>
 public interface ISagaReplicaCompletion : ISagaCompletion
 {
-    /// <param name="correlationId">The client's correlation id given to <see cref="SagaReplica.TrySubmit"/>.</param>
+    /// <param name="correlationId">The client's correlation id given to <c>SagaReplica.TrySubmit</c>.</param>
     /// <param name="leaderId">The leader as this replica knows it now; -1 during an election.</param>
     void OnNotLeader(long correlationId, int leaderId);
 }

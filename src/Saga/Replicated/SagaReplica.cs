@@ -191,6 +191,39 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
         return SagaReplicaSubmit.Accepted;
     }
 
+    /// <summary>
+    /// Queues a batch of cross-partition transfers in one inbox claim, all or none (thread-safe): transfer i gets
+    /// correlation <paramref name="firstCorrelationId"/> + i and is exactly as if submitted alone. At most
+    /// <see cref="MaxSubmitBatch"/> transfers.
+    /// </summary>
+    public SagaReplicaSubmit TrySubmit(ReadOnlySpan<Transfer> transfers, SagaMode mode, long firstCorrelationId, ISagaReplicaCompletion completion)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        if (transfers.Length > MaxSubmitBatch)
+            throw new ArgumentOutOfRangeException(nameof(transfers), transfers.Length, $"at most {MaxSubmitBatch} transfers per submission");
+        if (_stopping || Failure is not null) return SagaReplicaSubmit.NotRunning;
+        if (!IsLeader) return SagaReplicaSubmit.NotLeader;
+        if (transfers.IsEmpty) return SagaReplicaSubmit.Accepted;
+        if (!_inbox.TryNext(transfers.Length, out var hi)) return SagaReplicaSubmit.Busy;
+        var lo = hi - transfers.Length + 1;
+        for (var i = 0; i < transfers.Length; i++)
+        {
+            ref var slot = ref _inbox[lo + i];
+            slot.Kind = InboxKind.Begin;
+            slot.Transfer = transfers[i];
+            slot.Mode = mode;
+            slot.CorrelationId = firstCorrelationId + i;
+            slot.Completion = completion;
+        }
+
+        _inbox.Publish(lo, hi);
+        _wake.Set();
+        return SagaReplicaSubmit.Accepted;
+    }
+
+    /// <summary>Largest batch the batch <c>TrySubmit</c> takes: a quarter of the inbox, leaving room for the partitions' answers.</summary>
+    public int MaxSubmitBatch => _inbox.BufferSize / 4;
+
     /// <summary>A partition's answer to a step (any thread; never blocks: a full inbox drops it and the step is resent).</summary>
     public void OnStepResult(UInt128 stepId, ResultCode code)
     {

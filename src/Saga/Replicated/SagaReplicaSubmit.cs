@@ -1,6 +1,6 @@
 namespace Wallet.Saga.Replicated;
 
-/// <summary>What <see cref="SagaReplica.TrySubmit"/> did with a transfer.</summary>
+/// <summary>What <c>SagaReplica.TrySubmit</c> did with a transfer.</summary>
 public enum SagaReplicaSubmit
 {
     /// <summary>Queued: the completion will be called exactly once.</summary>

@@ -231,7 +231,7 @@ public sealed class RawClient : IAsyncDisposable
         {
             Frame? f = await ReadAsync(wait) ?? throw new InvalidOperationException($"connection closed while waiting for template {templateId}");
             if (f.TemplateId == HeartbeatDecoder.TemplateId && templateId != HeartbeatDecoder.TemplateId) continue;
-            Assert.True(f.TemplateId == templateId, $"expected template {templateId}, got {f.TemplateId}" + (f.TemplateId == RejectDecoder.TemplateId ? $" ({f.AsReject()})" : string.Empty));
+            Assert.True(f.TemplateId == templateId, $"expected template {templateId}, got {f.TemplateId}" + (f.TemplateId == RejectDecoder.TemplateId ? $" ({f.AsReject()})" : f.TemplateId == LogoutDecoder.TemplateId ? $" (logout: {f.AsLogout()})" : string.Empty));
             return f;
         }
     }
