@@ -153,8 +153,7 @@ internal sealed class FixApplication
         int partition = _context.Router.PartitionOf(debit);
         if (_context.Router.PartitionOf(credit) != partition)
         {
-            // The FIX acceptor does not carry cross-partition transfers (they go through the SBE or HTTP gateway).
-            BusinessReject(m, seq, FixBusinessRejectReason.Other, m.GetOrEmpty(FixTag.TransferId), "DebitAccount and CreditAccount live on different partitions: send cross-partition transfers through the SBE or HTTP API; nothing applied"u8);
+            CrossPartitionTransfer(m, seq, in transfer, currency.Ledger);
             return;
         }
         if (_batchCount > 0 && (partition != _batchPartition || _batchCount == _batch.Length)) Flush();
@@ -217,6 +216,82 @@ internal sealed class FixApplication
         }
     }
 
+    /// <summary>
+    /// A transfer whose accounts live on different partitions: the router's cross-partition seam (the saga sequencer)
+    /// carries it, and its final outcome comes back as an ordinary TransferReport (LogIndex 0: no single partition's log
+    /// decides it). The collected batch goes first, so reports stay in request order for what the ledger decides at once.
+    /// </summary>
+    private void CrossPartitionTransfer(FixMessage m, int seq, in Transfer transfer, uint ledger)
+    {
+        ReadOnlySpan<byte> refId = m.GetOrEmpty(FixTag.TransferId);
+        Routing.ICrossPartitionTransfers cross = _context.Router!.CrossPartition;
+        if (!cross.Enabled)
+        {
+            BusinessReject(m, seq, FixBusinessRejectReason.Other, refId, "DebitAccount and CreditAccount live on different partitions and this node runs no saga sequencer (Saga:Enabled=false); nothing applied"u8);
+            return;
+        }
+        Flush();
+        long correlationId = ++_nextCorrelationId;
+        int slot = (int)(correlationId & _mask);
+        if (Volatile.Read(ref _pending[slot].CorrelationId) != 0)
+        {
+            _nextCorrelationId--;
+            BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "too many requests awaiting results; retry"u8);
+            return;
+        }
+        _pending[slot] = new PendingRequest
+        {
+            CorrelationId = correlationId, Kind = RequestKind.Transfer, Id = transfer.Id, Debit = transfer.DebitAccountId, Credit = transfer.CreditAccountId,
+            Amount = transfer.Amount, Ledger = ledger, RefSeq = seq, BatchCount = 1,
+        };
+        Volatile.Write(ref _publishedCorrelationId, correlationId);
+        Interlocked.Increment(ref _inFlight);
+        Routing.CrossPartitionSubmit status = cross.TrySubmit(in transfer, correlationId, new CrossPartitionOutcome(_session, correlationId));
+        if (status == Routing.CrossPartitionSubmit.Accepted) return;
+        Interlocked.Decrement(ref _inFlight);
+        Volatile.Write(ref _pending[slot].CorrelationId, 0);
+        switch (status)
+        {
+            case Routing.CrossPartitionSubmit.Busy:
+                BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "busy: the saga sequencer's queue is full; nothing applied, retry"u8);
+                break;
+            case Routing.CrossPartitionSubmit.NotLeader:
+                // FIX has no redirect: the partner sends cross-partition transfers to the node leading the saga group.
+                BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "this node does not lead the saga sequencer: send cross-partition transfers to the node that does; nothing applied"u8);
+                break;
+            case Routing.CrossPartitionSubmit.Unsupported:
+                BusinessReject(m, seq, FixBusinessRejectReason.Other, refId, "DebitAccount and CreditAccount live on different partitions and this node runs no saga sequencer; nothing applied"u8);
+                break;
+            default:
+                BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "the saga sequencer is not running; nothing applied"u8);
+                break;
+        }
+    }
+
+    /// <summary>A cross-partition transfer's outcome, delivered to the session like a partition's one-item answer (any thread).</summary>
+    private sealed class CrossPartitionOutcome(FixSession session, long correlationId) : Routing.ICrossPartitionCompletion
+    {
+        private int _completed;
+
+        public void OnCompleted(ResultCode code, long timestampNs)
+        {
+            if (Interlocked.Exchange(ref _completed, 1) != 0) return;
+            var result = new ResultSlot
+            {
+                Kind = (ushort)CommandKind.CreateTransfers, CorrelationId = correlationId, SessionId = session.Id,
+                Index = 0, Timestamp = timestampNs, ResultCount = 1, Results = [new CreateResult(0, code)], Payload = [],
+            };
+            session.OnResult(in result);
+        }
+
+        public void OnNotLeader()
+        {
+            if (Interlocked.Exchange(ref _completed, 1) != 0) return;
+            var result = new ResultSlot { Kind = QueryKind.NotLeader, CorrelationId = correlationId, SessionId = session.Id, Results = [], Payload = [] };
+            session.OnResult(in result);
+        }
+    }
+
     private void CreateAccountRequest(FixMessage m, int seq)
     {
         if (!RequireId(m, seq, FixTag.AccountId, out UInt128 id)
@@ -260,11 +335,13 @@ internal sealed class FixApplication
         if (!RequireId(m, seq, FixTag.TransferId, out UInt128 id) || !RequireRequestId(m, seq)) return;
         MemoryMarshal.Write(_payload, in id);
         var pending = new PendingRequest { Kind = RequestKind.TransferStatus, Id = id };
-        // Transfer ids do not name a partition (as for SBE LookupTransfers): partition 0 until the fan-out exists.
-        Submit(m, seq, ref pending, QueryKind.LookupTransfers, UInt128.Zero, _payload.AsSpan(0, 16), m.GetOrEmpty(FixTag.WalletRequestId));
+        // Transfer ids do not name a partition (as for SBE LookupTransfers): with several, every partition is asked
+        // and the gateway's fan-out table merges the answers into one.
+        Submit(m, seq, ref pending, QueryKind.LookupTransfers, UInt128.Zero, _payload.AsSpan(0, 16), m.GetOrEmpty(FixTag.WalletRequestId),
+            fanOut: _context.Router is { PartitionCount: > 1 });
     }
 
-    private void Submit(FixMessage m, int seq, ref PendingRequest pending, ushort kind, UInt128 routingAccount, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> refId)
+    private void Submit(FixMessage m, int seq, ref PendingRequest pending, ushort kind, UInt128 routingAccount, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> refId, bool fanOut = false)
     {
         if (!_context.IntakeOpen || _context.Router is null)
         {
@@ -290,7 +367,7 @@ internal sealed class FixApplication
 
         int partition = routingAccount == UInt128.Zero ? 0 : _context.Router.PartitionOf(routingAccount);
         Interlocked.Increment(ref _inFlight);
-        SubmitStatus status = _context.Router.Submit(partition, kind, correlationId, _session.Id, payload);
+        SubmitStatus status = fanOut ? FanOut(kind, correlationId, payload, out partition) : _context.Router.Submit(partition, kind, correlationId, _session.Id, payload);
         if (status == SubmitStatus.Accepted) return;
         Interlocked.Decrement(ref _inFlight);
         Volatile.Write(ref _pending[slot].CorrelationId, 0);
@@ -306,6 +383,27 @@ internal sealed class FixApplication
                 BusinessReject(m, seq, FixBusinessRejectReason.Other, refId, "the partition refused the request; nothing applied"u8);
                 break;
         }
+    }
+
+    /// <summary>
+    /// One read to every partition, merged by <see cref="Routing.FanOutTable"/> into one answer to this session. All or
+    /// nothing: a partition that refuses makes the whole read refused (the parts already sent are answered and dropped).
+    /// </summary>
+    private SubmitStatus FanOut(ushort kind, long correlationId, ReadOnlySpan<byte> ids, out int refusedPartition)
+    {
+        Routing.IRequestRouter router = _context.Router!;
+        refusedPartition = 0;
+        long fanOutSession = _context.FanOuts.Open(_session.Id, correlationId, MemoryMarshal.Cast<byte, UInt128>(ids), router.PartitionCount);
+        if (fanOutSession < 0) return SubmitStatus.Busy;
+        for (int p = 0; p < router.PartitionCount; p++)
+        {
+            SubmitStatus status = router.Submit(p, kind, correlationId, fanOutSession, ids);
+            if (status == SubmitStatus.Accepted) continue;
+            _context.FanOuts.Cancel(fanOutSession, submitted: p);
+            refusedPartition = p;
+            return status;
+        }
+        return SubmitStatus.Accepted;
     }
 
     // ---- field checks (each answers the partner itself when it fails) ---------------------------------------

@@ -66,7 +66,8 @@ public sealed class FixFixture : IAsyncDisposable
         StoreDirectory = o.StoreDirectory, MaxStoredMessages = o.MaxStoredMessages, Partners = o.Partners, Fsync = fsync,
     };
 
-    public static async Task<FixFixture> StartAsync(string dataDirectory, Func<FixOptions, FixOptions>? configure = null, int partitions = 1)
+    public static async Task<FixFixture> StartAsync(string dataDirectory, Func<FixOptions, FixOptions>? configure = null, int partitions = 1,
+        ICrossPartitionTransfers? crossPartition = null)
     {
         await Task.Yield();
         var f = new FixFixture(dataDirectory);
@@ -95,7 +96,7 @@ public sealed class FixFixture : IAsyncDisposable
         for (int p = 1; p < partitions; p++) engines.Add(PartitionEngine.Start(Options(Path.Combine(dataDirectory, $"p{p}")), f.Gateway.ResultHandler));
         f.Partition = engines[0];
         f.Partitions = engines;
-        f.Gateway.Start(partitions == 1 ? new SinglePartitionRouter(f.Partition) : (IRequestRouter)new PartitionedRouter(engines, PartitionMap.Uniform(partitions)));
+        f.Gateway.Start(partitions == 1 ? new SinglePartitionRouter(f.Partition) : (IRequestRouter)new PartitionedRouter(engines, PartitionMap.Uniform(partitions), crossPartition));
         FixOptions fix = DefaultFix(Path.Combine(dataDirectory, "fix"));
         f.Fix = new FixServer(configure is null ? fix : configure(fix), f.Gateway, partition.Ledger.Catalog);
         f.Fix.Start();
