@@ -231,14 +231,7 @@ internal sealed class FixApplication
             return;
         }
         Flush();
-        long correlationId = ++_nextCorrelationId;
-        int slot = (int)(correlationId & _mask);
-        if (Volatile.Read(ref _pending[slot].CorrelationId) != 0)
-        {
-            _nextCorrelationId--;
-            BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "too many requests awaiting results; retry"u8);
-            return;
-        }
+        if (!TryTakeSlot(m, seq, refId, out long correlationId, out int slot)) return;
         _pending[slot] = new PendingRequest
         {
             CorrelationId = correlationId, Kind = RequestKind.Transfer, Id = transfer.Id, Debit = transfer.DebitAccountId, Credit = transfer.CreditAccountId,
@@ -266,6 +259,20 @@ internal sealed class FixApplication
                 BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "the saga sequencer is not running; nothing applied"u8);
                 break;
         }
+    }
+
+    /// <summary>The next correlation id and its pending slot; false (the partner told) when that slot still awaits its answer.</summary>
+    private bool TryTakeSlot(FixMessage m, int seq, ReadOnlySpan<byte> refId, out long correlationId, out int slot)
+    {
+        correlationId = _nextCorrelationId + 1;
+        slot = (int)(correlationId & _mask);
+        if (Volatile.Read(ref _pending[slot].CorrelationId) != 0)
+        {
+            BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "too many requests awaiting results; retry"u8);
+            return false;
+        }
+        _nextCorrelationId = correlationId;
+        return true;
     }
 
     /// <summary>A cross-partition transfer's outcome, delivered to the session like a partition's one-item answer (any thread).</summary>
@@ -348,14 +355,7 @@ internal sealed class FixApplication
             BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "gateway is shutting down; nothing applied"u8);
             return;
         }
-        long correlationId = ++_nextCorrelationId;
-        int slot = (int)(correlationId & _mask);
-        if (Volatile.Read(ref _pending[slot].CorrelationId) != 0)
-        {
-            _nextCorrelationId--;
-            BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "too many requests awaiting results; retry"u8);
-            return;
-        }
+        if (!TryTakeSlot(m, seq, refId, out long correlationId, out int slot)) return;
         ReadOnlySpan<byte> requestId = m.GetOrEmpty(FixTag.WalletRequestId);
         requestId.CopyTo(_requestIds.AsSpan(slot * MaxRequestIdBytes, MaxRequestIdBytes));
         pending.RequestIdLength = requestId.Length;

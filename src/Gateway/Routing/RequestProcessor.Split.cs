@@ -216,6 +216,7 @@ internal sealed partial class RequestProcessor
         return true;
     }
 
+    /// <summary>The answer to a request none of which the cross-partition seam took (nothing applied).</summary>
     private static void AnswerCrossRefused(Session session, ushort templateId, ulong correlationId, CrossPartitionSubmit status, ICrossPartitionTransfers cross)
     {
         switch (status)
@@ -224,6 +225,7 @@ internal sealed partial class RequestProcessor
                 session.SendBusy(correlationId);
                 break;
             case CrossPartitionSubmit.NotLeader:
+                // To the coordinator's leader: that node takes cross-partition transfers, whichever partitions it leads.
                 session.SendRedirect(correlationId, cross.Leader);
                 break;
             case CrossPartitionSubmit.Unsupported:

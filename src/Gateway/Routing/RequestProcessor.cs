@@ -250,22 +250,7 @@ internal sealed partial class RequestProcessor(GatewayContext context)
         CrossPartitionSubmit status = cross.TrySubmit(in transfer, (long)correlationId, completion);
         if (status == CrossPartitionSubmit.Accepted) return;
         session.ReleaseInFlight();
-        switch (status)
-        {
-            case CrossPartitionSubmit.Busy:
-                session.SendBusy(correlationId);
-                break;
-            case CrossPartitionSubmit.NotLeader:
-                // To the coordinator's leader: that node takes cross-partition transfers, whichever partitions it leads.
-                session.SendRedirect(correlationId, cross.Leader);
-                break;
-            case CrossPartitionSubmit.Unsupported:
-                session.SendReject(correlationId, RejectReason.InvalidField, templateId, CrossPartitionRefusal);
-                break;
-            default:
-                session.SendReject(correlationId, RejectReason.NotRunning, templateId, "the cross-partition coordinator is not running; nothing applied"u8);
-                break;
-        }
+        AnswerCrossRefused(session, templateId, correlationId, status, cross);
     }
 
     private void Logon(Session session, ReadOnlySpan<byte> message)
