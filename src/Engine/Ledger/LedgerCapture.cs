@@ -59,10 +59,15 @@ internal sealed class LedgerCapture
         _sourceAccounts = sourceAccounts;
         _sourceSlots = sourceSlots;
         // Buffers of a capture whose snapshot was written are reused when large enough (no large-object allocation,
-        // no zeroing, no gen2 collection per snapshot); otherwise new ones with 1/8 headroom.
-        AccountBuffer = reuse is not null && reuse.AccountBuffer.Length >= AccountCount ? reuse.AccountBuffer : new Account[Headroom(AccountCount)];
-        SlotBuffer = reuse is not null && reuse.SlotBuffer.Length >= SlotCount ? reuse.SlotBuffer : new StoredTransfer[Headroom(SlotCount)];
-        OrderBuffer = reuse is not null && reuse.OrderBuffer.Length >= WindowCount ? reuse.OrderBuffer : new int[Headroom(WindowCount)];
+        // no gen2 collection per snapshot). New ones are as long as the live array they copy — its capacity, not its
+        // count: a node that preallocates its transfer slab (wallet serve) allocates each buffer once for its lifetime,
+        // and one that grows its arrays by doubling reallocates as rarely (the count-based 1/8 headroom this replaced
+        // reallocated ~190 MB several times while a slab filled, each a large-object allocation and a gen2 collection).
+        // Uninitialised: only the captured prefix is ever read, and every chunk of it is copied before it is read, so
+        // nobody needs the zeroing (which also touched every page of the buffer at once, on the BLP thread).
+        AccountBuffer = reuse is not null && reuse.AccountBuffer.Length >= AccountCount ? reuse.AccountBuffer : NewBuffer<Account>(AccountCount, sourceAccounts.Length);
+        SlotBuffer = reuse is not null && reuse.SlotBuffer.Length >= SlotCount ? reuse.SlotBuffer : NewBuffer<StoredTransfer>(SlotCount, sourceSlots.Length);
+        OrderBuffer = reuse is not null && reuse.OrderBuffer.Length >= WindowCount ? reuse.OrderBuffer : NewBuffer<int>(WindowCount, sourceSlots.Length);
         _accountChunks = new int[ChunkCount(AccountCount)];
         _slotChunks = new int[ChunkCount(SlotCount)];
     }
@@ -90,7 +95,8 @@ internal sealed class LedgerCapture
 
     private int _chunksCopiedOnWrite;
 
-    private static int Headroom(int count) => count + Math.Max(count >> 3, 64);
+    private static T[] NewBuffer<T>(int count, int capacity) where T : unmanaged =>
+        GC.AllocateUninitializedArray<T>(Math.Max(capacity, count + 64));
 
     private int ChunkCount(int items) => (int)(((long)items + (1L << _chunkShift) - 1) >> _chunkShift);
 
