@@ -40,6 +40,7 @@ public sealed class SplitRequestTests : IAsyncDisposable
     private sealed class SteerableRouter(PartitionedRouter inner, GatewayServer gateway) : IRequestRouter
     {
         public volatile int BusyPartition = -1;
+        public volatile int FullPartition = -1;
         public volatile int HandBackPartition = -1;
         public volatile bool HandedBack;
         public ICrossPartitionTransfers Cross { get; set; } = RefuseCrossPartitionTransfers.Instance;
@@ -49,6 +50,8 @@ public sealed class SplitRequestTests : IAsyncDisposable
         public int PartitionOf(UInt128 accountId) => inner.PartitionOf(accountId);
 
         public ICrossPartitionTransfers CrossPartition => Cross;
+
+        public bool HasRoom(int partition) => partition != FullPartition;
 
         public LeaderInfo LeaderOf(int partition) =>
             HandedBack && partition == HandBackPartition ? LeaderInfo.Remote("127.0.0.1", 7777, 2) : LeaderInfo.Local;
@@ -328,6 +331,14 @@ public sealed class SplitRequestTests : IAsyncDisposable
         await using RawClient admin = await AdminAsync();
         UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 2);
         await admin.CreateAccountsAsync(1, [.. p0, .. p1]);
+
+        // A partition whose ring is known to be full: the whole request is Busy before anything is offered.
+        _router.FullPartition = 0;
+        long[] before = [.. _partitions.Select(p => p.AppliedIndex)];
+        await admin.SendMessageAsync(RawClient.CreateTransfers(70, new TransferSpec(49, p1[0], p1[1], 5), new TransferSpec(48, p0[0], p0[1], 6)));
+        Assert.Equal(70UL, (await admin.ExpectAsync(BusyDecoder.TemplateId)).AsBusy().CorrelationId);
+        Assert.Equal(before, _partitions.Select(p => p.AppliedIndex));
+        _router.FullPartition = -1;
 
         // The first part (partition 1, the first item's) is refused: nothing was taken, the whole request is Busy.
         _router.BusyPartition = 1;

@@ -245,6 +245,13 @@ public sealed class PartitionEngine : IDisposable
         return SubmitStatus.Accepted;
     }
 
+    /// <summary>
+    /// True when the partition runs and its ingress ring has no room for one more command right now. A hint, not a
+    /// reservation: other producers may fill or free the ring before the caller submits (a gateway uses it to refuse a
+    /// request spread over several partitions whole, instead of having one part taken and another refused).
+    /// </summary>
+    public bool IngressFull => State == PartitionState.Running && _ingress.RemainingCapacity() < 1;
+
     /// <summary>Asks the BLP to snapshot at its next batch end; an idle BLP is given an empty batch so that one comes.</summary>
     public void RequestSnapshot()
     {

@@ -16,6 +16,13 @@ public interface IRequestRouter
     /// <summary>Non-blocking offer to one partition's ingress ring (see <see cref="PartitionEngine.TrySubmit"/>).</summary>
     SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload);
 
+    /// <summary>
+    /// False when <paramref name="partition"/>'s ingress is known to be full now (a hint, see
+    /// <see cref="PartitionEngine.IngressFull"/>): a request split over partitions is refused whole (Busy) when one of
+    /// them has no room, rather than taken in part. Routers that cannot tell answer true.
+    /// </summary>
+    bool HasRoom(int partition) => true;
+
     /// <summary>Who leads <paramref name="partition"/>. Single-node routers always lead; a replicated one asks consensus.</summary>
     LeaderInfo LeaderOf(int partition) => LeaderInfo.Local;
 

@@ -32,6 +32,8 @@ public sealed class PartitionedRouter : IRequestRouter
 
     public int PartitionOf(UInt128 accountId) => _map.PartitionOf(accountId);
 
+    public bool HasRoom(int partition) => (uint)partition < (uint)_partitions.Length && !_partitions[partition].IngressFull;
+
     public SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload) =>
         (uint)partition < (uint)_partitions.Length
             ? _partitions[partition].TrySubmit(kind, correlationId, sessionId, payload)

@@ -78,6 +78,18 @@ internal sealed partial class RequestProcessor
             }
         }
 
+        // A partition with a full ring would take nothing: answer Busy for the whole request now rather than have the
+        // other parts taken and this one's items answered PartitionUnavailable (that remains only for a race with
+        // other producers between this check and the offer).
+        for (int k = 0; k < partCount; k++)
+        {
+            if (!router.HasRoom(parts[k]))
+            {
+                session.SendBusy(correlationId);
+                return;
+            }
+        }
+
         if (!session.TryAcquireInFlight())
         {
             session.SendReject(correlationId, RejectReason.TooManyInFlight, templateId, "maxInFlight requests already awaiting results"u8);

@@ -42,6 +42,8 @@ internal sealed class ReplicatedPartitionsRouter : IRequestRouter
         return _agents[partition].IsLeader ? _partitions[partition].TrySubmit(kind, correlationId, sessionId, payload) : SubmitStatus.NotLeader;
     }
 
+    public bool HasRoom(int partition) => (uint)partition < (uint)_partitions.Length && !_partitions[partition].IngressFull;
+
     public LeaderInfo LeaderOf(int partition)
     {
         if ((uint)partition >= (uint)_agents.Length) return LeaderInfo.Unknown(0);
