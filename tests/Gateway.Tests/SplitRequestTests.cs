@@ -53,8 +53,12 @@ public sealed class SplitRequestTests : IAsyncDisposable
 
         public bool HasRoom(int partition) => partition != FullPartition;
 
+        /// <summary>Partitions this node does not lead (as consensus would report them).</summary>
+        public readonly ConcurrentDictionary<int, LeaderInfo> Leaders = new();
+
         public LeaderInfo LeaderOf(int partition) =>
-            HandedBack && partition == HandBackPartition ? LeaderInfo.Remote("127.0.0.1", 7777, 2) : LeaderInfo.Local;
+            HandedBack && partition == HandBackPartition ? LeaderInfo.Remote("127.0.0.1", 7777, 2)
+            : Leaders.TryGetValue(partition, out LeaderInfo leader) ? leader : LeaderInfo.Local;
 
         public SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload)
         {
@@ -373,6 +377,45 @@ public sealed class SplitRequestTests : IAsyncDisposable
         await admin.SendMessageAsync(RawClient.CreateTransfers(81, new TransferSpec(60, p0[0], p0[1], 5), new TransferSpec(61, p2[0], p2[1], 6)));
         var redirect = (await admin.ExpectAsync(RedirectDecoder.TemplateId)).AsRedirect();
         Assert.Equal((81UL, "127.0.0.1", (ushort)7777), (redirect.CorrelationId, redirect.Host, redirect.Port));
+    }
+
+    [Fact]
+    public async Task A_request_over_partitions_led_elsewhere_is_redirected_only_where_it_can_be_served_whole()
+    {
+        await using RawClient admin = await AdminAsync();
+        UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 2), p2 = IdsOn(2, 2);
+        await admin.CreateAccountsAsync(1, [.. p0, .. p1, .. p2]);
+        long[] before = [.. _partitions.Select(p => p.AppliedIndex)];
+        TransferSpec[] mixed = [new(90, p0[0], p0[1], 1), new(91, p1[0], p1[1], 1)];
+
+        // Partition 1 is led by another node, partition 0 here: no node can take the whole request, and a redirect
+        // would only bounce the client between the two. Refused; the client sends one request per partition.
+        _router.Leaders[1] = LeaderInfo.Remote("10.0.0.2", 7002, 3);
+        await admin.SendMessageAsync(RawClient.CreateTransfers(95, mixed));
+        var reject = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        Assert.Equal((95UL, RejectReason.InvalidField), (reject.CorrelationId, reject.Reason));
+        Assert.Contains("led by different nodes", reject.Text, StringComparison.Ordinal);
+
+        // Both led by the same other node: Redirect there.
+        _router.Leaders[0] = LeaderInfo.Remote("10.0.0.2", 7002, 3);
+        await admin.SendMessageAsync(RawClient.CreateTransfers(96, mixed));
+        var redirect = (await admin.ExpectAsync(RedirectDecoder.TemplateId)).AsRedirect();
+        Assert.Equal((96UL, "10.0.0.2", (ushort)7002), (redirect.CorrelationId, redirect.Host, redirect.Port));
+
+        // Led by two different other nodes: refused as well.
+        _router.Leaders[0] = LeaderInfo.Remote("10.0.0.3", 7003, 3);
+        await admin.SendMessageAsync(RawClient.CreateTransfers(97, mixed));
+        Assert.Equal(RejectReason.InvalidField, (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject().Reason);
+
+        // One partition in an election (no leader known): Busy, retry shortly.
+        _router.Leaders[0] = LeaderInfo.Unknown(4);
+        _router.Leaders.TryRemove(1, out _);
+        await admin.SendMessageAsync(RawClient.CreateTransfers(98, mixed));
+        Assert.Equal(98UL, (await admin.ExpectAsync(BusyDecoder.TemplateId)).AsBusy().CorrelationId);
+
+        _router.Leaders.Clear();
+        Assert.Equal(before, _partitions.Select(p => p.AppliedIndex));
+        AllOk(await admin.CreateTransfersAsync(mixed), 2);
     }
 
     [Fact]

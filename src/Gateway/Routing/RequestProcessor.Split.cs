@@ -55,28 +55,13 @@ internal sealed partial class RequestProcessor
             }
         }
 
-        // Nothing is queued unless everything can be served here: a part led elsewhere sends the client there first.
-        for (int k = 0; k < partCount; k++)
+        if (crossCount > 0 && !cross.Enabled)
         {
-            if (!router.LeaderOf(parts[k]).IsLocal)
-            {
-                session.SendNotLeader(correlationId, parts[k]);
-                return;
-            }
+            session.SendReject(correlationId, RejectReason.InvalidField, templateId, CrossPartitionRefusal);
+            return;
         }
-        if (crossCount > 0)
-        {
-            if (!cross.Enabled)
-            {
-                session.SendReject(correlationId, RejectReason.InvalidField, templateId, CrossPartitionRefusal);
-                return;
-            }
-            if (!cross.Leader.IsLocal)
-            {
-                session.SendRedirect(correlationId, cross.Leader);
-                return;
-            }
-        }
+        // Nothing is queued unless this node leads every partition of the request (and the coordinator, if needed).
+        if (!AllLedHere(session, templateId, correlationId, router, parts[..partCount], crossCount > 0 ? cross : null)) return;
 
         // A partition with a full ring would take nothing: answer Busy for the whole request now rather than have the
         // other parts taken and this one's items answered PartitionUnavailable (that remains only for a race with
@@ -198,6 +183,49 @@ internal sealed partial class RequestProcessor
             }
         }
         table.Seal(entry);
+    }
+
+    /// <summary>
+    /// Whether this node leads every partition of a split request (and the coordinator when it holds cross-partition
+    /// transfers); otherwise the client is answered. All led by one other node: Redirect there, where the whole request
+    /// can be served. Some leader unknown (an election): Busy, retry shortly. Led by different nodes — here and
+    /// elsewhere, or by two other nodes — no single node can take the request (nothing is forwarded between nodes),
+    /// and a Redirect would only send the client back and forth: refused, so the client sends one request per partition.
+    /// </summary>
+    private static bool AllLedHere(Session session, ushort templateId, ulong correlationId, IRequestRouter router, ReadOnlySpan<int> parts, ICrossPartitionTransfers? cross)
+    {
+        bool local = false, unknown = false, different = false;
+        LeaderInfo remote = default;
+        int unknownPartition = -1;
+        for (int k = 0; k <= parts.Length; k++)
+        {
+            if (k == parts.Length && cross is null) break;
+            LeaderInfo leader = k < parts.Length ? router.LeaderOf(parts[k]) : cross!.Leader;
+            if (leader.IsLocal) local = true;
+            else if (!leader.IsKnownRemote)
+            {
+                unknown = true;
+                if (k < parts.Length && unknownPartition < 0) unknownPartition = parts[k];
+            }
+            else if (remote.Host is null) remote = leader;
+            else if (remote.Host != leader.Host || remote.Port != leader.Port) different = true;
+        }
+        bool anyRemote = remote.Host is not null;
+        if (!anyRemote && !unknown) return true;
+        if (different || (local && anyRemote))
+        {
+            session.SendReject(correlationId, RejectReason.InvalidField, templateId, "the request's items live on partitions led by different nodes (nothing is forwarded between nodes): send one request per partition; nothing applied"u8);
+            return false;
+        }
+        if (unknown)
+        {
+            // An election: the partition's answer is Busy while no leader is known (the coordinator's: the same).
+            if (unknownPartition >= 0) session.SendNotLeader(correlationId, unknownPartition);
+            else session.SendBusy(correlationId);
+            return false;
+        }
+        session.SendRedirect(correlationId, remote);
+        return false;
     }
 
     /// <summary>
