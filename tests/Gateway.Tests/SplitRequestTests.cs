@@ -418,6 +418,89 @@ public sealed class SplitRequestTests : IAsyncDisposable
         AllOk(await admin.CreateTransfersAsync(mixed), 2);
     }
 
+    /// <summary>Completes every cross-partition transfer at once with a code derived from its id (applies nothing).</summary>
+    private sealed class InstantCoordinator : ICrossPartitionTransfers
+    {
+        public static ResultCode OutcomeOf(UInt128 id) => id % 3 == 0 ? ResultCode.ExceedsCredits : ResultCode.Ok;
+
+        public bool Enabled => true;
+
+        public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
+        {
+            completion.OnCompleted(OutcomeOf(transfer.Id), 1);
+            return CrossPartitionSubmit.Accepted;
+        }
+
+        public CrossPartitionSubmit TrySubmit(ReadOnlySpan<Transfer> transfers, long correlationId, ICrossPartitionBatchCompletion completion)
+        {
+            for (int i = 0; i < transfers.Length; i++) completion.OnCompleted(i, OutcomeOf(transfers[i].Id), 1);
+            return CrossPartitionSubmit.Accepted;
+        }
+    }
+
+    [Fact]
+    public async Task Random_requests_over_partitions_answer_every_item_once_and_agree_with_the_ledgers()
+    {
+        // Seeded: random item partitions, cross-partition items, linked chains, failing items and refused parts; the
+        // invariant is that one answer comes per request and says exactly what the partitions applied.
+        _router.Cross = new InstantCoordinator();
+        await using RawClient admin = await AdminAsync();
+        UInt128[][] accounts = [IdsOn(0, 3), IdsOn(1, 3), IdsOn(2, 3)];
+        await admin.CreateAccountsAsync(1, [.. accounts[0], .. accounts[1], .. accounts[2]]);
+        var random = new Random(20261127);
+        ulong nextId = 1_000_000;
+        int answered = 0, refusedWhole = 0, splitAnswers = 0;
+        for (int r = 0; r < 250; r++)
+        {
+            int n = random.Next(1, 9);
+            var items = new TransferSpec[n];
+            var cross = new bool[n];
+            for (int i = 0; i < n; i++)
+            {
+                int p = random.Next(Partitions);
+                cross[i] = random.Next(5) == 0;
+                int q = cross[i] ? (p + 1 + random.Next(Partitions - 1)) % Partitions : p;
+                ushort flags = random.Next(7) == 0 ? (ushort)TransferFlags.Linked : (ushort)0;
+                long amount = random.Next(10) == 0 ? 0 : 1 + random.Next(100); // amount 0 fails on its partition
+                items[i] = new TransferSpec(nextId++, accounts[p][random.Next(3)], accounts[q][3 - 1 - random.Next(2)], amount, flags);
+                if (items[i].Debit == items[i].Credit) items[i] = items[i] with { Credit = accounts[q][(Array.IndexOf(accounts[q], items[i].Debit) + 1) % 3] };
+            }
+            _router.BusyPartition = random.Next(8) == 0 ? random.Next(Partitions) : -1;
+            ulong c = admin.NextCorrelation();
+            await admin.SendMessageAsync(RawClient.CreateTransfers(c, items));
+            Frame frame = await admin.ReadAsync() ?? throw new InvalidOperationException("session closed");
+            _router.BusyPartition = -1;
+            List<TransferView> stored = await admin.LookupTransfersAsync([.. items.Select(t => t.Id)]);
+            var applied = stored.Select(t => t.Id).ToHashSet();
+            if (frame.TemplateId != CreateResultsDecoder.TemplateId)
+            {
+                // Refused whole (a chain over partitions or a cross item in it, Busy): nothing applied anywhere.
+                Assert.True(frame.TemplateId is RejectDecoder.TemplateId or BusyDecoder.TemplateId, $"request {r}: template {frame.TemplateId}");
+                Assert.Empty(applied);
+                refusedWhole++;
+                continue;
+            }
+            CreateResultsView view = frame.AsCreateResults();
+            Assert.Equal(c, view.CorrelationId);
+            Assert.Equal(Enumerable.Range(0, n).Select(i => (uint)i), view.Results.Select(x => x.Index));
+            if (view.LogIndex == 0 && n > 1) splitAnswers++;
+            for (int i = 0; i < n; i++)
+            {
+                var code = (ResultCode)view.Results[i].Code;
+                if (cross[i])
+                {
+                    Assert.True(code == InstantCoordinator.OutcomeOf(items[i].Id) || code == ResultCode.PartitionUnavailable, $"request {r} item {i}: {code}");
+                    Assert.DoesNotContain(items[i].Id, applied); // the double applies nothing
+                    continue;
+                }
+                // A same-partition item: reported Ok exactly when its partition stored it.
+                Assert.True((code == ResultCode.Ok) == applied.Contains(items[i].Id), $"request {r} item {i}: {code}, stored {applied.Contains(items[i].Id)}");
+            }
+            answered++;
+        }
+        Assert.True(answered > 100 && refusedWhole > 10 && splitAnswers > 50, $"answered {answered}, refused whole {refusedWhole}, split {splitAnswers}");
+    }
+
     [Fact]
     public async Task Sdk_single_transfers_coalesced_over_three_partitions_all_apply()
     {
