@@ -66,7 +66,10 @@ public sealed partial class WalletClient
             {
                 return null;
             }
-            connection.Signal.Set(); // a slot is free
+            if (_queue.Count > 0 || _singles.Count > 0)
+            {
+                connection.Signal.Set(); // a slot is free for queued work (no wake-up per answer on an idle connection)
+            }
             return request;
         }
     }

@@ -1,0 +1,66 @@
+using System.Net.Sockets;
+
+namespace Wallet.Client;
+
+/// <summary>
+/// The direct path of single transfers: on an idle connection the submitting thread writes the transfer's frame itself,
+/// with one non-blocking send — no send-loop wake-up (a thread-pool hop and a context switch per transfer). The mirror of
+/// the gateway's direct answer flush. Order and the one-writer rule are kept by <see cref="ConnectionWriter"/>.
+/// </summary>
+public sealed partial class WalletClient
+{
+    private long _directSends;
+
+    /// <summary>Single transfers written by their caller's thread (the direct path) rather than by the send loop.</summary>
+    internal long DirectSends => Interlocked.Read(ref _directSends);
+
+    /// <summary>
+    /// Under the lock: the transfer goes direct when the connection is logged on and idle — no request or single transfer
+    /// queued before it (so order is kept), a free in-flight slot, and nobody writing (the send loop or another direct
+    /// sender). It then takes the slot and the correlation id exactly as the send loop's gathering would.
+    /// </summary>
+    private DirectClaim TryClaimDirect(Connection? connection, QueuedTransfer queued)
+    {
+        if (!_options.DirectSend || connection is null || _queue.Count > 0 || _singles.Count > 0
+            || _inFlight.Count >= connection.Limits.MaxInFlight || connection.LogoutRequested)
+        {
+            return default;
+        }
+        if (!connection.Writer.TryTakeForDirect())
+        {
+            return default;
+        }
+        CoalescedTransfersRequest batch = RentBatch(1);
+        batch.Add(queued);
+        return new DirectClaim(batch, Track(batch));
+    }
+
+    /// <summary>Outside the lock, after submission: writes a direct claim's frame, or wakes the send loop for a queued transfer.</summary>
+    private void SendOrSignal(Connection? connection, DirectClaim direct)
+    {
+        if (direct.Batch is null)
+        {
+            connection?.Signal.Set();
+            return;
+        }
+        SendDirect(connection!, direct.Batch, direct.CorrelationId);
+    }
+
+    /// <summary>
+    /// Encodes the one-item frame into the connection's preallocated buffer and sends it with one non-blocking call. A
+    /// partial send is finished by the send loop before its next frame. A failure is handled as a lost connection — like
+    /// a send-loop failure: the transfer is in flight, so it is resubmitted on the next connection — and never thrown.
+    /// </summary>
+    private void SendDirect(Connection connection, CoalescedTransfersRequest batch, ulong correlationId)
+    {
+        int length = batch.Encode(connection.Writer.DirectFrame, correlationId);
+        // Counted before the write: the answer can complete the caller before this method returns.
+        Interlocked.Increment(ref _directSends);
+        Interlocked.Increment(ref _requestWrites);
+        Interlocked.Increment(ref _requestFramesWritten);
+        if (connection.SendDirect(length, out SocketError error) == DirectSendOutcome.Failed)
+        {
+            OnConnectionLost(connection, new SocketException((int)error));
+        }
+    }
+}
