@@ -87,6 +87,10 @@ internal sealed class Connection : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.ConnectTimeoutMs);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (options.SocketSendBufferBytes > 0)
+        {
+            socket.SendBufferSize = options.SocketSendBufferBytes;
+        }
         var reader = new FrameReader(socket, options.MaxReceiveFrameBytes);
         try
         {
@@ -226,6 +230,9 @@ internal sealed class Connection : IDisposable
             bytes = bytes[sent..];
         }
     }
+
+    /// <summary>Tests: closes the sending direction only, so the next send fails while the receive side stays open.</summary>
+    internal void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
 
     /// <summary>Tears the connection down; both loops fail and the client handles the loss with this reason.</summary>
     public void Abort(Exception reason)

@@ -10,9 +10,22 @@ namespace Wallet.Client;
 public sealed partial class WalletClient
 {
     private long _directSends;
+    private long _directHandOvers;
 
-    /// <summary>Single transfers written by their caller's thread (the direct path) rather than by the send loop.</summary>
-    internal long DirectSends => Interlocked.Read(ref _directSends);
+    /// <summary>
+    /// Single transfers written by their caller's thread (the direct path) rather than by the send loop, and how many of
+    /// those the socket did not take whole (the send loop finished them).
+    /// </summary>
+    internal (long Sends, long HandOvers) DirectSendStats => (Interlocked.Read(ref _directSends), Interlocked.Read(ref _directHandOvers));
+
+    /// <summary>Tests: shuts the current connection's sending direction, so that its next send fails (a broken socket).</summary>
+    internal void ShutdownSendForTest()
+    {
+        lock (_gate)
+        {
+            _connection?.ShutdownSend();
+        }
+    }
 
     /// <summary>
     /// Under the lock: the transfer goes direct when the connection is logged on and idle — no request or single transfer
@@ -58,9 +71,14 @@ public sealed partial class WalletClient
         Interlocked.Increment(ref _directSends);
         Interlocked.Increment(ref _requestWrites);
         Interlocked.Increment(ref _requestFramesWritten);
-        if (connection.SendDirect(length, out SocketError error) == DirectSendOutcome.Failed)
+        switch (connection.SendDirect(length, out SocketError error))
         {
-            OnConnectionLost(connection, new SocketException((int)error));
+            case DirectSendOutcome.HandedOver:
+                Interlocked.Increment(ref _directHandOvers);
+                break;
+            case DirectSendOutcome.Failed:
+                OnConnectionLost(connection, new SocketException((int)error));
+                break;
         }
     }
 }

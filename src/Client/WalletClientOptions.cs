@@ -72,6 +72,8 @@ public sealed class WalletClientOptions
     public bool DirectSend { get; set; } = true;
     /// <summary>Bytes gathered into one socket write when several frames are queued.</summary>
     public int SendBufferBytes { get; set; } = 256 * 1024;
+    /// <summary>The socket's kernel send buffer (SO_SNDBUF); 0 = the OS default. Tests shrink it to force partial sends.</summary>
+    internal int SocketSendBufferBytes { get; set; }
 
     /// <summary>Busy answers retried per request before <see cref="WalletBusyException"/>.</summary>
     public int BusyRetryLimit { get; set; } = 5;

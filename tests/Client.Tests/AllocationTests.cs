@@ -52,8 +52,10 @@ public sealed class AllocationTests(ITestOutputHelper output)
             return new Measurement(mismatches + mismatched, submitBytes, totalAfter - totalBefore);
         }).WaitAsync(TimeSpan.FromSeconds(60));
 
-        output.WriteLine($"TransferAsync (inline {completionsOnReceiveThread}): {m}");
+        output.WriteLine($"TransferAsync (inline {completionsOnReceiveThread}): {m}, direct sends {client.DirectSendStats}");
         Assert.Equal(0, m.Mismatches);
+        // One call at a time: the connection is idle at every call, so the measured path is the direct one.
+        Assert.True(client.DirectSendStats.Sends > MeasuredCalls, $"direct sends {client.DirectSendStats}");
         Assert.Equal(0, m.CallerThreadBytes);
         double perCall = (double)m.ProcessBytes / MeasuredCalls;
         Assert.True(perCall < ProcessBytesPerCallBound, $"{m.ProcessBytes} bytes process-wide over {MeasuredCalls} calls = {perCall:F2} B/call");
@@ -131,7 +133,8 @@ public sealed class AllocationTests(ITestOutputHelper output)
         submitter.Start();
         Assert.True(await Task.Run(() => submitter.Join(TimeSpan.FromSeconds(60))), "submitter did not finish");
 
-        output.WriteLine($"TrySubmitTransfer: {m}");
+        output.WriteLine($"TrySubmitTransfer: {m}, direct sends {client.DirectSendStats}");
+        Assert.True(client.DirectSendStats.Sends > 0, "the windowed load used the direct path too");
         Assert.Null(failure);
         Assert.Equal(0, m.Mismatches);
         Assert.Equal(0, handler.Failures);
