@@ -31,6 +31,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
 {
     private const string AdminPassword = "admin-dev-password"; // the development default in appsettings.json
     private const string SingleApiOption = "--single-api";
+    private const string DirectSendOption = "--client-direct-send";
 
     private readonly string _defaultBatches = readModelLag ? "100,8190" : "1,100,8190";
     private readonly string _defaultRates = readModelLag ? "10000" : "10000,100000";
@@ -54,6 +55,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         new("--server-wait", "server wait strategy: blocking|phased|sleeping|yielding|busyspin", "blocking"),
         new("--latency-trace", "directory for a CSV per open-loop phase: the worst latency per 10 ms of send time (where the tail sits in time)", ""),
         new("--server-arg", "extra `wallet serve` arguments, space-separated (e.g. --Partition:SnapshotIntervalCommands=0)", ""),
+        new(DirectSendOption, "SDK WalletClientOptions.DirectSend: 1 = a single transfer on an idle connection is written by the caller's thread, 0 = always by the send loop", "1"),
         new(SingleApiOption, "SDK path of the batch-1 closed loop and the open loop: pooled (TransferAsync / TrySubmitTransfer, no garbage, no hop) | task (CreateTransferAsync)", "pooled"),
         .. LoadOptions.DistributionSpecs,
         LoadOptions.SweepSpec,
@@ -74,6 +76,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         if (singleApi is not ("pooled" or "task"))
             throw new PerfOptionsException($"{SingleApiOption} must be pooled or task; got '{singleApi}'");
         bool pooled = singleApi == "pooled";
+        bool directSend = options.ExtraLong(DirectSendOption, 1, 0, 1) == 1;
         int replicas = (int)options.ExtraLong("--replicas", defaultReplicas, 1, 5);
         string? traceDirectory = options.Extra("--latency-trace", "") is { Length: > 0 } t ? Path.GetFullPath(t) : null;
         if (traceDirectory is not null) Directory.CreateDirectory(traceDirectory);
@@ -87,7 +90,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
 
         var result = new ScenarioResult(Name);
         result.Note(replicas == 1
-            ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections, single transfers via {(pooled ? "TransferAsync/TrySubmitTransfer (pooled, completions on the receive loop)" : "CreateTransferAsync (Task)")}; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
+            ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections, single transfers via {(pooled ? "TransferAsync/TrySubmitTransfer (pooled, completions on the receive loop)" : "CreateTransferAsync (Task)")}, SDK direct send {(directSend ? "on" : "off")}; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
             : $"{replicas} wallet serve replicas (a process each, consensus over loopback TCP), fsync {fsync}, wait {wait}; {connections} client connections to the leader; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and all replicas");
         if (serverArgs.Length > 0) result.Note("extra wallet serve arguments: " + string.Join(' ', serverArgs));
         if (readModelLag)
@@ -116,7 +119,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 leader = servers.IndexOf(ServerProcess.WaitForLeader(servers, TimeSpan.FromSeconds(30)));
                 log.WriteLine($"[{name}] leader is the replica on port {ports[leader]}");
             }
-            var run = new Load(name, options, picker, result, log, pooled, traceDirectory);
+            var run = new Load(name, options, picker, result, log, pooled, traceDirectory, directSend);
             run.RunAsync(servers, ports[leader], httpPorts[leader], connections, accounts, batches, rates).GetAwaiter().GetResult();
             if (replicas > 1)
             {
@@ -139,7 +142,8 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
     }
 
     /// <summary>One run's load: the phases against the leader, with their figures going into one result.</summary>
-    private sealed class Load(string name, PerfOptions options, AccountPicker picker, ScenarioResult result, TextWriter log, bool pooled, string? traceDirectory)
+    private sealed class Load(string name, PerfOptions options, AccountPicker picker, ScenarioResult result, TextWriter log, bool pooled, string? traceDirectory,
+        bool directSend)
     {
         private readonly string? _traceDirectory = traceDirectory;
         private long _nextId = 1_000_000_000;
@@ -156,7 +160,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     Port = port, ClientId = "admin", Credential = AdminPassword, MaxInFlight = 256, RequestTimeoutMs = 60_000,
                     BusyRetryLimit = 1000, BusyRetryMaxDelayMs = 5,
                     // The load's continuations only record and submit the next call: safe to run on the receive loop.
-                    CompletionsOnReceiveThread = true, MaxPendingTransfers = 1 << 18,
+                    CompletionsOnReceiveThread = true, MaxPendingTransfers = 1 << 18, DirectSend = directSend,
                 }).ConfigureAwait(false);
             }
             ReadModelLagSampler? lag = httpPort > 0 ? new ReadModelLagSampler(httpPort, "admin", AdminPassword) : null;
@@ -183,7 +187,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     var timeline = new ThroughputTimeline(group, Stopwatch.GetTimestamp(), expectedSeconds: options.DurationS);
                     ReadModelLagSampler.Phase? sampling = lag?.Start(group);
                     var gc = GcWindow.Start();
+                    var sdk = SdkWindow.Start(clients);
                     OpenLoopOutcome o = await OpenLoop(clients, rate, options.DurationS, recorder, timeline).ConfigureAwait(false);
+                    sdk.Report(result, group, clients, o.Completed);
                     gc.Report(result, group, "load generator");
                     if (sampling is not null) await sampling.StopAsync(result, log).ConfigureAwait(false);
                     result.Add(group, "completed rate", o.CompletedPerS, "tx/s");
@@ -238,6 +244,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             long done = 0, failed = 0;
             long start = Stopwatch.GetTimestamp();
             ThroughputTimeline? timeline = group is null ? null : new ThroughputTimeline(group, start, expectedSeconds: seconds);
+            var sdk = SdkWindow.Start(clients);
             var workers = new List<Task>();
             foreach (WalletClient client in clients)
             {
@@ -273,12 +280,13 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             double elapsed = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
             if (group is null) return;
             result.Add(group, "transfers/s", done / elapsed, "tx/s");
+            sdk.Report(result, group, clients, done);
             result.Add(group, "failed transfers", failed, "tx");
             result.Timelines.Add(timeline!);
             log.WriteLine($"[{name}] {group}: {done / elapsed:N0} transfers/s");
         }
 
-        private readonly record struct OpenLoopOutcome(double CompletedPerS, long Failed, long Late);
+        private readonly record struct OpenLoopOutcome(double CompletedPerS, long Failed, long Late, long Completed);
 
         private async Task<OpenLoopOutcome> OpenLoop(WalletClient[] clients, int rate, double seconds, LatencyRecorder? recorder, ThroughputTimeline? timeline)
         {
@@ -340,7 +348,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 log.WriteLine($"[{name}] latency trace (worst per {LatencyTrace.BucketMs} ms of send time): {path}");
             }
             double achieved = count / Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
-            return new OpenLoopOutcome(achieved, failed + handler.Failed, late);
+            return new OpenLoopOutcome(achieved, failed + handler.Failed, late, count);
         }
     }
 
