@@ -29,13 +29,15 @@ public sealed partial class WalletClient
 
     /// <summary>
     /// Under the lock: the transfer goes direct when the connection is logged on and idle — no request or single transfer
-    /// queued before it (so order is kept), a free in-flight slot, and nobody writing (the send loop or another direct
-    /// sender). It then takes the slot and the correlation id exactly as the send loop's gathering would.
+    /// queued before it (so order is kept), fewer than <see cref="WalletClientOptions.DirectSendMaxInFlight"/> requests in
+    /// flight (by default none: under load transfers are coalesced by the send loop instead, one frame for many), and
+    /// nobody writing (the send loop or another direct sender). It then takes the slot and the correlation id exactly as
+    /// the send loop's gathering would.
     /// </summary>
     private DirectClaim TryClaimDirect(Connection? connection, QueuedTransfer queued)
     {
         if (!_options.DirectSend || connection is null || _queue.Count > 0 || _singles.Count > 0
-            || _inFlight.Count >= connection.Limits.MaxInFlight || connection.LogoutRequested)
+            || _inFlight.Count >= Math.Min(connection.Limits.MaxInFlight, _options.DirectSendMaxInFlight) || connection.LogoutRequested)
         {
             return default;
         }

@@ -76,6 +76,39 @@ public sealed class DirectSendTests
     }
 
     [Fact]
+    public async Task Transfers_that_follow_an_unanswered_one_are_coalesced_not_sent_one_frame_each()
+    {
+        await using var server = new FakeServer { HeartbeatIntervalMs = QuietHeartbeatMs };
+        var firstAnswer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.OnRequest = (s, r) => r.Transfers[0].Id == 1
+            ? AnswerLaterAsync(s, r) // the first transfer stays in flight until released; the gateway reads on
+            : server.DefaultAnswerAsync(s, r);
+        await using var client = await ConnectAsync(server); // DirectSendMaxInFlight 1 (default)
+        var handler = new RecordingHandler(200);
+
+        Assert.Equal(TransferSubmitStatus.Submitted, client.TrySubmitTransfer(TestKit.Transfer(1), handler, 1));
+        for (int i = 2; i <= 200; i++)
+        {
+            Assert.Equal(TransferSubmitStatus.Submitted, client.TrySubmitTransfer(TestKit.Transfer((UInt128)i), handler, i));
+        }
+        await TestKit.Eventually(() => server.Requests.Sum(r => r.Transfers.Length) == 200, "every transfer reached the gateway");
+        firstAnswer.SetResult();
+        await handler.WaitForAsync();
+
+        // Only the first found nothing in flight; the rest queued behind it and the send loop packed them.
+        Assert.Equal(1, client.DirectSendStats.Sends);
+        Assert.True(server.Requests.Count < 100, $"{server.Requests.Count} frames for 200 transfers");
+        Assert.All(handler.Codes.Values, c => Assert.Equal(ResultCode.Ok, c));
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (UInt128)i), server.Requests.SelectMany(r => r.Transfers).Select(t => t.Id));
+
+        Task AnswerLaterAsync(FakeSession session, ReceivedRequest request)
+        {
+            _ = firstAnswer.Task.ContinueWith(_ => server.DefaultAnswerAsync(session, request), TaskScheduler.Default);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task Many_threads_with_batches_never_interleave_frames_and_every_call_completes_once()
     {
         const int Threads = 4;
@@ -233,6 +266,7 @@ public sealed class DirectSendTests
         {
             o.SocketSendBufferBytes = 4096;
             o.MaxInFlight = 8192;
+            o.DirectSendMaxInFlight = 8192; // unanswered transfers must not stop the direct path before the socket is full
         });
         var handler = new RecordingHandler(Count);
 

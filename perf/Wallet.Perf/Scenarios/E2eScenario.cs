@@ -32,6 +32,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
     private const string AdminPassword = "admin-dev-password"; // the development default in appsettings.json
     private const string SingleApiOption = "--single-api";
     private const string DirectSendOption = "--client-direct-send";
+    private const string DirectMaxInFlightOption = "--client-direct-max-inflight";
 
     private readonly string _defaultBatches = readModelLag ? "100,8190" : "1,100,8190";
     private readonly string _defaultRates = readModelLag ? "10000" : "10000,100000";
@@ -56,6 +57,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         new("--latency-trace", "directory for a CSV per open-loop phase: the worst latency per 10 ms of send time (where the tail sits in time)", ""),
         new("--server-arg", "extra `wallet serve` arguments, space-separated (e.g. --Partition:SnapshotIntervalCommands=0)", ""),
         new(DirectSendOption, "SDK WalletClientOptions.DirectSend: 1 = a single transfer on an idle connection is written by the caller's thread, 0 = always by the send loop", "1"),
+        new(DirectMaxInFlightOption, "SDK WalletClientOptions.DirectSendMaxInFlight: direct sends only while fewer requests are in flight on the connection, [1, 256]", "1"),
         new(SingleApiOption, "SDK path of the batch-1 closed loop and the open loop: pooled (TransferAsync / TrySubmitTransfer, no garbage, no hop) | task (CreateTransferAsync)", "pooled"),
         .. LoadOptions.DistributionSpecs,
         LoadOptions.SweepSpec,
@@ -77,6 +79,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             throw new PerfOptionsException($"{SingleApiOption} must be pooled or task; got '{singleApi}'");
         bool pooled = singleApi == "pooled";
         bool directSend = options.ExtraLong(DirectSendOption, 1, 0, 1) == 1;
+        int directMaxInFlight = (int)options.ExtraLong(DirectMaxInFlightOption, 1, 1, 256);
         int replicas = (int)options.ExtraLong("--replicas", defaultReplicas, 1, 5);
         string? traceDirectory = options.Extra("--latency-trace", "") is { Length: > 0 } t ? Path.GetFullPath(t) : null;
         if (traceDirectory is not null) Directory.CreateDirectory(traceDirectory);
@@ -90,7 +93,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
 
         var result = new ScenarioResult(Name);
         result.Note(replicas == 1
-            ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections, single transfers via {(pooled ? "TransferAsync/TrySubmitTransfer (pooled, completions on the receive loop)" : "CreateTransferAsync (Task)")}, SDK direct send {(directSend ? "on" : "off")}; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
+            ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections, single transfers via {(pooled ? "TransferAsync/TrySubmitTransfer (pooled, completions on the receive loop)" : "CreateTransferAsync (Task)")}, SDK direct send {(directSend ? $"on (below {directMaxInFlight} in flight)" : "off")}; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
             : $"{replicas} wallet serve replicas (a process each, consensus over loopback TCP), fsync {fsync}, wait {wait}; {connections} client connections to the leader; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and all replicas");
         if (serverArgs.Length > 0) result.Note("extra wallet serve arguments: " + string.Join(' ', serverArgs));
         if (readModelLag)
@@ -119,7 +122,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 leader = servers.IndexOf(ServerProcess.WaitForLeader(servers, TimeSpan.FromSeconds(30)));
                 log.WriteLine($"[{name}] leader is the replica on port {ports[leader]}");
             }
-            var run = new Load(name, options, picker, result, log, pooled, traceDirectory, directSend);
+            var run = new Load(name, options, picker, result, log, pooled, traceDirectory, directSend, directMaxInFlight);
             run.RunAsync(servers, ports[leader], httpPorts[leader], connections, accounts, batches, rates).GetAwaiter().GetResult();
             if (replicas > 1)
             {
@@ -143,7 +146,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
 
     /// <summary>One run's load: the phases against the leader, with their figures going into one result.</summary>
     private sealed class Load(string name, PerfOptions options, AccountPicker picker, ScenarioResult result, TextWriter log, bool pooled, string? traceDirectory,
-        bool directSend)
+        bool directSend, int directMaxInFlight)
     {
         private readonly string? _traceDirectory = traceDirectory;
         private long _nextId = 1_000_000_000;
@@ -161,6 +164,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     BusyRetryLimit = 1000, BusyRetryMaxDelayMs = 5,
                     // The load's continuations only record and submit the next call: safe to run on the receive loop.
                     CompletionsOnReceiveThread = true, MaxPendingTransfers = 1 << 18, DirectSend = directSend,
+                    DirectSendMaxInFlight = directMaxInFlight,
                 }).ConfigureAwait(false);
             }
             ReadModelLagSampler? lag = httpPort > 0 ? new ReadModelLagSampler(httpPort, "admin", AdminPassword) : null;
