@@ -193,7 +193,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     var gc = GcWindow.Start();
                     var sdk = SdkWindow.Start(clients);
                     OpenLoopOutcome o = await OpenLoop(clients, rate, options.DurationS, recorder, timeline).ConfigureAwait(false);
-                    sdk.Report(result, group, clients, o.Completed);
+                    sdk.Report(result, group, clients, o.Completed, o.PacerCpu, o.SubmitTicks);
                     gc.Report(result, group, "load generator");
                     if (sampling is not null) await sampling.StopAsync(result, log).ConfigureAwait(false);
                     result.Add(group, "completed rate", o.CompletedPerS, "tx/s");
@@ -290,7 +290,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             log.WriteLine($"[{name}] {group}: {done / elapsed:N0} transfers/s");
         }
 
-        private readonly record struct OpenLoopOutcome(double CompletedPerS, long Failed, long Late, long Completed);
+        private readonly record struct OpenLoopOutcome(double CompletedPerS, long Failed, long Late, long Completed, TimeSpan PacerCpu, long SubmitTicks);
 
         private async Task<OpenLoopOutcome> OpenLoop(WalletClient[] clients, int rate, double seconds, LatencyRecorder? recorder, ThroughputTimeline? timeline)
         {
@@ -305,8 +305,11 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             // LongRunning = a dedicated thread, and awaiting it keeps the pool thread free as well.
             LatencyTrace? trace = recorder is not null && _traceDirectory is not null ? new LatencyTrace(start, seconds) : null;
             var handler = new OpenLoopHandler(completions, recorder, timeline, trace);
+            TimeSpan pacerCpu = TimeSpan.Zero;
+            long submitTicks = 0; // wall time inside the SDK's submit calls on the pacer thread (a direct send's work is there)
             await Task.Factory.StartNew(() =>
             {
+                TimeSpan pacerStart = ThreadCpu.Current();
                 for (long i = 0; i < count; i++)
                 {
                     long intended = start + i * intervalTicks;
@@ -315,16 +318,22 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     if (pooled)
                     {
                         // The intended send time rides as the user token; the handler runs on the receive loop.
-                        if (client.TrySubmitTransfer(NewTransfer(NextId(), picker), handler, intended) != TransferSubmitStatus.Submitted)
+                        long submitStart = Stopwatch.GetTimestamp();
+                        TransferSubmitStatus status = client.TrySubmitTransfer(NewTransfer(NextId(), picker), handler, intended);
+                        submitTicks += Stopwatch.GetTimestamp() - submitStart;
+                        if (status != TransferSubmitStatus.Submitted)
                         {
                             handler.Refused();
                         }
                         if (Stopwatch.GetTimestamp() - intended > Stopwatch.Frequency) late++;
                         continue;
                     }
+                    long taskSubmitStart = Stopwatch.GetTimestamp();
                     SubmitTask(client, intended);
+                    submitTicks += Stopwatch.GetTimestamp() - taskSubmitStart;
                     if (Stopwatch.GetTimestamp() - intended > Stopwatch.Frequency) late++;
                 }
+                pacerCpu = ThreadCpu.Current() - pacerStart; // its pacing and its submissions (direct sends included)
 
                 // Its own method: a lambda capturing `intended` in the loop body made the compiler allocate a closure
                 // object on every iteration of the pooled path too (15 MB per 500k calls, the load generator's gen0s).
@@ -352,7 +361,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 log.WriteLine($"[{name}] latency trace (worst per {LatencyTrace.BucketMs} ms of send time): {path}");
             }
             double achieved = count / Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
-            return new OpenLoopOutcome(achieved, failed + handler.Failed, late, count);
+            return new OpenLoopOutcome(achieved, failed + handler.Failed, late, count, pacerCpu, submitTicks);
         }
     }
 
