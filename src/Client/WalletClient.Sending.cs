@@ -13,9 +13,11 @@ public sealed partial class WalletClient
         (Interlocked.Read(ref _requestWrites), Interlocked.Read(ref _requestFramesWritten));
 
     /// <summary>
-    /// The connection's only writer. Takes as many queued requests as fit in the free in-flight slots and one
-    /// send buffer, coalesces waiting single transfers, encodes them back to back and writes them with one
-    /// socket call. Sends a Heartbeat when nothing was written for a heartbeat interval.
+    /// The connection's writer — the only one but for single transfers sent directly by their callers on an idle
+    /// connection; <see cref="ConnectionWriter"/> keeps it to one at a time. Takes as many queued requests as fit in the
+    /// free in-flight slots and one send buffer, coalesces waiting single transfers, encodes them back to back and writes
+    /// them with one socket call; first writes the tail of a direct send the socket did not take whole. Sends a
+    /// Heartbeat when nothing was written for a heartbeat interval.
     /// </summary>
     private async Task SendLoopAsync(Connection connection)
     {

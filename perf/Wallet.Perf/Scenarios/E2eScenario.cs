@@ -33,6 +33,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
     private const string SingleApiOption = "--single-api";
     private const string DirectSendOption = "--client-direct-send";
     private const string DirectMaxInFlightOption = "--client-direct-max-inflight";
+    private const string ClosedWorkersOption = "--closed-loop-callers";
 
     private readonly string _defaultBatches = readModelLag ? "100,8190" : "1,100,8190";
     private readonly string _defaultRates = readModelLag ? "10000" : "10000,100000";
@@ -58,6 +59,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         new("--server-arg", "extra `wallet serve` arguments, space-separated (e.g. --Partition:SnapshotIntervalCommands=0)", ""),
         new(DirectSendOption, "SDK WalletClientOptions.DirectSend: 1 = a single transfer on an idle connection is written by the caller's thread, 0 = always by the send loop", "1"),
         new(DirectMaxInFlightOption, "SDK WalletClientOptions.DirectSendMaxInFlight: direct sends only while fewer requests are in flight on the connection, [1, 256]", "1"),
+        new(ClosedWorkersOption, "closed loop: concurrent callers per connection, [0, 4096]; 0 = 128 at batch 1 and 2 for larger batches (1 = ping-pong: one call at a time, the round trip)", "0"),
         new(SingleApiOption, "SDK path of the batch-1 closed loop and the open loop: pooled (TransferAsync / TrySubmitTransfer, no garbage, no hop) | task (CreateTransferAsync)", "pooled"),
         .. LoadOptions.DistributionSpecs,
         LoadOptions.SweepSpec,
@@ -80,6 +82,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         bool pooled = singleApi == "pooled";
         bool directSend = options.ExtraLong(DirectSendOption, 1, 0, 1) == 1;
         int directMaxInFlight = (int)options.ExtraLong(DirectMaxInFlightOption, 1, 1, 256);
+        int closedCallers = (int)options.ExtraLong(ClosedWorkersOption, 0, 0, 4096);
         int replicas = (int)options.ExtraLong("--replicas", defaultReplicas, 1, 5);
         string? traceDirectory = options.Extra("--latency-trace", "") is { Length: > 0 } t ? Path.GetFullPath(t) : null;
         if (traceDirectory is not null) Directory.CreateDirectory(traceDirectory);
@@ -122,7 +125,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 leader = servers.IndexOf(ServerProcess.WaitForLeader(servers, TimeSpan.FromSeconds(30)));
                 log.WriteLine($"[{name}] leader is the replica on port {ports[leader]}");
             }
-            var run = new Load(name, options, picker, result, log, pooled, traceDirectory, directSend, directMaxInFlight);
+            var run = new Load(name, options, picker, result, log, pooled, traceDirectory, directSend, directMaxInFlight, closedCallers);
             run.RunAsync(servers, ports[leader], httpPorts[leader], connections, accounts, batches, rates).GetAwaiter().GetResult();
             if (replicas > 1)
             {
@@ -146,7 +149,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
 
     /// <summary>One run's load: the phases against the leader, with their figures going into one result.</summary>
     private sealed class Load(string name, PerfOptions options, AccountPicker picker, ScenarioResult result, TextWriter log, bool pooled, string? traceDirectory,
-        bool directSend, int directMaxInFlight)
+        bool directSend, int directMaxInFlight, int closedCallers)
     {
         private readonly string? _traceDirectory = traceDirectory;
         private long _nextId = 1_000_000_000;
@@ -243,7 +246,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         private async Task ClosedLoop(WalletClient[] clients, int batch, double seconds, string? group)
         {
             // Batch 1: many concurrent single calls per connection (the SDK coalesces them); else two batches in flight.
-            int workersPerClient = batch == 1 ? 128 : 2;
+            int workersPerClient = closedCallers > 0 ? closedCallers : batch == 1 ? 128 : 2;
             long deadline = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(seconds);
             long done = 0, failed = 0;
             long start = Stopwatch.GetTimestamp();
