@@ -65,6 +65,8 @@ internal sealed class Connection : IDisposable
     public long LastSendTimestamp => Volatile.Read(ref _lastSendTimestamp);
     /// <summary>Why the client tore this connection down (dead, redirect, protocol error), if it did.</summary>
     public Exception? AbortReason => Volatile.Read(ref _abortReason);
+    /// <summary>Under the client's lock (the periodic check): the receive clock value at which silence was first seen, or 0.</summary>
+    public long SilenceSuspectedAt { get; set; }
     /// <summary>Set under the client's lock when the loss has been handled (requests requeued).</summary>
     public bool Lost { get; set; }
     public Task ReceiveLoop { get; set; } = Task.CompletedTask;
