@@ -346,6 +346,26 @@ public sealed class DirectSendTests
     }
 
     [Fact]
+    public async Task Dispose_after_direct_sends_ends_the_stream_with_logout()
+    {
+        await using var server = new FakeServer { HeartbeatIntervalMs = QuietHeartbeatMs };
+        WalletClient client = await ConnectAsync(server);
+        for (int i = 1; i <= 10; i++)
+        {
+            Assert.Equal(ResultCode.Ok, await client.TransferAsync(TestKit.Transfer((UInt128)i)).AsTask().Bounded());
+        }
+        Assert.Equal(10, client.DirectSendStats.Sends);
+
+        await client.DisposeAsync().AsTask().WaitAsync(TestKit.Bound);
+        await TestKit.Eventually(() => server.Templates.Contains(LogoutDecoder.TemplateId), "Logout sent on dispose");
+
+        // The send loop took the writer back for the Logout, and nothing followed it.
+        Assert.Equal(LogoutDecoder.TemplateId, server.Templates.Last());
+        Assert.Equal(0, server.MalformedFrames);
+        Assert.Equal(TransferSubmitStatus.Disposed, client.TrySubmitTransfer(TestKit.Transfer(11), new RecordingHandler(1), 11));
+    }
+
+    [Fact]
     public async Task Direct_sends_count_for_the_heartbeat_clock()
     {
         const int IntervalMs = 100;
