@@ -20,6 +20,9 @@ internal sealed class CoalescedTransfersRequest : IPendingRequest
     private ResultCode[] _codes = new ResultCode[InitialCapacity];
     private int _count;
 
+    /// <summary>After <see cref="Complete"/>: the calls answered PartitionUnavailable, to be sent again (rare: allocated then).</summary>
+    public List<QueuedTransfer>? Unavailable { get; set; }
+
     public RequestKind Kind => RequestKind.CreateTransfers;
     public int FrameBytes { get; private set; }
     public long DeadlineTimestamp { get; private set; }
@@ -95,8 +98,15 @@ internal sealed class CoalescedTransfersRequest : IPendingRequest
         for (int i = 0; i < codes.Length; i++)
         {
             // Single transfers are never Linked (refused at submission), so the mapping always applies.
-            ResultCode code = resubmittedExistsAsOk ? CreateResultsReader.MapResubmitted(codes[i], false, ResultCode.Exists) : codes[i];
             QueuedTransfer call = _calls[i];
+            ResultCode code = resubmittedExistsAsOk || call.SentBefore ? CreateResultsReader.MapResubmitted(codes[i], false, ResultCode.Exists) : codes[i];
+            if (code == ResultCode.PartitionUnavailable && call.IsPending)
+            {
+                // Not applied (its partition refused the gateway's split part): the caller did not ask for this outcome,
+                // so the client sends the transfer again, in a later message (see WalletClient.RequeueUnavailable).
+                (Unavailable ??= []).Add(call with { SentBefore = call.SentBefore || Resubmitted });
+                continue;
+            }
             call.Call.TrySucceed(call.Ticket, code);
         }
     }

@@ -24,7 +24,14 @@ internal sealed class Connection : IDisposable
         Reader = reader;
         Endpoint = endpoint;
         Limits = limits;
+        Writer = new ConnectionWriter(FrameCodec.BatchFrameBytes(1, FrameCodec.TransferEntryBytes));
+        // Synchronous sends never wait: a direct send on a caller's thread takes what the socket accepts now and hands
+        // the rest to the send loop (WouldBlock). The asynchronous send and receive loops are not affected by this.
+        socket.Blocking = false;
     }
+
+    /// <summary>The one-writer rule of this socket (send loop or one direct sender).</summary>
+    public ConnectionWriter Writer { get; }
 
     public FrameReader Reader { get; }
 
@@ -58,6 +65,8 @@ internal sealed class Connection : IDisposable
     public long LastSendTimestamp => Volatile.Read(ref _lastSendTimestamp);
     /// <summary>Why the client tore this connection down (dead, redirect, protocol error), if it did.</summary>
     public Exception? AbortReason => Volatile.Read(ref _abortReason);
+    /// <summary>Under the client's lock (the periodic check): the receive clock value at which silence was first seen, or 0.</summary>
+    public long SilenceSuspectedAt { get; set; }
     /// <summary>Set under the client's lock when the loss has been handled (requests requeued).</summary>
     public bool Lost { get; set; }
     public Task ReceiveLoop { get; set; } = Task.CompletedTask;
@@ -80,6 +89,10 @@ internal sealed class Connection : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.ConnectTimeoutMs);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (options.SocketSendBufferBytes > 0)
+        {
+            socket.SendBufferSize = options.SocketSendBufferBytes;
+        }
         var reader = new FrameReader(socket, options.MaxReceiveFrameBytes);
         try
         {
@@ -164,6 +177,52 @@ internal sealed class Connection : IDisposable
         Volatile.Write(ref _lastSendTimestamp, Stopwatch.GetTimestamp());
     }
 
+    /// <summary>
+    /// On a caller's thread, which owns the writer (<see cref="WriterState.Direct"/>): one non-blocking send of the first
+    /// <paramref name="length"/> bytes of <see cref="ConnectionWriter.DirectFrame"/>. What the socket does not take goes to the
+    /// send loop (woken here), which writes it before anything else. Never throws; a failure leaves the writer free and
+    /// is for the caller to report as a lost connection.
+    /// </summary>
+    public DirectSendOutcome SendDirect(int length, out SocketError error)
+    {
+        int sent;
+        try
+        {
+            sent = _socket.Send(Writer.DirectFrame.AsSpan(0, length), SocketFlags.None, out error);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Aborted meanwhile (dead, redirect, dispose): the loss is being handled; the transfer is in flight and is resubmitted.
+            error = SocketError.OperationAborted;
+            sent = 0;
+        }
+        if (error == SocketError.Success && sent == length)
+        {
+            Volatile.Write(ref _lastSendTimestamp, Stopwatch.GetTimestamp());
+            if (Writer.ReleaseDirect())
+            {
+                Signal.Set();
+            }
+            return DirectSendOutcome.Sent;
+        }
+        if (error is SocketError.Success or SocketError.WouldBlock)
+        {
+            if (sent > 0)
+            {
+                Volatile.Write(ref _lastSendTimestamp, Stopwatch.GetTimestamp());
+            }
+            error = SocketError.Success;
+            Writer.HandOver(sent, length);
+            Signal.Set();
+            return DirectSendOutcome.HandedOver;
+        }
+        if (Writer.ReleaseDirect())
+        {
+            Signal.Set();
+        }
+        return DirectSendOutcome.Failed;
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
@@ -173,6 +232,9 @@ internal sealed class Connection : IDisposable
             bytes = bytes[sent..];
         }
     }
+
+    /// <summary>Tests: closes the sending direction only, so the next send fails while the receive side stays open.</summary>
+    internal void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
 
     /// <summary>Tears the connection down; both loops fail and the client handles the loss with this reason.</summary>
     public void Abort(Exception reason)

@@ -210,12 +210,23 @@ public sealed partial class WalletClient
             Connection? connection = _connection;
             if (connection is not null)
             {
-                silentMs = (now - connection.Reader.LastReceiveTimestamp) * 1000 / Stopwatch.Frequency;
+                long lastReceive = connection.Reader.LastReceiveTimestamp;
+                silentMs = (now - lastReceive) * 1000 / Stopwatch.Frequency;
                 // Silence is judged by what arrived, not by what the receive loop got round to: unread bytes in the
                 // socket mean the gateway is alive and this process is behind (a blocking handler, thread-pool starvation).
+                // Confirmed on a second tick with the receive clock unchanged: a receive that has just emptied the socket
+                // but not yet stamped the clock (its thread preempted between the two) looks silent for a moment.
                 if (silentMs > (long)connection.Limits.HeartbeatIntervalMs * _options.DeadAfterMissedHeartbeats && !connection.HasUnreadBytes)
                 {
-                    dead = connection;
+                    if (connection.SilenceSuspectedAt == lastReceive)
+                    {
+                        dead = connection;
+                    }
+                    connection.SilenceSuspectedAt = lastReceive;
+                }
+                else
+                {
+                    connection.SilenceSuspectedAt = 0;
                 }
             }
             List<ulong>? remove = null;

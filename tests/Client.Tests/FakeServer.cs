@@ -22,8 +22,13 @@ internal sealed class FakeServer : IAsyncDisposable
     private readonly Task _accept;
     private int _connections;
 
-    public FakeServer()
+    /// <param name="receiveBufferBytes">The accepted sockets' kernel receive buffer (0 = OS default); small makes a client's sends block.</param>
+    public FakeServer(int receiveBufferBytes = 0)
     {
+        if (receiveBufferBytes > 0)
+        {
+            _listener.Server.ReceiveBufferSize = receiveBufferBytes; // before listen: inherited by accepted sockets
+        }
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         OnLogon = (s, correlationId) => s.SendLogonAckAsync(correlationId, HeartbeatIntervalMs, MaxInFlight, MaxFrameBytes, MaxBatchSize);
@@ -39,6 +44,12 @@ internal sealed class FakeServer : IAsyncDisposable
     /// <summary>Send Heartbeat every interval after logon, like the real gateway; false = a silent peer.</summary>
     public bool SendsHeartbeats { get; set; } = true;
 
+    /// <summary>
+    /// Awaited before a session reads its frame number n (0 = Logon): an incomplete task makes the fake gateway stop
+    /// reading there (a slow peer), deterministically.
+    /// </summary>
+    public Func<int, Task> BeforeFrame { get; set; } = static _ => Task.CompletedTask;
+
     public Func<FakeSession, ulong, Task> OnLogon { get; set; }
     public Func<FakeSession, ReceivedRequest, Task> OnRequest { get; set; }
 
@@ -48,6 +59,8 @@ internal sealed class FakeServer : IAsyncDisposable
     public ConcurrentDictionary<UInt128, Account> Accounts { get; } = new();
     public int Connections => Volatile.Read(ref _connections);
     public int Logons;
+    /// <summary>Client frames that did not parse (bad SOFH header, length, template or group); the session is closed.</summary>
+    public int MalformedFrames;
 
     public void DropAll()
     {
@@ -86,10 +99,16 @@ internal sealed class FakeServer : IAsyncDisposable
         try
         {
             var header = new byte[Sofh.HeaderLength];
-            while (true)
+            for (int frame = 0; ; frame++)
             {
+                await BeforeFrame(frame).WaitAsync(_stop.Token);
                 await session.Stream.ReadExactlyAsync(header, _stop.Token);
-                Sofh.TryRead(header, out uint length, out _);
+                if (!Sofh.TryRead(header, out uint length, out ushort encoding) || encoding != Sofh.SbeLittleEndian
+                    || length < Sofh.HeaderLength + ProtocolSchema.MessageHeaderLength || length > MaxFrameBytes)
+                {
+                    Interlocked.Increment(ref MalformedFrames); // e.g. two client frames interleaved on the wire
+                    return;
+                }
                 var sbe = new byte[length - Sofh.HeaderLength];
                 await session.Stream.ReadExactlyAsync(sbe, _stop.Token);
                 ushort template = new MessageHeaderDecoder(sbe, 0).TemplateId;
@@ -108,7 +127,16 @@ internal sealed class FakeServer : IAsyncDisposable
                 {
                     continue;
                 }
-                ReceivedRequest request = Decode(template, sbe, session.Number);
+                ReceivedRequest request;
+                try
+                {
+                    request = Decode(template, sbe, session.Number);
+                }
+                catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException or IndexOutOfRangeException)
+                {
+                    Interlocked.Increment(ref MalformedFrames);
+                    return;
+                }
                 Requests.Enqueue(request);
                 await OnRequest(session, request);
             }

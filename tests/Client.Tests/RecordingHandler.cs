@@ -46,4 +46,7 @@ internal sealed class RecordingHandler : ITransferResultHandler
     }
 
     public Task WaitForAsync() => _done.Task.WaitAsync(TestKit.Bound);
+
+    /// <summary>Until at least <paramref name="calls"/> outcomes arrived.</summary>
+    public Task WaitUntilAsync(int calls) => TestKit.Eventually(() => Volatile.Read(ref _calls) >= calls, $"{calls} outcomes");
 }

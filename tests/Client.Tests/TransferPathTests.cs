@@ -17,6 +17,36 @@ public sealed class TransferPathTests
         return await WalletClient.ConnectAsync(options).Bounded();
     }
 
+    [Fact]
+    public async Task Single_transfers_answered_PartitionUnavailable_are_sent_again_and_the_caller_sees_their_outcome()
+    {
+        // A multi-partition gateway split a coalesced message and one partition's ring was full: those items were not
+        // applied (ResultCode.PartitionUnavailable). The SDK sends them again; the caller only ever sees the real outcome.
+        await using var server = new FakeServer();
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<UInt128, int>();
+        server.OnRequest = (s, r) =>
+        {
+            var results = new List<(uint, ResultCode)>();
+            for (int i = 0; i < r.Transfers.Length; i++)
+            {
+                int copy = seen.AddOrUpdate(r.Transfers[i].Id, 1, (_, n) => n + 1);
+                // Even ids: refused twice by their "partition", then applied.
+                results.Add(((uint)i, r.Transfers[i].Id % 2 == 0 && copy <= 2 ? ResultCode.PartitionUnavailable : ResultCode.Ok));
+            }
+            return s.SendCreateResultsAsync(r.CorrelationId, results);
+        };
+        await using var client = await ConnectAsync(server);
+        var handler = new RecordingHandler(20);
+        for (int i = 1; i <= 20; i++) Assert.Equal(TransferSubmitStatus.Submitted, client.TrySubmitTransfer(TestKit.Transfer((UInt128)i), handler, userToken: i));
+        ResultCode[] viaTasks = await Task.WhenAll(Enumerable.Range(21, 20).Select(i => client.TransferAsync(TestKit.Transfer((UInt128)i)).AsTask()))
+            .WaitAsync(TestKit.Bound);
+        await handler.WaitForAsync();
+        Assert.All(viaTasks, c => Assert.Equal(ResultCode.Ok, c));
+        for (int i = 1; i <= 20; i++) Assert.Equal(ResultCode.Ok, handler.Codes[i]);
+        for (int i = 1; i <= 40; i++) Assert.Equal(i % 2 == 0 ? 3 : 1, seen[(UInt128)i]);
+        Assert.Equal(0, client.PendingTransfers);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

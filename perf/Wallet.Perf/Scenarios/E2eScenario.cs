@@ -31,6 +31,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
 {
     private const string AdminPassword = "admin-dev-password"; // the development default in appsettings.json
     private const string SingleApiOption = "--single-api";
+    private const string DirectSendOption = "--client-direct-send";
+    private const string DirectMaxInFlightOption = "--client-direct-max-inflight";
+    private const string ClosedWorkersOption = "--closed-loop-callers";
 
     private readonly string _defaultBatches = readModelLag ? "100,8190" : "1,100,8190";
     private readonly string _defaultRates = readModelLag ? "10000" : "10000,100000";
@@ -56,6 +59,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         new("--server-wait", "server wait strategy: blocking|phased|sleeping|yielding|busyspin", "blocking"),
         new("--latency-trace", "directory for a CSV per open-loop phase: the worst latency per 10 ms of send time (where the tail sits in time)", ""),
         new("--server-arg", "extra `wallet serve` arguments, space-separated (e.g. --Partition:SnapshotIntervalCommands=0)", ""),
+        new(DirectSendOption, "SDK WalletClientOptions.DirectSend: 1 = a single transfer on an idle connection is written by the caller's thread, 0 = always by the send loop", "1"),
+        new(DirectMaxInFlightOption, "SDK WalletClientOptions.DirectSendMaxInFlight: direct sends only while fewer requests are in flight on the connection, [1, 256]", "1"),
+        new(ClosedWorkersOption, "closed loop: concurrent callers per connection, [0, 4096]; 0 = 128 at batch 1 and 2 for larger batches (1 = ping-pong: one call at a time, the round trip)", "0"),
         new(SingleApiOption, "SDK path of the batch-1 closed loop and the open loop: pooled (TransferAsync / TrySubmitTransfer, no garbage, no hop) | task (CreateTransferAsync)", "pooled"),
         .. LoadOptions.DistributionSpecs,
         LoadOptions.SweepSpec,
@@ -76,6 +82,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         if (singleApi is not ("pooled" or "task"))
             throw new PerfOptionsException($"{SingleApiOption} must be pooled or task; got '{singleApi}'");
         bool pooled = singleApi == "pooled";
+        bool directSend = options.ExtraLong(DirectSendOption, 1, 0, 1) == 1;
+        int directMaxInFlight = (int)options.ExtraLong(DirectMaxInFlightOption, 1, 1, 256);
+        int closedCallers = (int)options.ExtraLong(ClosedWorkersOption, 0, 0, 4096);
         int replicas = (int)options.ExtraLong("--replicas", defaultReplicas, 1, 5);
         string? traceDirectory = options.Extra("--latency-trace", "") is { Length: > 0 } t ? Path.GetFullPath(t) : null;
         if (traceDirectory is not null) Directory.CreateDirectory(traceDirectory);
@@ -94,7 +103,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
 
         var result = new ScenarioResult(Name);
         result.Note(replicas == 1
-            ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections, single transfers via {(pooled ? "TransferAsync/TrySubmitTransfer (pooled, completions on the receive loop)" : "CreateTransferAsync (Task)")}; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
+            ? $"wallet serve in its own process, fsync {fsync}, wait {wait}; {connections} client connections, single transfers via {(pooled ? "TransferAsync/TrySubmitTransfer (pooled, completions on the receive loop)" : "CreateTransferAsync (Task)")}, SDK direct send {(directSend ? $"on (below {directMaxInFlight} in flight)" : "off")}; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and server"
             : $"{replicas} wallet serve replicas (a process each, consensus over loopback TCP), fsync {fsync}, wait {wait}; {connections} client connections to the leader; {accounts:N0} accounts, {LoadOptions.Describe(options)}; {Environment.ProcessorCount} cores shared by client and all replicas");
         if (partitions > 1)
             result.Note($"{partitions} partitions in the server: account i on partition i mod {partitions}; {crossPct}% of transfers across partitions (sagas), the rest inside one; SDK messages mix partitions and the gateway splits them");
@@ -125,7 +134,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 leader = servers.IndexOf(ServerProcess.WaitForLeader(servers, TimeSpan.FromSeconds(30)));
                 log.WriteLine($"[{name}] leader is the replica on port {ports[leader]}");
             }
-            var run = new Load(name, options, picker, ids, result, log, pooled, traceDirectory);
+            var run = new Load(name, options, picker, ids, result, log, pooled, traceDirectory, directSend, directMaxInFlight, closedCallers);
             run.RunAsync(servers, ports[leader], httpPorts[leader], connections, accounts, batches, rates).GetAwaiter().GetResult();
             if (replicas > 1)
             {
@@ -148,7 +157,8 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
     }
 
     /// <summary>One run's load: the phases against the leader, with their figures going into one result.</summary>
-    private sealed class Load(string name, PerfOptions options, AccountPicker picker, PartitionedAccounts ids, ScenarioResult result, TextWriter log, bool pooled, string? traceDirectory)
+    private sealed class Load(string name, PerfOptions options, AccountPicker picker, PartitionedAccounts ids, ScenarioResult result, TextWriter log, bool pooled, string? traceDirectory,
+        bool directSend, int directMaxInFlight, int closedCallers)
     {
         private readonly string? _traceDirectory = traceDirectory;
         private long _nextId = 1_000_000_000;
@@ -165,7 +175,8 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     Port = port, ClientId = "admin", Credential = AdminPassword, MaxInFlight = 256, RequestTimeoutMs = 60_000,
                     BusyRetryLimit = 1000, BusyRetryMaxDelayMs = 5,
                     // The load's continuations only record and submit the next call: safe to run on the receive loop.
-                    CompletionsOnReceiveThread = true, MaxPendingTransfers = 1 << 18,
+                    CompletionsOnReceiveThread = true, MaxPendingTransfers = 1 << 18, DirectSend = directSend,
+                    DirectSendMaxInFlight = directMaxInFlight,
                 }).ConfigureAwait(false);
             }
             ReadModelLagSampler? lag = httpPort > 0 ? new ReadModelLagSampler(httpPort, "admin", AdminPassword) : null;
@@ -192,7 +203,9 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     var timeline = new ThroughputTimeline(group, Stopwatch.GetTimestamp(), expectedSeconds: options.DurationS);
                     ReadModelLagSampler.Phase? sampling = lag?.Start(group);
                     var gc = GcWindow.Start();
+                    var sdk = SdkWindow.Start(clients);
                     OpenLoopOutcome o = await OpenLoop(clients, rate, options.DurationS, recorder, timeline).ConfigureAwait(false);
+                    sdk.Report(result, group, clients, o.Completed, o.PacerCpu, o.SubmitTicks);
                     gc.Report(result, group, "load generator");
                     if (sampling is not null) await sampling.StopAsync(result, log).ConfigureAwait(false);
                     result.Add(group, "completed rate", o.CompletedPerS, "tx/s");
@@ -242,11 +255,12 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
         private async Task ClosedLoop(WalletClient[] clients, int batch, double seconds, string? group)
         {
             // Batch 1: many concurrent single calls per connection (the SDK coalesces them); else two batches in flight.
-            int workersPerClient = batch == 1 ? 128 : 2;
+            int workersPerClient = closedCallers > 0 ? closedCallers : batch == 1 ? 128 : 2;
             long deadline = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(seconds);
             long done = 0, failed = 0;
             long start = Stopwatch.GetTimestamp();
             ThroughputTimeline? timeline = group is null ? null : new ThroughputTimeline(group, start, expectedSeconds: seconds);
+            var sdk = SdkWindow.Start(clients);
             var workers = new List<Task>();
             foreach (WalletClient client in clients)
             {
@@ -282,12 +296,13 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             double elapsed = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
             if (group is null) return;
             result.Add(group, "transfers/s", done / elapsed, "tx/s");
+            sdk.Report(result, group, clients, done);
             result.Add(group, "failed transfers", failed, "tx");
             result.Timelines.Add(timeline!);
             log.WriteLine($"[{name}] {group}: {done / elapsed:N0} transfers/s");
         }
 
-        private readonly record struct OpenLoopOutcome(double CompletedPerS, long Failed, long Late);
+        private readonly record struct OpenLoopOutcome(double CompletedPerS, long Failed, long Late, long Completed, TimeSpan PacerCpu, long SubmitTicks);
 
         private async Task<OpenLoopOutcome> OpenLoop(WalletClient[] clients, int rate, double seconds, LatencyRecorder? recorder, ThroughputTimeline? timeline)
         {
@@ -302,8 +317,11 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
             // LongRunning = a dedicated thread, and awaiting it keeps the pool thread free as well.
             LatencyTrace? trace = recorder is not null && _traceDirectory is not null ? new LatencyTrace(start, seconds) : null;
             var handler = new OpenLoopHandler(completions, recorder, timeline, trace);
+            TimeSpan pacerCpu = TimeSpan.Zero;
+            long submitTicks = 0; // wall time inside the SDK's submit calls on the pacer thread (a direct send's work is there)
             await Task.Factory.StartNew(() =>
             {
+                TimeSpan pacerStart = ThreadCpu.Current();
                 for (long i = 0; i < count; i++)
                 {
                     long intended = start + i * intervalTicks;
@@ -312,16 +330,22 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                     if (pooled)
                     {
                         // The intended send time rides as the user token; the handler runs on the receive loop.
-                        if (client.TrySubmitTransfer(ids.NewTransfer(NextId(), picker), handler, intended) != TransferSubmitStatus.Submitted)
+                        long submitStart = Stopwatch.GetTimestamp();
+                        TransferSubmitStatus status = client.TrySubmitTransfer(ids.NewTransfer(NextId(), picker), handler, intended);
+                        submitTicks += Stopwatch.GetTimestamp() - submitStart;
+                        if (status != TransferSubmitStatus.Submitted)
                         {
                             handler.Refused();
                         }
                         if (Stopwatch.GetTimestamp() - intended > Stopwatch.Frequency) late++;
                         continue;
                     }
+                    long taskSubmitStart = Stopwatch.GetTimestamp();
                     SubmitTask(client, intended);
+                    submitTicks += Stopwatch.GetTimestamp() - taskSubmitStart;
                     if (Stopwatch.GetTimestamp() - intended > Stopwatch.Frequency) late++;
                 }
+                pacerCpu = ThreadCpu.Current() - pacerStart; // its pacing and its submissions (direct sends included)
 
                 // Its own method: a lambda capturing `intended` in the loop body made the compiler allocate a closure
                 // object on every iteration of the pooled path too (15 MB per 500k calls, the load generator's gen0s).
@@ -349,7 +373,7 @@ internal sealed class E2eScenario(string name, int defaultReplicas, bool readMod
                 log.WriteLine($"[{name}] latency trace (worst per {LatencyTrace.BucketMs} ms of send time): {path}");
             }
             double achieved = count / Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
-            return new OpenLoopOutcome(achieved, failed + handler.Failed, late);
+            return new OpenLoopOutcome(achieved, failed + handler.Failed, late, count, pacerCpu, submitTicks);
         }
     }
 
