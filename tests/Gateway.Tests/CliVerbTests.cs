@@ -18,8 +18,12 @@ public sealed class CliVerbTests
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "wallet.dll"));
         foreach (string a in args) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add("--port");
-        psi.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        if (port > 0)
+        {
+            // Client verbs; an offline verb (files only) gets port 0 and no --port.
+            psi.ArgumentList.Add("--port");
+            psi.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        }
         psi.Environment["WALLET_PASSWORD"] = password;
         using Process p = Process.Start(psi)!;
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
@@ -83,6 +87,49 @@ public sealed class CliVerbTests
         Assert.Contains("system role", notSystem.Error, StringComparison.Ordinal);
         Assert.Equal(2, (await Wallet(port, peerPassword, "saga", "resolve", "43", "--source-partition", "0", "--post", "--void", "--user", "peer")).ExitCode);
         Assert.Equal(2, (await Wallet(port, peerPassword, "saga", "resolve", "x", "--source-partition", "0", "--post", "--user", "peer")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Saga_check_reads_the_destination_journal_and_says_whether_the_credit_applied()
+    {
+        await using GatewayFixture server = GatewayFixture.Start(gateway: g => new Wallet.Gateway.GatewayOptions
+        {
+            Port = 0, HeartbeatIntervalMs = 1000, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 30_000, CloseLingerMs = 200,
+        });
+        int port = server.Endpoint.Port;
+        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "100", "--ledger", "USD")).ExitCode);
+        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "200", "--ledger", "USD")).ExitCode);
+        // This partition is the destination of three sagas: 7's credit applied (Saga mode: posted), 8's was held and
+        // released (TCC: pending, then voided), 9 never reached it.
+        static UInt128 Step(ulong saga, int step) => global::Wallet.Engine.Ledger.SystemIds.StepTransferId(saga, step);
+        await using (RawClient peer = await server.ConnectAsync())
+        {
+            await peer.LogonAsync("peer", GatewayFixture.SystemPassword);
+            var ok = new List<(uint, uint)> { (0u, (uint)global::Wallet.Engine.Ledger.ResultCode.Ok) };
+            Assert.Equal(ok, (await peer.SystemTransfersAsync(0, new TransferSpec(Step(7, 2), 100, 200, 500))).Results);
+            Assert.Equal(ok, (await peer.SystemTransfersAsync(0, new TransferSpec(Step(8, 2), 100, 200, 300, Flags: (ushort)global::Wallet.Engine.Ledger.TransferFlags.Pending))).Results);
+            Assert.Equal(ok, (await peer.SystemTransfersAsync(0, new TransferSpec(Step(8, 6), 0, 0, 0,
+                Flags: (ushort)global::Wallet.Engine.Ledger.TransferFlags.VoidPendingTransfer, PendingId: Step(8, 2)))).Results);
+        }
+
+        // Offline (files only), on the live node's directory.
+        CliRun applied = await Wallet(0, "", "saga", "check", "7", "--data-dir", server.DataDirectory);
+        Assert.True(applied.ExitCode == 0, applied.Output + applied.Error);
+        Assert.Contains("saga 7: the credit applied (index ", applied.Output, StringComparison.Ordinal);
+        Assert.Contains("wallet saga resolve 7 --source-partition <the debit account's partition> --post", applied.Output, StringComparison.Ordinal);
+        CliRun released = await Wallet(0, "", "saga", "check", "8", "--data-dir", server.DataDirectory, "--json");
+        Assert.True(released.ExitCode == 0, released.Output + released.Error);
+        using (JsonDocument json = JsonDocument.Parse(released.Output))
+        {
+            Assert.Equal("PendingVoided", json.RootElement.GetProperty("state").GetString());
+            Assert.Equal("--void", json.RootElement.GetProperty("resolve").GetString());
+            Assert.Equal(1, json.RootElement.GetProperty("journal_first").GetInt64());
+        }
+        CliRun absent = await Wallet(0, "", "saga", "check", "9", "--data-dir", server.DataDirectory);
+        Assert.True(absent.ExitCode == 0, absent.Output + absent.Error);
+        Assert.Contains("saga 9: no credit for this saga in the event journal (records 1..", absent.Output, StringComparison.Ordinal);
+        Assert.Contains("--void", absent.Output, StringComparison.Ordinal);
+        Assert.Equal(2, (await Wallet(0, "", "saga", "check", "0", "--data-dir", server.DataDirectory)).ExitCode);
     }
 
     [Fact]

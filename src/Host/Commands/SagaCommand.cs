@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Wallet.Engine.Journal;
 using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
 
 namespace Wallet.Host.Commands;
 
@@ -11,6 +13,8 @@ namespace Wallet.Host.Commands;
 /// touching its hold (docs/SAGA.md), and an operator decides from the destination's journal or read model whether the
 /// credit applied: then post (the money moves on), else void (it returns). The step ids are the sequencer's own
 /// (post = step 3, void = step 5 of the saga), so a repeat is idempotent and the clearing accounts stay balanced.
+/// <c>wallet saga check SAGA --data-dir DEST</c> (offline, files only) gives that decision from the destination
+/// partition's event journal: did the saga's credit step apply there?
 /// </summary>
 internal static class SagaCommand
 {
@@ -18,6 +22,81 @@ internal static class SagaCommand
     {
         var command = new Command("saga", "Operator tools for cross-partition transfers");
         command.Subcommands.Add(Resolve());
+        command.Subcommands.Add(Check());
+        return command;
+    }
+
+    /// <summary>What the destination's event journal says about a saga's credit step (step 2).</summary>
+    private enum CreditState { Absent, Posted, Pending, PendingPosted, PendingVoided, PendingExpired }
+
+    private static Command Check()
+    {
+        var common = new OfflineVerb();
+        var saga = new Argument<string>("saga") { Description = "Saga id (error 601 in the node's log names it)" };
+        var command = new Command("check", "Whether a saga's credit applied: reads the destination partition's event journal (--data-dir = that partition's directory; files only, a live node's directory works)")
+        {
+            saga,
+        };
+        common.AddTo(command);
+        command.SetAction((parse, cancel) => OfflineVerb.RunAsync(() =>
+        {
+            string sagaText = parse.GetValue(saga)!;
+            if (!ulong.TryParse(sagaText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong sagaId) || sagaId == 0)
+                throw new CliUsageException($"'{sagaText}' is not a saga id (a positive decimal number)");
+            OfflineVerb.Settings settings = common.Load(parse);
+            using Journal events = Journal.OpenReadOnly(new JournalOptions { Directory = settings.DataDirectory, FilePrefix = PartitionEngine.EventJournalPrefix });
+            UInt128 credit = SystemIds.StepTransferId(sagaId, 2);
+            var state = CreditState.Absent;
+            long atIndex = 0, atTimestamp = 0;
+            long first = events.FirstIndex, last = events.LastIndex;
+            if (last >= first && last > 0)
+            {
+                using JournalReader reader = events.OpenReader(first);
+                while (reader.TryRead(out JournalRecord record))
+                {
+                    foreach (LedgerEventEntry e in LedgerEventEntry.Parse(record.Payload))
+                    {
+                        CreditState next = e.Kind switch
+                        {
+                            LedgerEventKind.TransferPosted when e.Transfer.Id == credit => CreditState.Posted,
+                            LedgerEventKind.PendingCreated when e.Transfer.Id == credit => CreditState.Pending,
+                            LedgerEventKind.PendingPosted when e.PendingId == credit => CreditState.PendingPosted,
+                            LedgerEventKind.PendingVoided when e.PendingId == credit => CreditState.PendingVoided,
+                            LedgerEventKind.PendingExpired when e.PendingId == credit => CreditState.PendingExpired,
+                            _ => state,
+                        };
+                        if (next == state) continue;
+                        state = next;
+                        atIndex = record.Index;
+                        atTimestamp = e.Timestamp;
+                    }
+                }
+            }
+            // "Absent" is proof only if the journal still starts at the beginning (retention may have removed the front).
+            bool complete = first <= 1;
+            (string verdict, string? action) = state switch
+            {
+                CreditState.Posted or CreditState.PendingPosted => ("the credit applied", "--post"),
+                CreditState.PendingVoided or CreditState.PendingExpired => ("the credit was held and then released: it did not apply", "--void"),
+                CreditState.Pending => ("the credit is still held (pending) on this partition: it has neither applied nor been released", null),
+                _ when complete => ($"no credit for this saga in the event journal (records {first}..{last}, from the beginning): it did not apply", "--void"),
+                _ => ($"no credit for this saga in records {first}..{last}, but earlier records were removed by journal retention: cannot tell from this journal (look in an archive or the read model)", null),
+            };
+            if (parse.GetValue(common.Json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    saga = sagaId.ToString(CultureInfo.InvariantCulture), credit_step = credit.ToString(CultureInfo.InvariantCulture), state = state.ToString(),
+                    index = atIndex, timestamp_ns = atTimestamp, journal_first = first, journal_last = last, resolve = action,
+                }));
+            }
+            else
+            {
+                Console.Out.WriteLine($"saga {sagaId}: {verdict}" + (atIndex > 0 ? $" (index {atIndex}, {OfflineVerb.FormatTime(atTimestamp)})" : string.Empty));
+                if (action is not null) Console.Out.WriteLine($"resolve with: wallet saga resolve {sagaId} --source-partition <the debit account's partition> {action}");
+            }
+            return Task.FromResult(action is null ? ExitCodes.Rejected : ExitCodes.Ok);
+        }, "saga check"));
         return command;
     }
 
