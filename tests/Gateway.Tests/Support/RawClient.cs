@@ -155,32 +155,19 @@ public sealed class RawClient : IAsyncDisposable
         return b[..e.Limit];
     }
 
-    public static byte[] CloseAccounts(ulong correlationId, params UInt128[] ids)
-    {
-        byte[] b = new byte[64 + ids.Length * 16];
-        var e = CloseAccountsEncoder.WrapAndApplyHeader(b, 0);
-        e.CorrelationId = correlationId;
-        var g = e.IdsCount(ids.Length);
-        foreach (UInt128 id in ids)
-        {
-            g.Next();
-            Put(g.Id, id);
-        }
-        return b[..e.Limit];
-    }
+    public static byte[] CloseAccounts(ulong correlationId, params UInt128[] ids) => IdList(CloseAccountsDecoder.TemplateId, correlationId, ids);
 
-    public static byte[] LookupTransfers(ulong correlationId, params UInt128[] ids)
+    public static byte[] LookupTransfers(ulong correlationId, params UInt128[] ids) => IdList(LookupTransfersDecoder.TemplateId, correlationId, ids);
+
+    /// <summary>
+    /// LookupAccounts, LookupTransfers and CloseAccounts share one wire layout (correlationId, then a group of Id128 —
+    /// the gateway reads them as one, see RequestProcessor.TranslateIds): encoded once, the header's template id set last.
+    /// </summary>
+    private static byte[] IdList(ushort templateId, ulong correlationId, UInt128[] ids)
     {
-        byte[] b = new byte[64 + ids.Length * 16];
-        var e = LookupTransfersEncoder.WrapAndApplyHeader(b, 0);
-        e.CorrelationId = correlationId;
-        var g = e.IdsCount(ids.Length);
-        foreach (UInt128 id in ids)
-        {
-            g.Next();
-            Put(g.Id, id);
-        }
-        return b[..e.Limit];
+        byte[] b = LookupAccounts(correlationId, ids);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(2), templateId); // header: blockLength, templateId, schemaId, version
+        return b;
     }
 
     private static void Put(Id128Encoder e, UInt128 v)
