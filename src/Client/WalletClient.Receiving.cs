@@ -114,35 +114,16 @@ public sealed partial class WalletClient
     /// They go back to the single-transfer queue after a short pause and are sent again in a later message, as a whole
     /// message is after Busy; each call's own deadline (RequestTimeoutMs) bounds the retries.
     /// </summary>
-    private async Task RequeueUnavailableAsync(List<QueuedTransfer> calls)
-    {
-        try
-        {
-            await Task.Delay(Math.Min(UnavailableRetryDelayMs, _options.BusyRetryMaxDelayMs), _shutdown.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            foreach (QueuedTransfer c in calls) c.Call.TryFail(c.Ticket, new ObjectDisposedException(nameof(WalletClient), "disposed while waiting to resend"));
-            return;
-        }
-        Connection? connection;
-        Exception? unusable;
-        lock (_gate)
-        {
-            unusable = UnusableReason();
-            if (unusable is null)
+    private Task RequeueUnavailableAsync(List<QueuedTransfer> calls) =>
+        RequeueAfterAsync(Math.Min(UnavailableRetryDelayMs, _options.BusyRetryMaxDelayMs), "resend",
+            () =>
             {
                 foreach (QueuedTransfer c in calls) _singles.Enqueue(c); // may exceed MaxQueuedSingleTransfers by these few
-            }
-            connection = _connection;
-        }
-        if (unusable is not null)
-        {
-            foreach (QueuedTransfer c in calls) c.Call.TryFail(c.Ticket, unusable);
-            return;
-        }
-        connection?.Signal.Set();
-    }
+            },
+            error =>
+            {
+                foreach (QueuedTransfer c in calls) c.Call.TryFail(c.Ticket, error);
+            });
 
     private void OnBusy(Connection connection, ReadOnlySpan<byte> sbe)
     {
@@ -163,7 +144,17 @@ public sealed partial class WalletClient
     }
 
     /// <summary>Busy means nothing was queued: the same request goes back to the queue after the delay.</summary>
-    private async Task RequeueAfterAsync(IPendingRequest request, int delayMs)
+    private Task RequeueAfterAsync(IPendingRequest request, int delayMs) =>
+        RequeueAfterAsync(delayMs, "retry after Busy",
+            () => _queue.Enqueue(request), // may exceed MaxQueuedRequests by the few requests in Busy back-off
+            request.Fail);
+
+    /// <summary>
+    /// After <paramref name="delayMs"/>: puts work back in a queue (<paramref name="enqueue"/>, under the client lock) and
+    /// wakes the send loop; or fails it (<paramref name="fail"/>, outside the lock: a completion may run a caller's
+    /// handler inline) when the client was disposed meanwhile or is unusable. The rare paths (Busy, PartitionUnavailable).
+    /// </summary>
+    private async Task RequeueAfterAsync(int delayMs, string waitingTo, Action enqueue, Action<Exception> fail)
     {
         try
         {
@@ -171,7 +162,7 @@ public sealed partial class WalletClient
         }
         catch (OperationCanceledException)
         {
-            request.Fail(new ObjectDisposedException(nameof(WalletClient), "disposed while waiting to retry after Busy"));
+            fail(new ObjectDisposedException(nameof(WalletClient), "disposed while waiting to " + waitingTo));
             return;
         }
         Connection? connection;
@@ -181,13 +172,13 @@ public sealed partial class WalletClient
             unusable = UnusableReason();
             if (unusable is null)
             {
-                _queue.Enqueue(request); // may exceed MaxQueuedRequests by the few requests in Busy back-off
+                enqueue();
             }
             connection = _connection;
         }
         if (unusable is not null)
         {
-            request.Fail(unusable); // outside the lock: a completion may run a caller's handler inline
+            fail(unusable);
             return;
         }
         connection?.Signal.Set();
