@@ -21,16 +21,13 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
     private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
     private readonly TempDirectory _dir = new("cross-seam");
     private readonly GatewayServer _gateway;
-    private readonly PartitionEngine[] _partitions = new PartitionEngine[Partitions];
+    private readonly PartitionEngine[] _partitions;
     private readonly RecordingCoordinator _coordinator = new();
 
     public CrossPartitionSeamTests()
     {
         _gateway = new GatewayServer(GatewayFixture.DefaultGateway(), new UserDirectory(GatewayFixture.Users));
-        for (int p = 0; p < Partitions; p++)
-        {
-            _partitions[p] = PartitionEngine.Start(GatewayFixture.DefaultPartition(Path.Combine(_dir.Path, $"p{p}")), _gateway.ResultHandler);
-        }
+        _partitions = PartitionedSetup.StartPartitions(_gateway, _dir.Path, Partitions);
         _gateway.Start(new PartitionedRouter(_partitions, s_map, _coordinator));
     }
 
@@ -51,13 +48,7 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
         }
     }
 
-    private static UInt128 IdOn(int partition, ulong from = 100)
-    {
-        for (ulong id = from; ; id++)
-        {
-            if (s_map.PartitionOf(id) == partition) return id;
-        }
-    }
+    private static UInt128 IdOn(int partition, ulong from = 100) => PartitionedSetup.IdsOn(s_map, partition, 1, from)[0];
 
     private async Task<RawClient> AdminAsync()
     {

@@ -19,28 +19,16 @@ public sealed class PartitionedGatewayTests : IAsyncDisposable
     private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
     private readonly TempDirectory _dir = new("partitioned");
     private readonly GatewayServer _gateway;
-    private readonly PartitionEngine[] _partitions = new PartitionEngine[Partitions];
+    private readonly PartitionEngine[] _partitions;
 
     public PartitionedGatewayTests()
     {
         _gateway = new GatewayServer(GatewayFixture.DefaultGateway(), new UserDirectory(GatewayFixture.Users));
-        for (int p = 0; p < Partitions; p++)
-        {
-            _partitions[p] = PartitionEngine.Start(GatewayFixture.DefaultPartition(Path.Combine(_dir.Path, $"partition-{p}")), _gateway.ResultHandler);
-        }
+        _partitions = PartitionedSetup.StartPartitions(_gateway, _dir.Path, Partitions);
         _gateway.Start(new PartitionedRouter(_partitions, s_map));
     }
 
-    /// <summary>The first ids (from <paramref name="from"/>) that live on <paramref name="partition"/>.</summary>
-    private static UInt128[] IdsOn(int partition, int count, ulong from = 100)
-    {
-        var ids = new List<UInt128>();
-        for (ulong id = from; ids.Count < count; id++)
-        {
-            if (s_map.PartitionOf(id) == partition) ids.Add(id);
-        }
-        return [.. ids];
-    }
+    private static UInt128[] IdsOn(int partition, int count, ulong from = 100) => PartitionedSetup.IdsOn(s_map, partition, count, from);
 
     private async Task<RawClient> AdminAsync()
     {

@@ -22,16 +22,13 @@ public sealed class SplitRequestTests : IAsyncDisposable
     private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
     private readonly TempDirectory _dir = new("split");
     private readonly GatewayServer _gateway;
-    private readonly PartitionEngine[] _partitions = new PartitionEngine[Partitions];
+    private readonly PartitionEngine[] _partitions;
     private readonly SteerableRouter _router;
 
     public SplitRequestTests()
     {
         _gateway = new GatewayServer(GatewayFixture.DefaultGateway(), new UserDirectory(GatewayFixture.Users));
-        for (int p = 0; p < Partitions; p++)
-        {
-            _partitions[p] = PartitionEngine.Start(GatewayFixture.DefaultPartition(Path.Combine(_dir.Path, $"p{p}")), _gateway.ResultHandler);
-        }
+        _partitions = PartitionedSetup.StartPartitions(_gateway, _dir.Path, Partitions);
         _router = new SteerableRouter(new PartitionedRouter(_partitions, s_map), _gateway);
         _gateway.Start(_router);
     }
@@ -115,16 +112,7 @@ public sealed class SplitRequestTests : IAsyncDisposable
         }
     }
 
-    /// <summary>The first <paramref name="count"/> ids from <paramref name="from"/> that live on <paramref name="partition"/>.</summary>
-    private static UInt128[] IdsOn(int partition, int count, ulong from = 100)
-    {
-        var ids = new List<UInt128>();
-        for (ulong id = from; ids.Count < count; id++)
-        {
-            if (s_map.PartitionOf(id) == partition) ids.Add(id);
-        }
-        return [.. ids];
-    }
+    private static UInt128[] IdsOn(int partition, int count, ulong from = 100) => PartitionedSetup.IdsOn(s_map, partition, count, from);
 
     private async Task<RawClient> AdminAsync()
     {
