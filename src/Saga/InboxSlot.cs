@@ -21,4 +21,14 @@ internal struct InboxSlot
     public ulong SagaId;
     public SagaStep Step;
     public ResultCode Code;
+
+    /// <summary>A submission: one cross-partition transfer to begin, answered to <paramref name="completion"/> under <paramref name="correlationId"/>.</summary>
+    public void SetBegin(in Transfer transfer, SagaMode mode, long correlationId, ISagaCompletion completion)
+    {
+        Kind = InboxKind.Begin;
+        Transfer = transfer;
+        Mode = mode;
+        CorrelationId = correlationId;
+        Completion = completion;
+    }
 }

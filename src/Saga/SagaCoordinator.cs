@@ -232,12 +232,7 @@ public sealed partial class SagaCoordinator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(completion);
         if (_stopping || _failure is not null || !_inbox.TryNext(out var sequence)) return false;
-        ref var slot = ref _inbox[sequence];
-        slot.Kind = InboxKind.Begin;
-        slot.Transfer = transfer;
-        slot.Mode = mode;
-        slot.CorrelationId = correlationId;
-        slot.Completion = completion;
+        _inbox[sequence].SetBegin(in transfer, mode, correlationId, completion);
         _inbox.Publish(sequence);
         WakeIfIdle();
         return true;
@@ -260,12 +255,7 @@ public sealed partial class SagaCoordinator : IDisposable
         var lo = hi - transfers.Length + 1;
         for (var i = 0; i < transfers.Length; i++)
         {
-            ref var slot = ref _inbox[lo + i];
-            slot.Kind = InboxKind.Begin;
-            slot.Transfer = transfers[i];
-            slot.Mode = mode;
-            slot.CorrelationId = firstCorrelationId + i;
-            slot.Completion = completion;
+            _inbox[lo + i].SetBegin(in transfers[i], mode, firstCorrelationId + i, completion);
         }
 
         _inbox.Publish(lo, hi);

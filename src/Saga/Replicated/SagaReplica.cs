@@ -180,12 +180,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
         if (_stopping || Failure is not null) return SagaReplicaSubmit.NotRunning;
         if (!IsLeader) return SagaReplicaSubmit.NotLeader;
         if (!_inbox.TryNext(out var sequence)) return SagaReplicaSubmit.Busy;
-        ref var slot = ref _inbox[sequence];
-        slot.Kind = InboxKind.Begin;
-        slot.Transfer = transfer;
-        slot.Mode = mode;
-        slot.CorrelationId = correlationId;
-        slot.Completion = completion;
+        _inbox[sequence].SetBegin(in transfer, mode, correlationId, completion);
         _inbox.Publish(sequence);
         _wake.Set();
         return SagaReplicaSubmit.Accepted;
@@ -208,12 +203,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
         var lo = hi - transfers.Length + 1;
         for (var i = 0; i < transfers.Length; i++)
         {
-            ref var slot = ref _inbox[lo + i];
-            slot.Kind = InboxKind.Begin;
-            slot.Transfer = transfers[i];
-            slot.Mode = mode;
-            slot.CorrelationId = firstCorrelationId + i;
-            slot.Completion = completion;
+            _inbox[lo + i].SetBegin(in transfers[i], mode, firstCorrelationId + i, completion);
         }
 
         _inbox.Publish(lo, hi);
