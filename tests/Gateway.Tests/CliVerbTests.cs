@@ -133,6 +133,33 @@ public sealed class CliVerbTests
     }
 
     [Fact]
+    public async Task Saga_check_never_says_void_when_the_event_journal_does_not_cover_every_command()
+    {
+        // Events off: the credit applies, but only the command journal records it. "Absent from the event journal" must
+        // then read as "cannot tell" — a --void there would release a hold whose money already moved (money created).
+        await using GatewayFixture server = GatewayFixture.Start(
+            gateway: g => new Wallet.Gateway.GatewayOptions { Port = 0, HeartbeatIntervalMs = 1000, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 30_000, CloseLingerMs = 200 },
+            partition: p => new global::Wallet.Engine.Partition.PartitionOptions
+            {
+                DataDirectory = p.DataDirectory, Ledger = p.Ledger, MaxCommandBytes = p.MaxCommandBytes, JournalSegmentSizeBytes = p.JournalSegmentSizeBytes,
+                Fsync = p.Fsync, IngressRingSize = p.IngressRingSize, EgressRingSize = p.EgressRingSize, EventJournal = false,
+            });
+        int port = server.Endpoint.Port;
+        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "100", "--ledger", "USD")).ExitCode);
+        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "200", "--ledger", "USD")).ExitCode);
+        await using (RawClient peer = await server.ConnectAsync())
+        {
+            await peer.LogonAsync("peer", GatewayFixture.SystemPassword);
+            var credit = new TransferSpec(global::Wallet.Engine.Ledger.SystemIds.StepTransferId(5, 2), 100, 200, 500);
+            Assert.Equal([(0u, (uint)global::Wallet.Engine.Ledger.ResultCode.Ok)], (await peer.SystemTransfersAsync(0, credit)).Results);
+        }
+        CliRun check = await Wallet(0, "", "saga", "check", "5", "--data-dir", server.DataDirectory);
+        Assert.True(check.ExitCode == 4, check.Output + check.Error);
+        Assert.Contains("cannot tell", check.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("--void", check.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Account_and_transfer_verbs_move_exact_amounts_and_report_precise_outcomes()
     {
         await using GatewayFixture server = GatewayFixture.Start(gateway: g => new Wallet.Gateway.GatewayOptions

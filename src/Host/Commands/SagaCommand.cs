@@ -45,6 +45,13 @@ internal static class SagaCommand
                 throw new CliUsageException($"'{sagaText}' is not a saga id (a positive decimal number)");
             OfflineVerb.Settings settings = common.Load(parse);
             using Journal events = Journal.OpenReadOnly(new JournalOptions { Directory = settings.DataDirectory, FilePrefix = PartitionEngine.EventJournalPrefix });
+            // The event journal is derived: absent (Partition:EventJournal off) or behind the command journal, it cannot
+            // prove that a credit did NOT apply. Compare with the legal record's end.
+            long commandsLast;
+            using (Journal commands = Journal.OpenReadOnly(new JournalOptions { Directory = settings.DataDirectory, FilePrefix = PartitionEngine.CommandJournalPrefix }))
+            {
+                commandsLast = commands.LastIndex;
+            }
             UInt128 credit = SystemIds.StepTransferId(sagaId, 2);
             var state = CreditState.Absent;
             long atIndex = 0, atTimestamp = 0;
@@ -72,14 +79,16 @@ internal static class SagaCommand
                     }
                 }
             }
-            // "Absent" is proof only if the journal still starts at the beginning (retention may have removed the front).
-            bool complete = first <= 1;
+            // "Absent" is proof only if the event journal covers every command: it still starts at the beginning
+            // (retention may have removed the front) and reaches the command journal's end (events on, not behind).
+            bool complete = first <= 1 && last >= commandsLast;
             (string verdict, string? action) = state switch
             {
                 CreditState.Posted or CreditState.PendingPosted => ("the credit applied", "--post"),
                 CreditState.PendingVoided or CreditState.PendingExpired => ("the credit was held and then released: it did not apply", "--void"),
                 CreditState.Pending => ("the credit is still held (pending) on this partition: it has neither applied nor been released", null),
                 _ when complete => ($"no credit for this saga in the event journal (records {first}..{last}, from the beginning): it did not apply", "--void"),
+                _ when last < commandsLast => ($"no credit for this saga in event records {first}..{last}, but the command journal reaches {commandsLast} (the event journal is off or behind): cannot tell from it", null),
                 _ => ($"no credit for this saga in records {first}..{last}, but earlier records were removed by journal retention: cannot tell from this journal (look in an archive or the read model)", null),
             };
             if (parse.GetValue(common.Json))
