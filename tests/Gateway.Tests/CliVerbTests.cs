@@ -41,16 +41,24 @@ public sealed class CliVerbTests
         return new CliRun(p.ExitCode, await stdout, await stderr);
     }
 
-    [Fact]
-    public async Task Saga_resolve_posts_or_voids_a_kept_source_hold_with_the_sequencers_step_ids()
+    /// <summary>A gateway with the CLI's generous timeouts and USD accounts 100 and 200, created through the CLI.</summary>
+    private static async Task<GatewayFixture> TwoAccountsAsync(Func<global::Wallet.Engine.Partition.PartitionOptions, global::Wallet.Engine.Partition.PartitionOptions>? partition = null)
     {
-        await using GatewayFixture server = GatewayFixture.Start(gateway: g => new Wallet.Gateway.GatewayOptions
+        GatewayFixture server = GatewayFixture.Start(gateway: g => new Wallet.Gateway.GatewayOptions
         {
             Port = 0, HeartbeatIntervalMs = 1000, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 30_000, CloseLingerMs = 200,
-        });
+        }, partition: partition);
         int port = server.Endpoint.Port;
         Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "100", "--ledger", "USD")).ExitCode);
         Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "200", "--ledger", "USD")).ExitCode);
+        return server;
+    }
+
+    [Fact]
+    public async Task Saga_resolve_posts_or_voids_a_kept_source_hold_with_the_sequencers_step_ids()
+    {
+        await using GatewayFixture server = await TwoAccountsAsync();
+        int port = server.Endpoint.Port;
         // Two source holds a sequencer left behind (sagas 42 and 43 ended with StepOutcomeForgotten).
         await using (RawClient peer = await server.ConnectAsync())
         {
@@ -92,13 +100,8 @@ public sealed class CliVerbTests
     [Fact]
     public async Task Saga_check_reads_the_destination_journal_and_says_whether_the_credit_applied()
     {
-        await using GatewayFixture server = GatewayFixture.Start(gateway: g => new Wallet.Gateway.GatewayOptions
-        {
-            Port = 0, HeartbeatIntervalMs = 1000, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 30_000, CloseLingerMs = 200,
-        });
+        await using GatewayFixture server = await TwoAccountsAsync();
         int port = server.Endpoint.Port;
-        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "100", "--ledger", "USD")).ExitCode);
-        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "200", "--ledger", "USD")).ExitCode);
         // This partition is the destination of three sagas: 7's credit applied (Saga mode: posted), 8's was held and
         // released (TCC: pending, then voided), 9 never reached it.
         static UInt128 Step(ulong saga, int step) => global::Wallet.Engine.Ledger.SystemIds.StepTransferId(saga, step);
@@ -137,16 +140,11 @@ public sealed class CliVerbTests
     {
         // Events off: the credit applies, but only the command journal records it. "Absent from the event journal" must
         // then read as "cannot tell" — a --void there would release a hold whose money already moved (money created).
-        await using GatewayFixture server = GatewayFixture.Start(
-            gateway: g => new Wallet.Gateway.GatewayOptions { Port = 0, HeartbeatIntervalMs = 1000, MinHeartbeatIntervalMs = 20, LogonTimeoutMs = 30_000, CloseLingerMs = 200 },
-            partition: p => new global::Wallet.Engine.Partition.PartitionOptions
-            {
-                DataDirectory = p.DataDirectory, Ledger = p.Ledger, MaxCommandBytes = p.MaxCommandBytes, JournalSegmentSizeBytes = p.JournalSegmentSizeBytes,
-                Fsync = p.Fsync, IngressRingSize = p.IngressRingSize, EgressRingSize = p.EgressRingSize, EventJournal = false,
-            });
-        int port = server.Endpoint.Port;
-        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "100", "--ledger", "USD")).ExitCode);
-        Assert.Equal(0, (await Wallet(port, GatewayFixture.AdminPassword, "account", "create", "200", "--ledger", "USD")).ExitCode);
+        await using GatewayFixture server = await TwoAccountsAsync(p => new global::Wallet.Engine.Partition.PartitionOptions
+        {
+            DataDirectory = p.DataDirectory, Ledger = p.Ledger, MaxCommandBytes = p.MaxCommandBytes, JournalSegmentSizeBytes = p.JournalSegmentSizeBytes,
+            Fsync = p.Fsync, IngressRingSize = p.IngressRingSize, EgressRingSize = p.EgressRingSize, EventJournal = false,
+        });
         await using (RawClient peer = await server.ConnectAsync())
         {
             await peer.LogonAsync("peer", GatewayFixture.SystemPassword);
