@@ -40,6 +40,12 @@ public static class GatewayMetrics
     /// </summary>
     public static readonly Counter<long> SplitRequests = Meter.CreateCounter<long>("wallet.sbe.split_requests", "{request}", "SBE requests split over several partitions");
 
+    /// <summary>
+    /// Requests sent on to another node's gateway with items of an SBE request that node leads (docs/gateway.md,
+    /// "Forwarding between nodes"): one per node per client request.
+    /// </summary>
+    public static readonly Counter<long> ForwardedRequests = Meter.CreateCounter<long>("wallet.sbe.forwarded_requests", "{request}", "SBE request parts forwarded to the node leading their partitions");
+
     public static readonly KeyValuePair<string, object?> FlushedByEgress = new("path", "egress");
     public static readonly KeyValuePair<string, object?> FlushedByWriterLoop = new("path", "writer_loop");
 

@@ -24,7 +24,7 @@ public sealed class ServeSettingsTests
         Assert.Equal(FsyncPolicy.Batch, s.Partition.Fsync);
         Assert.Equal(["USD/2", "EUR/2", "JPY/0", "BTC/8"], s.Partition.Ledger.Catalog.Definitions.Select(d => $"{d.Symbol}/{d.Scale}"));
         var users = new UserDirectory(s.Users);
-        Assert.Equal(3, users.Count);
+        Assert.Equal(4, users.Count);
         Assert.True(users.Authenticate("demo"u8, Encoding.UTF8.GetBytes("demo-dev-password"))!.MayDebit(1500));
         // The saga leader's peer session on a cluster: the System user whose password the Saga section carries.
         Assert.Equal("saga-peer", s.Saga.PeerUser);
@@ -33,6 +33,26 @@ public sealed class ServeSettingsTests
         Assert.Equal(Wallet.Saga.SagaMode.Saga, s.Saga.Mode);
         Assert.Equal(Path.Combine(Path.GetFullPath("./data"), "saga"), s.Saga.DataDirectory);
         Assert.Equal(5000, s.Saga.StepDeadlineMs);
+        // Forwarding between nodes: the peer-role user whose password the Forwarding section carries.
+        Assert.True(s.Forwarding.Enabled);
+        UserPrincipal peer = users.Authenticate(Encoding.UTF8.GetBytes(s.Forwarding.PeerUser), Encoding.UTF8.GetBytes(s.Forwarding.PeerPassword))!;
+        Assert.True(peer.IsPeer && peer.ActsAsAdmin && !peer.IsAdmin);
+        Assert.Equal((256, 10_000), (s.Forwarding.MaxInFlightPerNode, s.Forwarding.RequestTimeoutMs));
+    }
+
+    [Fact]
+    public void A_cluster_of_several_partitions_that_forwards_needs_the_peer_user_with_the_peer_role()
+    {
+        (string, string?)[] cluster = [("Cluster:Members", "1=127.0.0.1:7401:7501,2=127.0.0.1:7402:7502,3=127.0.0.1:7403:7503"), ("Cluster:NodeId", "1"), ("Serve:Partitions", "2")];
+        Assert.NotNull(ServeSettings.Load(Shipped_with(cluster)).Cluster);
+        var missing = Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with([.. cluster, ("Forwarding:PeerUser", "nobody")])));
+        Assert.Contains("Forwarding:PeerUser 'nobody' is not in Users", missing.Message, StringComparison.Ordinal);
+        var wrongRole = Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with([.. cluster, ("Forwarding:PeerUser", "admin")])));
+        Assert.Contains("needs Role peer", wrongRole.Message, StringComparison.Ordinal);
+        // Off, or one partition (nothing to forward), or a single node: no peer user needed.
+        Assert.False(ServeSettings.Load(Shipped_with([.. cluster, ("Forwarding:PeerUser", "nobody"), ("Forwarding:Enabled", "false")])).Forwarding.Enabled);
+        ServeSettings.Load(Shipped_with([.. cluster[..2], ("Forwarding:PeerUser", "nobody")]));
+        ServeSettings.Load(Shipped_with(("Serve:Partitions", "2"), ("Forwarding:PeerUser", "nobody")));
     }
 
     [Theory]
@@ -50,6 +70,9 @@ public sealed class ServeSettingsTests
     [InlineData("Saga:Mode", "3pc", "Saga:Mode = '3pc' is invalid: expected saga, tcc or 2pc.")]
     [InlineData("Saga:Enabled", "maybe", "Saga:Enabled")]
     [InlineData("Saga:StepDeadlineMs", "0", "Saga:StepDeadlineMs")]
+    [InlineData("Forwarding:Enabled", "sometimes", "Forwarding:Enabled")]
+    [InlineData("Forwarding:MaxInFlightPerNode", "0", "Forwarding:MaxInFlightPerNode")]
+    [InlineData("Forwarding:RequestTimeoutMs", "10", "Forwarding:RequestTimeoutMs")]
     [InlineData("Partition:Wait", "spin", "Partition:Wait")]
     [InlineData("Partition:WaitSpinNs", "1000001", "Partition:WaitSpinNs")]
     [InlineData("Partition:JournalPrefaultAheadBytes", "-1", "Partition:JournalPrefaultAheadBytes")]

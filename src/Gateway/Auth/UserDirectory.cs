@@ -31,11 +31,14 @@ public sealed class UserDirectory
             {
                 throw new ArgumentException($"Users:{u.Name}:DebitAccounts: {ex.Message}.", nameof(users), ex);
             }
-            if (!Enum.IsDefined(u.Role)) throw new ArgumentException($"Users:{u.Name}:Role must be 'admin', 'client' or 'system'.", nameof(users));
+            if (!Enum.IsDefined(u.Role)) throw new ArgumentException($"Users:{u.Name}:Role must be 'admin', 'client', 'system' or 'peer'.", nameof(users));
             // A system user (a peer's saga sequencer) moves money only through SystemTransfers, which any partition
             // accepts from it; a debit grant would mean nothing and suggest otherwise.
             if (u.Role == Role.System && u.DebitAccounts is { Count: > 0 })
                 throw new ArgumentException($"Users:{u.Name}:DebitAccounts must be empty for a user of the system role.", nameof(users));
+            // A peer gateway debits whatever its own client was granted (checked there): a grant here would mean nothing.
+            if (u.Role == Role.Peer && u.DebitAccounts is { Count: > 0 })
+                throw new ArgumentException($"Users:{u.Name}:DebitAccounts must be empty for a user of the peer role (the forwarding node checks its client's grants).", nameof(users));
             if (!_users.TryAdd(u.Name, (stored, new UserPrincipal(u.Name, u.Role, grant))))
                 throw new ArgumentException($"Users: duplicate user '{u.Name}'.", nameof(users));
             maxIterations = Math.Max(maxIterations, stored.Iterations);

@@ -11,6 +11,15 @@ public sealed class UserPrincipal(string name, Role role, AccountGrant debitGran
     /// <summary>A peer's saga sequencer: SystemTransfers only (see <see cref="Role.System"/>).</summary>
     public bool IsSystem => Role == Role.System;
 
+    /// <summary>A peer node's gateway forwarding what it has authorised for its own clients (see <see cref="Role.Peer"/>).</summary>
+    public bool IsPeer => Role == Role.Peer;
+
+    /// <summary>
+    /// May create/close accounts, debit any account and look up any account: an admin, or a peer gateway (which checked
+    /// its own client's rights before forwarding).
+    /// </summary>
+    public bool ActsAsAdmin => Role is Role.Admin or Role.Peer;
+
     /// <summary>A system principal debits nothing through client requests: its grant is empty by construction.</summary>
-    public bool MayDebit(UInt128 accountId) => IsAdmin || (!IsSystem && DebitGrant.Contains(accountId));
+    public bool MayDebit(UInt128 accountId) => ActsAsAdmin || (!IsSystem && DebitGrant.Contains(accountId));
 }

@@ -29,6 +29,8 @@ public sealed class FixPartnerDirectory
             // FIX does not carry SystemTransfers: a partner with the system role could do nothing, so it is a mistake.
             if (p.Role == Role.System)
                 throw new ArgumentException($"FIX partner '{p.Username}': the system role is for a peer's saga sequencer over SBE, not for FIX partners.", nameof(partners));
+            if (p.Role == Role.Peer)
+                throw new ArgumentException($"FIX partner '{p.Username}': the peer role is for another node's SBE gateway forwarding requests, not for FIX partners.", nameof(partners));
             _senders[i] = Encoding.ASCII.GetBytes(p.SenderCompId);
             _targets[i] = Encoding.ASCII.GetBytes(p.TargetCompId);
             if (names.Add(p.Username)) definitions.Add(new UserDefinition(p.Username, p.PasswordHash, p.Role, p.DebitAccounts));

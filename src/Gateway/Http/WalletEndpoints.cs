@@ -69,9 +69,11 @@ internal sealed partial class WalletEndpoints(
         (UserPrincipal? principal, AuthFailure failure) = await auth.AuthenticateAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
         if (principal is not null)
         {
-            // A peer's saga sequencer speaks SBE SystemTransfers only; HTTP exposes nothing to it.
-            return principal.IsSystem
-                ? (null, Forbidden("a user of the system role may send only SystemTransfers, over the SBE gateway"))
+            // A peer's saga sequencer speaks SBE SystemTransfers only, a peer gateway forwards over SBE only: HTTP exposes
+            // nothing to either.
+            if (principal.IsSystem) return (null, Forbidden("a user of the system role may send only SystemTransfers, over the SBE gateway"));
+            return principal.IsPeer
+                ? (null, Forbidden("a user of the peer role is another node's SBE gateway forwarding requests; it has no HTTP access"))
                 : (principal, null);
         }
         if (failure == AuthFailure.Busy)

@@ -31,4 +31,10 @@ public interface IRequestRouter
     /// nowhere: such transfers are refused whole.
     /// </summary>
     ICrossPartitionTransfers CrossPartition => RefuseCrossPartitionTransfers.Instance;
+
+    /// <summary>
+    /// How items led by another node reach it (docs/gateway.md, "Forwarding between nodes"); by default nothing is
+    /// forwarded and such requests are redirected (or refused when no single node leads all their items).
+    /// </summary>
+    IRequestForwarder? Forwarder => null;
 }

@@ -42,15 +42,17 @@ internal sealed partial class RequestProcessor
         }
 
         // The partitions in order of first appearance (PartitionCount <= PartitionMap.MaxPartitions = 1024).
-        Span<bool> seen = stackalloc bool[router.PartitionCount];
+        // partSlot[p]: the position of partition p in parts, -1 while not seen.
+        Span<int> partSlot = stackalloc int[router.PartitionCount];
+        partSlot.Fill(-1);
         Span<int> parts = stackalloc int[Math.Min(router.PartitionCount, items)];
         int partCount = 0, crossCount = 0;
         foreach (int p in itemPartition)
         {
             if (p == SplitBuffers.CrossPartitionItem) crossCount++;
-            else if (!seen[p])
+            else if (partSlot[p] < 0)
             {
-                seen[p] = true;
+                partSlot[p] = partCount;
                 parts[partCount++] = p;
             }
         }
@@ -60,15 +62,29 @@ internal sealed partial class RequestProcessor
             session.SendReject(correlationId, RejectReason.InvalidField, templateId, CrossPartitionRefusal);
             return;
         }
-        // Nothing is queued unless this node leads every partition of the request (and the coordinator, if needed).
-        if (!AllLedHere(session, templateId, correlationId, router, parts[..partCount], crossCount > 0 ? cross : null)) return;
+        // Nothing is queued unless every partition of the request (and the coordinator, if needed) is led here — or, with
+        // a forwarder, by a node known to lead it; otherwise the client has its answer already.
+        LeaderInfo[]? leaders = Placement(session, templateId, correlationId, router, parts[..partCount], crossCount > 0 ? cross : null, out bool answered);
+        if (answered) return;
+
+        // Forwarded parts: one request per other node, with all its items (of any of its partitions, and the
+        // cross-partition transfers when it leads the coordinator). groupOf[k]: -1 here, else the node's group.
+        Span<int> groupOf = stackalloc int[partCount + 1];
+        groupOf.Fill(-1);
+        LeaderInfo[] groups = leaders is null ? [] : GroupByNode(leaders, groupOf);
+        int localParts = 0;
+        for (int k = 0; k < partCount; k++)
+        {
+            if (groupOf[k] < 0) localParts++;
+        }
+        bool crossHere = crossCount > 0 && groupOf[partCount] < 0;
 
         // A partition with a full ring would take nothing: answer Busy for the whole request now rather than have the
         // other parts taken and this one's items answered PartitionUnavailable (that remains only for a race with
         // other producers between this check and the offer).
         for (int k = 0; k < partCount; k++)
         {
-            if (!router.HasRoom(parts[k]))
+            if (groupOf[k] < 0 && !router.HasRoom(parts[k]))
             {
                 session.SendBusy(correlationId);
                 return;
@@ -81,7 +97,7 @@ internal sealed partial class RequestProcessor
             return;
         }
         SplitTable table = context.Splits;
-        SplitEntry? entry = table.TryOpen(session.Id, (long)correlationId, kind, items, partCount, crossCount);
+        SplitEntry? entry = table.TryOpen(session.Id, (long)correlationId, kind, items, localParts + groups.Length, crossHere ? crossCount : 0);
         if (entry is null)
         {
             session.ReleaseInFlight();
@@ -95,8 +111,10 @@ internal sealed partial class RequestProcessor
         bool anyTaken = false;
         Span<int> indexes = buffers.Indexes;
         Span<byte> payload = buffers.Payload;
+        int part = 0; // the entry's part numbers, in the order parts are added
         for (int k = 0; k < partCount; k++)
         {
+            if (groupOf[k] >= 0) continue;
             int p = parts[k];
             int n = 0;
             for (int i = 0; i < items; i++)
@@ -106,8 +124,9 @@ internal sealed partial class RequestProcessor
                 indexes[n++] = i;
             }
             // Recorded before the offer: the partition may answer before Submit returns.
-            entry.AddPart(k, indexes[..n]);
-            SubmitStatus status = router.Submit(p, kind, k, entry.Key, payload[..(n * itemBytes)]);
+            entry.AddPart(part, indexes[..n]);
+            SubmitStatus status = router.Submit(p, kind, part, entry.Key, payload[..(n * itemBytes)]);
+            part++;
             if (status == SubmitStatus.Accepted)
             {
                 anyTaken = true;
@@ -121,6 +140,41 @@ internal sealed partial class RequestProcessor
                 return;
             }
             table.NotTaken(entry, indexes[..n], ResultCode.PartitionUnavailable);
+        }
+
+        for (int g = 0; g < groups.Length; g++)
+        {
+            int n = 0, firstPartition = -1;
+            for (int i = 0; i < items; i++)
+            {
+                int k = itemPartition[i] == SplitBuffers.CrossPartitionItem ? partCount : partSlot[itemPartition[i]];
+                if (groupOf[k] != g) continue;
+                scratch.Slice(i * itemBytes, itemBytes).CopyTo(payload.Slice(n * itemBytes));
+                indexes[n++] = i;
+                if (firstPartition < 0) firstPartition = k < partCount ? parts[k] : router.PartitionOf(MemoryMarshal.Cast<byte, Transfer>(scratch)[i].DebitAccountId);
+            }
+            entry.AddPart(part, indexes[..n]);
+            var completion = new SplitForwardCompletion(table, entry, entry.Key, part, firstPartition);
+            part++;
+            if (router.Forwarder!.TryForward(in groups[g], kind, payload[..(n * itemBytes)], n, completion))
+            {
+                anyTaken = true;
+                GatewayMetrics.ForwardedRequests.Add(1);
+                continue;
+            }
+            if (!anyTaken)
+            {
+                table.Abandon(entry);
+                session.ReleaseInFlight();
+                session.SendBusy(correlationId);
+                return;
+            }
+            table.NotTaken(entry, indexes[..n], ResultCode.PartitionUnavailable);
+        }
+        if (!crossHere)
+        {
+            table.Seal(entry);
+            return;
         }
 
         if (crossCount > 1)
@@ -186,14 +240,19 @@ internal sealed partial class RequestProcessor
     }
 
     /// <summary>
-    /// Whether this node leads every partition of a split request (and the coordinator when it holds cross-partition
-    /// transfers); otherwise the client is answered. All led by one other node: Redirect there, where the whole request
-    /// can be served. Some leader unknown (an election): Busy, retry shortly. Led by different nodes — here and
-    /// elsewhere, or by two other nodes — no single node can take the request (nothing is forwarded between nodes),
-    /// and a Redirect would only send the client back and forth: refused, so the client sends one request per partition.
+    /// Who takes each part of a split request: null when this node leads every partition of it (and the coordinator when
+    /// it holds cross-partition transfers) — serve it here. Otherwise, without forwarding (no forwarder, or the session
+    /// is itself a peer gateway's: a forwarded request is never forwarded again): all led by one other node → Redirect
+    /// there; some leader unknown (an election) → Busy/NotLeader; led by different nodes → refused, since a Redirect
+    /// would only send the client back and forth. With forwarding (docs/gateway.md, "Forwarding between nodes"): an
+    /// unknown leader still answers Busy/NotLeader; a request all led by one other node that leads everything (this
+    /// cluster's leaderships are not spread) is redirected there, where the client then stays; anything else is served
+    /// here and forwarded — the returned array holds each part's leader (index parts.Length: the coordinator's).
+    /// <paramref name="answered"/> is true when the client has had its answer.
     /// </summary>
-    private static bool AllLedHere(Session session, ushort templateId, ulong correlationId, IRequestRouter router, ReadOnlySpan<int> parts, ICrossPartitionTransfers? cross)
+    private LeaderInfo[]? Placement(Session session, ushort templateId, ulong correlationId, IRequestRouter router, ReadOnlySpan<int> parts, ICrossPartitionTransfers? cross, out bool answered)
     {
+        answered = false;
         bool local = false, unknown = false, different = false;
         LeaderInfo remote = default;
         int unknownPartition = -1;
@@ -208,24 +267,68 @@ internal sealed partial class RequestProcessor
                 if (k < parts.Length && unknownPartition < 0) unknownPartition = parts[k];
             }
             else if (remote.Host is null) remote = leader;
-            else if (remote.Host != leader.Host || remote.Port != leader.Port) different = true;
+            else if (!SameNode(remote, leader)) different = true;
         }
         bool anyRemote = remote.Host is not null;
-        if (!anyRemote && !unknown) return true;
-        if (different || (local && anyRemote))
-        {
-            session.SendReject(correlationId, RejectReason.InvalidField, templateId, "the request's items live on partitions led by different nodes (nothing is forwarded between nodes): send one request per partition; nothing applied"u8);
-            return false;
-        }
+        if (!anyRemote && !unknown) return null;
+        answered = true;
         if (unknown)
         {
             // An election: the partition's answer is Busy while no leader is known (the coordinator's: the same).
             if (unknownPartition >= 0) session.SendNotLeader(correlationId, unknownPartition);
             else session.SendBusy(correlationId);
-            return false;
+            return null;
         }
-        session.SendRedirect(correlationId, remote);
-        return false;
+        bool forward = router.Forwarder is not null && !session.Principal!.IsPeer;
+        if (!different && !local && (!forward || OneNodeLeadsAll(router, remote)))
+        {
+            session.SendRedirect(correlationId, remote);
+            return null;
+        }
+        if (!forward)
+        {
+            session.SendReject(correlationId, RejectReason.InvalidField, templateId, "the request's items live on partitions led by different nodes (nothing is forwarded between nodes): send one request per partition; nothing applied"u8);
+            return null;
+        }
+        answered = false;
+        var leaders = new LeaderInfo[parts.Length + 1];
+        for (int k = 0; k < parts.Length; k++) leaders[k] = router.LeaderOf(parts[k]);
+        leaders[parts.Length] = cross is null ? LeaderInfo.Local : cross.Leader;
+        return leaders;
+    }
+
+    /// <summary>The distinct other nodes among <paramref name="leaders"/>; groupOf[k] = the group of part k (-1: here).</summary>
+    private static LeaderInfo[] GroupByNode(LeaderInfo[] leaders, Span<int> groupOf)
+    {
+        var groups = new List<LeaderInfo>(2);
+        for (int k = 0; k < leaders.Length; k++)
+        {
+            if (leaders[k].IsLocal) continue;
+            int g = 0;
+            while (g < groups.Count && !SameNode(groups[g], leaders[k])) g++;
+            if (g == groups.Count) groups.Add(leaders[k]);
+            groupOf[k] = g;
+        }
+        return [.. groups];
+    }
+
+    private static bool SameNode(in LeaderInfo a, in LeaderInfo b) =>
+        a.IsLocal ? b.IsLocal : !b.IsLocal && string.Equals(a.Host, b.Host, StringComparison.Ordinal) && a.Port == b.Port;
+
+    /// <summary>
+    /// Whether <paramref name="node"/> leads every partition of this node's router and its coordinator: then a client sent
+    /// there stays there (everything is local to it). When leaderships are spread no node is such a place, and a
+    /// Redirect would only move the client until its next request for another partition: such requests are forwarded.
+    /// O(partitions), on forwarding decisions only.
+    /// </summary>
+    private static bool OneNodeLeadsAll(IRequestRouter router, in LeaderInfo node)
+    {
+        for (int p = 0; p < router.PartitionCount; p++)
+        {
+            if (!SameNode(router.LeaderOf(p), node)) return false;
+        }
+        ICrossPartitionTransfers cross = router.CrossPartition;
+        return !cross.Enabled || SameNode(cross.Leader, node);
     }
 
     /// <summary>

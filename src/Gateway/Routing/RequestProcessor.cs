@@ -52,6 +52,13 @@ internal sealed partial class RequestProcessor(GatewayContext context)
             session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "a session of the system role may send only SystemTransfers and SystemCreateAccounts; nothing applied"u8);
             return;
         }
+        if (session.Principal!.IsPeer && templateId is not (CreateTransfersDecoder.TemplateId or CreateAccountsDecoder.TemplateId
+                or CloseAccountsDecoder.TemplateId or LookupAccountsDecoder.TemplateId))
+        {
+            // Another node's gateway forwards only these (and has checked its own client's rights for them).
+            session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "a session of the peer role may send only CreateTransfers, CreateAccounts, CloseAccounts and LookupAccounts (forwarded by another node's gateway); nothing applied"u8);
+            return;
+        }
         if (templateId is GetHistoryDecoder.TemplateId or GetBalanceAtDecoder.TemplateId)
         {
             // Answered by the gateway from the read model, not by the partition.
@@ -81,7 +88,7 @@ internal sealed partial class RequestProcessor(GatewayContext context)
         switch (templateId)
         {
             case CreateAccountsDecoder.TemplateId:
-                if (!principal.IsAdmin)
+                if (!principal.ActsAsAdmin)
                 {
                     session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "CreateAccounts needs the admin role"u8);
                     return;
@@ -94,7 +101,7 @@ internal sealed partial class RequestProcessor(GatewayContext context)
                 }
                 break;
             case CloseAccountsDecoder.TemplateId:
-                if (!principal.IsAdmin)
+                if (!principal.ActsAsAdmin)
                 {
                     session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "CloseAccounts needs the admin role"u8);
                     return;
@@ -151,7 +158,7 @@ internal sealed partial class RequestProcessor(GatewayContext context)
                 kind = steps ? (ushort)CommandKind.SystemTransfers : (ushort)CommandKind.SystemCreateAccounts;
                 break;
             case LookupAccountsDecoder.TemplateId:
-                bool split = TranslateIds(message, session, principal, checkGrant: !principal.IsAdmin, out partition, out payloadBytes, out bool denied);
+                bool split = TranslateIds(message, session, principal, checkGrant: !principal.ActsAsAdmin, out partition, out payloadBytes, out bool denied);
                 if (denied)
                 {
                     session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "lookup of an account this user is not granted"u8);
@@ -192,9 +199,15 @@ internal sealed partial class RequestProcessor(GatewayContext context)
             return;
         }
         GatewayMetrics.Requests.Add(1, GatewayMetrics.Sbe);
-        SubmitStatus status = context.Router!.Submit(partition, kind, (long)correlationId, session.Id, payload);
+        IRequestRouter router = context.Router!;
+        SubmitStatus status = router.Submit(partition, kind, (long)correlationId, session.Id, payload);
         if (status == SubmitStatus.Accepted) return;
         session.ReleaseInFlight();
+        if (status == SubmitStatus.NotLeader && ForwardTarget(session, router, kind, router.LeaderOf(partition)) is LeaderInfo node)
+        {
+            ForwardWhole(session, templateId, correlationId, kind, partition, payload, node);
+            return;
+        }
         AnswerRefused(session, templateId, correlationId, status, partition);
     }
 
@@ -250,6 +263,14 @@ internal sealed partial class RequestProcessor(GatewayContext context)
         CrossPartitionSubmit status = cross.TrySubmit(in transfer, (long)correlationId, completion);
         if (status == CrossPartitionSubmit.Accepted) return;
         session.ReleaseInFlight();
+        IRequestRouter router = context.Router!;
+        if (status == CrossPartitionSubmit.NotLeader && ForwardTarget(session, router, (ushort)CommandKind.CreateTransfers, cross.Leader) is LeaderInfo node)
+        {
+            // The coordinator's leader is another node (and leaderships are spread): it takes the transfer from there.
+            ForwardWhole(session, templateId, correlationId, (ushort)CommandKind.CreateTransfers, router.PartitionOf(transfer.DebitAccountId),
+                session.Scratch.AsSpan(0, Transfer.SizeBytes), node);
+            return;
+        }
         AnswerCrossRefused(session, templateId, correlationId, status, cross);
     }
 
@@ -387,7 +408,7 @@ internal sealed partial class RequestProcessor(GatewayContext context)
             };
             // Post/void from a client must name the pending's debit account: the ledger then refuses a mismatch
             // (PendingTransferHasDifferentDebitAccountId), so a client can only settle holds on accounts it may debit.
-            if (!principal.IsAdmin && (transfer.DebitAccountId == UInt128.Zero || !principal.MayDebit(transfer.DebitAccountId)))
+            if (!principal.ActsAsAdmin && (transfer.DebitAccountId == UInt128.Zero || !principal.MayDebit(transfer.DebitAccountId)))
                 return TransferCheck.Unauthorized;
             int p = -1; // an admin's post/void naming no account: it goes with the request's first partition
             bool cross = false;

@@ -162,6 +162,67 @@ internal sealed class SplitTable(SessionRegistry sessions)
         if (done is not null) Answer(done);
     }
 
+    /// <summary>Another node answered the items of part <paramref name="part"/> forwarded to it (any thread).</summary>
+    public void OnForwardResults(SplitEntry entry, long key, int part, ReadOnlySpan<ResultCode> codes)
+    {
+        SplitEntry? done;
+        lock (_entries)
+        {
+            if (entry.Key != key) return;
+            ReadOnlySpan<int> order = entry.PartItems(part);
+            for (int j = 0; j < order.Length; j++)
+            {
+                // One code per forwarded item; a short answer never reads as Ok for an item it did not mention.
+                entry.Results[order[j]] = new CreateResult(order[j], j < codes.Length ? codes[j] : ResultCode.MalformedPayload);
+            }
+            done = Decrement(entry, 1);
+        }
+        if (done is not null) Answer(done);
+    }
+
+    /// <summary>Another node answered a forwarded LookupAccounts part: the accounts it found, in the part's order.</summary>
+    public void OnForwardFound(SplitEntry entry, long key, int part, ReadOnlySpan<Account> found)
+    {
+        SplitEntry? done;
+        lock (_entries)
+        {
+            if (entry.Key != key) return;
+            entry.SetFound(part, found);
+            done = Decrement(entry, 1);
+        }
+        if (done is not null) Answer(done);
+    }
+
+    /// <summary>A forwarded part was certainly not taken by the other node: its items answer <paramref name="code"/>.</summary>
+    public void OnForwardNotTaken(SplitEntry entry, long key, int part, ResultCode code)
+    {
+        SplitEntry? done;
+        lock (_entries)
+        {
+            if (entry.Key != key) return;
+            foreach (int i in entry.PartItems(part)) entry.Results[i] = new CreateResult(i, code);
+            done = Decrement(entry, 1);
+        }
+        if (done is not null) Answer(done);
+    }
+
+    /// <summary>
+    /// A forwarded part's outcome is unknown (sent, never answered): the whole request is handed back as after a leader
+    /// change, and the client resubmits it with the same ids (idempotency settles what did apply).
+    /// </summary>
+    public void OnForwardUnknown(SplitEntry entry, long key, int partition)
+    {
+        SplitEntry? done;
+        lock (_entries)
+        {
+            if (entry.Key != key) return;
+            entry.LostLeader = true;
+            entry.LostLeaderPartition = partition;
+            done = Decrement(entry, 1);
+        }
+        if (done is not null) Answer(done);
+    }
+
     private void Release(SplitEntry entry, int parts)
     {
         SplitEntry? done;

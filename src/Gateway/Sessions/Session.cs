@@ -210,7 +210,7 @@ internal sealed class Session : IGatewaySession
                 return false;
             }
             UserPrincipal? principal = Principal;
-            _out.Commit(ResponseEncoder.Result(room, result, principal is { IsAdmin: false } ? principal : null));
+            _out.Commit(ResponseEncoder.Result(room, result, principal is { ActsAsAdmin: false } ? principal : null));
         }
         return true;
     }

@@ -8,7 +8,8 @@ namespace Wallet.Host.Cluster;
 /// Routing for one replica process of N replicated partitions: the account's partition (<see cref="PartitionMap"/>) is
 /// served here only while this process's consensus agent of that partition leads; otherwise the gateway answers
 /// NotLeader for that request and names that partition's leader. Leaders are elected per partition, so one client may
-/// be sent to different nodes for different partitions; nothing is forwarded between nodes.
+/// be sent to different nodes for different partitions — or, with a <see cref="IRequestForwarder"/> (the default on a
+/// cluster, <see cref="PeerForwarder"/>), served here with the items led elsewhere forwarded to their leaders.
 /// </summary>
 internal sealed class ReplicatedPartitionsRouter : IRequestRouter
 {
@@ -17,7 +18,8 @@ internal sealed class ReplicatedPartitionsRouter : IRequestRouter
     private readonly PartitionMap _map;
     private readonly ICrossPartitionTransfers _crossPartition;
 
-    public ReplicatedPartitionsRouter(IReadOnlyList<PartitionEngine> partitions, IReadOnlyList<ConsensusAgent> agents, PartitionMap map, ICrossPartitionTransfers? crossPartition = null)
+    public ReplicatedPartitionsRouter(IReadOnlyList<PartitionEngine> partitions, IReadOnlyList<ConsensusAgent> agents, PartitionMap map,
+        ICrossPartitionTransfers? crossPartition = null, IRequestForwarder? forwarder = null)
     {
         ArgumentNullException.ThrowIfNull(partitions);
         ArgumentNullException.ThrowIfNull(agents);
@@ -28,7 +30,10 @@ internal sealed class ReplicatedPartitionsRouter : IRequestRouter
         _agents = [.. agents];
         _map = map;
         _crossPartition = crossPartition ?? RefuseCrossPartitionTransfers.Instance;
+        Forwarder = forwarder;
     }
+
+    public IRequestForwarder? Forwarder { get; }
 
     public int PartitionCount => _partitions.Length;
 

@@ -91,6 +91,8 @@ internal sealed class ServeSettings
     public required ApiSettings Api { get; init; }
     /// <summary>Cross-partition transfers ("Saga" section); used by a single node with several partitions.</summary>
     public required SagaSettings Saga { get; init; }
+    /// <summary>Forwarding between nodes ("Forwarding" section); used by a replica of several partitions.</summary>
+    public required ForwardingSettings Forwarding { get; init; }
 
     public static ServeSettings Load(IConfiguration config)
     {
@@ -115,6 +117,8 @@ internal sealed class ServeSettings
         // With several partitions the saga group takes the next slot: checked like a partition's.
         if (cluster is not null) CheckReplicationPorts(cluster, partitionCount > 1 ? partitionCount + 1 : 1, stride, slotsIncludeSaga: partitionCount > 1);
         IReadOnlyList<UserDefinition> users = LoadUsers(config.GetSection("Users"));
+        ForwardingSettings forwarding = ForwardingSettings.Load(config.GetSection("Forwarding"));
+        if (cluster is not null && partitionCount > 1 && forwarding.Enabled) CheckPeerUser(users, forwarding.PeerUser);
         return new ServeSettings
         {
             ReplicationPortStride = stride,
@@ -128,6 +132,7 @@ internal sealed class ServeSettings
             Fix = FixSettings.Load(config.GetSection("Fix"), dataDirectory),
             Api = ApiSettings.Load(config, dataDirectory, cluster?.Self.HttpPort ?? 0),
             Saga = SagaSettings.Load(config.GetSection("Saga"), dataDirectory),
+            Forwarding = forwarding,
         };
 
         PartitionOptions PartitionFor(string directory, int partitionId) => new PartitionOptions
@@ -153,6 +158,18 @@ internal sealed class ServeSettings
     }
 
     /// <summary>Every (host, port) a cluster of N partitions listens on must be a valid port, and distinct.</summary>
+    /// <summary>The other nodes log on here as Forwarding:PeerUser: a replica that does not know that user would refuse every forward.</summary>
+    private static void CheckPeerUser(IReadOnlyList<UserDefinition> users, string peerUser)
+    {
+        foreach (UserDefinition u in users)
+        {
+            if (u.Name != peerUser) continue;
+            if (u.Role == Role.Peer) return;
+            throw new SettingsException($"Forwarding:PeerUser '{peerUser}' is a user of the {u.Role.ToString().ToLowerInvariant()} role: the user other nodes forward requests as needs Role peer (or set Forwarding:Enabled=false).");
+        }
+        throw new SettingsException($"Forwarding:PeerUser '{peerUser}' is not in Users: add it with Role peer on every node (the user other nodes forward requests as; its password is Forwarding:PeerPassword), or set Forwarding:Enabled=false.");
+    }
+
     private static void CheckReplicationPorts(ClusterOptions cluster, int partitionCount, int stride, bool slotsIncludeSaga = false)
     {
         var used = new Dictionary<(string Host, int Port), string>();

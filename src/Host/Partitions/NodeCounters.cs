@@ -32,6 +32,7 @@ internal static class NodeCounters
         }
         if (labelled) c["node.partitions"] = node.Count;
         AddSagas(c, node);
+        AddForwarding(c, node);
         c["sbe.sessions"] = gateway.SessionCount;
         c["sbe.orphaned_results"] = gateway.OrphanedResults;
         c["sbe.logons_in_progress"] = gateway.LogonsInProgress;
@@ -97,6 +98,14 @@ internal static class NodeCounters
             c["saga.remote_step_failures"] = node.RemoteStepFailures;
             c["saga.anomalies"] = replica.Machine.Anomalies;
         }
+    }
+
+    /// <summary>A replica of several partitions: requests its gateway forwarded to the nodes leading their partitions, and failures.</summary>
+    private static void AddForwarding(Dictionary<string, long> c, NodePartitions node)
+    {
+        if (node.Agents.Count == 0 || node.Count < 2) return;
+        c["gateway.forwarded_requests"] = node.ForwardedRequests;
+        c["gateway.forward_failures"] = node.ForwardFailures;
     }
 
     /// <summary>Bytes of the command and event journal segments on disk (a directory listing; read at scrape time).</summary>

@@ -29,6 +29,7 @@ internal sealed class NodePartitions
     private SagaCoordinator? _sagas;
     /// <summary>Cluster with several partitions: the steps' paths, and this node's replica of the saga group.</summary>
     private readonly ClusterStepTransport? _stepTransport;
+    private PeerForwarder? _forwarder;
     private SagaReplica? _sagaReplica;
 
     private NodePartitions(ServeSettings settings, PartitionMap map, PartitionEngine[] engines, SagaResultRouter[]? sagaRouters, ClusterStepTransport? stepTransport)
@@ -56,6 +57,10 @@ internal sealed class NodePartitions
 
     /// <summary>Step sends to partitions led elsewhere that failed (connection, timeout); their steps were resent.</summary>
     public long RemoteStepFailures => _stepTransport?.RemoteFailures ?? 0;
+
+    /// <summary>Requests this node's gateway forwarded to other nodes, and those that failed (docs/gateway.md).</summary>
+    public long ForwardedRequests => _forwarder?.Forwarded ?? 0;
+    public long ForwardFailures => _forwarder?.Failures ?? 0;
 
     public PartitionMap Map { get; }
     public int Count => _engines.Length;
@@ -243,7 +248,10 @@ internal sealed class NodePartitions
     {
         if (_agents.Length > 0)
         {
-            return _engines.Length == 1 ? new ReplicatedRouter(_engines[0], _agents[0]) : new ReplicatedPartitionsRouter(_engines, _agents, Map, crossPartition);
+            if (_engines.Length == 1) return new ReplicatedRouter(_engines[0], _agents[0]);
+            // Several partitions whose leaders may be different nodes: items led elsewhere are forwarded there.
+            if (_settings.Forwarding.Enabled) _forwarder ??= new PeerForwarder(_settings.Forwarding);
+            return new ReplicatedPartitionsRouter(_engines, _agents, Map, crossPartition, _forwarder);
         }
         return _engines.Length == 1 ? new SinglePartitionRouter(_engines[0]) : new PartitionedRouter(_engines, Map, crossPartition);
     }
@@ -333,6 +341,9 @@ internal sealed class NodePartitions
     public void StopConsensus()
     {
         foreach (ConsensusAgent a in _agents) a.Dispose();
+        // Forwarded requests still in flight are answered "outcome unknown": their clients resubmit to the next leaders.
+        PeerForwarder? forwarder = Interlocked.Exchange(ref _forwarder, null);
+        forwarder?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
     }
 
     /// <summary>The projectors read the event journals, which the partitions close: stopped first (they resume from their checkpoints).</summary>

@@ -14,6 +14,8 @@ public sealed class GatewayFixture : IAsyncDisposable
     public const string AdminPassword = "admin-secret";
     public const string ClientPassword = "client-secret";
     public const string SystemPassword = "peer-secret";
+    public const string PeerUser = "gateway-peer";
+    public const string PeerPassword = "gateway-peer-secret";
     /// <summary>Hashed once per test run: PBKDF2 is deliberately slow.</summary>
     public static UserDefinition[] Users => s_users.Value;
 
@@ -26,6 +28,8 @@ public sealed class GatewayFixture : IAsyncDisposable
         new UserDefinition("slow", PasswordHasher.Hash(ClientPassword, PasswordHasher.MinIterations), Role.Client, []),
         // A peer node's saga sequencer: SystemTransfers only.
         new UserDefinition("peer", PasswordHasher.Hash(SystemPassword, PasswordHasher.MinIterations), Role.System, []),
+        // Another node's gateway forwarding its clients' items (docs/gateway.md, "Forwarding between nodes").
+        new UserDefinition(PeerUser, PasswordHasher.Hash(PeerPassword, PasswordHasher.MinIterations), Role.Peer, []),
     ]);
 
     private readonly TempDirectory? _ownedDir;

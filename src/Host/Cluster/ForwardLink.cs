@@ -1,0 +1,168 @@
+using System.Runtime.InteropServices;
+using Wallet.Client;
+using Wallet.Engine.Ledger;
+using Wallet.Gateway.Routing;
+
+namespace Wallet.Host.Cluster;
+
+/// <summary>
+/// This node's session to one other node's SBE gateway, over which items of its clients' requests are forwarded there
+/// (<see cref="PeerForwarder"/>): a client SDK connection logged on as the peer-role user, opened at the first forward and
+/// again after it fails. Bounded: at most MaxInFlight forwarded requests await an answer; beyond, the caller answers
+/// Busy. Every outcome maps to one completion call:
+/// <list type="bullet">
+/// <item>answered → the peer's per-item codes (or found accounts);</item>
+/// <item>never sent (no connection), Busy after the client's retries, or refused whole (Reject) → not taken,
+/// <see cref="ResultCode.PartitionUnavailable"/> per item: nothing applied, resubmit;</item>
+/// <item>sent and then lost (connection gone for good, timeout) → outcome unknown: the client is told to resubmit with
+/// the same ids, as after a leader change (idempotency settles what did apply).</item>
+/// </list>
+/// The client SDK underneath resubmits over a new connection, follows a Redirect when leadership moved, and answers a
+/// repeat of an applied item Ok (<see cref="WalletClientOptions.ResubmittedExistsAsOk"/>).
+/// </summary>
+internal sealed class ForwardLink : IAsyncDisposable
+{
+    /// <summary>After a failed connect, forwards fail fast (not taken) for this long instead of each trying again.</summary>
+    public const int ReconnectBackoffMs = 250;
+
+    private readonly WalletClientOptions _options;
+    private readonly int _maxInFlight;
+    private readonly object _gate = new();
+    private Task<WalletClient>? _connecting;
+    private long _nextAttemptMs;
+    private int _inFlight;
+    private long _forwarded;
+    private long _failures;
+    private volatile string? _lastError;
+    private volatile bool _disposed;
+
+    public ForwardLink(WalletClientOptions options, int maxInFlight)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
+        _options = options;
+        _maxInFlight = maxInFlight;
+    }
+
+    /// <summary>Requests forwarded over this link so far.</summary>
+    public long Forwarded => Interlocked.Read(ref _forwarded);
+
+    /// <summary>Forwards that failed (no connection, lost connection, timeout): answered not taken or unknown.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    public string? LastError => _lastError;
+
+    /// <summary>Gateway receive loop: copies the items and sends them asynchronously; false when too many are in flight.</summary>
+    public bool TryForward(ushort kind, ReadOnlySpan<byte> payload, int count, IForwardCompletion completion)
+    {
+        if (_disposed) return false;
+        if (Interlocked.Increment(ref _inFlight) > _maxInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            return false;
+        }
+        // One array per forwarded request: the cross-node path, not the partition hot path.
+        object items = kind switch
+        {
+            (ushort)CommandKind.CreateTransfers => MemoryMarshal.Cast<byte, Transfer>(payload)[..count].ToArray(),
+            (ushort)CommandKind.CreateAccounts => MemoryMarshal.Cast<byte, Account>(payload)[..count].ToArray(),
+            _ => MemoryMarshal.Cast<byte, UInt128>(payload)[..count].ToArray(),
+        };
+        Interlocked.Increment(ref _forwarded);
+        _ = SendAsync(kind, items, completion);
+        return true;
+    }
+
+    private Task<WalletClient> ConnectionAsync()
+    {
+        lock (_gate)
+        {
+            if (_connecting is { IsFaulted: false, IsCanceled: false }) return _connecting;
+            if (_connecting is not null && Environment.TickCount64 < _nextAttemptMs) return _connecting; // the failed one: fail fast
+            _connecting = WalletClient.ConnectAsync(_options);
+            return _connecting;
+        }
+    }
+
+#pragma warning disable CA1031 // a forward must always complete: every failure is counted and answered
+    private async Task SendAsync(ushort kind, object items, IForwardCompletion completion)
+    {
+        try
+        {
+            WalletClient client;
+            try
+            {
+                client = await ConnectionAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex, dropConnection: false);
+                lock (_gate) _nextAttemptMs = Environment.TickCount64 + ReconnectBackoffMs;
+                completion.OnNotTaken(ResultCode.PartitionUnavailable);
+                return;
+            }
+            try
+            {
+                switch (items)
+                {
+                    case Transfer[] transfers:
+                        Answer(completion, await client.CreateTransfersAsync(transfers).ConfigureAwait(false));
+                        break;
+                    case Account[] accounts:
+                        Answer(completion, await client.CreateAccountsAsync(accounts).ConfigureAwait(false));
+                        break;
+                    case UInt128[] ids when kind == (ushort)CommandKind.CloseAccounts:
+                        Answer(completion, await client.CloseAccountsAsync(ids).ConfigureAwait(false));
+                        break;
+                    case UInt128[] ids:
+                        completion.OnFound(await client.LookupAccountsAsync(ids).ConfigureAwait(false));
+                        break;
+                }
+            }
+            catch (Exception ex) when (ex is WalletBusyException or WalletRejectedException)
+            {
+                // Refused whole by the peer (its partition full, or a refusal such as too many in flight): nothing applied.
+                completion.OnNotTaken(ResultCode.PartitionUnavailable);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex, dropConnection: ex is WalletConnectionException or ObjectDisposedException);
+                completion.OnOutcomeUnknown();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+#pragma warning restore CA1031
+
+    private static void Answer(IForwardCompletion completion, CreateResult[] results)
+    {
+        // The SDK decodes one result per item, in item order.
+        Span<ResultCode> codes = results.Length <= 1024 ? stackalloc ResultCode[results.Length] : new ResultCode[results.Length];
+        for (int i = 0; i < results.Length; i++) codes[i] = results[i].Code;
+        completion.OnResults(codes);
+    }
+
+    private void Fail(Exception ex, bool dropConnection)
+    {
+        Interlocked.Increment(ref _failures);
+        _lastError = $"{ex.GetType().Name}: {ex.Message}";
+        if (!dropConnection) return;
+        // The client gave up on its connection (reconnects exhausted): the next forward opens a new one.
+        lock (_gate) _connecting = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        Task<WalletClient>? connecting;
+        lock (_gate)
+        {
+            connecting = _connecting;
+            _connecting = null;
+        }
+        if (connecting is { IsCompletedSuccessfully: true }) await connecting.Result.DisposeAsync().ConfigureAwait(false);
+    }
+}
