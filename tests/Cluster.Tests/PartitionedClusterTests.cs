@@ -95,6 +95,7 @@ public sealed partial class PartitionedClusterTests : IDisposable
             // Every replica of every partition applied that partition's two commands (accounts, transfer): read each node's counters.
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "admin:admin-dev-password");
+            await AnyNodeServesEveryPartition(clientBase, seeds, http, httpBase);
             for (int node = 1; node <= Nodes; node++)
             {
                 long[] applied = new long[Partitions];
@@ -133,6 +134,66 @@ public sealed partial class PartitionedClusterTests : IDisposable
             for (int p = 0; p < Partitions; p++) Assert.True(Directory.Exists(Path.Combine(_root, $"node-{node}", $"p{p}")));
         }
     }
+
+    /// <summary>
+    /// Any node serves a client whole, wherever the partitions' leaders are (docs/gateway.md, "Forwarding between nodes"):
+    /// one SDK client per node, many callers at once — transfers within partition 0, within partition 1 and across the
+    /// two — coalesced by the SDK into messages that mix partitions. Items led by another node are forwarded there (or,
+    /// when one node leads everything, the client is redirected to it once). Every transfer is Ok and the balances exact.
+    /// </summary>
+    private static async Task AnyNodeServesEveryPartition(int clientBase, WalletEndpoint[] seeds, HttpClient http, int httpBase)
+    {
+        UInt128[] on0 = IdsOn(0, 2), on1 = IdsOn(1, 2);
+        var expected = new Dictionary<UInt128, (long Debits, long Credits)>();
+        await using (WalletClient reader = await ConnectAsync(clientBase, seeds, node: 1))
+        {
+            foreach (Account a in await reader.LookupAccountsAsync(new[] { on0[0], on0[1], on1[0], on1[1] })) expected[a.Id] = (a.DebitsPosted, a.CreditsPosted);
+        }
+        const int Callers = 48;
+        for (int node = 1; node <= Nodes; node++)
+        {
+            await using WalletClient client = await ConnectAsync(clientBase, seeds, node);
+            var calls = new Task<ResultCode>[Callers];
+            for (int i = 0; i < Callers; i++)
+            {
+                (UInt128 debit, UInt128 credit) = (i % 3) switch { 0 => (on0[0], on0[1]), 1 => (on1[0], on1[1]), _ => (on0[1], on1[1]) };
+                long amount = 1 + i;
+                calls[i] = client.CreateTransferAsync(new Transfer { Id = (UInt128)(10_000 + node * 1_000 + i), DebitAccountId = debit, CreditAccountId = credit, Amount = amount, Ledger = 1, Code = 1 });
+                expected[debit] = (expected[debit].Debits + amount, expected[debit].Credits);
+                expected[credit] = (expected[credit].Debits, expected[credit].Credits + amount);
+            }
+            ResultCode[] codes = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.All(codes, c => Assert.Equal(ResultCode.Ok, c));
+        }
+        // Saga mode answers at the commit point; the source's post follows: wait until nothing is pending, then exact.
+        await using (WalletClient reader = await ConnectAsync(clientBase, seeds, node: 2))
+        {
+            Account[] accounts = [];
+            for (DateTime until = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < until; await Task.Delay(100))
+            {
+                accounts = await reader.LookupAccountsAsync(new[] { on0[0], on0[1], on1[0], on1[1] });
+                if (Array.TrueForAll(accounts, a => a.DebitsPending == 0)) break;
+            }
+            Assert.Equal(4, accounts.Length);
+            foreach (Account a in accounts) Assert.Equal((a.Id, expected[a.Id].Debits, expected[a.Id].Credits, 0L), (a.Id, a.DebitsPosted, a.CreditsPosted, a.DebitsPending));
+        }
+        // What went between nodes (not asserted: the elections decide whether leaderships are spread).
+        long forwarded = 0;
+        for (int node = 1; node <= Nodes; node++)
+        {
+            using JsonDocument stat = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{httpBase + node - 1}/v1/admin/stat"));
+            forwarded += stat.RootElement.GetProperty("gateway.forwarded_requests").GetInt64();
+            Assert.Equal(0, stat.RootElement.GetProperty("gateway.forward_failures").GetInt64());
+        }
+        Console.WriteLine($"forwarded requests over the cluster: {forwarded}");
+    }
+
+    private static Task<WalletClient> ConnectAsync(int clientBase, WalletEndpoint[] seeds, int node) =>
+        WalletClient.ConnectAsync(new WalletClientOptions
+        {
+            Port = clientBase + node - 1, SeedEndpoints = seeds, ClientId = "admin", Credential = "admin-dev-password",
+            ConnectTimeoutMs = 60_000, RequestTimeoutMs = 60_000, BusyRetryLimit = 1000, ReconnectAttempts = 50,
+        });
 
     public void Dispose()
     {
