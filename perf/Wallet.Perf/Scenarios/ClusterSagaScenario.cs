@@ -35,6 +35,8 @@ internal sealed class ClusterSagaScenario : IScenario
         new(LoadOptions.Connections, "client connections per mode, [1, 64] (even with 'same': one partition each)", "4"),
         new("--window", "requests in flight over all connections, [1, 16384]", "1024"),
         new(LoadOptions.Accounts, "accounts per partition, [4, 100000]", "1000"),
+        new("--forwarding", "on: a node forwards items of partitions led elsewhere (the servers' default); off: Redirect (Forwarding:Enabled=false)", "on"),
+        new("--connect-to", "saga-leader: every session starts at the saga group's leader; non-leader: at a node that does not lead the session's partition (same) or the saga group (cross) — forwarded when leaders are spread", "saga-leader"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -54,10 +56,14 @@ internal sealed class ClusterSagaScenario : IScenario
             throw new PerfOptionsException($"--connections must be a multiple of {Partitions} with mode 'same' (each connection serves one partition)");
         int window = (int)options.ExtraLong("--window", 1024, 1, 16_384);
         int accounts = (int)options.ExtraLong(LoadOptions.Accounts, 1000, 4, 100_000);
+        string forwarding = options.Extra("--forwarding", "on");
+        if (forwarding is not ("on" or "off")) throw new PerfOptionsException($"--forwarding must be on or off; got '{forwarding}'");
+        string connectTo = options.Extra("--connect-to", "saga-leader");
+        if (connectTo is not ("saga-leader" or "non-leader")) throw new PerfOptionsException($"--connect-to must be saga-leader or non-leader; got '{connectTo}'");
 
         var result = new ScenarioResult(Name);
         result.Note($"{Replicas} wallet serve replicas x {Partitions} partitions (+ the saga group), fsync {fsync}, Saga:Mode {sagaMode}; {connections} SDK connections, " +
-            $"window {window}, one transfer per request; {accounts:N0} accounts per partition; {Environment.ProcessorCount} cores shared by the client and all replicas, load {MachineInfo.LoadAverage()}");
+            $"window {window}, one transfer per request; {accounts:N0} accounts per partition; forwarding {forwarding}, sessions start at the {connectTo}; {Environment.ProcessorCount} cores shared by the client and all replicas, load {MachineInfo.LoadAverage()}");
         string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", "cluster-saga-" + Guid.NewGuid().ToString("N")[..8]);
         // One free block: the client ports, then the replication ports partition-major (node i of group g at
         // base + g × Replicas + i; g = Partitions is the saga group), as `wallet cluster` lays them out.
@@ -77,7 +83,7 @@ internal sealed class ClusterSagaScenario : IScenario
             {
                 servers.Add(ServerProcess.Start(Path.Combine(dir, $"node-{i + 1}"), ports[i], fsync, "blocking", log,
                     ["--partitions", "2", $"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}", $"--Cluster:PartitionPortStride={Replicas}", $"--Saga:Mode={sagaMode}",
-                     "--Partition:PreallocateTransfers=false", "--Gateway:LogonTimeoutMs=60000"]));
+                     "--Partition:PreallocateTransfers=false", "--Gateway:LogonTimeoutMs=60000", $"--Forwarding:Enabled={forwarding == "on"}"]));
             }
             ServerProcess sagaLeader = WaitForSagaLeader(servers, TimeSpan.FromSeconds(60));
             int leaderPort = ports[servers.IndexOf(sagaLeader)];
@@ -86,12 +92,16 @@ internal sealed class ClusterSagaScenario : IScenario
             for (int i = 0; i < Replicas; i++) seeds[i] = new WalletEndpoint("127.0.0.1", ports[i]);
             var map = PartitionMap.Uniform(Partitions);
             UInt128[][] ids = SetUpAsync(seeds, leaderPort, map, accounts, log).GetAwaiter().GetResult();
+            result.Note(LeadershipNote(servers));
             var throughput = new Dictionary<string, double>();
             long nextId = 1L << 40;
             foreach (string mode in modes)
             {
                 var latency = new LatencyRecorder("latency");
-                (double tps, long failed) = PhaseAsync(seeds, leaderPort, ids, mode == "cross", connections, window, options, latency, () => Interlocked.Increment(ref nextId), log)
+                bool crossMode = mode == "cross";
+                // Where connection i starts: the saga leader, or a node that does not lead what connection i sends.
+                Func<int, int> portOf = connectTo == "saga-leader" ? _ => leaderPort : i => ports[NonLeader(servers, crossMode ? Partitions : i % Partitions)];
+                (double tps, long failed) = PhaseAsync(seeds, portOf, ids, crossMode, connections, window, options, latency, () => Interlocked.Increment(ref nextId), log)
                     .GetAwaiter().GetResult();
                 result.Add(mode, "committed/s (closed loop)", tps, "tx/s");
                 result.Add(mode, "refused or failed", failed, "tx");
@@ -114,6 +124,25 @@ internal sealed class ClusterSagaScenario : IScenario
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
         return result;
+    }
+
+    /// <summary>Which replica leads each group after set-up: with leaders spread, a session at one node has some of its requests forwarded.</summary>
+    private static string LeadershipNote(List<ServerProcess> servers)
+    {
+        var text = new System.Text.StringBuilder("leaders after set-up:");
+        var nodes = new HashSet<int>();
+        for (int p = 0; p <= Partitions; p++)
+        {
+            int node = 0;
+            for (int i = 0; i < servers.Count; i++)
+            {
+                if (p < Partitions ? servers[i].LeadsPartition(p) : servers[i].IsSagaLeader) node = i + 1;
+            }
+            text.Append(CultureInfo.InvariantCulture, $" {(p < Partitions ? $"p{p}" : "saga")} node {node}");
+            nodes.Add(node);
+        }
+        text.Append(nodes.Count == 1 ? " (one node leads everything: no forwarding)" : " (spread: requests at one node for another's partition are forwarded, or redirected with --forwarding off)");
+        return text.ToString();
     }
 
     private static ServerProcess WaitForSagaLeader(List<ServerProcess> servers, TimeSpan timeout)
@@ -174,14 +203,24 @@ internal sealed class ClusterSagaScenario : IScenario
         return ids;
     }
 
+    /// <summary>The index of a replica that does not lead <paramref name="group"/> (a partition, or <see cref="Partitions"/> for the saga group).</summary>
+    private static int NonLeader(List<ServerProcess> servers, int group)
+    {
+        for (int i = 0; i < servers.Count; i++)
+        {
+            if (!(group < Partitions ? servers[i].LeadsPartition(group) : servers[i].IsSagaLeader)) return i;
+        }
+        return 0;
+    }
+
     /// <summary>Warm-up, then a measured closed loop: <paramref name="window"/> requests in flight over the connections.</summary>
-    private static async Task<(double Tps, long Failed)> PhaseAsync(WalletEndpoint[] seeds, int port, UInt128[][] ids, bool cross, int connections, int window,
+    private static async Task<(double Tps, long Failed)> PhaseAsync(WalletEndpoint[] seeds, Func<int, int> portOf, UInt128[][] ids, bool cross, int connections, int window,
         PerfOptions options, LatencyRecorder latency, Func<long> nextId, TextWriter log)
     {
         log.WriteLine($"[cluster-saga] {(cross ? "cross-partition" : "same-partition")}: closed loop, window {window}");
         // Same-partition load needs a session at each partition's leader: half the connections per partition.
         var clients = new WalletClient[connections];
-        for (int i = 0; i < clients.Length; i++) clients[i] = await WalletClient.ConnectAsync(ClientOptions(seeds, port)).ConfigureAwait(false);
+        for (int i = 0; i < clients.Length; i++) clients[i] = await WalletClient.ConnectAsync(ClientOptions(seeds, portOf(i))).ConfigureAwait(false);
         long start = Stopwatch.GetTimestamp();
         long measureFrom = start + Pacing.SecondsToTicks(options.WarmupS);
         long end = measureFrom + Pacing.SecondsToTicks(options.DurationS);

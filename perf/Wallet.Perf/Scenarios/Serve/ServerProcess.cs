@@ -22,6 +22,11 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>With several partitions on a cluster: this replica leads the saga sequencer's group (its "saga group:" lines).</summary>
     public bool IsSagaLeader { get; private set; }
 
+    /// <summary>Partitions (of a multi-partition replica, up to 64) whose leader this replica last said it is.</summary>
+    private readonly bool[] _leads = new bool[64];
+
+    public bool LeadsPartition(int partition) => (uint)partition < (uint)_leads.Length && Volatile.Read(ref _leads[partition]);
+
     /// <summary>The replica that printed that it leads (serve prints every role change).</summary>
     public static ServerProcess WaitForLeader(List<ServerProcess> servers, TimeSpan timeout)
     {
@@ -66,6 +71,15 @@ internal sealed class ServerProcess : IDisposable
         lock (_output) _output.AppendLine(line);
         if (line.Contains("wallet serve: listening on", StringComparison.Ordinal)) _listening.TrySetResult();
         if (line.Contains("saga group: replica ", StringComparison.Ordinal)) IsSagaLeader = line.Contains(" is leader in term ", StringComparison.Ordinal);
+        int at = line.IndexOf("wallet serve: partition ", StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            // "wallet serve: partition 1: replica 2 is leader in term 3, leader 2"
+            ReadOnlySpan<char> rest = line.AsSpan(at + "wallet serve: partition ".Length);
+            int colon = rest.IndexOf(':');
+            if (colon > 0 && int.TryParse(rest[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out int p) && (uint)p < (uint)_leads.Length)
+                Volatile.Write(ref _leads[p], line.Contains(" is leader in term ", StringComparison.Ordinal));
+        }
         if (line.Contains(" is leader in term ", StringComparison.Ordinal))
         {
             if (!IsLeader) LeaderLines++;
