@@ -198,6 +198,7 @@ internal sealed class FixApplication
             ? SubmitStatus.NotRunning
             : _context.Router.Submit(_batchPartition, (ushort)CommandKind.CreateTransfers, first, _session.Id, MemoryMarshal.AsBytes(_batch.AsSpan(0, count)));
         if (status == SubmitStatus.Accepted) return;
+        if (status == SubmitStatus.NotLeader && TryForward(_batchPartition, (ushort)CommandKind.CreateTransfers, first, count, MemoryMarshal.AsBytes(_batch.AsSpan(0, count)))) return;
         Interlocked.Add(ref _inFlight, -count);
         ReadOnlySpan<byte> text = status switch
         {
@@ -241,6 +242,9 @@ internal sealed class FixApplication
         Interlocked.Increment(ref _inFlight);
         Routing.CrossPartitionSubmit status = cross.TrySubmit(in transfer, correlationId, new CrossPartitionOutcome(_session, correlationId));
         if (status == Routing.CrossPartitionSubmit.Accepted) return;
+        if (status == Routing.CrossPartitionSubmit.NotLeader
+            && TryForward(_context.Router.PartitionOf(transfer.DebitAccountId), (ushort)CommandKind.CreateTransfers, correlationId, 1,
+                MemoryMarshal.AsBytes(new ReadOnlySpan<Transfer>(in transfer)), cross.Leader)) return;
         Interlocked.Decrement(ref _inFlight);
         Volatile.Write(ref _pending[slot].CorrelationId, 0);
         switch (status)
@@ -259,6 +263,20 @@ internal sealed class FixApplication
                 BusinessReject(m, seq, FixBusinessRejectReason.ApplicationNotAvailable, refId, "the saga sequencer is not running; nothing applied"u8);
                 break;
         }
+    }
+
+    /// <summary>
+    /// A command refused because another node leads <paramref name="partition"/> (or the saga group, <paramref name="leader"/>):
+    /// forwarded there (docs/gateway.md, "Forwarding between nodes"; FIX has no redirect, so whoever leads), its answer
+    /// delivered to this session like a partition's. False: not forwarded, the caller refuses as before.
+    /// </summary>
+    private bool TryForward(int partition, ushort kind, long correlationId, int count, ReadOnlySpan<byte> payload, Routing.LeaderInfo? leader = null)
+    {
+        Routing.IRequestRouter router = _context.Router!;
+        if (Routing.ForwardPolicy.TargetFor(router, _session.Principal!, kind, leader ?? router.LeaderOf(partition), clientCanMove: false) is not Routing.LeaderInfo node) return false;
+        if (!router.Forwarder!.TryForward(in node, kind, payload, count, new Routing.SessionForwardCompletion(_session, correlationId, kind, count, partition))) return false;
+        GatewayMetrics.ForwardedRequests.Add(1);
+        return true;
     }
 
     /// <summary>The next correlation id and its pending slot; false (the partner told) when that slot still awaits its answer.</summary>
@@ -369,6 +387,7 @@ internal sealed class FixApplication
         Interlocked.Increment(ref _inFlight);
         SubmitStatus status = fanOut ? FanOut(kind, correlationId, payload, out partition) : _context.Router.Submit(partition, kind, correlationId, _session.Id, payload);
         if (status == SubmitStatus.Accepted) return;
+        if (status == SubmitStatus.NotLeader && !fanOut && TryForward(partition, kind, correlationId, 1, payload)) return;
         Interlocked.Decrement(ref _inFlight);
         Volatile.Write(ref _pending[slot].CorrelationId, 0);
         switch (status)
@@ -593,7 +612,7 @@ internal sealed class FixApplication
         Span<byte> idText = stackalloc byte[40];
         pending.Id.TryFormat(idText, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
         BusinessReject(pending.RefSeq, refMsgType, FixBusinessRejectReason.ApplicationNotAvailable, idText[..n],
-            "this node lost the leadership with the request taken: outcome unknown; resend it to the leader with the same id (it applies once) or ask with TransferStatusRequest"u8);
+            "no answer from the node leading the partition (it lost the leadership, or a request forwarded to it went unanswered): outcome unknown; resend it with the same id (it applies once) or ask with TransferStatusRequest"u8);
     }
 
     private void Report(int slot, ResultCode code, in ResultSlot result)

@@ -16,18 +16,6 @@ namespace Wallet.Gateway.Routing;
 /// </summary>
 internal sealed partial class RequestProcessor
 {
-    /// <summary>Where to forward a whole request that <paramref name="leader"/> leads, or null: answer as before (Redirect/Busy).</summary>
-    private static LeaderInfo? ForwardTarget(Session session, IRequestRouter router, ushort kind, in LeaderInfo leader)
-    {
-        if (router.Forwarder is null || session.Principal!.IsPeer || !IsForwardable(kind) || !leader.IsKnownRemote) return null;
-        return OneNodeLeadsAll(router, leader) ? null : leader;
-    }
-
-    private static bool IsForwardable(ushort kind) =>
-        kind is (ushort)CommandKind.CreateTransfers or (ushort)CommandKind.CreateAccounts or (ushort)CommandKind.CloseAccounts or QueryKind.LookupAccounts;
-
-    private static int ItemBytes(ushort kind) => kind is (ushort)CommandKind.CloseAccounts or QueryKind.LookupAccounts ? 16 : 128;
-
     /// <summary>
     /// A request none of whose items this node leads, all led by <paramref name="node"/>: one forwarded request, answered
     /// through the split table as a request of one part (so every answer path — results, found accounts, not taken,
@@ -35,7 +23,7 @@ internal sealed partial class RequestProcessor
     /// </summary>
     private void ForwardWhole(Session session, ushort templateId, ulong correlationId, ushort kind, int partition, ReadOnlySpan<byte> payload, in LeaderInfo node)
     {
-        int itemBytes = ItemBytes(kind);
+        int itemBytes = ForwardPolicy.ItemBytes(kind);
         int items = payload.Length / itemBytes;
         if (!session.TryAcquireInFlight())
         {

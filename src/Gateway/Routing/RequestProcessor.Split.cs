@@ -267,7 +267,7 @@ internal sealed partial class RequestProcessor
                 if (k < parts.Length && unknownPartition < 0) unknownPartition = parts[k];
             }
             else if (remote.Host is null) remote = leader;
-            else if (!SameNode(remote, leader)) different = true;
+            else if (!ForwardPolicy.SameNode(remote, leader)) different = true;
         }
         bool anyRemote = remote.Host is not null;
         if (!anyRemote && !unknown) return null;
@@ -280,7 +280,7 @@ internal sealed partial class RequestProcessor
             return null;
         }
         bool forward = router.Forwarder is not null && !session.Principal!.IsPeer;
-        if (!different && !local && (!forward || OneNodeLeadsAll(router, remote)))
+        if (!different && !local && (!forward || ForwardPolicy.OneNodeLeadsAll(router, remote)))
         {
             session.SendRedirect(correlationId, remote);
             return null;
@@ -305,30 +305,11 @@ internal sealed partial class RequestProcessor
         {
             if (leaders[k].IsLocal) continue;
             int g = 0;
-            while (g < groups.Count && !SameNode(groups[g], leaders[k])) g++;
+            while (g < groups.Count && !ForwardPolicy.SameNode(groups[g], leaders[k])) g++;
             if (g == groups.Count) groups.Add(leaders[k]);
             groupOf[k] = g;
         }
         return [.. groups];
-    }
-
-    private static bool SameNode(in LeaderInfo a, in LeaderInfo b) =>
-        a.IsLocal ? b.IsLocal : !b.IsLocal && string.Equals(a.Host, b.Host, StringComparison.Ordinal) && a.Port == b.Port;
-
-    /// <summary>
-    /// Whether <paramref name="node"/> leads every partition of this node's router and its coordinator: then a client sent
-    /// there stays there (everything is local to it). When leaderships are spread no node is such a place, and a
-    /// Redirect would only move the client until its next request for another partition: such requests are forwarded.
-    /// O(partitions), on forwarding decisions only.
-    /// </summary>
-    private static bool OneNodeLeadsAll(IRequestRouter router, in LeaderInfo node)
-    {
-        for (int p = 0; p < router.PartitionCount; p++)
-        {
-            if (!SameNode(router.LeaderOf(p), node)) return false;
-        }
-        ICrossPartitionTransfers cross = router.CrossPartition;
-        return !cross.Enabled || SameNode(cross.Leader, node);
     }
 
     /// <summary>

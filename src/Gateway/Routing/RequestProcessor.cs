@@ -203,7 +203,7 @@ internal sealed partial class RequestProcessor(GatewayContext context)
         SubmitStatus status = router.Submit(partition, kind, (long)correlationId, session.Id, payload);
         if (status == SubmitStatus.Accepted) return;
         session.ReleaseInFlight();
-        if (status == SubmitStatus.NotLeader && ForwardTarget(session, router, kind, router.LeaderOf(partition)) is LeaderInfo node)
+        if (status == SubmitStatus.NotLeader && ForwardPolicy.TargetFor(router, session.Principal!, kind, router.LeaderOf(partition)) is LeaderInfo node)
         {
             ForwardWhole(session, templateId, correlationId, kind, partition, payload, node);
             return;
@@ -264,7 +264,7 @@ internal sealed partial class RequestProcessor(GatewayContext context)
         if (status == CrossPartitionSubmit.Accepted) return;
         session.ReleaseInFlight();
         IRequestRouter router = context.Router!;
-        if (status == CrossPartitionSubmit.NotLeader && ForwardTarget(session, router, (ushort)CommandKind.CreateTransfers, cross.Leader) is LeaderInfo node)
+        if (status == CrossPartitionSubmit.NotLeader && ForwardPolicy.TargetFor(router, session.Principal!, (ushort)CommandKind.CreateTransfers, cross.Leader) is LeaderInfo node)
         {
             // The coordinator's leader is another node (and leaderships are spread): it takes the transfer from there.
             ForwardWhole(session, templateId, correlationId, (ushort)CommandKind.CreateTransfers, router.PartitionOf(transfer.DebitAccountId),

@@ -67,7 +67,7 @@ public sealed class FixFixture : IAsyncDisposable
     };
 
     public static async Task<FixFixture> StartAsync(string dataDirectory, Func<FixOptions, FixOptions>? configure = null, int partitions = 1,
-        ICrossPartitionTransfers? crossPartition = null)
+        ICrossPartitionTransfers? crossPartition = null, Func<IRequestRouter, IRequestRouter>? wrapRouter = null)
     {
         await Task.Yield();
         var f = new FixFixture(dataDirectory);
@@ -96,7 +96,8 @@ public sealed class FixFixture : IAsyncDisposable
         for (int p = 1; p < partitions; p++) engines.Add(PartitionEngine.Start(Options(Path.Combine(dataDirectory, $"p{p}")), f.Gateway.ResultHandler));
         f.Partition = engines[0];
         f.Partitions = engines;
-        f.Gateway.Start(partitions == 1 ? new SinglePartitionRouter(f.Partition) : (IRequestRouter)new PartitionedRouter(engines, PartitionMap.Uniform(partitions), crossPartition));
+        IRequestRouter router = partitions == 1 ? new SinglePartitionRouter(f.Partition) : new PartitionedRouter(engines, PartitionMap.Uniform(partitions), crossPartition);
+        f.Gateway.Start(wrapRouter is null ? router : wrapRouter(router));
         FixOptions fix = DefaultFix(Path.Combine(dataDirectory, "fix"));
         f.Fix = new FixServer(configure is null ? fix : configure(fix), f.Gateway, partition.Ledger.Catalog);
         f.Fix.Start();

@@ -1,0 +1,50 @@
+using Wallet.Engine.Ledger;
+using Wallet.Engine.Partition;
+using Wallet.Gateway.Auth;
+
+namespace Wallet.Gateway.Routing;
+
+/// <summary>
+/// When a request led by another node is forwarded there rather than redirected (docs/gateway.md, "Forwarding between
+/// nodes"): the router has a forwarder, the sender is not itself a peer gateway (a forwarded request is never forwarded
+/// again), the request is of a forwarded kind, its leader is known — and leaderships are spread. When one node leads
+/// every partition and the coordinator, a client sent there stays there (everything is local to it): Redirect.
+/// Shared by the SBE and FIX paths.
+/// </summary>
+internal static class ForwardPolicy
+{
+    /// <summary>
+    /// Where to forward a whole request that <paramref name="leader"/> leads, or null: answer as without forwarding.
+    /// <paramref name="clientCanMove"/>: the protocol has a Redirect (SBE) — then a node leading everything is where the
+    /// client should go instead; FIX has none, so a FIX request led elsewhere is always forwarded.
+    /// </summary>
+    public static LeaderInfo? TargetFor(IRequestRouter router, UserPrincipal principal, ushort kind, in LeaderInfo leader, bool clientCanMove = true)
+    {
+        if (router.Forwarder is null || principal.IsPeer || !IsForwardable(kind) || !leader.IsKnownRemote) return null;
+        return clientCanMove && OneNodeLeadsAll(router, leader) ? null : leader;
+    }
+
+    /// <summary>The requests a peer gateway may send: CreateTransfers, CreateAccounts, CloseAccounts, LookupAccounts.</summary>
+    public static bool IsForwardable(ushort kind) =>
+        kind is (ushort)CommandKind.CreateTransfers or (ushort)CommandKind.CreateAccounts or (ushort)CommandKind.CloseAccounts or QueryKind.LookupAccounts;
+
+    /// <summary>Bytes per item in a partition command of <paramref name="kind"/>: 128-byte structs, or 16-byte ids.</summary>
+    public static int ItemBytes(ushort kind) => kind is (ushort)CommandKind.CloseAccounts or QueryKind.LookupAccounts ? 16 : 128;
+
+    public static bool SameNode(in LeaderInfo a, in LeaderInfo b) =>
+        a.IsLocal ? b.IsLocal : !b.IsLocal && string.Equals(a.Host, b.Host, StringComparison.Ordinal) && a.Port == b.Port;
+
+    /// <summary>
+    /// Whether <paramref name="node"/> leads every partition of this node's router and its coordinator. O(partitions),
+    /// on forwarding decisions only.
+    /// </summary>
+    public static bool OneNodeLeadsAll(IRequestRouter router, in LeaderInfo node)
+    {
+        for (int p = 0; p < router.PartitionCount; p++)
+        {
+            if (!SameNode(router.LeaderOf(p), node)) return false;
+        }
+        ICrossPartitionTransfers cross = router.CrossPartition;
+        return !cross.Enabled || SameNode(cross.Leader, node);
+    }
+}
