@@ -127,6 +127,24 @@ internal static class FrameCodec
         group.Flags = (ushort)t.Flags;
     }
 
+    /// <summary>PeerLookupTransfers' root block carries a uint16 partition after the correlationId.</summary>
+    public const int PeerLookupTransfersRootExtraBytes = PeerLookupTransfersEncoder.BlockLength - 8;
+
+    /// <summary>A peer gateway's transfer lookup on one partition (peer role only).</summary>
+    public static int PeerLookupTransfers(Span<byte> frame, ulong correlationId, ushort partition, ReadOnlySpan<UInt128> ids)
+    {
+        var m = PeerLookupTransfersEncoder.WrapAndApplyHeader(frame, Sofh.HeaderLength);
+        m.CorrelationId = correlationId;
+        m.Partition = partition;
+        var g = m.IdsCount(ids.Length);
+        foreach (UInt128 id in ids)
+        {
+            g.Next();
+            Id128.Put(g.Id, id);
+        }
+        return Finish(frame, m.Limit);
+    }
+
     public static int Ids(Span<byte> frame, RequestKind kind, ulong correlationId, ReadOnlySpan<UInt128> ids)
     {
         // The three id-list messages share one layout; the generated encoders are distinct types.

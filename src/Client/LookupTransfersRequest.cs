@@ -3,13 +3,17 @@ using Wallet.Protocol.Sbe;
 
 namespace Wallet.Client;
 
-/// <summary>Answer: the transfers found, in request order; ids not found are simply absent.</summary>
-internal sealed class LookupTransfersRequest(ReadOnlyMemory<UInt128> ids, int timeoutMs)
-    : PendingRequest<Transfer[]>(RequestKind.LookupTransfers, ids.Length,
-        FrameCodec.BatchFrameBytes(ids.Length, FrameCodec.IdEntryBytes), timeoutMs)
+/// <summary>
+/// Answer: the transfers found, in request order; ids not found are simply absent. With a partition (peer role only),
+/// sent as PeerLookupTransfers: the lookup of that one partition.
+/// </summary>
+internal sealed class LookupTransfersRequest(ReadOnlyMemory<UInt128> ids, int timeoutMs, int partition = -1)
+    : PendingRequest<Transfer[]>(partition < 0 ? RequestKind.LookupTransfers : RequestKind.PeerLookupTransfers, ids.Length,
+        FrameCodec.BatchFrameBytes(ids.Length, FrameCodec.IdEntryBytes) + (partition < 0 ? 0 : FrameCodec.PeerLookupTransfersRootExtraBytes), timeoutMs)
 {
-    public override int Encode(Span<byte> frame, ulong correlationId) =>
-        FrameCodec.Ids(frame, RequestKind.LookupTransfers, correlationId, ids.Span);
+    public override int Encode(Span<byte> frame, ulong correlationId) => partition < 0
+        ? FrameCodec.Ids(frame, RequestKind.LookupTransfers, correlationId, ids.Span)
+        : FrameCodec.PeerLookupTransfers(frame, correlationId, (ushort)partition, ids.Span);
 
     public override void Complete(ushort templateId, ReadOnlySpan<byte> sbe, bool resubmittedExistsAsOk)
     {

@@ -12,4 +12,5 @@ internal enum RequestKind
     GetBalanceAt,
     SystemTransfers,
     SystemCreateAccounts,
+    PeerLookupTransfers,
 }

@@ -130,6 +130,19 @@ public sealed partial class WalletClient : IAsyncDisposable
         SubmitBatch(new LookupTransfersRequest(ids, _options.RequestTimeoutMs), ids.Length, FrameCodec.IdEntryBytes, ct);
 
     /// <summary>
+    /// Peer role only (another node's gateway forwarding a transfer lookup, docs/gateway.md "Forwarding between nodes"):
+    /// the transfers of <paramref name="partition"/> among <paramref name="ids"/>, in request order — answered only by
+    /// that partition's leader (a Redirect to it is followed), so the answer is known to cover exactly that partition.
+    /// </summary>
+    public Task<Transfer[]> PeerLookupTransfersAsync(int partition, ReadOnlyMemory<UInt128> ids, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(partition, ushort.MaxValue - 1);
+        return SubmitBatch(new LookupTransfersRequest(ids, _options.RequestTimeoutMs, partition), ids.Length, FrameCodec.IdEntryBytes, ct,
+            FrameCodec.PeerLookupTransfersRootExtraBytes);
+    }
+
+    /// <summary>
     /// One page of <paramref name="accountId"/>'s history from the node's read model (eventually consistent: the page
     /// says which log index the view has reached). Rejected with NotRunning by a node without a read model.
     /// </summary>

@@ -72,6 +72,15 @@ public sealed class ForwardingTests : IAsyncLifetime
             return true;
         }
 
+        public readonly ConcurrentQueue<(LeaderInfo Node, int Partition, UInt128[] Ids, ITransferLookupCompletion Completion)> Lookups = new();
+
+        public bool TryForwardTransferLookup(in LeaderInfo node, int partition, ReadOnlySpan<UInt128> ids, ITransferLookupCompletion completion)
+        {
+            if (Full) return false;
+            Lookups.Enqueue((node, partition, ids.ToArray(), completion));
+            return true;
+        }
+
         public async Task<(LeaderInfo Node, ushort Kind, byte[] Payload, int Count, IForwardCompletion Completion)> NextAsync()
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -133,6 +142,34 @@ public sealed class ForwardingTests : IAsyncLifetime
         sent.Completion.OnResults([ResultCode.Ok]);
         FixReply cross = await c.ReceiveTypeAsync("UR");
         Assert.Equal(("82", "0", "0"), (cross[5001], cross[5010], cross[5011]));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_transfer_status_request_asks_partition_1_of_its_leader()
+    {
+        ulong a = IdOn(1, 3000), b = IdOn(1, a + 1);
+        await using RawFixClient c = await _f.LogonAsync();
+        c.Send("US", "5030=s-1|5001=95|");
+        (LeaderInfo node, int partition, UInt128[] ids, ITransferLookupCompletion completion) = await LookupAsync();
+        Assert.Equal((s_other.Port, 1, (UInt128)95), (node.Port, partition, Assert.Single(ids)));
+        completion.OnFound([new Transfer { Id = 95, DebitAccountId = a, CreditAccountId = b, Amount = 700, Ledger = 1, Code = 1 }]);
+        FixReply status = await c.ReceiveTypeAsync("UR");
+        Assert.Equal(("1", "s-1", a.ToString(CultureInfo.InvariantCulture), "7.00"), (status[5012], status[5030], status[5002], status[5004]));
+
+        // No answer from there: never "not found" — the request is refused, to be asked again.
+        c.Send("US", "5030=s-2|5001=96|");
+        (_, _, _, completion) = await LookupAsync();
+        completion.OnUnanswered();
+        FixReply refused = await c.ReceiveTypeAsync("j");
+        Assert.Contains("outcome unknown", refused[58], StringComparison.Ordinal);
+    }
+
+    private async Task<(LeaderInfo, int, UInt128[], ITransferLookupCompletion)> LookupAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        (LeaderInfo, int, UInt128[], ITransferLookupCompletion) sent;
+        while (!_forwarder.Lookups.TryDequeue(out sent)) await Task.Delay(10, cts.Token);
+        return sent;
     }
 
     [Fact(Timeout = 60_000)]

@@ -151,6 +151,17 @@ public sealed class ForwardingTests : IAsyncDisposable
         AccountView after = Assert.Single(await onB.LookupAccountsAsync(p1[1]));
         Assert.Equal((2L, 8L), (after.DebitsPosted, after.CreditsPosted));
         Assert.Equal(5, _a.Forwarder.Forwarded); // two mixed requests, then three wholly for partition 1
+
+        // A transfer lookup asks every partition: partition 1's part is asked of B (PeerLookupTransfers), one answer in
+        // request order, from either node.
+        foreach (RawClient on in new[] { onA, onB })
+        {
+            List<TransferView> transfers = await on.LookupTransfersAsync(5, 2, 404, 1);
+            Assert.Equal([(UInt128)5, 2, 1], transfers.Select(t => t.Id));
+            Assert.Equal((p1[1], 2L), (transfers[0].DebitAccountId, transfers[0].Amount));
+        }
+        Assert.Equal(6, _a.Forwarder.Forwarded);
+        Assert.Equal(0, _a.Forwarder.Failures + _b.Forwarder.Failures);
         Assert.Equal(0, _a.Forwarder.Failures);
     }
 
@@ -207,6 +218,21 @@ public sealed class ForwardingTests : IAsyncDisposable
         var reject = (await peer.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
         Assert.Equal((11UL, RejectReason.Unauthorized), (reject.CorrelationId, reject.Reason));
         Assert.Contains("peer role", reject.Text, StringComparison.Ordinal);
+
+        // PeerLookupTransfers: one partition, answered only where it is led (else Redirect: the peer's link follows it).
+        await peer.SendMessageAsync(RawClient.PeerLookupTransfers(12, 0, 20, 21));
+        var found = (await peer.ExpectAsync(TransfersFoundDecoder.TemplateId)).AsTransfersFound();
+        Assert.Equal((12UL, (UInt128)20), (found.CorrelationId, Assert.Single(found.Transfers).Id));
+        await peer.SendMessageAsync(RawClient.PeerLookupTransfers(13, 1, 20));
+        Assert.Equal((13UL, (ushort)_b.Gateway.LocalEndPoint.Port), ((await peer.ExpectAsync(RedirectDecoder.TemplateId)).AsRedirect() is var r ? (r.CorrelationId, r.Port) : default));
+        await peer.SendMessageAsync(RawClient.PeerLookupTransfers(14, 7, 20));
+        Assert.Equal((14UL, RejectReason.InvalidField), ((await peer.ExpectAsync(RejectDecoder.TemplateId)).AsReject() is var bad ? (bad.CorrelationId, bad.Reason) : default));
+
+        // Only a peer may send it.
+        await using RawClient admin = await LogonAsync(_a);
+        await admin.SendMessageAsync(RawClient.PeerLookupTransfers(15, 0, 20));
+        var refused = (await admin.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
+        Assert.Equal((15UL, RejectReason.Unauthorized), (refused.CorrelationId, refused.Reason));
     }
 
     [Fact]

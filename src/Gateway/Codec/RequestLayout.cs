@@ -58,6 +58,7 @@ internal static class RequestLayout
             case SystemTransfersDecoder.TemplateId: minBlock = SystemTransfersDecoder.BlockLength; entryBlock = SystemTransfersDecoder.TransfersDecoder.BlockLength; varData = 0; break;
             case LookupAccountsDecoder.TemplateId: minBlock = LookupAccountsDecoder.BlockLength; entryBlock = LookupAccountsDecoder.IdsDecoder.BlockLength; varData = 0; break;
             case LookupTransfersDecoder.TemplateId: minBlock = LookupTransfersDecoder.BlockLength; entryBlock = LookupTransfersDecoder.IdsDecoder.BlockLength; varData = 0; break;
+            case PeerLookupTransfersDecoder.TemplateId: minBlock = PeerLookupTransfersDecoder.BlockLength; entryBlock = PeerLookupTransfersDecoder.IdsDecoder.BlockLength; varData = 0; break;
             case CloseAccountsDecoder.TemplateId: minBlock = CloseAccountsDecoder.BlockLength; entryBlock = CloseAccountsDecoder.IdsDecoder.BlockLength; varData = 0; break;
             case GetHistoryDecoder.TemplateId: minBlock = GetHistoryDecoder.BlockLength; entryBlock = -1; varData = 0; break;
             case GetBalanceAtDecoder.TemplateId: minBlock = GetBalanceAtDecoder.BlockLength; entryBlock = -1; varData = 0; break;

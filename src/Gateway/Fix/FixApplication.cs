@@ -418,6 +418,8 @@ internal sealed class FixApplication
         {
             SubmitStatus status = router.Submit(p, kind, correlationId, fanOutSession, ids);
             if (status == SubmitStatus.Accepted) continue;
+            // Led by another node: that node answers for this partition (FIX has no redirect).
+            if (status == SubmitStatus.NotLeader && Routing.ForwardPolicy.TryForwardLookup(_context.FanOuts, router, _session.Principal!, p, fanOutSession, ids, clientCanMove: false)) continue;
             _context.FanOuts.Cancel(fanOutSession, submitted: p);
             refusedPartition = p;
             return status;

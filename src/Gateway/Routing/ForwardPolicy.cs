@@ -24,6 +24,21 @@ internal static class ForwardPolicy
         return clientCanMove && OneNodeLeadsAll(router, leader) ? null : leader;
     }
 
+    /// <summary>
+    /// A fanned-out transfer lookup whose partition <paramref name="partition"/> is led by another node: its part is asked
+    /// of that node (PeerLookupTransfers) and answered into the fan-out. False: not forwarded (answer as without).
+    /// </summary>
+    public static bool TryForwardLookup(FanOutTable fanOuts, IRequestRouter router, UserPrincipal principal, int partition, long fanOutSessionId,
+        ReadOnlySpan<byte> ids, bool clientCanMove)
+    {
+        LeaderInfo leader = router.LeaderOf(partition);
+        if (router.Forwarder is null || principal.IsPeer || !leader.IsKnownRemote || (clientCanMove && OneNodeLeadsAll(router, leader))) return false;
+        if (!router.Forwarder.TryForwardTransferLookup(in leader, partition, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, UInt128>(ids),
+                new FanOutForwardCompletion(fanOuts, fanOutSessionId, partition))) return false;
+        GatewayMetrics.ForwardedRequests.Add(1);
+        return true;
+    }
+
     /// <summary>The requests a peer gateway may send: CreateTransfers, CreateAccounts, CloseAccounts, LookupAccounts.</summary>
     public static bool IsForwardable(ushort kind) =>
         kind is (ushort)CommandKind.CreateTransfers or (ushort)CommandKind.CreateAccounts or (ushort)CommandKind.CloseAccounts or QueryKind.LookupAccounts;

@@ -16,4 +16,12 @@ public interface IRequestForwarder
     /// for a full ring. After true, exactly one call on <paramref name="completion"/> follows, on any thread.
     /// </summary>
     bool TryForward(in LeaderInfo node, ushort kind, ReadOnlySpan<byte> payload, int count, IForwardCompletion completion);
+
+    /// <summary>
+    /// Offers a transfer lookup of one partition to the gateway at <paramref name="node"/>, which leads it
+    /// (PeerLookupTransfers: answered only by that partition's leader, so the answer is known to cover it). The ids are
+    /// copied before this returns; false when nothing was and nothing will be sent. After true, exactly one call on
+    /// <paramref name="completion"/> follows, on any thread.
+    /// </summary>
+    bool TryForwardTransferLookup(in LeaderInfo node, int partition, ReadOnlySpan<UInt128> ids, ITransferLookupCompletion completion);
 }

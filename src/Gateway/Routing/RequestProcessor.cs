@@ -53,10 +53,10 @@ internal sealed partial class RequestProcessor(GatewayContext context)
             return;
         }
         if (session.Principal!.IsPeer && templateId is not (CreateTransfersDecoder.TemplateId or CreateAccountsDecoder.TemplateId
-                or CloseAccountsDecoder.TemplateId or LookupAccountsDecoder.TemplateId))
+                or CloseAccountsDecoder.TemplateId or LookupAccountsDecoder.TemplateId or PeerLookupTransfersDecoder.TemplateId))
         {
             // Another node's gateway forwards only these (and has checked its own client's rights for them).
-            session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "a session of the peer role may send only CreateTransfers, CreateAccounts, CloseAccounts and LookupAccounts (forwarded by another node's gateway); nothing applied"u8);
+            session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "a session of the peer role may send only CreateTransfers, CreateAccounts, CloseAccounts, LookupAccounts and PeerLookupTransfers (forwarded by another node's gateway); nothing applied"u8);
             return;
         }
         if (templateId is GetHistoryDecoder.TemplateId or GetBalanceAtDecoder.TemplateId)
@@ -170,6 +170,24 @@ internal sealed partial class RequestProcessor(GatewayContext context)
                     SubmitSplit(session, templateId, correlationId, kind, items, 16);
                     return;
                 }
+                break;
+            case PeerLookupTransfersDecoder.TemplateId:
+                // Another node's gateway asking one partition's leader (a transfer lookup it fans out): this partition only,
+                // answered only if led here, so the forwarding node knows what the answer covers. Never fanned out again.
+                if (!principal.IsPeer)
+                {
+                    session.SendReject(correlationId, RejectReason.Unauthorized, templateId, "PeerLookupTransfers needs the peer role (another node's gateway); send LookupTransfers"u8);
+                    return;
+                }
+                PeerLookupTransfersDecoder.TryWrapWithHeader(message, 0, out PeerLookupTransfersDecoder peerLookup);
+                partition = peerLookup.Partition;
+                if (partition >= context.Router.PartitionCount)
+                {
+                    session.SendReject(correlationId, RejectReason.InvalidField, templateId, "partition is not below this node's partition count"u8);
+                    return;
+                }
+                payloadBytes = CopyIds(message, session.Scratch);
+                kind = QueryKind.LookupTransfers;
                 break;
             case LookupTransfersDecoder.TemplateId:
                 // Transfer ids do not name a partition: ids are taken as they are, and with several partitions the read
@@ -525,6 +543,8 @@ internal sealed partial class RequestProcessor(GatewayContext context)
         {
             SubmitStatus status = router.Submit(p, QueryKind.LookupTransfers, (long)correlationId, fanOutSession, ids);
             if (status == SubmitStatus.Accepted) continue;
+            // Led by another node (and leaderships spread): that node answers for this partition.
+            if (status == SubmitStatus.NotLeader && ForwardPolicy.TryForwardLookup(context.FanOuts, router, session.Principal!, p, fanOutSession, ids, clientCanMove: true)) continue;
             context.FanOuts.Cancel(fanOutSession, submitted: p);
             session.ReleaseInFlight();
             if (status == SubmitStatus.NotLeader) session.SendNotLeader(correlationId, p);

@@ -73,6 +73,20 @@ internal sealed class ForwardLink : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Gateway thread: a transfer lookup of one partition, asked of its leader (PeerLookupTransfers); false when too many are in flight.</summary>
+    public bool TryForwardTransferLookup(int partition, ReadOnlySpan<UInt128> ids, ITransferLookupCompletion completion)
+    {
+        if (_disposed) return false;
+        if (Interlocked.Increment(ref _inFlight) > _maxInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            return false;
+        }
+        Interlocked.Increment(ref _forwarded);
+        _ = LookupAsync(partition, ids.ToArray(), completion);
+        return true;
+    }
+
     private Task<WalletClient> ConnectionAsync()
     {
         lock (_gate)
@@ -128,6 +142,39 @@ internal sealed class ForwardLink : IAsyncDisposable
             {
                 Fail(ex, dropConnection: ex is WalletConnectionException or ObjectDisposedException);
                 completion.OnOutcomeUnknown();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task LookupAsync(int partition, UInt128[] ids, ITransferLookupCompletion completion)
+    {
+        try
+        {
+            WalletClient client;
+            try
+            {
+                client = await ConnectionAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex, dropConnection: false);
+                lock (_gate) _nextAttemptMs = Environment.TickCount64 + ReconnectBackoffMs;
+                completion.OnUnanswered();
+                return;
+            }
+            try
+            {
+                completion.OnFound(await client.PeerLookupTransfersAsync(partition, ids).ConfigureAwait(false));
+            }
+            catch (Exception ex)
+            {
+                // A read: whatever went wrong, the client asks again (nothing to settle).
+                Fail(ex, dropConnection: ex is WalletConnectionException or ObjectDisposedException);
+                completion.OnUnanswered();
             }
         }
         finally

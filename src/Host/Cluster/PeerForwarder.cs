@@ -36,6 +36,13 @@ internal sealed class PeerForwarder : IRequestForwarder, IAsyncDisposable
         return link is not null && link.TryForward(kind, payload, count, completion);
     }
 
+    public bool TryForwardTransferLookup(in LeaderInfo node, int partition, ReadOnlySpan<UInt128> ids, ITransferLookupCompletion completion)
+    {
+        if (!node.IsKnownRemote) return false;
+        ForwardLink? link = LinkTo(node.Host!, node.Port);
+        return link is not null && link.TryForwardTransferLookup(partition, ids, completion);
+    }
+
     private ForwardLink? LinkTo(string host, int port)
     {
         lock (_links)

@@ -159,6 +159,22 @@ public sealed class RawClient : IAsyncDisposable
 
     public static byte[] LookupTransfers(ulong correlationId, params UInt128[] ids) => IdList(LookupTransfersDecoder.TemplateId, correlationId, ids);
 
+    /// <summary>A peer gateway's transfer lookup of one partition (peer role only).</summary>
+    public static byte[] PeerLookupTransfers(ulong correlationId, ushort partition, params UInt128[] ids)
+    {
+        byte[] b = new byte[64 + ids.Length * 16];
+        var e = PeerLookupTransfersEncoder.WrapAndApplyHeader(b, 0);
+        e.CorrelationId = correlationId;
+        e.Partition = partition;
+        var g = e.IdsCount(ids.Length);
+        foreach (UInt128 id in ids)
+        {
+            g.Next();
+            Put(g.Id, id);
+        }
+        return b[..e.Limit];
+    }
+
     /// <summary>
     /// LookupAccounts, LookupTransfers and CloseAccounts share one wire layout (correlationId, then a group of Id128 —
     /// the gateway reads them as one, see RequestProcessor.TranslateIds): encoded once, the header's template id set last.
