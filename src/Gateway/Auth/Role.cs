@@ -17,8 +17,9 @@ public enum Role
     /// <summary>
     /// A peer node's SBE gateway forwarding items of its own clients' requests to the partitions (or the saga group) this
     /// node leads (docs/gateway.md, "Forwarding between nodes"): the peer has already authorised them against its
-    /// client's grants, so it may send CreateTransfers (any debit), CreateAccounts, CloseAccounts and LookupAccounts —
-    /// nothing else (no SystemTransfers, transfer lookups, read-model queries, HTTP or FIX). A peer's request is never
+    /// client's grants, so it may send CreateTransfers (any debit), CreateAccounts, CloseAccounts, LookupAccounts and
+    /// PeerLookupTransfers (one partition's transfer lookup) — nothing else (no SystemTransfers, LookupTransfers,
+    /// read-model queries, HTTP or FIX). A peer's request is never
     /// forwarded again (no loops): items this node does not lead are answered as for any client. Configured without
     /// DebitAccounts.
     /// </summary>
