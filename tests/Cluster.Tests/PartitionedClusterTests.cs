@@ -164,6 +164,10 @@ public sealed partial class PartitionedClusterTests : IDisposable
             }
             ResultCode[] codes = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(120));
             Assert.All(codes, c => Assert.Equal(ResultCode.Ok, c));
+            // A transfer lookup asks every partition (a transfer id names none): whichever node leads each, one answer.
+            UInt128[] asked = [(UInt128)(10_000 + node * 1_000), (UInt128)(10_000 + node * 1_000 + 1), 999_999];
+            Transfer[] found = await client.LookupTransfersAsync(asked);
+            Assert.Equal([asked[0], asked[1]], found.Select(t => t.Id));
         }
         // Saga mode answers at the commit point; the source's post follows: wait until nothing is pending, then exact.
         await using (WalletClient reader = await ConnectAsync(clientBase, seeds, node: 2))
