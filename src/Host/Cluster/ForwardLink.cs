@@ -119,6 +119,12 @@ internal sealed class ForwardLink : IAsyncDisposable
             {
                 switch (items)
                 {
+                    case Transfer[] { Length: 1 } single:
+                        // One transfer (a client's single transfer led elsewhere, the common case): the SDK's coalesced
+                        // single-transfer path, so concurrent forwards to one node share messages.
+                        ResultCode code = await client.TransferAsync(in single[0]).ConfigureAwait(false);
+                        completion.OnResults(new ReadOnlySpan<ResultCode>(in code));
+                        break;
                     case Transfer[] transfers:
                         Answer(completion, await client.CreateTransfersAsync(transfers).ConfigureAwait(false));
                         break;
