@@ -110,7 +110,7 @@ internal sealed class ForwardLink : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                Fail(ex, dropConnection: false);
+                Fail(ex, dead: null);
                 lock (_gate) _nextAttemptMs = Environment.TickCount64 + ReconnectBackoffMs;
                 completion.OnNotTaken(ResultCode.PartitionUnavailable);
                 return;
@@ -146,7 +146,7 @@ internal sealed class ForwardLink : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                Fail(ex, dropConnection: ex is WalletConnectionException or ObjectDisposedException);
+                Fail(ex, ex is WalletConnectionException or ObjectDisposedException ? client : null);
                 completion.OnOutcomeUnknown();
             }
         }
@@ -167,7 +167,7 @@ internal sealed class ForwardLink : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                Fail(ex, dropConnection: false);
+                Fail(ex, dead: null);
                 lock (_gate) _nextAttemptMs = Environment.TickCount64 + ReconnectBackoffMs;
                 completion.OnUnanswered();
                 return;
@@ -179,7 +179,7 @@ internal sealed class ForwardLink : IAsyncDisposable
             catch (Exception ex)
             {
                 // A read: whatever went wrong, the client asks again (nothing to settle).
-                Fail(ex, dropConnection: ex is WalletConnectionException or ObjectDisposedException);
+                Fail(ex, ex is WalletConnectionException or ObjectDisposedException ? client : null);
                 completion.OnUnanswered();
             }
         }
@@ -198,13 +198,19 @@ internal sealed class ForwardLink : IAsyncDisposable
         completion.OnResults(codes);
     }
 
-    private void Fail(Exception ex, bool dropConnection)
+    /// <summary>Counts a failure; <paramref name="dead"/>: a client that gave up on its connection (reconnects exhausted).</summary>
+    private void Fail(Exception ex, WalletClient? dead)
     {
         Interlocked.Increment(ref _failures);
         _lastError = $"{ex.GetType().Name}: {ex.Message}";
-        if (!dropConnection) return;
-        // The client gave up on its connection (reconnects exhausted): the next forward opens a new one.
-        lock (_gate) _connecting = null;
+        if (dead is null) return;
+        lock (_gate)
+        {
+            // The next forward opens a new connection; the dead client is released once (other forwards may fail on it too).
+            if (_connecting is not { IsCompletedSuccessfully: true } current || !ReferenceEquals(current.Result, dead)) return;
+            _connecting = null;
+        }
+        _ = dead.DisposeAsync().AsTask();
     }
 
     public async ValueTask DisposeAsync()
