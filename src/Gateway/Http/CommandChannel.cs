@@ -60,6 +60,13 @@ public sealed class CommandChannel : IPartitionResultHandler
         var completion = new TaskCompletionSource<CommandOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[correlation] = completion;
         SubmitStatus status = router.Submit(partition, kind, correlation, SessionId, payload.Span);
+        if (status == SubmitStatus.NotLeader)
+        {
+            _pending.TryRemove(correlation, out _);
+            // Led by another node: forwarded there (docs/gateway.md, "Forwarding between nodes") when this node can.
+            if (ForwardPolicy.TargetFor(router, null, kind, router.LeaderOf(partition), clientCanMove: false) is LeaderInfo node)
+                return await ForwardAsync(router, node, kind, payload, cancel).ConfigureAwait(false);
+        }
         if (status != SubmitStatus.Accepted)
         {
             _pending.TryRemove(correlation, out _);
@@ -116,6 +123,11 @@ public sealed class CommandChannel : IPartitionResultHandler
             case CrossPartitionSubmit.Busy:
                 return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
             case CrossPartitionSubmit.NotLeader:
+                if (ForwardPolicy.TargetFor(router, null, (ushort)Wallet.Engine.Ledger.CommandKind.CreateTransfers, router.CrossPartition.Leader, clientCanMove: false) is LeaderInfo node)
+                {
+                    byte[] one = System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<Wallet.Engine.Ledger.Transfer>(in transfer)).ToArray();
+                    return await ForwardAsync(router, node, (ushort)Wallet.Engine.Ledger.CommandKind.CreateTransfers, one, cancel).ConfigureAwait(false);
+                }
                 return CommandOutcome.Failed(CommandOutcomeKind.NotLeader, SubmitStatus.NotLeader);
             case CrossPartitionSubmit.NotRunning:
                 return CommandOutcome.Failed(CommandOutcomeKind.NotRunning, SubmitStatus.NotRunning);
@@ -130,6 +142,50 @@ public sealed class CommandChannel : IPartitionResultHandler
         {
             return CommandOutcome.Failed(CommandOutcomeKind.TimedOut);
         }
+    }
+
+    /// <summary>
+    /// A command whose partition (or coordinator) another node leads, sent there by the router's forwarder: its answer is
+    /// this request's (log index 0, the time it came back); not taken there → Busy (nothing applied, retry); no answer →
+    /// TimedOut (may or may not have applied: the same 504 as an unanswered local command).
+    /// </summary>
+    private async Task<CommandOutcome> ForwardAsync(IRequestRouter router, LeaderInfo node, ushort kind, ReadOnlyMemory<byte> payload, CancellationToken cancel)
+    {
+        var completion = new ForwardedOutcome();
+        int count = payload.Length / ForwardPolicy.ItemBytes(kind);
+        if (!router.Forwarder!.TryForward(in node, kind, payload.Span, count, completion)) return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
+        GatewayMetrics.ForwardedRequests.Add(1);
+        try
+        {
+            return await completion.Task.WaitAsync(_timeout, cancel).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return CommandOutcome.Failed(CommandOutcomeKind.TimedOut);
+        }
+    }
+
+    private sealed class ForwardedOutcome : IForwardCompletion
+    {
+        private readonly TaskCompletionSource<CommandOutcome> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<CommandOutcome> Task => _done.Task;
+
+        private static long NowNs => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+
+        public void OnResults(ReadOnlySpan<Wallet.Engine.Ledger.ResultCode> codes)
+        {
+            var results = new Wallet.Engine.Ledger.CreateResult[codes.Length];
+            for (int i = 0; i < codes.Length; i++) results[i] = new Wallet.Engine.Ledger.CreateResult(i, codes[i]);
+            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, 0, NowNs, results, []));
+        }
+
+        public void OnFound(ReadOnlySpan<Wallet.Engine.Ledger.Account> found) =>
+            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, 0, NowNs, [], System.Runtime.InteropServices.MemoryMarshal.AsBytes(found).ToArray()));
+
+        public void OnNotTaken(Wallet.Engine.Ledger.ResultCode code) => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy));
+
+        public void OnOutcomeUnknown() => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.TimedOut));
     }
 
     /// <summary>Turns a cross-partition outcome into the HTTP API's command outcome (one item, no log index).</summary>

@@ -16,11 +16,12 @@ internal static class ForwardPolicy
     /// <summary>
     /// Where to forward a whole request that <paramref name="leader"/> leads, or null: answer as without forwarding.
     /// <paramref name="clientCanMove"/>: the protocol has a Redirect (SBE) — then a node leading everything is where the
-    /// client should go instead; FIX has none, so a FIX request led elsewhere is always forwarded.
+    /// client should go instead; FIX has none, and an HTTP client behind a load balancer should not need one, so their
+    /// requests led elsewhere are always forwarded. <paramref name="principal"/> null: the HTTP API (never a peer).
     /// </summary>
-    public static LeaderInfo? TargetFor(IRequestRouter router, UserPrincipal principal, ushort kind, in LeaderInfo leader, bool clientCanMove = true)
+    public static LeaderInfo? TargetFor(IRequestRouter router, UserPrincipal? principal, ushort kind, in LeaderInfo leader, bool clientCanMove = true)
     {
-        if (router.Forwarder is null || principal.IsPeer || !IsForwardable(kind) || !leader.IsKnownRemote) return null;
+        if (router.Forwarder is null || principal is { IsPeer: true } || !IsForwardable(kind) || !leader.IsKnownRemote) return null;
         return clientCanMove && OneNodeLeadsAll(router, leader) ? null : leader;
     }
 

@@ -27,6 +27,37 @@ public sealed class HttpLeadershipTests : IAsyncDisposable
         public int PartitionOf(UInt128 accountId) => 0;
         public SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload) => SubmitStatus.NotLeader;
         public LeaderInfo LeaderOf(int partition) => Leader;
+        public IRequestForwarder? Forwarder { get; set; }
+    }
+
+    /// <summary>Answers every forwarded request at once as the leader would, per <see cref="Mode"/>.</summary>
+    private sealed class AnsweringForwarder : IRequestForwarder
+    {
+        public string Mode = "ok";
+        public readonly List<(ushort Kind, int Count)> Seen = [];
+
+        public bool TryForward(in LeaderInfo node, ushort kind, ReadOnlySpan<byte> payload, int count, IForwardCompletion completion)
+        {
+            lock (Seen) Seen.Add((kind, count));
+            switch (Mode)
+            {
+                case "ok" when kind == QueryKind.LookupAccounts:
+                    completion.OnFound([new Wallet.Engine.Ledger.Account { Id = 500, Ledger = 1, Code = 1, CreditsPosted = 1234 }]);
+                    break;
+                case "ok":
+                    completion.OnResults([Wallet.Engine.Ledger.ResultCode.Ok]);
+                    break;
+                case "not-taken":
+                    completion.OnNotTaken(Wallet.Engine.Ledger.ResultCode.PartitionUnavailable);
+                    break;
+                default:
+                    completion.OnOutcomeUnknown();
+                    break;
+            }
+            return true;
+        }
+
+        public bool TryForwardTransferLookup(in LeaderInfo node, int partition, ReadOnlySpan<UInt128> ids, ITransferLookupCompletion completion) => false;
     }
 
     public HttpLeadershipTests()
@@ -84,6 +115,29 @@ public sealed class HttpLeadershipTests : IAsyncDisposable
         Assert.False(problem.TryGetProperty("leader_http", out _));
         Assert.Contains("no leader is known yet", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task With_a_forwarder_the_request_is_served_by_the_leader_through_this_node()
+    {
+        var forwarder = new AnsweringForwarder();
+        _router.Forwarder = forwarder;
+        _router.Leader = LeaderInfo.Remote("10.0.0.2", 7402, term: 9, httpPort: 7482);
+        using (HttpResponseMessage created = await CreateAccountAsync())
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        using (HttpResponseMessage read = await _client.GetAsync("/v1/accounts/500"))
+        {
+            System.Text.Json.JsonElement account = await HttpFixture.JsonAsync(read);
+            Assert.Equal("12.34", account.GetProperty("balances").GetProperty("credits_posted").GetString());
+        }
+        Assert.Equal([((ushort)Wallet.Engine.Ledger.CommandKind.CreateAccounts, 1), (QueryKind.LookupAccounts, 1)], forwarder.Seen);
+
+        // Not taken there: nothing applied, retry (503 Busy); no answer: outcome unknown (504, as for a local timeout).
+        forwarder.Mode = "not-taken";
+        using (HttpResponseMessage busy = await CreateAccountAsync()) Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
+        forwarder.Mode = "unknown";
+        using (HttpResponseMessage unknown = await CreateAccountAsync()) Assert.Equal(HttpStatusCode.GatewayTimeout, unknown.StatusCode);
+        Assert.Equal(0, _partition.AppliedIndex);
     }
 
     public async ValueTask DisposeAsync()
