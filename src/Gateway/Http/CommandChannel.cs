@@ -66,6 +66,8 @@ public sealed class CommandChannel : IPartitionResultHandler
             // Led by another node: forwarded there (docs/gateway.md, "Forwarding between nodes") when this node can.
             if (ForwardPolicy.TargetFor(router, null, kind, router.LeaderOf(partition), clientCanMove: false) is LeaderInfo node)
                 return await ForwardAsync(router, node, kind, payload, cancel).ConfigureAwait(false);
+            if (kind == QueryKind.LookupTransfers && ForwardPolicy.LookupTarget(router, null, partition, clientCanMove: false) is LeaderInfo leader)
+                return await ForwardLookupAsync(router, leader, partition, payload, cancel).ConfigureAwait(false);
         }
         if (status != SubmitStatus.Accepted)
         {
@@ -165,7 +167,24 @@ public sealed class CommandChannel : IPartitionResultHandler
         }
     }
 
-    private sealed class ForwardedOutcome : IForwardCompletion
+    /// <summary>One partition's transfer lookup asked of its leader (PeerLookupTransfers); no answer → TimedOut (a read: ask again).</summary>
+    private async Task<CommandOutcome> ForwardLookupAsync(IRequestRouter router, LeaderInfo node, int partition, ReadOnlyMemory<byte> ids, CancellationToken cancel)
+    {
+        var completion = new ForwardedOutcome();
+        if (!router.Forwarder!.TryForwardTransferLookup(in node, partition, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, UInt128>(ids.Span), completion))
+            return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
+        GatewayMetrics.ForwardedRequests.Add(1);
+        try
+        {
+            return await completion.Task.WaitAsync(_timeout, cancel).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return CommandOutcome.Failed(CommandOutcomeKind.TimedOut);
+        }
+    }
+
+    private sealed class ForwardedOutcome : IForwardCompletion, ITransferLookupCompletion
     {
         private readonly TaskCompletionSource<CommandOutcome> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -186,6 +205,11 @@ public sealed class CommandChannel : IPartitionResultHandler
         public void OnNotTaken(Wallet.Engine.Ledger.ResultCode code) => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy));
 
         public void OnOutcomeUnknown() => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.TimedOut));
+
+        public void OnFound(ReadOnlySpan<Wallet.Engine.Ledger.Transfer> found) =>
+            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, 0, NowNs, [], System.Runtime.InteropServices.MemoryMarshal.AsBytes(found).ToArray()));
+
+        public void OnUnanswered() => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.TimedOut));
     }
 
     /// <summary>Turns a cross-partition outcome into the HTTP API's command outcome (one item, no log index).</summary>

@@ -32,12 +32,19 @@ internal static class ForwardPolicy
     public static bool TryForwardLookup(FanOutTable fanOuts, IRequestRouter router, UserPrincipal principal, int partition, long fanOutSessionId,
         ReadOnlySpan<byte> ids, bool clientCanMove)
     {
-        LeaderInfo leader = router.LeaderOf(partition);
-        if (router.Forwarder is null || principal.IsPeer || !leader.IsKnownRemote || (clientCanMove && OneNodeLeadsAll(router, leader))) return false;
-        if (!router.Forwarder.TryForwardTransferLookup(in leader, partition, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, UInt128>(ids),
+        if (LookupTarget(router, principal, partition, clientCanMove) is not LeaderInfo leader) return false;
+        if (!router.Forwarder!.TryForwardTransferLookup(in leader, partition, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, UInt128>(ids),
                 new FanOutForwardCompletion(fanOuts, fanOutSessionId, partition))) return false;
         GatewayMetrics.ForwardedRequests.Add(1);
         return true;
+    }
+
+    /// <summary>Where to ask partition <paramref name="partition"/>'s part of a transfer lookup, or null: not forwarded.</summary>
+    public static LeaderInfo? LookupTarget(IRequestRouter router, UserPrincipal? principal, int partition, bool clientCanMove)
+    {
+        LeaderInfo leader = router.LeaderOf(partition);
+        if (router.Forwarder is null || principal is { IsPeer: true } || !leader.IsKnownRemote || (clientCanMove && OneNodeLeadsAll(router, leader))) return null;
+        return leader;
     }
 
     /// <summary>The requests a peer gateway may send: CreateTransfers, CreateAccounts, CloseAccounts, LookupAccounts.</summary>

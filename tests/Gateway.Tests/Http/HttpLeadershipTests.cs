@@ -57,7 +57,12 @@ public sealed class HttpLeadershipTests : IAsyncDisposable
             return true;
         }
 
-        public bool TryForwardTransferLookup(in LeaderInfo node, int partition, ReadOnlySpan<UInt128> ids, ITransferLookupCompletion completion) => false;
+        public bool TryForwardTransferLookup(in LeaderInfo node, int partition, ReadOnlySpan<UInt128> ids, ITransferLookupCompletion completion)
+        {
+            lock (Seen) Seen.Add((QueryKind.LookupTransfers, ids.Length));
+            completion.OnFound([new Wallet.Engine.Ledger.Transfer { Id = ids[0], DebitAccountId = 500, CreditAccountId = 501, Amount = 250, Ledger = 1, Code = 1 }]);
+            return true;
+        }
     }
 
     public HttpLeadershipTests()
@@ -130,7 +135,12 @@ public sealed class HttpLeadershipTests : IAsyncDisposable
             System.Text.Json.JsonElement account = await HttpFixture.JsonAsync(read);
             Assert.Equal("12.34", account.GetProperty("balances").GetProperty("credits_posted").GetString());
         }
-        Assert.Equal([((ushort)Wallet.Engine.Ledger.CommandKind.CreateAccounts, 1), (QueryKind.LookupAccounts, 1)], forwarder.Seen);
+        using (HttpResponseMessage transfer = await _client.GetAsync("/v1/transfers/77"))
+        {
+            System.Text.Json.JsonElement t = await HttpFixture.JsonAsync(transfer);
+            Assert.Equal(("77", "2.50"), (t.GetProperty("id").GetString(), t.GetProperty("amount").GetString()));
+        }
+        Assert.Equal([((ushort)Wallet.Engine.Ledger.CommandKind.CreateAccounts, 1), (QueryKind.LookupAccounts, 1), (QueryKind.LookupTransfers, 1)], forwarder.Seen);
 
         // Not taken there: nothing applied, retry (503 Busy); no answer: outcome unknown (504, as for a local timeout).
         forwarder.Mode = "not-taken";
