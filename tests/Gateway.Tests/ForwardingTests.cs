@@ -108,12 +108,6 @@ public sealed class ForwardingTests : IAsyncDisposable
         return c;
     }
 
-    private static void AllOk(CreateResultsView r, int items)
-    {
-        Assert.Equal(items, r.Results.Count);
-        for (int i = 0; i < items; i++) Assert.Equal(((uint)i, (uint)ResultCode.Ok), r.Results[i]);
-    }
-
     [Fact]
     public async Task A_request_over_partitions_led_by_two_nodes_is_served_whole_by_either()
     {
@@ -123,7 +117,7 @@ public sealed class ForwardingTests : IAsyncDisposable
 
         // Accounts of both partitions in one request on A: partition 1's are created by B (forwarded), one answer.
         CreateResultsView created = await onA.CreateAccountsAsync(1, p1[0], p0[0], p1[1], p0[1]);
-        AllOk(created, 4);
+        PartitionedSetup.AllOk(created, 4);
         Assert.Equal(0, created.LogIndex);
         Assert.True(_b.Engine.AppliedIndex > bBefore);
 
@@ -144,7 +138,7 @@ public sealed class ForwardingTests : IAsyncDisposable
 
         // A request wholly for the other node's partition is forwarded too (leaderships are spread: a Redirect would
         // move the client only until its next request for the other partition).
-        AllOk(await onA.CreateTransfersAsync(new TransferSpec(5, p1[1], p1[0], 2), new TransferSpec(6, p1[0], p1[1], 1)), 2);
+        PartitionedSetup.AllOk(await onA.CreateTransfersAsync(new TransferSpec(5, p1[1], p1[0], 2), new TransferSpec(6, p1[0], p1[1], 1)), 2);
         Assert.Equal([p1[0]], (await onA.LookupAccountsAsync(p1[0])).Select(a => a.Id));
         // Repeats are idempotent through the forward as anywhere: same outcome, nothing applied twice.
         Assert.Equal([(0u, (uint)ResultCode.Exists)], (await onA.CreateTransfersAsync(new TransferSpec(5, p1[1], p1[0], 2))).Results);
@@ -169,7 +163,7 @@ public sealed class ForwardingTests : IAsyncDisposable
     public async Task The_SDK_on_one_node_moves_money_on_both_partitions_with_coalesced_single_transfers()
     {
         UInt128[] p0 = IdsOn(0, 2, from: 1000), p1 = IdsOn(1, 2, from: 1000);
-        await using (RawClient admin = await LogonAsync(_a)) AllOk(await admin.CreateAccountsAsync(1, [.. p0, .. p1]), 4);
+        await using (RawClient admin = await LogonAsync(_a)) PartitionedSetup.AllOk(await admin.CreateAccountsAsync(1, [.. p0, .. p1]), 4);
 
         await using WalletClient client = await WalletClient.ConnectAsync(new WalletClientOptions
         {
@@ -211,8 +205,8 @@ public sealed class ForwardingTests : IAsyncDisposable
 
         // Admin rights for the forwarded kinds (the forwarding node checked its own client's), nothing else.
         UInt128[] p0 = IdsOn(0, 2, from: 2000);
-        AllOk(await peer.CreateAccountsAsync(1, p0), 2);
-        AllOk(await peer.CreateTransfersAsync(new TransferSpec(20, p0[0], p0[1], 3)), 1);
+        PartitionedSetup.AllOk(await peer.CreateAccountsAsync(1, p0), 2);
+        PartitionedSetup.AllOk(await peer.CreateTransfersAsync(new TransferSpec(20, p0[0], p0[1], 3)), 1);
         Assert.Equal(2, (await peer.LookupAccountsAsync(p0)).Count);
         await peer.SendMessageAsync(RawClient.LookupTransfers(11, 20));
         var reject = (await peer.ExpectAsync(RejectDecoder.TemplateId)).AsReject();
@@ -274,7 +268,7 @@ public sealed class ForwardingTests : IAsyncDisposable
         // Reachable again: the resubmission applies.
         _a.Router.Other = _b.Gateway.LocalEndPoint.Port;
         await Task.Delay(ForwardLink.ReconnectBackoffMs + 50);
-        AllOk(await onA.CreateAccountsAsync(1, p1[0]), 1);
+        PartitionedSetup.AllOk(await onA.CreateAccountsAsync(1, p1[0]), 1);
     }
 
     [Fact]

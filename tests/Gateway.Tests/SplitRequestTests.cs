@@ -122,12 +122,6 @@ public sealed class SplitRequestTests : IAsyncDisposable
         return c;
     }
 
-    private static void AllOk(CreateResultsView r, int items)
-    {
-        Assert.Equal(items, r.Results.Count);
-        for (int i = 0; i < items; i++) Assert.Equal(((uint)i, (uint)ResultCode.Ok), r.Results[i]);
-    }
-
     [Fact]
     public async Task Accounts_of_several_partitions_in_one_request_are_created_each_on_its_own_partition()
     {
@@ -135,7 +129,7 @@ public sealed class SplitRequestTests : IAsyncDisposable
         UInt128[] p0 = IdsOn(0, 2), p1 = IdsOn(1, 2), p2 = IdsOn(2, 1);
         UInt128[] mixed = [p1[0], p0[0], p2[0], p0[1], p1[1]];
         CreateResultsView created = await admin.CreateAccountsAsync(1, mixed);
-        AllOk(created, mixed.Length);
+        PartitionedSetup.AllOk(created, mixed.Length);
         Assert.Equal(0, created.LogIndex); // no single partition's log decides a split request
 
         // Each partition applied exactly one command (its part) and holds only its own accounts.
@@ -352,7 +346,7 @@ public sealed class SplitRequestTests : IAsyncDisposable
         Assert.Equal([(UInt128)52, 54], (await admin.LookupTransfersAsync(52, 53, 54, 55)).Select(t => t.Id));
 
         // The session's in-flight slots were all given back: resubmitting the refused items works.
-        AllOk(await admin.CreateTransfersAsync(new TransferSpec(53, p1[0], p1[1], 6), new TransferSpec(55, p1[1], p1[0], 2)), 2);
+        PartitionedSetup.AllOk(await admin.CreateTransfersAsync(new TransferSpec(53, p1[0], p1[1], 6), new TransferSpec(55, p1[1], p1[0], 2)), 2);
     }
 
     [Fact]
@@ -403,7 +397,7 @@ public sealed class SplitRequestTests : IAsyncDisposable
 
         _router.Leaders.Clear();
         Assert.Equal(before, _partitions.Select(p => p.AppliedIndex));
-        AllOk(await admin.CreateTransfersAsync(mixed), 2);
+        PartitionedSetup.AllOk(await admin.CreateTransfersAsync(mixed), 2);
     }
 
     /// <summary>Completes every cross-partition transfer at once with a code derived from its id (applies nothing).</summary>
@@ -494,7 +488,7 @@ public sealed class SplitRequestTests : IAsyncDisposable
     {
         await using RawClient admin = await AdminAsync();
         UInt128[] accounts = [.. IdsOn(0, 4), .. IdsOn(1, 4), .. IdsOn(2, 4)];
-        AllOk(await admin.CreateAccountsAsync(1, accounts), accounts.Length);
+        PartitionedSetup.AllOk(await admin.CreateAccountsAsync(1, accounts), accounts.Length);
 
         await using WalletClient client = await WalletClient.ConnectAsync(new WalletClientOptions
         {

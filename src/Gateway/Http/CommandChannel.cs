@@ -155,7 +155,14 @@ public sealed class CommandChannel : IPartitionResultHandler
     {
         var completion = new ForwardedOutcome();
         int count = payload.Length / ForwardPolicy.ItemBytes(kind);
-        if (!router.Forwarder!.TryForward(in node, kind, payload.Span, count, completion)) return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
+        bool sent = router.Forwarder!.TryForward(in node, kind, payload.Span, count, completion);
+        return await AwaitForwardedAsync(sent, completion, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>Busy when the forwarder took nothing; else the forwarded answer, or TimedOut after the channel's timeout.</summary>
+    private async Task<CommandOutcome> AwaitForwardedAsync(bool sent, ForwardedOutcome completion, CancellationToken cancel)
+    {
+        if (!sent) return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
         GatewayMetrics.ForwardedRequests.Add(1);
         try
         {
@@ -171,17 +178,8 @@ public sealed class CommandChannel : IPartitionResultHandler
     private async Task<CommandOutcome> ForwardLookupAsync(IRequestRouter router, LeaderInfo node, int partition, ReadOnlyMemory<byte> ids, CancellationToken cancel)
     {
         var completion = new ForwardedOutcome();
-        if (!router.Forwarder!.TryForwardTransferLookup(in node, partition, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, UInt128>(ids.Span), completion))
-            return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
-        GatewayMetrics.ForwardedRequests.Add(1);
-        try
-        {
-            return await completion.Task.WaitAsync(_timeout, cancel).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            return CommandOutcome.Failed(CommandOutcomeKind.TimedOut);
-        }
+        bool sent = router.Forwarder!.TryForwardTransferLookup(in node, partition, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, UInt128>(ids.Span), completion);
+        return await AwaitForwardedAsync(sent, completion, cancel).ConfigureAwait(false);
     }
 
     private sealed class ForwardedOutcome : IForwardCompletion, ITransferLookupCompletion

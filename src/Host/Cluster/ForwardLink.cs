@@ -103,16 +103,10 @@ internal sealed class ForwardLink : IAsyncDisposable
     {
         try
         {
-            WalletClient client;
-            try
+            WalletClient? client = await ConnectedAsync().ConfigureAwait(false);
+            if (client is null)
             {
-                client = await ConnectionAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                Fail(ex, dead: null);
-                lock (_gate) _nextAttemptMs = Environment.TickCount64 + ReconnectBackoffMs;
-                completion.OnNotTaken(ResultCode.PartitionUnavailable);
+                completion.OnNotTaken(ResultCode.PartitionUnavailable); // never sent
                 return;
             }
             try
@@ -146,7 +140,7 @@ internal sealed class ForwardLink : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                Fail(ex, ex is WalletConnectionException or ObjectDisposedException ? client : null);
+                FailSent(ex, client);
                 completion.OnOutcomeUnknown();
             }
         }
@@ -156,19 +150,30 @@ internal sealed class ForwardLink : IAsyncDisposable
         }
     }
 
+    /// <summary>The link's client, connecting if needed; null (failure counted, the next attempt backed off) when it cannot connect.</summary>
+    private async Task<WalletClient?> ConnectedAsync()
+    {
+        try
+        {
+            return await ConnectionAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex, dead: null);
+            lock (_gate) _nextAttemptMs = Environment.TickCount64 + ReconnectBackoffMs;
+            return null;
+        }
+    }
+
+    private void FailSent(Exception ex, WalletClient client) => Fail(ex, ex is WalletConnectionException or ObjectDisposedException ? client : null);
+
     private async Task LookupAsync(int partition, UInt128[] ids, ITransferLookupCompletion completion)
     {
         try
         {
-            WalletClient client;
-            try
+            WalletClient? client = await ConnectedAsync().ConfigureAwait(false);
+            if (client is null)
             {
-                client = await ConnectionAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                Fail(ex, dead: null);
-                lock (_gate) _nextAttemptMs = Environment.TickCount64 + ReconnectBackoffMs;
                 completion.OnUnanswered();
                 return;
             }
@@ -179,7 +184,7 @@ internal sealed class ForwardLink : IAsyncDisposable
             catch (Exception ex)
             {
                 // A read: whatever went wrong, the client asks again (nothing to settle).
-                Fail(ex, ex is WalletConnectionException or ObjectDisposedException ? client : null);
+                FailSent(ex, client);
                 completion.OnUnanswered();
             }
         }

@@ -27,4 +27,11 @@ internal static class PartitionedSetup
         }
         return [.. ids];
     }
+
+    /// <summary>Asserts a CreateResults with <paramref name="items"/> results, every one Ok, in item order.</summary>
+    public static void AllOk(CreateResultsView r, int items)
+    {
+        Assert.Equal(items, r.Results.Count);
+        for (int i = 0; i < items; i++) Assert.Equal(((uint)i, (uint)Wallet.Engine.Ledger.ResultCode.Ok), r.Results[i]);
+    }
 }
