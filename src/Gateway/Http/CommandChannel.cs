@@ -136,9 +136,15 @@ public sealed class CommandChannel : IPartitionResultHandler
             default:
                 return CommandOutcome.Failed(CommandOutcomeKind.Refused, SubmitStatus.UnknownKind);
         }
+        return await WithTimeoutAsync(completion.Task, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>The answer, or TimedOut after the channel's timeout (the request may or may not have applied).</summary>
+    private async Task<CommandOutcome> WithTimeoutAsync(Task<CommandOutcome> answer, CancellationToken cancel)
+    {
         try
         {
-            return await completion.Task.WaitAsync(_timeout, cancel).ConfigureAwait(false);
+            return await answer.WaitAsync(_timeout, cancel).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -164,14 +170,7 @@ public sealed class CommandChannel : IPartitionResultHandler
     {
         if (!sent) return CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy);
         GatewayMetrics.ForwardedRequests.Add(1);
-        try
-        {
-            return await completion.Task.WaitAsync(_timeout, cancel).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            return CommandOutcome.Failed(CommandOutcomeKind.TimedOut);
-        }
+        return await WithTimeoutAsync(completion.Task, cancel).ConfigureAwait(false);
     }
 
     /// <summary>One partition's transfer lookup asked of its leader (PeerLookupTransfers); no answer → TimedOut (a read: ask again).</summary>
