@@ -41,7 +41,7 @@ public sealed class ServeSettingsTests
     }
 
     [Fact]
-    public void A_cluster_of_several_partitions_that_forwards_needs_the_peer_user_with_the_peer_role()
+    public void A_cluster_that_forwards_needs_the_peer_user_with_the_peer_role()
     {
         (string, string?)[] cluster = [("Cluster:Members", "1=127.0.0.1:7401:7501,2=127.0.0.1:7402:7502,3=127.0.0.1:7403:7503"), ("Cluster:NodeId", "1"), ("Serve:Partitions", "2")];
         Assert.NotNull(ServeSettings.Load(Shipped_with(cluster)).Cluster);
@@ -49,9 +49,10 @@ public sealed class ServeSettingsTests
         Assert.Contains("Forwarding:PeerUser 'nobody' is not in Users", missing.Message, StringComparison.Ordinal);
         var wrongRole = Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with([.. cluster, ("Forwarding:PeerUser", "admin")])));
         Assert.Contains("needs Role peer", wrongRole.Message, StringComparison.Ordinal);
-        // Off, or one partition (nothing to forward), or a single node: no peer user needed.
+        // One partition forwards too (FIX and HTTP): the same check.
+        Assert.Throws<SettingsException>(() => ServeSettings.Load(Shipped_with([.. cluster[..2], ("Forwarding:PeerUser", "nobody")])));
+        // Off, or a single node (nothing to forward to): no peer user needed.
         Assert.False(ServeSettings.Load(Shipped_with([.. cluster, ("Forwarding:PeerUser", "nobody"), ("Forwarding:Enabled", "false")])).Forwarding.Enabled);
-        ServeSettings.Load(Shipped_with([.. cluster[..2], ("Forwarding:PeerUser", "nobody")]));
         ServeSettings.Load(Shipped_with(("Serve:Partitions", "2"), ("Forwarding:PeerUser", "nobody")));
     }
 

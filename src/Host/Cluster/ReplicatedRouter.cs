@@ -6,11 +6,14 @@ namespace Wallet.Host.Cluster;
 
 /// <summary>
 /// Routing for one replica of a replicated partition: requests go to the local partition only while the consensus
-/// agent leads; otherwise the gateway is told NotLeader and sends the client to the leader it names.
+/// agent leads; otherwise the gateway is told NotLeader and sends an SBE client to the leader it names. With a
+/// forwarder, FIX and HTTP requests (whose clients cannot follow a Redirect) are forwarded to the leader instead.
 /// </summary>
-internal sealed class ReplicatedRouter(PartitionEngine partition, ConsensusAgent agent) : IRequestRouter
+internal sealed class ReplicatedRouter(PartitionEngine partition, ConsensusAgent agent, IRequestForwarder? forwarder = null) : IRequestRouter
 {
     public int PartitionCount => 1;
+
+    public IRequestForwarder? Forwarder => forwarder;
 
     public int PartitionOf(UInt128 accountId) => 0;
 

@@ -4,13 +4,13 @@ using static Wallet.Host.Configuration.SettingsReader;
 namespace Wallet.Host.Configuration;
 
 /// <summary>
-/// The "Forwarding" section (cluster with several partitions only): how this node's SBE gateway sends items of its
-/// clients' requests to the node that leads their partition when leaderships are spread over nodes (docs/gateway.md,
-/// "Forwarding between nodes"). Reference: docs/serve.md.
+/// The "Forwarding" section (cluster only): how this node's gateways send items of their clients' requests to the node
+/// that leads their partition — SBE when leaderships are spread over nodes, FIX and HTTP whenever another node leads
+/// (docs/gateway.md, "Forwarding between nodes"). Reference: docs/serve.md.
 /// </summary>
 internal sealed class ForwardingSettings
 {
-    /// <summary>"Forwarding:Enabled" (default true): false answers such requests with Redirect, or refuses them when no single node leads all their items.</summary>
+    /// <summary>"Forwarding:Enabled" (default true): false answers such requests with Redirect (SBE), NotLeader (HTTP 503) or a reject (FIX), or refuses them when no single node leads all their items.</summary>
     public required bool Enabled { get; init; }
     /// <summary>
     /// The peer-role user ("Forwarding:PeerUser", default gateway-peer) and its password ("Forwarding:PeerPassword"; set it

@@ -118,7 +118,7 @@ internal sealed class ServeSettings
         if (cluster is not null) CheckReplicationPorts(cluster, partitionCount > 1 ? partitionCount + 1 : 1, stride, slotsIncludeSaga: partitionCount > 1);
         IReadOnlyList<UserDefinition> users = LoadUsers(config.GetSection("Users"));
         ForwardingSettings forwarding = ForwardingSettings.Load(config.GetSection("Forwarding"));
-        if (cluster is not null && partitionCount > 1 && forwarding.Enabled) CheckPeerUser(users, forwarding.PeerUser);
+        if (cluster is not null && forwarding.Enabled) CheckPeerUser(users, forwarding.PeerUser);
         return new ServeSettings
         {
             ReplicationPortStride = stride,

@@ -100,10 +100,10 @@ internal static class NodeCounters
         }
     }
 
-    /// <summary>A replica of several partitions: requests its gateway forwarded to the nodes leading their partitions, and failures.</summary>
+    /// <summary>A replica: requests its gateway forwarded to the nodes leading their partitions, and failures.</summary>
     private static void AddForwarding(Dictionary<string, long> c, NodePartitions node)
     {
-        if (node.Agents.Count == 0 || node.Count < 2) return;
+        if (node.Agents.Count == 0) return;
         c["gateway.forwarded_requests"] = node.ForwardedRequests;
         c["gateway.forward_failures"] = node.ForwardFailures;
     }

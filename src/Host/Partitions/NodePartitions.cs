@@ -248,10 +248,12 @@ internal sealed class NodePartitions
     {
         if (_agents.Length > 0)
         {
-            if (_engines.Length == 1) return new ReplicatedRouter(_engines[0], _agents[0]);
-            // Several partitions whose leaders may be different nodes: items led elsewhere are forwarded there.
+            // Items led by another node are forwarded there (docs/gateway.md): with several partitions whose leaders
+            // may be different nodes, for every protocol; with one, for FIX and HTTP (SBE clients follow Redirects).
             if (_settings.Forwarding.Enabled) _forwarder ??= new PeerForwarder(_settings.Forwarding);
-            return new ReplicatedPartitionsRouter(_engines, _agents, Map, crossPartition, _forwarder);
+            return _engines.Length == 1
+                ? new ReplicatedRouter(_engines[0], _agents[0], _forwarder)
+                : new ReplicatedPartitionsRouter(_engines, _agents, Map, crossPartition, _forwarder);
         }
         return _engines.Length == 1 ? new SinglePartitionRouter(_engines[0]) : new PartitionedRouter(_engines, Map, crossPartition);
     }
