@@ -77,7 +77,7 @@ public sealed partial class RaftNode
     private void HandlePreVoteRequest(int slot, long term, long lastIndex, long lastTerm)
     {
         // Changes no state: a pre-vote neither adopts the term nor records a vote.
-        var grant = term > _term && !InLeaderLease && IsUpToDate(lastIndex, lastTerm);
+        var grant = !_rejoining && term > _term && !InLeaderLease && IsUpToDate(lastIndex, lastTerm);
         SendVoteResponse(slot, preVote: true, grant ? term : _term, grant);
     }
 
@@ -114,7 +114,8 @@ public sealed partial class RaftNode
         }
 
         var candidate = _members[slot];
-        var grant = (_votedFor == RaftHardState.NoVote || _votedFor == candidate) && IsUpToDate(lastIndex, lastTerm);
+        // A rejoining node may have voted in this term before it lost its data: it votes for nobody until caught up.
+        var grant = !_rejoining && (_votedFor == RaftHardState.NoVote || _votedFor == candidate) && IsUpToDate(lastIndex, lastTerm);
         if (grant && _votedFor != candidate)
         {
             _votedFor = candidate;

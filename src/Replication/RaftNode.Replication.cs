@@ -29,6 +29,7 @@ public sealed partial class RaftNode
 
         _lastLeaderContactMs = _nowMs;
         ResetElectionTimer();
+        if (_rejoining) OnRejoinContact(from, leaderCommit);
 
         var lastIndex = _log.LastIndex;
         if (prevIndex > lastIndex)
@@ -51,6 +52,7 @@ public sealed partial class RaftNode
             return;
         }
 
+        if (prevTerm == term) NoteLeaderTermEntry(prevIndex);
         var offset = 0;
         var index = prevIndex;
         for (var i = 0; i < count; i++)
@@ -63,6 +65,7 @@ public sealed partial class RaftNode
             var payload = e.Slice(RaftOptions.EntryHeaderBytes, length);
             offset += EntryBytes(length);
             index++;
+            if (entryTerm == term) NoteLeaderTermEntry(index);
             if (index <= _log.LastIndex)
             {
                 if (_log.TermAt(index) == entryTerm) continue; // already held (duplicate or reordered message)

@@ -204,6 +204,7 @@ public sealed partial class RaftNode
 
         _lastLeaderContactMs = _nowMs;
         ResetElectionTimer();
+        if (_rejoining) OnRejoinContact(from, leaderCommit);
 
         // Already covered: a local snapshot (before the log) or a durable entry with the snapshot's term (log matching:
         // then everything up to it equals the leader's). Nothing to install.
@@ -211,6 +212,7 @@ public sealed partial class RaftNode
         {
             if (_receiving && _receiveMeta == meta) AbortReceive();
             if (meta.Index >= _log.FirstIndex - 1 && meta.Index > _leaderMatchIndex) _leaderMatchIndex = meta.Index;
+            if (meta.Term == term) NoteLeaderTermEntry(meta.Index);
             var commit = Math.Min(leaderCommit, _leaderMatchIndex);
             if (commit > _commitIndex) _commitIndex = commit;
             SendSnapshotResponse(slot, meta, meta.SizeBytes, SnapshotChunkStatus.Installed);
@@ -276,6 +278,7 @@ public sealed partial class RaftNode
         }
 
         InstallIntoLog(meta);
+        if (meta.Term == term) NoteLeaderTermEntry(meta.Index);
         SendSnapshotResponse(slot, meta, meta.SizeBytes, SnapshotChunkStatus.Installed);
     }
 

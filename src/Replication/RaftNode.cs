@@ -98,6 +98,7 @@ public sealed partial class RaftNode
         // Entries before the retained log were covered by a snapshot of applied, hence committed, entries.
         _commitIndex = Math.Max(0, log.FirstIndex - 1);
         _electionDeadlineMs = long.MinValue; // set on the first Tick, from that tick's time
+        _rejoining = options.RejoinAfterDataLoss;
     }
 
     /// <summary>This replica's id.</summary>
@@ -138,6 +139,18 @@ public sealed partial class RaftNode
         if (_role == RaftRole.Leader)
         {
             TickLeader();
+            return;
+        }
+
+        if (_rejoining)
+        {
+            // A non-voting catch-up member never campaigns; silence only means the leader is unknown.
+            if (nowMs >= _electionDeadlineMs)
+            {
+                _leaderId = -1;
+                ResetElectionTimer();
+            }
+
             return;
         }
 
@@ -206,6 +219,7 @@ public sealed partial class RaftNode
         }
 
         _pendingAck = PendingAck.None;
+        if (_rejoining) CheckRejoined();
     }
 
     /// <summary>

@@ -66,6 +66,16 @@ public sealed class RaftOptions
     /// <summary>Bytes of an InstallSnapshot message around its data (SBE header + block + data length).</summary>
     public const int InstallSnapshotOverheadBytes = 96;
 
+    /// <summary>
+    /// This replica lost its data (empty log and hard state after a disk loss or a replaced machine): it starts as a
+    /// non-voting catch-up member — no campaign, every vote and pre-vote refused, the first leader of a term recorded as
+    /// its vote in that term — until it is durably caught up past everything it may have acknowledged before the loss
+    /// (docs/REPLICATION.md, "Rejoining after data loss"). Off by default; never on a single-member group (nothing to
+    /// catch up from), and only with <see cref="CheckQuorum"/> (the argument relies on stale leaders stepping down).
+    /// In memory only: a restart with the option still set repeats the catch-up, which is harmless.
+    /// </summary>
+    public bool RejoinAfterDataLoss { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -103,5 +113,9 @@ public sealed class RaftOptions
             throw new ArgumentException("RaftOptions.SnapshotChunkBytes must be in [64, 16 MiB].", nameof(SnapshotChunkBytes));
         if (MaxSnapshotBytes < 1024 || MaxSnapshotBytes > 1L << 40)
             throw new ArgumentException("RaftOptions.MaxSnapshotBytes must be in [1 KiB, 1 TiB].", nameof(MaxSnapshotBytes));
+        if (RejoinAfterDataLoss && Members.Count == 1)
+            throw new ArgumentException("RaftOptions.RejoinAfterDataLoss needs 3 or 5 members: a single replica has nobody to catch up from.", nameof(RejoinAfterDataLoss));
+        if (RejoinAfterDataLoss && !CheckQuorum)
+            throw new ArgumentException("RaftOptions.RejoinAfterDataLoss requires CheckQuorum (a leader cut off from its majority must step down).", nameof(RejoinAfterDataLoss));
     }
 }

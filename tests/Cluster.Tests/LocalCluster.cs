@@ -46,7 +46,9 @@ internal sealed class LocalCluster : IDisposable
 
     public bool IsUp(int id) => _replicas[id] is not null;
 
-    public void Start(int id)
+    /// <param name="id">The replica.</param>
+    /// <param name="rejoinAfterDataLoss">Start it as a replica that lost its data (Cluster:RejoinAfterDataLoss).</param>
+    public void Start(int id, bool rejoinAfterDataLoss = false)
     {
         if (_replicas[id] is not null) throw new InvalidOperationException($"node {id} is already up");
         var results = new Results();
@@ -75,6 +77,7 @@ internal sealed class LocalCluster : IDisposable
             HeartbeatIntervalMs = 60,
             RetainMarginEntries = _snapshots?.RetainMarginEntries ?? 100_000,
             SnapshotChunkBytes = _snapshots?.SnapshotChunkBytes ?? 256 << 10,
+            RejoinAfterDataLoss = rejoinAfterDataLoss,
         }, engine, DataDirectory(id));
         agent.Start();
         _replicas[id] = new Replica(id, engine, agent, results);

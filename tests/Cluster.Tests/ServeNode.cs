@@ -44,7 +44,10 @@ internal sealed partial class ServeNode : IDisposable
     /// The replica's applied index from its own HTTP admin endpoint (`partition.applied_index` in /v1/admin/stat), or -1
     /// while it is not answering (starting, or its HTTP port not printed yet).
     /// </summary>
-    public async Task<long> AppliedIndexAsync()
+    public Task<long> AppliedIndexAsync() => StatAsync("partition.applied_index");
+
+    /// <summary>One counter of /v1/admin/stat (e.g. <c>cluster.rejoining</c>), or -1 while the replica is not answering.</summary>
+    public async Task<long> StatAsync(string name)
     {
         int port = _httpPort;
         if (port == 0 || _process.HasExited) return -1;
@@ -54,7 +57,7 @@ internal sealed partial class ServeNode : IDisposable
         {
             string json = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/v1/admin/stat"));
             using var doc = System.Text.Json.JsonDocument.Parse(json);
-            return doc.RootElement.GetProperty("partition.applied_index").GetInt64();
+            return doc.RootElement.GetProperty(name).GetInt64();
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or KeyNotFoundException or System.Text.Json.JsonException)
         {

@@ -16,16 +16,18 @@ internal sealed class TestCluster
     public readonly Dictionary<int, SimSnapshotStore> Snapshots = new();
     public long NowMs;
     private readonly int[] _members;
-    private readonly Func<int, RaftOptions> _optionsFor;
+    private readonly Func<int, bool, RaftOptions> _optionsFor;
     private readonly bool _withSnapshots;
+    private readonly ulong _seed;
 
     public TestCluster(int size, bool preVote = true, bool checkQuorum = true, int maxMessageBytes = RaftOptions.DefaultMaxMessageBytes, int maxInFlight = 8 << 20, ulong seed = 7,
         bool snapshots = false, int snapshotChunkBytes = 1024)
     {
         _withSnapshots = snapshots;
+        _seed = seed;
         _members = new int[size];
         for (var i = 0; i < size; i++) _members[i] = i + 1;
-        _optionsFor = id => new RaftOptions
+        _optionsFor = (id, rejoin) => new RaftOptions
         {
             NodeId = id,
             Members = _members,
@@ -38,6 +40,7 @@ internal sealed class TestCluster
             MaxInFlightBytesPerFollower = maxInFlight,
             MaxEntryPayloadBytes = Math.Min(4096, maxMessageBytes - RaftOptions.AppendEntriesOverheadBytes - RaftOptions.EntryHeaderBytes),
             SnapshotChunkBytes = snapshotChunkBytes,
+            RejoinAfterDataLoss = rejoin,
         };
         var random = new SimRandom(seed);
         foreach (var id in _members)
@@ -45,19 +48,31 @@ internal sealed class TestCluster
             Logs[id] = new SimLog();
             Stores[id] = new SimStateStore();
             Snapshots[id] = new SimSnapshotStore(new SimRandom(seed + (ulong)id), 0);
-            Nodes[id] = new RaftNode(_optionsFor(id), Logs[id], Stores[id], random.Fork(), new Outbox(this, id), snapshots ? Snapshots[id] : null);
+            Nodes[id] = new RaftNode(_optionsFor(id, false), Logs[id], Stores[id], random.Fork(), new Outbox(this, id), snapshots ? Snapshots[id] : null);
         }
     }
 
     public IEnumerable<int> Ids => _members;
 
-    public RaftOptions OptionsFor(int id) => _optionsFor(id);
+    public RaftOptions OptionsFor(int id) => _optionsFor(id, false);
 
-    /// <summary>Replaces a node by a fresh one over the same disk (a restart).</summary>
-    public void Restart(int id, ulong seed = 99)
+    /// <summary>Replaces a node by a fresh one over the same disk (a restart), optionally as a replica rejoining after data loss.</summary>
+    public void Restart(int id, ulong seed = 99, bool rejoin = false)
     {
         Wire.RemoveAll(m => m.To == id);
-        Nodes[id] = new RaftNode(_optionsFor(id), Logs[id], Stores[id], new SimRandom(seed), new Outbox(this, id), _withSnapshots ? Snapshots[id] : null);
+        Nodes[id] = new RaftNode(_optionsFor(id, rejoin), Logs[id], Stores[id], new SimRandom(seed), new Outbox(this, id), _withSnapshots ? Snapshots[id] : null);
+    }
+
+    /// <summary>
+    /// The node loses its disk: log, hard state (term and vote) and snapshot files are replaced by empty ones, and it
+    /// restarts over them — with <see cref="RaftOptions.RejoinAfterDataLoss"/> when <paramref name="rejoin"/>.
+    /// </summary>
+    public void WipeAndRestart(int id, bool rejoin, ulong seed = 99)
+    {
+        Logs[id] = new SimLog();
+        Stores[id] = new SimStateStore();
+        Snapshots[id] = new SimSnapshotStore(new SimRandom(_seed + (ulong)id + 1000), 0);
+        Restart(id, seed, rejoin);
     }
 
     /// <summary>Delivers everything on the wire (and whatever that produces) except over cut links, then flushes every node.</summary>

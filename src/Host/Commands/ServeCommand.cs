@@ -242,28 +242,42 @@ internal static class ServeCommand
         return text.ToString();
     }
 
-    /// <summary>Prints role and leader changes of one partition's replica, as they are observed.</summary>
-    private sealed class RoleLog(int nodeId, string which, Func<RaftRole> role, Func<int> leaderId, Func<long> term)
+    /// <summary>Prints role and leader changes of one partition's replica, as they are observed, and its rejoin after data loss.</summary>
+    private sealed class RoleLog(int nodeId, string which, Func<RaftRole> role, Func<int> leaderId, Func<long> term, Func<bool> rejoining)
     {
         private RaftRole _role = (RaftRole)(-1);
         private int _leader = int.MinValue;
+        private bool _rejoining;
 
         public RoleLog(ConsensusAgent agent, int partition)
-            : this(agent.NodeId, partition < 0 ? string.Empty : $"partition {partition}: ", () => agent.Role, () => agent.LeaderId, () => agent.Term)
+            : this(agent.NodeId, partition < 0 ? string.Empty : $"partition {partition}: ", () => agent.Role, () => agent.LeaderId, () => agent.Term, () => agent.Rejoining)
         {
         }
 
         public static RoleLog Of(SagaReplica replica) =>
-            new(replica.NodeId, "saga group: ", () => replica.Role, () => replica.LeaderId, () => replica.Term);
+            new(replica.NodeId, "saga group: ", () => replica.Role, () => replica.LeaderId, () => replica.Term, () => replica.Rejoining);
 
         public void Report()
         {
+            ReportRejoin();
             RaftRole now = role();
             int leader = leaderId();
             if (now == _role && leader == _leader) return;
             _role = now;
             _leader = leader;
             Console.Out.WriteLine($"wallet serve: {which}replica {nodeId} is {now.ToString().ToLowerInvariant()} in term {term()}, leader {(leader < 0 ? "unknown" : leader.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+            Console.Out.Flush();
+        }
+
+        /// <summary>One line when the replica is seen rejoining after data loss, one when it is caught up.</summary>
+        private void ReportRejoin()
+        {
+            bool now = rejoining();
+            if (now == _rejoining) return;
+            _rejoining = now;
+            Console.Out.WriteLine(now
+                ? $"wallet serve: {which}replica {nodeId} is rejoining after data loss: not voting until caught up with a leader (Cluster:RejoinAfterDataLoss)"
+                : $"wallet serve: {which}replica {nodeId} caught up after data loss in term {term()}: voting again; remove Cluster:RejoinAfterDataLoss");
             Console.Out.Flush();
         }
     }

@@ -6,7 +6,7 @@ using Wallet.Replication.Simulation;
 namespace Wallet.Host.Commands;
 
 /// <summary>
-/// <c>wallet sim --seeds A..B [--steps N] [--replicas 3] [--heal-steps N] [--harsh] [--snapshots] [--quiet]</c>: runs the deterministic cluster
+/// <c>wallet sim --seeds A..B [--steps N] [--replicas 3] [--heal-steps N] [--harsh] [--snapshots] [--data-loss [--no-rejoin]] [--quiet]</c>: runs the deterministic cluster
 /// simulation (docs/REPLICATION.md) for each seed in the range and prints one line per seed; a failing seed prints the
 /// violated invariant and reproduces exactly when run again with the same options. Exit code 1 if any seed failed.
 /// </summary>
@@ -21,6 +21,8 @@ internal static class SimCommand
         var quiet = new Option<bool>("--quiet") { Description = "Print failures and the summary only" };
         var harsh = new Option<bool>("--harsh") { Description = "Harsher faults: 10% loss, 5% duplication, delays up to 25 ms, higher crash/partition rates" };
         var snapshots = new Option<bool>("--snapshots") { Description = "Snapshots every 30 entries and log compaction: lagging replicas are caught up by InstallSnapshot" };
+        var dataLoss = new Option<bool>("--data-loss") { Description = "Replicas down long enough may restart with an empty disk (60% of such restarts) and rejoin with RejoinAfterDataLoss" };
+        var noRejoin = new Option<bool>("--no-rejoin") { Description = "With --data-loss: the emptied replica restarts as a full member (shows the hazard)" };
         var command = new Command("sim", "Run the deterministic consensus simulation over a range of seeds");
         command.Options.Add(seeds);
         command.Options.Add(steps);
@@ -29,6 +31,8 @@ internal static class SimCommand
         command.Options.Add(quiet);
         command.Options.Add(harsh);
         command.Options.Add(snapshots);
+        command.Options.Add(dataLoss);
+        command.Options.Add(noRejoin);
         command.SetAction(parse =>
         {
             if (!TryParseRange(parse.GetValue(seeds), out var first, out var last))
@@ -50,6 +54,9 @@ internal static class SimCommand
             var withSnapshots = parse.GetValue(snapshots);
             var options = isHarsh ? SimOptions.Harsh(n, s, h) : new SimOptions { Replicas = n, Steps = s, HealSteps = h };
             if (withSnapshots) options = options.WithSnapshots();
+            var withDataLoss = parse.GetValue(dataLoss);
+            var rejoin = !parse.GetValue(noRejoin);
+            if (withDataLoss) options = options.WithDataLoss(600_000, rejoin);
             var failed = 0L;
             var ran = 0L;
             var clock = Stopwatch.StartNew();
@@ -60,7 +67,7 @@ internal static class SimCommand
                 if (!result.Passed)
                 {
                     failed++;
-                    Console.Out.WriteLine(result.ToString() + $" (options: --replicas {n} --steps {s} --heal-steps {h}{(isHarsh ? " --harsh" : "")}{(withSnapshots ? " --snapshots" : "")})");
+                    Console.Out.WriteLine(result.ToString() + $" (options: --replicas {n} --steps {s} --heal-steps {h}{(isHarsh ? " --harsh" : "")}{(withSnapshots ? " --snapshots" : "")}{(withDataLoss ? " --data-loss" : "")}{(withDataLoss && !rejoin ? " --no-rejoin" : "")})");
                 }
                 else if (!parse.GetValue(quiet))
                 {

@@ -36,6 +36,7 @@ internal static class ClusterSettings
             RetainMarginEntries = Long(c, "RetainMarginEntries", defaults.RetainMarginEntries, 0, 1L << 40),
             SnapshotChunkBytes = Int(c, "SnapshotChunkBytes", defaults.SnapshotChunkBytes, 1024, 16 << 20),
             MaxSnapshotBytes = Long(c, "MaxSnapshotBytes", defaults.MaxSnapshotBytes, 1 << 20, 1L << 40),
+            RejoinAfterDataLoss = Bool(c, "RejoinAfterDataLoss", defaults.RejoinAfterDataLoss),
         };
         try
         {

@@ -63,6 +63,10 @@ internal sealed class ServeSettings
             MaxPendingProposals = c.MaxPendingProposals,
             MaxPendingQueries = c.MaxPendingQueries,
             Transport = c.Transport,
+            RetainMarginEntries = c.RetainMarginEntries,
+            SnapshotChunkBytes = c.SnapshotChunkBytes,
+            MaxSnapshotBytes = c.MaxSnapshotBytes,
+            RejoinAfterDataLoss = c.RejoinAfterDataLoss,
         };
     }
     /// <summary>
@@ -82,6 +86,10 @@ internal sealed class ServeSettings
             HeartbeatIntervalMs = c.HeartbeatIntervalMs,
             IdleWaitMs = c.IdleWaitMs,
             Transport = c.Transport,
+            RetainMarginEntries = c.RetainMarginEntries,
+            SnapshotChunkBytes = c.SnapshotChunkBytes,
+            MaxSnapshotBytes = c.MaxSnapshotBytes,
+            RejoinAfterDataLoss = c.RejoinAfterDataLoss,
         };
     }
 

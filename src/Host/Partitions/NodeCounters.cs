@@ -42,13 +42,15 @@ internal static class NodeCounters
     /// <summary>
     /// A replica's consensus state: role (0 follower, 1 pre-candidate, 2 candidate, 3 leader), term, leader id, commit and
     /// last index, and per member the entries it lags behind the leader's log (-1 on a follower: only the leader knows);
-    /// snapshot catch-up and retention figures.
+    /// snapshot catch-up and retention figures; <c>cluster.rejoining</c> is 1 while the replica is a non-voting catch-up
+    /// member after data loss (Cluster:RejoinAfterDataLoss), 0 otherwise.
     /// </summary>
     private static void AddCluster(Dictionary<string, long> c, ConsensusAgent agent, string label)
     {
         c["cluster.node_id"] = agent.NodeId;
         c["cluster.role" + label] = (long)agent.Role;
         c["cluster.term" + label] = agent.Term;
+        c["cluster.rejoining" + label] = agent.Rejoining ? 1 : 0;
         c["cluster.leader_id" + label] = agent.LeaderId;
         c["cluster.commit_index" + label] = agent.CommitIndex;
         c["cluster.last_index" + label] = agent.LastIndex;
@@ -90,6 +92,7 @@ internal static class NodeCounters
             c["saga.snapshots_written"] = replica.SnapshotsWritten;
             c["saga.role"] = (long)replica.Role;
             c["saga.term"] = replica.Term;
+            c["saga.rejoining"] = replica.Rejoining ? 1 : 0;
             c["saga.leader_id"] = replica.LeaderId;
             c["saga.commit_index"] = replica.CommitIndex;
             c["saga.applied_index"] = replica.AppliedIndex;

@@ -31,6 +31,12 @@ public sealed class ClusterOptions
     public int SnapshotChunkBytes { get; init; } = 256 << 10;
     /// <summary>InstallSnapshot: the largest snapshot file a leader sends or a follower accepts.</summary>
     public long MaxSnapshotBytes { get; init; } = 16L << 30;
+    /// <summary>
+    /// This replica lost its data (empty data directory after a disk loss or a replaced machine): it rejoins every one of
+    /// its groups as a non-voting catch-up member until caught up (<see cref="RaftOptions.RejoinAfterDataLoss"/>). Off by
+    /// default; remove it once the node reports caught up. Refused on a single-member cluster.
+    /// </summary>
+    public bool RejoinAfterDataLoss { get; init; }
 
     public ClusterMember Self
     {
@@ -70,6 +76,8 @@ public sealed class ClusterOptions
             if (m.HttpPort is < 0 or > 65535) throw new ArgumentException($"Cluster:Members:{m.Id}: HttpPort must be 1..65535, or 0 when not published", nameof(Members));
         }
         if (!ids.Contains(NodeId)) throw new ArgumentException($"Cluster:NodeId {NodeId} is not one of Cluster:Members", nameof(NodeId));
+        if (RejoinAfterDataLoss && Members.Count == 1)
+            throw new ArgumentException("Cluster:RejoinAfterDataLoss needs 3 or 5 replicas: a single replica has nobody to catch up from", nameof(RejoinAfterDataLoss));
         if (ElectionTimeoutMs is < 10 or > 60_000) throw new ArgumentOutOfRangeException(nameof(ElectionTimeoutMs), ElectionTimeoutMs, "Cluster:ElectionTimeoutMs must be 10..60000");
         if (HeartbeatIntervalMs < 1 || HeartbeatIntervalMs * 2 > ElectionTimeoutMs)
             throw new ArgumentOutOfRangeException(nameof(HeartbeatIntervalMs), HeartbeatIntervalMs, "Cluster:HeartbeatIntervalMs must be 1..ElectionTimeoutMs/2");

@@ -41,6 +41,7 @@ public sealed class ConsensusAgent : IDisposable
     // Mirrors of the node's state for other threads (gateway routing, monitoring).
     private volatile int _role;
     private volatile int _leaderId = -1;
+    private volatile bool _rejoining;
     private long _term;
     private long _commitIndex;
     private long _lastIndex;
@@ -82,12 +83,14 @@ public sealed class ConsensusAgent : IDisposable
             MaxMessageBytes = Math.Min(RaftOptions.DefaultMaxMessageBytes * 4, options.Transport.MaxMessageBytes),
             SnapshotChunkBytes = options.SnapshotChunkBytes,
             MaxSnapshotBytes = options.MaxSnapshotBytes,
+            RejoinAfterDataLoss = options.RejoinAfterDataLoss,
         };
         if (engine.MaxCommandBytes > raft.MaxEntryPayloadBytes)
             throw new ArgumentException($"Partition MaxCommandBytes {engine.MaxCommandBytes} exceeds what one consensus message carries ({raft.MaxEntryPayloadBytes})", nameof(engine));
         _transport = new TcpTransport(self.Id, options.ClusterId, new IPEndPoint(ListenAddress(self.Host), self.ReplicationPort), peers, options.Transport, _wake.Set);
         _snapshotFiles = new FileRaftSnapshotStore(new SnapshotStore(engine.SnapshotDirectory, PartitionEngine.SnapshotPrefix), options.Members.Count);
         _node = new RaftNode(raft, _log, _hardState, new SystemRaftRandom(), _transport, _snapshotFiles);
+        _rejoining = _node.Rejoining;
         _proposals = new PendingProposals(options.MaxPendingProposals);
         _durableByMember = new long[options.Members.Count];
         _queries = new PendingQueries(options.MaxPendingQueries);
@@ -101,6 +104,8 @@ public sealed class ConsensusAgent : IDisposable
     /// <summary>The leader as this node knows it; -1 during an election.</summary>
     public int LeaderId => _leaderId;
     public long Term => Interlocked.Read(ref _term);
+    /// <summary>True while this replica is a non-voting catch-up member after data loss (<see cref="RaftNode.Rejoining"/>).</summary>
+    public bool Rejoining => _rejoining;
     public long CommitIndex => Interlocked.Read(ref _commitIndex);
     /// <summary>Newest index in this replica's log (committed or not).</summary>
     public long LastIndex => Interlocked.Read(ref _lastIndex);
@@ -189,6 +194,7 @@ public sealed class ConsensusAgent : IDisposable
         RaftRole role = _node.Role;
         _role = (int)role;
         _leaderId = _node.LeaderId;
+        _rejoining = _node.Rejoining;
         Interlocked.Exchange(ref _term, _node.Term);
         Interlocked.Exchange(ref _commitIndex, _node.CommitIndex);
         Interlocked.Exchange(ref _lastIndex, _node.LastIndex);

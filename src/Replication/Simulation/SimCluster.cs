@@ -26,6 +26,11 @@ public sealed class SimCluster
     private readonly LedgerOptions _ledgerOptions;
     private long _now;
     private long _partitions;
+    private readonly long[] _downSince;
+    private SimReplica? _lostDisk;        // the replica whose disk was lost, until it has caught up again
+    private long _committedAtLoss;
+    private long _dataLosses;
+    private long _rejoinsCompleted;
 
     public SimCluster(ulong seed, SimOptions options)
     {
@@ -47,9 +52,10 @@ public sealed class SimCluster
             MaxPendingTransfers = 64,
             TransferRetentionCount = 1 << 16,
         };
+        _downSince = new long[members.Length];
         foreach (var id in members)
         {
-            var raft = new RaftOptions
+            RaftOptions Raft(bool rejoin) => new()
             {
                 NodeId = id,
                 Members = members,
@@ -63,9 +69,11 @@ public sealed class SimCluster
                 CheckQuorum = options.CheckQuorum,
                 SnapshotChunkBytes = Math.Min(options.SnapshotChunkBytes, options.MaxMessageBytes - RaftOptions.InstallSnapshotOverheadBytes),
                 MaxSnapshotBytes = 64L << 20,
+                RejoinAfterDataLoss = rejoin,
             };
-            var replica = new SimReplica(id, raft, _ledgerOptions, root.Fork(), new SimOutbox(_network, id, () => _now),
-                options.SnapshotIntervalEntries, options.RetainMarginEntries, options.SnapshotGarblePerMillion);
+            var rejoinOptions = options.DataLossPerMillion > 0 && options.RejoinAfterDataLoss ? Raft(true) : null;
+            var replica = new SimReplica(id, Raft(false), _ledgerOptions, root.Fork(), new SimOutbox(_network, id, () => _now),
+                options.SnapshotIntervalEntries, options.RetainMarginEntries, options.SnapshotGarblePerMillion, rejoinOptions);
             _replicas.Add(replica);
         }
 
@@ -125,10 +133,11 @@ public sealed class SimCluster
         {
             // Crash between the appends of this batch and its Flush: the volatile tail is torn or lost.
             var r = _replicas[_faults.NextInt(0, _replicas.Count)];
-            if (r.Up) r.Crash();
+            if (r.Up) Crash(r);
         }
 
         foreach (var r in _replicas) r.Node?.Flush(_now);
+        if (_lostDisk is { } lost) ObserveRejoin(lost);
         foreach (var r in _replicas)
         {
             if (r.Up) r.ApplyCommitted(OnApplied);
@@ -225,6 +234,7 @@ public sealed class SimCluster
         {
             if (!r.Up) return false;
             if (r.Node!.Role == RaftRole.Leader) leader = r;
+            if (r.Node.Rejoining) return false; // a replica that lost its data must also finish catching up (liveness)
         }
 
         if (leader is null) return false;
@@ -276,13 +286,17 @@ public sealed class SimCluster
         if (_faults.Chance(_options.CrashPerMillion))
         {
             var r = _replicas[_faults.NextInt(0, _replicas.Count)];
-            if (r.Up) r.Crash();
+            if (r.Up) Crash(r);
         }
 
         if (_faults.Chance(_options.RestartPerMillion))
         {
             var r = _replicas[_faults.NextInt(0, _replicas.Count)];
-            if (!r.Up) r.Start();
+            if (!r.Up)
+            {
+                MaybeLoseDisk(r);
+                r.Start();
+            }
         }
 
         if (_replicas.Count > 1 && _faults.Chance(_options.PartitionPerMillion))
@@ -329,6 +343,38 @@ public sealed class SimCluster
         }
 
         if (_faults.Chance(_options.HealPerMillion)) _network.HealAll();
+    }
+
+    private void Crash(SimReplica r)
+    {
+        r.Crash();
+        _downSince[r.Id - 1] = _now;
+    }
+
+    /// <summary>
+    /// Data loss at restart (<see cref="SimOptions.DataLossPerMillion"/>): only after a downtime that outlasts any leader or
+    /// campaign that relied on the replica (docs/REPLICATION.md, "Rejoining after data loss", assumptions), and only while no
+    /// other replica is still catching up from one (a majority's lost data cannot be recovered by any rule).
+    /// </summary>
+    private void MaybeLoseDisk(SimReplica r)
+    {
+        if (_options.DataLossPerMillion <= 0 || _lostDisk is not null) return;
+        if (_now - _downSince[r.Id - 1] < 2L * _options.ElectionTimeoutMs + _options.MaxDelayMs) return;
+        if (!_faults.Chance(_options.DataLossPerMillion)) return;
+        r.LoseDisk();
+        r.MustRejoin = _options.RejoinAfterDataLoss;
+        _lostDisk = r;
+        _committedAtLoss = _committed.Count;
+        _dataLosses++;
+    }
+
+    /// <summary>The replica that lost its disk is caught up again once it no longer rejoins and durably holds what was committed at the loss.</summary>
+    private void ObserveRejoin(SimReplica r)
+    {
+        if (r.Node is not { } node || node.Rejoining || r.Log.DurableIndex < _committedAtLoss) return;
+        if (r.MustRejoin) _rejoinsCompleted++;
+        r.MustRejoin = false;
+        _lostDisk = null;
     }
 
     private void HealEverything()
@@ -399,6 +445,8 @@ public sealed class SimCluster
             SnapshotsInstalled = installed,
             SnapshotsRejected = rejected,
             TornSnapshotTempFiles = tornTemp,
+            DataLosses = _dataLosses,
+            RejoinsCompleted = _rejoinsCompleted,
         };
     }
 

@@ -76,7 +76,12 @@ public sealed class SimOptions
         (harsh ? Harsh(replicas, 4000, 6000) : new SimOptions { Replicas = replicas }).WithSnapshots();
 
     /// <summary>This profile with the compaction settings of <see cref="WithSnapshots(int, bool)"/>.</summary>
-    public SimOptions WithSnapshots()
+    public SimOptions WithSnapshots() => Copy(30, 8, DataLossPerMillion, RejoinAfterDataLoss);
+
+    /// <summary>This profile with data loss at restarts (<see cref="DataLossPerMillion"/>), the lost replica rejoining or not.</summary>
+    public SimOptions WithDataLoss(int perMillion, bool rejoin) => Copy(SnapshotIntervalEntries, RetainMarginEntries, perMillion, rejoin);
+
+    private SimOptions Copy(int snapshotInterval, int retainMargin, int dataLossPerMillion, bool rejoin)
     {
         var b = this;
         return new SimOptions
@@ -87,10 +92,23 @@ public sealed class SimOptions
             PreVote = b.PreVote, CheckQuorum = b.CheckQuorum, ElectionTimeoutMs = b.ElectionTimeoutMs, HeartbeatIntervalMs = b.HeartbeatIntervalMs,
             ResendTimeoutMs = b.ResendTimeoutMs, MinDelayMs = b.MinDelayMs, Accounts = b.Accounts, MaxOutstanding = b.MaxOutstanding,
             MaxTransfersPerCommand = b.MaxTransfersPerCommand, MaxMessageBytes = b.MaxMessageBytes, MaxInFlightBytesPerFollower = b.MaxInFlightBytesPerFollower,
-            SnapshotIntervalEntries = 30,
-            RetainMarginEntries = 8,
+            SnapshotIntervalEntries = snapshotInterval,
+            RetainMarginEntries = retainMargin,
+            DataLossPerMillion = dataLossPerMillion,
+            RejoinAfterDataLoss = rejoin,
         };
     }
+
+    /// <summary>
+    /// Data loss: when a replica that has been down for at least 2 × ElectionTimeoutMs + MaxDelayMs is restarted in the
+    /// fault phase, the chance that its disk was lost (log, hard state and snapshots replaced by empty ones). At most one
+    /// replica is in that state at a time (until it is caught up again). 0 (the default) draws nothing, so existing seeds
+    /// replay unchanged.
+    /// </summary>
+    public int DataLossPerMillion { get; init; }
+
+    /// <summary>A replica whose disk was lost restarts with <see cref="RaftOptions.RejoinAfterDataLoss"/> (false shows why it exists).</summary>
+    public bool RejoinAfterDataLoss { get; init; } = true;
 
     /// <summary>Pre-vote and CheckQuorum (on in production; the simulation can turn them off to compare).</summary>
     public bool PreVote { get; init; } = true;

@@ -10,7 +10,9 @@ internal sealed class SimReplica
 {
     private const int ApplyCursor = 7;
     private readonly RaftOptions _raftOptions;
+    private readonly RaftOptions? _rejoinOptions;
     private readonly LedgerOptions _ledgerOptions;
+    private readonly int _garblePerMillion;
     private readonly SimRandom _random;
     private readonly IRaftOutbox _outbox;
     private readonly CreateResult[] _results;
@@ -28,10 +30,13 @@ internal sealed class SimReplica
     /// <param name="garblePerMillion">Chance a received snapshot chunk is garbled on disk.</param>
     /// <param name="snapshotInterval">Applied entries between snapshots of this replica's state (0: never, the log is kept whole).</param>
     /// <param name="retainMargin">Entries kept in the log below the newest snapshot (ordinary catch-up still comes from the log).</param>
+    /// <param name="rejoinOptions">The node's options after a data loss (<see cref="RaftOptions.RejoinAfterDataLoss"/>); null: the same as <paramref name="raftOptions"/>.</param>
     public SimReplica(int id, RaftOptions raftOptions, LedgerOptions ledgerOptions, SimRandom random, IRaftOutbox outbox,
-        int snapshotInterval = 0, int retainMargin = 0, int garblePerMillion = 0)
+        int snapshotInterval = 0, int retainMargin = 0, int garblePerMillion = 0, RaftOptions? rejoinOptions = null)
     {
         Id = id;
+        _rejoinOptions = rejoinOptions;
+        _garblePerMillion = garblePerMillion;
         _snapshotInterval = snapshotInterval;
         _retainMargin = retainMargin;
         Snapshots = new SimSnapshotStore(random.Fork(), garblePerMillion);
@@ -43,9 +48,15 @@ internal sealed class SimReplica
     }
 
     public int Id { get; }
-    public SimLog Log { get; } = new();
-    public SimStateStore Store { get; } = new();
-    public SimSnapshotStore Snapshots { get; }
+    public SimLog Log { get; private set; } = new();
+    public SimStateStore Store { get; private set; } = new();
+    public SimSnapshotStore Snapshots { get; private set; }
+
+    /// <summary>
+    /// The disk was lost (set by <see cref="LoseDisk"/>): the replica restarts as a rejoining one until its node reports
+    /// caught up, even across further crashes.
+    /// </summary>
+    public bool MustRejoin { get; set; }
 
     /// <summary>Snapshots this replica installed from a leader (all lives) and wrote itself.</summary>
     public long SnapshotsInstalled { get; private set; }
@@ -59,6 +70,15 @@ internal sealed class SimReplica
 
     public bool Up => Node is not null;
     public int Crashes { get; private set; }
+
+    /// <summary>A down replica's disk is replaced by an empty one: log, hard state (term, vote) and snapshot files are gone.</summary>
+    public void LoseDisk()
+    {
+        if (Up) throw new InvalidOperationException("a replica loses its disk only while down");
+        Log = new SimLog();
+        Store = new SimStateStore();
+        Snapshots = new SimSnapshotStore(_random.Fork(), _garblePerMillion);
+    }
 
     public void Start()
     {
@@ -78,7 +98,7 @@ internal sealed class SimReplica
             throw new SimFailureException($"replica {Id}: log starts at {Log.FirstIndex} but no snapshot covers what precedes it");
         }
 
-        Node = new RaftNode(_raftOptions, Log, Store, _random, _outbox, _snapshotInterval > 0 ? Snapshots : null);
+        Node = new RaftNode(MustRejoin && _rejoinOptions is not null ? _rejoinOptions : _raftOptions, Log, Store, _random, _outbox, _snapshotInterval > 0 ? Snapshots : null);
         _installsSeen = 0;
     }
 

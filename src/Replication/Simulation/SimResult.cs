@@ -32,9 +32,13 @@ public sealed record SimStats
     public long SnapshotsInstalled { get; init; }
     public long SnapshotsRejected { get; init; }
     public long TornSnapshotTempFiles { get; init; }
+    /// <summary>Disks lost (a replica restarted empty) and rejoins completed (a replica caught up after one).</summary>
+    public long DataLosses { get; init; }
+    public long RejoinsCompleted { get; init; }
 
     public override string ToString() =>
         $"committed {Committed}, acked {Acknowledged}, retries {Retries}, elections {Elections}, leaders {Leaders}, crashes {Crashes}, partitions {Partitions}, " +
         $"msgs {MessagesSent} (dropped {MessagesDropped}, dup {MessagesDuplicated}), truncations {Truncations}, torn {TornRecords}, lost-volatile {VolatileRecordsLost}, step-downs {CheckQuorumStepDowns}" +
-        (SnapshotsWritten > 0 ? $", snapshots {SnapshotsWritten} (installed {SnapshotsInstalled}, rejected {SnapshotsRejected}, torn temp {TornSnapshotTempFiles})" : "");
+        (SnapshotsWritten > 0 ? $", snapshots {SnapshotsWritten} (installed {SnapshotsInstalled}, rejected {SnapshotsRejected}, torn temp {TornSnapshotTempFiles})" : "") +
+        (DataLosses > 0 ? $", data losses {DataLosses} (rejoined {RejoinsCompleted})" : "");
 }

@@ -74,6 +74,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
             MaxMessageBytes = Math.Min(RaftOptions.DefaultMaxMessageBytes * 4, cluster.Transport.MaxMessageBytes),
             SnapshotChunkBytes = cluster.SnapshotChunkBytes,
             MaxSnapshotBytes = cluster.MaxSnapshotBytes,
+            RejoinAfterDataLoss = cluster.RejoinAfterDataLoss,
         }, options.Saga, out var maxBeginsPerEntry, out var maxOutcomesPerEntry);
         Directory.CreateDirectory(options.DataDirectory);
         _journal = Journal.Open(new JournalOptions
@@ -125,6 +126,9 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
     public int LeaderId => _core.LeaderId;
 
     public long Term => _core.Term;
+
+    /// <summary>True while this replica is a non-voting catch-up member after data loss (<see cref="RaftNode.Rejoining"/>).</summary>
+    public bool Rejoining => _core.Rejoining;
 
     public long CommitIndex => _core.CommitIndex;
 

@@ -52,6 +52,7 @@ internal sealed class SagaReplicaCore
     // Mirrors for other threads.
     private volatile int _role;
     private volatile int _leaderId = -1;
+    private volatile bool _rejoining;
     private long _term;
     private long _commitIndex;
     private long _appliedIndex;
@@ -75,6 +76,7 @@ internal sealed class SagaReplicaCore
     {
         _options = options;
         _node = node;
+        _rejoining = node.Rejoining;
         _log = log;
         _applyCursor = applyCursor;
         _snapshots = snapshots;
@@ -112,6 +114,7 @@ internal sealed class SagaReplicaCore
             NodeId = raft.NodeId, Members = raft.Members, ElectionTimeoutMs = raft.ElectionTimeoutMs, HeartbeatIntervalMs = raft.HeartbeatIntervalMs,
             ResendTimeoutMs = raft.ResendTimeoutMs, MaxEntriesPerMessage = raft.MaxEntriesPerMessage, MaxInFlightBytesPerFollower = raft.MaxInFlightBytesPerFollower, PreVote = raft.PreVote, CheckQuorum = raft.CheckQuorum,
             MaxMessageBytes = raft.MaxMessageBytes, SnapshotChunkBytes = raft.SnapshotChunkBytes, MaxSnapshotBytes = raft.MaxSnapshotBytes,
+            RejoinAfterDataLoss = raft.RejoinAfterDataLoss,
             MaxEntryPayloadBytes = Math.Max(maxBeginsPerEntry * SagaCommands.BeginSizeBytes, maxOutcomesPerEntry * SagaCommands.OutcomeSizeBytes),
         };
     }
@@ -123,6 +126,9 @@ internal sealed class SagaReplicaCore
     public int LeaderId => _leaderId;
 
     public long Term => Interlocked.Read(ref _term);
+
+    /// <summary>True while this replica is a non-voting catch-up member after data loss (<see cref="RaftNode.Rejoining"/>).</summary>
+    public bool Rejoining => _rejoining;
 
     public long CommitIndex => Interlocked.Read(ref _commitIndex);
 
@@ -270,6 +276,7 @@ internal sealed class SagaReplicaCore
         var role = _node.Role;
         _role = (int)role;
         _leaderId = _node.LeaderId;
+        _rejoining = _node.Rejoining;
         Interlocked.Exchange(ref _term, _node.Term);
         Interlocked.Exchange(ref _commitIndex, _node.CommitIndex);
         var leader = role == RaftRole.Leader;
