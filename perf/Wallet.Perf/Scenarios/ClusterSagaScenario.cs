@@ -36,6 +36,7 @@ internal sealed class ClusterSagaScenario : IScenario
         new("--window", "requests in flight over all connections, [1, 16384]", "1024"),
         new(LoadOptions.Accounts, "accounts per partition, [4, 100000]", "1000"),
         new("--forwarding", "on: a node forwards items of partitions led elsewhere (the servers' default); off: Redirect (Forwarding:Enabled=false)", "on"),
+        new("--spread-leaders", "when one node leads every group after start, stop it (its groups elect among the other two) and restart it, up to 3 times, so that leaderships are spread", "false"),
         new("--connect-to", "saga-leader: every session starts at the saga group's leader; non-leader: at a node that does not lead the session's partition (same) or the saga group (cross) — forwarded when leaders are spread", "saga-leader"),
     ];
 
@@ -58,6 +59,7 @@ internal sealed class ClusterSagaScenario : IScenario
         int accounts = (int)options.ExtraLong(LoadOptions.Accounts, 1000, 4, 100_000);
         string forwarding = options.Extra("--forwarding", "on");
         if (forwarding is not ("on" or "off")) throw new PerfOptionsException($"--forwarding must be on or off; got '{forwarding}'");
+        bool spreadLeaders = options.Extra("--spread-leaders", "false") == "true";
         string connectTo = options.Extra("--connect-to", "saga-leader");
         if (connectTo is not ("saga-leader" or "non-leader")) throw new PerfOptionsException($"--connect-to must be saga-leader or non-leader; got '{connectTo}'");
 
@@ -79,12 +81,12 @@ internal sealed class ClusterSagaScenario : IScenario
         var servers = new List<ServerProcess>();
         try
         {
-            for (int i = 0; i < Replicas; i++)
-            {
-                servers.Add(ServerProcess.Start(Path.Combine(dir, $"node-{i + 1}"), ports[i], fsync, "blocking", log,
-                    ["--partitions", "2", $"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}", $"--Cluster:PartitionPortStride={Replicas}", $"--Saga:Mode={sagaMode}",
-                     "--Partition:PreallocateTransfers=false", "--Gateway:LogonTimeoutMs=60000", $"--Forwarding:Enabled={forwarding == "on"}"]));
-            }
+            ServerProcess StartNode(int i) => ServerProcess.Start(Path.Combine(dir, $"node-{i + 1}"), ports[i], fsync, "blocking", log,
+                ["--partitions", "2", $"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}", $"--Cluster:PartitionPortStride={Replicas}", $"--Saga:Mode={sagaMode}",
+                 "--Partition:PreallocateTransfers=false", "--Gateway:LogonTimeoutMs=60000", $"--Forwarding:Enabled={forwarding == "on"}"]);
+            for (int i = 0; i < Replicas; i++) servers.Add(StartNode(i));
+            WaitForSagaLeader(servers, TimeSpan.FromSeconds(60));
+            if (spreadLeaders) SpreadLeaders(servers, StartNode, log);
             ServerProcess sagaLeader = WaitForSagaLeader(servers, TimeSpan.FromSeconds(60));
             int leaderPort = ports[servers.IndexOf(sagaLeader)];
             log.WriteLine($"[{Name}] the saga group's leader is the replica on port {leaderPort}");
@@ -124,6 +126,51 @@ internal sealed class ClusterSagaScenario : IScenario
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
         return result;
+    }
+
+    /// <summary>The replica that leads every partition and the saga group, or -1 (leaderships spread, or not all known yet).</summary>
+    private static int SoleLeader(List<ServerProcess> servers)
+    {
+        for (int i = 0; i < servers.Count; i++)
+        {
+            bool all = servers[i].IsSagaLeader;
+            for (int p = 0; p < Partitions && all; p++) all = servers[i].LeadsPartition(p);
+            if (all) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>Whether every partition and the saga group has a leader among the replicas other than <paramref name="stopped"/>.</summary>
+    private static bool AllLed(List<ServerProcess> servers, int stopped)
+    {
+        for (int g = 0; g <= Partitions; g++)
+        {
+            bool led = false;
+            for (int i = 0; i < servers.Count; i++) led |= i != stopped && (g < Partitions ? servers[i].LeadsPartition(g) : servers[i].IsSagaLeader);
+            if (!led) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A replica that starts first tends to win every election: stop it (its groups elect among the other two, each on
+    /// its own random timeout), wait until every group has a leader again, restart it as a follower. Up to 3 rounds.
+    /// </summary>
+    private static void SpreadLeaders(List<ServerProcess> servers, Func<int, ServerProcess> startNode, TextWriter log)
+    {
+        for (int round = 0; round < 3; round++)
+        {
+            Thread.Sleep(500); // let the first elections settle
+            int sole = SoleLeader(servers);
+            if (sole < 0) return;
+            log.WriteLine($"[cluster-saga] node {sole + 1} leads every group: restarting it to spread the leaderships (round {round + 1})");
+            ServerProcess stopped = servers[sole];
+            stopped.Stop(log);
+            long deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
+            while (!AllLed(servers, sole) && Stopwatch.GetTimestamp() < deadline) Thread.Sleep(20);
+            servers[sole] = startNode(sole); // (if this throws, the stopped one is still in the list for the caller's clean-up)
+            stopped.Dispose();
+        }
     }
 
     /// <summary>Which replica leads each group after set-up: with leaders spread, a session at one node has some of its requests forwarded.</summary>
@@ -203,14 +250,24 @@ internal sealed class ClusterSagaScenario : IScenario
         return ids;
     }
 
-    /// <summary>The index of a replica that does not lead <paramref name="group"/> (a partition, or <see cref="Partitions"/> for the saga group).</summary>
+    /// <summary>
+    /// The index of a replica that does not lead <paramref name="group"/> (a partition, or <see cref="Partitions"/> for
+    /// the saga group) — preferably one that leads another partition: a node leading none sends clients away at logon
+    /// (to partition 0's leader), which would measure a redirect, not a forward.
+    /// </summary>
     private static int NonLeader(List<ServerProcess> servers, int group)
     {
+        int fallback = 0;
         for (int i = 0; i < servers.Count; i++)
         {
-            if (!(group < Partitions ? servers[i].LeadsPartition(group) : servers[i].IsSagaLeader)) return i;
+            if (group < Partitions ? servers[i].LeadsPartition(group) : servers[i].IsSagaLeader) continue;
+            for (int p = 0; p < Partitions; p++)
+            {
+                if (servers[i].LeadsPartition(p)) return i;
+            }
+            fallback = i;
         }
-        return 0;
+        return fallback;
     }
 
     /// <summary>Warm-up, then a measured closed loop: <paramref name="window"/> requests in flight over the connections.</summary>
