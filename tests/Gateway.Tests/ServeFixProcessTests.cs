@@ -17,34 +17,6 @@ public sealed class ServeFixProcessTests
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private static byte[] Fix(string msgType, int seq, string body)
-    {
-        string inner = $"35={msgType}|49=PARTNER1|56=WALLET|34={seq}|52=20260101-00:00:00.000|{body}".Replace('|', '\u0001');
-        string head = $"8=FIX.4.4\u00019={Encoding.ASCII.GetByteCount(inner)}\u0001" + inner;
-        int sum = 0;
-        foreach (byte b in Encoding.ASCII.GetBytes(head)) sum += b;
-        return Encoding.ASCII.GetBytes(head + $"10={sum % 256:000}\u0001");
-    }
-
-    private static async Task<string> ReadAsync(Socket socket, StringBuilder buffer, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        byte[] chunk = new byte[4096];
-        while (true)
-        {
-            string text = buffer.ToString();
-            int end = text.IndexOf("\u000110=", StringComparison.Ordinal);
-            if (end >= 0 && text.Length >= end + 8)
-            {
-                buffer.Remove(0, end + 8);
-                return text[..(end + 8)].Replace('\u0001', '|');
-            }
-            int n = await socket.ReceiveAsync(chunk, SocketFlags.None, cts.Token);
-            if (n == 0) throw new EndOfStreamException("closed");
-            buffer.Append(Encoding.ASCII.GetString(chunk, 0, n));
-        }
-    }
-
     [Fact(Timeout = 120_000)]
     public async Task Serve_with_Fix_enabled_accepts_a_partner_logon_and_logs_it_out_on_SIGTERM()
     {
@@ -75,13 +47,13 @@ public sealed class ServeFixProcessTests
             await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, fixPort));
-            await socket.SendAsync(Fix("A", 1, "98=0|108=30|141=Y|553=partner1|554=partner-secret|"));
+            await socket.SendAsync(MiniFix.Frame("A", 1, "98=0|108=30|141=Y|553=partner1|554=partner-secret|"));
             var buffer = new StringBuilder();
-            string logon = await ReadAsync(socket, buffer, TimeSpan.FromSeconds(30));
+            string logon = await MiniFix.ReadAsync(socket, buffer, TimeSpan.FromSeconds(30));
             Assert.Contains("|35=A|", logon, StringComparison.Ordinal);
 
             using (Process kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) await kill.WaitForExitAsync();
-            string logout = await ReadAsync(socket, buffer, TimeSpan.FromSeconds(30));
+            string logout = await MiniFix.ReadAsync(socket, buffer, TimeSpan.FromSeconds(30));
             Assert.Contains("|35=5|", logout, StringComparison.Ordinal);
             Assert.Contains("server shutting down", logout, StringComparison.Ordinal);
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));

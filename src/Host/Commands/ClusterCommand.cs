@@ -21,6 +21,7 @@ internal static class ClusterCommand
         var replicationBasePort = new Option<int>("--replication-base-port") { Description = "Replication port of node 1 for partition 0; node i, partition p uses base + p × nodes + i - 1 (with several partitions the saga group uses p = partitions)", DefaultValueFactory = _ => 7501 };
         var partitions = new Option<int>("--partitions") { Description = $"Partitions, each replicated on every node: 1..{Configuration.ServeSettings.MaxPartitions}", DefaultValueFactory = _ => 1 };
         var httpBasePort = new Option<int>("--http-base-port") { Description = "HTTP API port of node 1; node i uses base + i - 1 (0 = a free port each)", DefaultValueFactory = _ => 7481 };
+        var fixBasePort = new Option<int>("--fix-base-port") { Description = "FIX acceptor port of node 1 when Fix:Enabled=true; node i uses base + i - 1", DefaultValueFactory = _ => 7411 };
         var dataDir = new Option<string>("--data-dir") { Description = "Root of the nodes' data directories (node-1, node-2, …)", DefaultValueFactory = _ => "./data/cluster" };
         var config = new Option<FileInfo?>("--config") { Description = "Settings file passed to every node" };
         var command = new Command("cluster", "Run a local development cluster: R replicas of N partitions on 127.0.0.1")
@@ -32,10 +33,11 @@ internal static class ClusterCommand
         command.Options.Add(replicationBasePort);
         command.Options.Add(partitions);
         command.Options.Add(httpBasePort);
+        command.Options.Add(fixBasePort);
         command.Options.Add(dataDir);
         command.Options.Add(config);
         command.SetAction((parse, _) => RunAsync(parse.GetValue(nodes), parse.GetValue(partitions), parse.GetValue(basePort), parse.GetValue(replicationBasePort),
-            parse.GetValue(httpBasePort), parse.GetValue(dataDir)!, parse.GetValue(config), parse.UnmatchedTokens));
+            parse.GetValue(httpBasePort), parse.GetValue(fixBasePort), parse.GetValue(dataDir)!, parse.GetValue(config), parse.UnmatchedTokens));
         return command;
     }
 
@@ -53,7 +55,8 @@ internal static class ClusterCommand
         return text.ToString();
     }
 
-    private static async Task<int> RunAsync(int nodes, int partitions, int basePort, int replicationBasePort, int httpBasePort, string dataDir, FileInfo? config, IReadOnlyList<string> overrides)
+    private static async Task<int> RunAsync(int nodes, int partitions, int basePort, int replicationBasePort, int httpBasePort, int fixBasePort, string dataDir, FileInfo? config,
+        IReadOnlyList<string> overrides)
     {
         if (nodes is not (1 or 3 or 5))
         {
@@ -74,9 +77,9 @@ internal static class ClusterCommand
             Console.Error.WriteLine($"wallet cluster: --base-port must be 1..65530, --replication-base-port 1..{65536 - replicationPorts}, and the client ports [base, base + nodes) must not overlap the replication ports [replication base, + {replicationPorts}) (nodes × partitions, + nodes for the saga group when partitions > 1)");
             return ExitCodes.InvalidConfiguration;
         }
-        if (httpBasePort is < 0 or > 65535 - 5)
+        if (httpBasePort is < 0 or > 65535 - 5 || fixBasePort is < 1 or > 65535 - 5)
         {
-            Console.Error.WriteLine("wallet cluster: --http-base-port must be 0..65530");
+            Console.Error.WriteLine("wallet cluster: --http-base-port must be 0..65530 and --fix-base-port 1..65530");
             return ExitCodes.InvalidConfiguration;
         }
         string members = Members(nodes, basePort, replicationBasePort, httpBasePort);
@@ -88,7 +91,13 @@ internal static class ClusterCommand
             for (int id = 1; id <= nodes; id++)
             {
                 int httpPort = httpBasePort == 0 ? 0 : httpBasePort + id - 1;
-                var args = new List<string> { "serve", "--data-dir", Path.Combine(root, $"node-{id}"), $"--Cluster:NodeId={id}", $"--Cluster:Members={members}", $"--Http:Port={httpPort}" };
+                // Each node its own FIX port (used only with Fix:Enabled=true): a partner may log on to any node.
+                int fixPort = fixBasePort + id - 1;
+                var args = new List<string>
+                {
+                    "serve", "--data-dir", Path.Combine(root, $"node-{id}"), $"--Cluster:NodeId={id}", $"--Cluster:Members={members}", $"--Http:Port={httpPort}",
+                    $"--Fix:Port={fixPort}",
+                };
                 if (partitions > 1)
                 {
                     args.AddRange(["--partitions", partitions.ToString(CultureInfo.InvariantCulture),
