@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -29,32 +28,18 @@ public sealed partial class ClusterFixTests : IDisposable
     {
         int clientBase = ClusterVerbTests.FreeRange(3), replicationBase = ClusterVerbTests.FreeRange(3), httpBase = ClusterVerbTests.FreeRange(3), fixBase = ClusterVerbTests.FreeRange(3);
         string hash = PasswordHasher.Hash("partner-secret", PasswordHasher.MinIterations);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "cluster", "--data-dir", _root, "--nodes", "3",
-                     "--base-port", clientBase.ToString(CultureInfo.InvariantCulture), "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
-                     "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture), "--fix-base-port", fixBase.ToString(CultureInfo.InvariantCulture),
-                     "--Fix:Enabled=true", $"--Fix:Partners:0:PasswordHash={hash}", "--Gateway:LogonTimeoutMs=60000", "--Partition:Fsync=none"])
-            psi.ArgumentList.Add(a);
-        var output = new StringBuilder();
         int leader = 0;
         var led = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using Process cluster = Process.Start(psi)!;
-        void OnLine(string? line)
+        using ClusterProcess cluster = ClusterProcess.Start(["--data-dir", _root, "--nodes", "3",
+            "--base-port", clientBase.ToString(CultureInfo.InvariantCulture), "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
+            "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture), "--fix-base-port", fixBase.ToString(CultureInfo.InvariantCulture),
+            "--Fix:Enabled=true", $"--Fix:Partners:0:PasswordHash={hash}", "--Gateway:LogonTimeoutMs=60000", "--Partition:Fsync=none"], line =>
         {
-            if (line is null) return;
-            lock (output)
-            {
-                output.AppendLine(line);
-                Match m = LeaderLine().Match(line);
-                if (!m.Success) return;
-                leader = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-                led.TrySetResult();
-            }
-        }
-        cluster.OutputDataReceived += (_, e) => OnLine(e.Data);
-        cluster.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        cluster.BeginOutputReadLine();
-        cluster.BeginErrorReadLine();
+            Match m = LeaderLine().Match(line);
+            if (!m.Success) return;
+            Volatile.Write(ref leader, int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+            led.TrySetResult();
+        });
         try
         {
             await led.Task.WaitAsync(TimeSpan.FromSeconds(120));
@@ -68,8 +53,7 @@ public sealed partial class ClusterFixTests : IDisposable
                 Assert.All(await admin.CreateAccountsAsync(new[] { new Account { Id = 1000, Ledger = 1, Code = 1 }, new Account { Id = 1001, Ledger = 1, Code = 1 } }),
                     r => Assert.True(r.Code is ResultCode.Ok or ResultCode.Exists, r.Code.ToString()));
             }
-            int follower;
-            lock (output) follower = leader % 3 + 1;
+            int follower = Volatile.Read(ref leader) % 3 + 1;
 
             // The partner (debits 1000–1999) on a follower's FIX acceptor: logon, a transfer, a balance — all answered.
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -91,13 +75,9 @@ public sealed partial class ClusterFixTests : IDisposable
         }
         finally
         {
-            using (var kill = Process.Start("kill", ["-TERM", cluster.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await cluster.WaitForExitAsync(cts.Token);
+            await cluster.StopAsync();
         }
-        string text;
-        lock (output) text = output.ToString();
-        Assert.True(cluster.ExitCode == 0, text);
+        Assert.True(cluster.ExitCode == 0, cluster.Output);
     }
 
     public void Dispose()

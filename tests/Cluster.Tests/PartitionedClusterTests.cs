@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -38,38 +37,25 @@ public sealed partial class PartitionedClusterTests : IDisposable
     public async Task Two_partitions_times_three_replicas_each_partition_led_and_replicated_on_its_own()
     {
         int clientBase = ClusterVerbTests.FreeRange(Nodes), replicationBase = ClusterVerbTests.FreeRange(Nodes * (Partitions + 1)), httpBase = ClusterVerbTests.FreeRange(Nodes);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "cluster", "--data-dir", _root,
-                     "--partitions", Partitions.ToString(CultureInfo.InvariantCulture), "--nodes", Nodes.ToString(CultureInfo.InvariantCulture),
-                     "--base-port", clientBase.ToString(CultureInfo.InvariantCulture),
-                     "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
-                     "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
-                     "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096"])
-        {
-            psi.ArgumentList.Add(a);
-        }
-        var output = new System.Text.StringBuilder();
         var leaders = new int[Partitions];
         var bothLed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using Process cluster = Process.Start(psi)!;
-        void OnLine(string? line)
+        using ClusterProcess cluster = ClusterProcess.Start(["--data-dir", _root,
+            "--partitions", Partitions.ToString(CultureInfo.InvariantCulture), "--nodes", Nodes.ToString(CultureInfo.InvariantCulture),
+            "--base-port", clientBase.ToString(CultureInfo.InvariantCulture),
+            "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
+            "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
+            "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096"], line =>
         {
-            if (line is null) return;
-            lock (output)
+            Match m = RoleLine().Match(line);
+            if (!m.Success) return;
+            int node = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), partition = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+            lock (leaders)
             {
-                output.AppendLine(line);
-                Match m = RoleLine().Match(line);
-                if (!m.Success) return;
-                int node = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), partition = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
                 if (m.Groups[3].Value == "leader") leaders[partition] = node;
                 else if (leaders[partition] == node) leaders[partition] = 0;
                 if (Array.TrueForAll(leaders, l => l > 0)) bothLed.TrySetResult();
             }
-        }
-        cluster.OutputDataReceived += (_, e) => OnLine(e.Data);
-        cluster.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        cluster.BeginOutputReadLine();
-        cluster.BeginErrorReadLine();
+        });
         try
         {
             await bothLed.Task.WaitAsync(TimeSpan.FromSeconds(120));
@@ -78,7 +64,7 @@ public sealed partial class PartitionedClusterTests : IDisposable
             for (int p = 0; p < Partitions; p++)
             {
                 int leader;
-                lock (output) leader = leaders[p];
+                lock (leaders) leader = leaders[p];
                 // A client per partition, at that partition's leader (a leader change on the way is a redirect the SDK follows).
                 await using WalletClient client = await WalletClient.ConnectAsync(new WalletClientOptions
                 {
@@ -121,12 +107,9 @@ public sealed partial class PartitionedClusterTests : IDisposable
         }
         finally
         {
-            using (var kill = Process.Start("kill", ["-TERM", cluster.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await cluster.WaitForExitAsync(cts.Token);
+            await cluster.StopAsync();
         }
-        string text;
-        lock (output) text = output.ToString();
+        string text = cluster.Output;
         Assert.True(cluster.ExitCode == 0, text);
         for (int node = 1; node <= Nodes; node++)
         {
