@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -44,28 +43,15 @@ public sealed class ClusterVerbTests : IDisposable
     public async Task Wallet_cluster_runs_three_replicas_that_serve_a_client_and_stop_together()
     {
         int clientBase = FreeRange(3), replicationBase = FreeRange(3), httpBase = FreeRange(3);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "cluster", "--data-dir", _root,
-                     "--base-port", clientBase.ToString(CultureInfo.InvariantCulture),
-                     "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
-                     "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
-                     "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096"])
-        {
-            psi.ArgumentList.Add(a);
-        }
-        var output = new System.Text.StringBuilder();
         var leader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using Process cluster = Process.Start(psi)!;
-        void OnLine(string? line)
+        using ClusterProcess cluster = ClusterProcess.Start(["--data-dir", _root,
+            "--base-port", clientBase.ToString(CultureInfo.InvariantCulture),
+            "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
+            "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
+            "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096"], line =>
         {
-            if (line is null) return;
-            lock (output) output.AppendLine(line);
             if (line.Contains(" is leader in term ", StringComparison.Ordinal)) leader.TrySetResult();
-        }
-        cluster.OutputDataReceived += (_, e) => OnLine(e.Data);
-        cluster.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        cluster.BeginOutputReadLine();
-        cluster.BeginErrorReadLine();
+        });
         try
         {
             await leader.Task.WaitAsync(TimeSpan.FromSeconds(90));
@@ -85,12 +71,9 @@ public sealed class ClusterVerbTests : IDisposable
         }
         finally
         {
-            using (var kill = Process.Start("kill", ["-TERM", cluster.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await cluster.WaitForExitAsync(cts.Token);
+            await cluster.StopAsync();
         }
-        string text;
-        lock (output) text = output.ToString();
+        string text = cluster.Output;
         Assert.Equal(0, cluster.ExitCode);
         Assert.Contains("wallet cluster: stopped", text, StringComparison.Ordinal);
         for (int id = 1; id <= 3; id++) Assert.True(text.Contains($"[node {id}] wallet serve: stopped at index", StringComparison.Ordinal), text);

@@ -42,33 +42,25 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
     public async Task Cross_partition_transfers_survive_a_kill_9_of_the_saga_leader()
     {
         int clientBase = ClusterVerbTests.FreeRange(Nodes), replicationBase = ClusterVerbTests.FreeRange(Nodes * (Partitions + 1)), httpBase = ClusterVerbTests.FreeRange(Nodes);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "wallet.dll"), "cluster", "--data-dir", _root,
-                     "--partitions", Partitions.ToString(CultureInfo.InvariantCulture), "--nodes", Nodes.ToString(CultureInfo.InvariantCulture),
-                     "--base-port", clientBase.ToString(CultureInfo.InvariantCulture),
-                     "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
-                     "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
-                     "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096", "--Partition:PreallocateTransfers=false",
-                     "--Partition:Fsync=none",
-                     // A kill -9 costs elections in the saga group and in the partitions the victim led; on a loaded 2-core
-                     // runner that took longer than the default 5 s step deadline once (a correct SagaStepTimedOut, but not
-                     // what this test is about): let the steps wait for the failover instead of compensating.
-                     "--Saga:StepDeadlineMs=60000"])
-        {
-            psi.ArgumentList.Add(a);
-        }
-        var output = new System.Text.StringBuilder();
+        var gate = new object();
         var partitionLeaders = new int[Partitions];
         int sagaLeader = 0;
         int[] pids = [];
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using Process cluster = Process.Start(psi)!;
-        void OnLine(string? line)
+        using ClusterProcess cluster = ClusterProcess.Start(["--data-dir", _root,
+            "--partitions", Partitions.ToString(CultureInfo.InvariantCulture), "--nodes", Nodes.ToString(CultureInfo.InvariantCulture),
+            "--base-port", clientBase.ToString(CultureInfo.InvariantCulture),
+            "--replication-base-port", replicationBase.ToString(CultureInfo.InvariantCulture),
+            "--http-base-port", httpBase.ToString(CultureInfo.InvariantCulture),
+            "--Gateway:LogonTimeoutMs=60000", "--Ledger:MaxAccounts=4096", "--Partition:PreallocateTransfers=false",
+            "--Partition:Fsync=none",
+            // A kill -9 costs elections in the saga group and in the partitions the victim led; on a loaded 2-core
+            // runner that took longer than the default 5 s step deadline once (a correct SagaStepTimedOut, but not
+            // what this test is about): let the steps wait for the failover instead of compensating.
+            "--Saga:StepDeadlineMs=60000"], line =>
         {
-            if (line is null) return;
-            lock (output)
+            lock (gate)
             {
-                output.AppendLine(line);
                 Match pid = PidsLine().Match(line);
                 if (pid.Success) pids = [.. pid.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
                 Match s = SagaRoleLine().Match(line);
@@ -87,11 +79,7 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
                 }
                 if (sagaLeader > 0 && Array.TrueForAll(partitionLeaders, l => l > 0) && pids.Length == Nodes) ready.TrySetResult();
             }
-        }
-        cluster.OutputDataReceived += (_, e) => OnLine(e.Data);
-        cluster.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        cluster.BeginOutputReadLine();
-        cluster.BeginErrorReadLine();
+        });
         var seeds = new WalletEndpoint[Nodes];
         for (int i = 0; i < Nodes; i++) seeds[i] = new WalletEndpoint("127.0.0.1", clientBase + i);
         WalletClientOptions Options(int node) => new()
@@ -106,7 +94,7 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
             for (int p = 0; p < Partitions; p++)
             {
                 int leader;
-                lock (output) leader = partitionLeaders[p];
+                lock (gate) leader = partitionLeaders[p];
                 await using WalletClient admin = await WalletClient.ConnectAsync(Options(Math.Max(leader, 1)));
                 UInt128 bank = IdOn(p, 500);
                 Assert.All(await admin.CreateAccountsAsync(new[]
@@ -152,7 +140,7 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
                 var until = DateTime.UtcNow.AddSeconds(60);
                 while (true)
                 {
-                    lock (output)
+                    lock (gate)
                     {
                         if (sagaLeader > 0 && sagaLeader != not) return sagaLeader;
                     }
@@ -169,7 +157,7 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
             var inFlight = RunBatch(60, startNode: sagaNode);
             await Task.Delay(50);
             int victim;
-            lock (output) victim = pids[sagaNode - 1];
+            lock (gate) victim = pids[sagaNode - 1];
             using (var kill = Process.Start("kill", ["-KILL", victim.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
             await inFlight.WaitAsync(TimeSpan.FromSeconds(120));
             await RunBatch(60, startNode: sagaNode % Nodes + 1);
@@ -235,9 +223,7 @@ public sealed partial class ReplicatedSagaClusterTests : IDisposable
         }
         finally
         {
-            using (var kill = Process.Start("kill", ["-TERM", cluster.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await cluster.WaitForExitAsync(cts.Token);
+            await cluster.StopAsync();
         }
     }
 
