@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Wallet.Gateway.Auth;
+using Wallet.Gateway.Tests.Support;
 using Wallet.Host.Configuration;
 
 namespace Wallet.Gateway.Tests;
@@ -7,12 +8,7 @@ namespace Wallet.Gateway.Tests;
 /// <summary>The "Fix" section of the serve settings: off by default, validated up front when enabled.</summary>
 public sealed class FixSettingsTests
 {
-    private static readonly string Shipped = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
-
-    private static IConfiguration Shipped_with(params (string Key, string? Value)[] overrides) => new ConfigurationBuilder()
-        .AddJsonFile(Shipped, optional: false)
-        .AddInMemoryCollection(Array.ConvertAll(overrides, o => new KeyValuePair<string, string?>(o.Key, o.Value)))
-        .Build();
+    private static IConfiguration Shipped_with(params (string Key, string? Value)[] overrides) => ShippedSettings.With(overrides);
 
     [Fact]
     public void The_shipped_settings_leave_FIX_off()

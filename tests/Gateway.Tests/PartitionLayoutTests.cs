@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Wallet.Engine.Partition;
 using Wallet.Gateway.Tests.Support;
 using Wallet.Host.Configuration;
@@ -13,12 +12,7 @@ namespace Wallet.Gateway.Tests;
 /// </summary>
 public sealed class PartitionLayoutTests
 {
-    private static readonly string Shipped = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
-
-    private static ServeSettings Load(params (string Key, string? Value)[] overrides) => ServeSettings.Load(new ConfigurationBuilder()
-        .AddJsonFile(Shipped, optional: false)
-        .AddInMemoryCollection(Array.ConvertAll(overrides, o => new KeyValuePair<string, string?>(o.Key, o.Value)))
-        .Build());
+    private static ServeSettings Load(params (string Key, string? Value)[] overrides) => ShippedSettings.Load(overrides);
 
     [Fact]
     public void One_partition_keeps_the_flat_layout_and_several_get_a_directory_each()

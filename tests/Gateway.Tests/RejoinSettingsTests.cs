@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Configuration;
+using Wallet.Gateway.Tests.Support;
 using Wallet.Host.Configuration;
 using Wallet.Replication.Cluster;
 
@@ -8,12 +8,7 @@ namespace Wallet.Gateway.Tests;
 public sealed class RejoinSettingsTests
 {
     private const string Members = "1=127.0.0.1:7401:7501,2=127.0.0.1:7402:7502,3=127.0.0.1:7403:7503";
-    private static readonly string Shipped = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
-
-    private static ServeSettings Load(params (string Key, string? Value)[] overrides) => ServeSettings.Load(new ConfigurationBuilder()
-        .AddJsonFile(Shipped, optional: false)
-        .AddInMemoryCollection(Array.ConvertAll(overrides, o => new KeyValuePair<string, string?>(o.Key, o.Value)))
-        .Build());
+    private static ServeSettings Load(params (string Key, string? Value)[] overrides) => ShippedSettings.Load(overrides);
 
     [Fact]
     public void The_option_is_off_by_default()

@@ -2,18 +2,14 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Wallet.Engine.Journal;
 using Wallet.Gateway.Auth;
+using Wallet.Gateway.Tests.Support;
 using Wallet.Host.Configuration;
 
 namespace Wallet.Gateway.Tests;
 
 public sealed class ServeSettingsTests
 {
-    private static readonly string Shipped = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
-
-    private static IConfiguration Shipped_with(params (string Key, string? Value)[] overrides) => new ConfigurationBuilder()
-        .AddJsonFile(Shipped, optional: false)
-        .AddInMemoryCollection(Array.ConvertAll(overrides, o => new KeyValuePair<string, string?>(o.Key, o.Value)))
-        .Build();
+    private static IConfiguration Shipped_with(params (string Key, string? Value)[] overrides) => ShippedSettings.With(overrides);
 
     [Fact]
     public void The_shipped_settings_load_with_the_documented_defaults_and_demo_users()

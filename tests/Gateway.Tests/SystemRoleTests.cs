@@ -10,12 +10,7 @@ namespace Wallet.Gateway.Tests;
 /// <summary>The system role (a peer node's saga sequencer) in configuration, in the user directory, and on HTTP and FIX.</summary>
 public sealed class SystemRoleTests
 {
-    private static readonly string Shipped = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
-
-    private static IConfiguration Shipped_with(params (string Key, string? Value)[] overrides) => new ConfigurationBuilder()
-        .AddJsonFile(Shipped, optional: false)
-        .AddInMemoryCollection(Array.ConvertAll(overrides, o => new KeyValuePair<string, string?>(o.Key, o.Value)))
-        .Build();
+    private static IConfiguration Shipped_with(params (string Key, string? Value)[] overrides) => ShippedSettings.With(overrides);
 
     [Fact]
     public void A_user_entry_with_role_system_loads_as_a_system_principal_that_debits_nothing()
