@@ -133,9 +133,12 @@ internal sealed class ForwardLink : IAsyncDisposable
                         break;
                 }
             }
-            catch (Exception ex) when (ex is WalletBusyException or WalletRejectedException)
+            catch (Exception ex) when (ex is WalletBusyException or WalletRejectedException or WalletQueueFullException or ArgumentOutOfRangeException)
             {
-                // Refused whole by the peer (its partition full, or a refusal such as too many in flight): nothing applied.
+                // Refused whole by the peer (its partition full, or a refusal such as too many in flight), or never sent
+                // (the link's own queue full; more items than the peer's session takes — nodes configured differently):
+                // nothing applied.
+                Fail(ex, dead: null);
                 completion.OnNotTaken(ResultCode.PartitionUnavailable);
             }
             catch (Exception ex)
