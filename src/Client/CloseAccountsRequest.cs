@@ -16,7 +16,9 @@ internal sealed class CloseAccountsRequest(ReadOnlyMemory<UInt128> ids, int time
         {
             throw Unexpected(templateId, Kind);
         }
-        CreateResult[] results = CreateResultsReader.Read(sbe, ids.Length);
+        CreateResult[] results = CreateResultsReader.Read(sbe, ids.Length, out long logIndex, out long timestampNs);
+        AnswerLogIndex = logIndex;
+        AnswerTimestampNs = timestampNs;
         if (resubmittedExistsAsOk)
         {
             // A close that was applied before the connection dropped comes back AccountAlreadyClosed.

@@ -94,7 +94,7 @@ internal sealed class CoalescedTransfersRequest : IPendingRequest
             throw new WalletProtocolException($"answer template {templateId} does not match a CreateTransfers request");
         }
         Span<ResultCode> codes = _codes.AsSpan(0, _count);
-        CreateResultsReader.ReadCodes(sbe, codes);
+        CreateResultsReader.ReadCodes(sbe, codes, out long logIndex, out long timestampNs);
         for (int i = 0; i < codes.Length; i++)
         {
             // Single transfers are never Linked (refused at submission), so the mapping always applies.
@@ -107,7 +107,7 @@ internal sealed class CoalescedTransfersRequest : IPendingRequest
                 (Unavailable ??= []).Add(call with { SentBefore = call.SentBefore || Resubmitted });
                 continue;
             }
-            call.Call.TrySucceed(call.Ticket, code);
+            call.Call.TrySucceed(call.Ticket, code, logIndex, timestampNs);
         }
     }
 

@@ -16,7 +16,9 @@ internal sealed class CreateAccountsRequest(ReadOnlyMemory<Account> accounts, in
         {
             throw Unexpected(templateId, Kind);
         }
-        CreateResult[] results = CreateResultsReader.Read(sbe, accounts.Length);
+        CreateResult[] results = CreateResultsReader.Read(sbe, accounts.Length, out long logIndex, out long timestampNs);
+        AnswerLogIndex = logIndex;
+        AnswerTimestampNs = timestampNs;
         if (resubmittedExistsAsOk)
         {
             ReadOnlySpan<Account> items = accounts.Span;

@@ -11,10 +11,13 @@ namespace Wallet.Client;
 /// </summary>
 internal static class CreateResultsReader
 {
-    public static CreateResult[] Read(ReadOnlySpan<byte> sbe, int itemCount)
+    public static CreateResult[] Read(ReadOnlySpan<byte> sbe, int itemCount) => Read(sbe, itemCount, out _, out _);
+
+    /// <summary><see cref="Read(ReadOnlySpan{byte}, int)"/> that also returns the answer header's log index and timestamp.</summary>
+    public static CreateResult[] Read(ReadOnlySpan<byte> sbe, int itemCount, out long logIndex, out long timestampNs)
     {
         var codes = itemCount <= 256 ? stackalloc ResultCode[itemCount] : new ResultCode[itemCount];
-        ReadCodes(sbe, codes);
+        ReadCodes(sbe, codes, out logIndex, out timestampNs);
         var results = new CreateResult[itemCount];
         for (int i = 0; i < results.Length; i++)
         {
@@ -24,7 +27,10 @@ internal static class CreateResultsReader
     }
 
     /// <summary>The same decoding into the caller's span (one code per item), allocating nothing.</summary>
-    public static void ReadCodes(ReadOnlySpan<byte> sbe, Span<ResultCode> codes)
+    public static void ReadCodes(ReadOnlySpan<byte> sbe, Span<ResultCode> codes) => ReadCodes(sbe, codes, out _, out _);
+
+    /// <summary><see cref="ReadCodes(ReadOnlySpan{byte}, Span{ResultCode})"/> that also returns the header's log index and timestamp.</summary>
+    public static void ReadCodes(ReadOnlySpan<byte> sbe, Span<ResultCode> codes, out long logIndex, out long timestampNs)
     {
         int itemCount = codes.Length;
         codes.Fill(ResultCode.Ok);
@@ -33,6 +39,8 @@ internal static class CreateResultsReader
         {
             throw new WalletProtocolException("CreateResults header mismatch");
         }
+        logIndex = message.LogIndex;
+        timestampNs = message.TimestampNs;
         var group = message.Results();
         InboundFrame.CheckGroup(group.Count, group.ActingBlockLength, CreateResultsDecoder.ResultsDecoder.BlockLength,
             itemCount, message.Limit, sbe.Length, "results");

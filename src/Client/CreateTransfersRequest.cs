@@ -16,7 +16,9 @@ internal sealed class CreateTransfersRequest(ReadOnlyMemory<Transfer> transfers,
         {
             throw Unexpected(templateId, Kind);
         }
-        CreateResult[] results = CreateResultsReader.Read(sbe, transfers.Length);
+        CreateResult[] results = CreateResultsReader.Read(sbe, transfers.Length, out long logIndex, out long timestampNs);
+        AnswerLogIndex = logIndex;
+        AnswerTimestampNs = timestampNs;
         if (resubmittedExistsAsOk)
         {
             ReadOnlySpan<Transfer> items = transfers.Span;

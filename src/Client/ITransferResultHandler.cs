@@ -18,6 +18,14 @@ public interface ITransferResultHandler
     void OnTransferCompleted(long userToken, ResultCode code);
 
     /// <summary>
+    /// The ledger's answer with its receipt: the log index and ledger timestamp (ns since the Unix epoch) of the command
+    /// that answered (a message may carry several callers' transfers: they share one command). This is the method the
+    /// client calls; the default forwards to <see cref="OnTransferCompleted(long, ResultCode)"/>, so implement it only
+    /// when the receipt matters (e.g. to record where the transfer sits in the journal).
+    /// </summary>
+    void OnTransferCompleted(long userToken, ResultCode code, long logIndex, long timestampNs) => OnTransferCompleted(userToken, code);
+
+    /// <summary>
     /// No ledger answer: the same exceptions the Task API throws (<see cref="TimeoutException"/>,
     /// <see cref="WalletConnectionException"/>, <see cref="WalletBusyException"/>, <see cref="WalletRejectedException"/>,
     /// <see cref="ObjectDisposedException"/>…), with the same "applied?" meaning (docs/client.md).

@@ -22,6 +22,7 @@ internal sealed class LookupAccountsRequest(ReadOnlyMemory<UInt128> ids, int tim
         {
             throw new WalletProtocolException("AccountsFound header mismatch");
         }
+        AnswerLogIndex = message.LogIndex;
         var group = message.Accounts();
         InboundFrame.CheckGroup(group.Count, group.ActingBlockLength, AccountsFoundDecoder.AccountsDecoder.BlockLength,
             ids.Length, message.Limit, sbe.Length, "accounts");

@@ -26,6 +26,7 @@ internal sealed class LookupTransfersRequest(ReadOnlyMemory<UInt128> ids, int ti
         {
             throw new WalletProtocolException("TransfersFound header mismatch");
         }
+        AnswerLogIndex = message.LogIndex;
         var group = message.Transfers();
         InboundFrame.CheckGroup(group.Count, group.ActingBlockLength, TransfersFoundDecoder.TransfersDecoder.BlockLength,
             ids.Length, message.Limit, sbe.Length, "transfers");

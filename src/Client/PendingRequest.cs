@@ -28,6 +28,12 @@ internal abstract class PendingRequest<T> : TaskCompletionSource<T>, IPendingReq
     public bool Resubmitted { get; set; }
     public bool IsFinished => Task.IsCompleted;
 
+    /// <summary>The answer header's log index (set by <see cref="Complete"/> before the caller is released).</summary>
+    public long AnswerLogIndex { get; protected set; }
+
+    /// <summary>The answer header's ledger timestamp in ns, when the answer carries one (CreateResults); else 0.</summary>
+    public long AnswerTimestampNs { get; protected set; }
+
     public abstract int Encode(Span<byte> frame, ulong correlationId);
     public abstract void Complete(ushort templateId, ReadOnlySpan<byte> sbe, bool resubmittedExistsAsOk);
 

@@ -70,13 +70,13 @@ internal sealed class TransferCall : IValueTaskSource<ResultCode>
         }
     }
 
-    public bool TrySucceed(int ticket, ResultCode code)
+    public bool TrySucceed(int ticket, ResultCode code, long logIndex, long timestampNs)
     {
         if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket)
         {
             return false;
         }
-        Finish(code, null);
+        Finish(code, null, logIndex, timestampNs);
         return true;
     }
 
@@ -86,11 +86,11 @@ internal sealed class TransferCall : IValueTaskSource<ResultCode>
         {
             return false;
         }
-        Finish(default, error);
+        Finish(default, error, 0, 0);
         return true;
     }
 
-    private void Finish(ResultCode code, Exception? error)
+    private void Finish(ResultCode code, Exception? error, long logIndex, long timestampNs)
     {
         if (_mode != TransferCallMode.Task)
         {
@@ -107,7 +107,7 @@ internal sealed class TransferCall : IValueTaskSource<ResultCode>
             {
                 if (error is null)
                 {
-                    handler.OnTransferCompleted(userToken, code);
+                    handler.OnTransferCompleted(userToken, code, logIndex, timestampNs);
                 }
                 else
                 {

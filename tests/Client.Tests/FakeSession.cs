@@ -69,13 +69,13 @@ internal sealed class FakeSession(TcpClient tcp, int number)
         return SendRawAsync(Frame(buffer, m.Limit));
     }
 
-    public Task SendCreateResultsAsync(ulong correlationId, IReadOnlyList<(uint Index, ResultCode Code)> results)
+    public Task SendCreateResultsAsync(ulong correlationId, IReadOnlyList<(uint Index, ResultCode Code)> results, long logIndex = 1, long timestampNs = 1)
     {
         var buffer = new byte[64 + results.Count * 8];
         var m = CreateResultsEncoder.WrapAndApplyHeader(buffer, Sofh.HeaderLength);
         m.CorrelationId = correlationId;
-        m.LogIndex = 1;
-        m.TimestampNs = 1;
+        m.LogIndex = logIndex;
+        m.TimestampNs = timestampNs;
         var g = m.ResultsCount(results.Count);
         foreach ((uint index, ResultCode code) in results)
         {
@@ -86,11 +86,12 @@ internal sealed class FakeSession(TcpClient tcp, int number)
         return SendRawAsync(Frame(buffer, m.Limit));
     }
 
-    public Task SendAccountsFoundAsync(ulong correlationId, IReadOnlyList<Account> accounts)
+    public Task SendAccountsFoundAsync(ulong correlationId, IReadOnlyList<Account> accounts, long logIndex = 0)
     {
         var buffer = new byte[64 + accounts.Count * 128];
         var m = AccountsFoundEncoder.WrapAndApplyHeader(buffer, Sofh.HeaderLength);
         m.CorrelationId = correlationId;
+        m.LogIndex = logIndex;
         var g = m.AccountsCount(accounts.Count);
         foreach (Account a in accounts)
         {
@@ -111,11 +112,12 @@ internal sealed class FakeSession(TcpClient tcp, int number)
         return SendRawAsync(Frame(buffer, m.Limit));
     }
 
-    public Task SendTransfersFoundAsync(ulong correlationId, IReadOnlyList<Transfer> transfers)
+    public Task SendTransfersFoundAsync(ulong correlationId, IReadOnlyList<Transfer> transfers, long logIndex = 0)
     {
         var buffer = new byte[64 + transfers.Count * 128];
         var m = TransfersFoundEncoder.WrapAndApplyHeader(buffer, Sofh.HeaderLength);
         m.CorrelationId = correlationId;
+        m.LogIndex = logIndex;
         var g = m.TransfersCount(transfers.Count);
         foreach (Transfer t in transfers)
         {

@@ -109,7 +109,7 @@ public sealed class ForwardingTests : IAsyncLifetime
         var sent = await _forwarder.NextAsync();
         Assert.Equal((s_other.Host, s_other.Port, (ushort)CommandKind.CreateAccounts, 1), (sent.Node.Host, sent.Node.Port, sent.Kind, sent.Count));
         Assert.Equal((UInt128)a, MemoryMarshal.Cast<byte, Account>(sent.Payload)[0].Id);
-        await Task.Run(() => sent.Completion.OnResults([ResultCode.Ok]));
+        await Task.Run(() => sent.Completion.OnResults([ResultCode.Ok], 40, 1_800_000_000_000_000_000));
         Assert.Equal("0", (await c.ReceiveTypeAsync("UB"))[5010]);
 
         // A local request is not forwarded.
@@ -123,15 +123,18 @@ public sealed class ForwardingTests : IAsyncLifetime
         Assert.Equal((ushort)CommandKind.CreateTransfers, sent.Kind);
         Transfer t = MemoryMarshal.Cast<byte, Transfer>(sent.Payload)[0];
         Assert.Equal(((UInt128)81, (UInt128)a, (UInt128)b, 150L), (t.Id, t.DebitAccountId, t.CreditAccountId, t.Amount));
-        sent.Completion.OnResults([ResultCode.ExceedsCredits]);
+        sent.Completion.OnResults([ResultCode.ExceedsCredits], 777, 1_800_000_000_123_000_000);
         FixReply report = await c.ReceiveTypeAsync("UR");
         Assert.Equal(("81", ((int)ResultCode.ExceedsCredits).ToString(CultureInfo.InvariantCulture), "1.50"), (report[5001], report[5010], report[5004]));
+        // The leader's receipt: its log index and the command's ledger time (2027-01-15T08:00:00.123 UTC), not this node's clock.
+        Assert.Equal("777", report[5011]);
+        Assert.StartsWith("20270115-08:00:00.123", report[60], StringComparison.Ordinal);
 
         // BalanceRequest: forwarded LookupAccounts; the account found there is reported.
         c.Send("UQ", $"5030=q-a|5020={a}|");
         sent = await _forwarder.NextAsync();
         Assert.Equal((ushort)QueryKind.LookupAccounts, sent.Kind);
-        sent.Completion.OnFound([new Account { Id = a, Ledger = 1, Code = 1, CreditsPosted = 1234 }]);
+        sent.Completion.OnFound([new Account { Id = a, Ledger = 1, Code = 1, CreditsPosted = 1234 }], 778);
         FixReply balance = await c.ReceiveTypeAsync("UP");
         Assert.Equal(("q-a", "12.34"), (balance[5030], balance[5035]));
 
@@ -139,7 +142,7 @@ public sealed class ForwardingTests : IAsyncLifetime
         c.Send("UT", $"5001=82|5002={local}|5003={a}|5004=2.00|15=USD|");
         sent = await _forwarder.NextAsync();
         Assert.Equal((s_other.Port, (UInt128)82), (sent.Node.Port, MemoryMarshal.Cast<byte, Transfer>(sent.Payload)[0].Id));
-        sent.Completion.OnResults([ResultCode.Ok]);
+        sent.Completion.OnResults([ResultCode.Ok], 0, 1_800_000_000_200_000_000); // a saga there: no single log index
         FixReply cross = await c.ReceiveTypeAsync("UR");
         Assert.Equal(("82", "0", "0"), (cross[5001], cross[5010], cross[5011]));
     }
@@ -152,7 +155,7 @@ public sealed class ForwardingTests : IAsyncLifetime
         c.Send("US", "5030=s-1|5001=95|");
         (LeaderInfo node, int partition, UInt128[] ids, ITransferLookupCompletion completion) = await LookupAsync();
         Assert.Equal((s_other.Port, 1, (UInt128)95), (node.Port, partition, Assert.Single(ids)));
-        completion.OnFound([new Transfer { Id = 95, DebitAccountId = a, CreditAccountId = b, Amount = 700, Ledger = 1, Code = 1 }]);
+        completion.OnFound([new Transfer { Id = 95, DebitAccountId = a, CreditAccountId = b, Amount = 700, Ledger = 1, Code = 1 }], 779);
         FixReply status = await c.ReceiveTypeAsync("UR");
         Assert.Equal(("1", "s-1", a.ToString(CultureInfo.InvariantCulture), "7.00"), (status[5012], status[5030], status[5002], status[5004]));
 
@@ -189,7 +192,7 @@ public sealed class ForwardingTests : IAsyncLifetime
         int seq = c.Send("UT", $"5001=92|5002={a}|5003={b}|5004=1.00|15=USD|");
         sent = await _forwarder.NextAsync();
         sent.Completion.OnOutcomeUnknown();
-        sent.Completion.OnResults([ResultCode.Ok]); // ignored: exactly one answer
+        sent.Completion.OnResults([ResultCode.Ok], 1, 1); // ignored: exactly one answer
         FixReply unknown = await c.ReceiveTypeAsync("j");
         Assert.Equal((seq.ToString(CultureInfo.InvariantCulture), "92"), (unknown[45], unknown[379]));
         Assert.Contains("outcome unknown", unknown[58], StringComparison.Ordinal);

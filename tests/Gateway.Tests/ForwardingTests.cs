@@ -160,6 +160,46 @@ public sealed class ForwardingTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_forwarded_answer_carries_the_leaders_log_index_and_ledger_time()
+    {
+        UInt128[] p1 = IdsOn(1, 2, from: 3000);
+        await using RawClient onA = await LogonAsync(_a);
+        PartitionedSetup.AllOk(await onA.CreateAccountsAsync(1, p1), 2);
+
+        // One transfer (the forwarder's coalesced single path) and a batch of two (its batch path), each wholly B's: the
+        // answer on A names the command's index in B's log and B's ledger time for it — what a direct client of B sees.
+        CreateResultsView single = await onA.CreateTransfersAsync(new TransferSpec(31, p1[0], p1[1], 3));
+        PartitionedSetup.AllOk(single, 1);
+        Assert.Equal(_b.Engine.AppliedIndex, single.LogIndex);
+        CreateResultsView batch = await onA.CreateTransfersAsync(new TransferSpec(32, p1[0], p1[1], 4), new TransferSpec(33, p1[1], p1[0], 1));
+        PartitionedSetup.AllOk(batch, 2);
+        Assert.Equal(_b.Engine.AppliedIndex, batch.LogIndex);
+        Assert.True(batch.LogIndex > single.LogIndex && single.LogIndex > 0);
+        await using RawClient onB = await LogonAsync(_b);
+        List<TransferView> stored = await onB.LookupTransfersAsync(31, 33);
+        // A command's stamp is its last item's ledger time.
+        Assert.Equal((single.TimestampNs, batch.TimestampNs), (stored[0].TimestampNs, stored[1].TimestampNs));
+
+        // The SDK's receipts, on A: commands and reads answered by B, with B's positions.
+        await using WalletClient client = await WalletClient.ConnectAsync(new WalletClientOptions
+        {
+            Host = "127.0.0.1", Port = _a.Gateway.LocalEndPoint.Port, ClientId = "admin", Credential = GatewayFixture.AdminPassword, RequestTimeoutMs = 30_000,
+        });
+        Receipt<CreateResult[]> receipt = await client.CreateTransfersWithReceiptAsync(new[]
+        {
+            new Transfer { Id = 34, DebitAccountId = p1[0], CreditAccountId = p1[1], Amount = 5, Ledger = 1, Code = 1 },
+        });
+        Assert.Equal(ResultCode.Ok, Assert.Single(receipt.Value).Code);
+        Assert.Equal(_b.Engine.AppliedIndex, receipt.LogIndex);
+        Assert.Equal(Assert.Single(await onB.LookupTransfersAsync(34)).TimestampNs, receipt.TimestampNs);
+        Receipt<Account[]> read = await client.LookupAccountsWithReceiptAsync(new[] { p1[0] });
+        Assert.Equal((p1[0], 12L), (Assert.Single(read.Value).Id, read.Value[0].DebitsPosted));
+        Assert.True(read.LogIndex >= receipt.LogIndex, $"read at {read.LogIndex}, after the command at {receipt.LogIndex}");
+        Assert.Equal(0, read.TimestampNs);
+        Assert.Equal(0, _a.Forwarder.Failures);
+    }
+
+    [Fact]
     public async Task The_SDK_on_one_node_moves_money_on_both_partitions_with_coalesced_single_transfers()
     {
         UInt128[] p0 = IdsOn(0, 2, from: 1000), p1 = IdsOn(1, 2, from: 1000);

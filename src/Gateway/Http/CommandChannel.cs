@@ -189,22 +189,23 @@ public sealed class CommandChannel : IPartitionResultHandler
 
         private static long NowNs => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
 
-        public void OnResults(ReadOnlySpan<Wallet.Engine.Ledger.ResultCode> codes)
+        public void OnResults(ReadOnlySpan<Wallet.Engine.Ledger.ResultCode> codes, long logIndex, long timestampNs)
         {
             var results = new Wallet.Engine.Ledger.CreateResult[codes.Length];
             for (int i = 0; i < codes.Length; i++) results[i] = new Wallet.Engine.Ledger.CreateResult(i, codes[i]);
-            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, 0, NowNs, results, []));
+            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, logIndex, timestampNs, results, []));
         }
 
-        public void OnFound(ReadOnlySpan<Wallet.Engine.Ledger.Account> found) =>
-            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, 0, NowNs, [], System.Runtime.InteropServices.MemoryMarshal.AsBytes(found).ToArray()));
+        // Reads: the leader's log index; no ledger timestamp comes back with a read, so the time the answer arrived.
+        public void OnFound(ReadOnlySpan<Wallet.Engine.Ledger.Account> found, long logIndex) =>
+            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, logIndex, NowNs, [], System.Runtime.InteropServices.MemoryMarshal.AsBytes(found).ToArray()));
 
         public void OnNotTaken(Wallet.Engine.Ledger.ResultCode code) => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.Busy, SubmitStatus.Busy));
 
         public void OnOutcomeUnknown() => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.TimedOut));
 
-        public void OnFound(ReadOnlySpan<Wallet.Engine.Ledger.Transfer> found) =>
-            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, 0, NowNs, [], System.Runtime.InteropServices.MemoryMarshal.AsBytes(found).ToArray()));
+        public void OnFound(ReadOnlySpan<Wallet.Engine.Ledger.Transfer> found, long logIndex) =>
+            _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, logIndex, NowNs, [], System.Runtime.InteropServices.MemoryMarshal.AsBytes(found).ToArray()));
 
         public void OnUnanswered() => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.TimedOut));
     }

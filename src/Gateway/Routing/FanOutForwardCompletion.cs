@@ -13,13 +13,13 @@ internal sealed class FanOutForwardCompletion(FanOutTable table, long fanOutSess
 {
     private int _completed;
 
-    public void OnFound(ReadOnlySpan<Transfer> found)
+    public void OnFound(ReadOnlySpan<Transfer> found, long logIndex)
     {
         if (Interlocked.Exchange(ref _completed, 1) != 0) return;
         byte[] payload = MemoryMarshal.AsBytes(found).ToArray();
         var slot = new ResultSlot
         {
-            Kind = QueryKind.LookupTransfers, Partition = partition, SessionId = fanOutSessionId,
+            Kind = QueryKind.LookupTransfers, Partition = partition, SessionId = fanOutSessionId, Index = logIndex,
             Results = [], Payload = payload, PayloadLength = payload.Length,
         };
         table.OnPartial(ref slot);

@@ -5,11 +5,15 @@ namespace Wallet.Gateway.Routing;
 /// <summary>How a request forwarded to another node ended (<see cref="IRequestForwarder"/>); exactly one call, any thread.</summary>
 public interface IForwardCompletion
 {
-    /// <summary>CreateTransfers, CreateAccounts, CloseAccounts: one code per forwarded item, in the forwarded order.</summary>
-    void OnResults(ReadOnlySpan<ResultCode> codes);
+    /// <summary>
+    /// CreateTransfers, CreateAccounts, CloseAccounts: one code per forwarded item, in the forwarded order, with the other
+    /// node's receipt: the log index and ledger timestamp of the command that answered (log index 0 when that node split
+    /// the items over several partitions).
+    /// </summary>
+    void OnResults(ReadOnlySpan<ResultCode> codes, long logIndex, long timestampNs);
 
-    /// <summary>LookupAccounts: the accounts found, in the forwarded order (missing ones absent).</summary>
-    void OnFound(ReadOnlySpan<Account> found);
+    /// <summary>LookupAccounts: the accounts found, in the forwarded order (missing ones absent), and the log index they were read at.</summary>
+    void OnFound(ReadOnlySpan<Account> found, long logIndex);
 
     /// <summary>The peer certainly did not take the items (never sent, Busy, refused): nothing applied.</summary>
     void OnNotTaken(ResultCode code);

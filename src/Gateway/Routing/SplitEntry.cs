@@ -24,6 +24,8 @@ internal sealed class SplitEntry
     public int LostLeaderPartition;
     public long Index;
     public long Timestamp;
+    /// <summary>One part and no cross-partition items (a request forwarded whole): its answer carries that part's log index.</summary>
+    public bool Whole;
     public CreateResult[] Results = [];
 
     /// <summary>Original item indexes, part after part (<see cref="_partStart"/>[p] .. [p+1]).</summary>
@@ -58,6 +60,13 @@ internal sealed class SplitEntry
             Array.Clear(_found, 0, parts);
             if (_ids.Length < items) _ids = new UInt128[items];
         }
+    }
+
+    /// <summary>A part's answer header: the entry keeps the highest log index and the latest ledger timestamp seen.</summary>
+    public void Stamp(long logIndex, long timestampNs)
+    {
+        if (logIndex > Index) Index = logIndex;
+        if (timestampNs > Timestamp) Timestamp = timestampNs;
     }
 
     /// <summary>Submitter: the next part carries these original items, in this order.</summary>

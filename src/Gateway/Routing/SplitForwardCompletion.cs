@@ -9,9 +9,10 @@ namespace Wallet.Gateway.Routing;
 /// </summary>
 internal sealed class SplitForwardCompletion(SplitTable table, SplitEntry entry, long key, int part, int partition) : IForwardCompletion
 {
-    public void OnResults(ReadOnlySpan<ResultCode> codes) => table.OnForwardResults(entry, key, part, codes);
+    public void OnResults(ReadOnlySpan<ResultCode> codes, long logIndex, long timestampNs) =>
+        table.OnForwardResults(entry, key, part, codes, logIndex, timestampNs);
 
-    public void OnFound(ReadOnlySpan<Account> found) => table.OnForwardFound(entry, key, part, found);
+    public void OnFound(ReadOnlySpan<Account> found, long logIndex) => table.OnForwardFound(entry, key, part, found, logIndex);
 
     public void OnNotTaken(ResultCode code) => table.OnForwardNotTaken(entry, key, part, code);
 

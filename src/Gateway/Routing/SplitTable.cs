@@ -57,6 +57,7 @@ internal sealed class SplitTable(SessionRegistry sessions)
             SplitEntry e = _pool.Count > 0 ? _pool.Pop() : new SplitEntry();
             long id = ++_lastId;
             e.Reset(SessionFlag | id, sessionId, correlationId, kind, items, parts);
+            e.Whole = parts == 1 && crossItems == 0;
             e.Outstanding = parts + crossItems + 1;
             _entries.Add(id, e);
             return e;
@@ -119,8 +120,7 @@ internal sealed class SplitTable(SessionRegistry sessions)
                     e.Results[order[j]] = new CreateResult(order[j], code);
                 }
             }
-            if (result.Index > e.Index) e.Index = result.Index;
-            if (result.Timestamp > e.Timestamp) e.Timestamp = result.Timestamp;
+            e.Stamp(result.Index, result.Timestamp);
             done = Decrement(e, 1);
         }
         if (done is not null) Answer(done);
@@ -163,7 +163,7 @@ internal sealed class SplitTable(SessionRegistry sessions)
     }
 
     /// <summary>Another node answered the items of part <paramref name="part"/> forwarded to it (any thread).</summary>
-    public void OnForwardResults(SplitEntry entry, long key, int part, ReadOnlySpan<ResultCode> codes)
+    public void OnForwardResults(SplitEntry entry, long key, int part, ReadOnlySpan<ResultCode> codes, long logIndex, long timestampNs)
     {
         SplitEntry? done;
         lock (_entries)
@@ -175,19 +175,21 @@ internal sealed class SplitTable(SessionRegistry sessions)
                 // One code per forwarded item; a short answer never reads as Ok for an item it did not mention.
                 entry.Results[order[j]] = new CreateResult(order[j], j < codes.Length ? codes[j] : ResultCode.MalformedPayload);
             }
+            entry.Stamp(logIndex, timestampNs);
             done = Decrement(entry, 1);
         }
         if (done is not null) Answer(done);
     }
 
     /// <summary>Another node answered a forwarded LookupAccounts part: the accounts it found, in the part's order.</summary>
-    public void OnForwardFound(SplitEntry entry, long key, int part, ReadOnlySpan<Account> found)
+    public void OnForwardFound(SplitEntry entry, long key, int part, ReadOnlySpan<Account> found, long logIndex)
     {
         SplitEntry? done;
         lock (_entries)
         {
             if (entry.Key != key) return;
             entry.SetFound(part, found);
+            entry.Stamp(logIndex, 0);
             done = Decrement(entry, 1);
         }
         if (done is not null) Answer(done);
@@ -261,8 +263,9 @@ internal sealed class SplitTable(SessionRegistry sessions)
                 Kind = e.Kind,
                 CorrelationId = e.CorrelationId,
                 SessionId = e.SessionId,
-                // No single partition's log index decides a request spread over several partitions.
-                Index = 0,
+                // No single partition's log index decides a request spread over several partitions; a request of one part
+                // (forwarded whole to another node) carries that node's log index.
+                Index = e.Whole ? e.Index : 0,
                 Timestamp = e.Timestamp,
                 ResultCount = e.Items,
                 Results = e.Results,

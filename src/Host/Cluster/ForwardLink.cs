@@ -11,7 +11,7 @@ namespace Wallet.Host.Cluster;
 /// again after it fails. Bounded: at most MaxInFlight forwarded requests await an answer; beyond, the caller answers
 /// Busy. Every outcome maps to one completion call:
 /// <list type="bullet">
-/// <item>answered → the peer's per-item codes (or found accounts);</item>
+/// <item>answered → the peer's per-item codes (or found accounts) with its receipt (log index, ledger timestamp);</item>
 /// <item>never sent (no connection), Busy after the client's retries, or refused whole (Reject) → not taken,
 /// <see cref="ResultCode.PartitionUnavailable"/> per item: nothing applied, resubmit;</item>
 /// <item>sent and then lost (connection gone for good, timeout) → outcome unknown: the client is told to resubmit with
@@ -101,6 +101,7 @@ internal sealed class ForwardLink : IAsyncDisposable
 #pragma warning disable CA1031 // a forward must always complete: every failure is counted and answered
     private async Task SendAsync(ushort kind, object items, IForwardCompletion completion)
     {
+        bool handedOff = false; // a single transfer's handler frees the in-flight slot itself
         try
         {
             WalletClient? client = await ConnectedAsync().ConfigureAwait(false);
@@ -109,49 +110,70 @@ internal sealed class ForwardLink : IAsyncDisposable
                 completion.OnNotTaken(ResultCode.PartitionUnavailable); // never sent
                 return;
             }
+            if (items is Transfer[] { Length: 1 } single)
+            {
+                // One transfer (a client's single transfer led elsewhere, the common case): the SDK's coalesced
+                // single-transfer path, so concurrent forwards to one node share messages.
+                TransferSubmitStatus status = client.TrySubmitTransfer(in single[0], new ForwardedTransfer(this, client, completion), 0);
+                if (status == TransferSubmitStatus.Submitted)
+                {
+                    handedOff = true;
+                    return;
+                }
+                // Never sent: the link's client is full, or unusable (then replaced at the next forward).
+                Fail(new WalletQueueFullException($"forward not sent: {status}"),
+                    status is TransferSubmitStatus.Disposed or TransferSubmitStatus.ConnectionFailed ? client : null);
+                completion.OnNotTaken(ResultCode.PartitionUnavailable);
+                return;
+            }
             try
             {
                 switch (items)
                 {
-                    case Transfer[] { Length: 1 } single:
-                        // One transfer (a client's single transfer led elsewhere, the common case): the SDK's coalesced
-                        // single-transfer path, so concurrent forwards to one node share messages.
-                        ResultCode code = await client.TransferAsync(in single[0]).ConfigureAwait(false);
-                        completion.OnResults(new ReadOnlySpan<ResultCode>(in code));
-                        break;
                     case Transfer[] transfers:
-                        Answer(completion, await client.CreateTransfersAsync(transfers).ConfigureAwait(false));
+                        Answer(completion, await client.CreateTransfersWithReceiptAsync(transfers).ConfigureAwait(false));
                         break;
                     case Account[] accounts:
-                        Answer(completion, await client.CreateAccountsAsync(accounts).ConfigureAwait(false));
+                        Answer(completion, await client.CreateAccountsWithReceiptAsync(accounts).ConfigureAwait(false));
                         break;
                     case UInt128[] ids when kind == (ushort)CommandKind.CloseAccounts:
-                        Answer(completion, await client.CloseAccountsAsync(ids).ConfigureAwait(false));
+                        Answer(completion, await client.CloseAccountsWithReceiptAsync(ids).ConfigureAwait(false));
                         break;
                     case UInt128[] ids:
-                        completion.OnFound(await client.LookupAccountsAsync(ids).ConfigureAwait(false));
+                        Receipt<Account[]> found = await client.LookupAccountsWithReceiptAsync(ids).ConfigureAwait(false);
+                        completion.OnFound(found.Value, found.LogIndex);
                         break;
                 }
             }
-            catch (Exception ex) when (ex is WalletBusyException or WalletRejectedException or WalletQueueFullException or ArgumentOutOfRangeException)
-            {
-                // Refused whole by the peer (its partition full, or a refusal such as too many in flight), or never sent
-                // (the link's own queue full; more items than the peer's session takes — nodes configured differently):
-                // nothing applied.
-                Fail(ex, dead: null);
-                completion.OnNotTaken(ResultCode.PartitionUnavailable);
-            }
             catch (Exception ex)
             {
-                FailSent(ex, client);
-                completion.OnOutcomeUnknown();
+                OnFailed(ex, client, completion);
             }
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            if (!handedOff) Interlocked.Decrement(ref _inFlight);
         }
     }
+
+    /// <summary>A forward the peer did not answer: not taken (nothing applied) or outcome unknown, by the exception.</summary>
+    internal void OnFailed(Exception ex, WalletClient client, IForwardCompletion completion)
+    {
+        if (ex is WalletBusyException or WalletRejectedException or WalletQueueFullException or ArgumentOutOfRangeException)
+        {
+            // Refused whole by the peer (its partition full, or a refusal such as too many in flight), or never sent
+            // (the link's own queue full; more items than the peer's session takes — nodes configured differently):
+            // nothing applied.
+            Fail(ex, dead: null);
+            completion.OnNotTaken(ResultCode.PartitionUnavailable);
+            return;
+        }
+        FailSent(ex, client);
+        completion.OnOutcomeUnknown();
+    }
+
+    /// <summary>A single forwarded transfer's handler is done: its in-flight slot is free.</summary>
+    internal void OnSingleDone() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>The link's client, connecting if needed; null (failure counted, the next attempt backed off) when it cannot connect.</summary>
     private async Task<WalletClient?> ConnectedAsync()
@@ -182,7 +204,8 @@ internal sealed class ForwardLink : IAsyncDisposable
             }
             try
             {
-                completion.OnFound(await client.PeerLookupTransfersAsync(partition, ids).ConfigureAwait(false));
+                Receipt<Transfer[]> found = await client.PeerLookupTransfersWithReceiptAsync(partition, ids).ConfigureAwait(false);
+                completion.OnFound(found.Value, found.LogIndex);
             }
             catch (Exception ex)
             {
@@ -198,12 +221,13 @@ internal sealed class ForwardLink : IAsyncDisposable
     }
 #pragma warning restore CA1031
 
-    private static void Answer(IForwardCompletion completion, CreateResult[] results)
+    private static void Answer(IForwardCompletion completion, Receipt<CreateResult[]> answer)
     {
         // The SDK decodes one result per item, in item order.
+        CreateResult[] results = answer.Value;
         Span<ResultCode> codes = results.Length <= 1024 ? stackalloc ResultCode[results.Length] : new ResultCode[results.Length];
         for (int i = 0; i < results.Length; i++) codes[i] = results[i].Code;
-        completion.OnResults(codes);
+        completion.OnResults(codes, answer.LogIndex, answer.TimestampNs);
     }
 
     /// <summary>Counts a failure; <paramref name="dead"/>: a client that gave up on its connection (reconnects exhausted).</summary>

@@ -30,9 +30,10 @@ public sealed class HttpLeadershipTests : IAsyncDisposable
         public IRequestForwarder? Forwarder { get; set; }
     }
 
-    /// <summary>Answers every forwarded request at once as the leader would, per <see cref="Mode"/>.</summary>
+    /// <summary>Answers every forwarded request at once as the leader would, per <see cref="Mode"/>, with the leader's receipt.</summary>
     private sealed class AnsweringForwarder : IRequestForwarder
     {
+        public const long CommandIndex = 4242, CommandTimestampNs = 1_800_000_000_123_456_789, AccountsReadIndex = 4300, TransfersReadIndex = 4301;
         public string Mode = "ok";
         public readonly List<(ushort Kind, int Count)> Seen = [];
 
@@ -42,10 +43,10 @@ public sealed class HttpLeadershipTests : IAsyncDisposable
             switch (Mode)
             {
                 case "ok" when kind == QueryKind.LookupAccounts:
-                    completion.OnFound([new Wallet.Engine.Ledger.Account { Id = 500, Ledger = 1, Code = 1, CreditsPosted = 1234 }]);
+                    completion.OnFound([new Wallet.Engine.Ledger.Account { Id = 500, Ledger = 1, Code = 1, CreditsPosted = 1234 }], AccountsReadIndex);
                     break;
                 case "ok":
-                    completion.OnResults([Wallet.Engine.Ledger.ResultCode.Ok]);
+                    completion.OnResults([Wallet.Engine.Ledger.ResultCode.Ok], CommandIndex, CommandTimestampNs);
                     break;
                 case "not-taken":
                     completion.OnNotTaken(Wallet.Engine.Ledger.ResultCode.PartitionUnavailable);
@@ -60,7 +61,7 @@ public sealed class HttpLeadershipTests : IAsyncDisposable
         public bool TryForwardTransferLookup(in LeaderInfo node, int partition, ReadOnlySpan<UInt128> ids, ITransferLookupCompletion completion)
         {
             lock (Seen) Seen.Add((QueryKind.LookupTransfers, ids.Length));
-            completion.OnFound([new Wallet.Engine.Ledger.Transfer { Id = ids[0], DebitAccountId = 500, CreditAccountId = 501, Amount = 250, Ledger = 1, Code = 1 }]);
+            completion.OnFound([new Wallet.Engine.Ledger.Transfer { Id = ids[0], DebitAccountId = 500, CreditAccountId = 501, Amount = 250, Ledger = 1, Code = 1 }], TransfersReadIndex);
             return true;
         }
     }
@@ -129,16 +130,25 @@ public sealed class HttpLeadershipTests : IAsyncDisposable
         _router.Forwarder = forwarder;
         _router.Leader = LeaderInfo.Remote("10.0.0.2", 7402, term: 9, httpPort: 7482);
         using (HttpResponseMessage created = await CreateAccountAsync())
+        {
             Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+            // The leader's receipt, not this node's: where the command sits in the leader's log, and its ledger time.
+            System.Text.Json.JsonElement command = await HttpFixture.JsonAsync(created);
+            Assert.Equal(AnsweringForwarder.CommandIndex, command.GetProperty("index").GetInt64());
+            Assert.Equal(AnsweringForwarder.CommandTimestampNs, command.GetProperty("timestamp").GetInt64());
+        }
         using (HttpResponseMessage read = await _client.GetAsync("/v1/accounts/500"))
         {
             System.Text.Json.JsonElement account = await HttpFixture.JsonAsync(read);
             Assert.Equal("12.34", account.GetProperty("balances").GetProperty("credits_posted").GetString());
+            Assert.Equal(("exact", AnsweringForwarder.AccountsReadIndex),
+                (account.GetProperty("source").GetProperty("kind").GetString(), account.GetProperty("source").GetProperty("index").GetInt64()));
         }
         using (HttpResponseMessage transfer = await _client.GetAsync("/v1/transfers/77"))
         {
             System.Text.Json.JsonElement t = await HttpFixture.JsonAsync(transfer);
             Assert.Equal(("77", "2.50"), (t.GetProperty("id").GetString(), t.GetProperty("amount").GetString()));
+            Assert.Equal(AnsweringForwarder.TransfersReadIndex, t.GetProperty("source").GetProperty("index").GetInt64());
         }
         Assert.Equal([((ushort)Wallet.Engine.Ledger.CommandKind.CreateAccounts, 1), (QueryKind.LookupAccounts, 1), (QueryKind.LookupTransfers, 1)], forwarder.Seen);
 
