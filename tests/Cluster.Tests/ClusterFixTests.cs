@@ -65,6 +65,8 @@ public sealed partial class ClusterFixTests : IDisposable
             await socket.SendAsync(MiniFix.Frame("UT", 2, "5001=77|5002=1000|5003=1001|5004=12.34|15=USD|"));
             string report = await MiniFix.ReadTypeAsync(socket, buffer, "UR", wait);
             Assert.True(MiniFix.Field(report, 5010) == "0", report);
+            // The leader's receipt relayed by the follower: the transfer's place in the leader's log, not 0.
+            Assert.True(long.Parse(MiniFix.Field(report, 5011) ?? "0", CultureInfo.InvariantCulture) > 0, report);
             Assert.Equal("77", MiniFix.Field(report, 5001));
             await socket.SendAsync(MiniFix.Frame("UQ", 3, "5030=q-1|5020=1001|"));
             string balance = await MiniFix.ReadTypeAsync(socket, buffer, "UP", wait);

@@ -80,8 +80,8 @@ public sealed class ClusterVerbTests : IDisposable
     }
 
     /// <summary>
-    /// Exact reads through each replica's HTTP API: every replica answers the same — the leader itself, each follower by
-    /// forwarding the read to it (docs/gateway.md, "Forwarding between nodes"; a follower without forwarding answers 503
+    /// Exact reads through each replica's HTTP API: every replica answers the same, with the leader's log index — the
+    /// leader itself, each follower by forwarding the read to it (docs/gateway.md, "Forwarding between nodes"; a follower without forwarding answers 503
     /// NotLeader naming the leader's API: HttpLeadershipTests).
     /// </summary>
     private static async Task EveryReplicasHttpApiAnswersAsync(int httpBase)
@@ -115,6 +115,10 @@ public sealed class ClusterVerbTests : IDisposable
                     answered.Add(url);
                     using var doc = System.Text.Json.JsonDocument.Parse(body);
                     bodies.Add(doc.RootElement.GetProperty("balances").GetRawText());
+                    // Exact, and read at a real position of the leader's log: a follower relays the leader's receipt.
+                    System.Text.Json.JsonElement source = doc.RootElement.GetProperty("source");
+                    Assert.Equal("exact", source.GetProperty("kind").GetString());
+                    Assert.True(source.GetProperty("index").GetInt64() > 0, $"{url} answered from log index 0: {body}");
                 }
                 last += $"{url}: {(int)r.StatusCode} {body}\n";
             }
