@@ -15,6 +15,9 @@ public sealed class RaftCounters
     /// <summary>Messages that contradict the protocol from a well-formed peer (e.g. a second leader in one term). Should stay 0.</summary>
     public long ProtocolViolations { get; internal set; }
 
+    /// <summary>Messages ignored by a rejoining replica during its quiet period (<see cref="RaftOptions.RejoinQuietMs"/>).</summary>
+    public long RejoinQuietIgnored { get; internal set; }
+
     /// <summary>Pre-vote rounds started.</summary>
     public long PreVotesStarted { get; internal set; }
 

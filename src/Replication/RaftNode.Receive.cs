@@ -18,6 +18,13 @@ public sealed partial class RaftNode
     {
         _nowMs = nowMs;
         if (_electionDeadlineMs == long.MinValue) ResetElectionTimer();
+        if (InRejoinQuiet())
+        {
+            // Still "down" after a data loss: nothing is handled, so nothing is answered or acknowledged.
+            Counters.RejoinQuietIgnored++;
+            return;
+        }
+
         var slot = SlotOf(fromNode);
         if (slot < 0 || slot == _selfSlot || message.Length < HeaderBytes || message.Length > _options.MaxMessageBytes)
         {

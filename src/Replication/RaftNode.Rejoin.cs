@@ -16,6 +16,21 @@ public sealed partial class RaftNode
     private long _rejoinCommitFloor;        // c0: highest leader commit heard in the first election timeout of contact
     private long _rejoinLeaderCommit;       // highest leader commit heard in that term
     private long _rejoinFirstOfTerm = -1;   // n (or an index of term T above it: only stricter); -1 until known
+    private long _rejoinQuietUntilMs = long.MinValue; // set at the first Tick or Receive: start + the quiet period
+
+    /// <summary>
+    /// True while a rejoining replica is still in its quiet period (<see cref="RaftOptions.RejoinQuietMs"/>): it handles no
+    /// message and sends none, as if still down.
+    /// </summary>
+    public bool RejoinQuiet => _rejoining && _rejoinQuietUntilMs != long.MinValue && _nowMs < _rejoinQuietUntilMs;
+
+    /// <summary>Driver time: starts the quiet period on the first call; true while it lasts (the message is to be ignored).</summary>
+    private bool InRejoinQuiet()
+    {
+        if (!_rejoining) return false;
+        if (_rejoinQuietUntilMs == long.MinValue) _rejoinQuietUntilMs = _nowMs + _options.EffectiveRejoinQuietMs;
+        return _nowMs < _rejoinQuietUntilMs;
+    }
 
     /// <summary>
     /// True while this node is a non-voting catch-up member after data loss: it neither votes nor campaigns. Becomes

@@ -144,7 +144,9 @@ public sealed partial class RaftNode
 
         if (_rejoining)
         {
-            // A non-voting catch-up member never campaigns; silence only means the leader is unknown.
+            // A non-voting catch-up member never campaigns; silence only means the leader is unknown. Its quiet period
+            // starts at the first tick at the latest.
+            InRejoinQuiet();
             if (nowMs >= _electionDeadlineMs)
             {
                 _leaderId = -1;

@@ -76,6 +76,27 @@ public sealed class RaftOptions
     /// </summary>
     public bool RejoinAfterDataLoss { get; init; }
 
+    /// <summary>
+    /// With <see cref="RejoinAfterDataLoss"/>: for this long after it starts the replica ignores every consensus message
+    /// and sends none — it stays "down" — so the rejoin argument's assumption holds however quickly it was restarted: a
+    /// leader or a campaign that relied on its forgotten state has stepped down or ended before it follows anyone
+    /// (docs/REPLICATION.md, "Rejoining after data loss"). -1 (default): <see cref="AutoRejoinQuietMs"/>; 0: no wait
+    /// (the operator vouches that the replica was down long enough).
+    /// </summary>
+    public int RejoinQuietMs { get; init; } = -1;
+
+    /// <summary>The network's worst one-way delay the automatic quiet period allows for.</summary>
+    public const int RejoinQuietDelayAllowanceMs = 1_000;
+
+    /// <summary>
+    /// The automatic quiet period: 4 × <see cref="ElectionTimeoutMs"/> (twice the longest randomized election timeout,
+    /// within which CheckQuorum deposes a stale leader and a campaign ends) plus <see cref="RejoinQuietDelayAllowanceMs"/>.
+    /// </summary>
+    public int AutoRejoinQuietMs => 4 * ElectionTimeoutMs + RejoinQuietDelayAllowanceMs;
+
+    /// <summary>The quiet period in force: 0 without <see cref="RejoinAfterDataLoss"/>.</summary>
+    public int EffectiveRejoinQuietMs => !RejoinAfterDataLoss ? 0 : RejoinQuietMs < 0 ? AutoRejoinQuietMs : RejoinQuietMs;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -115,6 +136,8 @@ public sealed class RaftOptions
             throw new ArgumentException("RaftOptions.MaxSnapshotBytes must be in [1 KiB, 1 TiB].", nameof(MaxSnapshotBytes));
         if (RejoinAfterDataLoss && Members.Count == 1)
             throw new ArgumentException("RaftOptions.RejoinAfterDataLoss needs 3 or 5 members: a single replica has nobody to catch up from.", nameof(RejoinAfterDataLoss));
+        if (RejoinQuietMs < -1 || RejoinQuietMs > 3_600_000)
+            throw new ArgumentException($"RaftOptions.RejoinQuietMs {RejoinQuietMs} must be -1 (automatic) or in [0, 3600000].", nameof(RejoinQuietMs));
         if (RejoinAfterDataLoss && !CheckQuorum)
             throw new ArgumentException("RaftOptions.RejoinAfterDataLoss requires CheckQuorum (a leader cut off from its majority must step down).", nameof(RejoinAfterDataLoss));
     }

@@ -54,6 +54,7 @@ public sealed class RejoinProcessTests(ITestOutputHelper output) : IDisposable
 
         ServeNode rejoining = Start(1, members, "--Cluster:RejoinAfterDataLoss=true");
         await WaitAsync(() => Task.FromResult(rejoining.Output.Contains("replica 1 is rejoining after data loss", StringComparison.Ordinal)), 60_000, "the rejoining line");
+        Assert.Contains("replica 1 rejoins after data loss: silent for the first ", rejoining.Output, StringComparison.Ordinal);
         await WaitAsync(async () => await rejoining.StatAsync("cluster.rejoining") == 1, 30_000, "cluster.rejoining = 1");
         await Task.Delay(2_000); // several election timeouts alone: a normal replica would pre-vote (and print precandidate)
         Assert.DoesNotContain("replica 1 is precandidate", rejoining.Output, StringComparison.Ordinal);

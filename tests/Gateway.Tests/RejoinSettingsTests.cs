@@ -32,6 +32,21 @@ public sealed class RejoinSettingsTests
         ClusterOptions saga = s.SagaCluster()!;
         Assert.True(saga.RejoinAfterDataLoss);
         Assert.Equal(65536, saga.SnapshotChunkBytes);
+        // The quiet period: automatic unless set (4 × ElectionTimeoutMs + 1 s).
+        Assert.Equal(-1, s.Cluster.RejoinQuietMs);
+        Assert.Equal(4 * s.Cluster.ElectionTimeoutMs + 1_000, s.Cluster.EffectiveRejoinQuietMs);
+    }
+
+    [Fact]
+    public void The_quiet_period_parses_reaches_every_group_and_is_bounded()
+    {
+        ServeSettings s = Load(("Cluster:NodeId", "3"), ("Cluster:Members", Members), ("Cluster:RejoinAfterDataLoss", "true"), ("Serve:Partitions", "2"),
+            ("Cluster:RejoinQuietMs", "7000"));
+        Assert.Equal((7000, 7000, 7000, 7000), (s.Cluster!.RejoinQuietMs, s.ClusterFor(0)!.RejoinQuietMs, s.ClusterFor(1)!.RejoinQuietMs, s.SagaCluster()!.RejoinQuietMs));
+        Assert.Equal(7000, s.ClusterFor(1)!.EffectiveRejoinQuietMs);
+        Assert.Equal(0, Load(("Cluster:NodeId", "3"), ("Cluster:Members", Members), ("Cluster:RejoinQuietMs", "7000")).Cluster!.EffectiveRejoinQuietMs);
+        var ex = Assert.Throws<SettingsException>(() => Load(("Cluster:NodeId", "3"), ("Cluster:Members", Members), ("Cluster:RejoinQuietMs", "-5")));
+        Assert.Contains("Cluster:RejoinQuietMs", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ internal sealed class TestCluster
     private readonly ulong _seed;
 
     public TestCluster(int size, bool preVote = true, bool checkQuorum = true, int maxMessageBytes = RaftOptions.DefaultMaxMessageBytes, int maxInFlight = 8 << 20, ulong seed = 7,
-        bool snapshots = false, int snapshotChunkBytes = 1024)
+        bool snapshots = false, int snapshotChunkBytes = 1024, int rejoinQuietMs = 0)
     {
         _withSnapshots = snapshots;
         _seed = seed;
@@ -41,6 +41,9 @@ internal sealed class TestCluster
             MaxEntryPayloadBytes = Math.Min(4096, maxMessageBytes - RaftOptions.AppendEntriesOverheadBytes - RaftOptions.EntryHeaderBytes),
             SnapshotChunkBytes = snapshotChunkBytes,
             RejoinAfterDataLoss = rejoin,
+            // 0 by default: these hand-driven tests restart a replica at once and exercise the catch-up rules themselves;
+            // RejoinQuietTests exercise the quiet period (RaftOptions.RejoinQuietMs) that enforces the downtime.
+            RejoinQuietMs = rejoinQuietMs,
         };
         var random = new SimRandom(seed);
         foreach (var id in _members)

@@ -11,11 +11,11 @@ public sealed class SagaRejoinOptionTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void Sizing_the_saga_groups_raft_options_keeps_rejoin_after_data_loss(bool rejoin)
+    public void Sizing_the_saga_groups_raft_options_keeps_rejoin_after_data_loss_and_its_quiet_period(bool rejoin)
     {
         var saga = new SagaOptions { Map = PartitionMap.Uniform(2), Catalog = new LedgerCatalog([new LedgerDefinition(1, "USD", 2)]) };
-        RaftOptions sized = SagaReplicaCore.SizeRaftOptions(new RaftOptions { NodeId = 3, Members = [1, 2, 3], RejoinAfterDataLoss = rejoin }, saga, out _, out _);
-        Assert.Equal(rejoin, sized.RejoinAfterDataLoss);
+        RaftOptions sized = SagaReplicaCore.SizeRaftOptions(new RaftOptions { NodeId = 3, Members = [1, 2, 3], RejoinAfterDataLoss = rejoin, RejoinQuietMs = 4321 }, saga, out _, out _);
+        Assert.Equal((rejoin, 4321), (sized.RejoinAfterDataLoss, sized.RejoinQuietMs));
         sized.Validate();
     }
 }

@@ -214,6 +214,11 @@ internal static class ServeCommand
             ConsensusAgent first = node.Agents[0];
             string ports = several ? string.Join(", ", node.Agents.Select((a, p) => $"p{p} {a.ReplicationEndPoint}")) : first.ReplicationEndPoint.ToString();
             Console.Out.WriteLine($"wallet serve: replica {first.NodeId} of {settings.Cluster!.Members.Count}, replication on {ports}");
+            if (settings.Cluster.RejoinAfterDataLoss)
+            {
+                Console.Out.WriteLine($"wallet serve: replica {first.NodeId} rejoins after data loss: silent for the first " +
+                    $"{settings.Cluster.EffectiveRejoinQuietMs} ms (Cluster:RejoinQuietMs), then catching up without voting");
+            }
         }
         Console.Out.Flush();
 

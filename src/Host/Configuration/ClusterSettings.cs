@@ -37,6 +37,7 @@ internal static class ClusterSettings
             SnapshotChunkBytes = Int(c, "SnapshotChunkBytes", defaults.SnapshotChunkBytes, 1024, 16 << 20),
             MaxSnapshotBytes = Long(c, "MaxSnapshotBytes", defaults.MaxSnapshotBytes, 1 << 20, 1L << 40),
             RejoinAfterDataLoss = Bool(c, "RejoinAfterDataLoss", defaults.RejoinAfterDataLoss),
+            RejoinQuietMs = Int(c, "RejoinQuietMs", defaults.RejoinQuietMs, -1, 3_600_000),
         };
         try
         {

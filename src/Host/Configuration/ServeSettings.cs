@@ -67,6 +67,7 @@ internal sealed class ServeSettings
             SnapshotChunkBytes = c.SnapshotChunkBytes,
             MaxSnapshotBytes = c.MaxSnapshotBytes,
             RejoinAfterDataLoss = c.RejoinAfterDataLoss,
+            RejoinQuietMs = c.RejoinQuietMs,
         };
     }
     /// <summary>
@@ -90,6 +91,7 @@ internal sealed class ServeSettings
             SnapshotChunkBytes = c.SnapshotChunkBytes,
             MaxSnapshotBytes = c.MaxSnapshotBytes,
             RejoinAfterDataLoss = c.RejoinAfterDataLoss,
+            RejoinQuietMs = c.RejoinQuietMs,
         };
     }
 

@@ -37,6 +37,18 @@ public sealed class ClusterOptions
     /// default; remove it once the node reports caught up. Refused on a single-member cluster.
     /// </summary>
     public bool RejoinAfterDataLoss { get; init; }
+    /// <summary>
+    /// With <see cref="RejoinAfterDataLoss"/>: how long after start the replica stays silent (ignores and sends every
+    /// consensus message) before following a leader — <see cref="RaftOptions.RejoinQuietMs"/>. -1 (default): automatic,
+    /// 4 × ElectionTimeoutMs + 1 s; 0: no wait.
+    /// </summary>
+    public int RejoinQuietMs { get; init; } = -1;
+
+    /// <summary>The quiet period in force (what every group's <see cref="RaftOptions.EffectiveRejoinQuietMs"/> comes to).</summary>
+    public int EffectiveRejoinQuietMs => new RaftOptions
+    {
+        NodeId = NodeId, Members = [NodeId], ElectionTimeoutMs = ElectionTimeoutMs, RejoinAfterDataLoss = RejoinAfterDataLoss, RejoinQuietMs = RejoinQuietMs,
+    }.EffectiveRejoinQuietMs;
 
     public ClusterMember Self
     {
@@ -78,6 +90,7 @@ public sealed class ClusterOptions
         if (!ids.Contains(NodeId)) throw new ArgumentException($"Cluster:NodeId {NodeId} is not one of Cluster:Members", nameof(NodeId));
         if (RejoinAfterDataLoss && Members.Count == 1)
             throw new ArgumentException("Cluster:RejoinAfterDataLoss needs 3 or 5 replicas: a single replica has nobody to catch up from", nameof(RejoinAfterDataLoss));
+        if (RejoinQuietMs is < -1 or > 3_600_000) throw new ArgumentOutOfRangeException(nameof(RejoinQuietMs), RejoinQuietMs, "Cluster:RejoinQuietMs must be -1 (automatic) or 0..3600000");
         if (ElectionTimeoutMs is < 10 or > 60_000) throw new ArgumentOutOfRangeException(nameof(ElectionTimeoutMs), ElectionTimeoutMs, "Cluster:ElectionTimeoutMs must be 10..60000");
         if (HeartbeatIntervalMs < 1 || HeartbeatIntervalMs * 2 > ElectionTimeoutMs)
             throw new ArgumentOutOfRangeException(nameof(HeartbeatIntervalMs), HeartbeatIntervalMs, "Cluster:HeartbeatIntervalMs must be 1..ElectionTimeoutMs/2");

@@ -84,6 +84,7 @@ public sealed class ConsensusAgent : IDisposable
             SnapshotChunkBytes = options.SnapshotChunkBytes,
             MaxSnapshotBytes = options.MaxSnapshotBytes,
             RejoinAfterDataLoss = options.RejoinAfterDataLoss,
+            RejoinQuietMs = options.RejoinQuietMs,
         };
         if (engine.MaxCommandBytes > raft.MaxEntryPayloadBytes)
             throw new ArgumentException($"Partition MaxCommandBytes {engine.MaxCommandBytes} exceeds what one consensus message carries ({raft.MaxEntryPayloadBytes})", nameof(engine));

@@ -75,6 +75,7 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
             SnapshotChunkBytes = cluster.SnapshotChunkBytes,
             MaxSnapshotBytes = cluster.MaxSnapshotBytes,
             RejoinAfterDataLoss = cluster.RejoinAfterDataLoss,
+            RejoinQuietMs = cluster.RejoinQuietMs,
         }, options.Saga, out var maxBeginsPerEntry, out var maxOutcomesPerEntry);
         Directory.CreateDirectory(options.DataDirectory);
         _journal = Journal.Open(new JournalOptions
