@@ -174,11 +174,21 @@ public sealed class CliVerbTests
 
         CliRun moved = await Wallet(port, admin, "transfer", "--id", "7", "--from", "100", "--to", "200", "--amount", "12.34", "--ledger", "USD");
         Assert.True(moved.ExitCode == 0, moved.Error);
-        Assert.Contains("ok (12.34 USD)", moved.Output, StringComparison.Ordinal);
+        Assert.Contains("ok (12.34 USD) at log index ", moved.Output, StringComparison.Ordinal);
+        // The receipt names the command that applied the transfer: the engine's applied index right after it.
+        Assert.Contains($"at log index {server.Partition.AppliedIndex}", moved.Output, StringComparison.Ordinal);
 
         CliRun again = await Wallet(port, admin, "transfer", "--id", "7", "--from", "100", "--to", "200", "--amount", "12.34", "--ledger", "USD");
         Assert.Equal(0, again.ExitCode);
         Assert.Contains("already applied", again.Output, StringComparison.Ordinal);
+        CliRun againJson = await Wallet(port, admin, "transfer", "--id", "7", "--from", "100", "--to", "200", "--amount", "12.34", "--ledger", "USD", "--json");
+        using (JsonDocument json = JsonDocument.Parse(againJson.Output))
+        {
+            // The repeat's own command answered it: a later index, with its ledger time.
+            Assert.Equal("Exists", json.RootElement.GetProperty("result").GetString());
+            Assert.Equal(server.Partition.AppliedIndex, json.RootElement.GetProperty("index").GetInt64());
+            Assert.True(json.RootElement.GetProperty("timestamp_ns").GetInt64() > 0);
+        }
 
         CliRun tooPrecise = await Wallet(port, admin, "transfer", "--id", "8", "--from", "100", "--to", "200", "--amount", "1.234", "--ledger", "USD");
         Assert.Equal(2, tooPrecise.ExitCode);

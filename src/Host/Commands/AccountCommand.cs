@@ -49,13 +49,16 @@ internal static class AccountCommand
                 Flags = ParseFlags(parse.GetValue(flags)),
                 UserData64 = parse.GetValue(userData64),
             };
-            CreateResult[] results = await client.CreateAccountsAsync(new[] { a }).ConfigureAwait(false);
-            ResultCode result = results[0].Code;
+            Receipt<CreateResult[]> receipt = await client.CreateAccountsWithReceiptAsync(new[] { a }).ConfigureAwait(false);
+            ResultCode result = receipt.Value[0].Code;
             bool ok = result is ResultCode.Ok or ResultCode.Exists;
             if (parse.GetValue(common.Json))
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { id = a.Id.ToString(), ledger = definition.Symbol, result = result.ToString() }));
+                Console.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    id = a.Id.ToString(), ledger = definition.Symbol, result = result.ToString(), index = receipt.LogIndex, timestamp_ns = receipt.TimestampNs,
+                }));
             else
-                Console.Out.WriteLine(result == ResultCode.Ok ? $"account {a.Id} created ({definition.Symbol})"
+                Console.Out.WriteLine(result == ResultCode.Ok ? $"account {a.Id} created ({definition.Symbol}){TransferCommand.AtIndex(receipt.LogIndex)}"
                     : result == ResultCode.Exists ? $"account {a.Id} already exists with the same fields"
                     : $"account {a.Id} not created: {result}");
             return ok ? ExitCodes.Ok : ExitCodes.Rejected;

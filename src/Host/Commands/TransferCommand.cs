@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Wallet.Client;
 using Wallet.Engine.Ledger;
 
 namespace Wallet.Host.Commands;
@@ -65,20 +66,28 @@ internal static class TransferCommand
                 }
             }
 
-            CreateResult[] results = await client.CreateTransfersAsync(new[] { t }).ConfigureAwait(false);
-            ResultCode result = results[0].Code;
+            // The receipt: the log index and ledger time of the command that answered (for Ok, where the transfer was applied;
+            // for an idempotent repeat, the repeat's own command).
+            Receipt<CreateResult[]> receipt = await client.CreateTransfersWithReceiptAsync(new[] { t }).ConfigureAwait(false);
+            ResultCode result = receipt.Value[0].Code;
             bool ok = result is ResultCode.Ok or ResultCode.Exists;
             string amountText = AmountText.Format(t.Amount, definition.Scale);
             if (parse.GetValue(common.Json))
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { id = t.Id.ToString(), amount = amountText, ledger = definition.Symbol, result = result.ToString() }));
+                Console.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    id = t.Id.ToString(), amount = amountText, ledger = definition.Symbol, result = result.ToString(), index = receipt.LogIndex, timestamp_ns = receipt.TimestampNs,
+                }));
             else
-                Console.Out.WriteLine(result == ResultCode.Ok ? $"transfer {t.Id}: ok ({amountText} {definition.Symbol})"
+                Console.Out.WriteLine(result == ResultCode.Ok ? $"transfer {t.Id}: ok ({amountText} {definition.Symbol}){AtIndex(receipt.LogIndex)}"
                     : result == ResultCode.Exists ? $"transfer {t.Id}: already applied (idempotent repeat)"
                     : $"transfer {t.Id}: refused: {result}");
             return ok ? ExitCodes.Ok : ExitCodes.Rejected;
         }));
         return command;
     }
+
+    /// <summary>", at log index N" when one log ordered the command (0: a cross-partition transfer, no single index).</summary>
+    internal static string AtIndex(long logIndex) => logIndex > 0 ? $" at log index {logIndex}" : string.Empty;
 
     private static long ParseAmount(string text, LedgerDefinition ledger)
     {
