@@ -45,7 +45,10 @@ public sealed partial class RaftNode
         return true;
     }
 
-    /// <summary>Leader, snapshot mode: one probe chunk after a (re)start, else chunks while the byte window has room.</summary>
+    /// <summary>
+    /// Leader, snapshot mode: one probe chunk after a (re)start, else chunks while the byte window has room and this
+    /// flush's read budget lasts (<see cref="RaftOptions.SnapshotReadBytesPerFlush"/>: bounded disk I/O per consensus loop).
+    /// </summary>
     private void StreamSnapshot(int slot)
     {
         var p = _peers[slot];
@@ -57,9 +60,12 @@ public sealed partial class RaftNode
             return;
         }
 
-        while (p.Snapshotting && p.SnapshotNextOffset < size && !p.WindowFull)
+        long budget = _options.SnapshotReadBytesPerFlush;
+        while (p.Snapshotting && p.SnapshotNextOffset < size && !p.WindowFull && budget > 0)
         {
-            if (!SendSnapshotChunk(slot, p.SnapshotNextOffset, out var end, out var bytes)) return;
+            long offset = p.SnapshotNextOffset;
+            if (!SendSnapshotChunk(slot, offset, out var end, out var bytes)) return;
+            budget -= end - offset;
             if (p.InFlightCount == 0) p.LastProgressMs = _nowMs;
             p.PushInFlight(end, bytes);
             p.SnapshotNextOffset = end;

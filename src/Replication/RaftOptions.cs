@@ -60,6 +60,15 @@ public sealed class RaftOptions
     /// <summary>The chunk size actually used: <see cref="SnapshotChunkBytes"/>, capped so a chunk message fits MaxMessageBytes.</summary>
     public int EffectiveSnapshotChunkBytes => Math.Min(SnapshotChunkBytes, MaxMessageBytes - InstallSnapshotOverheadBytes);
 
+    /// <summary>
+    /// InstallSnapshot, leader: at most this many snapshot bytes are read from disk for one follower per
+    /// <see cref="RaftNode.Flush"/> (at least one chunk). The reads run on the consensus thread, which also commits every
+    /// client's entries: on a cold page cache a whole in-flight window (<see cref="MaxInFlightBytesPerFollower"/>, 8 MiB)
+    /// read in one go would stall commits for tens of ms; a budget of a few chunks keeps each stall to a few ms while the
+    /// window still refills as the follower acknowledges (each answer triggers a Flush).
+    /// </summary>
+    public int SnapshotReadBytesPerFlush { get; init; } = 1 << 20;
+
     /// <summary>InstallSnapshot: largest snapshot file a leader sends or a follower accepts (a follower's disk bound).</summary>
     public long MaxSnapshotBytes { get; init; } = 16L << 30;
 
@@ -136,6 +145,8 @@ public sealed class RaftOptions
             throw new ArgumentException("RaftOptions.MaxSnapshotBytes must be in [1 KiB, 1 TiB].", nameof(MaxSnapshotBytes));
         if (RejoinAfterDataLoss && Members.Count == 1)
             throw new ArgumentException("RaftOptions.RejoinAfterDataLoss needs 3 or 5 members: a single replica has nobody to catch up from.", nameof(RejoinAfterDataLoss));
+        if (SnapshotReadBytesPerFlush < 1 || SnapshotReadBytesPerFlush > 1 << 30)
+            throw new ArgumentException($"RaftOptions.SnapshotReadBytesPerFlush {SnapshotReadBytesPerFlush} must be in [1, 2^30].", nameof(SnapshotReadBytesPerFlush));
         if (RejoinQuietMs < -1 || RejoinQuietMs > 3_600_000)
             throw new ArgumentException($"RaftOptions.RejoinQuietMs {RejoinQuietMs} must be -1 (automatic) or in [0, 3600000].", nameof(RejoinQuietMs));
         if (RejoinAfterDataLoss && !CheckQuorum)

@@ -26,9 +26,11 @@ public sealed class InstallSnapshotTests : IDisposable
         return meta;
     }
 
-    private static (TestCluster C, RaftNode Leader, int Lagging, RaftSnapshotMeta Snapshot) LeaderCompactedPastAFollower(int chunkBytes = 1024)
+    private static (TestCluster C, RaftNode Leader, int Lagging, RaftSnapshotMeta Snapshot) LeaderCompactedPastAFollower(int chunkBytes = 1024,
+        int readBytesPerFlush = 1 << 20)
     {
-        var c = new TestCluster(3, maxMessageBytes: 4096, maxInFlight: 8192, snapshots: true, snapshotChunkBytes: chunkBytes);
+        var c = new TestCluster(3, maxMessageBytes: 4096, maxInFlight: 8192, snapshots: true, snapshotChunkBytes: chunkBytes,
+            snapshotReadBytesPerFlush: readBytesPerFlush);
         var leader = c.ElectLeader();
         for (var i = 0; i < 20; i++) leader.Propose(2, 1_000_000 + i, [1, 2, 3]);
         c.Run(20);
@@ -126,6 +128,38 @@ public sealed class InstallSnapshotTests : IDisposable
         Assert.Equal(1, c.Nodes[lagging].SnapshotInstalls);
         Assert.True(leader.Counters.SnapshotTransferRestarts >= 1);
         Assert.Equal(snapshot, c.Nodes[lagging].LastInstalledSnapshot);
+    }
+
+    [Fact]
+    public void The_leader_reads_at_most_its_budget_of_snapshot_bytes_per_flush_and_the_transfer_still_completes()
+    {
+        // Budget 2 KiB = 2 chunks per flush, against a window of 8 KiB: the consensus thread's disk reads stay bounded.
+        var (c, leader, lagging, snapshot) = LeaderCompactedPastAFollower(chunkBytes: 1024, readBytesPerFlush: 2048);
+        c.Cut.Clear();
+        int most = 0;
+        for (var step = 0; step < 2000 && c.Nodes[lagging].SnapshotInstalls == 0; step++)
+        {
+            c.NowMs++;
+            long before = leader.Counters.SnapshotChunksSent;
+            leader.Tick(c.NowMs);
+            leader.Flush(c.NowMs);
+            most = Math.Max(most, (int)(leader.Counters.SnapshotChunksSent - before));
+            // One network leg at a time, the leader flushing after each message it receives (as its driver does).
+            foreach (var (from, to, bytes) in c.Wire.ToArray())
+            {
+                c.Wire.Remove((from, to, bytes));
+                before = leader.Counters.SnapshotChunksSent;
+                c.Nodes[to].Receive(from, bytes, c.NowMs);
+                c.Nodes[to].Flush(c.NowMs);
+                if (to == leader.NodeId) most = Math.Max(most, (int)(leader.Counters.SnapshotChunksSent - before));
+            }
+            foreach (var n in c.Nodes.Values) n.Tick(c.NowMs);
+        }
+
+        Assert.Equal(1, c.Nodes[lagging].SnapshotInstalls);
+        Assert.Equal(snapshot, c.Nodes[lagging].LastInstalledSnapshot);
+        Assert.Equal(2, most); // the budget was used, never exceeded
+        Assert.Throws<ArgumentException>(() => new RaftOptions { NodeId = 1, Members = [1, 2, 3], SnapshotReadBytesPerFlush = 0 }.Validate());
     }
 
     private static bool IsChunk(byte[] m) => BinaryPrimitives.ReadUInt16LittleEndian(m.AsSpan(2)) == InstallSnapshotDecoder.TemplateId;

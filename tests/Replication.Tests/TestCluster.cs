@@ -21,7 +21,7 @@ internal sealed class TestCluster
     private readonly ulong _seed;
 
     public TestCluster(int size, bool preVote = true, bool checkQuorum = true, int maxMessageBytes = RaftOptions.DefaultMaxMessageBytes, int maxInFlight = 8 << 20, ulong seed = 7,
-        bool snapshots = false, int snapshotChunkBytes = 1024, int rejoinQuietMs = 0)
+        bool snapshots = false, int snapshotChunkBytes = 1024, int rejoinQuietMs = 0, int snapshotReadBytesPerFlush = 1 << 20)
     {
         _withSnapshots = snapshots;
         _seed = seed;
@@ -40,6 +40,7 @@ internal sealed class TestCluster
             MaxInFlightBytesPerFollower = maxInFlight,
             MaxEntryPayloadBytes = Math.Min(4096, maxMessageBytes - RaftOptions.AppendEntriesOverheadBytes - RaftOptions.EntryHeaderBytes),
             SnapshotChunkBytes = snapshotChunkBytes,
+            SnapshotReadBytesPerFlush = snapshotReadBytesPerFlush,
             RejoinAfterDataLoss = rejoin,
             // 0 by default: these hand-driven tests restart a replica at once and exercise the catch-up rules themselves;
             // RejoinQuietTests exercise the quiet period (RaftOptions.RejoinQuietMs) that enforces the downtime.

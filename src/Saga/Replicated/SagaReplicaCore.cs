@@ -114,6 +114,7 @@ internal sealed class SagaReplicaCore
             NodeId = raft.NodeId, Members = raft.Members, ElectionTimeoutMs = raft.ElectionTimeoutMs, HeartbeatIntervalMs = raft.HeartbeatIntervalMs,
             ResendTimeoutMs = raft.ResendTimeoutMs, MaxEntriesPerMessage = raft.MaxEntriesPerMessage, MaxInFlightBytesPerFollower = raft.MaxInFlightBytesPerFollower, PreVote = raft.PreVote, CheckQuorum = raft.CheckQuorum,
             MaxMessageBytes = raft.MaxMessageBytes, SnapshotChunkBytes = raft.SnapshotChunkBytes, MaxSnapshotBytes = raft.MaxSnapshotBytes,
+            SnapshotReadBytesPerFlush = raft.SnapshotReadBytesPerFlush,
             RejoinAfterDataLoss = raft.RejoinAfterDataLoss, RejoinQuietMs = raft.RejoinQuietMs,
             MaxEntryPayloadBytes = Math.Max(maxBeginsPerEntry * SagaCommands.BeginSizeBytes, maxOutcomesPerEntry * SagaCommands.OutcomeSizeBytes),
         };
