@@ -35,10 +35,28 @@ internal sealed partial class ServeNode : IDisposable
     [GeneratedRegex(@"replica (\d+) is (\w+) in term (\d+)")]
     private static partial Regex RoleLine();
 
+    [GeneratedRegex(@"wallet serve: (?:partition (\d+): |saga group: )?replica (\d+) is (\w+) in term (\d+)")]
+    private static partial Regex GroupRoleLine();
+
+    private readonly Dictionary<int, bool> _leads = [];
+
+    /// <summary>
+    /// Whether this replica leads partition <paramref name="partition"/>'s group, from the lines it printed (with several
+    /// partitions every group prints its own role lines; -1 = the saga group). False once the process exited.
+    /// </summary>
+    public bool Leads(int partition)
+    {
+        if (_process.HasExited) return false;
+        lock (_leads) return _leads.TryGetValue(partition, out bool leads) && leads;
+    }
+
     [GeneratedRegex(@"HTTP on 127\.0\.0\.1:(\d+)")]
     private static partial Regex HttpLine();
 
     private volatile int _httpPort;
+
+    /// <summary>The HTTP API's port as the replica printed it; 0 until then.</summary>
+    public int HttpPort => _httpPort;
 
     /// <summary>
     /// The replica's applied index from its own HTTP admin endpoint (`partition.applied_index` in /v1/admin/stat), or -1
@@ -73,6 +91,12 @@ internal sealed partial class ServeNode : IDisposable
         if (h.Success) _httpPort = int.Parse(h.Groups[1].Value, CultureInfo.InvariantCulture);
         Match m = RoleLine().Match(line);
         if (m.Success && int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) == Id) _leader = m.Groups[2].Value == "leader";
+        Match g = GroupRoleLine().Match(line);
+        if (g.Success && int.Parse(g.Groups[2].Value, CultureInfo.InvariantCulture) == Id)
+        {
+            int group = g.Groups[1].Success ? int.Parse(g.Groups[1].Value, CultureInfo.InvariantCulture) : line.Contains("saga group:", StringComparison.Ordinal) ? -1 : 0;
+            lock (_leads) _leads[group] = g.Groups[3].Value == "leader";
+        }
     }
 
     /// <summary>kill -9: no drain, no snapshot, no goodbye to peers.</summary>
