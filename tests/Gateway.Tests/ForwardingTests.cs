@@ -196,6 +196,11 @@ public sealed class ForwardingTests : IAsyncDisposable
         Assert.Equal((p1[0], 12L), (Assert.Single(read.Value).Id, read.Value[0].DebitsPosted));
         Assert.True(read.LogIndex >= receipt.LogIndex, $"read at {read.LogIndex}, after the command at {receipt.LogIndex}");
         Assert.Equal(0, read.TimestampNs);
+
+        // A lone Linked transfer (a chain left open) is forwarded as a batch, never coalesced with strangers' transfers:
+        // the leader answers it as it would a direct client.
+        CreateResultsView open = await onA.CreateTransfersAsync(new TransferSpec(35, p1[0], p1[1], 1, Flags: (ushort)TransferFlags.Linked));
+        Assert.Equal([(0u, (uint)ResultCode.LinkedEventChainOpen)], open.Results);
         Assert.Equal(0, _a.Forwarder.Failures);
     }
 

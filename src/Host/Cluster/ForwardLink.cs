@@ -110,10 +110,11 @@ internal sealed class ForwardLink : IAsyncDisposable
                 completion.OnNotTaken(ResultCode.PartitionUnavailable); // never sent
                 return;
             }
-            if (items is Transfer[] { Length: 1 } single)
+            if (items is Transfer[] { Length: 1 } single && (single[0].Flags & TransferFlags.Linked) == 0)
             {
                 // One transfer (a client's single transfer led elsewhere, the common case): the SDK's coalesced
-                // single-transfer path, so concurrent forwards to one node share messages.
+                // single-transfer path, so concurrent forwards to one node share messages. A Linked one (a chain left
+                // open: answered LinkedEventChainOpen) must travel alone, as a batch.
                 TransferSubmitStatus status = client.TrySubmitTransfer(in single[0], new ForwardedTransfer(this, client, completion), 0);
                 if (status == TransferSubmitStatus.Submitted)
                 {
