@@ -60,15 +60,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private string AllOutput()
-    {
-        var s = new System.Text.StringBuilder();
-        foreach (ServeNode? n in _nodes)
-        {
-            if (n is not null) s.Append("--- node ").Append(n.Id).AppendLine().Append(n.Output);
-        }
-        return s.ToString();
-    }
+    private string AllOutput() => ServeNodes.AllOutput(_nodes);
 
     /// <summary>Workers sending single transfers with unique ids; records what was acknowledged and when.</summary>
     private sealed class Load(WalletClient client, long firstId)
@@ -115,15 +107,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private async Task WaitForAcksAsync(Load load, int atLeast, int timeoutMs)
-    {
-        var sw = Stopwatch.StartNew();
-        while (load.AckedCount < atLeast)
-        {
-            Assert.True(sw.ElapsedMilliseconds < timeoutMs, $"only {load.AckedCount} of {atLeast} acks within {timeoutMs} ms:\n{AllOutput()}");
-            await Task.Delay(10);
-        }
-    }
+    private Task WaitForAcksAsync(Load load, int atLeast, int timeoutMs) => ServeNodes.WaitForAcksAsync(() => load.AckedCount, atLeast, timeoutMs, _nodes);
 
     [Fact]
     public async Task Kill_9_of_the_leader_and_of_a_follower_under_load_loses_no_acknowledged_transfer()

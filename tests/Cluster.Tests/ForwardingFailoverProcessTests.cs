@@ -46,15 +46,7 @@ public sealed class ForwardingFailoverProcessTests(ITestOutputHelper output) : I
         }
     }
 
-    private string AllOutput()
-    {
-        var s = new System.Text.StringBuilder();
-        foreach (ServeNode? n in _nodes)
-        {
-            if (n is not null) s.Append("--- node ").Append(n.Id).AppendLine().Append(n.Output);
-        }
-        return s.ToString();
-    }
+    private string AllOutput() => ServeNodes.AllOutput(_nodes);
 
     private static UInt128[] IdsOn(int partition, int count)
     {
@@ -168,15 +160,7 @@ public sealed class ForwardingFailoverProcessTests(ITestOutputHelper output) : I
         }
     }
 
-    private async Task WaitForAcksAsync(Load load, int atLeast, int timeoutMs)
-    {
-        var sw = Stopwatch.StartNew();
-        while (load.AckedCount < atLeast)
-        {
-            Assert.True(sw.ElapsedMilliseconds < timeoutMs, $"only {load.AckedCount} of {atLeast} acks within {timeoutMs} ms:\n{AllOutput()}");
-            await Task.Delay(20);
-        }
-    }
+    private Task WaitForAcksAsync(Load load, int atLeast, int timeoutMs) => ServeNodes.WaitForAcksAsync(() => load.AckedCount, atLeast, timeoutMs, _nodes);
 
     [Fact]
     public async Task Kill_9_of_a_partition_leader_under_forwarded_load_loses_nothing_and_applies_nothing_twice()
