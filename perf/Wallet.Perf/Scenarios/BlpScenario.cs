@@ -36,6 +36,7 @@ internal sealed class BlpScenario : IScenario
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
         new("--prefault-mib", "journal pre-fault window in MiB, populated by a background thread (0 = off; the product's default is 16)", "16"),
         new("--replay-commands", "replay only the first N journal records (0 = all; fixes the work for A/B runs)", "0"),
+        new("--retention", "idempotency window in transfers, [1024, 16777216] (small = the window's memory fits the caches: separates compute from DRAM cost)", "1048576"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -62,7 +63,8 @@ internal sealed class BlpScenario : IScenario
         result.Note($"{accounts:N0} accounts, {distribution}, {perCommand} transfers per command, event journal {(events ? "on" : "off")}, {Environment.ProcessorCount} cores");
         log.WriteLine($"[blp] generating {distribution} account pairs (seed {options.Seed})");
         var picker = LoadOptions.Picker(options, accounts, pairs: 1 << 22);
-        LedgerOptions ledger = LedgerOptionsFor(accounts);
+        int retention = (int)options.ExtraLong("--retention", 1 << 20, 1024, 1 << 24);
+        LedgerOptions ledger = LedgerOptionsFor(accounts, retention);
 
         string? lastDir = null;
         foreach (string phase in phases)
@@ -96,12 +98,12 @@ internal sealed class BlpScenario : IScenario
         return result;
     }
 
-    private static LedgerOptions LedgerOptionsFor(int accounts) => new()
+    private static LedgerOptions LedgerOptionsFor(int accounts, int retention) => new()
     {
         Catalog = new LedgerCatalog([new LedgerDefinition(1, "USD", 2)]),
         MaxAccounts = Math.Max(accounts, 16),
         MaxBatchSize = LedgerOptions.DefaultMaxBatchSize,
-        TransferRetentionCount = 1 << 20,
+        TransferRetentionCount = retention,
     };
 
     private static void FillAccounts(Account[] batch, int from, int count)

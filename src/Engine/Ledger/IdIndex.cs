@@ -66,10 +66,12 @@ internal sealed class IdIndex
         if (!Sse.IsSupported) return;
         var buckets = _buckets;
         ref var b = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buckets), Hash(key, buckets.Length - 1));
-        // The home bucket (index masked to the power-of-two length, so in range) and the one after it, which a
-        // probe often reaches and which may sit on the next cache line. Prefetching past the end is harmless.
+        // The home bucket's line (index masked to the power-of-two length, so in range) and the whole next line: a
+        // probe that runs past the home line (the next bucket when home ends its line; a cluster at load ~1/2), or a
+        // backward-shift removal, which always reads the buckets after its key, then finds it in cache instead of
+        // taking a demand miss. Prefetching past the end is harmless.
         Sse.Prefetch0(Unsafe.AsPointer(ref b));
-        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref b) + 32);
+        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref b) + 64);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -12,9 +12,12 @@ internal struct StoredTransfer
 {
     public const int SizeBytes = 144;
 
+    /// <summary>Byte offset of <see cref="State"/> (for prefetching the line that holds it).</summary>
+    public const int StateOffset = 136;
+
     [FieldOffset(0)] public Transfer Transfer;
     [FieldOffset(128)] public long DeadlineTimestamp;
-    [FieldOffset(136)] public TransferState State;
+    [FieldOffset(StateOffset)] public TransferState State;
     [FieldOffset(137)] public byte Evicted;
     [FieldOffset(138)] public ushort Reserved0;
     [FieldOffset(140)] public uint Reserved1;
