@@ -16,7 +16,7 @@ namespace Wallet.Client;
 /// The value-task version check makes a second await (or a wait before completion) throw instead of reading — or
 /// recycling — another caller's outcome.
 /// </remarks>
-internal sealed class TransferCall : IValueTaskSource<ResultCode>
+internal sealed class TransferCall : IValueTaskSource<ResultCode>, IValueTaskSource<Receipt<ResultCode>>
 {
     private readonly WalletClient _owner;
     private ManualResetValueTaskSourceCore<ResultCode> _core;
@@ -25,6 +25,9 @@ internal sealed class TransferCall : IValueTaskSource<ResultCode>
     private ITransferResultHandler? _handler;
     private long _userToken;
     private CancellationTokenRegistration _cancellation;
+    // The answering command's receipt, written before the result is published (read by the receipt GetResult).
+    private long _logIndex;
+    private long _timestampNs;
 
     /// <summary>Copied at submission; read only under the client lock while the ticket is pending.</summary>
     public Transfer Transfer;
@@ -122,6 +125,8 @@ internal sealed class TransferCall : IValueTaskSource<ResultCode>
             }
             return;
         }
+        _logIndex = logIndex;
+        _timestampNs = timestampNs;
         try
         {
             if (error is null)
@@ -143,14 +148,7 @@ internal sealed class TransferCall : IValueTaskSource<ResultCode>
 
     public ResultCode GetResult(short token)
     {
-        if (token != _core.Version)
-        {
-            throw new InvalidOperationException("this transfer's ValueTask was already awaited (a ValueTask may be awaited once)");
-        }
-        if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
-        {
-            throw new InvalidOperationException("the transfer has not completed yet: await the ValueTask instead of reading its result");
-        }
+        CheckReadable(token);
         try
         {
             return _core.GetResult(token);
@@ -158,6 +156,33 @@ internal sealed class TransferCall : IValueTaskSource<ResultCode>
         finally
         {
             Recycle();
+        }
+    }
+
+    /// <summary><see cref="WalletClient.TransferWithReceiptAsync"/>: the code with the answering command's receipt.</summary>
+    Receipt<ResultCode> IValueTaskSource<Receipt<ResultCode>>.GetResult(short token)
+    {
+        CheckReadable(token);
+        try
+        {
+            // The receipt fields were written before the result was published; read before the call is recycled.
+            return new Receipt<ResultCode>(_core.GetResult(token), _logIndex, _timestampNs);
+        }
+        finally
+        {
+            Recycle();
+        }
+    }
+
+    private void CheckReadable(short token)
+    {
+        if (token != _core.Version)
+        {
+            throw new InvalidOperationException("this transfer's ValueTask was already awaited (a ValueTask may be awaited once)");
+        }
+        if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        {
+            throw new InvalidOperationException("the transfer has not completed yet: await the ValueTask instead of reading its result");
         }
     }
 

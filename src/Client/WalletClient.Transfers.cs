@@ -87,22 +87,48 @@ public sealed partial class WalletClient
     {
         CheckNotLinked(in transfer);
         if (ct.IsCancellationRequested) return ValueTask.FromCanceled<ResultCode>(ct);
-        Connection? connection;
-        DirectClaim direct;
+        TransferCall? call = SubmitPooled(in transfer, ct, out Exception? refused, out Connection? connection, out DirectClaim direct);
+        if (call is null) return ValueTask.FromException<ResultCode>(refused!);
+        var pending = new ValueTask<ResultCode>(call, call.Version);
+        SendOrSignal(connection, direct);
+        return pending;
+    }
+
+    /// <summary>
+    /// <see cref="TransferAsync"/> with the receipt of the command that answered: its log index and ledger timestamp (a
+    /// coalesced message's transfers share one command, hence one receipt). The same pooled, allocation-free machinery,
+    /// outcomes and rules (await once; bounded by <see cref="WalletClientOptions.MaxPendingTransfers"/>).
+    /// </summary>
+    public ValueTask<Receipt<ResultCode>> TransferWithReceiptAsync(in Transfer transfer, CancellationToken ct = default)
+    {
+        CheckNotLinked(in transfer);
+        if (ct.IsCancellationRequested) return ValueTask.FromCanceled<Receipt<ResultCode>>(ct);
+        TransferCall? call = SubmitPooled(in transfer, ct, out Exception? refused, out Connection? connection, out DirectClaim direct);
+        if (call is null) return ValueTask.FromException<Receipt<ResultCode>>(refused!);
+        var pending = new ValueTask<Receipt<ResultCode>>(call, call.Version);
+        SendOrSignal(connection, direct);
+        return pending;
+    }
+
+    /// <summary>The value-task forms' submission: a pooled call (its cancellation registered), or null and why not.</summary>
+    private TransferCall? SubmitPooled(in Transfer transfer, CancellationToken ct, out Exception? refused, out Connection? connection, out DirectClaim direct)
+    {
         TransferCall call;
         lock (_gate)
         {
-            TransferSubmitStatus refused = Admit();
-            if (refused != TransferSubmitStatus.Submitted)
+            TransferSubmitStatus status = Admit();
+            if (status != TransferSubmitStatus.Submitted)
             {
-                return ValueTask.FromException<ResultCode>(RefusalError(refused));
+                refused = RefusalError(status);
+                connection = null;
+                direct = default;
+                return null;
             }
             call = Submit(in transfer, TransferCallMode.ValueTask, null, 0, !_options.CompletionsOnReceiveThread, out connection, out direct);
         }
         call.RegisterCancellation(ct);
-        var pending = new ValueTask<ResultCode>(call, call.Version);
-        SendOrSignal(connection, direct);
-        return pending;
+        refused = null;
+        return call;
     }
 
     /// <summary>

@@ -33,9 +33,10 @@ public sealed class AllocationTests(ITestOutputHelper output)
     private static Transfer NewTransfer(long i) => TestKit.Transfer((UInt128)(ulong)i, amount: 100 + i % 7);
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task TransferAsync_allocates_nothing_per_call_in_steady_state(bool completionsOnReceiveThread)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task TransferAsync_allocates_nothing_per_call_in_steady_state(bool completionsOnReceiveThread, bool withReceipt)
     {
         using var gateway = new QuietGateway();
         await using WalletClient client = await ConnectAsync(gateway, completionsOnReceiveThread);
@@ -44,7 +45,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
         Measurement m = await Task.Run(async () =>
         {
             long id = 1;
-            long mismatches = await RunSequentialAsync(client, id, WarmupCalls).ConfigureAwait(false);
+            long mismatches = await RunSequentialAsync(client, id, WarmupCalls, withReceipt).ConfigureAwait(false);
             id += WarmupCalls;
             // Up to three measured windows, the first clean one counts (as below for TrySubmitTransfer): with direct sends
             // the submitting thread itself rents the coalesced-batch object, so the pool's one-off growth to a new peak
@@ -54,7 +55,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
             for (int window = 0; window < 3; window++)
             {
                 long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
-                (long mismatched, long submitBytes) = await RunSequentialMeasuredAsync(client, id, MeasuredCalls).ConfigureAwait(false);
+                (long mismatched, long submitBytes) = await RunSequentialMeasuredAsync(client, id, MeasuredCalls, withReceipt).ConfigureAwait(false);
                 long totalAfter = GC.GetTotalAllocatedBytes(precise: true);
                 id += MeasuredCalls;
                 mismatches += mismatched;
@@ -64,7 +65,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
             return m;
         }).WaitAsync(TimeSpan.FromSeconds(120));
 
-        output.WriteLine($"TransferAsync (inline {completionsOnReceiveThread}): {m}, direct sends {client.DirectSendStats}");
+        output.WriteLine($"TransferAsync (inline {completionsOnReceiveThread}, receipt {withReceipt}): {m}, direct sends {client.DirectSendStats}");
         Assert.Equal(0, m.Mismatches);
         // One call at a time: the connection is idle at every call, so the measured path is the direct one.
         Assert.True(client.DirectSendStats.Sends > MeasuredCalls, $"direct sends {client.DirectSendStats}");
@@ -74,12 +75,18 @@ public sealed class AllocationTests(ITestOutputHelper output)
         Assert.Equal(0, client.PendingTransfers);
     }
 
-    private static async Task<long> RunSequentialAsync(WalletClient client, long firstId, int calls)
+    private static async Task<long> RunSequentialAsync(WalletClient client, long firstId, int calls, bool withReceipt)
     {
         long mismatches = 0;
         for (long i = firstId; i < firstId + calls; i++)
         {
             Transfer t = NewTransfer(i);
+            if (withReceipt)
+            {
+                Receipt<ResultCode> r = await client.TransferWithReceiptAsync(t).ConfigureAwait(false);
+                if (r.Value != QuietGateway.ExpectedCode(t.Amount) || r.LogIndex != QuietGateway.LogIndex) mismatches++;
+                continue;
+            }
             ResultCode code = await client.TransferAsync(t).ConfigureAwait(false);
             if (code != QuietGateway.ExpectedCode(t.Amount)) mismatches++;
         }
@@ -87,7 +94,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
     }
 
     /// <summary>Also sums what the submitting call itself allocates on its thread (the thread changes across awaits).</summary>
-    private static async Task<(long Mismatches, long SubmitBytes)> RunSequentialMeasuredAsync(WalletClient client, long firstId, int calls)
+    private static async Task<(long Mismatches, long SubmitBytes)> RunSequentialMeasuredAsync(WalletClient client, long firstId, int calls, bool withReceipt)
     {
         long mismatches = 0;
         long submitBytes = 0;
@@ -95,6 +102,14 @@ public sealed class AllocationTests(ITestOutputHelper output)
         {
             Transfer t = NewTransfer(i);
             long before = GC.GetAllocatedBytesForCurrentThread();
+            if (withReceipt)
+            {
+                ValueTask<Receipt<ResultCode>> stamped = client.TransferWithReceiptAsync(t);
+                submitBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+                Receipt<ResultCode> r = await stamped.ConfigureAwait(false);
+                if (r.Value != QuietGateway.ExpectedCode(t.Amount) || r.LogIndex != QuietGateway.LogIndex) mismatches++;
+                continue;
+            }
             ValueTask<ResultCode> call = client.TransferAsync(t);
             submitBytes += GC.GetAllocatedBytesForCurrentThread() - before;
             ResultCode code = await call.ConfigureAwait(false);

@@ -40,6 +40,9 @@ internal sealed class QuietGateway : IDisposable
     /// <summary>CreateTransfers messages answered.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
+    /// <summary>The log index every CreateResults of this gateway carries (what a receipt must report).</summary>
+    public const long LogIndex = 41;
+
     public static ResultCode ExpectedCode(long amount) => (amount & 1) == 1 ? ResultCode.ExceedsCredits : ResultCode.Ok;
 
     private void Run()
@@ -153,7 +156,7 @@ internal sealed class QuietGateway : IDisposable
                 var items = request.Transfers();
                 var answer = CreateResultsEncoder.WrapAndApplyHeader(output, Sofh.HeaderLength);
                 answer.CorrelationId = correlationId;
-                answer.LogIndex = 1;
+                answer.LogIndex = LogIndex;
                 answer.TimestampNs = 1;
                 var results = answer.ResultsCount(items.Count);
                 uint index = 0;

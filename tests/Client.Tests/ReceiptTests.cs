@@ -109,6 +109,16 @@ public sealed class ReceiptTests
             Assert.Equal(TimeOf((ulong)(logIndex - 1_000)), timestampNs);
         }
 
+        // The value-task form: its own coalesced command's receipt, per call.
+        Receipt<ResultCode>[] stamped = await Task.WhenAll(Enumerable.Range(100, 20)
+            .Select(i => client.TransferWithReceiptAsync(TestKit.Transfer((UInt128)i)).AsTask())).Bounded();
+        Assert.All(stamped, r =>
+        {
+            Assert.Equal(ResultCode.Ok, r.Value);
+            Assert.True(r.LogIndex > 1_000);
+            Assert.Equal(TimeOf((ulong)(r.LogIndex - 1_000)), r.TimestampNs);
+        });
+
         // A handler that implements only the two-argument method still gets every outcome (the default forwards).
         var plain = new RecordingHandler(5);
         for (int i = 41; i <= 45; i++) Assert.Equal(TransferSubmitStatus.Submitted, client.TrySubmitTransfer(TestKit.Transfer((UInt128)i), plain, userToken: i));
