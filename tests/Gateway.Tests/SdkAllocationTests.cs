@@ -56,7 +56,10 @@ public sealed class SdkAllocationTests(ITestOutputHelper output)
         // Off the test framework's synchronization context; blocking waits only in the handler variant.
         await Task.Run(async () =>
         {
-            for (int w = 0; w < 6; w++)
+            // Six measured windows after two warm-up ones: under a loaded CI machine the gateway's periodic work and the
+            // pools' one-off growth land in some windows (a run saw 940, 36.6, 1838, 34.9 B/call); a per-call cost would
+            // show in all of them, so more windows give the quiet one a fair chance without weakening the bound.
+            for (int w = 0; w < 8; w++)
             {
                 long before = GC.GetTotalAllocatedBytes(precise: true);
                 long submitBytes = 0;
