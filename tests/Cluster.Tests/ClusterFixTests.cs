@@ -16,6 +16,7 @@ namespace Wallet.Cluster.Tests;
 /// its TransferRequest and BalanceRequest to the leader (docs/gateway.md, "Forwarding between nodes") and reports the
 /// leader's answers.
 /// </summary>
+[Collection(ProcessClusters.Name)]
 public sealed partial class ClusterFixTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "cluster-fix-" + Guid.NewGuid().ToString("N")[..12]);

@@ -7,6 +7,7 @@ using Wallet.Engine.Ledger;
 namespace Wallet.Cluster.Tests;
 
 /// <summary>`wallet cluster`: three replicas as child processes; a client connected to any node is served; SIGTERM stops all.</summary>
+[Collection(ProcessClusters.Name)]
 public sealed class ClusterVerbTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "cluster-verb-" + Guid.NewGuid().ToString("N")[..12]);
@@ -54,7 +55,8 @@ public sealed class ClusterVerbTests : IDisposable
         });
         try
         {
-            await leader.Task.WaitAsync(TimeSpan.FromSeconds(90));
+            if (await Task.WhenAny(leader.Task, Task.Delay(TimeSpan.FromSeconds(90))) != leader.Task)
+                Assert.Fail("no replica became leader within 90 s; wallet cluster printed:\n" + cluster.Output);
 
             // Any node will do: a follower redirects (or answers Busy during an election) and the SDK follows.
             var seeds = new[] { new WalletEndpoint("127.0.0.1", clientBase), new WalletEndpoint("127.0.0.1", clientBase + 1), new WalletEndpoint("127.0.0.1", clientBase + 2) };

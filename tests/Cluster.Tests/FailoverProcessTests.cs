@@ -13,6 +13,7 @@ namespace Wallet.Cluster.Tests;
 /// carries on; kill -9 a follower and restart it, it catches up. Afterwards every acknowledged transfer is present exactly
 /// once and every replica's journal reproduces the same state.
 /// </summary>
+[Collection(ProcessClusters.Name)]
 public sealed class FailoverProcessTests(ITestOutputHelper output) : IDisposable
 {
     private const long Amount = 3;

@@ -13,6 +13,7 @@ namespace Wallet.Cluster.Tests;
 /// to it end "outcome unknown", the SDK resubmits with the same ids — then it restarts. Afterwards every acknowledged
 /// transfer is present exactly once: each partition's credited account holds exactly the present transfers' amounts.
 /// </summary>
+[Collection(ProcessClusters.Name)]
 public sealed class ForwardingFailoverProcessTests(ITestOutputHelper output) : IDisposable
 {
     private const int Nodes = 3;

@@ -13,6 +13,7 @@ namespace Wallet.Cluster.Tests;
 /// partition elects its own leader, serves its own accounts through that leader, and every replica of each partition
 /// applies the same commands. SIGTERM stops every node cleanly.
 /// </summary>
+[Collection(ProcessClusters.Name)]
 public sealed partial class PartitionedClusterTests : IDisposable
 {
     private const int Partitions = 2;

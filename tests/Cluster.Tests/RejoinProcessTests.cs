@@ -10,6 +10,7 @@ namespace Wallet.Cluster.Tests;
 /// <c>cluster.rejoining</c> = 1 and never campaigns while alone; once the two other replicas elect a leader it catches up,
 /// says so, and reports 0.
 /// </summary>
+[Collection(ProcessClusters.Name)]
 public sealed class RejoinProcessTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "wallet-tests", "rejoin-" + Guid.NewGuid().ToString("N")[..12]);

@@ -13,6 +13,7 @@ namespace Wallet.Cluster.Tests;
 /// and a kill -9 of the saga leader's process loses no acknowledged transfer: the next leader finishes every open saga
 /// and clients resubmitting with the same ids get exactly-once outcomes.
 /// </summary>
+[Collection(ProcessClusters.Name)]
 public sealed partial class ReplicatedSagaClusterTests : IDisposable
 {
     private const int Partitions = 2;
