@@ -187,7 +187,7 @@ public sealed class CommandChannel : IPartitionResultHandler
 
         public Task<CommandOutcome> Task => _done.Task;
 
-        private static long NowNs => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+        private static long NowNs => Wallet.Engine.Partition.SystemClock.Instance.UtcNowNs();
 
         public void OnResults(ReadOnlySpan<Wallet.Engine.Ledger.ResultCode> codes, long logIndex, long timestampNs)
         {

@@ -26,7 +26,7 @@ internal sealed class SessionForwardCompletion(IGatewaySession session, long cor
     public void OnFound(ReadOnlySpan<Account> found, long logIndex) =>
         Deliver(QueryKind.LookupAccounts, [], MemoryMarshal.AsBytes(found).ToArray(), logIndex, NowNs);
 
-    private static long NowNs => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+    private static long NowNs => SystemClock.Instance.UtcNowNs();
 
     public void OnNotTaken(ResultCode code)
     {
