@@ -182,11 +182,20 @@ public sealed partial class SagaCoordinator
     private bool FireCompletions()
     {
         if (_completionCount == 0) return false;
-        for (var i = 0; i < _completionCount; i++)
+        // One burst: a front end flushes each session once for the round's answers, not once per answer.
+        ResultBurst.Begin();
+        try
         {
-            ref var c = ref _completions[i];
-            c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.Code, c.Timestamp);
-            c = default;
+            for (var i = 0; i < _completionCount; i++)
+            {
+                ref var c = ref _completions[i];
+                c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.Code, c.Timestamp);
+                c = default;
+            }
+        }
+        finally
+        {
+            ResultBurst.End();
         }
 
         _completionCount = 0;

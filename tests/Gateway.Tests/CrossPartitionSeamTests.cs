@@ -86,6 +86,47 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Outcomes_completed_inside_a_result_burst_all_reach_the_client_when_the_burst_ends()
+    {
+        // A long heartbeat: the session's writer loop has no reason to send until then, so only the burst's end can
+        // flush these answers within the test's wait (without it they would leave with the next heartbeat).
+        await using RawClient admin = await RawClient.ConnectAsync(_gateway.LocalEndPoint);
+        Assert.Equal(30_000u, (await admin.LogonAsync("admin", GatewayFixture.AdminPassword, heartbeatIntervalMs: 30_000)).HeartbeatIntervalMs);
+        UInt128 a = IdOn(0), b = IdOn(1);
+        const int Count = 20;
+        for (int i = 0; i < Count; i++)
+            await admin.SendMessageAsync(RawClient.CreateTransfers(200UL + (ulong)i, new TransferSpec(7500 + (ulong)i, a, b, 1)));
+        var taken = new List<(Transfer, long CorrelationId, ICrossPartitionCompletion Completion)>();
+        for (int i = 0; i < Count; i++) taken.Add(await TakenAsync());
+
+        // As a saga driver does (SagaReplicaCore.FireCompletions): one burst on one thread for the round's outcomes;
+        // each queues its answer without the per-answer flush, and the burst's end flushes the session once.
+        await Task.Run(() =>
+        {
+            ResultBurst.Begin();
+            try
+            {
+                foreach (var t in taken) t.Completion.OnCompleted(ResultCode.Ok, 1_000 + t.CorrelationId);
+            }
+            finally
+            {
+                ResultBurst.End();
+            }
+        });
+        var seen = new HashSet<ulong>();
+        for (int i = 0; i < Count; i++)
+        {
+            CreateResultsView result = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId, TimeSpan.FromSeconds(10))).AsCreateResults();
+            Assert.Equal([(0u, (uint)ResultCode.Ok)], result.Results);
+            Assert.Equal(1_000 + (long)result.CorrelationId, result.TimestampNs);
+            Assert.True(seen.Add(result.CorrelationId));
+        }
+        Assert.Equal(Count, seen.Count);
+        // And the session goes on as before.
+        Assert.Empty(await admin.LookupAccountsAsync(a));
+    }
+
+    [Fact]
     public async Task Seam_refusals_answer_at_once_and_release_the_in_flight_slot()
     {
         await using RawClient admin = await AdminAsync();

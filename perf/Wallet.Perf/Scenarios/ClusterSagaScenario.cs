@@ -38,6 +38,8 @@ internal sealed class ClusterSagaScenario : IScenario
         new("--forwarding", "on: a node forwards items of partitions led elsewhere (the servers' default); off: Redirect (Forwarding:Enabled=false)", "on"),
         new("--spread-leaders", "when one node leads every group after start, stop it (its groups elect among the other two) and restart it, up to 3 times, so that leaderships are spread", "false"),
         new("--connect-to", "saga-leader: every session starts at the saga group's leader; non-leader: at a node that does not lead the session's partition (same) or the saga group (cross) — forwarded when leaders are spread", "saga-leader"),
+        new("--rounds", "measured rounds, [1, 20]: the modes run in turn, in reverse order every other round (A B B A …), and each mode's figure is its mean over the rounds — so neither mode always runs on the older, fuller cluster", "1"),
+        new("--preallocate-transfers", "true: each partition allocates its whole idempotency window at start, as `wallet serve` does by default; false: the tables start small and double under the load (a cost of the first minutes only, paid ~3x as often by cross-partition transfers: three partition items each)", "true"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -62,10 +64,13 @@ internal sealed class ClusterSagaScenario : IScenario
         bool spreadLeaders = options.Extra("--spread-leaders", "false") == "true";
         string connectTo = options.Extra("--connect-to", "saga-leader");
         if (connectTo is not ("saga-leader" or "non-leader")) throw new PerfOptionsException($"--connect-to must be saga-leader or non-leader; got '{connectTo}'");
+        int rounds = (int)options.ExtraLong("--rounds", 1, 1, 20);
+        string preallocate = options.Extra("--preallocate-transfers", "true");
+        if (preallocate is not ("true" or "false")) throw new PerfOptionsException($"--preallocate-transfers must be true or false; got '{preallocate}'");
 
         var result = new ScenarioResult(Name);
         result.Note($"{Replicas} wallet serve replicas x {Partitions} partitions (+ the saga group), fsync {fsync}, Saga:Mode {sagaMode}; {connections} SDK connections, " +
-            $"window {window}, one transfer per request; {accounts:N0} accounts per partition; forwarding {forwarding}, sessions start at the {connectTo}; {Environment.ProcessorCount} cores shared by the client and all replicas, load {MachineInfo.LoadAverage()}");
+            $"window {window}, one transfer per request; {accounts:N0} accounts per partition; {rounds} round(s); transfer tables {(preallocate == "true" ? "preallocated" : "grown under load")}; forwarding {forwarding}, sessions start at the {connectTo}; {Environment.ProcessorCount} cores shared by the client and all replicas, load {MachineInfo.LoadAverage()}");
         string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", "cluster-saga-" + Guid.NewGuid().ToString("N")[..8]);
         // One free block: the client ports, then the replication ports partition-major (node i of group g at
         // base + g × Replicas + i; g = Partitions is the saga group), as `wallet cluster` lays them out.
@@ -83,7 +88,7 @@ internal sealed class ClusterSagaScenario : IScenario
         {
             ServerProcess StartNode(int i) => ServerProcess.Start(Path.Combine(dir, $"node-{i + 1}"), ports[i], fsync, "blocking", log,
                 ["--partitions", "2", $"--Cluster:NodeId={i + 1}", $"--Cluster:Members={members}", $"--Cluster:PartitionPortStride={Replicas}", $"--Saga:Mode={sagaMode}",
-                 "--Partition:PreallocateTransfers=false", "--Gateway:LogonTimeoutMs=60000", $"--Forwarding:Enabled={forwarding == "on"}"]);
+                 $"--Partition:PreallocateTransfers={preallocate}", "--Gateway:LogonTimeoutMs=60000", $"--Forwarding:Enabled={forwarding == "on"}"]);
             for (int i = 0; i < Replicas; i++) servers.Add(StartNode(i));
             WaitForSagaLeader(servers, TimeSpan.FromSeconds(60));
             if (spreadLeaders) SpreadLeaders(servers, StartNode, log);
@@ -96,19 +101,46 @@ internal sealed class ClusterSagaScenario : IScenario
             UInt128[][] ids = SetUpAsync(seeds, leaderPort, map, accounts, log).GetAwaiter().GetResult();
             result.Note(LeadershipNote(servers));
             var throughput = new Dictionary<string, double>();
-            long nextId = 1L << 40;
+            var failures = new Dictionary<string, long>();
+            var latencies = new Dictionary<string, LatencyRecorder>();
+            var perRound = new Dictionary<string, List<double>>();
             foreach (string mode in modes)
             {
-                var latency = new LatencyRecorder("latency");
-                bool crossMode = mode == "cross";
-                // Where connection i starts: the saga leader, or a node that does not lead what connection i sends.
-                Func<int, int> portOf = connectTo == "saga-leader" ? _ => leaderPort : i => ports[NonLeader(servers, crossMode ? Partitions : i % Partitions)];
-                (double tps, long failed) = PhaseAsync(seeds, portOf, ids, crossMode, connections, window, options, latency, () => Interlocked.Increment(ref nextId), log)
-                    .GetAwaiter().GetResult();
-                result.Add(mode, "committed/s (closed loop)", tps, "tx/s");
-                result.Add(mode, "refused or failed", failed, "tx");
-                latency.Report(result, mode);
-                throughput[mode] = tps;
+                throughput[mode] = 0;
+                failures[mode] = 0;
+                latencies[mode] = new LatencyRecorder("latency");
+                perRound[mode] = [];
+            }
+            long nextId = 1L << 40;
+            for (int round = 0; round < rounds; round++)
+            {
+                // A B, then B A: drift over the run (journals, page cache, a fuller window) falls on both modes alike.
+                for (int k = 0; k < modes.Length; k++)
+                {
+                    string mode = modes[round % 2 == 0 ? k : modes.Length - 1 - k];
+                    bool crossMode = mode == "cross";
+                    // Where connection i starts: the saga leader, or a node that does not lead what connection i sends.
+                    Func<int, int> portOf = connectTo == "saga-leader" ? _ => leaderPort : i => ports[NonLeader(servers, crossMode ? Partitions : i % Partitions)];
+                    if (rounds > 1) log.WriteLine($"[{Name}] round {round + 1} of {rounds}");
+                    (double tps, long failed) = PhaseAsync(seeds, portOf, ids, crossMode, connections, window, options, latencies[mode], () => Interlocked.Increment(ref nextId), log)
+                        .GetAwaiter().GetResult();
+                    throughput[mode] += tps / rounds;
+                    failures[mode] += failed;
+                    perRound[mode].Add(tps);
+                }
+            }
+            foreach (string mode in modes)
+            {
+                result.Add(mode, rounds > 1 ? $"committed/s (closed loop, mean of {rounds} rounds)" : "committed/s (closed loop)", throughput[mode], "tx/s");
+                result.Add(mode, "refused or failed", failures[mode], "tx");
+                latencies[mode].Report(result, mode);
+                if (rounds > 1) result.Note($"{mode} per round (tx/s): {string.Join(", ", perRound[mode].ConvertAll(v => v.ToString("N0", CultureInfo.InvariantCulture)))}");
+            }
+            if (rounds > 1 && perRound.TryGetValue("same", out List<double>? sameRounds) && perRound.TryGetValue("cross", out List<double>? crossRounds))
+            {
+                var ratios = new List<string>();
+                for (int r = 0; r < rounds; r++) ratios.Add((sameRounds[r] > 0 ? crossRounds[r] / sameRounds[r] : 0).ToString("0.00", CultureInfo.InvariantCulture));
+                result.Note($"cross / same per round: {string.Join(", ", ratios)}");
             }
             if (throughput.TryGetValue("same", out double same) && same > 0 && throughput.TryGetValue("cross", out double cross))
                 result.Add("ratio", "cross / same-partition", cross / same, "x");

@@ -8,4 +8,10 @@ namespace Wallet.Engine.Partition;
 public interface IPartitionResultHandler
 {
     void OnResult(ref ResultSlot result, bool endOfBatch);
+
+    /// <summary>
+    /// Ends a batch whose last result was passed with <c>endOfBatch: false</c> (<see cref="ResultBurst"/>): whatever the
+    /// handler holds back until the end of a batch (the gateway's per-session flush) goes now. Default: nothing held.
+    /// </summary>
+    void EndOfBatch() { }
 }

@@ -19,4 +19,7 @@ public sealed class ResultFanout(IPartitionResultHandler sbe, CommandChannel htt
         }
         else sbe.OnResult(ref result, endOfBatch);
     }
+
+    /// <summary>A burst of results ended (<see cref="ResultBurst"/>): the SBE sessions flush what they held back (HTTP holds nothing).</summary>
+    public void EndOfBatch() => sbe.EndOfBatch();
 }

@@ -29,7 +29,8 @@ internal sealed class SessionCrossPartitionCompletion(IPartitionResultHandler re
             PayloadLength = 0,
             Payload = [],
         };
-        results.OnResult(ref result, endOfBatch: true);
+        // Inside a saga driver's burst the session's flush waits for the burst's end (one send for the round's answers).
+        results.OnResult(ref result, endOfBatch: !ResultBurst.TryDefer(results));
     }
 
     public void OnNotLeader()

@@ -423,11 +423,20 @@ internal sealed class SagaReplicaCore
     private int FireCompletions()
     {
         if (_completionCount == 0) return 0;
-        for (var i = 0; i < _completionCount; i++)
+        // One burst: a front end flushes each session once for the round's answers, not once per answer.
+        ResultBurst.Begin();
+        try
         {
-            ref var c = ref _completions[i];
-            c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.Code, c.Timestamp);
-            c = default;
+            for (var i = 0; i < _completionCount; i++)
+            {
+                ref var c = ref _completions[i];
+                c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.Code, c.Timestamp);
+                c = default;
+            }
+        }
+        finally
+        {
+            ResultBurst.End();
         }
 
         var fired = _completionCount;
