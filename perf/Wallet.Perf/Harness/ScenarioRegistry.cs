@@ -13,6 +13,7 @@ internal static class ScenarioRegistry
         new E2eScenario("replicated", defaultReplicas: 3),
         new FixScenario(),
         new RaftCoreScenario(),
+        new JournalScenario(),
         new ReadModelScenario(),
         new SagaScenario(),
         new ClusterSagaScenario(),
