@@ -34,7 +34,7 @@ internal static class BenchAll
         new("readmodel", ["--accounts", "10000", "--transfers", "200000", "--duration-s", "1", "--warmup-s", "0"], ["--duration-s", "3", "--warmup-s", "1"]),
         new("readmodel-lag", ["--duration-s", "2", "--warmup-s", "1", "--batches", "8190", "--rates", "5000"], ["--duration-s", "5", "--warmup-s", "2"]),
         new("saga", ["--duration-s", "1", "--warmup-s", "0.5"], ["--duration-s", "3", "--warmup-s", "1"]),
-        new("cluster-saga", ["--duration-s", "2", "--warmup-s", "1", "--window", "512"], ["--duration-s", "5", "--warmup-s", "2"]),
+        new("cluster-saga", ["--duration-s", "2", "--warmup-s", "1", "--window", "512", "--fill-windows", "false"], ["--duration-s", "5", "--warmup-s", "2"]),
         new("baseline-postgres", ["--duration-s", "2", "--warmup-s", "1", "--rates", "1000", "--sweep-max-steps", "8"], ["--duration-s", "5", "--warmup-s", "2"], Sweep: true),
         new("baseline-redis", ["--duration-s", "2", "--warmup-s", "1", "--rates", "1000", "--sweep-max-steps", "8"], ["--duration-s", "5", "--warmup-s", "2"], Sweep: true),
     ];

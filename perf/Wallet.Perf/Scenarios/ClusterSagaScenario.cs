@@ -37,8 +37,9 @@ internal sealed class ClusterSagaScenario : IScenario
         new(LoadOptions.Accounts, "accounts per partition, [4, 100000]", "1000"),
         new("--forwarding", "on: a node forwards items of partitions led elsewhere (the servers' default); off: Redirect (Forwarding:Enabled=false)", "on"),
         new("--spread-leaders", "when one node leads every group after start, stop it (its groups elect among the other two) and restart it, up to 3 times, so that leaderships are spread", "false"),
-        new("--connect-to", "saga-leader: every session starts at the saga group's leader; non-leader: at a node that does not lead the session's partition (same) or the saga group (cross) — forwarded when leaders are spread", "saga-leader"),
+        new("--connect-to", "leader: every session starts at the leader of what it sends (its partition's for same, the saga group's for cross: nothing forwarded, whatever the placement); saga-leader: at the saga group's leader; non-leader: at a node that does not lead the session's partition (same) or the saga group (cross) — forwarded when leaders are spread", "leader"),
         new("--rounds", "measured rounds, [1, 20]: the modes run in turn, in reverse order every other round (A B B A …), and each mode's figure is its mean over the rounds — so neither mode always runs on the older, fuller cluster", "1"),
+        new("--fill-windows", "true: before the measured rounds, same-partition transfers (not measured) until every partition has stored its whole idempotency window (2^20 transfers, the serve default), so that every round runs in the steady state where each new transfer evicts an old one; false: start measuring on empty windows (the first round then runs without eviction)", "true"),
         new("--preallocate-transfers", "true: each partition allocates its whole idempotency window at start, as `wallet serve` does by default; false: the tables start small and double under the load (a cost of the first minutes only, paid ~3x as often by cross-partition transfers: three partition items each)", "true"),
     ];
 
@@ -62,15 +63,21 @@ internal sealed class ClusterSagaScenario : IScenario
         string forwarding = options.Extra("--forwarding", "on");
         if (forwarding is not ("on" or "off")) throw new PerfOptionsException($"--forwarding must be on or off; got '{forwarding}'");
         bool spreadLeaders = options.Extra("--spread-leaders", "false") == "true";
-        string connectTo = options.Extra("--connect-to", "saga-leader");
-        if (connectTo is not ("saga-leader" or "non-leader")) throw new PerfOptionsException($"--connect-to must be saga-leader or non-leader; got '{connectTo}'");
+        string connectTo = options.Extra("--connect-to", "leader");
+        if (connectTo is not ("leader" or "saga-leader" or "non-leader")) throw new PerfOptionsException($"--connect-to must be leader, saga-leader or non-leader; got '{connectTo}'");
         int rounds = (int)options.ExtraLong("--rounds", 1, 1, 20);
+        bool fillWindows = options.Extra("--fill-windows", "true") switch
+        {
+            "true" => true,
+            "false" => false,
+            string other => throw new PerfOptionsException($"--fill-windows must be true or false; got '{other}'"),
+        };
         string preallocate = options.Extra("--preallocate-transfers", "true");
         if (preallocate is not ("true" or "false")) throw new PerfOptionsException($"--preallocate-transfers must be true or false; got '{preallocate}'");
 
         var result = new ScenarioResult(Name);
         result.Note($"{Replicas} wallet serve replicas x {Partitions} partitions (+ the saga group), fsync {fsync}, Saga:Mode {sagaMode}; {connections} SDK connections, " +
-            $"window {window}, one transfer per request; {accounts:N0} accounts per partition; {rounds} round(s); transfer tables {(preallocate == "true" ? "preallocated" : "grown under load")}; forwarding {forwarding}, sessions start at the {connectTo}; {Environment.ProcessorCount} cores shared by the client and all replicas, load {MachineInfo.LoadAverage()}");
+            $"window {window}, one transfer per request; {accounts:N0} accounts per partition; {rounds} round(s); windows {(fillWindows ? "filled first" : "empty at start")}; transfer tables {(preallocate == "true" ? "preallocated" : "grown under load")}; forwarding {forwarding}, sessions start at the {connectTo}; {Environment.ProcessorCount} cores shared by the client and all replicas, load {MachineInfo.LoadAverage()}");
         string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", "cluster-saga-" + Guid.NewGuid().ToString("N")[..8]);
         // One free block: the client ports, then the replication ports partition-major (node i of group g at
         // base + g × Replicas + i; g = Partitions is the saga group), as `wallet cluster` lays them out.
@@ -112,6 +119,11 @@ internal sealed class ClusterSagaScenario : IScenario
                 perRound[mode] = [];
             }
             long nextId = 1L << 40;
+            if (fillWindows)
+            {
+                Func<int, int> fillPort = i => ports[LeaderIndex(servers, i % Partitions, fallback: servers.IndexOf(sagaLeader))];
+                FillAsync(seeds, fillPort, ids, connections, window, options, () => Interlocked.Increment(ref nextId), log).GetAwaiter().GetResult();
+            }
             for (int round = 0; round < rounds; round++)
             {
                 // A B, then B A: drift over the run (journals, page cache, a fuller window) falls on both modes alike.
@@ -120,7 +132,12 @@ internal sealed class ClusterSagaScenario : IScenario
                     string mode = modes[round % 2 == 0 ? k : modes.Length - 1 - k];
                     bool crossMode = mode == "cross";
                     // Where connection i starts: the saga leader, or a node that does not lead what connection i sends.
-                    Func<int, int> portOf = connectTo == "saga-leader" ? _ => leaderPort : i => ports[NonLeader(servers, crossMode ? Partitions : i % Partitions)];
+                    Func<int, int> portOf = connectTo switch
+                    {
+                        "saga-leader" => _ => leaderPort,
+                        "leader" => i => crossMode ? leaderPort : ports[LeaderIndex(servers, i % Partitions, fallback: servers.IndexOf(sagaLeader))],
+                        _ => i => ports[NonLeader(servers, crossMode ? Partitions : i % Partitions)],
+                    };
                     if (rounds > 1) log.WriteLine($"[{Name}] round {round + 1} of {rounds}");
                     (double tps, long failed) = PhaseAsync(seeds, portOf, ids, crossMode, connections, window, options, latencies[mode], () => Interlocked.Increment(ref nextId), log)
                         .GetAwaiter().GetResult();
@@ -282,6 +299,16 @@ internal sealed class ClusterSagaScenario : IScenario
         return ids;
     }
 
+    /// <summary>The index of the replica that leads partition <paramref name="partition"/> now, or <paramref name="fallback"/> (an election: the SDK follows the Redirect).</summary>
+    private static int LeaderIndex(List<ServerProcess> servers, int partition, int fallback)
+    {
+        for (int i = 0; i < servers.Count; i++)
+        {
+            if (servers[i].LeadsPartition(partition)) return i;
+        }
+        return fallback;
+    }
+
     /// <summary>
     /// The index of a replica that does not lead <paramref name="group"/> (a partition, or <see cref="Partitions"/> for
     /// the saga group) — preferably one that leads another partition: a node leading none sends clients away at logon
@@ -300,6 +327,58 @@ internal sealed class ClusterSagaScenario : IScenario
             fallback = i;
         }
         return fallback;
+    }
+
+    /// <summary>Transfers per partition that fill its idempotency window: Ledger:TransferRetentionCount's default (the servers here keep it).</summary>
+    private const long WindowTransfers = 1 << 20;
+
+    /// <summary>Longest the window fill may take (a slow machine measures on partly filled windows, and says so).</summary>
+    private const int FillTimeoutS = 180;
+
+    /// <summary>
+    /// Same-partition closed loop, not measured, until every partition committed <see cref="WindowTransfers"/> transfers
+    /// (or <see cref="FillTimeoutS"/> passed): from then on every new transfer evicts one, as in a long-running node.
+    /// </summary>
+    private static async Task FillAsync(WalletEndpoint[] seeds, Func<int, int> portOf, UInt128[][] ids, int connections, int window, PerfOptions options, Func<long> nextId, TextWriter log)
+    {
+        log.WriteLine($"[cluster-saga] filling every partition's idempotency window ({WindowTransfers:N0} transfers each, not measured)");
+        var clients = new WalletClient[connections];
+        for (int i = 0; i < clients.Length; i++) clients[i] = await WalletClient.ConnectAsync(ClientOptions(seeds, portOf(i))).ConfigureAwait(false);
+        var perPartition = new long[Partitions];
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + Pacing.SecondsToTicks(FillTimeoutS);
+        async Task Loop(int worker)
+        {
+            WalletClient client = clients[worker % clients.Length];
+            int partition = worker % Partitions;
+            var rng = new Random(options.Seed + 7919 * worker);
+            var one = new Transfer[1];
+            while (Interlocked.Read(ref perPartition[partition]) < WindowTransfers && Stopwatch.GetTimestamp() < deadline)
+            {
+                UInt128 debit = ids[partition][rng.Next(ids[partition].Length)];
+                UInt128 credit = ids[partition][rng.Next(ids[partition].Length)];
+                if (debit == credit) continue;
+                one[0] = new Transfer { Id = (UInt128)nextId(), DebitAccountId = debit, CreditAccountId = credit, Amount = 1, Ledger = 1, Code = 1 };
+                try
+                {
+                    if ((await client.CreateTransfersAsync(one).ConfigureAwait(false))[0].Code == ResultCode.Ok) Interlocked.Increment(ref perPartition[partition]);
+                }
+                catch (Exception ex) when (ex is WalletBusyException or TimeoutException or WalletConnectionException)
+                {
+                    // not counted: the fill goes on
+                }
+            }
+        }
+        var loops = new Task[window];
+        for (int w = 0; w < window; w++)
+        {
+            int worker = w;
+            loops[w] = Task.Run(() => Loop(worker));
+        }
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        foreach (WalletClient c in clients) await c.DisposeAsync().ConfigureAwait(false);
+        log.WriteLine($"[cluster-saga] windows filled in {Stopwatch.GetElapsedTime(start).TotalSeconds:N1} s: {string.Join(", ", perPartition)} transfers per partition" +
+            (Stopwatch.GetTimestamp() >= deadline ? $" (stopped at the {FillTimeoutS} s limit: not full)" : string.Empty));
     }
 
     /// <summary>Warm-up, then a measured closed loop: <paramref name="window"/> requests in flight over the connections.</summary>
@@ -351,7 +430,13 @@ internal sealed class ClusterSagaScenario : IScenario
             }
         }
         var loops = new Task[window];
-        for (int w = 0; w < window; w++) loops[w] = Task.Run(() => Loop(w));
+        for (int w = 0; w < window; w++)
+        {
+            // A copy per iteration: a lambda captures the for variable itself, so Loop(w) would see whatever w has
+            // reached when the task starts — most loops then shared connection 0 and (same-partition) partition 0.
+            int worker = w;
+            loops[w] = Task.Run(() => Loop(worker));
+        }
         await Task.WhenAll(loops).ConfigureAwait(false);
         foreach (WalletClient c in clients) await c.DisposeAsync().ConfigureAwait(false);
         double seconds = (double)(end - measureFrom) / Stopwatch.Frequency;
