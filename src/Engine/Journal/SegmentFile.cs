@@ -17,9 +17,6 @@ internal sealed unsafe class SegmentFile : IDisposable
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private byte* _pointer;
-    // A second, read-only mapping of the same file with the default advice, made by the first Prefault: see Prefault.
-    private MemoryMappedViewAccessor? _fillView;
-    private byte* _fillPointer;
     /// <summary>Taken by <see cref="Prefault"/> (another thread: <see cref="SegmentPrefaulter"/>) and by Dispose's unmap.</summary>
     private readonly Lock _mapGate = new();
 
@@ -198,15 +195,6 @@ internal sealed unsafe class SegmentFile : IDisposable
     /// Best-effort pre-fault of [offset, offset+length) (clamped to the mapping) so the writer's stores there take
     /// no first-touch faults. Writable mappings only; never changes a byte. False if nothing was populated.
     /// </summary>
-    /// <remarks>
-    /// Two steps. First the page cache is filled through a second, read-only mapping of the file that keeps the
-    /// default advice (MADV_POPULATE_READ there): its faults read ahead, so the kernel allocates and zero-fills the
-    /// file's pages in large folios, many pages per fault. Then the writer's own mapping is populated (write or read),
-    /// which now only maps pages already in the cache. Populating the writer's mapping directly cost ~3x as much CPU,
-    /// because that mapping is MADV_RANDOM (<see cref="AdviseNoReadAhead"/>: a fault there must never read ahead on the
-    /// writer's thread), so every 4 KiB page took the whole allocate-and-read path alone (measured on this VM: 4.1 vs
-    /// 1.6 µs per page; docs/BENCHMARKS.md §22). Reading a hole through the second mapping dirties nothing.
-    /// </remarks>
     public bool Prefault(long offsetBytes, long lengthBytes, bool dirty = true)
     {
         lock (_mapGate)
@@ -218,29 +206,8 @@ internal sealed unsafe class SegmentFile : IDisposable
             }
 
             long length = Math.Min(lengthBytes, MappedBytes - offsetBytes);
-            byte* fill = FillPointer();
-            if (fill != null) NativeDurability.PopulateRead(fill, offsetBytes, length);
             return dirty ? NativeDurability.PopulateWrite(_pointer, offsetBytes, length) : NativeDurability.PopulateRead(_pointer, offsetBytes, length);
         }
-    }
-
-    /// <summary>Under the gate: the read-only fill mapping, made on first use (null if it cannot be made: then only one step).</summary>
-    private byte* FillPointer()
-    {
-        if (_fillPointer != null || _map is null) return _fillPointer;
-        try
-        {
-            _fillView = _map.CreateViewAccessor(0, MappedBytes, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _fillView.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _fillPointer = p + _fillView.PointerOffset;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _fillView?.Dispose();
-            _fillView = null;
-        }
-        return _fillPointer;
     }
 
     /// <summary>fsync of the file itself: makes its size/allocation metadata durable.</summary>
@@ -259,15 +226,8 @@ internal sealed unsafe class SegmentFile : IDisposable
                 // per close that the FsyncPolicy did not ask for. Durability is decided by SyncRange alone.
                 _view.SafeMemoryMappedViewHandle.Dispose();
             }
-            if (_fillView is not null && _fillPointer != null)
-            {
-                _fillPointer = null;
-                _fillView.SafeMemoryMappedViewHandle.ReleasePointer();
-                _fillView.SafeMemoryMappedViewHandle.Dispose();
-            }
         }
 
-        _fillView?.Dispose();
         _view?.Dispose();
         _map?.Dispose();
         _stream.Dispose();
