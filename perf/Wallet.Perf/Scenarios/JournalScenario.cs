@@ -28,6 +28,7 @@ internal sealed class JournalScenario : IScenario
         new("--record-bytes", "bytes per record on disk (header included), [64, 1048576], a multiple of 8", "8192"),
         new("--rounds", "rounds, each on a fresh journal, [1, 20]", "3"),
         new("--prefault-mib", "prefault window in MiB (0 = off; the product's default is 16)", "16"),
+        new("--rate-mb-s", "append at most this many MB/s (0 = flat out). The engine's journals fill at tens to a few hundred MB/s, which lets the prefaulter run ahead; flat out it cannot", "0"),
     ];
 
     public ScenarioResult Run(PerfOptions options, TextWriter log)
@@ -37,12 +38,13 @@ internal sealed class JournalScenario : IScenario
         if (recordBytes % JournalRecordHeader.AlignmentBytes != 0) throw new PerfOptionsException($"--record-bytes must be a multiple of {JournalRecordHeader.AlignmentBytes}");
         int rounds = (int)options.ExtraLong("--rounds", 3, 1, 20);
         long prefaultBytes = options.ExtraLong("--prefault-mib", 16, 0, 1024) << 20;
+        long rateMbPerS = options.ExtraLong("--rate-mb-s", 0, 0, 100_000);
         var payload = new byte[recordBytes - JournalRecordHeader.SizeBytes];
         new Random(options.Seed).NextBytes(payload);
         long records = totalBytes / recordBytes;
 
         var result = new ScenarioResult(Name);
-        result.Note($"{records:N0} records of {recordBytes:N0} B per round ({totalBytes >> 20:N0} MiB), 64 MiB segments, fsync none, prefault window {prefaultBytes >> 20} MiB; {rounds} round(s); {Environment.ProcessorCount} cores, load {MachineInfo.LoadAverage()}");
+        result.Note($"{records:N0} records of {recordBytes:N0} B per round ({totalBytes >> 20:N0} MiB), 64 MiB segments, fsync none, prefault window {prefaultBytes >> 20} MiB; {(rateMbPerS > 0 ? $"paced at {rateMbPerS} MB/s" : "flat out")}; {rounds} round(s); {Environment.ProcessorCount} cores, load {MachineInfo.LoadAverage()}");
         string root = Path.Combine(Path.GetTempPath(), "wallet-perf", "journal-" + Guid.NewGuid().ToString("N")[..8]);
         double bestMbPerS = 0, writerNsSum = 0, prefaultUsSum = 0;
         try
@@ -61,7 +63,19 @@ internal sealed class JournalScenario : IScenario
                 {
                     TimeSpan cpu0 = ThreadCpu.Current();
                     long start = Stopwatch.GetTimestamp();
-                    for (long i = 1; i <= records; i++) journal.Append(1, i, 1, i, payload);
+                    // Paced: every 1 MB of records waits for its due time (sleeps, never spins).
+                    long recordsPerStep = Math.Max(1, 1_000_000 / recordBytes);
+                    double ticksPerRecord = rateMbPerS > 0 ? (double)recordBytes / (rateMbPerS * 1e6) * Stopwatch.Frequency : 0;
+                    for (long i = 1; i <= records; i++)
+                    {
+                        journal.Append(1, i, 1, i, payload);
+                        if (ticksPerRecord > 0 && i % recordsPerStep == 0)
+                        {
+                            long due = start + (long)(i * ticksPerRecord);
+                            long aheadMs = (due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+                            if (aheadMs > 0) Thread.Sleep((int)aheadMs);
+                        }
+                    }
                     seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
                     writerCpu = ThreadCpu.Current() - cpu0;
                     Thread.Sleep(100); // the prefaulter finishes its chunk

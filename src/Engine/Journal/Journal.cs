@@ -46,6 +46,21 @@ public sealed class Journal : IDisposable
     /// <summary>Chunks the background prefaulter populated (0 when it is off); diagnostics and tests.</summary>
     internal long PrefaultChunksPopulated => _prefaulter?.ChunksPopulated ?? 0;
 
+    /// <summary>Chunks the prefaulter wrote with zeros before populating them (fsync none); diagnostics and tests.</summary>
+    internal long PrefaultChunksZeroed => _prefaulter?.ChunksZeroed ?? 0;
+
+    /// <summary>Times this writer waited for the prefaulter's zero-write claim to end; diagnostics and tests.</summary>
+    internal long PrefaultWriterWaits => _prefaulter?.WriterWaits ?? 0;
+
+    /// <summary>Test hook: runs on the prefaulter's thread between a granted zero-write claim and the write.</summary>
+    internal Action? PrefaultBeforeZeroWriteForTests
+    {
+        set
+        {
+            if (_prefaulter is not null) _prefaulter.BeforeZeroWriteForTests = value;
+        }
+    }
+
     public bool IsReadOnly => _readOnly;
 
     /// <summary>What recovery found on open (torn tail cut, repair performed, counts).</summary>
@@ -281,6 +296,8 @@ public sealed class Journal : IDisposable
             }
         }
 
+        // The prefaulter may be writing zeros ahead: the record's range must not be under its claim (it waits if it is).
+        _prefaulter?.BeforeWrite(active, _writeOffsetBytes, _writeOffsetBytes + recordBytes);
         Span<byte> record = active.WritableBytes.Slice((int)_writeOffsetBytes, recordBytes);
         _pendingHeader = new JournalRecordHeader
         {

@@ -210,6 +210,33 @@ internal sealed unsafe class SegmentFile : IDisposable
         }
     }
 
+    private static readonly byte[] s_zeros = new byte[SegmentPrefaulter.ChunkBytes];
+
+    /// <summary>
+    /// Writes zeros over [offset, offset+length) with <c>pwrite</c> (writable segments only; at most
+    /// <see cref="SegmentPrefaulter.ChunkBytes"/> per call). For <see cref="SegmentPrefaulter"/>, which guarantees no
+    /// record is being written there. False if nothing was written (disposed, out of range, or an I/O error: the
+    /// populate that follows, or the writer's own stores, fault the pages in as before).
+    /// </summary>
+    public bool WriteZeros(long offsetBytes, long lengthBytes)
+    {
+        lock (_mapGate)
+        {
+            // Under the gate: Dispose cannot close the file under the write.
+            if (!Writable || _pointer == null || offsetBytes < 0 || lengthBytes <= 0 || offsetBytes >= MappedBytes) return false;
+            int length = (int)Math.Min(Math.Min(lengthBytes, MappedBytes - offsetBytes), s_zeros.Length);
+            try
+            {
+                RandomAccess.Write(_stream.SafeFileHandle, s_zeros.AsSpan(0, length), offsetBytes);
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+    }
+
     /// <summary>fsync of the file itself: makes its size/allocation metadata durable.</summary>
     public void SyncFile() => _stream.Flush(flushToDisk: true);
 

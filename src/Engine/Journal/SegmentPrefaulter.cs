@@ -6,8 +6,19 @@ namespace Wallet.Engine.Journal;
 /// zero-fills many megabytes of the (sparse) file at once. Measured on the 2-core VM (docs/BENCHMARKS.md §15): the
 /// command journal's writer stalled 18–24 ms about every 0.6 s at 100k commands/s that way, and every request behind
 /// it waited. Here those faults are taken by this thread (MADV_POPULATE_WRITE, 64 KiB per call, about 1 ms here: the kernel does not preempt inside the call), so the writer finds
-/// its pages present. Purely a performance aid: populating never changes a byte of the file, and a writer that
-/// outruns this thread simply faults as before.
+/// its pages present. Purely a performance aid: a writer that outruns this thread simply faults as before.
+/// <para>
+/// Under fsync none (<c>dirty</c>) each chunk is first written with zeros by <c>pwrite</c> and only then populated:
+/// the write allocates the page-cache pages as large folios and fills them by copying, where populating a fresh,
+/// MADV_RANDOM-advised range allocates, zero-fills and dirties one 4 KiB page per fault — measured on this VM, 0.9
+/// against 4.0–4.3 µs of CPU per page, and shorter kernel calls (docs/BENCHMARKS.md §22). Writing zeros changes
+/// nothing the file means (every byte past the writer's offset is zero: an abort or a truncation zeroes what it
+/// discards), provided no record is written there meanwhile. That is what the claim handshake guarantees: this
+/// thread publishes the range it is about to zero, fences, and zeroes only if the writer's reservations in this
+/// segment end before it (<see cref="BeforeWrite"/> publishes them the same way, fences, and waits while a claim
+/// overlaps the range it is about to write). With both sides fencing between their store and their load, at least
+/// one sees the other: either the zeros are skipped, or the writer writes after them.
+/// </para>
 /// </summary>
 /// <remarks>
 /// Protocol (writer = the journal's single writer thread): <see cref="Switch"/> whenever the active segment changes,
@@ -32,6 +43,22 @@ internal sealed class SegmentPrefaulter : IDisposable
     private bool _stopping;            // under _gate
 
     private readonly bool _dirty;
+
+    /// <summary>Zeroes are written only this far beyond the writer's reservations: a writer close behind never waits.</summary>
+    internal const long ZeroMarginBytes = 2 * ChunkBytes;
+
+    // The writer's side of the handshake (written by the writer thread): its segment and the end of its reservations there.
+    private SegmentFile? _writerSegment;
+    private long _writerEndBytes;
+    // This thread's claim: the range it may be zeroing now (_claimTo 0 = none). _claimTo is written last, read first.
+    private SegmentFile? _claimSegment;
+    private long _claimFrom;
+    private long _claimTo;
+    private long _writerWaits;
+    private long _chunksZeroed;
+
+    /// <summary>Test hook: runs on this thread after a claim is granted, before the zeros are written.</summary>
+    internal Action? BeforeZeroWriteForTests { get; set; }
 
     /// <param name="name">The thread's name.</param>
     /// <param name="dirty">
@@ -59,6 +86,58 @@ internal sealed class SegmentPrefaulter : IDisposable
             _segment = segment;
             _populatedUpToBytes = writeOffsetBytes;
             _targetBytes = writeOffsetBytes;
+        }
+        // Everything past the new offset is zero (a roll, a truncation or a reopen leaves it so): nothing to protect there.
+        Volatile.Write(ref _writerEndBytes, writeOffsetBytes);
+        Volatile.Write(ref _writerSegment, segment);
+        Interlocked.MemoryBarrier();
+    }
+
+    /// <summary>Times the writer waited for a claim to end (diagnostics and tests).</summary>
+    public long WriterWaits => Interlocked.Read(ref _writerWaits);
+
+    /// <summary>Chunks written with zeros before being populated (diagnostics and tests).</summary>
+    public long ChunksZeroed => Interlocked.Read(ref _chunksZeroed);
+
+    /// <summary>
+    /// Writer, before it writes [<paramref name="startBytes"/>, <paramref name="endBytes"/>) of
+    /// <paramref name="segment"/>: publishes the reservation's end and waits while this thread's claim overlaps the range
+    /// (it lasts one <c>pwrite</c> of at most <see cref="ChunkBytes"/>). Free when zero-writing is off.
+    /// </summary>
+    public void BeforeWrite(SegmentFile segment, long startBytes, long endBytes)
+    {
+        if (!_dirty) return;
+        if (endBytes > _writerEndBytes) Volatile.Write(ref _writerEndBytes, endBytes);
+        Interlocked.MemoryBarrier(); // the store above before the loads below (Dekker: the prefaulter fences the same way)
+        if (!Overlaps(segment, startBytes, endBytes)) return;
+        Interlocked.Increment(ref _writerWaits);
+        var wait = new SpinWait();
+        while (Overlaps(segment, startBytes, endBytes)) wait.SpinOnce(sleep1Threshold: -1);
+    }
+
+    private bool Overlaps(SegmentFile segment, long startBytes, long endBytes) =>
+        Volatile.Read(ref _claimTo) > startBytes && ReferenceEquals(Volatile.Read(ref _claimSegment), segment) && Volatile.Read(ref _claimFrom) < endBytes;
+
+    /// <summary>
+    /// This thread: zeroes [from, to) of <paramref name="segment"/> if the writer's reservations there end at least
+    /// <see cref="ZeroMarginBytes"/> before it; otherwise leaves it (the populate that follows works either way).
+    /// </summary>
+    private void ZeroAhead(SegmentFile segment, long from, long to)
+    {
+        Volatile.Write(ref _claimSegment, segment);
+        Volatile.Write(ref _claimFrom, from);
+        Volatile.Write(ref _claimTo, to);
+        Interlocked.MemoryBarrier(); // the claim before the loads below
+        try
+        {
+            if (!ReferenceEquals(Volatile.Read(ref _writerSegment), segment)) return;
+            if (Volatile.Read(ref _writerEndBytes) + ZeroMarginBytes > from) return;
+            BeforeZeroWriteForTests?.Invoke();
+            if (segment.WriteZeros(from, to - from)) Interlocked.Increment(ref _chunksZeroed);
+        }
+        finally
+        {
+            Volatile.Write(ref _claimTo, 0);
         }
     }
 
@@ -92,6 +171,7 @@ internal sealed class SegmentPrefaulter : IDisposable
                     to = Math.Min(_targetBytes, from + ChunkBytes);
                 }
                 if (segment is null || from >= to) break;
+                if (_dirty) ZeroAhead(segment, from, to);
                 bool populated = segment.Prefault(from, to - from, _dirty);
                 if (!populated && !NativeDurability.PopulateSupported) return; // the kernel lacks the advice: nothing to do, ever
                 lock (_gate)

@@ -7,9 +7,9 @@ namespace Wallet.Engine.Tests.Journal
     using Journal = Wallet.Engine.Journal.Journal;
 
     /// <summary>
-    /// Pre-faulting (MADV_POPULATE_WRITE ahead of the writer) is a pure performance hint: the files must be
-    /// byte-identical with it on or off, the zero tail must stay zero, crash recovery must be unchanged, and
-    /// Append must stay allocation-free while it pre-faults.
+    /// Pre-faulting (zeros written and MADV_POPULATE_WRITE ahead of the writer) is a pure performance hint: the files
+    /// must be byte-identical with it on or off, the zero tail must stay zero, crash recovery must be unchanged, a
+    /// record must never be overwritten by the zeros, and Append must stay allocation-free while it pre-faults.
     /// </summary>
     public sealed class JournalPrefaultTests : IDisposable
     {
@@ -164,6 +164,35 @@ namespace Wallet.Engine.Tests.Journal
             Assert.Equal(1200, verify.LastIndex);
             using Journal reopened = Journal.Open(With(dir, 0, segmentBytes: tinySegmentBytes));
             AssertReads(reopened, 1, 1200, i => (int)(i * 31 % 3000));
+        }
+
+        [Fact]
+        public void Zeros_written_ahead_never_land_on_a_record_the_writer_writes()
+        {
+            if (!OperatingSystem.IsLinux() || Environment.OSVersion.Version < new Version(5, 14)) return; // no prefaulter there
+
+            // Under fsync none the prefaulter writes zeros over each chunk ahead before populating it. Here it pauses
+            // between a granted claim and its write, so the writer runs into claimed ranges: it must wait, or its records
+            // would be overwritten with zeros (the mutant without the writer's wait fails every read-back below).
+            string dir = System.IO.Path.Combine(_dir.Path, "race");
+            const int Records = 1200;
+            using (Journal journal = Journal.Open(With(dir, 1L << 20, FsyncPolicy.None, segmentBytes: 4L << 20)))
+            {
+                journal.PrefaultBeforeZeroWriteForTests = () => Thread.Sleep(5);
+                AppendRange(journal, 1, 1, Length);
+                Assert.True(SpinWait.SpinUntil(() => journal.PrefaultChunksZeroed > 0, TimeSpan.FromSeconds(10)), "the prefaulter never wrote zeros ahead");
+                AppendRange(journal, 2, Records - 1, Length); // ~12 MB over several segments, faster than the paused prefaulter
+                journal.PrefaultBeforeZeroWriteForTests = null;
+                Assert.True(journal.PrefaultWriterWaits > 0, "the writer never met a claim: the race was not exercised");
+                AssertReads(journal, 1, Records, Length);
+            }
+
+            JournalVerifyResult verify = Journal.Verify(dir, "journal");
+            Assert.True(verify.Ok, verify.Reason);
+            Assert.Equal(Records, verify.LastIndex);
+            using Journal reopened = Journal.Open(With(dir, 0));
+            Assert.False(reopened.RecoveryReport.TornTailFound);
+            AssertReads(reopened, 1, Records, Length);
         }
 
         [Fact]
