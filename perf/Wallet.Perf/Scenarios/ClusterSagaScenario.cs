@@ -369,14 +369,7 @@ internal sealed class ClusterSagaScenario : IScenario
                 }
             }
         }
-        var loops = new Task[window];
-        for (int w = 0; w < window; w++)
-        {
-            int worker = w;
-            loops[w] = Task.Run(() => Loop(worker));
-        }
-        await Task.WhenAll(loops).ConfigureAwait(false);
-        foreach (WalletClient c in clients) await c.DisposeAsync().ConfigureAwait(false);
+        await RunWindowAsync(window, Loop, clients).ConfigureAwait(false);
         log.WriteLine($"[cluster-saga] windows filled in {Stopwatch.GetElapsedTime(start).TotalSeconds:N1} s: {string.Join(", ", perPartition)} transfers per partition" +
             (Stopwatch.GetTimestamp() >= deadline ? $" (stopped at the {FillTimeoutS} s limit: not full)" : string.Empty));
     }
@@ -429,18 +422,24 @@ internal sealed class ClusterSagaScenario : IScenario
                 }
             }
         }
+        await RunWindowAsync(window, Loop, clients).ConfigureAwait(false);
+        double seconds = (double)(end - measureFrom) / Stopwatch.Frequency;
+        return (committed / seconds, failed);
+    }
+
+    /// <summary>Runs <paramref name="window"/> closed-loop workers (worker i = <paramref name="loop"/>(i)) to their end, then disposes the clients.</summary>
+    private static async Task RunWindowAsync(int window, Func<int, Task> loop, WalletClient[] clients)
+    {
         var loops = new Task[window];
         for (int w = 0; w < window; w++)
         {
-            // A copy per iteration: a lambda captures the for variable itself, so Loop(w) would see whatever w has
+            // A copy per iteration: a lambda captures the for variable itself, so loop(w) would see whatever w has
             // reached when the task starts — most loops then shared connection 0 and (same-partition) partition 0.
             int worker = w;
-            loops[w] = Task.Run(() => Loop(worker));
+            loops[w] = Task.Run(() => loop(worker));
         }
         await Task.WhenAll(loops).ConfigureAwait(false);
         foreach (WalletClient c in clients) await c.DisposeAsync().ConfigureAwait(false);
-        double seconds = (double)(end - measureFrom) / Stopwatch.Frequency;
-        return (committed / seconds, failed);
     }
 
     /// <summary>
