@@ -43,6 +43,8 @@ public sealed class SagaReplicaTests
         }
 
         Assert.Contains(outcomes, o => o.Code == ResultCode.Ok);
+        // Each round's outcomes came inside one ResultBurst on the replica's thread (one flush per session per round).
+        Assert.Equal(0, world.CompletionsOutsideBurst);
         world.WaitSettled();
         world.WaitReplicasAt(world.Leader()!.CommitIndex);
         world.AssertBalances(outcomes);
@@ -210,8 +212,13 @@ internal sealed class ReplicaWaiter : ISagaReplicaCompletion
 
     public ConcurrentDictionary<long, bool> Refused { get; } = new();
 
+    /// <summary>Outcomes delivered outside a <see cref="Wallet.Engine.Partition.ResultBurst"/> (the replica delivers each round inside one).</summary>
+    public int OutsideBurst => Volatile.Read(ref _outsideBurst);
+    private int _outsideBurst;
+
     public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
     {
+        if (!Wallet.Engine.Partition.ResultBurst.IsOpen) Interlocked.Increment(ref _outsideBurst);
         if (!_codes.TryAdd(correlationId, code)) throw new InvalidOperationException($"correlation {correlationId} completed twice");
     }
 
@@ -361,6 +368,11 @@ internal sealed class ReplicatedSagaWorld : IDisposable
     }
 
     /// <summary>Submits each transfer to the current leader, again (same id) after NotLeader/Busy/SagaInProgress, until every one has an outcome.</summary>
+    private readonly List<ReplicaWaiter> _waiters = [];
+
+    /// <summary>Outcomes, over every <see cref="SubmitAllUntilDecided"/> so far, delivered outside a result burst.</summary>
+    public int CompletionsOutsideBurst => _waiters.Sum(w => w.OutsideBurst);
+
     public List<(Transfer Transfer, ResultCode Code)> SubmitAllUntilDecided(Transfer[] transfers, SagaMode mode = SagaMode.Saga, int timeoutMs = 60_000)
     {
         var deadline = Environment.TickCount64 + timeoutMs;
@@ -371,6 +383,7 @@ internal sealed class ReplicatedSagaWorld : IDisposable
             if (Environment.TickCount64 > deadline) throw new TimeoutException($"{left} transfers without an outcome");
             var leader = WaitForLeader();
             var waiter = new ReplicaWaiter();
+            _waiters.Add(waiter);
             var sent = new List<int>();
             for (var i = 0; i < transfers.Length; i++)
             {
