@@ -28,8 +28,29 @@ internal sealed partial class ServeNode : IDisposable
     }
 
     public int Id { get; }
-    public bool IsLeader => _leader && !_process.HasExited;
-    public bool HasExited => _process.HasExited;
+    public bool IsLeader => _leader && !HasExited;
+
+    /// <summary>
+    /// True once the process ended or this node was disposed. Safe from any thread at any time: load workers poll it
+    /// while the test disposes a killed node (Process.HasExited throws on a disposed Process — seen once in CI).
+    /// </summary>
+    public bool HasExited
+    {
+        get
+        {
+            if (_disposed) return true;
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true; // disposed meanwhile
+            }
+        }
+    }
+
+    private volatile bool _disposed;
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     [GeneratedRegex(@"replica (\d+) is (\w+) in term (\d+)")]
@@ -46,7 +67,7 @@ internal sealed partial class ServeNode : IDisposable
     /// </summary>
     public bool Leads(int partition)
     {
-        if (_process.HasExited) return false;
+        if (HasExited) return false;
         lock (_leads) return _leads.TryGetValue(partition, out bool leads) && leads;
     }
 
@@ -68,7 +89,7 @@ internal sealed partial class ServeNode : IDisposable
     public async Task<long> StatAsync(string name)
     {
         int port = _httpPort;
-        if (port == 0 || _process.HasExited) return -1;
+        if (port == 0 || HasExited) return -1;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "admin:admin-dev-password");
         try
@@ -117,6 +138,8 @@ internal sealed partial class ServeNode : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited) _process.Kill();
         _process.Dispose();
     }
