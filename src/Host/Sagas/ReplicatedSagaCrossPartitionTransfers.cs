@@ -18,6 +18,9 @@ namespace Wallet.Host.Sagas;
 internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica, SagaMode mode, ILogger? log = null) : ICrossPartitionTransfers
 {
     private readonly ILogger _log = log ?? NullLogger.Instance;
+    // One delegate for every completion (read only on the driver's thread, to report a forgotten outcome): a lambda
+    // per submit was an allocation per cross-partition transfer.
+    private readonly Func<SagaStateMachine> _machine = () => replica.Machine;
 
     public bool Enabled => true;
 
@@ -37,7 +40,7 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
     public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log, () => replica.Machine)) switch
+        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log, _machine)) switch
         {
             SagaReplicaSubmit.Accepted => CrossPartitionSubmit.Accepted,
             SagaReplicaSubmit.Busy => CrossPartitionSubmit.Busy,
@@ -51,7 +54,7 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
     {
         ArgumentNullException.ThrowIfNull(completion);
         if (transfers.Length > replica.MaxSubmitBatch) return CrossPartitionSubmit.Unsupported; // one at a time instead
-        var batch = new BatchCompletion(completion, transfers.ToArray(), _log, () => replica.Machine);
+        var batch = new BatchCompletion(completion, transfers.ToArray(), _log, _machine);
         return replica.TrySubmit(transfers, mode, 0, batch) switch
         {
             SagaReplicaSubmit.Accepted => CrossPartitionSubmit.Accepted,

@@ -15,6 +15,8 @@ namespace Wallet.Host.Sagas;
 internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, SagaMode mode, ILogger? log = null) : ICrossPartitionTransfers
 {
     private readonly ILogger _log = log ?? NullLogger.Instance;
+    // One delegate for every completion (see ReplicatedSagaCrossPartitionTransfers): not a lambda per submit.
+    private readonly Func<SagaStateMachine> _machine = () => coordinator.Machine;
 
     public bool Enabled => true;
 
@@ -25,7 +27,7 @@ internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, S
         ArgumentNullException.ThrowIfNull(completion);
         if (coordinator.Failure is not null) return CrossPartitionSubmit.NotRunning;
         // One small object per cross-partition transfer (the gateway's completion is one too): not the hot path.
-        return coordinator.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log, () => coordinator.Machine)) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
+        return coordinator.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log, _machine)) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
     }
 
     /// <summary>One inbox claim, one publish and at most one wake-up of the driver for the whole batch; correlation = position.</summary>
@@ -35,7 +37,7 @@ internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, S
         if (transfers.Length > coordinator.MaxSubmitBatch) return CrossPartitionSubmit.Unsupported; // one at a time instead
         if (coordinator.Failure is not null) return CrossPartitionSubmit.NotRunning;
         // The copy keeps each transfer for the anomaly log (StepOutcomeForgotten); one object per batch, not per transfer.
-        var batch = new BatchCompletion(completion, transfers.ToArray(), _log, () => coordinator.Machine);
+        var batch = new BatchCompletion(completion, transfers.ToArray(), _log, _machine);
         return coordinator.TrySubmit(transfers, mode, 0, batch) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
     }
 
