@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Wallet.Client;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
@@ -53,7 +54,7 @@ public sealed class ForwardingTests : IAsyncDisposable
             Forwarder = new PeerForwarder(new ForwardingSettings
             {
                 Enabled = true, PeerUser = PeerUser, PeerPassword = PeerPassword, MaxInFlightPerNode = 64, RequestTimeoutMs = RequestTimeoutMs,
-            });
+            }, s_map.PartitionOf);
             Router = new TwoNodeRouter(leads, Engine, Forwarder);
             Gateway.Start(Router);
         }
@@ -75,6 +76,8 @@ public sealed class ForwardingTests : IAsyncDisposable
     {
         public volatile int Other;
         public volatile bool LeadsNothing;
+        /// <summary>Leads both partitions (its one engine takes them all).</summary>
+        public volatile bool LeadsAll;
         /// <summary>Takes every command and never answers (a leader that hangs).</summary>
         public volatile bool BlackHole;
 
@@ -85,7 +88,7 @@ public sealed class ForwardingTests : IAsyncDisposable
         public IRequestForwarder? Forwarder => forwarder;
 
         public LeaderInfo LeaderOf(int partition) =>
-            BlackHole || (partition == leads && !LeadsNothing) ? LeaderInfo.Local : LeaderInfo.Remote("127.0.0.1", Other, 1);
+            BlackHole || LeadsAll || (partition == leads && !LeadsNothing) ? LeaderInfo.Local : LeaderInfo.Remote("127.0.0.1", Other, 1);
 
         public SubmitStatus Submit(int partition, ushort kind, long correlationId, long sessionId, ReadOnlySpan<byte> payload) =>
             BlackHole ? SubmitStatus.Accepted
@@ -201,6 +204,49 @@ public sealed class ForwardingTests : IAsyncDisposable
         // the leader answers it as it would a direct client.
         CreateResultsView open = await onA.CreateTransfersAsync(new TransferSpec(35, p1[0], p1[1], 1, Flags: (ushort)TransferFlags.Linked));
         Assert.Equal([(0u, (uint)ResultCode.LinkedEventChainOpen)], open.Results);
+        Assert.Equal(0, _a.Forwarder.Failures);
+    }
+
+    private sealed class ReceiptCompletion : IForwardCompletion
+    {
+        private readonly TaskCompletionSource<(ResultCode Code, long LogIndex)> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public Task<(ResultCode Code, long LogIndex)> Done => _done.Task;
+        public void OnResults(ReadOnlySpan<ResultCode> codes, long logIndex, long timestampNs) => _done.TrySetResult((codes[0], logIndex));
+        public void OnFound(ReadOnlySpan<Account> found, long logIndex) => _done.TrySetException(new InvalidOperationException("a read answer to a transfer"));
+        public void OnNotTaken(ResultCode code) => _done.TrySetResult((code, -1));
+        public void OnOutcomeUnknown() => _done.TrySetResult((ResultCode.PartitionUnavailable, -2));
+    }
+
+    [Fact]
+    public async Task Forwarded_single_transfers_of_two_partitions_to_one_leader_each_carry_its_log_index()
+    {
+        // B leads both partitions (as after a failover left one node leading everything) and A forwards single transfers
+        // of both to it, many at once: the SDK coalesces single transfers into one message, and a message holding two
+        // partitions' transfers would be split by B and answered without a log index. Each partition has its own link.
+        _b.Router.LeadsAll = true;
+        UInt128[] p0 = IdsOn(0, 2, from: 6000), p1 = IdsOn(1, 2, from: 6000);
+        await using (RawClient onB = await LogonAsync(_b))
+        {
+            PartitionedSetup.AllOk(await onB.CreateAccountsAsync(1, p0[0], p0[1], p1[0], p1[1]), 4);
+        }
+        const int Count = 60; // within one link's in-flight bound (MaxInFlightPerNode 64 here), so the test also runs on one link
+        var pending = new List<Task<(ResultCode Code, long LogIndex)>>();
+        var node = LeaderInfo.Remote("127.0.0.1", _b.Gateway.LocalEndPoint.Port, 1);
+        var one = new Transfer[1];
+        for (int i = 0; i < Count; i++)
+        {
+            UInt128[] on = i % 2 == 0 ? p0 : p1;
+            one[0] = new Transfer { Id = (UInt128)(60_000 + i), DebitAccountId = on[0], CreditAccountId = on[1], Amount = 1, Ledger = 1, Code = 1 };
+            var completion = new ReceiptCompletion();
+            Assert.True(_a.Forwarder.TryForward(in node, (ushort)CommandKind.CreateTransfers, MemoryMarshal.AsBytes(one.AsSpan()), 1, completion));
+            pending.Add(completion.Done);
+        }
+        foreach (var done in pending)
+        {
+            (ResultCode code, long logIndex) = await done.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(ResultCode.Ok, code);
+            Assert.True(logIndex > 0, $"a forwarded transfer acknowledged with log index {logIndex}");
+        }
         Assert.Equal(0, _a.Forwarder.Failures);
     }
 

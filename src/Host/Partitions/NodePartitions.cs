@@ -250,7 +250,7 @@ internal sealed class NodePartitions
         {
             // Items led by another node are forwarded there (docs/gateway.md): with several partitions whose leaders
             // may be different nodes, for every protocol; with one, for FIX and HTTP (SBE clients follow Redirects).
-            if (_settings.Forwarding.Enabled) _forwarder ??= new PeerForwarder(_settings.Forwarding);
+            if (_settings.Forwarding.Enabled) _forwarder ??= new PeerForwarder(_settings.Forwarding, Map.PartitionOf);
             return _engines.Length == 1
                 ? new ReplicatedRouter(_engines[0], _agents[0], _forwarder)
                 : new ReplicatedPartitionsRouter(_engines, _agents, Map, crossPartition, _forwarder);
