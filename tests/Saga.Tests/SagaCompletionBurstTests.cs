@@ -54,6 +54,8 @@ public sealed class SagaCompletionBurstTests
             Assert.True(Environment.TickCount64 < deadline, $"only {observer.OpenWhenCompleted.Count} of {Count} completed");
             Thread.Sleep(5);
         }
+        // The last round's flush comes at its burst's end, just after its last completion: give the driver that moment.
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref observer.Flushes) > 0, TimeSpan.FromSeconds(10)), "no burst ended with a flush");
         foreach (var (correlation, open) in observer.OpenWhenCompleted) Assert.True(open, $"saga {correlation} completed outside a burst");
         Assert.Equal(0, observer.ImmediateFlushes);
         // One flush per driver round that completed something: never one per saga (200 sagas of one submission
