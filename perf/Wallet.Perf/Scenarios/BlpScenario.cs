@@ -35,6 +35,8 @@ internal sealed class BlpScenario : IScenario
         new("--phases", "comma list of: sm, sm-copy, sm-direct (sm + event journal, buffered copy or in place), none, batch, replay, snapshot (BLP stall of a snapshot capture: full copy vs copy-on-write)", "sm,none,batch,replay"),
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
         new("--prefault-mib", "journal pre-fault window in MiB, populated by a background thread (0 = off; the product's default is 16)", "16"),
+        new("--staged-min-bytes", "both journals: records of at least this many bytes are written with one pwrite instead of stored into the mapping (0 = never; the product's default is 65536)", "65536"),
+        new("--keep-mib", "both journals: MiB kept in the page cache behind the writer; older pages are written back and dropped (0 = keep all)", "0"),
         new("--replay-commands", "replay only the first N journal records (0 = all; fixes the work for A/B runs)", "0"),
         new("--retention", "idempotency window in transfers, [1024, 16777216] (small = the window's memory fits the caches: separates compute from DRAM cost)", "1048576"),
     ];
@@ -52,6 +54,8 @@ internal sealed class BlpScenario : IScenario
             string other => throw new PerfOptionsException($"--events must be on or off; got '{other}'"),
         };
         s_prefaultAheadBytes = options.ExtraLong("--prefault-mib", JournalOptions.DefaultPrefaultAheadBytes >> 20, 0, 1024) << 20;
+        s_keepBytes = options.ExtraLong("--keep-mib", JournalOptions.DefaultPageCacheKeepBytes >> 20, 0, 4096) << 20;
+        s_stagedMinBytes = (int)options.ExtraLong("--staged-min-bytes", JournalOptions.DefaultStagedWriteMinRecordBytes, 0, int.MaxValue);
         long replayCommands = options.ExtraLong("--replay-commands", 0, 0, long.MaxValue);
         foreach (string p in phases)
         {
@@ -211,6 +215,8 @@ internal sealed class BlpScenario : IScenario
     }
 
     private static long s_prefaultAheadBytes = JournalOptions.DefaultPrefaultAheadBytes;
+    private static int s_stagedMinBytes = JournalOptions.DefaultStagedWriteMinRecordBytes;
+    private static long s_keepBytes = JournalOptions.DefaultPageCacheKeepBytes;
 
     private static string Pipeline(FsyncPolicy fsync, LedgerOptions ledgerOptions, int accounts, int perCommand, bool events, AccountPicker picker, PerfOptions options, ScenarioResult result, TextWriter log)
     {
@@ -232,6 +238,8 @@ internal sealed class BlpScenario : IScenario
             Fsync = fsync,
             EventJournal = events,
             JournalPrefaultAheadBytes = s_prefaultAheadBytes,
+            JournalStagedWriteMinBytes = s_stagedMinBytes,
+            JournalPageCacheKeepBytes = s_keepBytes,
             SnapshotIntervalCommands = 0,
             JournalSegmentSizeBytes = 256L << 20,
             // Big commands: a short ring keeps queueing delay (and so the latency figure) to a few commands.

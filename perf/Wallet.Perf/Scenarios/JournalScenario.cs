@@ -28,6 +28,8 @@ internal sealed class JournalScenario : IScenario
         new("--record-bytes", "bytes per record on disk (header included), [64, 1048576], a multiple of 8", "8192"),
         new("--rounds", "rounds, each on a fresh journal, [1, 20]", "3"),
         new("--prefault-mib", "prefault window in MiB (0 = off; the product's default is 16)", "16"),
+        new("--staged-min-bytes", "records of at least this many bytes are written with pwrite from a private buffer instead of stored into the mapping (0 = never; the product's default is 65536)", "65536"),
+        new("--keep-mib", "page-cache window behind the writer in MiB (0 = keep all)", "0"),
         new("--rate-mb-s", "append at most this many MB/s (0 = flat out). The engine's journals fill at tens to a few hundred MB/s, which lets the prefaulter run ahead; flat out it cannot", "0"),
     ];
 
@@ -39,12 +41,13 @@ internal sealed class JournalScenario : IScenario
         int rounds = (int)options.ExtraLong("--rounds", 3, 1, 20);
         long prefaultBytes = options.ExtraLong("--prefault-mib", 16, 0, 1024) << 20;
         long rateMbPerS = options.ExtraLong("--rate-mb-s", 0, 0, 100_000);
+        int stagedMinBytes = (int)options.ExtraLong("--staged-min-bytes", JournalOptions.DefaultStagedWriteMinRecordBytes, 0, int.MaxValue);
         var payload = new byte[recordBytes - JournalRecordHeader.SizeBytes];
         new Random(options.Seed).NextBytes(payload);
         long records = totalBytes / recordBytes;
 
         var result = new ScenarioResult(Name);
-        result.Note($"{records:N0} records of {recordBytes:N0} B per round ({totalBytes >> 20:N0} MiB), 64 MiB segments, fsync none, prefault window {prefaultBytes >> 20} MiB; {(rateMbPerS > 0 ? $"paced at {rateMbPerS} MB/s" : "flat out")}; {rounds} round(s); {Environment.ProcessorCount} cores, load {MachineInfo.LoadAverage()}");
+        result.Note($"{records:N0} records of {recordBytes:N0} B per round ({totalBytes >> 20:N0} MiB), 64 MiB segments, fsync none, prefault window {prefaultBytes >> 20} MiB, {(stagedMinBytes > 0 && recordBytes >= stagedMinBytes ? "records staged and written with pwrite" : "records stored into the mapping")}; {(rateMbPerS > 0 ? $"paced at {rateMbPerS} MB/s" : "flat out")}; {rounds} round(s); {Environment.ProcessorCount} cores, load {MachineInfo.LoadAverage()}");
         string root = Path.Combine(Path.GetTempPath(), "wallet-perf", "journal-" + Guid.NewGuid().ToString("N")[..8]);
         double bestMbPerS = 0, writerNsSum = 0, prefaultUsSum = 0;
         try
@@ -56,6 +59,8 @@ internal sealed class JournalScenario : IScenario
                 var journalOptions = new JournalOptions
                 {
                     Directory = dir, FilePrefix = "bench", Fsync = FsyncPolicy.None, SegmentSizeBytes = SegmentBytes, PrefaultAheadBytes = prefaultBytes,
+                    StagedWriteMinRecordBytes = stagedMinBytes,
+                    PageCacheKeepBytes = options.ExtraLong("--keep-mib", 0, 0, 1024) << 20,
                 };
                 TimeSpan writerCpu;
                 double seconds, prefaultSeconds;

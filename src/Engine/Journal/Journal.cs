@@ -31,6 +31,14 @@ public sealed class Journal : IDisposable
     private long _pendingOffsetBytes = -1;
     private JournalRecordHeader _pendingHeader;
     private bool _pendingExact; // the reservation came from BeginAppend (length fixed), not BeginAppendUpTo
+    private bool _pendingStaged; // the reservation is in _staging and reaches the file by one pwrite at commit
+    // Staged records are built here (allocated on first use, sized for the largest record). All zero between appends:
+    // a commit or an abort clears what its record used, so BeginAppendUpTo's "the area is zero" holds here too.
+    private byte[]? _staging;
+    private long _stagedRecords;
+    private bool _lastRecordStaged;
+    private SegmentDropBehind? _dropBehind; // null when PageCacheKeepBytes is 0 (or off Linux)
+    private long _appendedBytes;            // record bytes appended since open: the drop-behind window's coordinate // a fresh segment's first window is populated only for a journal of small records
     private bool _disposed;
 
     private Journal(JournalOptions options, bool readOnly, List<SegmentEntry> segments)
@@ -51,6 +59,12 @@ public sealed class Journal : IDisposable
 
     /// <summary>Times this writer waited for the prefaulter's zero-write claim to end; diagnostics and tests.</summary>
     internal long PrefaultWriterWaits => _prefaulter?.WriterWaits ?? 0;
+
+    /// <summary>Drop-behind calls made by this journal's page-cache thread (0 when it is off); diagnostics and tests.</summary>
+    internal long DropBehindCalls => _dropBehind?.CallsMade ?? 0;
+
+    /// <summary>Records written with one <c>pwrite</c> from the staging buffer (<see cref="JournalOptions.StagedWriteMinRecordBytes"/>).</summary>
+    public long StagedRecords => _stagedRecords;
 
     /// <summary>Test hook: runs on the prefaulter's thread between a granted zero-write claim and the write.</summary>
     internal Action? PrefaultBeforeZeroWriteForTests
@@ -107,6 +121,8 @@ public sealed class Journal : IDisposable
         {
             if (options.PrefaultAheadBytes > 0 && NativeDurability.PopulateSupported)
                 journal._prefaulter = new SegmentPrefaulter("prefault-" + options.FilePrefix, dirty: options.Fsync == FsyncPolicy.None);
+            if (options.PageCacheKeepBytes > 0 && OperatingSystem.IsLinux())
+                journal._dropBehind = new SegmentDropBehind("dropbehind-" + options.FilePrefix, options.PageCacheKeepBytes);
             journal.RecoverWritable(scan);
             return journal;
         }
@@ -285,7 +301,10 @@ public sealed class Journal : IDisposable
 
         SegmentFile active = _active!;
         Invariant.Assert(_writeOffsetBytes + recordBytes <= active.MappedBytes, "record does not fit a fresh segment");
-        if (_prefaulter is not null)
+        int stagedMin = _options.StagedWriteMinRecordBytes;
+        bool staged = stagedMin > 0 && recordBytes >= stagedMin;
+        // A staged record never touches the mapping: populating pages for it would be work for nothing.
+        if (_prefaulter is not null && !staged)
         {
             // Half the window left: ask for a full window more (a wake-up of the prefaulter every ahead/2 bytes).
             long end = _writeOffsetBytes + recordBytes, ahead = _options.PrefaultAheadBytes;
@@ -297,8 +316,11 @@ public sealed class Journal : IDisposable
         }
 
         // The prefaulter may be writing zeros ahead: the record's range must not be under its claim (it waits if it is).
+        // Published here, it also covers a staged record's pwrite at commit (the offset does not move until then).
         _prefaulter?.BeforeWrite(active, _writeOffsetBytes, _writeOffsetBytes + recordBytes);
-        Span<byte> record = active.WritableBytes.Slice((int)_writeOffsetBytes, recordBytes);
+        _pendingStaged = staged;
+        _lastRecordStaged = staged;
+        Span<byte> record = RecordArea(_writeOffsetBytes, recordBytes);
         _pendingHeader = new JournalRecordHeader
         {
             TotalLengthBytes = recordBytes,
@@ -359,7 +381,7 @@ public sealed class Journal : IDisposable
         }
 
         int recordBytes = JournalRecordHeader.RecordBytesOnDisk(payloadLength);
-        Span<byte> record = _active!.WritableBytes.Slice((int)_pendingOffsetBytes, recordBytes);
+        Span<byte> record = RecordArea(_pendingOffsetBytes, recordBytes);
         // Padding after the payload: zero unless the caller wrote past its length (which it must not).
         record[(JournalRecordHeader.SizeBytes + payloadLength)..].Clear();
         _pendingHeader.TotalLengthBytes = recordBytes;
@@ -373,11 +395,28 @@ public sealed class Journal : IDisposable
         SegmentFile active = _active!;
         long offset = _pendingOffsetBytes;
         ref readonly JournalRecordHeader h = ref _pendingHeader;
-        Span<byte> record = active.WritableBytes.Slice((int)offset, h.TotalLengthBytes);
+        Span<byte> record = RecordArea(offset, h.TotalLengthBytes);
 
-        // The checksum field is still 0 in the mapping, which is exactly what the CRC covers.
+        // The checksum field is still 0 in the record, which is exactly what the CRC covers.
         uint crc = Crc32C.Compute(record[..(JournalRecordHeader.SizeBytes + h.PayloadLength)]);
         BinaryPrimitives.WriteUInt32LittleEndian(record[JournalRecordHeader.ChecksumOffset..], crc);
+        if (_pendingStaged)
+        {
+            // The whole record, checksum included, in one write: recovery sees it complete or torn, as with stores.
+            try
+            {
+                active.Write(record, offset);
+            }
+            catch
+            {
+                ClearStaging(h.TotalLengthBytes);
+                _pendingOffsetBytes = -1;
+                throw;
+            }
+            // The caller wrote nothing past the committed length: clearing the record leaves the buffer all zero.
+            ClearStaging(h.TotalLengthBytes);
+            _stagedRecords++;
+        }
 
         _state.NextIndex = h.Index + 1;
         _state.LastChecksum = crc;
@@ -385,6 +424,8 @@ public sealed class Journal : IDisposable
         _state.LastTimestamp = h.Timestamp;
         _writeOffsetBytes = offset + h.TotalLengthBytes;
         _pendingOffsetBytes = -1;
+        _appendedBytes += h.TotalLengthBytes;
+        _dropBehind?.Advance(_appendedBytes);
         if (_options.Fsync == FsyncPolicy.Always)
         {
             active.SyncRange(_syncedUpToOffsetBytes, _writeOffsetBytes - _syncedUpToOffsetBytes);
@@ -404,7 +445,7 @@ public sealed class Journal : IDisposable
             return;
         }
 
-        _active!.WritableBytes.Slice((int)_pendingOffsetBytes, _pendingHeader.TotalLengthBytes).Clear();
+        RecordArea(_pendingOffsetBytes, _pendingHeader.TotalLengthBytes).Clear();
         _pendingOffsetBytes = -1;
     }
 
@@ -607,6 +648,7 @@ public sealed class Journal : IDisposable
         {
             _disposed = true;
             _prefaulter?.Dispose();
+            _dropBehind?.Dispose();
             _active?.Dispose();
             _active = null;
         }
@@ -734,7 +776,9 @@ public sealed class Journal : IDisposable
 
             current.EndOffsetBytes = _writeOffsetBytes;
             current.EndState = _state;
-            _active.Dispose();
+            // With drop-behind the sealed segment is handed over: its tail leaves the cache as the writer moves on.
+            if (_dropBehind is not null) _dropBehind.Seal(_active, _writeOffsetBytes, _appendedBytes);
+            else _active.Dispose();
             _active = null;
             if (empty)
             {
@@ -757,7 +801,12 @@ public sealed class Journal : IDisposable
             PrevTimestamp = _state.LastTimestamp,
         };
         SegmentFile segment = SegmentFile.Create(path, _options.SegmentSizeBytes);
-        header.WriteWithChecksum(segment.WritableBytes);
+        // Written with pwrite, not stored into the mapping: the first store into a fresh mapping (default advice, before
+        // ActiveSegmentChanged) faults with file read-ahead, which zero-filled the first 8 MiB of every segment in one
+        // non-preemptible call on the writer's thread (read_ahead_kb 8192 on this VM; docs/BENCHMARKS.md §23).
+        Span<byte> headerBytes = stackalloc byte[SegmentHeader.SizeBytes];
+        header.WriteWithChecksum(headerBytes);
+        segment.Write(headerBytes, 0);
         if (_options.Fsync != FsyncPolicy.None)
         {
             // Header, file size and directory entry must be durable before records in this file can be.
@@ -818,14 +867,28 @@ public sealed class Journal : IDisposable
     }
 
     /// <summary>The writer moved to another segment (or offset): the prefaulter follows, starting at the write offset.</summary>
+    /// <summary>Where the pending record's bytes are built: the staging buffer, or the mapping at its offset.</summary>
+    private Span<byte> RecordArea(long offsetBytes, int recordBytes)
+    {
+        if (!_pendingStaged) return _active!.WritableBytes.Slice((int)offsetBytes, recordBytes);
+        // Sized once for the largest record a reservation can ask for (Validate: it fits a segment).
+        _staging ??= GC.AllocateArray<byte>(JournalRecordHeader.RecordBytesOnDisk(_options.MaxRecordBytes), pinned: true);
+        return _staging.AsSpan(0, recordBytes);
+    }
+
+    private void ClearStaging(int recordBytes) => _staging.AsSpan(0, recordBytes).Clear();
+
     private void ActiveSegmentChanged()
     {
+        _dropBehind?.Switch(_active, _writeOffsetBytes, _appendedBytes);
         _prefaultRequestedUpToBytes = _writeOffsetBytes;
         if (_prefaulter is null) return;
         _prefaulter.Switch(_active, _writeOffsetBytes);
         if (_active is null) return;
         _active.AdviseNoReadAhead();
-        // Start on the first window now: a fresh segment's first pages are the ones the writer needs next.
+        // Start on the first window now: a fresh segment's first pages are the ones the writer needs next — unless the
+        // records are large enough to be staged, which never touch the mapping (a small one asks for its window itself).
+        if (_lastRecordStaged) return;
         _prefaultRequestedUpToBytes = Math.Min(_active.MappedBytes, _writeOffsetBytes + _options.PrefaultAheadBytes);
         _prefaulter.Request(_prefaultRequestedUpToBytes);
     }

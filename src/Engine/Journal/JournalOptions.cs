@@ -35,6 +35,31 @@ public sealed class JournalOptions
     /// </summary>
     public long PrefaultAheadBytes { get; init; } = DefaultPrefaultAheadBytes;
 
+    // 64 KiB: at and above it one write call costs less than the page faults it saves, even when the prefaulter keeps
+    // up; below it a record shares its pages with its neighbours and the mapping wins (docs/BENCHMARKS.md §23).
+    public const int DefaultStagedWriteMinRecordBytes = 64 * 1024;
+
+    /// <summary>
+    /// Records whose reservation is at least this many bytes (header and padding included) are built in a private
+    /// buffer and written to the segment file with one <c>pwrite</c> at commit, instead of being stored into the
+    /// mapping: the kernel copies them into large page-cache folios, where stores into the mapping take one page fault
+    /// per fresh 4 KiB page. 0 = never (every record through the mapping). Readers, recovery and the file format are
+    /// the same either way. A performance knob only.
+    /// </summary>
+    public int StagedWriteMinRecordBytes { get; init; } = DefaultStagedWriteMinRecordBytes;
+
+    // 128 MiB: at the pipeline's ~0.5 GB/s a quarter of a second of records, at 100k transfers/s several seconds —
+    // what replication and the read model normally read stays cached; a reader further behind reads from the file.
+    public const long DefaultPageCacheKeepBytes = 128L << 20;
+
+    /// <summary>
+    /// How many bytes behind the writer stay in the page cache: older pages are written back and evicted by a
+    /// background thread (<see cref="SegmentDropBehind"/>), so the cache stays bounded and the writer's next pages are
+    /// recycled ones rather than memory the system has not touched for a while (docs/BENCHMARKS.md §23). 0 = keep
+    /// everything (the kernel evicts under memory pressure). Never changes a byte; pages a reader still maps stay.
+    /// </summary>
+    public long PageCacheKeepBytes { get; init; } = DefaultPageCacheKeepBytes;
+
     /// <summary>
     /// Operator action: on open, cut the journal at the first corrupt record instead of throwing.
     /// This DISCARDS every record from the corruption onwards.
@@ -84,6 +109,17 @@ public sealed class JournalOptions
         {
             throw new ArgumentException(
                 $"JournalOptions.PrefaultAheadBytes must be in [0, {MaxSegmentSizeBytes}], got {PrefaultAheadBytes}.", nameof(PrefaultAheadBytes));
+        }
+
+        if (StagedWriteMinRecordBytes < 0)
+        {
+            throw new ArgumentException(
+                $"JournalOptions.StagedWriteMinRecordBytes must be 0 (off) or positive, got {StagedWriteMinRecordBytes}.", nameof(StagedWriteMinRecordBytes));
+        }
+
+        if (PageCacheKeepBytes < 0)
+        {
+            throw new ArgumentException($"JournalOptions.PageCacheKeepBytes must be 0 (keep all) or positive, got {PageCacheKeepBytes}.", nameof(PageCacheKeepBytes));
         }
 
         if (!Enum.IsDefined(Fsync))

@@ -106,6 +106,62 @@ internal static unsafe partial class NativeDurability
         _ = Madvise((nint)basePointer, (nuint)lengthBytes, MadvRandom);
     }
 
+    private const int PosixFadvDontNeed = 4;
+    private const int MadvDontNeed = 4;
+
+    /// <summary>
+    /// Drop-behind of [offset, offset+length) of a segment: unmaps the range from the writer's own mapping
+    /// (MADV_DONTNEED on a shared file mapping only drops page-table entries; dirty data stays in the page cache), then
+    /// POSIX_FADV_DONTNEED on the file, which starts writeback of dirty pages and evicts the clean, unmapped ones. Never
+    /// changes a byte of the file. Best effort: false when the kernel refused (pages then stay cached, as without it).
+    /// </summary>
+    public static bool DropCached(SafeHandle file, byte* basePointer, long offsetBytes, long lengthBytes)
+    {
+        if (!OperatingSystem.IsLinux() || lengthBytes <= 0) return false;
+        long pageBytes = Environment.SystemPageSize;
+        long start = offsetBytes & ~(pageBytes - 1);
+        long end = (offsetBytes + lengthBytes) & ~(pageBytes - 1);
+        if (end <= start) return false;
+        if (basePointer != null) _ = Madvise((nint)(basePointer + start), (nuint)(end - start), MadvDontNeed);
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            return PosixFadvise((int)file.DangerousGetHandle(), start, end - start, PosixFadvDontNeed) == 0;
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Bytes of [0, length) of the file mapped at <paramref name="basePointer"/> that are in the page cache (mincore over a
+    /// shared mapping reports the file's pages whether or not this mapping touched them). Diagnostics and tests; -1 when
+    /// the kernel refuses.
+    /// </summary>
+    public static long ResidentBytes(byte* basePointer, long lengthBytes)
+    {
+        if (!OperatingSystem.IsLinux() || lengthBytes <= 0) return 0;
+        long pageBytes = Environment.SystemPageSize;
+        long pages = (lengthBytes + pageBytes - 1) / pageBytes;
+        byte[] vector = new byte[pages];
+        fixed (byte* v = vector)
+        {
+            if (Mincore((nint)basePointer, (nuint)lengthBytes, v) != 0) return -1;
+        }
+
+        long resident = 0;
+        for (long i = 0; i < pages; i++) resident += vector[i] & 1;
+        return resident * pageBytes;
+    }
+
+    [LibraryImport("libc", EntryPoint = "mincore", SetLastError = true)]
+    private static partial int Mincore(nint address, nuint lengthBytes, byte* vector);
+
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int PosixFadvise(int fd, long offset, long length, int advice);
+
     /// <summary>False once the kernel refused MADV_POPULATE_WRITE (or off Linux).</summary>
     public static bool PopulateSupported => !s_populateUnsupported;
 

@@ -237,6 +237,39 @@ internal sealed unsafe class SegmentFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="bytes"/> at <paramref name="offsetBytes"/> with <c>pwrite</c> (the journal's staged
+    /// records): the page cache is shared with every mapping of the file, so readers and <see cref="SyncRange"/> see
+    /// these bytes exactly as if they had been stored through the mapping. Writer thread only.
+    /// </summary>
+    /// <exception cref="IOException">The write failed (the record is not committed).</exception>
+    public void Write(ReadOnlySpan<byte> bytes, long offsetBytes)
+    {
+        Invariant.Assert(Writable && _pointer != null, "write to a read-only or disposed segment");
+        Invariant.Assert(offsetBytes >= 0 && offsetBytes + bytes.Length <= MappedBytes, "write outside the segment");
+        RandomAccess.Write(_stream.SafeFileHandle, bytes, offsetBytes);
+    }
+
+    /// <summary>
+    /// Asks the kernel to write [offset, offset+length) back and evict it from the page cache (writable segments; see
+    /// <see cref="NativeDurability.DropCached"/>). Only for bytes behind the writer: readers still find them, on disk.
+    /// </summary>
+    public bool DropCached(long offsetBytes, long lengthBytes)
+    {
+        lock (_mapGate)
+        {
+            if (!Writable || _pointer == null || offsetBytes < 0 || offsetBytes >= MappedBytes) return false;
+            return NativeDurability.DropCached(_stream.SafeFileHandle, _pointer, offsetBytes, Math.Min(lengthBytes, MappedBytes - offsetBytes));
+        }
+    }
+
+    /// <summary>Bytes of the segment file at <paramref name="path"/> now in the page cache (mincore; diagnostics and tests).</summary>
+    public static long ResidentBytes(string path)
+    {
+        using SegmentFile segment = OpenRead(path);
+        return segment._pointer == null ? 0 : NativeDurability.ResidentBytes(segment._pointer, segment.MappedBytes);
+    }
+
     /// <summary>fsync of the file itself: makes its size/allocation metadata durable.</summary>
     public void SyncFile() => _stream.Flush(flushToDisk: true);
 

@@ -52,6 +52,8 @@ public sealed class PartitionEngine : IDisposable
             Fsync = options.Fsync,
             SegmentSizeBytes = options.JournalSegmentSizeBytes,
             PrefaultAheadBytes = options.JournalPrefaultAheadBytes,
+            StagedWriteMinRecordBytes = options.JournalStagedWriteMinBytes,
+            PageCacheKeepBytes = options.JournalPageCacheKeepBytes,
             MaxRecordBytes = options.MaxCommandBytes,
             Repair = options.RepairJournal,
         });
@@ -68,6 +70,8 @@ public sealed class PartitionEngine : IDisposable
                     SegmentSizeBytes = Math.Min(JournalOptions.MaxSegmentSizeBytes, Math.Max(options.JournalSegmentSizeBytes, 4L * EventBatchSink.MaxBytesFor(options.Ledger))),
                     MaxRecordBytes = EventBatchSink.MaxBytesFor(options.Ledger),
                     PrefaultAheadBytes = options.JournalPrefaultAheadBytes,
+                    StagedWriteMinRecordBytes = options.JournalStagedWriteMinBytes,
+                    PageCacheKeepBytes = options.JournalPageCacheKeepBytes,
                     Repair = true,
                 });
             }

@@ -43,6 +43,12 @@ public sealed class PartitionOptions
     public long JournalSegmentSizeBytes { get; init; } = 64L << 20;
     /// <summary>Pre-fault window of both journals (<see cref="JournalOptions.PrefaultAheadBytes"/>); 0 = off.</summary>
     public long JournalPrefaultAheadBytes { get; init; } = JournalOptions.DefaultPrefaultAheadBytes;
+
+    /// <summary>Both journals: records this large or larger are written with one pwrite (<see cref="JournalOptions.StagedWriteMinRecordBytes"/>); 0 = never.</summary>
+    public int JournalStagedWriteMinBytes { get; init; } = JournalOptions.DefaultStagedWriteMinRecordBytes;
+
+    /// <summary>Both journals: page-cache window kept behind the writer (<see cref="JournalOptions.PageCacheKeepBytes"/>); 0 = keep all.</summary>
+    public long JournalPageCacheKeepBytes { get; init; } = JournalOptions.DefaultPageCacheKeepBytes;
     /// <summary>Write the derived event journal (the read model's source). Off only for benchmarks that isolate the BLP.</summary>
     public bool EventJournal { get; init; } = true;
     /// <summary>Take a snapshot every this many log indexes (0 = only on demand). Deterministic: every replica snapshots at the same indexes.</summary>

@@ -162,6 +162,8 @@ internal sealed class ServeSettings
             WaitSpinNs = Int(p, "WaitSpinNs", PhasedBackoffWaitStrategy.DefaultSpinNs, 0, PhasedBackoffWaitStrategy.MaxBudgetNs),
             WaitYieldNs = Int(p, "WaitYieldNs", PhasedBackoffWaitStrategy.DefaultYieldNs, 0, PhasedBackoffWaitStrategy.MaxBudgetNs),
             JournalPrefaultAheadBytes = Long(p, "JournalPrefaultAheadBytes", JournalOptions.DefaultPrefaultAheadBytes, 0, JournalOptions.MaxSegmentSizeBytes),
+            JournalPageCacheKeepBytes = Long(p, "JournalPageCacheKeepBytes", JournalOptions.DefaultPageCacheKeepBytes, 0, long.MaxValue),
+            JournalStagedWriteMinBytes = Int(p, "JournalStagedWriteMinBytes", JournalOptions.DefaultStagedWriteMinRecordBytes, 0, int.MaxValue),
             PreallocateTransfers = Bool(p, "PreallocateTransfers", true),
             Sequencing = cluster is null ? PartitionSequencing.Local : PartitionSequencing.External,
         };

@@ -1,0 +1,210 @@
+using Wallet.Engine.Journal;
+using static Wallet.Engine.Tests.Journal.JournalTestKit;
+
+namespace Wallet.Engine.Tests.Journal
+{
+    using Journal = Wallet.Engine.Journal.Journal;
+
+    /// <summary>
+    /// Staged records (built in a private buffer and written with one pwrite) and drop-behind (pages behind the writer
+    /// written back and evicted) are performance paths only: the files must be byte-identical to the mapping's, every
+    /// record must read back while they run, recovery must not change, and the page cache must stay bounded.
+    /// </summary>
+    public sealed class JournalStagedWriteTests : IDisposable
+    {
+        private const long SegmentBytes = 1L << 20;
+        private readonly TempDirectory _dir = new();
+
+        public void Dispose() => _dir.Dispose();
+
+        private static JournalOptions With(string directory, int stagedMin, long keepBytes = 0, FsyncPolicy fsync = FsyncPolicy.None, long segmentBytes = SegmentBytes) => new()
+        {
+            Directory = directory,
+            SegmentSizeBytes = segmentBytes,
+            MaxRecordBytes = 64 * 1024,
+            Fsync = fsync,
+            FilePrefix = "journal",
+            StagedWriteMinRecordBytes = stagedMin,
+            PageCacheKeepBytes = keepBytes,
+        };
+
+        // Sizes from 0 to ~20 KB: with a 4 KiB threshold about four in five are staged, the rest stored into the mapping.
+        private static int Length(long index) => (int)(index * 7919 % 20000);
+
+        [Fact]
+        public void Negative_settings_are_rejected_and_zero_is_off()
+        {
+            Assert.Throws<ArgumentException>(() => With(_dir.Path, -1).Validate());
+            Assert.Throws<ArgumentException>(() => With(_dir.Path, 0, keepBytes: -1).Validate());
+            With(_dir.Path, 0, keepBytes: 0).Validate();
+        }
+
+        [Theory]
+        [InlineData(FsyncPolicy.None)]
+        [InlineData(FsyncPolicy.Batch)]
+        public void Files_are_byte_identical_whether_records_are_staged_or_stored(FsyncPolicy fsync)
+        {
+            string staged = System.IO.Path.Combine(_dir.Path, "staged");
+            string stored = System.IO.Path.Combine(_dir.Path, "stored");
+            long stagedCount = 0;
+            foreach ((string dir, int min) in new[] { (staged, 4096), (stored, 0) })
+            {
+                using Journal journal = Journal.Open(With(dir, min, fsync: fsync));
+                AppendRange(journal, 1, 200, Length); // ~2 MB: several segments
+                // An up-to reservation committed shorter, and one aborted: both leave the next record where the mapping would.
+                Span<byte> area = journal.BeginAppendUpTo(TypeOf(201), 201, TermOf(201), TimestampOf(201), 30_000);
+                Assert.Equal(-1, area.IndexOfAnyExcept((byte)0)); // "the area is zero when returned"
+                Payload(201, 9000).CopyTo(area);
+                journal.CommitAppend(9000);
+                Span<byte> aborted = journal.BeginAppend(TypeOf(202), 202, TermOf(202), TimestampOf(202), 12_000);
+                aborted.Fill(0xAB);
+                journal.AbortAppend();
+                area = journal.BeginAppendUpTo(TypeOf(202), 202, TermOf(202), TimestampOf(202), 12_000);
+                Assert.Equal(-1, area.IndexOfAnyExcept((byte)0)); // the aborted bytes did not survive in the buffer
+                Payload(202, 5000).CopyTo(area);
+                journal.CommitAppend(5000);
+                journal.Flush();
+                journal.TruncateAfter(150); // the writer moves back over staged records
+                AppendRange(journal, 151, 80, Length);
+                if (min > 0) stagedCount = journal.StagedRecords;
+                else Assert.Equal(0, journal.StagedRecords);
+            }
+
+            Assert.True(stagedCount > 150, $"only {stagedCount} records were staged");
+            string[] a = SegmentFiles(staged);
+            string[] b = SegmentFiles(stored);
+            Assert.True(a.Length >= 3, $"expected several segments, got {a.Length}");
+            Assert.Equal(b.Select(System.IO.Path.GetFileName), a.Select(System.IO.Path.GetFileName));
+            for (int i = 0; i < a.Length; i++)
+            {
+                Assert.True(File.ReadAllBytes(a[i]).AsSpan().SequenceEqual(File.ReadAllBytes(b[i])), $"{a[i]} differs");
+            }
+
+            Assert.True(Journal.Verify(staged, "journal").Ok);
+            using Journal reopened = Journal.Open(With(staged, 4096));
+            Assert.False(reopened.RecoveryReport.TornTailFound);
+            Assert.Equal(230, reopened.LastIndex);
+            AssertReads(reopened, 1, 230, Length);
+        }
+
+        [Fact]
+        public async Task A_reader_on_another_thread_sees_every_staged_record_as_it_is_published()
+        {
+            string dir = System.IO.Path.Combine(_dir.Path, "live");
+            const long Count = 600;
+            using Journal journal = Journal.Open(With(dir, 4096, keepBytes: 256 * 1024));
+            var reader = Task.Run(() =>
+            {
+                // Waits for each record (bounded), then checks it byte for byte.
+                using JournalReader r = journal.OpenReader(1);
+                long next = 1;
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (next <= Count && DateTime.UtcNow < deadline)
+                {
+                    if (!r.TryRead(out JournalRecord record))
+                    {
+                        Thread.Sleep(1);
+                        continue;
+                    }
+
+                    Assert.Equal(next, record.Index);
+                    Assert.True(record.Payload.SequenceEqual(Payload(next, Length(next))), $"record {next} differs");
+                    next++;
+                }
+
+                return next - 1;
+            });
+            AppendRange(journal, 1, Count, Length); // ~6 MB through 1 MiB segments, dropped behind 256 KiB
+            Assert.Equal(Count, await reader.WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+
+        [Fact]
+        public void Drop_behind_keeps_the_page_cache_near_its_window_and_without_it_everything_stays()
+        {
+            if (!OperatingSystem.IsLinux()) return; // posix_fadvise and mincore: Linux only (the option does nothing elsewhere)
+
+            const long KeepBytes = 512 * 1024;
+            const long WrittenBytes = 24L << 20;
+            long resident(string dir) => SegmentFiles(dir).Sum(SegmentFile.ResidentBytes);
+            string on = System.IO.Path.Combine(_dir.Path, "on");
+            string off = System.IO.Path.Combine(_dir.Path, "off");
+
+            // fsync batch: each Flush leaves the pages clean, so eviction does not wait for writeback.
+            using (Journal journal = Journal.Open(With(off, 4096, keepBytes: 0, fsync: FsyncPolicy.Batch, segmentBytes: 4L << 20)))
+            {
+                AppendSized(journal, WrittenBytes);
+                Assert.True(resident(off) > WrittenBytes * 9 / 10, $"without drop-behind {resident(off):N0} of {WrittenBytes:N0} bytes are cached");
+            }
+
+            using (Journal journal = Journal.Open(With(on, 4096, keepBytes: KeepBytes, fsync: FsyncPolicy.Batch, segmentBytes: 4L << 20)))
+            {
+                AppendSized(journal, WrittenBytes);
+                // The thread drops a step (a quarter window) at a time, behind the writer: allow the window, a step, and a
+                // little more (a segment's header page and pages shared with the newest record).
+                long bound = KeepBytes + KeepBytes / 4 + (256 * 1024);
+                bool bounded = SpinWait.SpinUntil(() => resident(on) <= bound, TimeSpan.FromSeconds(20));
+                Assert.True(bounded, $"{resident(on):N0} bytes still cached, bound {bound:N0}: " + string.Join(", ", SegmentFiles(on).Select(f => $"{System.IO.Path.GetFileName(f)} {SegmentFile.ResidentBytes(f):N0}")));
+                Assert.True(journal.DropBehindCalls > 0);
+                AssertReads(journal, 1, journal.LastIndex, SizedLength); // evicted records read back from the file
+            }
+
+            Assert.True(Journal.Verify(on, "journal").Ok);
+        }
+
+        [Fact]
+        public void Sealed_segments_are_closed_by_the_drop_behind_thread_and_at_dispose()
+        {
+            if (!OperatingSystem.IsLinux()) return;
+
+            string dir = System.IO.Path.Combine(_dir.Path, "small");
+            // 64 KiB segments and a 1 MiB window: more segments wait than the thread keeps (SegmentDropBehind.MaxSealed).
+            var options = new JournalOptions
+            {
+                Directory = dir, SegmentSizeBytes = 64 * 1024, MaxRecordBytes = 16 * 1024, FilePrefix = "journal",
+                StagedWriteMinRecordBytes = 4096, PageCacheKeepBytes = 1L << 20, Fsync = FsyncPolicy.None,
+            };
+            using (Journal journal = Journal.Open(options))
+            {
+                AppendRange(journal, 1, 800, i => (int)(i * 7919 % 12000));
+                Assert.True(SegmentFiles(dir).Length > 40);
+                Assert.True(OpenFilesUnder(dir) <= SegmentDropBehind.MaxSealed + 1, $"{OpenFilesUnder(dir)} segment files open");
+            }
+
+            Assert.Equal(0, OpenFilesUnder(dir));
+            Assert.True(Journal.Verify(dir, "journal").Ok);
+        }
+
+        private static int SizedLength(long index) => 8000 + (int)(index * 7919 % 8000);
+
+        private static void AppendSized(Journal journal, long totalBytes)
+        {
+            long written = 0;
+            for (long i = journal.LastIndex + 1; written < totalBytes; i++)
+            {
+                int length = SizedLength(i);
+                journal.Append(TypeOf(i), i, TermOf(i), TimestampOf(i), Payload(i, length), flags: (ushort)(i & 0xFF));
+                journal.Flush();
+                written += length;
+            }
+        }
+
+        /// <summary>File descriptors of this process that point into <paramref name="directory"/>.</summary>
+        private static int OpenFilesUnder(string directory)
+        {
+            string full = System.IO.Path.GetFullPath(directory) + System.IO.Path.DirectorySeparatorChar;
+            int count = 0;
+            foreach (string fd in Directory.GetFiles("/proc/self/fd"))
+            {
+                try
+                {
+                    string? target = new FileInfo(fd).LinkTarget;
+                    if (target is not null && target.StartsWith(full, StringComparison.Ordinal)) count++;
+                }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
+
+            return count;
+        }
+    }
+}
