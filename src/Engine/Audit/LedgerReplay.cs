@@ -23,7 +23,18 @@ public static class LedgerReplay
         if (!Directory.Exists(dataDirectory)) throw new DirectoryNotFoundException($"data directory '{dataDirectory}' does not exist");
 
         using Journal.Journal commands = Journal.Journal.OpenReadOnly(new JournalOptions { Directory = dataDirectory, FilePrefix = PartitionEngine.CommandJournalPrefix });
+        return Replay(commands, dataDirectory, ledgerOptions, target, useSnapshots);
+    }
 
+    /// <summary>
+    /// As <see cref="Replay(string, LedgerOptions, ReplayTarget, bool)"/> over a command journal the caller opened (read-only:
+    /// opening validates every record, which a caller may want to time or report on its own).
+    /// </summary>
+    public static ReplayResult Replay(Journal.Journal commands, string dataDirectory, LedgerOptions ledgerOptions, ReplayTarget target, bool useSnapshots = true)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        ArgumentNullException.ThrowIfNull(ledgerOptions);
         LedgerStateMachine? ledger = null;
         long startIndex = 0;
         if (useSnapshots)
@@ -54,7 +65,7 @@ public static class LedgerReplay
                 throw new InvalidOperationException($"the journal starts at index {commands.FirstIndex}; replay to {target} needs a snapshot at or after index {commands.FirstIndex - 1}");
             var sink = new NullLedgerEventSink();
             var results = new CreateResult[ledgerOptions.MaxBatchSize + 1];
-            ReserveForJournal(ledger, commands, from);
+            ReserveForJournal(ledger, commands, from, target.Index);
             using JournalReader reader = commands.OpenReader(from);
             while (reader.TryRead(out JournalRecord record))
             {
@@ -73,10 +84,11 @@ public static class LedgerReplay
     /// (fresh-page faults, copies and rehashes were most of a from-genesis replay's time, §2b of BENCHMARKS.md).
     /// The state is the same either way: capacity is not observable.
     /// </summary>
-    internal static void ReserveForJournal(LedgerStateMachine ledger, Journal.Journal commands, long fromIndex)
+    internal static void ReserveForJournal(LedgerStateMachine ledger, Journal.Journal commands, long fromIndex, long toIndex = long.MaxValue)
     {
-        // Only the part still to replay: after a snapshot the tail may be a small part of a long retained journal.
-        long items = commands.RecordBytesFrom(fromIndex) / Transfer.SizeBytes;
+        // Only the part still to replay: after a snapshot the tail may be a small part of a long retained journal, and a
+        // replay to an index (audit at a past moment) may need a small part of its head.
+        long items = commands.RecordBytesBetween(fromIndex, toIndex) / Transfer.SizeBytes;
         ledger.ReserveCapacity(ledger.AccountCount + items, ledger.StoredTransferCount + items);
     }
 

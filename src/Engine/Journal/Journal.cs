@@ -213,7 +213,13 @@ public sealed class Journal : IDisposable
     /// headers not), rounded up to whole segments: an upper bound on the payload bytes a read from that index returns,
     /// known without reading. Sizing hint for bulk rebuilds (replay). Call on the writer thread, or on a read-only journal.
     /// </summary>
-    public long RecordBytesFrom(long fromIndex)
+    public long RecordBytesFrom(long fromIndex) => RecordBytesBetween(fromIndex, long.MaxValue);
+
+    /// <summary>
+    /// As <see cref="RecordBytesFrom"/>, for the records [<paramref name="fromIndex"/>, <paramref name="toIndex"/>] only:
+    /// segments that start after <paramref name="toIndex"/> are not counted (whole segments otherwise, so still an upper bound).
+    /// </summary>
+    public long RecordBytesBetween(long fromIndex, long toIndex)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_segmentsLock)
@@ -224,6 +230,7 @@ public sealed class Journal : IDisposable
                 bool last = i == _segments.Count - 1;
                 // Segment i holds [FirstIndex_i, FirstIndex_{i+1}); skip it when all of that is before fromIndex.
                 if (!last && _segments[i + 1].FirstIndex <= fromIndex) continue;
+                if (_segments[i].FirstIndex > toIndex) break;
                 long end = last && !_readOnly && _active is not null ? _writeOffsetBytes : _segments[i].EndOffsetBytes;
                 total += Math.Max(0, end - SegmentHeader.SizeBytes);
             }

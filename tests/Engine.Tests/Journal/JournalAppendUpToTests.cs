@@ -139,6 +139,19 @@ namespace Wallet.Engine.Tests.Journal
                 }
 
                 Assert.True(journal.RecordBytesFrom(300) < journal.RecordBytesFrom(1), "whole segments before the index are skipped");
+
+                // Up to an index: still a bound for [from, to], and segments after it are not counted.
+                foreach ((long from, long to) in new (long, long)[] { (1, 50), (1, 300), (100, 400), (300, 300), (1, 600) })
+                {
+                    long payload = 0;
+                    for (long i = from; i <= to; i++) payload += length(i);
+                    long bound = journal.RecordBytesBetween(from, to);
+                    Assert.True(bound >= payload, $"[{from}, {to}]: bound {bound} < payload {payload}");
+                    Assert.True(bound <= journal.RecordBytesFrom(from), "an upper index never needs more");
+                }
+
+                Assert.True(journal.RecordBytesBetween(1, 50) < journal.RecordBytesFrom(1), "whole segments after the index are skipped");
+                Assert.Equal(journal.RecordBytesFrom(1), journal.RecordBytesBetween(1, 600));
             }
         }
 
