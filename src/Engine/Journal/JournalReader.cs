@@ -15,6 +15,13 @@ public sealed class JournalReader : IDisposable
     private ChainState _state;
     private bool _positioned;
     private bool _disposed;
+    private long _releasedUpToBytes; // this reader's mapping maps nothing of the current segment below this
+
+    /// <summary>
+    /// A reader lets go of its mapping's pages behind it every this many bytes: the journal's drop-behind
+    /// (<see cref="JournalOptions.PageCacheKeepBytes"/>) cannot evict a page any mapping still maps.
+    /// </summary>
+    internal const long ReleaseStepBytes = 1L << 20;
 
     internal JournalReader(Journal owner, long fromIndex)
     {
@@ -57,6 +64,13 @@ public sealed class JournalReader : IDisposable
         }
 
         record = new JournalRecord(h, bytesOnDisk.Slice(JournalRecordHeader.SizeBytes, h.PayloadLength), _offsetBytes);
+        // Everything before this record is done with (a payload is valid until the next call): release it in steps.
+        if (_offsetBytes - _releasedUpToBytes >= ReleaseStepBytes)
+        {
+            long upTo = _offsetBytes & ~(Environment.SystemPageSize - 1L); // whole pages: the next step starts where this ends
+            segment.ReleaseMapped(_releasedUpToBytes, upTo - _releasedUpToBytes);
+            _releasedUpToBytes = upTo;
+        }
         _offsetBytes += h.TotalLengthBytes;
         _state.NextIndex = next + 1;
         _state.LastChecksum = h.Checksum;
@@ -142,6 +156,7 @@ public sealed class JournalReader : IDisposable
             _segment = segment;
             _segmentSizeBytes = header.SegmentSizeBytes;
             _offsetBytes = offset;
+            _releasedUpToBytes = 0;
             _state = state;
         }
         catch

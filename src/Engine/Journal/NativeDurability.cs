@@ -122,7 +122,7 @@ internal static unsafe partial class NativeDurability
         long start = offsetBytes & ~(pageBytes - 1);
         long end = (offsetBytes + lengthBytes) & ~(pageBytes - 1);
         if (end <= start) return false;
-        if (basePointer != null) _ = Madvise((nint)(basePointer + start), (nuint)(end - start), MadvDontNeed);
+        ReleaseMapped(basePointer, start, end - start);
         bool added = false;
         try
         {
@@ -158,6 +158,20 @@ internal static unsafe partial class NativeDurability
 
     [LibraryImport("libc", EntryPoint = "mincore", SetLastError = true)]
     private static partial int Mincore(nint address, nuint lengthBytes, byte* vector);
+
+    /// <summary>
+    /// MADV_DONTNEED on [offset, offset+length) of a shared file mapping (page-aligned inward): this mapping's page-table
+    /// entries go, the page cache keeps the pages (dirty data included) and a later access faults them back in. What
+    /// lets drop-behind evict pages a reader has passed: the kernel does not evict a page that any mapping still maps.
+    /// </summary>
+    public static void ReleaseMapped(byte* basePointer, long offsetBytes, long lengthBytes)
+    {
+        if (!OperatingSystem.IsLinux() || basePointer == null || lengthBytes <= 0) return;
+        long pageBytes = Environment.SystemPageSize;
+        long start = (offsetBytes + pageBytes - 1) & ~(pageBytes - 1);
+        long end = (offsetBytes + lengthBytes) & ~(pageBytes - 1);
+        if (end > start) _ = Madvise((nint)(basePointer + start), (nuint)(end - start), MadvDontNeed);
+    }
 
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]
     private static partial int PosixFadvise(int fd, long offset, long length, int advice);

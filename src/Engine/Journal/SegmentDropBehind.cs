@@ -165,7 +165,9 @@ internal sealed class SegmentDropBehind : IDisposable
                         _tracked[_sealedCount + (_hasActive ? 1 : 0)] = default;
                     }
                 }
-                Drop(segment, from, to);
+                // A finished segment is dropped whole once more: pages a reader still mapped when this thread passed them
+                // were skipped then (the kernel keeps mapped pages), and the reader has moved on since.
+                Drop(segment, finished ? 0 : from, to);
                 if (finished) segment.Dispose();
             }
         }

@@ -263,6 +263,19 @@ internal sealed unsafe class SegmentFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// This mapping stops mapping [offset, offset+length) (whole pages inside it; <see cref="NativeDurability.ReleaseMapped"/>):
+    /// nothing about the file changes, and reading there again faults the bytes back in. For readers, behind them.
+    /// </summary>
+    public void ReleaseMapped(long offsetBytes, long lengthBytes)
+    {
+        lock (_mapGate)
+        {
+            if (_pointer == null || offsetBytes < 0 || offsetBytes >= MappedBytes) return;
+            NativeDurability.ReleaseMapped(_pointer, offsetBytes, Math.Min(lengthBytes, MappedBytes - offsetBytes));
+        }
+    }
+
     /// <summary>Bytes of the segment file at <paramref name="path"/> now in the page cache (mincore; diagnostics and tests).</summary>
     public static long ResidentBytes(string path)
     {

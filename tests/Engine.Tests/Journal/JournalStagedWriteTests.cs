@@ -152,6 +152,38 @@ namespace Wallet.Engine.Tests.Journal
         }
 
         [Fact]
+        public void Drop_behind_evicts_what_a_reader_following_the_writer_has_passed()
+        {
+            if (!OperatingSystem.IsLinux()) return;
+
+            // The kernel does not evict a page any mapping still maps: a reader (replication, the read model) releases
+            // its mapping behind itself (JournalReader.ReleaseStepBytes), or everything it read would stay cached.
+            const long KeepBytes = 4L << 20;
+            const long SegmentSize = 32L << 20;
+            string dir = System.IO.Path.Combine(_dir.Path, "followed");
+            using Journal journal = Journal.Open(With(dir, 4096, keepBytes: KeepBytes, fsync: FsyncPolicy.Batch, segmentBytes: SegmentSize));
+            using JournalReader reader = journal.OpenReader(1);
+            long read = 0;
+            for (int chunk = 0; chunk < 48; chunk++)
+            {
+                AppendSized(journal, 1L << 20); // 1 MiB, then the reader catches up: 16 MiB into the second segment at the end
+                while (reader.TryRead(out JournalRecord record))
+                {
+                    Assert.Equal(read + 1, record.Index);
+                    read++;
+                }
+            }
+
+            Assert.Equal(journal.LastIndex, read);
+            long resident() => SegmentFiles(dir).Sum(SegmentFile.ResidentBytes);
+            // The window, a drop step, what the reader has not released yet (under one step of its own), and slack.
+            // Without the reader's release the second segment's 16 MiB would all stay.
+            long bound = KeepBytes + KeepBytes / 4 + JournalReader.ReleaseStepBytes + (512 * 1024);
+            Assert.True(SpinWait.SpinUntil(() => resident() <= bound, TimeSpan.FromSeconds(20)), $"{resident():N0} bytes still cached with the reader open, bound {bound:N0}");
+            AssertReads(journal, 1, journal.LastIndex, SizedLength);
+        }
+
+        [Fact]
         public void Sealed_segments_are_closed_by_the_drop_behind_thread_and_at_dispose()
         {
             if (!OperatingSystem.IsLinux()) return;
