@@ -115,7 +115,7 @@ public sealed class Journal : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         System.IO.Directory.CreateDirectory(options.Directory);
-        ScanResult scan = SegmentScanner.ScanDirectory(options.Directory, options.FilePrefix);
+        ScanResult scan = SegmentScanner.ScanDirectory(options.Directory, options.FilePrefix, options.PageCacheKeepBytes);
         var journal = new Journal(options, readOnly: false, new List<SegmentEntry>());
         try
         {
@@ -151,7 +151,7 @@ public sealed class Journal : IDisposable
             throw new DirectoryNotFoundException($"Journal directory '{options.Directory}' does not exist.");
         }
 
-        ScanResult scan = SegmentScanner.ScanDirectory(options.Directory, options.FilePrefix);
+        ScanResult scan = SegmentScanner.ScanDirectory(options.Directory, options.FilePrefix, options.PageCacheKeepBytes);
         JournalFault? fault = scan.Fault;
         if (fault is { Kind: JournalFaultKind.Corrupt })
         {
@@ -188,7 +188,7 @@ public sealed class Journal : IDisposable
             throw new DirectoryNotFoundException($"Journal directory '{directory}' does not exist.");
         }
 
-        ScanResult scan = SegmentScanner.ScanDirectory(directory, filePrefix);
+        ScanResult scan = SegmentScanner.ScanDirectory(directory, filePrefix, JournalOptions.DefaultPageCacheKeepBytes);
         JournalFault? fault = scan.Fault;
         long firstIndex = scan.Segments.Count > 0 ? scan.Segments[0].FirstIndex : 0;
         long lastIndex = scan.Segments.Count > 0 ? scan.Segments[^1].EndState.NextIndex - 1 : 0;

@@ -173,6 +173,21 @@ internal static unsafe partial class NativeDurability
         if (end > start) _ = Madvise((nint)(basePointer + start), (nuint)(end - start), MadvDontNeed);
     }
 
+    private const int MadvSequential = 2;
+    private const int MadvWillNeed = 3;
+
+    /// <summary>
+    /// A mapping about to be read once from start to end (the open's validation scan): MADV_SEQUENTIAL (aggressive
+    /// read-ahead) and MADV_WILLNEED (start reading the whole range now, so the disk works while the CPU checks
+    /// checksums). Hints only; refusals are ignored.
+    /// </summary>
+    public static void AdviseSequentialRead(byte* basePointer, long lengthBytes)
+    {
+        if (!OperatingSystem.IsLinux() || basePointer == null || lengthBytes <= 0) return;
+        _ = Madvise((nint)basePointer, (nuint)lengthBytes, MadvSequential);
+        _ = Madvise((nint)basePointer, (nuint)lengthBytes, MadvWillNeed);
+    }
+
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]
     private static partial int PosixFadvise(int fd, long offset, long length, int advice);
 

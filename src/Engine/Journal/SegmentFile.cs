@@ -251,14 +251,14 @@ internal sealed unsafe class SegmentFile : IDisposable
     }
 
     /// <summary>
-    /// Asks the kernel to write [offset, offset+length) back and evict it from the page cache (writable segments; see
+    /// Asks the kernel to write [offset, offset+length) back and evict it from the page cache (see
     /// <see cref="NativeDurability.DropCached"/>). Only for bytes behind the writer: readers still find them, on disk.
     /// </summary>
     public bool DropCached(long offsetBytes, long lengthBytes)
     {
         lock (_mapGate)
         {
-            if (!Writable || _pointer == null || offsetBytes < 0 || offsetBytes >= MappedBytes) return false;
+            if (_pointer == null || offsetBytes < 0 || offsetBytes >= MappedBytes) return false;
             return NativeDurability.DropCached(_stream.SafeFileHandle, _pointer, offsetBytes, Math.Min(lengthBytes, MappedBytes - offsetBytes));
         }
     }
@@ -273,6 +273,15 @@ internal sealed unsafe class SegmentFile : IDisposable
         {
             if (_pointer == null || offsetBytes < 0 || offsetBytes >= MappedBytes) return;
             NativeDurability.ReleaseMapped(_pointer, offsetBytes, Math.Min(lengthBytes, MappedBytes - offsetBytes));
+        }
+    }
+
+    /// <summary>This mapping will be read once, front to back: read ahead aggressively, starting now (hints only).</summary>
+    public void AdviseSequentialRead()
+    {
+        lock (_mapGate)
+        {
+            NativeDurability.AdviseSequentialRead(_pointer, MappedBytes);
         }
     }
 

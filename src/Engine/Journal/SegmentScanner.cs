@@ -11,10 +11,33 @@ namespace Wallet.Engine.Journal;
 /// </summary>
 internal static class SegmentScanner
 {
-    public static ScanResult ScanDirectory(string directory, string prefix)
+    /// <summary>Validates every segment of the journal <paramref name="prefix"/> in <paramref name="directory"/>, oldest first.</summary>
+    /// <param name="directory">The journal's directory.</param>
+    /// <param name="prefix">The journal's file prefix.</param>
+    /// <param name="keepCachedBytes">
+    /// Validated segments further than this from the end of the journal (by file size) leave the page cache once
+    /// checked (clean pages only): an open then reads a long journal through the same recycled pages instead of pulling
+    /// all of it into memory (<see cref="JournalOptions.PageCacheKeepBytes"/>; 0 = leave the cache alone).
+    /// </param>
+    public static ScanResult ScanDirectory(string directory, string prefix, long keepCachedBytes = 0)
     {
         var files = SegmentFile.List(directory, prefix);
         var result = new ScanResult { Files = files };
+        int firstKept = files.Count;
+        if (keepCachedBytes > 0)
+        {
+            long tail = 0;
+            while (firstKept > 0 && tail < keepCachedBytes)
+            {
+                firstKept--;
+                try { tail += new FileInfo(files[firstKept].Path).Length; }
+                catch (IOException) { }
+            }
+        }
+        else
+        {
+            firstKept = 0;
+        }
         ChainState state = default;
         long records = 0;
         for (int i = 0; i < files.Count; i++)
@@ -25,7 +48,10 @@ internal static class SegmentScanner
             try
             {
                 using SegmentFile segment = SegmentFile.OpenRead(files[i].Path);
+                // Validated front to back, once: after drop-behind (or a reboot) these bytes come from disk.
+                segment.AdviseSequentialRead();
                 fault = ScanSegment(segment, files[i].FirstIndex, i, i == files.Count - 1, ref state, out entry, ref records);
+                if (i < firstKept) segment.DropCached(0, segment.MappedBytes);
             }
             catch (JournalCorruptException e)
             {

@@ -138,10 +138,20 @@ namespace Wallet.Engine.Tests.Journal
             // A new segment asks for its first window at once: the prefaulter works while the writer is still at the start.
             AppendRange(on, 1, 1, Length);
             Assert.True(SpinWait.SpinUntil(() => on.PrefaultChunksPopulated > 0, TimeSpan.FromSeconds(10)), "nothing populated after the first append");
-            AppendRange(on, 2, 299, Length); // several segments: the prefaulter follows every roll
+            // Several segments: the prefaulter follows every roll. It runs at nice +10, so on busy cores it may not run
+            // while a segment is active at all; wait (bounded) after each stretch of ~1 MB for it to populate there.
+            long next = 2;
+            for (int stretch = 0; stretch < 3; stretch++)
+            {
+                long before = on.PrefaultChunksPopulated;
+                AppendRange(on, next, 100, Length);
+                next += 100;
+                Assert.True(SpinWait.SpinUntil(() => on.PrefaultChunksPopulated > before, TimeSpan.FromSeconds(10)), $"nothing populated in stretch {stretch}");
+            }
+
             long chunks = on.PrefaultChunksPopulated;
             Assert.True(chunks >= 3, $"expected chunks in several segments, got {chunks}");
-            AssertReads(on, 1, 300, Length);
+            AssertReads(on, 1, 301, Length);
         }
 
         [Fact]

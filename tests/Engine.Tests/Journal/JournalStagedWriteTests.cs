@@ -184,6 +184,30 @@ namespace Wallet.Engine.Tests.Journal
         }
 
         [Fact]
+        public void Opening_a_long_journal_leaves_only_its_last_window_cached()
+        {
+            if (!OperatingSystem.IsLinux()) return;
+
+            // The open validates every segment; with a window, segments wholly before the last window's worth of files
+            // leave the cache once checked, so a restart does not pull the whole journal into memory.
+            string dir = System.IO.Path.Combine(_dir.Path, "reopened");
+            using (Journal journal = Journal.Open(With(dir, 4096, keepBytes: 0, fsync: FsyncPolicy.Batch, segmentBytes: 4L << 20)))
+            {
+                AppendSized(journal, 24L << 20);
+            }
+
+            long resident() => SegmentFiles(dir).Sum(SegmentFile.ResidentBytes);
+            using (Journal.Open(With(dir, 4096, keepBytes: 0, fsync: FsyncPolicy.Batch, segmentBytes: 4L << 20)))
+            {
+                Assert.True(resident() > (20L << 20), $"without a window the open leaves the journal cached: {resident():N0}");
+            }
+
+            using Journal reopened = Journal.Open(With(dir, 4096, keepBytes: 512 * 1024, fsync: FsyncPolicy.Batch, segmentBytes: 4L << 20));
+            Assert.True(resident() <= (4L << 20) + (256 * 1024), $"{resident():N0} bytes cached after the open, more than the last segment");
+            AssertReads(reopened, 1, reopened.LastIndex, SizedLength);
+        }
+
+        [Fact]
         public void Sealed_segments_are_closed_by_the_drop_behind_thread_and_at_dispose()
         {
             if (!OperatingSystem.IsLinux()) return;
