@@ -36,7 +36,7 @@ internal sealed class BlpScenario : IScenario
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
         new("--prefault-mib", "journal pre-fault window in MiB, populated by a background thread (0 = off; the product's default is 16)", "16"),
         new("--staged-min-bytes", "both journals: records of at least this many bytes are written with one pwrite instead of stored into the mapping (0 = never; the product's default is 65536)", "65536"),
-        new("--keep-mib", "both journals: MiB kept in the page cache behind the writer; older pages are written back and dropped (0 = keep all)", "0"),
+        new("--keep-mib", "both journals: MiB kept in the page cache behind the writer; older pages are written back and dropped (0 = keep all; the product's default is 128)", "128"),
         new("--replay-commands", "replay only the first N journal records (0 = all; fixes the work for A/B runs)", "0"),
         new("--retention", "idempotency window in transfers, [1024, 16777216] (small = the window's memory fits the caches: separates compute from DRAM cost)", "1048576"),
     ];

@@ -29,7 +29,7 @@ internal sealed class JournalScenario : IScenario
         new("--rounds", "rounds, each on a fresh journal, [1, 20]", "3"),
         new("--prefault-mib", "prefault window in MiB (0 = off; the product's default is 16)", "16"),
         new("--staged-min-bytes", "records of at least this many bytes are written with pwrite from a private buffer instead of stored into the mapping (0 = never; the product's default is 65536)", "65536"),
-        new("--keep-mib", "page-cache window behind the writer in MiB (0 = keep all)", "0"),
+        new("--keep-mib", "page-cache window behind the writer in MiB (0 = keep all; the product's default is 128)", "128"),
         new("--rate-mb-s", "append at most this many MB/s (0 = flat out). The engine's journals fill at tens to a few hundred MB/s, which lets the prefaulter run ahead; flat out it cannot", "0"),
     ];
 
@@ -60,7 +60,7 @@ internal sealed class JournalScenario : IScenario
                 {
                     Directory = dir, FilePrefix = "bench", Fsync = FsyncPolicy.None, SegmentSizeBytes = SegmentBytes, PrefaultAheadBytes = prefaultBytes,
                     StagedWriteMinRecordBytes = stagedMinBytes,
-                    PageCacheKeepBytes = options.ExtraLong("--keep-mib", 0, 0, 1024) << 20,
+                    PageCacheKeepBytes = options.ExtraLong("--keep-mib", JournalOptions.DefaultPageCacheKeepBytes >> 20, 0, 1024) << 20,
                 };
                 TimeSpan writerCpu;
                 double seconds, prefaultSeconds;
