@@ -243,9 +243,43 @@ public sealed class Journal : IDisposable
     /// <exception cref="ArgumentException">Index is not LastIndex + 1, timestamp goes back, type is 0, payload too large.</exception>
     public void Append(ushort type, long index, long term, long timestamp, ReadOnlySpan<byte> payload, ushort flags = 0)
     {
+        int stagedMin = _options.StagedWriteMinRecordBytes;
+        if (stagedMin > 0 && payload.Length <= _options.MaxRecordBytes && JournalRecordHeader.RecordBytesOnDisk(payload.Length) >= stagedMin)
+        {
+            AppendGathered(type, index, term, timestamp, payload, flags);
+            return;
+        }
+
         Span<byte> destination = BeginAppend(type, index, term, timestamp, payload.Length, flags);
         payload.CopyTo(destination);
         CommitAppend();
+    }
+
+    /// <summary>
+    /// A large record from a caller's buffer: header and payload go to the file in one <c>pwritev</c>, with no copy into
+    /// the staging buffer (the sequencer's commands, the event writer's records). The padding after the payload is
+    /// already zero in the file: every byte past the write offset is (an abort or a truncation zeroes what it discards).
+    /// </summary>
+    private void AppendGathered(ushort type, long index, long term, long timestamp, ReadOnlySpan<byte> payload, ushort flags)
+    {
+        Reserve(type, index, term, timestamp, payload.Length, flags, exactLength: true, gathered: true);
+        Span<byte> header = stackalloc byte[JournalRecordHeader.SizeBytes];
+        _pendingHeader.Write(header); // checksum 0: what the CRC covers
+        uint crc = Crc32C.Append(Crc32C.Compute(header), payload);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[JournalRecordHeader.ChecksumOffset..], crc);
+        SegmentFile active = _active!;
+        try
+        {
+            active.WriteGather(header, payload, _pendingOffsetBytes);
+        }
+        catch
+        {
+            _pendingOffsetBytes = -1;
+            throw;
+        }
+
+        _stagedRecords++;
+        FinishCommit(active, crc);
     }
 
     /// <summary>
@@ -266,7 +300,7 @@ public sealed class Journal : IDisposable
     public Span<byte> BeginAppendUpTo(ushort type, long index, long term, long timestamp, int maxPayloadLength, ushort flags = 0) =>
         Reserve(type, index, term, timestamp, maxPayloadLength, flags, exactLength: false);
 
-    private Span<byte> Reserve(ushort type, long index, long term, long timestamp, int payloadLength, ushort flags, bool exactLength)
+    private Span<byte> Reserve(ushort type, long index, long term, long timestamp, int payloadLength, ushort flags, bool exactLength, bool gathered = false)
     {
         ThrowIfNotWritable();
         if (_pendingOffsetBytes >= 0)
@@ -327,7 +361,6 @@ public sealed class Journal : IDisposable
         _prefaulter?.BeforeWrite(active, _writeOffsetBytes, _writeOffsetBytes + recordBytes);
         _pendingStaged = staged;
         _lastRecordStaged = staged;
-        Span<byte> record = RecordArea(_writeOffsetBytes, recordBytes);
         _pendingHeader = new JournalRecordHeader
         {
             TotalLengthBytes = recordBytes,
@@ -340,6 +373,15 @@ public sealed class Journal : IDisposable
             PrevChecksum = _state.LastChecksum,
             Checksum = 0,
         };
+        if (gathered)
+        {
+            Invariant.Assert(staged, "a gathered record is a staged one");
+            _pendingExact = true;
+            _pendingOffsetBytes = _writeOffsetBytes;
+            return default; // the caller writes header and payload itself (AppendGathered)
+        }
+
+        Span<byte> record = RecordArea(_writeOffsetBytes, recordBytes);
 
         // The header goes down first (checksum 0 = invalid): a crash mid-fill then looks like a torn record,
         // never like payload bytes after the end of the records.
@@ -425,6 +467,14 @@ public sealed class Journal : IDisposable
             _stagedRecords++;
         }
 
+        FinishCommit(active, crc);
+    }
+
+    /// <summary>The record at the pending offset is in the file with checksum <paramref name="crc"/>: advance and publish.</summary>
+    private void FinishCommit(SegmentFile active, uint crc)
+    {
+        long offset = _pendingOffsetBytes;
+        ref readonly JournalRecordHeader h = ref _pendingHeader;
         _state.NextIndex = h.Index + 1;
         _state.LastChecksum = crc;
         _state.LastTerm = h.Term;

@@ -188,6 +188,48 @@ internal static unsafe partial class NativeDurability
         _ = Madvise((nint)basePointer, (nuint)lengthBytes, MadvWillNeed);
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    private struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    /// <summary>pwritev of two buffers at <paramref name="offsetBytes"/>; bytes written, or -1 (see <see cref="LastErrorMessage"/>).</summary>
+    public static long WriteGather(SafeHandle file, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, long offsetBytes)
+    {
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            int fd = (int)file.DangerousGetHandle();
+            fixed (byte* a = first)
+            fixed (byte* b = second)
+            {
+                IoVec* vectors = stackalloc IoVec[2];
+                vectors[0] = new IoVec { Base = a, Length = (nuint)first.Length };
+                vectors[1] = new IoVec { Base = b, Length = (nuint)second.Length };
+                while (true)
+                {
+                    long n = Pwritev(fd, vectors, 2, offsetBytes);
+                    if (n >= 0 || Marshal.GetLastPInvokeError() != EIntr) return n;
+                }
+            }
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
+    private const int EIntr = 4;
+
+    /// <summary>The last P/Invoke error as text.</summary>
+    public static string LastErrorMessage() => new Win32Exception(Marshal.GetLastPInvokeError()).Message;
+
+    [LibraryImport("libc", EntryPoint = "pwritev", SetLastError = true)]
+    private static partial long Pwritev(int fd, IoVec* vectors, int count, long offset);
+
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]
     private static partial int PosixFadvise(int fd, long offset, long length, int advice);
 

@@ -251,6 +251,27 @@ internal sealed unsafe class SegmentFile : IDisposable
     }
 
     /// <summary>
+    /// <paramref name="first"/> then <paramref name="second"/>, contiguous from <paramref name="offsetBytes"/>, in one
+    /// <c>pwritev</c> (a record's header and its caller's payload, without copying them together first). Writer thread only.
+    /// </summary>
+    /// <exception cref="IOException">The write failed (the record is not committed).</exception>
+    public void WriteGather(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, long offsetBytes)
+    {
+        Invariant.Assert(Writable && _pointer != null, "write to a read-only or disposed segment");
+        Invariant.Assert(offsetBytes >= 0 && offsetBytes + first.Length + second.Length <= MappedBytes, "write outside the segment");
+        long written = NativeDurability.WriteGather(_stream.SafeFileHandle, first, second, offsetBytes);
+        if (written < 0) throw new IOException($"pwritev to '{Path}' at offset {offsetBytes} failed: {NativeDurability.LastErrorMessage()}");
+        // A short write (rare: signals, quotas) is finished by plain writes of what is left.
+        if (written < first.Length)
+        {
+            RandomAccess.Write(_stream.SafeFileHandle, first[(int)written..], offsetBytes + written);
+            written = first.Length;
+        }
+        long inSecond = written - first.Length;
+        if (inSecond < second.Length) RandomAccess.Write(_stream.SafeFileHandle, second[(int)inSecond..], offsetBytes + written);
+    }
+
+    /// <summary>
     /// Asks the kernel to write [offset, offset+length) back and evict it from the page cache (see
     /// <see cref="NativeDurability.DropCached"/>). Only for bytes behind the writer: readers still find them, on disk.
     /// </summary>
