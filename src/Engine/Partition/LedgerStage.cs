@@ -17,7 +17,7 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
     private LedgerStateMachine _ledger;
     private readonly SnapshotStore? _snapshotStore;
     private readonly RingBuffer<ResultSlot> _egress;
-    private readonly EventJournalWriter? _events; // the event journal, large records appended on a thread of its own
+    private readonly Journal.Journal? _events;
     private readonly SnapshotScheduler _snapshots;
     private readonly int _maxResults;
     private EventBatchSink _sink;
@@ -33,7 +33,7 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
     /// <summary>Results arrays for commands larger than an egress slot's own array (returned by the egress stage).</summary>
     public BufferPool<CreateResult>? Results { get; init; }
 
-    public LedgerStage(LedgerStateMachine ledger, RingBuffer<ResultSlot> egress, EventJournalWriter? events, SnapshotScheduler snapshots,
+    public LedgerStage(LedgerStateMachine ledger, RingBuffer<ResultSlot> egress, Journal.Journal? events, SnapshotScheduler snapshots,
         SnapshotStore? snapshotStore = null)
     {
         _snapshotStore = snapshotStore;
@@ -116,16 +116,11 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
 
         if (endOfBatch)
         {
-            if (_events is not null && _events.Journal.Options.Fsync != Journal.FsyncPolicy.None)
-            {
-                _events.Drain(); // (the engine's event journal never syncs: events are derived)
-                _events.Journal.Flush();
-            }
+            _events?.Flush();
             if (_events is not null && Retention is not null && Retention.PruneBelowIndex > _eventsPrunedBelowIndex)
             {
                 _eventsPrunedBelowIndex = Retention.PruneBelowIndex;
-                _events.Drain(); // the journal is the BLP's again for the call
-                _events.Journal.DeleteSegmentsBefore(_eventsPrunedBelowIndex);
+                _events.DeleteSegmentsBefore(_eventsPrunedBelowIndex);
             }
             _snapshots.OnBatchApplied(_ledger);
         }
@@ -134,16 +129,15 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
     /// <summary>
     /// Runs the command with its events written straight into the event journal: the record is reserved for the most
     /// events the command can produce (<see cref="EventBatchSink.BoundBytesFor"/>), filled by the state machine in
-    /// place, and committed at its real length — in the journal's own area for a small command, in a buffer that
-    /// <see cref="EventJournalWriter"/>'s thread appends for a large one. A state-machine exception discards the
-    /// reservation (the partition then fails as before).
+    /// place, and committed at its real length. Same bytes as appending a buffered copy, one 1.8 MB copy fewer per
+    /// full command. A state-machine exception discards the reservation (the partition then fails as before).
     /// </summary>
-    private int ExecuteIntoEventJournal(EventJournalWriter events, ref CommandSlot slot, in CommandStamp stamp, CreateResult[] results)
+    private int ExecuteIntoEventJournal(Journal.Journal events, ref CommandSlot slot, in CommandStamp stamp, CreateResult[] results)
     {
         var kind = (CommandKind)slot.Kind;
         ReadOnlySpan<byte> payload = slot.PayloadSpan;
         long bound = EventBatchSink.BoundBytesFor(LedgerStateMachine.ItemCountOf(kind, payload.Length), _ledger.PendingTransferCount);
-        int reserve = (int)Math.Min(bound, events.Journal.Options.MaxRecordBytes);
+        int reserve = (int)Math.Min(bound, events.Options.MaxRecordBytes);
         Span<byte> area = events.BeginAppendUpTo(slot.Kind, slot.Index, slot.Term, slot.Timestamp, reserve);
         _sink.TargetDirect(area);
         int count;
@@ -181,11 +175,7 @@ internal sealed class LedgerStage : IEventHandler<CommandSlot>
         if (loaded.State is null || loaded.Snapshot is null || loaded.Snapshot.Header.Index != slot.Index || loaded.Snapshot.Header.Term != slot.Term)
             throw new InvalidOperationException($"installed snapshot at index {slot.Index} term {slot.Term} is not loadable from {_snapshotStore.Directory}");
         _ledger = loaded.State;
-        if (_events is not null)
-        {
-            _events.Drain(); // queued records are older than the snapshot: let them land, then restart after it
-            _events.Journal.ResetAfter(slot.Index, slot.Term, slot.Timestamp);
-        }
+        _events?.ResetAfter(slot.Index, slot.Term, slot.Timestamp);
         Volatile.Write(ref _appliedIndex, slot.Index);
         _snapshots.OnInstalled(slot.Index);
     }

@@ -21,7 +21,6 @@ public sealed class PartitionEngine : IDisposable
     private readonly RingBuffer<ResultSlot> _egress;
     private readonly Journal.Journal _commands;
     private readonly Journal.Journal? _events;
-    private EventJournalWriter? _eventWriter; // appends the BLP's large event records on its own thread
     private readonly SnapshotScheduler _snapshots;
     private readonly RetentionSignal? _retention;
     private readonly string _snapshotDirectory;
@@ -102,9 +101,7 @@ public sealed class PartitionEngine : IDisposable
                 lastWrittenIndex: report.Snapshot?.Header.Index ?? -1);
             _retention = retention;
             _snapshotDirectory = store.Directory;
-            // After recovery (which appends regenerated events itself): from here on the BLP's events go through the writer.
-            if (_events is not null) _eventWriter = new EventJournalWriter(_events, ThreadName("events"));
-            _ledgerStage = new LedgerStage(ledger, _egress, _eventWriter, _snapshots, external ? store : null) { Retention = retention, Payloads = Payloads, Results = _resultsPool };
+            _ledgerStage = new LedgerStage(ledger, _egress, _events, _snapshots, external ? store : null) { Retention = retention, Payloads = Payloads, Results = _resultsPool };
             if (!external)
             {
                 _sequencerStage = new SequencerStage(_commands, options.Clock, options.Term, _commitPosition, wait, advancesCommit: true) { Retention = retention };
@@ -133,7 +130,6 @@ public sealed class PartitionEngine : IDisposable
         }
         catch
         {
-            _eventWriter?.Dispose();
             _events?.Dispose();
             _commands.Dispose();
             throw;
@@ -210,8 +206,6 @@ public sealed class PartitionEngine : IDisposable
         Volatile.Write(ref _state, (int)PartitionState.Running);
     }
 
-    private string ThreadName(string name) => $"p{_options.DataDirectory.GetHashCode(StringComparison.Ordinal) & 0xff}-{name}";
-
     private Thread StartThread(string name, Action run)
     {
         var thread = new Thread(() =>
@@ -229,7 +223,7 @@ public sealed class PartitionEngine : IDisposable
                 _egressProcessor.Halt();
             }
         })
-        { IsBackground = true, Name = ThreadName(name) };
+        { IsBackground = true, Name = $"p{_options.DataDirectory.GetHashCode(StringComparison.Ordinal) & 0xff}-{name}" };
         thread.Start();
         return thread;
     }
@@ -299,7 +293,6 @@ public sealed class PartitionEngine : IDisposable
         bool joined = true;
         foreach (Thread t in _threads) joined &= t.Join(TimeSpan.FromMilliseconds(Math.Max(1000, deadline - Environment.TickCount64)));
         _snapshots.Dispose();
-        _eventWriter?.Dispose(); // the BLP has stopped: what it queued is appended, then the journal closes
         _events?.Dispose();
         _commands.Dispose();
         if (State != PartitionState.Failed) Volatile.Write(ref _state, (int)PartitionState.Stopped);
