@@ -223,12 +223,14 @@ internal sealed class BlpScenario : IScenario
         string group = $"pipeline fsync={fsync.ToString().ToLowerInvariant()}";
         string dir = Path.Combine(Path.GetTempPath(), "wallet-perf", "blp-" + Guid.NewGuid().ToString("N")[..8]);
         log.WriteLine($"[blp] {group}: data in {dir}");
+        // Unset: the product's default (Partition:Wait=blocking). Yielding stages spend a saturated 2-core machine's CPU in
+        // sched_yield: 4.18–4.45M against 4.25–4.62M transfers/s with blocking, three pairs (BENCHMARKS §23.6).
         PartitionWait wait = options.Wait switch
         {
             Harness.WaitKind.BusySpin => PartitionWait.BusySpin,
             Harness.WaitKind.Sleeping => PartitionWait.Sleeping,
-            Harness.WaitKind.Blocking => PartitionWait.Blocking,
-            _ => PartitionWait.Yielding,
+            Harness.WaitKind.Yielding => PartitionWait.Yielding,
+            _ => PartitionWait.Blocking,
         };
         var handler = new CountingHandler(1 << 16);
         var partition = new PartitionOptions
