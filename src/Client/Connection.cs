@@ -159,8 +159,14 @@ internal sealed class Connection : IDisposable
             }
             case RedirectDecoder.TemplateId:
                 throw LeaderRedirectException.FromFrame(sbe);
+            case BusyDecoder.TemplateId:
+            {
+                // A follower's gateway during an election (docs/PROTOCOL.md): neither served nor redirected — yet.
+                ControlMessages.ReadBusy(sbe, out _, out uint retryAfterMs);
+                throw new LogonBusyException(retryAfterMs);
+            }
             default:
-                throw new WalletProtocolException($"expected LogonAck, LogonReject or Redirect, got template {template}");
+                throw new WalletProtocolException($"expected LogonAck, LogonReject, Redirect or Busy, got template {template}");
         }
     }
 

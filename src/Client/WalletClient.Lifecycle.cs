@@ -25,6 +25,8 @@ public sealed partial class WalletClient
         int cursor = Math.Max(0, endpoints.IndexOf(first));
         WalletEndpoint target = first;
         int redirects = 0;
+        int busyAnswers = 0;
+        long firstBusyMs = 0;
         int attempt = 0;
         bool skipBackoff = firstIsRedirect;
         Exception? last = null;
@@ -49,6 +51,21 @@ public sealed partial class WalletClient
                 target = redirect.Leader;
                 skipBackoff = true;
                 continue; // a redirect is an answer, not a failed attempt
+            }
+            catch (LogonBusyException busy)
+            {
+                // The node is up but knows no leader yet: ask it again after its hint. An answer, not a failed attempt;
+                // an election may take a while, so this gives up only after BusyRetryLimit answers and ConnectTimeoutMs.
+                if (busyAnswers++ == 0) firstBusyMs = Environment.TickCount64;
+                if (busyAnswers > options.BusyRetryLimit && Environment.TickCount64 - firstBusyMs > options.ConnectTimeoutMs)
+                {
+                    throw new WalletConnectionException(
+                        $"{target} answered the logon Busy {busyAnswers} times over {Environment.TickCount64 - firstBusyMs} ms (no leader elected)", busy);
+                }
+                int waitMs = (int)Math.Clamp(busy.RetryAfterMs, 1u, (uint)Math.Max(1, options.BusyRetryMaxDelayMs));
+                await Task.Delay(waitMs, ct).ConfigureAwait(false);
+                skipBackoff = true;
+                continue;
             }
             catch (Exception e) when (e is not WalletLogonException && !ct.IsCancellationRequested)
             {

@@ -69,4 +69,37 @@ public sealed class LogonTests
 
         Assert.Equal(seed.Port, client.Endpoint.Port);
     }
+
+    [Fact]
+    public async Task Logon_answered_Busy_during_an_election_is_retried_at_the_same_node()
+    {
+        // A follower's gateway answers a logon Busy while no leader is known (an election): the client must wait the
+        // hint and log on again there — not count it as a protocol error (a CLI with one endpoint failed on it in CI).
+        await using var server = new FakeServer();
+        int busyLeft = 3;
+        server.OnLogon = (s, id) => Interlocked.Decrement(ref busyLeft) >= 0
+            ? s.SendBusyAsync(id, retryAfterMs: 20)
+            : s.SendLogonAckAsync(id, server.HeartbeatIntervalMs, server.MaxInFlight, server.MaxFrameBytes, server.MaxBatchSize);
+        var options = TestKit.Options(server.Port);
+        options.ReconnectAttempts = 0; // Busy answers must not use up connection attempts
+
+        await using var client = await WalletClient.ConnectAsync(options).Bounded();
+
+        Assert.Equal(server.Port, client.Endpoint.Port);
+        Assert.Equal(4, server.Logons);
+    }
+
+    [Fact]
+    public async Task Logon_answered_Busy_for_too_long_fails_with_a_connection_error()
+    {
+        await using var server = new FakeServer();
+        server.OnLogon = (s, id) => s.SendBusyAsync(id, retryAfterMs: 10);
+        var options = TestKit.Options(server.Port);
+        options.BusyRetryLimit = 3;
+        options.ConnectTimeoutMs = 200;
+
+        var e = await Assert.ThrowsAsync<WalletConnectionException>(() => WalletClient.ConnectAsync(options).Bounded());
+        Assert.Contains("Busy", e.Message, StringComparison.Ordinal);
+        Assert.True(server.Logons >= 4, $"{server.Logons} logons");
+    }
 }

@@ -123,7 +123,7 @@ internal static class ClientResponseTarget
     /// <summary>Exceptions that end a connection the documented way (the receive loop wraps ArgumentOutOfRange).</summary>
     private static bool IsDocumented(Exception e) =>
         e is WalletProtocolException or WalletConnectionException or WalletRejectedException or WalletLogonException
-            or LeaderRedirectException or ArgumentOutOfRangeException;
+            or LeaderRedirectException or LogonBusyException or ArgumentOutOfRangeException;
 
     /// <summary>
     /// An answer: the same frame completes each kind of request that could be in flight under its correlation id

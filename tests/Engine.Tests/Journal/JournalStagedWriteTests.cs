@@ -207,6 +207,82 @@ namespace Wallet.Engine.Tests.Journal
             AssertReads(reopened, 1, reopened.LastIndex, SizedLength);
         }
 
+        [Theory]
+        [InlineData(1)]
+        [InlineData(2)]
+        [InlineData(3)]
+        public void Random_appends_truncations_and_resets_leave_the_same_files_with_or_without_staging_and_drop_behind(int seed)
+        {
+            // The same seeded sequence of operations on two journals — one stores every record into its mapping and keeps
+            // its cache, the other stages large records, appends gathered ones and drops its cache behind a small window
+            // across small segments — must leave byte-identical files and read back the same.
+            string fast = System.IO.Path.Combine(_dir.Path, "fast");
+            string plain = System.IO.Path.Combine(_dir.Path, "plain");
+            var fastOptions = new JournalOptions
+            {
+                Directory = fast, SegmentSizeBytes = 256 * 1024, MaxRecordBytes = 48 * 1024, FilePrefix = "journal",
+                StagedWriteMinRecordBytes = 2048, PageCacheKeepBytes = 64 * 1024, Fsync = FsyncPolicy.None,
+            };
+            var plainOptions = new JournalOptions
+            {
+                Directory = plain, SegmentSizeBytes = 256 * 1024, MaxRecordBytes = 48 * 1024, FilePrefix = "journal",
+                StagedWriteMinRecordBytes = 0, PageCacheKeepBytes = 0, PrefaultAheadBytes = 0, Fsync = FsyncPolicy.None,
+            };
+            var random = new Random(seed);
+            var lengths = new Dictionary<long, int>();
+            using (Journal a = Journal.Open(fastOptions))
+            using (Journal b = Journal.Open(plainOptions))
+            {
+                for (int step = 0; step < 1500; step++)
+                {
+                    int op = random.Next(100);
+                    long next = a.LastIndex + 1;
+                    if (op < 80 || a.LastIndex < a.FirstIndex + 5)
+                    {
+                        int length = random.Next(3) == 0 ? random.Next(2048, 40_000) : random.Next(0, 1500);
+                        lengths[next] = length;
+                        byte[] payload = Payload(next, length);
+                        foreach (Journal j in new[] { a, b }) j.Append(TypeOf(next), next, TermOf(next), TimestampOf(next), payload, flags: (ushort)(next & 0xFF));
+                    }
+                    else if (op < 90)
+                    {
+                        // An up-to reservation committed shorter, staged or not by its reserved size.
+                        int reserve = random.Next(2) == 0 ? 30_000 : 900;
+                        int length = random.Next(0, reserve / 2);
+                        lengths[next] = length;
+                        foreach (Journal j in new[] { a, b })
+                        {
+                            Span<byte> area = j.BeginAppendUpTo(TypeOf(next), next, TermOf(next), TimestampOf(next), reserve, flags: (ushort)(next & 0xFF));
+                            Payload(next, length).CopyTo(area);
+                            j.CommitAppend(length);
+                        }
+                    }
+                    else if (op < 97)
+                    {
+                        long to = a.LastIndex - random.Next(1, 6);
+                        foreach (Journal j in new[] { a, b }) j.TruncateAfter(to);
+                    }
+                    else
+                    {
+                        foreach (Journal j in new[] { a, b }) j.AbortAppend(); // nothing pending: a no-op on both
+                    }
+                }
+
+                Assert.Equal(b.LastIndex, a.LastIndex);
+                Assert.True(a.StagedRecords > 0 && a.DropBehindCalls > 0, $"staged {a.StagedRecords}, drop calls {a.DropBehindCalls}");
+                AssertReads(a, a.FirstIndex, a.LastIndex, i => lengths[i]);
+            }
+
+            string[] fa = SegmentFiles(fast), fb = SegmentFiles(plain);
+            Assert.Equal(fb.Select(System.IO.Path.GetFileName), fa.Select(System.IO.Path.GetFileName));
+            for (int i = 0; i < fa.Length; i++)
+            {
+                Assert.True(File.ReadAllBytes(fa[i]).AsSpan().SequenceEqual(File.ReadAllBytes(fb[i])), $"{fa[i]} differs");
+            }
+
+            Assert.True(Journal.Verify(fast, "journal").Ok);
+        }
+
         [Fact]
         public void Sealed_segments_are_closed_by_the_drop_behind_thread_and_at_dispose()
         {
