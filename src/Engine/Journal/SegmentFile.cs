@@ -259,6 +259,14 @@ internal sealed unsafe class SegmentFile : IDisposable
     {
         Invariant.Assert(Writable && _pointer != null, "write to a read-only or disposed segment");
         Invariant.Assert(offsetBytes >= 0 && offsetBytes + first.Length + second.Length <= MappedBytes, "write outside the segment");
+        if (!OperatingSystem.IsLinux())
+        {
+            // No pwritev P/Invoke off Linux: two positioned writes (the record is published only after both).
+            RandomAccess.Write(_stream.SafeFileHandle, first, offsetBytes);
+            RandomAccess.Write(_stream.SafeFileHandle, second, offsetBytes + first.Length);
+            return;
+        }
+
         long written = NativeDurability.WriteGather(_stream.SafeFileHandle, first, second, offsetBytes);
         if (written < 0) throw new IOException($"pwritev to '{Path}' at offset {offsetBytes} failed: {NativeDurability.LastErrorMessage()}");
         // A short write (rare: signals, quotas) is finished by plain writes of what is left.
