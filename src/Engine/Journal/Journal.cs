@@ -36,9 +36,9 @@ public sealed class Journal : IDisposable
     // a commit or an abort clears what its record used, so BeginAppendUpTo's "the area is zero" holds here too.
     private byte[]? _staging;
     private long _stagedRecords;
-    private bool _lastRecordStaged;
+    private bool _lastRecordStaged;         // a fresh segment's first window is populated only for a journal of small records
     private SegmentDropBehind? _dropBehind; // null when PageCacheKeepBytes is 0 (or off Linux)
-    private long _appendedBytes;            // record bytes appended since open: the drop-behind window's coordinate // a fresh segment's first window is populated only for a journal of small records
+    private long _appendedBytes;            // record bytes appended since open: the drop-behind window's coordinate
     private bool _disposed;
 
     private Journal(JournalOptions options, bool readOnly, List<SegmentEntry> segments)
@@ -63,7 +63,10 @@ public sealed class Journal : IDisposable
     /// <summary>Drop-behind calls made by this journal's page-cache thread (0 when it is off); diagnostics and tests.</summary>
     internal long DropBehindCalls => _dropBehind?.CallsMade ?? 0;
 
-    /// <summary>Records written with one <c>pwrite</c> from the staging buffer (<see cref="JournalOptions.StagedWriteMinRecordBytes"/>).</summary>
+    /// <summary>
+    /// Records written with one write call — built in the staging buffer, or gathered from an <see cref="Append"/> caller's
+    /// payload — instead of stored into the mapping (<see cref="JournalOptions.StagedWriteMinRecordBytes"/>).
+    /// </summary>
     public long StagedRecords => _stagedRecords;
 
     /// <summary>Test hook: runs on the prefaulter's thread between a granted zero-write claim and the write.</summary>
@@ -257,7 +260,7 @@ public sealed class Journal : IDisposable
 
     /// <summary>
     /// A large record from a caller's buffer: header and payload go to the file in one <c>pwritev</c>, with no copy into
-    /// the staging buffer (the sequencer's commands, the event writer's records). The padding after the payload is
+    /// the staging buffer (the sequencer's commands, a follower's replicated entries). The padding after the payload is
     /// already zero in the file: every byte past the write offset is (an abort or a truncation zeroes what it discards).
     /// </summary>
     private void AppendGathered(ushort type, long index, long term, long timestamp, ReadOnlySpan<byte> payload, ushort flags)
