@@ -284,6 +284,40 @@ namespace Wallet.Engine.Tests.Journal
         }
 
         [Fact]
+        public void A_crash_while_a_staged_record_is_being_filled_leaves_nothing_of_it_in_the_file()
+        {
+            // Stored into the mapping, a half-filled record is on the page cache at once (recovery cuts it as a torn
+            // tail). Staged, it is in the private buffer until its commit: a crash then leaves the journal ending at the
+            // record before, with no tail to cut. Copy the files as the page cache holds them while the journal is still
+            // open (what a process crash leaves), then recover the copy.
+            string live = System.IO.Path.Combine(_dir.Path, "live");
+            string crashed = System.IO.Path.Combine(_dir.Path, "crashed");
+            Directory.CreateDirectory(crashed);
+            using (Journal journal = Journal.Open(With(live, 4096)))
+            {
+                AppendRange(journal, 1, 60, Length);
+                Span<byte> pending = journal.BeginAppendUpTo(TypeOf(61), 61, TermOf(61), TimestampOf(61), 30_000);
+                Payload(61, 20_000).CopyTo(pending); // filled, never committed
+                foreach (string file in SegmentFiles(live))
+                {
+                    File.Copy(file, System.IO.Path.Combine(crashed, System.IO.Path.GetFileName(file)));
+                }
+            }
+
+            using (Journal recovered = Journal.Open(With(crashed, 4096)))
+            {
+                Assert.False(recovered.RecoveryReport.TornTailFound);
+                Assert.Equal(60, recovered.LastIndex);
+                AssertReads(recovered, 1, 60, Length);
+                AppendRange(recovered, 61, 20, Length); // the chain continues where it ended
+            }
+
+            JournalVerifyResult verify = Journal.Verify(crashed, "journal");
+            Assert.True(verify.Ok, verify.Reason);
+            Assert.Equal(80, verify.LastIndex);
+        }
+
+        [Fact]
         public void Sealed_segments_are_closed_by_the_drop_behind_thread_and_at_dispose()
         {
             if (!OperatingSystem.IsLinux()) return;
