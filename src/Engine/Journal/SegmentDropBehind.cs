@@ -12,7 +12,7 @@ namespace Wallet.Engine.Journal;
 /// </summary>
 /// <remarks>
 /// Protocol (writer = the journal's single writer thread): <see cref="Advance"/> after appends with the writer's
-/// position (a wake-up per <c>keepBytes / 4</c>); <see cref="Seal"/> hands over a segment the writer has finished
+/// position (a wake-up per <see cref="KickStepBytes"/> written); <see cref="Seal"/> hands over a segment the writer has finished
 /// (this thread drops its tail as the writer moves on, then disposes it); <see cref="Switch"/> names the new active
 /// segment. Positions are compared in "bytes appended since open" so a window spans segments. At most
 /// <see cref="MaxSealed"/> sealed segments wait; beyond that the oldest is finished at once.
@@ -25,10 +25,18 @@ internal sealed class SegmentDropBehind : IDisposable
     /// <summary>Smallest step between two drop calls: a call per few pages would cost more than it frees.</summary>
     public const long MinStepBytes = 64L << 10;
 
+    /// <summary>
+    /// Writeback is started in pieces this large, as the writer passes them: a quarter window at once (32 MiB) queued
+    /// in front of a concurrent fsync on the same device held it for tens of ms (e2e under fsync batch: 10k/s p99 7.7–57
+    /// ms against 0.8–2.0 ms without drop-behind, docs/BENCHMARKS.md §23).
+    /// </summary>
+    public const long KickStepBytes = 1L << 20;
+
     private const int StopTimeoutMs = 5_000;
 
     private readonly long _keepBytes;
-    private readonly long _stepBytes;
+    private readonly long _stepBytes;     // drops: a quarter window
+    private readonly long _kickStepBytes; // writeback: small and steady (see KickStepBytes)
     private readonly Lock _gate = new();
     private readonly AutoResetEvent _wake = new(initialState: false);
     private readonly Thread _thread;
@@ -59,6 +67,7 @@ internal sealed class SegmentDropBehind : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(keepBytes, 1);
         _keepBytes = keepBytes;
         _stepBytes = Math.Max(keepBytes / 4, MinStepBytes);
+        _kickStepBytes = Math.Min(_stepBytes, KickStepBytes);
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _thread.Start();
     }
@@ -128,10 +137,10 @@ internal sealed class SegmentDropBehind : IDisposable
         }
     }
 
-    /// <summary>Writer, after appends: its position in bytes appended since open. Cheap; wakes the thread once per step.</summary>
+    /// <summary>Writer, after appends: its position in bytes appended since open. Cheap; wakes the thread once per writeback step.</summary>
     public void Advance(long appendedBytes)
     {
-        if (appendedBytes - _signalledBytes < _stepBytes) return;
+        if (appendedBytes - _signalledBytes < _kickStepBytes) return;
         _signalledBytes = appendedBytes;
         lock (_gate) _appendedBytes = appendedBytes;
         _wake.Set();
@@ -185,7 +194,7 @@ internal sealed class SegmentDropBehind : IDisposable
             long dropTo = Math.Min(t.EndBytes, _appendedBytes - _keepBytes - t.BaseBytes);
             bool sealedEnd = t.EndBytes != long.MaxValue;
             // Whole steps only, except a sealed segment's last piece.
-            if (kickTo - t.KickedUpTo >= _stepBytes || (sealedEnd && kickTo == t.EndBytes && t.KickedUpTo < kickTo))
+            if (kickTo - t.KickedUpTo >= _kickStepBytes || (sealedEnd && kickTo == t.EndBytes && t.KickedUpTo < kickTo))
             {
                 from = t.KickedUpTo; to = kickTo; kick = true;
                 return true;
