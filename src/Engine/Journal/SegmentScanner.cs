@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.ExceptionServices;
 
 namespace Wallet.Engine.Journal;
 
@@ -11,6 +12,12 @@ namespace Wallet.Engine.Journal;
 /// </summary>
 internal static class SegmentScanner
 {
+    /// <summary>A journal at least this large is validated by several threads at once (one segment each at a time).</summary>
+    internal const long ParallelScanMinBytes = 64L << 20;
+
+    /// <summary>At most this many threads validate one journal (the caller's included).</summary>
+    internal const int MaxScanThreads = 4;
+
     /// <summary>Validates every segment of the journal <paramref name="prefix"/> in <paramref name="directory"/>, oldest first.</summary>
     /// <param name="directory">The journal's directory.</param>
     /// <param name="prefix">The journal's file prefix.</param>
@@ -19,53 +26,67 @@ internal static class SegmentScanner
     /// checked (clean pages only): an open then reads a long journal through the same recycled pages instead of pulling
     /// all of it into memory (<see cref="JournalOptions.PageCacheKeepBytes"/>; 0 = leave the cache alone).
     /// </param>
-    public static ScanResult ScanDirectory(string directory, string prefix, long keepCachedBytes = 0)
+    /// <param name="parallelMinBytes">
+    /// Journals of at least this many bytes are checked by up to <see cref="MaxScanThreads"/> threads: every segment
+    /// header carries the chain state it starts from, so segments validate independently and only the links between
+    /// them (checked here, in order) need their neighbours. The result is the same as one thread's, fault for fault.
+    /// </param>
+    public static ScanResult ScanDirectory(string directory, string prefix, long keepCachedBytes = 0, long parallelMinBytes = ParallelScanMinBytes)
     {
         var files = SegmentFile.List(directory, prefix);
         var result = new ScanResult { Files = files };
-        int firstKept = files.Count;
+        int n = files.Count;
+        var lengths = new long[n];
+        long totalBytes = 0;
+        for (int i = 0; i < n; i++)
+        {
+            try { lengths[i] = new FileInfo(files[i].Path).Length; }
+            catch (IOException) { }
+            totalBytes += lengths[i];
+        }
+
+        int firstKept = 0;
         if (keepCachedBytes > 0)
         {
+            firstKept = n;
             long tail = 0;
-            while (firstKept > 0 && tail < keepCachedBytes)
-            {
-                firstKept--;
-                try { tail += new FileInfo(files[firstKept].Path).Length; }
-                catch (IOException) { }
-            }
+            while (firstKept > 0 && tail < keepCachedBytes) tail += lengths[--firstKept];
         }
-        else
-        {
-            firstKept = 0;
-        }
-        ChainState state = default;
+
+        var scans = new SegmentScan[n];
+        int threads = totalBytes >= parallelMinBytes ? Math.Min(Math.Min(Environment.ProcessorCount, MaxScanThreads), n) : 1;
+        ScanInParallel(files, scans, firstKept, threads);
+
+        ChainState previous = default;
         long records = 0;
-        for (int i = 0; i < files.Count; i++)
+        for (int i = 0; i < n; i++)
         {
             result.SegmentsScanned++;
-            JournalFault? fault;
-            SegmentEntry? entry;
-            try
+            ref SegmentScan scan = ref scans[i];
+            scan.Error?.Throw();
+            JournalFault? fault = scan.Fault;
+            SegmentEntry? entry = scan.Entry;
+            long? expectedIndex = i == 0 ? null : previous.NextIndex;
+            if (scan.HeaderFault)
             {
-                using SegmentFile segment = SegmentFile.OpenRead(files[i].Path);
-                // Validated front to back, once: after drop-behind (or a reboot) these bytes come from disk.
-                segment.AdviseSequentialRead();
-                fault = ScanSegment(segment, files[i].FirstIndex, i, i == files.Count - 1, ref state, out entry, ref records);
-                if (i < firstKept) segment.DropCached(0, segment.MappedBytes);
+                // Found before its records, without the previous segment: the index it expected comes from there.
+                fault = Fault(fault!.Kind, fault.FilePath, fault.OffsetBytes, expectedIndex, fault.Reason, i, fault.CutOffsetBytes);
             }
-            catch (JournalCorruptException e)
+            else if (entry is not null && i > 0 && CheckContinuity(scan.Header, previous, out long fieldOffset) is { } broken)
             {
+                // The link to the previous segment is checked before its records count (as one thread reading in order would).
+                fault = Fault(JournalFaultKind.Corrupt, entry.Path, fieldOffset, expectedIndex, broken, i, 0);
                 entry = null;
-                fault = new JournalFault
-                {
-                    Kind = JournalFaultKind.Corrupt, FilePath = e.FilePath, OffsetBytes = e.Offset, Index = e.Index,
-                    Reason = e.Reason, SegmentOrdinal = i, CutOffsetBytes = 0,
-                };
+            }
+            else
+            {
+                records += scan.Records;
             }
 
             if (entry is not null)
             {
                 result.Segments.Add(entry);
+                previous = entry.EndState;
             }
 
             if (fault is not null)
@@ -79,13 +100,92 @@ internal static class SegmentScanner
         return result;
     }
 
-    private static JournalFault? ScanSegment(
-        SegmentFile segment, long nameFirstIndex, int ordinal, bool isLast, ref ChainState state, out SegmentEntry? entry, ref long records)
+    /// <summary>What a segment's check found on its own (everything but the link to the previous segment).</summary>
+    private struct SegmentScan
     {
-        entry = null;
+        public SegmentEntry? Entry;   // header valid and records walked (up to Fault, if any)
+        public JournalFault? Fault;   // the first fault in the segment
+        public bool HeaderFault;      // Fault came from the header, before any record: its Index is set by the caller
+        public SegmentHeader Header;  // valid when Entry is set
+        public long Records;          // valid records walked
+        public ExceptionDispatchInfo? Error; // an I/O error: rethrown where one thread reading in order would have met it
+    }
+
+    /// <summary>
+    /// Fills <paramref name="scans"/> with <paramref name="threads"/> threads taking segments in order; none starts a
+    /// segment after one already found faulty (an in-order scan stops there).
+    /// </summary>
+    private static void ScanInParallel(List<(long FirstIndex, string Path)> files, SegmentScan[] scans, int firstKept, int threads)
+    {
+        int next = -1;
+        int firstFaulty = int.MaxValue;
+        void Work()
+        {
+            while (true)
+            {
+                int i = Interlocked.Increment(ref next);
+                if (i >= files.Count || i > Volatile.Read(ref firstFaulty)) return;
+                scans[i] = ScanAlone(files[i].Path, files[i].FirstIndex, i, i == files.Count - 1, dropAfter: i < firstKept);
+                if (scans[i].Fault is not null || scans[i].Error is not null)
+                {
+                    int seen = Volatile.Read(ref firstFaulty);
+                    while (i < seen && Interlocked.CompareExchange(ref firstFaulty, i, seen) != seen) seen = Volatile.Read(ref firstFaulty);
+                }
+            }
+        }
+
+        if (threads <= 1)
+        {
+            Work();
+            return;
+        }
+
+        var helpers = new Thread[threads - 1];
+        for (int t = 0; t < helpers.Length; t++)
+        {
+            helpers[t] = new Thread(Work) { IsBackground = true, Name = "journal-scan-" + (t + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            helpers[t].Start();
+        }
+        Work();
+        // Work cannot throw (each segment's errors are kept in its slot), so the helpers end once the segments run out.
+        foreach (Thread helper in helpers) helper.Join();
+    }
+
+    private static SegmentScan ScanAlone(string path, long nameFirstIndex, int ordinal, bool isLast, bool dropAfter)
+    {
+        var scan = new SegmentScan();
+        try
+        {
+            using SegmentFile segment = SegmentFile.OpenRead(path);
+            // Validated front to back, once: after drop-behind (or a reboot) these bytes come from disk.
+            segment.AdviseSequentialRead();
+            ScanSegment(segment, nameFirstIndex, ordinal, isLast, ref scan);
+            if (dropAfter) segment.DropCached(0, segment.MappedBytes);
+        }
+        catch (JournalCorruptException e)
+        {
+            scan.Entry = null;
+            scan.HeaderFault = false;
+            scan.Fault = new JournalFault
+            {
+                Kind = JournalFaultKind.Corrupt, FilePath = e.FilePath, OffsetBytes = e.Offset, Index = e.Index,
+                Reason = e.Reason, SegmentOrdinal = ordinal, CutOffsetBytes = 0,
+            };
+        }
+        catch (Exception e)
+        {
+            // Kept, not thrown: on a helper thread it would end the process. The caller rethrows it in order.
+            scan = new SegmentScan { Error = ExceptionDispatchInfo.Capture(e) };
+        }
+
+        return scan;
+    }
+
+    private static void ScanSegment(SegmentFile segment, long nameFirstIndex, int ordinal, bool isLast, ref SegmentScan scan)
+    {
         ReadOnlySpan<byte> bytes = segment.Bytes;
         string path = segment.Path;
-        long? expectedIndex = ordinal == 0 ? null : state.NextIndex;
+        scan.HeaderFault = true; // until the records are reached
         int headerPrefix = Math.Min(bytes.Length, SegmentHeader.SizeBytes);
         if (bytes.Length < SegmentHeader.SizeBytes || !bytes[..headerPrefix].ContainsAnyExcept((byte)0))
         {
@@ -93,13 +193,15 @@ internal static class SegmentScanner
             if (isLast && (bytes.Length < SegmentHeader.SizeBytes || !bytes.ContainsAnyExcept((byte)0)))
             {
                 // Created (and maybe preallocated) but the header never reached the disk: an interrupted roll.
-                return Fault(JournalFaultKind.TornTail, path, 0, expectedIndex, "segment header missing (interrupted segment creation)", ordinal, 0);
+                scan.Fault = Fault(JournalFaultKind.TornTail, path, 0, null, "segment header missing (interrupted segment creation)", ordinal, 0);
+                return;
             }
 
             string why = bytes.Length < SegmentHeader.SizeBytes
                 ? $"file of {bytes.Length} bytes is shorter than the {SegmentHeader.SizeBytes}-byte segment header"
                 : "segment header is all zeros but the file holds data";
-            return Fault(JournalFaultKind.Corrupt, path, 0, expectedIndex, why, ordinal, 0);
+            scan.Fault = Fault(JournalFaultKind.Corrupt, path, 0, null, why, ordinal, 0);
+            return;
         }
 
         SegmentHeader header = SegmentHeader.Read(bytes);
@@ -107,7 +209,8 @@ internal static class SegmentScanner
         if (reason is not null && isLast && !bytes[SegmentHeader.SizeBytes..].ContainsAnyExcept((byte)0))
         {
             // A bad header with nothing after it in the last segment: the roll that created it was interrupted.
-            return Fault(JournalFaultKind.TornTail, path, fieldOffset, expectedIndex, "incomplete segment header (interrupted segment creation): " + reason, ordinal, 0);
+            scan.Fault = Fault(JournalFaultKind.TornTail, path, fieldOffset, null, "incomplete segment header (interrupted segment creation): " + reason, ordinal, 0);
+            return;
         }
         if (reason is null && header.FirstIndex != nameFirstIndex)
         {
@@ -121,26 +224,25 @@ internal static class SegmentScanner
             fieldOffset = header.SegmentSizeBytes;
         }
 
-        if (reason is null && ordinal > 0)
-        {
-            reason = CheckContinuity(header, state, out fieldOffset);
-        }
-
         if (reason is not null)
         {
-            return Fault(JournalFaultKind.Corrupt, path, fieldOffset, expectedIndex, reason, ordinal, 0);
+            scan.Fault = Fault(JournalFaultKind.Corrupt, path, fieldOffset, null, reason, ordinal, 0);
+            return;
         }
 
-        state = ChainState.FromSegmentHeader(header);
-        entry = new SegmentEntry
+        // The link to the previous segment (CheckContinuity) is the caller's: it needs that segment's end.
+        scan.HeaderFault = false;
+        scan.Header = header;
+        ChainState state = ChainState.FromSegmentHeader(header);
+        var entry = new SegmentEntry
         {
             Path = path, FirstIndex = header.FirstIndex, SegmentSizeBytes = header.SegmentSizeBytes, StartState = state,
         };
         long offset = SegmentHeader.SizeBytes;
-        JournalFault? fault = WalkRecords(bytes, header.SegmentSizeBytes, path, ordinal, isLast, ref state, ref offset, long.MaxValue, ref records);
+        scan.Fault = WalkRecords(bytes, header.SegmentSizeBytes, path, ordinal, isLast, ref state, ref offset, long.MaxValue, ref scan.Records);
         entry.EndOffsetBytes = offset;
         entry.EndState = state;
-        return fault;
+        scan.Entry = entry;
     }
 
     private static string? CheckContinuity(in SegmentHeader header, in ChainState state, out long fieldOffset)
