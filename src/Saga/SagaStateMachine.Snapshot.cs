@@ -155,7 +155,9 @@ public sealed partial class SagaStateMachine
             throw new InvalidDataException($"Saga state: saga {r.SagaId} is marked answered before its commit point.");
         if (r.BeganAt > LastTimestamp || r.PhaseStartedAt > LastTimestamp || r.CompletedAt > LastTimestamp)
             throw new InvalidDataException($"Saga state: saga {r.SagaId} is from the future.");
-        if (_bySaga.ContainsKey(r.SagaId) || _byTransfer.ContainsKey(r.Transfer.Id))
+        if (r.Transfer.Id == UInt128.Zero || r.Transfer.Id == UInt128.MaxValue)
+            throw new InvalidDataException($"Saga state: saga {r.SagaId} has a reserved transfer id.");
+        if (_bySaga.TryGet(r.SagaId, out _) || _byTransfer.TryGet(r.Transfer.Id, out _))
             throw new InvalidDataException($"Saga state: saga {r.SagaId} is listed twice.");
         if (!_options.Catalog.Contains(r.Transfer.Ledger) || r.Transfer.Amount <= 0)
             throw new InvalidDataException($"Saga state: saga {r.SagaId} has an invalid transfer.");

@@ -13,7 +13,7 @@ public sealed partial class SagaStateMachine
         var code = (ResultCode)BinaryPrimitives.ReadUInt32LittleEndian(item[12..]);
         // Late or duplicated answers (a retry answered twice, a saga already decided or forgotten) change nothing.
         if (stepValue is < (uint)SagaStep.SourceHold or > (uint)SagaStep.DestCancel) return;
-        if (!_bySaga.TryGetValue(sagaId, out var slot)) return;
+        if (sagaId == 0 || !_bySaga.TryGet(sagaId, out var slot)) return;
         var step = (SagaStep)stepValue;
         ref var r = ref _rows[slot];
         if (r.IsTerminal || !r.IsOutstanding(step)) return;

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Wallet.Engine.Ledger;
 
 namespace Wallet.Saga;
@@ -15,14 +17,17 @@ public sealed partial class SagaStateMachine
     private const TransferFlags TwoPhaseFlags = TransferFlags.Pending | TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer;
     private const TransferFlags ClientTransferFlags = TransferFlags.Linked | TwoPhaseFlags;
     private const byte StepMask = 0x7E; // bits 1..6
+    private const int InitialIndexEntries = 1 << 17; // grown by doubling (warm-up only) up to the table's capacity
 
     private readonly SagaOptions _options;
     private readonly ClearingAccounts _clearing;
     private readonly SagaRecord[] _rows;
     private readonly int[] _free;
     private int _freeCount;
-    private readonly Dictionary<ulong, int> _bySaga;
-    private readonly Dictionary<UInt128, int> _byTransfer;
+    // Open-addressing indexes (one 32-byte bucket per key, one miss per probe, prefetchable): the tables outgrow the
+    // caches, and two Dictionary misses per lookup were most of the coordinator's time (BENCHMARKS §26).
+    private readonly IdIndex _bySaga;     // saga id (never 0) → row
+    private readonly IdIndex _byTransfer; // transfer id (Begin refuses 0 and 2^128−1) → row
     private int _head = -1;
     private int _tail = -1;
     // Ended sagas, oldest first (ring of row positions).
@@ -41,8 +46,9 @@ public sealed partial class SagaStateMachine
         _free = new int[capacity];
         for (var i = 0; i < capacity; i++) _free[i] = capacity - 1 - i;
         _freeCount = capacity;
-        _bySaga = new Dictionary<ulong, int>(capacity);
-        _byTransfer = new Dictionary<UInt128, int>(capacity);
+        var initial = Math.Min(capacity, InitialIndexEntries);
+        _bySaga = new IdIndex(capacity, initial);
+        _byTransfer = new IdIndex(capacity, initial);
         _completed = new int[Math.Max(options.RetainedCompletedSagas, 1)];
     }
 
@@ -68,7 +74,7 @@ public sealed partial class SagaStateMachine
 
     public bool TryGetSaga(ulong sagaId, out SagaRecord saga)
     {
-        if (_bySaga.TryGetValue(sagaId, out var slot))
+        if (sagaId != 0 && _bySaga.TryGet(sagaId, out var slot))
         {
             saga = _rows[slot];
             return true;
@@ -80,7 +86,7 @@ public sealed partial class SagaStateMachine
 
     public bool TryGetSagaByTransfer(UInt128 transferId, out SagaRecord saga)
     {
-        if (_byTransfer.TryGetValue(transferId, out var slot))
+        if (transferId != UInt128.Zero && _byTransfer.TryGet(transferId, out var slot))
         {
             saga = _rows[slot];
             return true;
@@ -138,6 +144,10 @@ public sealed partial class SagaStateMachine
         if (count > _options.MaxBatchSize) return SagaCommandResult.BatchTooLarge;
         for (var i = 0; i < count; i++)
         {
+            // The tables are larger than the caches: start the index buckets of the item PrefetchAhead on, and (for
+            // answers) the row of the one RowAhead on, whose bucket is in flight by now. Hints only: no state changes.
+            if (i + PrefetchAhead < count) PrefetchIndex(kind, payload.Slice((i + PrefetchAhead) * size, size));
+            if (kind == SagaCommandKind.StepOutcome && i + RowAhead < count) PrefetchOutcomeRow(payload.Slice((i + RowAhead) * size, size));
             var item = payload.Slice(i * size, size);
             if (kind == SagaCommandKind.Begin) Begin(item, now, ref sink);
             else Outcome(item, now, ref sink);
@@ -165,7 +175,7 @@ public sealed partial class SagaStateMachine
     public int EmitOutstanding<TSink>(long phaseStartedBefore, ref TSink sink, int maxSagas, ref ulong resumeAfterSagaId) where TSink : struct, ISagaSink
     {
         var start = _head;
-        if (resumeAfterSagaId != 0 && _bySaga.TryGetValue(resumeAfterSagaId, out var from) && !_rows[from].IsTerminal && _rows[from].Next >= 0)
+        if (resumeAfterSagaId != 0 && _bySaga.TryGet(resumeAfterSagaId, out var from) && !_rows[from].IsTerminal && _rows[from].Next >= 0)
             start = _rows[from].Next;
         resumeAfterSagaId = 0;
         var emitted = 0;
@@ -215,7 +225,7 @@ public sealed partial class SagaStateMachine
             return;
         }
 
-        if (_byTransfer.TryGetValue(transfer.Id, out var existing))
+        if (_byTransfer.TryGet(transfer.Id, out var existing))
         {
             ref readonly var e = ref _rows[existing];
             // Still open and not yet decided: no outcome to give. Decided (answered at the commit point) or ended: the original one.
@@ -347,6 +357,7 @@ public sealed partial class SagaStateMachine
 
         if (_completedCount == _options.RetainedCompletedSagas)
         {
+            if (_completedCount > ForgetAhead) PrefetchForget();
             Forget(_completed[_completedStart]);
             _completedStart = (_completedStart + 1) % _completed.Length;
             _completedCount--;
@@ -361,7 +372,52 @@ public sealed partial class SagaStateMachine
         ref var r = ref _rows[slot];
         _bySaga.Remove(r.SagaId);
         _byTransfer.Remove(r.Transfer.Id);
-        r = default;
+        // Not zeroed: nothing reads a free row (the active list and the completed ring name every row in use), and
+        // Begin resets the whole row before it uses it again.
         _free[_freeCount++] = slot;
+    }
+
+    // ---- prefetch (hints: no state changes, any value is safe) ------------------------------------------------
+
+    private const int PrefetchAhead = 8;
+    private const int RowAhead = 4;
+    private const int ForgetAhead = 8;
+
+    private void PrefetchIndex(SagaCommandKind kind, ReadOnlySpan<byte> item)
+    {
+        if (kind == SagaCommandKind.Begin) _byTransfer.Prefetch(MemoryMarshal.Read<UInt128>(item)); // Transfer.Id at 0
+        else _bySaga.Prefetch(BinaryPrimitives.ReadUInt64LittleEndian(item));
+    }
+
+    private void PrefetchOutcomeRow(ReadOnlySpan<byte> item)
+    {
+        var sagaId = BinaryPrimitives.ReadUInt64LittleEndian(item);
+        if (sagaId != 0 && _bySaga.TryGet(sagaId, out var slot)) PrefetchRow(slot);
+    }
+
+    /// <summary>
+    /// Ahead of forgetting the oldest ended saga: the row ForgetAhead places on (its ids), and the index buckets of the
+    /// one ForgetAhead/2 on, whose ids were prefetched then.
+    /// </summary>
+    private void PrefetchForget()
+    {
+        var n = _completed.Length;
+        PrefetchRow(_completed[(_completedStart + ForgetAhead) % n]);
+        ref readonly var soon = ref _rows[_completed[(_completedStart + ForgetAhead / 2) % n]];
+        _bySaga.Prefetch(soon.SagaId);
+        _byTransfer.Prefetch(soon.Transfer.Id);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchRow(int slot)
+    {
+        if (!Sse.IsSupported) return;
+        var p = (byte*)Unsafe.AsPointer(ref _rows[slot]);
+        // 208 bytes span four or five lines depending on where the row starts.
+        Sse.Prefetch0(p);
+        Sse.Prefetch0(p + 64);
+        Sse.Prefetch0(p + 128);
+        Sse.Prefetch0(p + 192);
+        Sse.Prefetch0(p + SagaRecord.SizeBytes - 1);
     }
 }

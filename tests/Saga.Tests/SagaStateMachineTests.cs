@@ -400,6 +400,91 @@ public sealed class SagaStateMachineTests
     }
 
     [Fact]
+    public void Reserved_ids_find_nothing()
+    {
+        // The indexes use id 0 as their empty-bucket mark: a lookup of 0 must not land on an empty bucket.
+        var h = new Harness();
+        h.Begin(Cross(1), SagaMode.Saga);
+        Assert.False(h.Machine.TryGetSaga(0, out _));
+        Assert.False(h.Machine.TryGetSagaByTransfer(UInt128.Zero, out _));
+        Assert.True(h.Machine.TryGetSaga(1, out var open));
+        Assert.Equal((UInt128)1, open.Transfer.Id);
+        var before = h.Machine.ComputeDigest();
+        var payload = new byte[SagaCommands.OutcomeSizeBytes];
+        SagaCommands.WriteOutcome(payload, 0, SagaStep.SourceHold, ResultCode.Ok);
+        h.Steps.Clear();
+        Assert.Equal(SagaCommandResult.Ok, h.Run(SagaCommandKind.StepOutcome, payload));
+        Assert.Empty(h.Steps);
+        Assert.Empty(h.Done);
+        Assert.True(h.Machine.TryGetSaga(1, out var still) && still.Status == open.Status && still.Outstanding == open.Outstanding);
+        Assert.NotEqual(before, h.Machine.ComputeDigest()); // the command was counted (index, stamp), nothing else changed
+    }
+
+    [Fact]
+    public void Restore_rejects_a_row_with_a_reserved_transfer_id()
+    {
+        var h = new Harness();
+        h.Begin(Cross(1), SagaMode.Saga);
+        var bytes = new MemoryStream();
+        h.Machine.WriteTo(bytes);
+        foreach (var id in new[] { UInt128.Zero, UInt128.MaxValue })
+        {
+            var image = bytes.ToArray();
+            var rowAt = image.Length - 8 - SagaRecord.SizeBytes; // header, one row, 8-byte trailer
+            MemoryMarshal.Write(image.AsSpan(rowAt), in id); // Transfer.Id is the row's first field
+            var check = new System.IO.Hashing.XxHash64();
+            check.Append(image.AsSpan(0, image.Length - 8));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(image.Length - 8), check.GetCurrentHashAsUInt64());
+            var e = Assert.Throws<InvalidDataException>(() => SagaStateMachine.Restore(h.Machine.Options, new MemoryStream(image)));
+            Assert.Contains("reserved transfer id", e.Message);
+        }
+    }
+
+    [Fact]
+    public void A_row_reused_after_forgetting_carries_nothing_over()
+    {
+        // Forgetting no longer zeroes the row (Begin resets it): run many sagas through a 2-row retention, each ending
+        // differently, then check a new saga's row holds only its own fields and the state round-trips.
+        var h = new Harness(retained: 2);
+        for (var i = 1; i <= 12; i++)
+        {
+            h.Steps.Clear();
+            h.Begin(Cross((UInt128)i, amount: 100 + i), SagaMode.Saga, correlation: i);
+            if (i % 2 == 0)
+            {
+                h.Answer(h.Take(SagaStep.SourceHold), ResultCode.ExceedsCredits);
+                h.Answer(h.Take(SagaStep.SourceCancel), ResultCode.Ok);
+            }
+            else
+            {
+                h.Answer(h.Take(SagaStep.SourceHold), ResultCode.Ok);
+                h.Answer(h.Take(SagaStep.DestCredit), ResultCode.Ok);
+                h.Answer(h.Take(SagaStep.SourcePost), ResultCode.Ok);
+            }
+        }
+        Assert.Equal(2, h.Machine.CompletedCount);
+        Assert.False(h.Machine.TryGetSaga(1, out _));
+        Assert.False(h.Machine.TryGetSagaByTransfer(1, out _));
+
+        h.Steps.Clear();
+        h.Begin(Cross(99, amount: 7), SagaMode.Saga, correlation: 99);
+        Assert.True(h.Machine.TryGetSagaByTransfer(99, out var fresh));
+        Assert.Equal(13UL, fresh.SagaId);
+        Assert.Equal(7, fresh.Transfer.Amount);
+        Assert.Equal(99, fresh.CorrelationId);
+        Assert.Equal(ResultCode.Ok, fresh.Outcome);
+        Assert.Equal(SagaStatus.SourceHolding, fresh.Status);
+        Assert.False(fresh.Answered);
+        Assert.Equal(0, fresh.CompletedAt);
+        Assert.Equal(1 << (int)SagaStep.SourceHold, fresh.Outstanding);
+
+        var bytes = new MemoryStream();
+        h.Machine.WriteTo(bytes);
+        var copy = SagaStateMachine.Restore(h.Machine.Options, new MemoryStream(bytes.ToArray()));
+        Assert.Equal(h.Machine.ComputeDigest(), copy.ComputeDigest());
+    }
+
+    [Fact]
     public void Clearing_accounts_live_in_their_partition_and_are_system_ids()
     {
         var clearing = new ClearingAccounts(PartitionMap.Uniform(5), Catalog);
