@@ -93,6 +93,14 @@ public sealed partial class WalletClient
             request.Fail(error);
             throw error;
         }
+        if (request is CreateTransfersRequest { NeedsResend: true } partial)
+        {
+            // Some items' partition was unavailable (nothing applied for them): the same request, carrying only those
+            // items now, goes back to the queue after a pause, as a whole request does after Busy.
+            partial.NeedsResend = false;
+            _ = RequeueAfterAsync(partial, Math.Min(UnavailableRetryDelayMs, _options.BusyRetryMaxDelayMs));
+            return;
+        }
         if (request is CoalescedTransfersRequest batch)
         {
             if (batch.Unavailable is { } again)

@@ -47,6 +47,73 @@ public sealed class TransferPathTests
         Assert.Equal(0, client.PendingTransfers);
     }
 
+    [Fact]
+    public async Task Batch_items_answered_PartitionUnavailable_are_sent_again_alone_and_in_order()
+    {
+        // A batch split by a multi-partition gateway where one partition's ring was full: the SDK sends just those items
+        // again (same ids, same order, a linked chain kept whole) and the caller gets one array of real outcomes.
+        await using var server = new FakeServer();
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<UInt128, int>();
+        var sizes = new System.Collections.Concurrent.ConcurrentQueue<UInt128[]>();
+        server.OnRequest = (s, r) =>
+        {
+            sizes.Enqueue(r.Transfers.Select(t => t.Id).ToArray());
+            var results = new List<(uint, ResultCode)>();
+            for (int i = 0; i < r.Transfers.Length; i++)
+            {
+                int copy = seen.AddOrUpdate(r.Transfers[i].Id, 1, (_, n) => n + 1);
+                // Ids 11..13 (a linked chain) and every id divisible by 4: refused twice by their "partition", then applied.
+                UInt128 id = r.Transfers[i].Id;
+                bool refused = ((id >= 11 && id <= 13) || id % 4 == 0) && copy <= 2;
+                results.Add(((uint)i, refused ? ResultCode.PartitionUnavailable : r.Transfers[i].Amount == 7 ? ResultCode.ExceedsCredits : ResultCode.Ok));
+            }
+            return s.SendCreateResultsAsync(r.CorrelationId, results);
+        };
+        await using var client = await ConnectAsync(server);
+        Transfer[] batch = Enumerable.Range(1, 40).Select(i => TestKit.Transfer((UInt128)i, amount: i == 9 || i == 12 ? 7 : 100)).ToArray();
+        batch[10].Flags = TransferFlags.Linked; // 11 → 12 → 13
+        batch[11].Flags = TransferFlags.Linked;
+
+        CreateResult[] results = await client.CreateTransfersAsync(batch).WaitAsync(TestKit.Bound);
+
+        Assert.Equal(40, results.Length);
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.Equal(i, results[i].Index);
+            Assert.Equal(i == 8 || i == 11 ? ResultCode.ExceedsCredits : ResultCode.Ok, results[i].Code);
+        }
+        UInt128[] resent = [4, 8, 11, 12, 13, 16, 20, 24, 28, 32, 36, 40];
+        UInt128[][] sends = sizes.ToArray();
+        Assert.Equal(3, sends.Length);
+        Assert.Equal(40, sends[0].Length);
+        Assert.Equal(resent, sends[1]);
+        Assert.Equal(resent, sends[2]);
+        Assert.All(server.Requests.Skip(1), r =>
+        {
+            int at = Array.IndexOf(r.Transfers.Select(t => t.Id).ToArray(), (UInt128)11);
+            Assert.Equal(TransferFlags.Linked, r.Transfers[at].Flags);
+            Assert.Equal(TransferFlags.Linked, r.Transfers[at + 1].Flags);
+            Assert.Equal(TransferFlags.None, r.Transfers[at + 2].Flags);
+        });
+        for (int i = 1; i <= 40; i++) Assert.Equal(Array.IndexOf(resent, (UInt128)i) >= 0 ? 3 : 1, seen[(UInt128)i]);
+    }
+
+    [Fact]
+    public async Task A_partition_that_stays_unavailable_is_reported_after_a_bounded_number_of_resends()
+    {
+        await using var server = new FakeServer();
+        server.OnRequest = (s, r) => s.SendCreateResultsAsync(r.CorrelationId,
+            r.Transfers.Select((t, i) => ((uint)i, t.Id % 2 == 0 ? ResultCode.PartitionUnavailable : ResultCode.Ok)).ToList());
+        await using var client = await ConnectAsync(server);
+        Transfer[] batch = Enumerable.Range(1, 10).Select(i => TestKit.Transfer((UInt128)i)).ToArray();
+
+        CreateResult[] results = await client.CreateTransfersAsync(batch).WaitAsync(TestKit.Bound);
+
+        for (int i = 0; i < 10; i++) Assert.Equal((i + 1) % 2 == 0 ? ResultCode.PartitionUnavailable : ResultCode.Ok, results[i].Code);
+        Assert.Equal(1 + CreateTransfersRequest.MaxUnavailableResends, server.Requests.Count);
+        Assert.All(server.Requests.Skip(1), r => Assert.Equal(5, r.Transfers.Length));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
