@@ -21,8 +21,12 @@ namespace Wallet.Engine.ReadModel;
 /// </summary>
 internal sealed class SstIngester
 {
-    /// <summary>L0 files at which ingestion waits for compaction: RocksDB's default level0_slowdown_writes_trigger.</summary>
-    public const int Level0WaitFiles = 20;
+    /// <summary>
+    /// L0 files at which ingestion waits for compaction: a few past the compaction trigger
+    /// (<see cref="ReadModelStore.Level0CompactionTriggerFiles"/>), so a compaction that falls behind slows the apply
+    /// instead of letting L0 — which every point read consults — grow without bound.
+    /// </summary>
+    public const int Level0WaitFiles = ReadModelStore.Level0CompactionTriggerFiles + 4;
     /// <summary>Longest wait for compaction before ingesting anyway (reads slow down, nothing breaks).</summary>
     public const int Level0WaitMaxMs = 10_000;
     private const string Level0Property = "rocksdb.num-files-at-level0";
