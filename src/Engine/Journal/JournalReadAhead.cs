@@ -126,9 +126,7 @@ public sealed class JournalReadAhead : IDisposable
                 if (!Monitor.Wait(_gate, WaitSliceMs) && !_thread.IsAlive && _ready.Count == 0 && !_finished)
                     throw new InvalidOperationException($"journal read-ahead thread '{_thread.Name}' ended without finishing");
             }
-            Chunk chunk = _ready.Dequeue();
-            Monitor.PulseAll(_gate);
-            return chunk;
+            return _ready.Dequeue();
         }
     }
 

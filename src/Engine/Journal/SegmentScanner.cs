@@ -15,9 +15,6 @@ internal static class SegmentScanner
     /// <summary>A journal at least this large is validated by several threads at once (one segment each at a time).</summary>
     internal const long ParallelScanMinBytes = 64L << 20;
 
-    /// <summary>At most this many threads validate one journal (the caller's included).</summary>
-    internal const int MaxScanThreads = 4;
-
     /// <summary>Validates every segment of the journal <paramref name="prefix"/> in <paramref name="directory"/>, oldest first.</summary>
     /// <param name="directory">The journal's directory.</param>
     /// <param name="prefix">The journal's file prefix.</param>
@@ -27,7 +24,7 @@ internal static class SegmentScanner
     /// all of it into memory (<see cref="JournalOptions.PageCacheKeepBytes"/>; 0 = leave the cache alone).
     /// </param>
     /// <param name="parallelMinBytes">
-    /// Journals of at least this many bytes are checked by up to <see cref="MaxScanThreads"/> threads: every segment
+    /// Journals of at least this many bytes are checked by up to <see cref="ParallelWork.MaxThreads"/> threads: every segment
     /// header carries the chain state it starts from, so segments validate independently and only the links between
     /// them (checked here, in order) need their neighbours. The result is the same as one thread's, fault for fault.
     /// </param>
@@ -54,7 +51,7 @@ internal static class SegmentScanner
         }
 
         var scans = new SegmentScan[n];
-        int threads = totalBytes >= parallelMinBytes ? Math.Min(Math.Min(Environment.ProcessorCount, MaxScanThreads), n) : 1;
+        int threads = totalBytes >= parallelMinBytes ? Math.Min(ParallelWork.Threads, n) : 1;
         ScanInParallel(files, scans, firstKept, threads);
 
         ChainState previous = default;
@@ -134,21 +131,8 @@ internal static class SegmentScanner
             }
         }
 
-        if (threads <= 1)
-        {
-            Work();
-            return;
-        }
-
-        var helpers = new Thread[threads - 1];
-        for (int t = 0; t < helpers.Length; t++)
-        {
-            helpers[t] = new Thread(Work) { IsBackground = true, Name = "journal-scan-" + (t + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) };
-            helpers[t].Start();
-        }
-        Work();
-        // Work cannot throw (each segment's errors are kept in its slot), so the helpers end once the segments run out.
-        foreach (Thread helper in helpers) helper.Join();
+        // Work cannot throw (each segment's errors are kept in its slot), as ParallelWork requires.
+        ParallelWork.Run(threads, "journal-scan", _ => Work());
     }
 
     private static SegmentScan ScanAlone(string path, long nameFirstIndex, int ordinal, bool isLast, bool dropAfter)

@@ -38,10 +38,8 @@ internal static partial class HugePageArray
         return array;
     }
 
-    /// <summary>Above this, the first touch is split between threads (one per core, at most <see cref="MaxClearThreads"/>).</summary>
+    /// <summary>Above this, the first touch is split between threads (one per core, at most <see cref="ParallelWork.MaxThreads"/>).</summary>
     internal const long ParallelClearMinBytes = 64L << 20;
-
-    private const int MaxClearThreads = 4;
 
     /// <summary>
     /// Zeroes the array, several threads at once when it is large: the first touch of fresh memory is the kernel
@@ -51,24 +49,13 @@ internal static partial class HugePageArray
     /// </summary>
     internal static void ClearInParallel<T>(T[] array, long bytes) where T : unmanaged
     {
-        int threads = bytes >= ParallelClearMinBytes ? Math.Min(Environment.ProcessorCount, MaxClearThreads) : 1;
-        if (threads <= 1)
-        {
-            array.AsSpan().Clear();
-            return;
-        }
-
+        int threads = bytes >= ParallelClearMinBytes ? ParallelWork.Threads : 1;
         int part = (array.Length + threads - 1) / threads;
-        var helpers = new Thread[threads - 1];
-        for (int t = 1; t < threads; t++)
+        ParallelWork.Run(threads, "table-clear", t =>
         {
             int from = Math.Min(array.Length, t * part);
-            int length = Math.Min(part, array.Length - from);
-            helpers[t - 1] = new Thread(() => array.AsSpan(from, length).Clear()) { IsBackground = true, Name = "table-clear" };
-            helpers[t - 1].Start();
-        }
-        array.AsSpan(0, Math.Min(part, array.Length)).Clear();
-        foreach (Thread helper in helpers) helper.Join();
+            array.AsSpan(from, Math.Min(part, array.Length - from)).Clear();
+        });
     }
 
     /// <summary><see cref="Array.Resize{T}(ref T[], int)"/> into a <see cref="Allocate{T}"/> array.</summary>
