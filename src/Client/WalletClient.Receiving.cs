@@ -93,12 +93,12 @@ public sealed partial class WalletClient
             request.Fail(error);
             throw error;
         }
-        if (request is CreateTransfersRequest { NeedsResend: true } partial)
+        if (request is IResendingRequest { NeedsResend: true } partial)
         {
             // Some items' partition was unavailable (nothing applied for them): the same request, carrying only those
             // items now, goes back to the queue after a pause, as a whole request does after Busy.
             partial.NeedsResend = false;
-            _ = RequeueAfterAsync(partial, Math.Min(UnavailableRetryDelayMs, _options.BusyRetryMaxDelayMs));
+            _ = RequeueAfterAsync(request, Math.Min(UnavailableRetryDelayMs, _options.BusyRetryMaxDelayMs));
             return;
         }
         if (request is CoalescedTransfersRequest batch)

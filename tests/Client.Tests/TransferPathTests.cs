@@ -99,6 +99,23 @@ public sealed class TransferPathTests
     }
 
     [Fact]
+    public async Task Account_batch_items_answered_PartitionUnavailable_are_sent_again_too()
+    {
+        await using var server = new FakeServer();
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<UInt128, int>();
+        server.OnRequest = (s, r) => s.SendCreateResultsAsync(r.CorrelationId, r.Accounts.Select((a, i) =>
+            ((uint)i, seen.AddOrUpdate(a.Id, 1, (_, n) => n + 1) == 1 && a.Id % 3 == 0 ? ResultCode.PartitionUnavailable : ResultCode.Ok)).ToList());
+        await using var client = await ConnectAsync(server);
+        Account[] batch = Enumerable.Range(1, 12).Select(i => new Account { Id = (UInt128)i, Ledger = 1, Code = 1 }).ToArray();
+
+        CreateResult[] results = await client.CreateAccountsAsync(batch).WaitAsync(TestKit.Bound);
+
+        Assert.All(results, r => Assert.Equal(ResultCode.Ok, r.Code));
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(new UInt128[] { 3, 6, 9, 12 }, server.Requests.Last().Accounts.Select(a => a.Id).ToArray());
+    }
+
+    [Fact]
     public async Task A_partition_that_stays_unavailable_is_reported_after_a_bounded_number_of_resends()
     {
         await using var server = new FakeServer();
@@ -110,7 +127,7 @@ public sealed class TransferPathTests
         CreateResult[] results = await client.CreateTransfersAsync(batch).WaitAsync(TestKit.Bound);
 
         for (int i = 0; i < 10; i++) Assert.Equal((i + 1) % 2 == 0 ? ResultCode.PartitionUnavailable : ResultCode.Ok, results[i].Code);
-        Assert.Equal(1 + CreateTransfersRequest.MaxUnavailableResends, server.Requests.Count);
+        Assert.Equal(1 + CreateBatchRequest<Transfer>.MaxUnavailableResends, server.Requests.Count);
         Assert.All(server.Requests.Skip(1), r => Assert.Equal(5, r.Transfers.Length));
     }
 
