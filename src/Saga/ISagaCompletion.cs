@@ -9,5 +9,10 @@ namespace Wallet.Saga;
 /// </summary>
 public interface ISagaCompletion
 {
-    void OnSagaCompleted(long correlationId, ResultCode code, long timestamp);
+    /// <param name="correlationId">The submitter's correlation id.</param>
+    /// <param name="sagaId">The saga that decided it (its row is still in the driver's table during the call, unless
+    /// retention is 0), or 0 when none began (refused before a saga started).</param>
+    /// <param name="code">Ok (committed) or the reason it was refused or compensated.</param>
+    /// <param name="timestamp">The deciding command's ledger time (ns).</param>
+    void OnSagaCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp);
 }

@@ -189,7 +189,7 @@ public sealed partial class SagaCoordinator
             for (var i = 0; i < _completionCount; i++)
             {
                 ref var c = ref _completions[i];
-                c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.Code, c.Timestamp);
+                c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.SagaId, c.Code, c.Timestamp);
                 c = default;
             }
         }
@@ -223,12 +223,12 @@ public sealed partial class SagaCoordinator
         }
 
         if (_completionCount == _completions.Length) Array.Resize(ref _completions, _completions.Length * 2);
-        _completions[_completionCount++] = new Completion(waiter, code, timestamp);
+        _completions[_completionCount++] = new Completion(waiter, sagaId, code, timestamp);
     }
 
     private readonly record struct Waiter(ISagaCompletion Completion, long ClientCorrelationId, Transfer Transfer, SagaMode Mode);
 
-    private readonly record struct Completion(Waiter Waiter, ResultCode Code, long Timestamp);
+    private readonly record struct Completion(Waiter Waiter, ulong SagaId, ResultCode Code, long Timestamp);
 
     private readonly struct DriverSink(SagaCoordinator owner) : ISagaSink
     {

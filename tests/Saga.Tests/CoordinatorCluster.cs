@@ -41,11 +41,16 @@ internal sealed class WaitingHandler : IPartitionResultHandler
 internal sealed class CompletionWaiter : ISagaCompletion
 {
     private readonly ConcurrentDictionary<long, ResultCode> _codes = new();
+    private readonly ConcurrentDictionary<long, ulong> _sagas = new();
 
     public int Count => _codes.Count;
 
-    public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
+    /// <summary>The saga id the completion named (0: none began).</summary>
+    public ulong SagaOf(long correlation) => _sagas.TryGetValue(correlation, out var id) ? id : 0;
+
+    public void OnSagaCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
     {
+        _sagas[correlationId] = sagaId;
         if (!_codes.TryAdd(correlationId, code)) throw new InvalidOperationException($"correlation {correlationId} completed twice");
         lock (_codes) Monitor.PulseAll(_codes);
     }

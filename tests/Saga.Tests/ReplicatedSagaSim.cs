@@ -885,7 +885,7 @@ public sealed class ReplicatedSagaSim
 
     private sealed class Completions(ReplicatedSagaSim world) : ISagaReplicaCompletion
     {
-        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp) => world.OnSagaCompleted(correlationId, code);
+        public void OnSagaCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => world.OnSagaCompleted(correlationId, code);
 
         public void OnNotLeader(long correlationId, int leaderId) => world.OnNotLeader(correlationId, leaderId);
     }

@@ -16,7 +16,7 @@ public sealed class SagaCompletionBurstTests
         public int Flushes;
         public int ImmediateFlushes;
 
-        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
+        public void OnSagaCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
         {
             OpenWhenCompleted[correlationId] = ResultBurst.IsOpen;
             // What the gateway's completion does: defer the flush when a burst is open, else flush now.

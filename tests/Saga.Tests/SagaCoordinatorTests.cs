@@ -155,6 +155,10 @@ public sealed class SagaCoordinatorTests
         var correlation = cluster.NextCorrelation();
         Assert.True(second.TrySubmit(Tx(1, a, b, 700), SagaMode.Saga, correlation, again));
         Assert.Equal(ResultCode.StepOutcomeForgotten, again.Wait(correlation));
+        // The completion names the saga, whose row (with the transfer) is what the node's anomaly log reports.
+        Assert.True(second.Machine.TryGetSaga(again.SagaOf(correlation), out var ended));
+        Assert.Equal((UInt128)1, ended.Transfer.Id);
+        Assert.Equal(700, ended.Transfer.Amount);
         Assert.Equal(100_000 + 700, Net(cluster.Account(b)));
         Assert.Equal(700, cluster.Account(a).DebitsPending);
         Assert.Equal(100_000, Net(cluster.Account(a)));

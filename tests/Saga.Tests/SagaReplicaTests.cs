@@ -220,7 +220,7 @@ internal sealed class ReplicaWaiter : ISagaReplicaCompletion
     public int OutsideBurst => Volatile.Read(ref _outsideBurst);
     private int _outsideBurst;
 
-    public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
+    public void OnSagaCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
     {
         if (!Wallet.Engine.Partition.ResultBurst.IsOpen) Interlocked.Increment(ref _outsideBurst);
         if (!_codes.TryAdd(correlationId, code)) throw new InvalidOperationException($"correlation {correlationId} completed twice");

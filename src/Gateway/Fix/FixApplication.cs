@@ -304,7 +304,7 @@ internal sealed class FixApplication
             var result = new ResultSlot
             {
                 Kind = (ushort)CommandKind.CreateTransfers, CorrelationId = correlationId, SessionId = session.Id,
-                Index = 0, Timestamp = timestampNs, ResultCount = 1, Results = [new CreateResult(0, code)], Payload = [],
+                Index = 0, Timestamp = timestampNs, ResultCount = 1, Results = Routing.SingleResult.Of(code), Payload = [], // borrowed for this call
             };
             session.OnResult(in result);
         }

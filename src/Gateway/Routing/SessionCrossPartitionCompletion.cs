@@ -25,7 +25,7 @@ internal sealed class SessionCrossPartitionCompletion(IPartitionResultHandler re
             Index = 0,
             Timestamp = timestampNs,
             ResultCount = 1,
-            Results = [new CreateResult(0, code)],
+            Results = SingleResult.Of(code), // borrowed for this call: handlers copy it
             PayloadLength = 0,
             Payload = [],
         };

@@ -40,7 +40,7 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
     public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion, transfer, _log, _machine)) switch
+        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion, _log, _machine)) switch
         {
             SagaReplicaSubmit.Accepted => CrossPartitionSubmit.Accepted,
             SagaReplicaSubmit.Busy => CrossPartitionSubmit.Busy,
@@ -54,7 +54,7 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
     {
         ArgumentNullException.ThrowIfNull(completion);
         if (transfers.Length > replica.MaxSubmitBatch) return CrossPartitionSubmit.Unsupported; // one at a time instead
-        var batch = new BatchCompletion(completion, transfers.ToArray(), _log, _machine);
+        var batch = new BatchCompletion(completion, _log, _machine); // no copy of the transfers: the anomaly log reads the saga's row
         return replica.TrySubmit(transfers, mode, 0, batch) switch
         {
             SagaReplicaSubmit.Accepted => CrossPartitionSubmit.Accepted,
@@ -64,25 +64,24 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
         };
     }
 
-    private sealed class BatchCompletion(ICrossPartitionBatchCompletion inner, Transfer[] transfers, ILogger log, Func<SagaStateMachine> machine) : ISagaReplicaCompletion
+    private sealed class BatchCompletion(ICrossPartitionBatchCompletion inner, ILogger log, Func<SagaStateMachine> machine) : ISagaReplicaCompletion
     {
-        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
+        public void OnSagaCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
         {
-            int item = (int)correlationId;
             if (code == ResultCode.StepOutcomeForgotten)
-                SagaLog.ReportOutcomeForgotten(log, machine(), in transfers[item], code); // on the driver's thread: its table is safe to read
-            inner.OnCompleted(item, code, timestamp);
+                SagaLog.ReportOutcomeForgotten(log, machine(), sagaId, code); // on the driver's thread: its table is safe to read
+            inner.OnCompleted((int)correlationId, code, timestamp);
         }
 
         public void OnNotLeader(long correlationId, int leaderId) => inner.OnNotLeader((int)correlationId);
     }
 
-    private sealed class Completion(ICrossPartitionCompletion inner, Transfer transfer, ILogger log, Func<SagaStateMachine> machine) : ISagaReplicaCompletion
+    private sealed class Completion(ICrossPartitionCompletion inner, ILogger log, Func<SagaStateMachine> machine) : ISagaReplicaCompletion
     {
-        public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp)
+        public void OnSagaCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
         {
             if (code == ResultCode.StepOutcomeForgotten)
-                SagaLog.ReportOutcomeForgotten(log, machine(), in transfer, code); // on the driver's thread: its table is safe to read
+                SagaLog.ReportOutcomeForgotten(log, machine(), sagaId, code); // on the driver's thread: its table is safe to read
             inner.OnCompleted(code, timestamp);
         }
 

@@ -430,7 +430,7 @@ internal sealed class SagaReplicaCore
             for (var i = 0; i < _completionCount; i++)
             {
                 ref var c = ref _completions[i];
-                c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.Code, c.Timestamp);
+                c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.SagaId, c.Code, c.Timestamp);
                 c = default;
             }
         }
@@ -467,7 +467,7 @@ internal sealed class SagaReplicaCore
         }
 
         if (_completionCount == _completions.Length) Array.Resize(ref _completions, _completions.Length * 2);
-        _completions[_completionCount++] = new Completion(waiter, code, timestamp);
+        _completions[_completionCount++] = new Completion(waiter, sagaId, code, timestamp);
     }
 
     /// <summary>Every N applied commands, on every replica: the table at the applied index, with the log's term there.</summary>
@@ -496,7 +496,7 @@ internal sealed class SagaReplicaCore
 
     private readonly record struct Waiter(ISagaReplicaCompletion Completion, long ClientCorrelationId, Transfer Transfer, SagaMode Mode);
 
-    private readonly record struct Completion(Waiter Waiter, ResultCode Code, long Timestamp);
+    private readonly record struct Completion(Waiter Waiter, ulong SagaId, ResultCode Code, long Timestamp);
 
     private readonly struct LeaderSink(SagaReplicaCore owner) : ISagaSink
     {
