@@ -77,7 +77,7 @@ internal sealed class SagaBenchTracker : ISagaCompletion, IPartitionResultHandle
         }
     }
 
-    public void OnSagaCompleted(long correlationId, ResultCode code, long timestamp) => Done(correlationId, code);
+    public void OnSagaCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => Done(correlationId, code);
 
     public void OnResult(ref ResultSlot result, bool endOfBatch)
     {
