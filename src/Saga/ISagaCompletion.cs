@@ -10,8 +10,9 @@ namespace Wallet.Saga;
 public interface ISagaCompletion
 {
     /// <param name="correlationId">The submitter's correlation id.</param>
-    /// <param name="sagaId">The saga that decided it (its row is still in the driver's table during the call, unless
-    /// retention is 0), or 0 when none began (refused before a saga started).</param>
+    /// <param name="sagaId">The saga that decided it, or 0 when none began (refused before a saga started). Its row is
+    /// normally still in the driver's table during the call (ended sagas are retained: SagaOptions.RetainedCompletedSagas)
+    /// but may be gone when fewer are retained than one round ends; readers must allow for that.</param>
     /// <param name="code">Ok (committed) or the reason it was refused or compensated.</param>
     /// <param name="timestamp">The deciding command's ledger time (ns).</param>
     void OnSagaCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp);
