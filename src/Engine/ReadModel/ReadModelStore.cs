@@ -61,6 +61,10 @@ public sealed class ReadModelStore : IDisposable
             db = RocksDb.Open(DbOptionsFor(), path);
             reset = $"read model in '{path}' has view format {found}, this build uses format {ReadModelKeys.FormatVersion}: deleted; it is rebuilt from the event journal";
         }
+        // RocksDB's flush and compaction threads serve the view, as the projector and writer threads do (nice +10): on
+        // contended cores compaction debt grows (bounded by SstIngester's L0 wait) instead of taking a core from the
+        // request path or from the projection it serves. They exist once the database is open (one pool per process).
+        Ring.BackgroundPriority.LowerThreadsNamed("rocksdb:");
         var store = new ReadModelStore(db, path, readOnly: false) { FormatReset = reset };
         // A batch file written but not ingested before a crash: not part of the view (its checkpoint never landed).
         SstIngester.DeleteLeftovers(store.IngestDirectory);

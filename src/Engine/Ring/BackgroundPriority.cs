@@ -42,6 +42,33 @@ public static partial class BackgroundPriority
         }
     }
 
+    /// <summary>
+    /// Lowers every thread of this process whose name starts with <paramref name="namePrefix"/> (native pools we do not
+    /// start ourselves, e.g. RocksDB's compaction threads, "rocksdb:low"). Returns how many were lowered; 0 elsewhere
+    /// than Linux or when none match. Best effort: a thread that exits meanwhile is skipped.
+    /// </summary>
+    public static int LowerThreadsNamed(string namePrefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(namePrefix);
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return 0;
+        int lowered = 0;
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                string name;
+                try { name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'); }
+                catch (IOException) { continue; }
+                if (!name.StartsWith(namePrefix, StringComparison.Ordinal) || !int.TryParse(Path.GetFileName(task), out int tid)) continue;
+                if (GetPriority(PrioProcess, tid) >= Nice || SetPriority(PrioProcess, tid, Nice) == 0) lowered++;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EntryPointNotFoundException or DllNotFoundException)
+        {
+        }
+        return lowered;
+    }
+
     [LibraryImport("libc", EntryPoint = "syscall")]
     private static partial long Syscall(long number);
 
