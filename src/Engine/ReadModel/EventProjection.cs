@@ -22,7 +22,7 @@ namespace Wallet.Engine.ReadModel;
 internal sealed class EventProjection : IDisposable
 {
     // Two batches: one being collected here while the other is filled and written by _writer.
-    private readonly PendingBatch[] _batches = [new PendingBatch(), new PendingBatch()];
+    private readonly PendingBatch[] _batches;
     private PendingBatch _current;
     private readonly BatchWriter _writer;
     private readonly byte[] _key = new byte[64];
@@ -32,8 +32,11 @@ internal sealed class EventProjection : IDisposable
     private int _records;
     private int _events;
 
-    public EventProjection(ViewPosition start, ReadModelStore store, ReadModelWritePath path)
+    /// <summary>Starts collecting after <paramref name="start"/>; <paramref name="maxEventsPerBatch"/> (the batch limit,
+    /// <see cref="ReadModelOptions.MaxEventsPerBatch"/>) sizes the buffers.</summary>
+    public EventProjection(ViewPosition start, ReadModelStore store, ReadModelWritePath path, int maxEventsPerBatch)
     {
+        _batches = [new PendingBatch(maxEventsPerBatch), new PendingBatch(maxEventsPerBatch)];
         _position = start;
         _written = start;
         _writer = new BatchWriter(store.Db, store.WriteOptions, path == ReadModelWritePath.Ingest ? new SstIngester(store.Db, store.IngestDirectory) : null);

@@ -34,15 +34,25 @@ internal sealed class HistoryChunkBuilder
     private int[] _slotStart = new int[256];
     private int _slots;
     private bool _grouped;
+    private readonly int _rowsHint;
+
+    /// <param name="rowsHint">Rows a full batch is expected to hold (the row arrays grow to exactly this, then double).</param>
+    public HistoryChunkBuilder(int rowsHint = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rowsHint);
+        _rowsHint = rowsHint;
+    }
 
     public int Count => _count;
+    /// <summary>Rows the buffers hold before they grow again (tests: the growth follows the hint).</summary>
+    internal int RowCapacity => _rows.Length;
 
     /// <summary>Adds one row of <paramref name="account"/>; rows must come in (index, ordinal) order.</summary>
     public void Add(UInt128 account, in HistoryRow row)
     {
         if (_count == _rows.Length)
         {
-            int size = _rows.Length * 2;
+            int size = BufferGrowth.Next(_rows.Length, _count + 1, _rowsHint);
             Array.Resize(ref _rows, size);
             Array.Resize(ref _rowAccount, size);
             Array.Resize(ref _rowSlot, size);

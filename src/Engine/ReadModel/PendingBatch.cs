@@ -11,11 +11,27 @@ namespace Wallet.Engine.ReadModel;
 /// </summary>
 internal sealed class PendingBatch : IDisposable
 {
+    /// <summary>Events one record may add past the batch's limit (the batch closes after the record that reaches it): a
+    /// command of the ledger's largest batch (8,190 items) with up to two events per item.</summary>
+    public const int RecordEventsSlack = 16_384;
+    /// <summary>Key and value bytes of a typical transfer row put (17-byte key, ~50–70-byte compact row): the arena's hint per transfer.</summary>
+    private const int TransferPutBytesHint = 96;
+
+    /// <param name="maxEvents">The batch's event limit (<see cref="ReadModelOptions.MaxEventsPerBatch"/>; 0: no hint): buffers
+    /// grow to what a full batch needs, not to the next power of two past it.</param>
+    public PendingBatch(int maxEvents = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxEvents);
+        int events = maxEvents == 0 ? 0 : maxEvents + RecordEventsSlack;
+        Transfers = new SortedPutBuffer(entriesHint: events, arenaHint: events * TransferPutBytesHint);
+        History = new HistoryChunkBuilder(rowsHint: 2 * events); // a transfer is a row of each of its two accounts
+    }
+
     /// <summary>Accounts, statuses, user data, time index, checkpoint: few per batch.</summary>
     public SortedPutBuffer Puts { get; } = new();
     /// <summary>Transfers by id: usually already in id order (ids ascending), then not sorted at all.</summary>
-    public SortedPutBuffer Transfers { get; } = new();
-    public HistoryChunkBuilder History { get; } = new();
+    public SortedPutBuffer Transfers { get; }
+    public HistoryChunkBuilder History { get; }
     public WriteBatch Native { get; } = new();
     /// <summary>The checkpoint this batch writes.</summary>
     public ViewPosition Position { get; set; }

@@ -3,16 +3,24 @@ namespace Wallet.Engine.ReadModel;
 /// <summary>Configuration of the read-model projector. Validated by <see cref="Validate"/>.</summary>
 public sealed class ReadModelOptions
 {
-    /// <summary>Records (commands) per RocksDB write batch at most: bounds the memory of one batch.</summary>
-    public int MaxRecordsPerBatch { get; init; } = 4096;
     /// <summary>
-    /// Event entries per write batch at most (a batch closes at whichever limit comes first). Larger batches make
-    /// history chunks pay more (rows of one account in one batch share one put) but cost memory: two batches are
-    /// held at once (one collected, one written), about 0.8 KB per event each (managed rows + native batch), so
-    /// 65,536 events ≈ 100 MB in all
-    /// (docs/BENCHMARKS.md §6c measured 65,536 and 262,144 alike on 100k accounts).
+    /// Records (commands) per write batch at most. Each batch costs a fixed ~20 ms of files, ingestion and checkpoint
+    /// whatever it holds, so with one transfer per command (the SDK's single transfers) a limit of 4,096 made the view
+    /// ingest 4,096 events at a time: 262k events/s against 952k at 262,144 (docs/BENCHMARKS.md §30). A record adds one
+    /// time-index key (≈ 50 B) to the batch; the event limit bounds the rest.
     /// </summary>
-    public int MaxEventsPerBatch { get; init; } = 65_536;
+    public int MaxRecordsPerBatch { get; init; } = 262_144;
+    /// <summary>
+    /// Event entries per write batch at most (a batch closes at whichever limit comes first). A batch is one set of
+    /// ingested SST files whose history part spans every account it touches, so each batch is one more L0 file that
+    /// compaction must merge into the whole history; larger batches mean fewer, larger merges and more rows per history
+    /// chunk (rows of one account in one batch share one key). 262,144 instead of 65,536: apply +45–60 % at 8M
+    /// transfers, CPU until compactions settle −30 % (docs/BENCHMARKS.md §30). The price is memory: two batches are
+    /// held at once (one collected, one written), about 0.45 KB per event each (two 136-byte history rows, the
+    /// transfer row, their index), so 262,144 events ≈ 250 MB in all; buffers are sized for the limit
+    /// (<see cref="BufferGrowth"/>), reached once and then reused.
+    /// </summary>
+    public int MaxEventsPerBatch { get; init; } = 262_144;
     /// <summary>How long the projector sleeps when it has caught up, before it looks at the journal again.</summary>
     public int IdleWaitMs { get; init; } = 2;
     /// <summary>After a failure (I/O, a missing segment) the projector waits this long, then resumes from its checkpoint.</summary>

@@ -48,14 +48,30 @@ internal sealed class SortedPutBuffer
     // True while every put so far came in key order (e.g. transfers with ascending ids): the sort is then skipped.
     private bool _inOrder = true;
 
+    private readonly int _entriesHint;
+    private readonly int _arenaHint;
+
+    /// <param name="entriesHint">Puts a full batch is expected to hold (the buffers grow to exactly the hints, then double:
+    /// <see cref="BufferGrowth"/>).</param>
+    /// <param name="arenaHint">Their key and value bytes.</param>
+    public SortedPutBuffer(int entriesHint = 0, int arenaHint = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(entriesHint);
+        ArgumentOutOfRangeException.ThrowIfNegative(arenaHint);
+        _entriesHint = entriesHint;
+        _arenaHint = arenaHint;
+    }
+
     public int Count => _count;
+    /// <summary>Puts, and key + value bytes, the buffers hold before they grow again (tests: the growth follows the hints).</summary>
+    internal (int Entries, int ArenaBytes) Capacity => (_entries.Length, _arena.Length);
 
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         Debug.Assert(key.Length is > 0 and <= MaxKeyBytes);
         int need = key.Length + value.Length;
-        if (_arenaUsed + need > _arena.Length) Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _arenaUsed + need));
-        if (_count == _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);
+        if (_arenaUsed + need > _arena.Length) Array.Resize(ref _arena, BufferGrowth.Next(_arena.Length, _arenaUsed + need, _arenaHint));
+        if (_count == _entries.Length) Array.Resize(ref _entries, BufferGrowth.Next(_entries.Length, _count + 1, _entriesHint));
         int offset = _arenaUsed;
         if (_inOrder && _count > 0)
         {
