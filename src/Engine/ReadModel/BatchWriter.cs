@@ -13,7 +13,8 @@ internal enum BatchWriterState
 /// <summary>
 /// Fills and writes the projection's batches on a thread of its own, so that building batch N+1 (decode, group,
 /// sort: the projection thread) overlaps writing batch N (this thread): either as SST files ingested into the
-/// database (<see cref="SstIngester"/>, the default path) or as a native write batch inserted into the memtable; on
+/// database (<see cref="SstIngester"/>, the default path, for batches of at least a given size) or as a native write
+/// batch inserted into the memtable; on
 /// two cores the two halves of the work run side by side instead of one after the other.
 /// At most one batch is in flight: <see cref="Submit"/> first waits for the previous write, so memory stays bounded
 /// and batches reach the database in order. A write's failure is rethrown to the projection thread by the next
@@ -25,6 +26,7 @@ internal sealed class BatchWriter : IDisposable
     private readonly RocksDb _db;
     private readonly WriteOptions _options;
     private readonly SstIngester? _ingester;
+    private readonly int _ingestMinEvents;
     private readonly SemaphoreSlim _work = new(0, 1);
     private readonly SemaphoreSlim _done = new(0, 1);
     private readonly Thread _thread;
@@ -34,12 +36,15 @@ internal sealed class BatchWriter : IDisposable
     private volatile bool _stopping;
 
     /// <summary>A writer that writes each batch to the memtable with <paramref name="options"/>, or, given
-    /// <paramref name="ingester"/>, ingests it as SST files.</summary>
-    public BatchWriter(RocksDb db, WriteOptions options, SstIngester? ingester = null)
+    /// <paramref name="ingester"/>, ingests it as SST files — every batch of at least <paramref name="ingestMinEvents"/>
+    /// events (0: every batch), the smaller ones still through the memtable.</summary>
+    public BatchWriter(RocksDb db, WriteOptions options, SstIngester? ingester = null, int ingestMinEvents = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(ingestMinEvents);
         _db = db;
         _options = options;
         _ingester = ingester;
+        _ingestMinEvents = ingestMinEvents;
         _thread = new Thread(Loop) { IsBackground = true, Name = "readmodel-write" };
         _thread.Start();
     }
@@ -77,7 +82,11 @@ internal sealed class BatchWriter : IDisposable
             try
             {
                 PendingBatch batch = _batch!;
-                if (_ingester is not null)
+                // Small batches (a live trickle) go through the memtable: a batch's files, fsyncs and ingestion cost the
+                // same at 10 events as at 200,000, and each ingested batch is one more L0 file (BENCHMARKS §31). Mixing
+                // is safe: an ingestion overlapping the memtable (the checkpoint key always does) makes RocksDB flush
+                // it first, so batches reach disk in order, and the ingested files get the newer sequence numbers.
+                if (_ingester is not null && batch.Events >= _ingestMinEvents)
                 {
                     _ingester.Ingest(batch);
                 }

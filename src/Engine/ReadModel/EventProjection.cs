@@ -32,14 +32,16 @@ internal sealed class EventProjection : IDisposable
     private int _records;
     private int _events;
 
-    /// <summary>Starts collecting after <paramref name="start"/>; <paramref name="maxEventsPerBatch"/> (the batch limit,
-    /// <see cref="ReadModelOptions.MaxEventsPerBatch"/>) sizes the buffers.</summary>
-    public EventProjection(ViewPosition start, ReadModelStore store, ReadModelWritePath path, int maxEventsPerBatch)
+    /// <summary>Starts collecting after <paramref name="start"/>; <paramref name="options"/> give the write path and
+    /// the batch limit (which sizes the buffers).</summary>
+    public EventProjection(ViewPosition start, ReadModelStore store, ReadModelOptions options)
     {
-        _batches = [new PendingBatch(maxEventsPerBatch), new PendingBatch(maxEventsPerBatch)];
+        _batches = [new PendingBatch(options.MaxEventsPerBatch), new PendingBatch(options.MaxEventsPerBatch)];
         _position = start;
         _written = start;
-        _writer = new BatchWriter(store.Db, store.WriteOptions, path == ReadModelWritePath.Ingest ? new SstIngester(store.Db, store.IngestDirectory) : null);
+        _writer = options.WritePath == ReadModelWritePath.Ingest
+            ? new BatchWriter(store.Db, store.WriteOptions, new SstIngester(store.Db, store.IngestDirectory), options.IngestMinEvents)
+            : new BatchWriter(store.Db, store.WriteOptions);
         _current = _batches[0];
     }
 
@@ -82,6 +84,7 @@ internal sealed class EventProjection : IDisposable
         _key[0] = ReadModelKeys.Checkpoint;
         _current.Puts.Put(_key.AsSpan(0, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<ViewPosition>(in position)));
         _current.Position = position;
+        _current.Events = _events;
         _current.Prepare();
         Drain();
         _writer.Submit(_current);

@@ -35,6 +35,8 @@ internal sealed class PendingBatch : IDisposable
     public WriteBatch Native { get; } = new();
     /// <summary>The checkpoint this batch writes.</summary>
     public ViewPosition Position { get; set; }
+    /// <summary>Event entries the batch holds (decides its write path: <see cref="ReadModelOptions.IngestMinEvents"/>).</summary>
+    public int Events { get; set; }
 
     /// <summary>Projection thread: sorts and groups, the part of the work that is not copying.</summary>
     public void Prepare()

@@ -102,7 +102,7 @@ public sealed class ReadModelProjector : IDisposable
         long total = 0;
         JournalReader? reader = OpenReader();
         if (reader is null) return 0;
-        using var projection = new EventProjection(_store.Position, _store, _options.WritePath, _options.MaxEventsPerBatch);
+        using var projection = new EventProjection(_store.Position, _store, _options);
         using (reader)
         {
             int n;
@@ -150,7 +150,7 @@ public sealed class ReadModelProjector : IDisposable
                             Idle();
                             continue;
                         }
-                        projection = new EventProjection(_store.Position, _store, _options.WritePath, _options.MaxEventsPerBatch);
+                        projection = new EventProjection(_store.Position, _store, _options);
                     }
                     int applied = Pump(reader, projection!);
                     if (Volatile.Read(ref _state) == (int)ProjectorState.Faulted) Volatile.Write(ref _state, (int)ProjectorState.Running);

@@ -95,6 +95,66 @@ public sealed class IngestPathTests
     }
 
     [Fact]
+    public void Small_batches_go_through_the_memtable_large_ones_are_ingested_after_it_and_both_survive_a_reopen()
+    {
+        using var dir = new TempDirectory("rm-ingest-mixed");
+        string viewPath = Path.Combine(dir.Path, ReadModelStore.DirectoryName);
+        byte[] account = Key(ReadModelKeys.Account, 7);
+        using (ReadModelStore store = ReadModelStore.Open(viewPath))
+        {
+            using var small = new PendingBatch();
+            using var large = new PendingBatch();
+            using var writer = new BatchWriter(store.Db, store.WriteOptions, new SstIngester(store.Db, store.IngestDirectory), ingestMinEvents: 3);
+            long FilesInAllLevels()
+            {
+                long n = 0;
+                for (int level = 0; level < 7; level++)
+                    n += long.Parse(store.Db.GetProperty("rocksdb.num-files-at-level" + level), System.Globalization.CultureInfo.InvariantCulture);
+                return n;
+            }
+            long MemtableEntries() => long.Parse(store.Db.GetProperty("rocksdb.num-entries-active-mem-table"), System.Globalization.CultureInfo.InvariantCulture);
+            long filesAtStart = FilesInAllLevels();
+
+            // Two events: below the threshold, so the memtable (no new file; the rows are in the active memtable).
+            small.Puts.Put(account, "small"u8);
+            small.Transfers.Put(Key(ReadModelKeys.Transfer, 1), "t1"u8);
+            small.History.Add(7, new HistoryRow { Index = 1, Kind = LedgerEventKind.AccountCreated });
+            small.Puts.Put(CheckpointKey, "pos-1"u8);
+            small.Events = 2;
+            small.Prepare();
+            writer.Submit(small);
+            writer.Wait();
+            Assert.Equal(filesAtStart, FilesInAllLevels());
+            Assert.True(MemtableEntries() >= 4, $"memtable entries {MemtableEntries()}");
+            Assert.Equal("pos-1", Get(store.Db, CheckpointKey));
+
+            // Three events: ingested. It overlaps the memtable (the checkpoint key at least), so RocksDB flushes the
+            // memtable first: the small batch is on disk before the large one, and the large one's values are newer.
+            large.Puts.Put(account, "large"u8);
+            large.Transfers.Put(Key(ReadModelKeys.Transfer, 2), "t2"u8);
+            large.History.Add(7, new HistoryRow { Index = 2, Kind = LedgerEventKind.TransferPosted });
+            large.Puts.Put(CheckpointKey, "pos-2"u8);
+            large.Events = 3;
+            large.Prepare();
+            writer.Submit(large);
+            writer.Wait();
+            Assert.Equal(0, MemtableEntries());
+            Assert.True(FilesInAllLevels() >= filesAtStart + 2, "the flushed memtable and the ingested files");
+            Assert.Equal("large", Get(store.Db, account));
+            Assert.Equal("pos-2", Get(store.Db, CheckpointKey));
+            Assert.Equal("t1", Get(store.Db, Key(ReadModelKeys.Transfer, 1)));
+            Assert.Equal("t2", Get(store.Db, Key(ReadModelKeys.Transfer, 2)));
+        }
+        using (ReadModelStore reopened = ReadModelStore.OpenReadOnly(viewPath))
+        {
+            Assert.Equal("large", Get(reopened.Db, account));
+            Assert.Equal("pos-2", Get(reopened.Db, CheckpointKey));
+            Assert.Equal("t1", Get(reopened.Db, Key(ReadModelKeys.Transfer, 1)));
+            Assert.Equal("t2", Get(reopened.Db, Key(ReadModelKeys.Transfer, 2)));
+        }
+    }
+
+    [Fact]
     public void Transfer_files_overlap_nothing_and_go_to_the_last_level()
     {
         using var dir = new TempDirectory("rm-ingest-levels");
@@ -163,8 +223,8 @@ public sealed class IngestPathTests
         long last = p.Engine.AppliedIndex;
 
         using ReadModelStore store = ReadModelStore.Open(Path.Combine(dir.Path, ReadModelStore.DirectoryName));
-        // One record per batch: ~150 ingested files while the queries below run.
-        using var projector = new ReadModelProjector(store, p.Engine.EventJournal!, new ReadModelOptions { MaxRecordsPerBatch = 1 });
+        // One record per batch, each ingested however small: ~150 ingested files while the queries below run.
+        using var projector = new ReadModelProjector(store, p.Engine.EventJournal!, new ReadModelOptions { MaxRecordsPerBatch = 1, IngestMinEvents = 0 });
         projector.Start();
         var random = new Random(3);
         long deadline = Environment.TickCount64 + 30_000;

@@ -25,7 +25,11 @@ public sealed class ReadModelEquivalenceTests
     [InlineData(12)]
     [InlineData(13)]
     [InlineData(14, ReadModelWritePath.WriteBatch)]
-    public void View_matches_blp_and_replay(int seed, ReadModelWritePath path = ReadModelWritePath.Ingest)
+    // One record per batch, batches of 4+ events ingested and smaller ones through the memtable: the two paths mixed.
+    [InlineData(15, ReadModelWritePath.Ingest, 1, 4)]
+    // Every batch ingested, however small.
+    [InlineData(16, ReadModelWritePath.Ingest, 1, 0)]
+    public void View_matches_blp_and_replay(int seed, ReadModelWritePath path = ReadModelWritePath.Ingest, int maxRecordsPerBatch = 262_144, int ingestMinEvents = 16_384)
     {
         using var dir = new TempDirectory("rm-equiv");
         string viewPath = Path.Combine(dir.Path, ReadModelStore.DirectoryName);
@@ -36,7 +40,7 @@ public sealed class ReadModelEquivalenceTests
         long lastIndex;
         using (var p = new PartitionFixture(dir.Path))
         using (ReadModelStore store = ReadModelStore.Open(viewPath))
-        using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!, new ReadModelOptions { WritePath = path }))
+        using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!, new ReadModelOptions { WritePath = path, MaxRecordsPerBatch = maxRecordsPerBatch, IngestMinEvents = ingestMinEvents }))
         {
             projector.Start();
             RunWorkload(p, random, transferIds);
