@@ -23,6 +23,7 @@ public sealed class ReadModelProjector : IDisposable
     private long _appliedIndex;
     private long _eventsApplied;
     private long _behindSinceTicks;
+    private long _appliedTimestampNs; // command stamp of the newest applied record; 0 before the first batch lands
     private Exception? _lastError;
     private long _rebuilds;
     private long _unflushedSinceMs; // 0 = nothing unflushed
@@ -38,6 +39,7 @@ public sealed class ReadModelProjector : IDisposable
         _events = events;
         _appliedIndex = store.Position.Index;
         _eventsApplied = store.Position.EventsApplied;
+        _appliedTimestampNs = store.Position.TimestampNs;
     }
 
     public ReadModelStore Store => _store;
@@ -57,7 +59,12 @@ public sealed class ReadModelProjector : IDisposable
             long view = AppliedIndex;
             long behind = Volatile.Read(ref _behindSinceTicks);
             long events = Math.Max(0, journal - view);
-            return new ReadModelLag(journal, view, events, events == 0 || behind == 0 ? 0 : Math.Max(0, Environment.TickCount64 - behind));
+            long behindMs = events == 0 || behind == 0 ? 0 : Math.Max(0, Environment.TickCount64 - behind);
+            // In ledger time (the commands' stamps), so it is the view's staleness, not the projector's busy time. Before
+            // the first batch lands the view has no stamp of its own: then "behind for" is the best bound we have.
+            long applied = Volatile.Read(ref _appliedTimestampNs);
+            long ageMs = events == 0 ? 0 : applied == 0 ? behindMs : Math.Max(0, _events.LastTimestamp - applied) / 1_000_000;
+            return new ReadModelLag(journal, view, events, behindMs, ageMs);
         }
     }
 
@@ -238,6 +245,7 @@ public sealed class ReadModelProjector : IDisposable
     private void Publish(ViewPosition position)
     {
         Volatile.Write(ref _eventsApplied, position.EventsApplied);
+        Volatile.Write(ref _appliedTimestampNs, position.TimestampNs);
         Volatile.Write(ref _appliedIndex, position.Index);
         if (_events.LastIndex <= position.Index) Volatile.Write(ref _behindSinceTicks, 0);
     }
@@ -286,6 +294,7 @@ public sealed class ReadModelProjector : IDisposable
         if (_unflushedSinceMs == 0) _unflushedSinceMs = Environment.TickCount64;
         Volatile.Write(ref _appliedIndex, 0);
         Volatile.Write(ref _eventsApplied, 0);
+        Volatile.Write(ref _appliedTimestampNs, 0);
         Interlocked.Increment(ref _rebuilds);
     }
 

@@ -199,6 +199,7 @@ public sealed class HttpGateway : IAsyncDisposable
             _nodeMeter.CreateObservableGauge("wallet.readmodel.index", () => projector.AppliedIndex);
             _nodeMeter.CreateObservableGauge("wallet.readmodel.lag_records", () => projector.Lag.Events, "{record}", "Event-journal records the read model has not applied");
             _nodeMeter.CreateObservableGauge("wallet.readmodel.behind", () => projector.Lag.BehindMs, "ms", "How long the read model has been behind");
+            _nodeMeter.CreateObservableGauge("wallet.readmodel.age", () => projector.Lag.AgeMs, "ms", "How stale the read model is: ledger time of the newest journaled record minus that of the newest applied one");
             _nodeMeter.CreateObservableGauge("wallet.readmodel.faulted", () => projector.State == ProjectorState.Faulted ? 1 : 0);
         }
         _nodeMeter.CreateObservableGauge("wallet.http.in_flight", () => Commands.InFlight, "{request}");
@@ -210,6 +211,7 @@ public sealed class HttpGateway : IAsyncDisposable
         _nodeMeter!.CreateObservableGauge("wallet.readmodel.index", () => PerPartition(projectors, static p => p.AppliedIndex));
         _nodeMeter.CreateObservableGauge("wallet.readmodel.lag_records", () => PerPartition(projectors, static p => p.Lag.Events), "{record}", "Event-journal records the read model has not applied");
         _nodeMeter.CreateObservableGauge("wallet.readmodel.behind", () => PerPartition(projectors, static p => p.Lag.BehindMs), "ms", "How long the read model has been behind");
+        _nodeMeter.CreateObservableGauge("wallet.readmodel.age", () => PerPartition(projectors, static p => p.Lag.AgeMs), "ms", "How stale the read model is: ledger time of the newest journaled record minus that of the newest applied one");
         _nodeMeter.CreateObservableGauge("wallet.readmodel.faulted", () => PerPartition(projectors, static p => p.State == ProjectorState.Faulted ? 1 : 0));
     }
 

@@ -65,6 +65,7 @@ internal sealed partial class WalletEndpoints
             counters["readmodel.index" + label] = lag.ViewIndex;
             counters["readmodel.lag_records" + label] = lag.Events;
             counters["readmodel.lag_ms" + label] = lag.BehindMs;
+            counters["readmodel.age_ms" + label] = lag.AgeMs;
             counters["readmodel.events_applied" + label] = projector.EventsApplied;
             counters["readmodel.rebuilds" + label] = projector.Rebuilds;
             counters["readmodel.faulted" + label] = projector.State == Engine.ReadModel.ProjectorState.Faulted ? 1 : 0;

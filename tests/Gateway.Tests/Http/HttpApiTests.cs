@@ -242,6 +242,8 @@ public sealed class HttpApiTests
         }
         JsonElement rm = await HttpFixture.JsonAsync(await f.GetAsync("/v1/readmodel"));
         Assert.Equal("Running", rm.GetProperty("state").GetString());
+        Assert.True(rm.GetProperty("lag_age_ms").GetInt64() >= 0);
+        Assert.True(rm.GetProperty("lag_events").GetInt64() >= 0);
 
         // Prometheus text on /metrics: the requests and rejects just made, the read model's lag.
         await f.PostAsync(TransferPath, "{}", credential: null);
@@ -249,6 +251,7 @@ public sealed class HttpApiTests
         Assert.Contains("wallet_rejects_total{", metrics, StringComparison.Ordinal);
         Assert.Contains("code=\"NotAuthenticated\"", metrics, StringComparison.Ordinal);
         Assert.Contains("wallet_readmodel_lag_records", metrics, StringComparison.Ordinal);
+        Assert.Contains("wallet_readmodel_age_milliseconds", metrics, StringComparison.Ordinal);
         Assert.Contains("wallet_http_in_flight", metrics, StringComparison.Ordinal);
     }
 

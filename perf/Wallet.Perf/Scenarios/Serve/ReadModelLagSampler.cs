@@ -7,7 +7,7 @@ namespace Wallet.Perf.Scenarios.Serve;
 
 /// <summary>
 /// Samples the read model's position and lag from a running <c>wallet serve</c> (<c>GET /v1/readmodel</c>: lag in
-/// log records (commands) and ms, events applied) every <see cref="IntervalMs"/> while a load phase runs, on its own thread. Reports the
+/// log records (commands), its age in ledger time, how long the view has been behind, events applied) every <see cref="IntervalMs"/> while a load phase runs, on its own thread. Reports the
 /// maximum and mean lag and the apply rate (events applied per second over the phase), then how long the view took
 /// to catch up after the load stopped. A failed poll is counted, not fatal: the lag figures say how many samples
 /// they rest on.
@@ -30,7 +30,7 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
     }
 
     /// <summary>One reading of <c>GET /v1/readmodel</c>.</summary>
-    public readonly record struct Reading(long LagEvents, long LagMs, long EventsApplied, long Index, long JournalIndex);
+    public readonly record struct Reading(long LagEvents, long LagMs, long AgeMs, long EventsApplied, long Index, long JournalIndex);
 
     /// <summary>Synchronous on purpose: the sampler has its own thread, so a thread pool saturated by the load cannot starve it.</summary>
     public Reading Read()
@@ -41,7 +41,7 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
         using Stream body = response.Content.ReadAsStream();
         using JsonDocument doc = JsonDocument.Parse(body);
         JsonElement root = doc.RootElement;
-        return new Reading(root.GetProperty("lag_events").GetInt64(), root.GetProperty("lag_ms").GetInt64(),
+        return new Reading(root.GetProperty("lag_events").GetInt64(), root.GetProperty("lag_ms").GetInt64(), root.GetProperty("lag_age_ms").GetInt64(),
             root.GetProperty("events_applied").GetInt64(), root.GetProperty("index").GetInt64(), root.GetProperty("journal_index").GetInt64());
     }
 
@@ -60,7 +60,7 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
         private readonly ReadModelLagSampler _sampler;
         private readonly ManualResetEventSlim _stop = new();
         private readonly Thread _loop;
-        private long _samples, _failures, _maxLagEvents, _maxLagMs, _sumLagEvents, _sumLagMs;
+        private long _samples, _failures, _maxLagEvents, _maxLagMs, _sumLagEvents, _sumLagMs, _maxAgeMs, _sumAgeMs;
         private Reading? _first, _last;
         private long _firstTicks, _lastTicks;
 
@@ -94,6 +94,8 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
                     _sumLagMs += r.LagMs;
                     _maxLagEvents = Math.Max(_maxLagEvents, r.LagEvents);
                     _maxLagMs = Math.Max(_maxLagMs, r.LagMs);
+                    _sumAgeMs += r.AgeMs;
+                    _maxAgeMs = Math.Max(_maxAgeMs, r.AgeMs);
                 }
                 catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException or TaskCanceledException or IOException)
                 {
@@ -116,8 +118,12 @@ internal sealed class ReadModelLagSampler : IAsyncDisposable
             if (_samples == 0) return;
             result.Add(Group, "read-model lag max", _maxLagEvents, "log records");
             result.Add(Group, "read-model lag mean", (double)_sumLagEvents / _samples, "log records");
-            result.Add(Group, "read-model lag max (time)", _maxLagMs, "ms");
-            result.Add(Group, "read-model lag mean (time)", (double)_sumLagMs / _samples, "ms");
+            // Age: ledger time of the journal's newest record minus the view's newest — how stale a view answer is.
+            result.Add(Group, "read-model age max", _maxAgeMs, "ms");
+            result.Add(Group, "read-model age mean", (double)_sumAgeMs / _samples, "ms");
+            // Behind: how long the view had not been fully caught up when sampled (grows for as long as a stream lasts).
+            result.Add(Group, "read-model behind max", _maxLagMs, "ms");
+            result.Add(Group, "read-model behind mean", (double)_sumLagMs / _samples, "ms");
             if (_first is { } first && _last is { } last && _lastTicks > _firstTicks && _samples >= 2)
             {
                 double seconds = Pacing.TicksToSeconds(_lastTicks - _firstTicks);
