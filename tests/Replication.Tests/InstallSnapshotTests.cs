@@ -361,8 +361,53 @@ public sealed class InstallSnapshotTests : IDisposable
         }
 
         Assert.False(follower.TryInstall(meta with { Checksum = meta.Checksum ^ 1 }, out _));
+        Assert.Equal(0, follower.WritebacksStarted); // 50 KB: below the early write-out step
         // The leader's reader refuses a snapshot that is gone or not the one announced.
         Assert.Equal(-1, leader.Read(0, meta with { Index = 78 }, 0, chunk));
         Assert.Equal(-1, leader.Read(0, meta with { Checksum = 3 }, 0, chunk));
+    }
+    [Fact]
+    public void A_large_snapshot_is_written_out_while_it_arrives_and_installs_byte_for_byte()
+    {
+        var leaderDir = System.IO.Path.Combine(_dir.Path, "leader-large");
+        var followerDir = System.IO.Path.Combine(_dir.Path, "follower-large");
+        var leaderFiles = new SnapshotStore(leaderDir);
+        // 20 MiB + a tail: two early write-outs (at 8 and 16 MiB), the rest left to the install's fsync.
+        var payload = new byte[(20 << 20) + 12_345];
+        new Random(9).NextBytes(payload);
+        leaderFiles.Write(500, 3, 9_000, 1, s => s.Write(payload));
+        using var leader = new FileRaftSnapshotStore(leaderFiles, 1);
+        Assert.True(leader.TryGetNewest(out var meta));
+        using var follower = new FileRaftSnapshotStore(new SnapshotStore(followerDir), 1);
+        var chunk = new byte[256 << 10];
+        Assert.True(follower.BeginReceive(meta));
+        for (long offset = 0; offset < meta.SizeBytes;)
+        {
+            var n = leader.Read(0, meta, offset, chunk);
+            Assert.True(n > 0);
+            Assert.True(follower.Write(chunk.AsSpan(0, n)));
+            offset += n;
+        }
+
+        if (OperatingSystem.IsLinux()) Assert.Equal(meta.SizeBytes / FileRaftSnapshotStore.WritebackEveryBytes, follower.WritebacksStarted);
+        Assert.True(follower.TryInstall(meta, out var error), error);
+        var installed = new SnapshotStore(followerDir).PathFor(500);
+        Assert.Null(SnapshotStore.Verify(installed, out var header));
+        Assert.Equal(500, header.Index);
+        Assert.True(File.ReadAllBytes(installed).AsSpan().SequenceEqual(File.ReadAllBytes(leaderFiles.PathFor(500))));
+
+        // A new transfer counts from its own first byte: one byte short of the step starts nothing, the next byte does.
+        long before = follower.WritebacksStarted;
+        Assert.True(follower.BeginReceive(meta));
+        for (int left = FileRaftSnapshotStore.WritebackEveryBytes - 1; left > 0;)
+        {
+            int n = Math.Min(left, chunk.Length);
+            Assert.True(follower.Write(chunk.AsSpan(0, n)));
+            left -= n;
+        }
+        Assert.Equal(before, follower.WritebacksStarted);
+        Assert.True(follower.Write(chunk.AsSpan(0, 1)));
+        if (OperatingSystem.IsLinux()) Assert.Equal(before + 1, follower.WritebacksStarted);
+        follower.AbortReceive();
     }
 }

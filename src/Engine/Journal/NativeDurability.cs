@@ -233,6 +233,31 @@ internal static unsafe partial class NativeDurability
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]
     private static partial int PosixFadvise(int fd, long offset, long length, int advice);
 
+    private const uint SyncFileRangeWrite = 2; // SYNC_FILE_RANGE_WRITE: start write-out of dirty pages, do not wait
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int SyncFileRange(int fd, long offset, long length, uint flags);
+
+    /// <summary>
+    /// Starts writing [offset, offset+length) of <paramref name="file"/> to the device without waiting for it (Linux
+    /// <c>sync_file_range(SYNC_FILE_RANGE_WRITE)</c>); the pages stay cached. Not a durability point — a later fsync
+    /// still is — but it leaves that fsync only the tail to wait for. Best effort: false off Linux or when refused.
+    /// </summary>
+    public static bool StartWriteback(SafeHandle file, long offsetBytes, long lengthBytes)
+    {
+        if (!OperatingSystem.IsLinux() || lengthBytes <= 0) return false;
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            return SyncFileRange((int)file.DangerousGetHandle(), offsetBytes, lengthBytes, SyncFileRangeWrite) == 0;
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
     /// <summary>False once the kernel refused MADV_POPULATE_WRITE (or off Linux).</summary>
     public static bool PopulateSupported => !s_populateUnsupported;
 
