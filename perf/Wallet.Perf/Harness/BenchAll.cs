@@ -29,6 +29,7 @@ internal static class BenchAll
             ["--duration-s", "5", "--warmup-s", "2"], Sweep: true),
         new("replicated", ["--duration-s", "2", "--warmup-s", "1", "--batches", "8190", "--rates", "1000"], ["--duration-s", "5", "--warmup-s", "2", "--rates", "10000"]),
         new("raft-core", ["--duration-s", "1", "--warmup-s", "0.5"], ["--duration-s", "3", "--warmup-s", "1"]),
+        new("snapshot-install", ["--size-mib", "64", "--rounds", "2", "--duration-s", "1", "--warmup-s", "0"], ["--size-mib", "512", "--rounds", "3"]), // sized by --size-mib; the phase options only keep the preset uniform
         new("fix", ["--duration-s", "1", "--warmup-s", "0.5"], ["--duration-s", "3", "--warmup-s", "1"]),
         new("http", ["--duration-s", "2", "--warmup-s", "1", "--rates", "1000", "--sweep-max-steps", "8", "--connections", "64"], ["--duration-s", "5", "--warmup-s", "2"], Sweep: true),
         new("readmodel", ["--accounts", "10000", "--transfers", "200000", "--duration-s", "1", "--warmup-s", "0"], ["--duration-s", "3", "--warmup-s", "1"]),
@@ -42,7 +43,7 @@ internal static class BenchAll
     public static void PrintHelp(TextWriter output)
     {
         output.WriteLine("usage: Wallet.Perf all [--quick] [--out-dir DIR] [--only a,b] [--skip a,b] [--sweep-p99-us N]");
-        output.WriteLine("  runs every scenario (hiccup, ring, journal, blp, e2e, replicated, raft-core, fix, http, readmodel, readmodel-lag, saga, cluster-saga,");
+        output.WriteLine("  runs every scenario (hiccup, ring, journal, blp, e2e, replicated, raft-core, snapshot-install, fix, http, readmodel, readmodel-lag, saga, cluster-saga,");
         output.WriteLine("  baseline-postgres, baseline-redis) and writes table.txt, hgrm/, summary.json and plots into DIR");
         output.WriteLine("  (default ./bench-out/<utc-stamp>). --quick: seconds per phase, < 10 min on 2 cores.");
         output.WriteLine($"  --sweep-p99-us: p99 bound (µs) of the rate sweeps of e2e, http and the baselines (default {DefaultSweepBoundUs}).");
