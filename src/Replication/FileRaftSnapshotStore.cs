@@ -1,6 +1,7 @@
+using System.IO.Hashing;
 using Microsoft.Win32.SafeHandles;
-using Wallet.Engine.Snapshots;
 using Wallet.Engine.Journal;
+using Wallet.Engine.Snapshots;
 
 namespace Wallet.Replication;
 
@@ -8,8 +9,10 @@ namespace Wallet.Replication;
 /// Production <see cref="IRaftSnapshotStore"/> over a partition's snapshot directory (<see cref="SnapshotStore"/>: the
 /// files the BLP writes, <c>snapshot-{index:D20}.snap</c>). The leader reads the newest file in chunks through one open
 /// handle per follower (a file deleted by retention meanwhile stays readable through it). A follower writes the chunks to
-/// <see cref="SnapshotStore.ReceivePath"/> and, once complete, syncs it and lets <see cref="SnapshotStore.InstallReceived"/>
-/// verify it (header, length, payload checksum) and rename it into place. Driver thread only. I/O errors are reported as
+/// <see cref="SnapshotStore.ReceivePath"/>, hashing the payload as it goes and starting the write-out every
+/// <see cref="WritebackEveryBytes"/>; once complete it syncs the file, checks header and length, and lets
+/// <see cref="SnapshotStore.InstallReceivedHashed"/> compare the payload hash with the header's and rename the file into
+/// place — the install's work on the consensus thread is the tail of the fsync, not a pass over the file. Driver thread only. I/O errors are reported as
 /// false (the leader then restarts the transfer), never thrown into the consensus loop.
 /// </summary>
 public sealed class FileRaftSnapshotStore : IRaftSnapshotStore, IDisposable
@@ -22,6 +25,8 @@ public sealed class FileRaftSnapshotStore : IRaftSnapshotStore, IDisposable
     private long _receivedBytes;
     private long _writebackStartedBytes;
     private readonly int _writebackEveryBytes;
+    // XxHash64 of the payload (every byte after the header) as it is written: the install then need not read the file again.
+    private readonly XxHash64 _payloadHash = new();
 
     /// <summary>
     /// While a snapshot is received, write-out of what arrived is started every this many bytes (not waited for). Why:
@@ -120,6 +125,7 @@ public sealed class FileRaftSnapshotStore : IRaftSnapshotStore, IDisposable
             _receiveMeta = meta;
             _receivedBytes = 0;
             _writebackStartedBytes = 0;
+            _payloadHash.Reset();
             return true;
         }
         catch (IOException ex) { LastRejection = ex.Message; return false; }
@@ -132,6 +138,8 @@ public sealed class FileRaftSnapshotStore : IRaftSnapshotStore, IDisposable
         try
         {
             _receive.Write(data);
+            long headerLeft = SnapshotHeader.SizeBytes - _receivedBytes;
+            if (headerLeft < data.Length) _payloadHash.Append(headerLeft > 0 ? data[(int)headerLeft..] : data);
             _receivedBytes += data.Length;
             if (_writebackEveryBytes > 0 && _receivedBytes - _writebackStartedBytes >= _writebackEveryBytes)
             {
@@ -171,7 +179,8 @@ public sealed class FileRaftSnapshotStore : IRaftSnapshotStore, IDisposable
         if (error is null && (checksum != meta.Checksum || header.Index != meta.Index || header.Term != meta.Term
             || header.Timestamp != meta.TimestampNs || SnapshotHeader.SizeBytes + header.PayloadBytes != meta.SizeBytes))
             error = "the received file is not the announced snapshot";
-        if (error is null) error = _store.InstallReceived(_store.ReceivePath, out _);
+        // The payload was hashed as it was written; the file's length was checked against the header above.
+        if (error is null) error = _store.InstallReceivedHashed(_store.ReceivePath, header, _payloadHash.GetCurrentHashAsUInt64());
         else TryDelete(_store.ReceivePath);
         if (error is not null)
         {

@@ -410,4 +410,47 @@ public sealed class InstallSnapshotTests : IDisposable
         if (OperatingSystem.IsLinux()) Assert.Equal(before + 1, follower.WritebacksStarted);
         follower.AbortReceive();
     }
+    [Theory]
+    [InlineData(-1)]                        // a faithful copy
+    [InlineData(SnapshotHeader.SizeBytes)]  // the first payload byte flipped
+    [InlineData(SnapshotHeader.SizeBytes - 1)] // the last header byte flipped
+    [InlineData(SnapshotHeader.SizeBytes + 30_000)]
+    public void The_payload_hashed_while_written_accepts_only_the_exact_bytes_whatever_the_chunking(int flipAt)
+    {
+        var leaderDir = System.IO.Path.Combine(_dir.Path, "leader-odd");
+        var followerDir = System.IO.Path.Combine(_dir.Path, "follower-odd");
+        var leaderFiles = new SnapshotStore(leaderDir);
+        var payload = new byte[70_000];
+        new Random(21).NextBytes(payload);
+        leaderFiles.Write(42, 2, 4_200, 1, s => s.Write(payload));
+        byte[] file = File.ReadAllBytes(leaderFiles.PathFor(42));
+        using var leader = new FileRaftSnapshotStore(leaderFiles, 1);
+        Assert.True(leader.TryGetNewest(out var meta));
+        if (flipAt >= 0) file[flipAt] ^= 0x10;
+
+        using var follower = new FileRaftSnapshotStore(new SnapshotStore(followerDir), 1);
+        Assert.True(follower.BeginReceive(meta));
+        // Chunks that end before, at, just after and far past the header's end.
+        int[] sizes = [1, 7, 50, 37, 1, 1, 4096, 65_536];
+        int offset = 0;
+        for (int i = 0; offset < file.Length; i++)
+        {
+            int n = Math.Min(sizes[i % sizes.Length], file.Length - offset);
+            Assert.True(follower.Write(file.AsSpan(offset, n)));
+            offset += n;
+        }
+
+        bool installed = follower.TryInstall(meta, out var error);
+        if (flipAt < 0)
+        {
+            Assert.True(installed, error);
+            Assert.Null(SnapshotStore.Verify(new SnapshotStore(followerDir).PathFor(42), out _));
+        }
+        else
+        {
+            Assert.False(installed);
+            Assert.Contains("checksum", error, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(followerDir));
+        }
+    }
 }
