@@ -155,6 +155,33 @@ public sealed class IngestPathTests
     }
 
     [Fact]
+    public void The_ingester_sees_the_real_L0_file_count_so_its_wait_can_hold()
+    {
+        // Regression: the count was read with RocksDB's integer accessor, which refuses this (string) property, so it was
+        // always 0 and the wait for compaction never waited.
+        using var dir = new TempDirectory("rm-ingest-l0");
+        using ReadModelStore store = ReadModelStore.Open(Path.Combine(dir.Path, ReadModelStore.DirectoryName));
+        var ingester = new SstIngester(store.Db, store.IngestDirectory);
+        using var batch = new PendingBatch();
+        using var writer = new BatchWriter(store.Db, store.WriteOptions, ingester);
+        long most = 0;
+        for (int i = 0; i < 12; i++)
+        {
+            // The same account row and checkpoint every time: each file overlaps the ones before, so once the levels
+            // below are taken they pile up in L0 (compaction starts at 16 files).
+            batch.Puts.Put(Key(ReadModelKeys.Account, 1), Encoding.ASCII.GetBytes("a" + i));
+            batch.Puts.Put(CheckpointKey, Encoding.ASCII.GetBytes("pos-" + i));
+            batch.Prepare();
+            writer.Submit(batch);
+            writer.Wait();
+            long reported = long.Parse(store.Db.GetProperty("rocksdb.num-files-at-level0"), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(reported, ingester.Level0Files());
+            most = Math.Max(most, reported);
+        }
+        Assert.True(most >= 3, $"L0 never held more than {most} files: the test no longer exercises the count");
+    }
+
+    [Fact]
     public void Transfer_files_overlap_nothing_and_go_to_the_last_level()
     {
         using var dir = new TempDirectory("rm-ingest-levels");
