@@ -14,7 +14,7 @@ public sealed class ReadModelOptions
     /// Event entries per write batch at most (a batch closes at whichever limit comes first). A batch is one set of
     /// ingested SST files whose history part spans every account it touches, so each batch is one more L0 file that
     /// compaction must merge into the whole history; larger batches mean fewer, larger merges and more rows per history
-    /// chunk (rows of one account in one batch share one key). 262,144 instead of 65,536: apply +45–60 % at 8M
+    /// chunk (rows of one account in one batch share one key). 262,144 instead of 65,536: apply +47–50 % at 8M
     /// transfers, CPU until compactions settle −30 % (docs/BENCHMARKS.md §30). The price is memory: two batches are
     /// held at once (one collected, one written), about 0.45 KB per event each (two 136-byte history rows, the
     /// transfer row, their index), so 262,144 events ≈ 250 MB in all; buffers are sized for the limit

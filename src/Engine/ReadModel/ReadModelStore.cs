@@ -88,17 +88,34 @@ public sealed class ReadModelStore : IDisposable
     /// </summary>
     internal const int Level0CompactionTriggerFiles = 16;
 
+    /// <summary>
+    /// Background jobs (compactions + flushes) at least, and the parts one compaction may be split into. With RocksDB's
+    /// two jobs on two cores only one compaction ran at a time, on one thread: once the ingester waits for L0 (it does
+    /// since BENCHMARKS §33) the second core idled while the apply waited. Three jobs let the L0→base and base→last
+    /// compactions overlap, two subcompactions split the big L0 merge: at 20M transfers apply 0.77–0.81M vs
+    /// 0.66–0.83M events/s, compactions settled after 30–31 s vs 39–41 s; at 8M apply −10 % (1.16–1.30M vs 1.36–1.43M),
+    /// 2M the same (BENCHMARKS §34). The threads run at nice +10 (<see cref="Ring.BackgroundPriority"/>).
+    /// </summary>
+    internal const int MinBackgroundJobs = 3;
+    internal const int MaxSubcompactions = 2;
+
     /// <summary>The database's options (also the table format of the ingest path's SST files).</summary>
-    internal static DbOptions DbOptionsFor() => new DbOptions()
-        .SetCreateIfMissing(true)
-        .SetMaxOpenFiles(256)
-        .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
-        .SetWriteBufferSize(64UL << 20)
-        .SetMaxWriteBufferNumber(4)
-        .SetLevel0FileNumCompactionTrigger(Level0CompactionTriggerFiles)
-        .SetLevel0SlowdownWritesTrigger(Level0CompactionTriggerFiles * 3) // the memtable path's writes: same ratios as RocksDB's defaults (4 / 20 / 36), scaled
-        .SetLevel0StopWritesTrigger(Level0CompactionTriggerFiles * 4)
-        .SetCompression(Compression.Lz4);
+    internal static DbOptions DbOptionsFor()
+    {
+        DbOptions options = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetMaxOpenFiles(256)
+            .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
+            .SetWriteBufferSize(64UL << 20)
+            .SetMaxWriteBufferNumber(4)
+            .SetLevel0FileNumCompactionTrigger(Level0CompactionTriggerFiles)
+            .SetLevel0SlowdownWritesTrigger(Level0CompactionTriggerFiles * 3) // the memtable path's writes: same ratios as RocksDB's defaults (4 / 20 / 36), scaled
+            .SetLevel0StopWritesTrigger(Level0CompactionTriggerFiles * 4)
+            .SetCompression(Compression.Lz4);
+        Native.Instance.rocksdb_options_set_max_background_jobs(options.Handle, Math.Max(MinBackgroundJobs, Environment.ProcessorCount));
+        Native.Instance.rocksdb_options_set_max_subcompactions(options.Handle, MaxSubcompactions);
+        return options;
+    }
 
     /// <summary>The view's format version; null for an empty database, 1 for a non-empty one without the key (before versions existed).</summary>
     private static uint? ReadFormat(RocksDb db)
