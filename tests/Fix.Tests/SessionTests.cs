@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Wallet.Fix.Tests.Support;
 
 namespace Wallet.Fix.Tests;
@@ -127,7 +128,16 @@ public sealed class SessionTests : IAsyncLifetime
     {
         RawFixClient c = await _f.LogonAsync();
         c.Send("5", "");
-        await c.ReceiveTypeAsync("5");
+        try
+        {
+            await c.ReceiveTypeAsync("5");
+        }
+        catch (Exception e) when (e is SocketException or EndOfStreamException)
+        {
+            // Setup only: the Logout was sent and the session ends either way. Under CI load the gateway's close linger
+            // (500 ms in the fixture) can expire before its Logout answer is flushed, and the connection then ends
+            // without it (seen once in CI as "Connection reset by peer"). What this test checks is the next logon.
+        }
         await c.DisposeAsync();
         (RawFixClient again, FixReply logon) = await _f.SendLogonAsync(10, "98=0|108=30|553=partner1|554=partner-secret|");
         await using var _ = again;
