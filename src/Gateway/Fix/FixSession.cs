@@ -39,6 +39,7 @@ internal sealed class FixSession : IGatewaySession
     private long _lastReceiveTicks;
     private long _lastSendTicks;
     private long _closingSinceTicks;
+    private long _finSentTicks; // 0 until the closing session's last bytes are out (CloseLinger)
     private long _testRequestSentTicks;
     private int _resendUpTo;
     private byte[] _ourCompId = [];
@@ -688,7 +689,8 @@ internal sealed class FixSession : IGatewaySession
             // always: every store write was synced when it was made; the gate only checks the store is not faulted.
             FsyncPolicy.Always => () => new ValueTask<bool>(SyncStoreBeforeSend()),
             _ => _syncer!.SyncAsync,
-        });
+        },
+        finSent: () => Volatile.Write(ref _finSentTicks, Environment.TickCount64));
 
     /// <summary>
     /// The writer's gate (Fix:Fsync batch): every MsgSeqNum in the bytes about to be written was taken, and every
@@ -754,7 +756,7 @@ internal sealed class FixSession : IGatewaySession
                 if (testSent != 0 && silentMs < HeartbeatMs) Volatile.Write(ref _testRequestSentTicks, 0);
                 break;
             case SessionState.Closing:
-                if (nowTicks - Volatile.Read(ref _closingSinceTicks) >= _options.CloseLingerMs) Abort();
+                if (CloseLinger.ShouldDrop(nowTicks, Volatile.Read(ref _closingSinceTicks), Volatile.Read(ref _finSentTicks), _options.CloseLingerMs)) Abort();
                 break;
         }
     }

@@ -12,7 +12,9 @@ internal static class OutboundPump
     // beforeSend: optional gate awaited after the pending bytes are taken and before they are written (the FIX store's
     // group-commit sync, on the session's sync thread: everything those bytes depend on was written before they were
     // queued). False: the bytes are dropped unsent and the session aborted.
-    public static async Task RunAsync(Socket socket, OutboundBuffer output, AsyncSignal wake, Func<SessionState> state, Action abort, Func<ValueTask<bool>>? beforeSend = null)
+    // finSent: told once the closing session's last bytes are out and the FIN is sent (the close linger starts there:
+    // CloseLinger).
+    public static async Task RunAsync(Socket socket, OutboundBuffer output, AsyncSignal wake, Func<SessionState> state, Action abort, Func<ValueTask<bool>>? beforeSend = null, Action? finSent = null)
     {
         try
         {
@@ -37,6 +39,7 @@ internal static class OutboundPump
                         {
                             // Everything (the Logout included) is out: FIN, then wait for the peer or the linger.
                             socket.Shutdown(SocketShutdown.Send);
+                            finSent?.Invoke();
                             return;
                         }
                         break;

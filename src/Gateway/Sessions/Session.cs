@@ -30,6 +30,7 @@ internal sealed class Session : IGatewaySession
     private long _lastReceiveTicks;
     private long _lastSendTicks;
     private long _closingSinceTicks;
+    private long _finSentTicks; // 0 until the closing session's last bytes are out (CloseLinger)
     private readonly long _createdTicks;
 
     public Session(long id, Socket socket, GatewayContext context)
@@ -410,7 +411,8 @@ internal sealed class Session : IGatewaySession
         _writerWake.Set();
     }
 
-    private Task WriteLoopAsync() => OutboundPump.RunAsync(_socket, _out, _writerWake, () => State, Abort);
+    private Task WriteLoopAsync() => OutboundPump.RunAsync(_socket, _out, _writerWake, () => State, Abort,
+        finSent: () => Volatile.Write(ref _finSentTicks, Environment.TickCount64));
 
     // ---- housekeeping ----------------------------------------------------------------------------------------
 
@@ -434,7 +436,7 @@ internal sealed class Session : IGatewaySession
                 }
                 break;
             case SessionState.Closing:
-                if (nowTicks - Volatile.Read(ref _closingSinceTicks) >= o.CloseLingerMs) Abort();
+                if (CloseLinger.ShouldDrop(nowTicks, Volatile.Read(ref _closingSinceTicks), Volatile.Read(ref _finSentTicks), o.CloseLingerMs)) Abort();
                 break;
         }
     }
