@@ -22,13 +22,18 @@ public static class LedgerReplay
         ArgumentNullException.ThrowIfNull(ledgerOptions);
         if (!Directory.Exists(dataDirectory)) throw new DirectoryNotFoundException($"data directory '{dataDirectory}' does not exist");
 
-        using Journal.Journal commands = Journal.Journal.OpenReadOnly(new JournalOptions { Directory = dataDirectory, FilePrefix = PartitionEngine.CommandJournalPrefix });
+        // The replay checks every record it applies as it reads it (JournalReader); reading the whole journal once more
+        // on open would only check records past the target. `wallet audit verify` checks them all.
+        using Journal.Journal commands = Journal.Journal.OpenReadOnly(new JournalOptions
+        {
+            Directory = dataDirectory, FilePrefix = PartitionEngine.CommandJournalPrefix, OpenValidation = JournalOpenValidation.LastSegment,
+        });
         return Replay(commands, dataDirectory, ledgerOptions, target, useSnapshots);
     }
 
     /// <summary>
-    /// As <see cref="Replay(string, LedgerOptions, ReplayTarget, bool)"/> over a command journal the caller opened (read-only:
-    /// opening validates every record, which a caller may want to time or report on its own).
+    /// As <see cref="Replay(string, LedgerOptions, ReplayTarget, bool)"/> over a command journal the caller opened (read-only;
+    /// a caller may want to time or report the open on its own). Every record applied is checked as it is read.
     /// </summary>
     public static ReplayResult Replay(Journal.Journal commands, string dataDirectory, LedgerOptions ledgerOptions, ReplayTarget target, bool useSnapshots = true)
     {

@@ -118,7 +118,8 @@ public sealed class Journal : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         System.IO.Directory.CreateDirectory(options.Directory);
-        ScanResult scan = SegmentScanner.ScanDirectory(options.Directory, options.FilePrefix, options.PageCacheKeepBytes);
+        ScanResult scan = SegmentScanner.ScanDirectory(
+            options.Directory, options.FilePrefix, options.PageCacheKeepBytes, validation: options.OpenValidation);
         var journal = new Journal(options, readOnly: false, new List<SegmentEntry>());
         try
         {
@@ -154,7 +155,8 @@ public sealed class Journal : IDisposable
             throw new DirectoryNotFoundException($"Journal directory '{options.Directory}' does not exist.");
         }
 
-        ScanResult scan = SegmentScanner.ScanDirectory(options.Directory, options.FilePrefix, options.PageCacheKeepBytes);
+        ScanResult scan = SegmentScanner.ScanDirectory(
+            options.Directory, options.FilePrefix, options.PageCacheKeepBytes, validation: options.OpenValidation);
         JournalFault? fault = scan.Fault;
         if (fault is { Kind: JournalFaultKind.Corrupt })
         {
@@ -169,6 +171,7 @@ public sealed class Journal : IDisposable
         {
             SegmentsScanned = scan.SegmentsScanned,
             RecordsScanned = scan.RecordsScanned,
+            SegmentsNotRead = scan.SegmentsNotRead,
             TornTailFound = fault is not null,
             CutFilePath = fault?.FilePath,
             CutOffsetBytes = fault?.CutOffsetBytes ?? 0,
@@ -593,7 +596,24 @@ public sealed class Journal : IDisposable
         SegmentFile segment = SegmentFile.OpenWrite(target.Path, target.SegmentSizeBytes);
         ChainState state = target.StartState;
         long cutOffset = SegmentHeader.SizeBytes;
-        if (dropWholeSegment)
+        if (dropWholeSegment && !target.RecordsChecked)
+        {
+            // Never read since the open (JournalOpenValidation.LastSegment): it is about to take appends, so its real
+            // end must be found, and its records checked, first.
+            long records = 0;
+            JournalFault? fault = SegmentScanner.WalkRecords(segment.Bytes, target.SegmentSizeBytes, target.Path, keep - 1, isLast: false,
+                ref state, ref cutOffset, stopAtIndex: long.MaxValue, ref records);
+            if (fault is not null || state.NextIndex != index + 1)
+            {
+                segment.Dispose();
+                throw fault?.ToException() ?? new JournalCorruptException(target.Path, cutOffset, index + 1,
+                    $"segment ends before index {state.NextIndex} but the next segment starts at index {index + 1}");
+            }
+
+            target.EndOffsetBytes = cutOffset; // nothing after the records to clear: the walk found zeros
+            target.RecordsChecked = true;
+        }
+        else if (dropWholeSegment)
         {
             state = target.EndState;
             cutOffset = target.EndOffsetBytes;
@@ -611,6 +631,13 @@ public sealed class Journal : IDisposable
         }
 
         long endOffset = target.EndOffsetBytes;
+        if (!target.RecordsChecked && endOffset > cutOffset)
+        {
+            // An unread segment's end is only bounded by its file: clear up to its last non-zero byte, not every page.
+            int lastNonZero = segment.Bytes[(int)cutOffset..(int)endOffset].LastIndexOfAnyExcept((byte)0);
+            endOffset = cutOffset + lastNonZero + 1;
+        }
+
         if (endOffset > cutOffset)
         {
             segment.WritableBytes[(int)cutOffset..(int)endOffset].Clear();
@@ -622,6 +649,7 @@ public sealed class Journal : IDisposable
 
         target.EndOffsetBytes = cutOffset;
         target.EndState = state;
+        target.RecordsChecked = true; // every record it keeps was walked
         _active = segment;
         _writeOffsetBytes = cutOffset;
         ActiveSegmentChanged();
@@ -797,6 +825,7 @@ public sealed class Journal : IDisposable
         {
             SegmentsScanned = scan.SegmentsScanned,
             RecordsScanned = scan.RecordsScanned,
+            SegmentsNotRead = scan.SegmentsNotRead,
             TornTailFound = fault is { Kind: JournalFaultKind.TornTail },
             RepairPerformed = fault is { Kind: JournalFaultKind.Corrupt },
             BytesTruncated = bytesTruncated,

@@ -66,6 +66,12 @@ public sealed class JournalOptions
     /// </summary>
     public bool Repair { get; init; }
 
+    /// <summary>
+    /// What an open checks before it returns (<see cref="JournalOpenValidation"/>): every record (the default, and
+    /// what <see cref="Repair"/> needs), or only the last segment's, leaving sealed segments to the readers that read them.
+    /// </summary>
+    public JournalOpenValidation OpenValidation { get; init; } = JournalOpenValidation.AllRecords;
+
     /// <summary>File name prefix, so one directory can hold several journals ("commands", "events").</summary>
     public string FilePrefix { get; init; } = "journal";
 
@@ -115,6 +121,18 @@ public sealed class JournalOptions
         {
             throw new ArgumentException(
                 $"JournalOptions.StagedWriteMinRecordBytes must be 0 (off) or positive, got {StagedWriteMinRecordBytes}.", nameof(StagedWriteMinRecordBytes));
+        }
+
+        if (OpenValidation is not (JournalOpenValidation.AllRecords or JournalOpenValidation.LastSegment))
+        {
+            throw new ArgumentException($"JournalOptions.OpenValidation {(int)OpenValidation} is not a defined value.", nameof(OpenValidation));
+        }
+
+        if (Repair && OpenValidation != JournalOpenValidation.AllRecords)
+        {
+            throw new ArgumentException(
+                "JournalOptions.Repair needs OpenValidation = AllRecords: a repair cuts at the first bad record, wherever it is, so the open must read them all.",
+                nameof(OpenValidation));
         }
 
         if (PageCacheKeepBytes < 0)

@@ -2,7 +2,8 @@ namespace Wallet.Engine.Journal;
 
 /// <summary>
 /// Forward reader over a journal, crossing segments transparently. It maps segment files read-only on its own,
-/// re-validates every record (CRC, index, chain) and stops at the owner's published LastIndex, which the writer
+/// re-validates every record (CRC, index, chain, timestamps), every link between segments and the zeros after a
+/// sealed segment's records — what a full open checks, for the records it passes — and stops at the owner's published LastIndex, which the writer
 /// stores with release semantics after a record is complete; the reader loads it with acquire semantics, so it
 /// never observes a partially written record. Single-threaded itself: use one reader per thread.
 /// </summary>
@@ -52,6 +53,12 @@ public sealed class JournalReader : IDisposable
 
         if (_segment is null || AtSegmentEnd())
         {
+            if (_segment is not null && SegmentScanner.CheckZeroTail(_segment.Bytes, _offsetBytes, _segment.Path, 0, _state) is { } fault)
+            {
+                // A sealed segment holds nothing after its records (an open with LastSegment validation never looked).
+                throw fault.ToException();
+            }
+
             OpenSegmentFor(next);
         }
 
@@ -128,9 +135,11 @@ public sealed class JournalReader : IDisposable
                 (reason, fieldOffset) = ("segment first index changed under the reader", SegmentHeader.FirstIndexOffset);
             }
 
-            if (reason is null && _positioned && header.FirstIndex == index && header.ChainSeed != _state.LastChecksum)
+            if (reason is null && _positioned && header.FirstIndex == index
+                && SegmentScanner.CheckContinuity(header, _state, out long linkOffset) is { } broken)
             {
-                (reason, fieldOffset) = ("hash chain broken at the segment boundary", SegmentHeader.ChainSeedOffset);
+                // The same link check as a full open's: index, chain seed, previous term and timestamp.
+                (reason, fieldOffset) = ("at the segment boundary: " + broken, linkOffset);
             }
 
             if (reason is not null)

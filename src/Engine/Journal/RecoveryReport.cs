@@ -6,6 +6,12 @@ public sealed class RecoveryReport
     public int SegmentsScanned { get; init; }
     public long RecordsScanned { get; init; }
 
+    /// <summary>
+    /// Sealed segments whose records the open did not read (<see cref="JournalOpenValidation.LastSegment"/>): their
+    /// headers were checked, their records are checked by the readers that reach them. 0 with AllRecords.
+    /// </summary>
+    public int SegmentsNotRead { get; init; }
+
     /// <summary>A torn (incomplete) last record was found after a crash.</summary>
     public bool TornTailFound { get; init; }
 

@@ -11,5 +11,8 @@ internal sealed class ScanResult
 
     public int SegmentsScanned { get; set; }
     public long RecordsScanned { get; set; }
+
+    /// <summary>Segments in <see cref="Segments"/> whose records were not read (<see cref="JournalOpenValidation.LastSegment"/>).</summary>
+    public int SegmentsNotRead { get; set; }
     public JournalFault? Fault { get; set; }
 }

@@ -28,8 +28,15 @@ internal static class SegmentScanner
     /// header carries the chain state it starts from, so segments validate independently and only the links between
     /// them (checked here, in order) need their neighbours. The result is the same as one thread's, fault for fault.
     /// </param>
-    public static ScanResult ScanDirectory(string directory, string prefix, long keepCachedBytes = 0, long parallelMinBytes = ParallelScanMinBytes)
+    /// <param name="validation">
+    /// <see cref="JournalOpenValidation.LastSegment"/>: sealed segments' headers only (their records stay on disk, unread),
+    /// the last segment in full. A sealed segment that ends up last (the next file's header is torn) is walked in full.
+    /// </param>
+    public static ScanResult ScanDirectory(
+        string directory, string prefix, long keepCachedBytes = 0, long parallelMinBytes = ParallelScanMinBytes,
+        JournalOpenValidation validation = JournalOpenValidation.AllRecords)
     {
+        bool sealedHeadersOnly = validation == JournalOpenValidation.LastSegment;
         var files = SegmentFile.List(directory, prefix);
         var result = new ScanResult { Files = files };
         int n = files.Count;
@@ -51,8 +58,9 @@ internal static class SegmentScanner
         }
 
         var scans = new SegmentScan[n];
-        int threads = totalBytes >= parallelMinBytes ? Math.Min(ParallelWork.Threads, n) : 1;
-        ScanInParallel(files, scans, firstKept, threads);
+        long bytesToRead = sealedHeadersOnly && n > 0 ? lengths[^1] : totalBytes;
+        int threads = bytesToRead >= parallelMinBytes ? Math.Min(ParallelWork.Threads, n) : 1;
+        ScanInParallel(files, scans, firstKept, threads, sealedHeadersOnly);
 
         ChainState previous = default;
         long records = 0;
@@ -68,6 +76,12 @@ internal static class SegmentScanner
             {
                 // Found before its records, without the previous segment: the index it expected comes from there.
                 fault = Fault(fault!.Kind, fault.FilePath, fault.OffsetBytes, expectedIndex, fault.Reason, i, fault.CutOffsetBytes);
+            }
+            else if (entry is not null && i > 0 && !result.Segments[^1].RecordsChecked)
+            {
+                // The previous segment was not read: its end is, until a reader walks it, what this header says.
+                result.Segments[^1].EndState = ChainState.FromSegmentHeader(scan.Header);
+                records += scan.Records;
             }
             else if (entry is not null && i > 0 && CheckContinuity(scan.Header, previous, out long fieldOffset) is { } broken)
             {
@@ -93,6 +107,37 @@ internal static class SegmentScanner
             }
         }
 
+        if (result.Segments.Count > 0 && !result.Segments[^1].RecordsChecked)
+        {
+            // A sealed segment ends the journal (the next file's header was missing or bad): its end must be known to
+            // append after it, so it is walked now, as a full scan would have walked it (not as the last file).
+            int i = result.Segments.Count - 1;
+            SegmentScan walked = ScanAlone(files[i].Path, files[i].FirstIndex, i, isLast: false, dropAfter: false, headerOnly: false);
+            walked.Error?.Throw();
+            result.Segments.RemoveAt(i);
+            if (walked.Entry is not null)
+            {
+                result.Segments.Add(walked.Entry);
+                records += walked.Records;
+            }
+            if (walked.Fault is not null)
+            {
+                result.Fault = walked.Fault; // earlier in the journal than the fault that ended the scan
+            }
+            else if (walked.Entry is not null && result.Fault is { } next && next.SegmentOrdinal == i + 1 && scans[i + 1].HeaderFault)
+            {
+                // The next file's header fault expected the index this segment really ends before.
+                result.Fault = Fault(next.Kind, next.FilePath, next.OffsetBytes, walked.Entry.EndState.NextIndex, next.Reason, next.SegmentOrdinal, next.CutOffsetBytes);
+            }
+        }
+
+        int notRead = 0;
+        foreach (SegmentEntry segment in result.Segments)
+        {
+            if (!segment.RecordsChecked) notRead++;
+        }
+
+        result.SegmentsNotRead = notRead;
         result.RecordsScanned = records;
         return result;
     }
@@ -112,7 +157,7 @@ internal static class SegmentScanner
     /// Fills <paramref name="scans"/> with <paramref name="threads"/> threads taking segments in order; none starts a
     /// segment after one already found faulty (an in-order scan stops there).
     /// </summary>
-    private static void ScanInParallel(List<(long FirstIndex, string Path)> files, SegmentScan[] scans, int firstKept, int threads)
+    private static void ScanInParallel(List<(long FirstIndex, string Path)> files, SegmentScan[] scans, int firstKept, int threads, bool sealedHeadersOnly)
     {
         int next = -1;
         int firstFaulty = int.MaxValue;
@@ -122,7 +167,8 @@ internal static class SegmentScanner
             {
                 int i = Interlocked.Increment(ref next);
                 if (i >= files.Count || i > Volatile.Read(ref firstFaulty)) return;
-                scans[i] = ScanAlone(files[i].Path, files[i].FirstIndex, i, i == files.Count - 1, dropAfter: i < firstKept);
+                bool isLast = i == files.Count - 1;
+                scans[i] = ScanAlone(files[i].Path, files[i].FirstIndex, i, isLast, dropAfter: i < firstKept, headerOnly: sealedHeadersOnly && !isLast);
                 if (scans[i].Fault is not null || scans[i].Error is not null)
                 {
                     int seen = Volatile.Read(ref firstFaulty);
@@ -135,16 +181,17 @@ internal static class SegmentScanner
         ParallelWork.Run(threads, "journal-scan", _ => Work());
     }
 
-    private static SegmentScan ScanAlone(string path, long nameFirstIndex, int ordinal, bool isLast, bool dropAfter)
+    private static SegmentScan ScanAlone(string path, long nameFirstIndex, int ordinal, bool isLast, bool dropAfter, bool headerOnly)
     {
         var scan = new SegmentScan();
         try
         {
             using SegmentFile segment = SegmentFile.OpenRead(path);
-            // Validated front to back, once: after drop-behind (or a reboot) these bytes come from disk.
-            segment.AdviseSequentialRead();
-            ScanSegment(segment, nameFirstIndex, ordinal, isLast, ref scan);
-            if (dropAfter) segment.DropCached(0, segment.MappedBytes);
+            // Validated front to back, once: after drop-behind (or a reboot) these bytes come from disk. A header-only
+            // check reads one page and must not ask for the rest.
+            if (!headerOnly) segment.AdviseSequentialRead();
+            ScanSegment(segment, nameFirstIndex, ordinal, isLast, headerOnly, ref scan);
+            if (dropAfter && !headerOnly) segment.DropCached(0, segment.MappedBytes);
         }
         catch (JournalCorruptException e)
         {
@@ -165,7 +212,7 @@ internal static class SegmentScanner
         return scan;
     }
 
-    private static void ScanSegment(SegmentFile segment, long nameFirstIndex, int ordinal, bool isLast, ref SegmentScan scan)
+    private static void ScanSegment(SegmentFile segment, long nameFirstIndex, int ordinal, bool isLast, bool headerOnly, ref SegmentScan scan)
     {
         ReadOnlySpan<byte> bytes = segment.Bytes;
         string path = segment.Path;
@@ -222,6 +269,16 @@ internal static class SegmentScanner
         {
             Path = path, FirstIndex = header.FirstIndex, SegmentSizeBytes = header.SegmentSizeBytes, StartState = state,
         };
+        if (headerOnly)
+        {
+            // Records unread: the end is bounded by the file, the end state comes from the next header (the caller).
+            entry.RecordsChecked = false;
+            entry.EndOffsetBytes = Math.Min(bytes.Length, header.SegmentSizeBytes);
+            entry.EndState = state;
+            scan.Entry = entry;
+            return;
+        }
+
         long offset = SegmentHeader.SizeBytes;
         scan.Fault = WalkRecords(bytes, header.SegmentSizeBytes, path, ordinal, isLast, ref state, ref offset, long.MaxValue, ref scan.Records);
         entry.EndOffsetBytes = offset;
@@ -229,7 +286,8 @@ internal static class SegmentScanner
         scan.Entry = entry;
     }
 
-    private static string? CheckContinuity(in SegmentHeader header, in ChainState state, out long fieldOffset)
+    /// <summary>Null when a segment starting with <paramref name="header"/> may follow a segment ending in <paramref name="state"/>.</summary>
+    internal static string? CheckContinuity(in SegmentHeader header, in ChainState state, out long fieldOffset)
     {
         fieldOffset = SegmentHeader.FirstIndexOffset;
         if (header.FirstIndex != state.NextIndex)
@@ -403,7 +461,8 @@ internal static class SegmentScanner
         return false;
     }
 
-    private static JournalFault? CheckZeroTail(ReadOnlySpan<byte> bytes, long p, string path, int ordinal, in ChainState state)
+    /// <summary>Null when every byte from <paramref name="p"/> to the end of the file is zero (a segment's records end at p).</summary>
+    internal static JournalFault? CheckZeroTail(ReadOnlySpan<byte> bytes, long p, string path, int ordinal, in ChainState state)
     {
         if (p >= bytes.Length)
         {

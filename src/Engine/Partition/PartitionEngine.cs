@@ -56,6 +56,7 @@ public sealed class PartitionEngine : IDisposable
             PageCacheKeepBytes = options.JournalPageCacheKeepBytes,
             MaxRecordBytes = options.MaxCommandBytes,
             Repair = options.RepairJournal,
+            OpenValidation = options.RepairJournal ? JournalOpenValidation.AllRecords : options.JournalOpenValidation,
         });
         try
         {

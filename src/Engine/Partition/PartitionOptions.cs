@@ -89,6 +89,15 @@ public sealed class PartitionOptions
     public bool PreallocateTransfers { get; init; }
     /// <summary>Cut the command journal at the first corrupt record instead of refusing to start. Discards data: an operator decision.</summary>
     public bool RepairJournal { get; init; }
+    /// <summary>
+    /// What opening the command journal reads (<see cref="JournalOpenValidation"/>). LastSegment (the default): every
+    /// segment's header and the last segment's records; recovery then checks each record it replays as it replays it,
+    /// so a restart reads what it applies once, and a restart from a snapshot does not read the journal before it.
+    /// AllRecords: the whole journal before anything starts (what <see cref="RepairJournal"/> always uses). Either way
+    /// <c>wallet audit verify</c> checks everything. The event journal is always read in full: it repairs itself
+    /// (derived records past a bad one are regenerated from commands), which needs every record checked.
+    /// </summary>
+    public JournalOpenValidation JournalOpenValidation { get; init; } = JournalOpenValidation.LastSegment;
 
     public void Validate()
     {

@@ -164,6 +164,7 @@ internal sealed class ServeSettings
             JournalPrefaultAheadBytes = Long(p, "JournalPrefaultAheadBytes", JournalOptions.DefaultPrefaultAheadBytes, 0, JournalOptions.MaxSegmentSizeBytes),
             JournalPageCacheKeepBytes = Long(p, "JournalPageCacheKeepBytes", JournalOptions.DefaultPageCacheKeepBytes, 0, long.MaxValue),
             JournalStagedWriteMinBytes = Int(p, "JournalStagedWriteMinBytes", JournalOptions.DefaultStagedWriteMinRecordBytes, 0, int.MaxValue),
+            JournalOpenValidation = Enum(p, "JournalOpenValidation", JournalOpenValidation.LastSegment),
             PreallocateTransfers = Bool(p, "PreallocateTransfers", true),
             Sequencing = cluster is null ? PartitionSequencing.Local : PartitionSequencing.External,
         };

@@ -86,6 +86,66 @@ namespace Wallet.Engine.Tests.Journal
             Assert.True(checkedFlips > 700, $"only {checkedFlips} flips");
         }
 
+        /// <summary>
+        /// The same flips with <see cref="JournalOpenValidation.LastSegment"/>, where the open reads no record of a sealed
+        /// segment: each flip in the sealed segment (and in the header that links the next one to it) is reported either
+        /// by the open or by a reader passing it — at the very file and offset Verify names. None goes unnoticed.
+        /// </summary>
+        [Fact]
+        public void Every_flipped_byte_of_a_sealed_segment_is_found_by_the_open_or_the_reader_with_LastSegment_validation()
+        {
+            long lastIndex = BuildTwoSegmentJournal();
+            string[] files = SegmentFiles(_dir.Path);
+            byte[][] originals = files.Select(File.ReadAllBytes).ToArray();
+            List<(long Index, long Start, long End)> firstRecords = JournalCrashTests.RecordExtents(originals[0], 1);
+            JournalOptions lazy = Options(_dir.Path, validation: JournalOpenValidation.LastSegment);
+
+            using (Journal clean = Journal.Open(lazy))
+            {
+                Assert.Equal(1, clean.RecoveryReport.SegmentsNotRead);
+                Assert.Equal(lastIndex, clean.LastIndex);
+                AssertReads(clean, 1, lastIndex, i => i <= 22 ? 2990 + (int)(i % 8) : (int)(i % 7) * 9 + 5);
+            }
+
+            var offsets = new List<(int File, long Offset)>();
+            foreach (long o in InterestingOffsets(firstRecords, originals[0].Length)) offsets.Add((0, o));
+            for (long o = 0; o < SegmentHeader.SizeBytes; o++) offsets.Add((1, o));
+
+            int byOpen = 0, byReader = 0;
+            foreach ((int f, long offset) in offsets)
+            {
+                FlipByte(files[f], offset);
+                string context = $"file {f} offset {offset}";
+                JournalVerifyResult verify = Journal.Verify(_dir.Path, "journal");
+                Assert.False(verify.Ok, context);
+                Assert.False(verify.IsTornTail, context);
+
+                JournalCorruptException found;
+                try
+                {
+                    using Journal journal = Journal.Open(lazy);
+                    using JournalReader reader = journal.OpenReader(journal.FirstIndex);
+                    found = Assert.Throws<JournalCorruptException>(() =>
+                    {
+                        while (reader.TryRead(out _)) { }
+                    });
+                    byReader++;
+                }
+                catch (JournalCorruptException e)
+                {
+                    found = e;
+                    byOpen++;
+                }
+
+                Assert.Equal(verify.FilePath, found.FilePath);
+                Assert.True(verify.Offset == found.Offset, $"{context}: reader or open reported offset {found.Offset}, Verify {verify.Offset} ({found.Reason} / {verify.Reason})");
+                RestoreAll(files, originals);
+            }
+
+            Assert.True(byReader > 500, $"only {byReader} flips left to the reader");
+            Assert.True(byOpen >= SegmentHeader.SizeBytes, $"only {byOpen} flips found by the open (segment headers are always checked)");
+        }
+
         [Fact]
         public void Repair_cuts_at_the_first_bad_record_and_discards_later_segments()
         {

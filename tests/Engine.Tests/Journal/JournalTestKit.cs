@@ -31,8 +31,9 @@ namespace Wallet.Engine.Tests.Journal
         public const long SmallSegmentBytes = JournalOptions.MinSegmentSizeBytes;
 
         public static JournalOptions Options(string directory, FsyncPolicy fsync = FsyncPolicy.None, bool repair = false, string prefix = "journal",
-            long segmentBytes = SmallSegmentBytes, int maxRecordBytes = 16 * 1024) => new()
+            long segmentBytes = SmallSegmentBytes, int maxRecordBytes = 16 * 1024, JournalOpenValidation validation = JournalOpenValidation.AllRecords) => new()
         {
+            OpenValidation = validation,
             Directory = directory,
             SegmentSizeBytes = segmentBytes,
             MaxRecordBytes = maxRecordBytes,

@@ -397,6 +397,63 @@ public sealed class PartitionEngineTests : IDisposable
     }
 
     [Fact]
+    public void A_restart_from_a_snapshot_does_not_read_the_journal_before_it_and_a_replay_through_a_bad_record_refuses()
+    {
+        UInt128 digest;
+        using (PartitionFixture p = Open(o => WithValidation(o, JournalOpenValidation.LastSegment)))
+        {
+            SeedAccounts(p);
+            var batch = new Transfer[200];
+            for (int c = 0; c < 8; c++)
+            {
+                for (int i = 0; i < batch.Length; i++) batch[i] = Tx((UInt128)(1000 + c * 1000 + i), 1, 2, 1);
+                Assert.All(p.CreateTransfers(batch), r => Assert.Equal(ResultCode.Ok, r));
+            }
+            TakeSnapshot(p);                                        // at index 9
+            p.CreateTransfers(Tx(50, 2, 1, 7));
+            digest = p.Digest();
+            Assert.True(p.Stop(snapshot: false));
+        }
+
+        string[] segments = Directory.GetFiles(_dir.Path, "commands-*").Order(StringComparer.Ordinal).ToArray();
+        Assert.True(segments.Length >= 3, $"{segments.Length} command segments");
+        using (var f = new FileStream(segments[0], FileMode.Open, FileAccess.ReadWrite))
+        {
+            f.Position = 20_000; // inside a transfer command the snapshot covers
+            int b = f.ReadByte();
+            f.Position = 20_000;
+            f.WriteByte((byte)(b ^ 0x01));
+        }
+        AuditFinding bad = DataDirectoryAudit.Verify(_dir.Path).Findings.First(x => !x.Ok);
+        Assert.Equal(segments[0], bad.FilePath);
+
+        // Default (LastSegment): the state comes from the snapshot and the tail after it; the bad record is not read.
+        using (PartitionFixture p = Open())
+        {
+            Assert.Equal(9, p.Engine.Recovery.Snapshot!.Header.Index);
+            Assert.Equal(1, p.Engine.Recovery.ReplayedCommands);
+            Assert.Equal(digest, p.Digest());
+            Assert.True(p.Stop(snapshot: false));
+        }
+
+        // AllRecords: the open reads every record and refuses.
+        var all = Assert.Throws<JournalCorruptException>(() => Open(o => WithValidation(o, JournalOpenValidation.AllRecords)));
+        Assert.Equal((segments[0], bad.Offset), (all.FilePath, all.Offset));
+
+        // Without the snapshot a restart replays from genesis, through the bad record: refused at the same place.
+        foreach (string snapshot in Directory.GetFiles(_dir.Path, "snapshot-*.snap")) File.Delete(snapshot);
+        var replay = Assert.Throws<JournalCorruptException>(() => Open());
+        Assert.Equal((segments[0], bad.Offset), (replay.FilePath, replay.Offset));
+    }
+
+    private static PartitionOptions WithValidation(PartitionOptions o, JournalOpenValidation validation) => new()
+    {
+        DataDirectory = o.DataDirectory, Ledger = o.Ledger, IngressRingSize = o.IngressRingSize, EgressRingSize = o.EgressRingSize,
+        JournalSegmentSizeBytes = 64 << 10, MaxCommandBytes = 32 << 10, Fsync = o.Fsync, SnapshotIntervalCommands = 0,
+        Wait = o.Wait, Clock = o.Clock, JournalOpenValidation = validation,
+    };
+
+    [Fact]
     public void Journal_retention_deletes_only_segments_every_kept_snapshot_covers()
     {
         Func<PartitionOptions, PartitionOptions> small = o => new PartitionOptions

@@ -1,0 +1,186 @@
+using Wallet.Engine.Journal;
+using static Wallet.Engine.Tests.Journal.JournalTestKit;
+
+namespace Wallet.Engine.Tests.Journal
+{
+    // Inside Wallet.Engine.* the simple name "Journal" binds to a namespace before the type; alias it.
+    using Journal = Wallet.Engine.Journal.Journal;
+
+    /// <summary>
+    /// <see cref="JournalOpenValidation.LastSegment"/>: the open checks every header and the last segment's records only.
+    /// It must come to the same journal as a full open, and every operation that needs a sealed segment's real end
+    /// (truncation into it, a torn header that makes it the last) must walk and check it first. Flips inside sealed
+    /// segments: JournalCorruptionTests.
+    /// </summary>
+    public sealed class JournalOpenValidationTests : IDisposable
+    {
+        private readonly TempDirectory _dir = new();
+
+        public void Dispose() => _dir.Dispose();
+
+        private static int Length(long index) => 1500 + (int)(index * 7919 % 1500);
+
+        private JournalOptions Lazy(bool repair = false) => Options(_dir.Path, repair: repair, validation: JournalOpenValidation.LastSegment);
+
+        /// <summary>About 4 segments of 64 KiB.</summary>
+        private long Build(long count = 100)
+        {
+            using Journal journal = Journal.Open(Options(_dir.Path));
+            AppendRange(journal, 1, count, Length);
+            Assert.True(SegmentFiles(_dir.Path).Length >= 4);
+            return journal.LastIndex;
+        }
+
+        [Fact]
+        public void Opens_to_the_same_journal_as_a_full_open_reading_only_the_last_segment()
+        {
+            long last = Build();
+            int files = SegmentFiles(_dir.Path).Length;
+            (long First, long Last, uint Checksum, long Term, long Timestamp, long RecordsScanned, long Bytes) full, lazy;
+            using (Journal j = Journal.Open(Options(_dir.Path)))
+            {
+                full = (j.FirstIndex, j.LastIndex, j.LastChecksum, j.LastTerm, j.LastTimestamp, j.RecoveryReport.RecordsScanned, j.RecordBytesFrom(1));
+                Assert.Equal(0, j.RecoveryReport.SegmentsNotRead);
+            }
+
+            using (Journal j = Journal.Open(Lazy()))
+            {
+                lazy = (j.FirstIndex, j.LastIndex, j.LastChecksum, j.LastTerm, j.LastTimestamp, j.RecoveryReport.RecordsScanned, j.RecordBytesFrom(1));
+                Assert.Equal(files - 1, j.RecoveryReport.SegmentsNotRead);
+                Assert.Equal(files, j.RecoveryReport.SegmentsScanned);
+                AssertReads(j, 1, last, Length);
+                AppendRange(j, last + 1, 30, Length); // continues the chain across new segments
+            }
+
+            Assert.Equal(full.First, lazy.First);
+            Assert.Equal(full.Last, lazy.Last);
+            Assert.Equal(full.Checksum, lazy.Checksum);
+            Assert.Equal(full.Term, lazy.Term);
+            Assert.Equal(full.Timestamp, lazy.Timestamp);
+            Assert.Equal(full.RecordsScanned, last);
+            Assert.True(lazy.RecordsScanned < last / 2, $"the lazy open read {lazy.RecordsScanned} of {last} records");
+            Assert.True(lazy.RecordsScanned > 0);
+            Assert.True(lazy.Bytes >= full.Bytes, "RecordBytesFrom stays an upper bound");
+
+            JournalVerifyResult verify = Journal.Verify(_dir.Path, "journal");
+            Assert.True(verify.Ok, verify.Reason);
+            Assert.Equal(last + 30, verify.LastIndex);
+        }
+
+        [Fact]
+        public void Truncating_to_the_end_of_an_unread_segment_walks_it_then_appends_continue_its_chain()
+        {
+            long last = Build();
+            string[] files = SegmentFiles(_dir.Path);
+            long secondStarts = FirstIndexOf(files[1]);
+            using (Journal j = Journal.Open(Lazy()))
+            {
+                Assert.Equal(files.Length - 1, j.RecoveryReport.SegmentsNotRead);
+                j.TruncateAfter(secondStarts - 1); // drops every segment after the first, which was never read
+                Assert.Equal(secondStarts - 1, j.LastIndex);
+                Assert.Single(SegmentFiles(_dir.Path));
+                AppendRange(j, secondStarts, 5, Length);
+                AssertReads(j, 1, secondStarts + 4, Length);
+            }
+
+            JournalVerifyResult verify = Journal.Verify(_dir.Path, "journal");
+            Assert.True(verify.Ok, verify.Reason);
+            Assert.Equal(secondStarts + 4, verify.LastIndex);
+            Assert.True(last > verify.LastIndex);
+        }
+
+        [Fact]
+        public void Truncating_to_the_end_of_an_unread_segment_with_a_bad_record_refuses()
+        {
+            Build();
+            string[] files = SegmentFiles(_dir.Path);
+            long secondStarts = FirstIndexOf(files[1]);
+            List<(long Index, long Start, long End)> records = JournalCrashTests.RecordExtents(File.ReadAllBytes(files[0]), 1);
+            Flip(files[0], records[3].Start + JournalRecordHeader.SizeBytes + 5);
+
+            using Journal j = Journal.Open(Lazy()); // the open does not read it
+            JournalCorruptException e = Assert.Throws<JournalCorruptException>(() => j.TruncateAfter(secondStarts - 1));
+            Assert.Equal(files[0], e.FilePath);
+            Assert.Equal(records[3].Start, e.Offset);
+            Assert.Equal(records[3].Index, e.Index);
+        }
+
+        [Fact]
+        public void Truncating_inside_an_unread_segment_clears_only_what_follows_and_keeps_the_rest()
+        {
+            Build();
+            string[] files = SegmentFiles(_dir.Path);
+            long cut = FirstIndexOf(files[1]) + 2;
+            using (Journal j = Journal.Open(Lazy()))
+            {
+                j.TruncateAfter(cut);
+                Assert.Equal(cut, j.LastIndex);
+                Assert.Equal(2, SegmentFiles(_dir.Path).Length);
+                AppendRange(j, cut + 1, 40, Length); // rolls into new segments again
+                AssertReads(j, 1, cut + 40, Length);
+            }
+
+            JournalVerifyResult verify = Journal.Verify(_dir.Path, "journal");
+            Assert.True(verify.Ok, verify.Reason);
+            Assert.Equal(cut + 40, verify.LastIndex);
+        }
+
+        [Fact]
+        public void A_torn_last_header_makes_the_unread_segment_before_it_the_last_and_it_is_walked()
+        {
+            long last = Build();
+            string[] files = SegmentFiles(_dir.Path);
+            long lastStarts = FirstIndexOf(files[^1]);
+            // An interrupted roll: the new segment's header never reached the disk.
+            File.WriteAllBytes(files[^1], new byte[JournalOptions.MinSegmentSizeBytes]);
+
+            using (Journal j = Journal.Open(Lazy()))
+            {
+                Assert.True(j.RecoveryReport.TornTailFound);
+                Assert.Equal(lastStarts - 1, j.LastIndex);
+                Assert.Equal(files.Length - 2, j.RecoveryReport.SegmentsNotRead);
+                Assert.Equal(lastStarts, j.RecoveryReport.FirstDiscardedIndex);
+                AppendRange(j, lastStarts, last - lastStarts + 1, Length);
+            }
+
+            Assert.True(Journal.Verify(_dir.Path, "journal").Ok);
+        }
+
+        [Fact]
+        public void A_torn_last_header_after_an_unread_segment_with_a_bad_record_refuses_as_a_full_open_does()
+        {
+            Build();
+            string[] files = SegmentFiles(_dir.Path);
+            List<(long Index, long Start, long End)> records = JournalCrashTests.RecordExtents(File.ReadAllBytes(files[^2]), FirstIndexOf(files[^2]));
+            Flip(files[^2], records[1].Start + JournalRecordHeader.SizeBytes + 1);
+            File.WriteAllBytes(files[^1], new byte[JournalOptions.MinSegmentSizeBytes]);
+
+            JournalCorruptException full = Assert.Throws<JournalCorruptException>(() => Journal.Open(Options(_dir.Path)));
+            JournalCorruptException lazy = Assert.Throws<JournalCorruptException>(() => Journal.Open(Lazy()));
+            Assert.Equal(full.FilePath, lazy.FilePath);
+            Assert.Equal(full.Offset, lazy.Offset);
+            Assert.Equal(full.Index, lazy.Index);
+            Assert.Equal(files[^2], lazy.FilePath);
+        }
+
+        [Fact]
+        public void Repair_needs_every_record_read()
+        {
+            ArgumentException e = Assert.Throws<ArgumentException>(() => Journal.Open(Lazy(repair: true)));
+            Assert.Contains("Repair needs OpenValidation = AllRecords", e.Message, StringComparison.Ordinal);
+        }
+
+        private static long FirstIndexOf(string segmentPath)
+        {
+            byte[] bytes = File.ReadAllBytes(segmentPath);
+            return SegmentHeader.Read(bytes).FirstIndex;
+        }
+
+        private static void Flip(string path, long offset)
+        {
+            byte[] bytes = File.ReadAllBytes(path);
+            bytes[offset] ^= 0x5A;
+            File.WriteAllBytes(path, bytes);
+        }
+    }
+}
