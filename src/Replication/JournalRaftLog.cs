@@ -9,8 +9,9 @@ namespace Wallet.Replication;
 /// under Batch <see cref="Flush"/> syncs, under None the position counts as durable once flushed (it survives a
 /// process crash, not a power loss; see docs/journal.md).
 /// <para>
-/// Terms are cached as runs (first index of each term), built by one scan of the journal at construction and kept
-/// up to date on append/truncate, so <see cref="TermAt"/> is a binary search over a few runs, not a disk read.
+/// Terms are cached as runs (first index of each term), built at construction from the segment headers plus a read of
+/// the segments where the term changes (<see cref="LoadTermRuns"/>), and kept up to date on append/truncate, so
+/// <see cref="TermAt"/> is a binary search over a few runs, not a disk read.
 /// Not thread-safe: the node's driver thread owns it (and the journal's writer side).
 /// </para>
 /// </summary>
@@ -31,11 +32,7 @@ public sealed class JournalRaftLog : IRaftLog, IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxCursors, 64);
         _journal = journal;
         _readers = new JournalReader?[maxCursors];
-        if (journal.LastIndex >= journal.FirstIndex)
-        {
-            using var reader = journal.OpenReader(journal.FirstIndex);
-            while (reader.TryRead(out var record)) NoteTerm(record.Index, record.Term);
-        }
+        if (journal.LastIndex >= journal.FirstIndex) LoadTermRuns(journal);
 
         // What recovery found on disk survived a crash; treat it as durable.
         _durableIndex = journal.LastIndex;
@@ -148,6 +145,41 @@ public sealed class JournalRaftLog : IRaftLog, IDisposable
         {
             _readers[i]?.Dispose();
             _readers[i] = null;
+        }
+    }
+
+    /// <summary>
+    /// Builds the term runs from segment headers, reading only segments where the term changes. A Raft log's terms never
+    /// decrease, and each segment header records the term of the record before it, so a segment whose start term (its
+    /// header's) equals its end term (the next header's, or the journal's last term) holds that term throughout and need
+    /// not be read. Elections are rare: a restart reads one or two segments here, not the whole log.
+    /// </summary>
+    private void LoadTermRuns(Journal journal)
+    {
+        var starts = new List<(long FirstIndex, long PrevTerm)>();
+        journal.CopySegmentStarts(starts);
+        long lastIndex = journal.LastIndex;
+        for (int i = 0; i < starts.Count; i++)
+        {
+            long first = Math.Max(starts[i].FirstIndex, journal.FirstIndex);
+            long last = i + 1 < starts.Count ? starts[i + 1].FirstIndex - 1 : lastIndex;
+            if (first > last) continue; // an empty segment (the last one, just rolled or reset)
+            long startTerm = starts[i].PrevTerm;
+            long endTerm = i + 1 < starts.Count ? starts[i + 1].PrevTerm : journal.LastTerm;
+            if (startTerm == endTerm)
+            {
+                NoteTerm(first, startTerm);
+                continue;
+            }
+
+            using JournalReader reader = journal.OpenReader(first);
+            while (reader.TryRead(last, out JournalRecord record))
+            {
+                if (_runs.Count > 0 && record.Term < _runs[^1].Term)
+                    throw new JournalCorruptException(journal.FindSegment(record.Index)?.Path ?? journal.Options.Directory, record.OffsetBytes, record.Index,
+                        $"term {record.Term} at index {record.Index} is lower than term {_runs[^1].Term} before it: a Raft log's terms never decrease");
+                NoteTerm(record.Index, record.Term);
+            }
         }
     }
 

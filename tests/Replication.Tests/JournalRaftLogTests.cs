@@ -85,6 +85,88 @@ public sealed class JournalRaftLogTests : IDisposable
         Assert.Equal(30, again.LastTimestampNs);
     }
 
+    /// <summary>Terms change inside segments, exactly at segment boundaries, and not at all for many segments.</summary>
+    private static long TermOfEntry(long index) => index switch
+    {
+        < 150 => 1,
+        < 151 => 2,        // a one-entry term
+        < 1200 => 3,       // many segments of one term
+        < 1300 => 5,
+        _ => 8,
+    };
+
+    [Theory]
+    [InlineData(JournalOpenValidation.AllRecords)]
+    [InlineData(JournalOpenValidation.LastSegment)]
+    public void Reopen_rebuilds_every_term_from_segment_headers_and_the_segments_where_it_changes(JournalOpenValidation validation)
+    {
+        var payload = new byte[1000];
+        using (var journal = OpenJournal())
+        using (var log = new JournalRaftLog(journal))
+        {
+            for (long i = 1; i <= 2000; i++) log.Append(2, i, TermOfEntry(i), i, payload);
+            log.Flush();
+        }
+        // Put a term change exactly on a segment boundary: truncate to the end of a segment, then append a new term.
+        long boundary;
+        using (var journal = OpenJournal())
+        {
+            string[] files = Directory.GetFiles(_dir.Path, "journal-*.seg").Order(StringComparer.Ordinal).ToArray();
+            Assert.True(files.Length > 20, $"{files.Length} segments");
+            boundary = SegmentHeader.Read(File.ReadAllBytes(files[^3])).FirstIndex;
+            journal.TruncateAfter(boundary - 1);
+            for (long i = boundary; i < boundary + 200; i++) journal.Append(2, i, 13, i, payload);
+        }
+
+        long Expected(long i) => i < boundary ? TermOfEntry(i) : 13;
+        using var reopened = Journal.Open(new JournalOptions
+        {
+            Directory = _dir.Path, SegmentSizeBytes = JournalOptions.MinSegmentSizeBytes, MaxRecordBytes = 4096, Fsync = FsyncPolicy.Batch,
+            OpenValidation = validation,
+        });
+        using var log2 = new JournalRaftLog(reopened);
+        Assert.Equal(boundary + 199, log2.LastIndex);
+        for (long i = 1; i <= log2.LastIndex; i++) Assert.Equal(Expected(i), log2.TermAt(i));
+        Assert.Equal(13, log2.LastTerm);
+        Assert.Equal(-1, log2.TermAt(log2.LastIndex + 1));
+
+        // Retention moves the first index: the terms left are still right.
+        Assert.True(log2.Journal.DeleteSegmentsBefore(600) > 0);
+        using var log3 = new JournalRaftLog(log2.Journal);
+        Assert.Equal(log2.Journal.TermBeforeFirst, log3.TermAt(log3.FirstIndex - 1));
+        for (long i = log3.FirstIndex; i <= log3.LastIndex; i++) Assert.Equal(Expected(i), log3.TermAt(i));
+    }
+
+    [Fact]
+    public void Segments_of_one_term_are_not_read_to_build_the_term_cache()
+    {
+        var payload = new byte[1000];
+        using (var journal = OpenJournal())
+        using (var log = new JournalRaftLog(journal))
+        {
+            for (long i = 1; i <= 2000; i++) log.Append(2, i, TermOfEntry(i), i, payload);
+            log.Flush();
+        }
+        // Damage a record in the middle of term 3 (segments that hold nothing else): a full read would throw.
+        string[] files = Directory.GetFiles(_dir.Path, "journal-*.seg").Order(StringComparer.Ordinal).ToArray();
+        string victim = files[files.Length / 3];
+        byte[] bytes = File.ReadAllBytes(victim);
+        bytes[4096] ^= 0x5A;
+        File.WriteAllBytes(victim, bytes);
+
+        using var reopened = Journal.Open(new JournalOptions
+        {
+            Directory = _dir.Path, SegmentSizeBytes = JournalOptions.MinSegmentSizeBytes, MaxRecordBytes = 4096, Fsync = FsyncPolicy.Batch,
+            OpenValidation = JournalOpenValidation.LastSegment,
+        });
+        using var log2 = new JournalRaftLog(reopened);
+        Assert.Equal(3, log2.TermAt(700));
+        Assert.Equal(8, log2.LastTerm);
+        // A reader passing it still finds it.
+        using JournalReader reader = reopened.OpenReader(1);
+        Assert.Throws<JournalCorruptException>(() => { while (reader.TryRead(out _)) { } });
+    }
+
     [Fact]
     public void Fsync_always_makes_every_append_durable()
     {

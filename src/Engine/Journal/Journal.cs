@@ -742,6 +742,22 @@ public sealed class Journal : IDisposable
         }
     }
 
+    /// <summary>
+    /// Where each segment starts, oldest first: its first index and the term of the record just before it (from its
+    /// header; read without touching the records). Lets a caller that needs per-record terms read only the segments
+    /// whose boundary terms differ (<c>JournalRaftLog</c>).
+    /// </summary>
+    internal void CopySegmentStarts(List<(long FirstIndex, long PrevTerm)> into)
+    {
+        lock (_segmentsLock)
+        {
+            foreach (SegmentEntry segment in _segments)
+            {
+                into.Add((segment.FirstIndex, segment.StartState.LastTerm));
+            }
+        }
+    }
+
     /// <summary>Segment holding <paramref name="index"/> (greatest FirstIndex &lt;= index), for readers on any thread.</summary>
     internal SegmentEntry? FindSegment(long index)
     {
