@@ -29,14 +29,14 @@ public sealed class CrossPartitionTests : IAsyncLifetime
     /// <summary>A coordinator double: takes transfers and lets the test decide their outcomes.</summary>
     private sealed class Coordinator : ICrossPartitionTransfers
     {
-        public readonly ConcurrentQueue<(Transfer Transfer, ICrossPartitionCompletion Completion)> Taken = new();
+        public readonly ConcurrentQueue<(Transfer Transfer, long CorrelationId, ICrossPartitionCompletion Completion)> Taken = new();
         public volatile CrossPartitionSubmit Status = CrossPartitionSubmit.Accepted;
 
         public bool Enabled => true;
 
         public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
         {
-            if (Status == CrossPartitionSubmit.Accepted) Taken.Enqueue((transfer, completion));
+            if (Status == CrossPartitionSubmit.Accepted) Taken.Enqueue((transfer, correlationId, completion));
             return Status;
         }
     }
@@ -49,10 +49,10 @@ public sealed class CrossPartitionTests : IAsyncLifetime
         }
     }
 
-    private async Task<(Transfer, ICrossPartitionCompletion)> TakenAsync()
+    private async Task<(Transfer, long, ICrossPartitionCompletion)> TakenAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        (Transfer, ICrossPartitionCompletion) taken;
+        (Transfer, long, ICrossPartitionCompletion) taken;
         while (!_coordinator.Taken.TryDequeue(out taken)) await Task.Delay(10, cts.Token);
         return taken;
     }
@@ -70,10 +70,9 @@ public sealed class CrossPartitionTests : IAsyncLifetime
 
         // Across partitions: the seam takes it (amount exact, from the currency's scale); its outcome is the report.
         c.Send("UT", $"5001=71|5002={a}|5003={c1}|5004=12.34|15=USD|");
-        (Transfer transfer, ICrossPartitionCompletion completion) = await TakenAsync();
+        (Transfer transfer, long correlationId, ICrossPartitionCompletion completion) = await TakenAsync();
         Assert.Equal(((UInt128)71, (UInt128)a, (UInt128)c1, 1234L, 1u), (transfer.Id, transfer.DebitAccountId, transfer.CreditAccountId, transfer.Amount, transfer.Ledger));
-        await Task.Run(() => completion.OnCompleted(ResultCode.ExceedsCredits, 1_800_000_000_000_000_000));
-        completion.OnCompleted(ResultCode.Ok, 1); // ignored: exactly one report
+        await Task.Run(() => completion.OnCompleted(correlationId, ResultCode.ExceedsCredits, 1_800_000_000_000_000_000));
         FixReply report = await c.ReceiveTypeAsync("UR");
         Assert.Equal(("71", ((int)ResultCode.ExceedsCredits).ToString(System.Globalization.CultureInfo.InvariantCulture), "ExceedsCredits", "0"),
             (report[5001], report[5010], report[58], report[5011]));
@@ -102,9 +101,10 @@ public sealed class CrossPartitionTests : IAsyncLifetime
         // The session goes on: the next cross-partition transfer is taken again.
         _coordinator.Status = CrossPartitionSubmit.Accepted;
         c.Send("UT", $"5001=74|5002={b}|5003={d1}|5004=2.00|15=USD|");
-        (Transfer again, ICrossPartitionCompletion last) = await TakenAsync();
+        (Transfer again, long againCorrelation, ICrossPartitionCompletion last) = await TakenAsync();
         Assert.Equal((UInt128)74, again.Id);
-        last.OnCompleted(ResultCode.Ok, 5);
+        Assert.Same(completion, last); // one per session: its outcomes carry their correlation id
+        last.OnCompleted(againCorrelation, ResultCode.Ok, 5);
         FixReply applied = await c.ReceiveTypeAsync("UR");
         Assert.Equal(("74", "0"), (applied[5001], applied[5010]));
     }

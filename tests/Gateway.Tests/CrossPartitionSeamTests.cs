@@ -72,14 +72,23 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
         // Nothing answered yet: a later request's answer comes first (the client waits for the coordinator's outcome).
         Assert.Empty(await admin.LookupAccountsAsync(a));
 
-        // Completed from another thread, twice: the client sees the first outcome once.
-        await Task.Run(() => completion.OnCompleted(ResultCode.ExceedsCredits, 1_700_000_000_000_000_123));
-        completion.OnCompleted(ResultCode.Ok, 5);
+        // A second one on the same session: the same completion object (one per session), told apart by correlation id.
+        await admin.SendMessageAsync(RawClient.CreateTransfers(42, new TransferSpec(7001, a, b, 5)));
+        (_, long secondCorrelation, ICrossPartitionCompletion secondCompletion) = await TakenAsync();
+        Assert.Equal(42L, secondCorrelation);
+        Assert.Same(completion, secondCompletion);
+
+        // Completed from other threads, the second first: each answer goes to its own request.
+        await Task.Run(() => secondCompletion.OnCompleted(secondCorrelation, ResultCode.Ok, 1_700_000_000_000_000_456));
+        await Task.Run(() => completion.OnCompleted(correlationId, ResultCode.ExceedsCredits, 1_700_000_000_000_000_123));
+        CreateResultsView second = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
+        Assert.Equal((42UL, 1_700_000_000_000_000_456L), (second.CorrelationId, second.TimestampNs));
+        Assert.Equal([(0u, (uint)ResultCode.Ok)], second.Results);
         CreateResultsView result = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
         Assert.Equal(41UL, result.CorrelationId);
         Assert.Equal(1_700_000_000_000_000_123, result.TimestampNs);
         Assert.Equal([(0u, (uint)ResultCode.ExceedsCredits)], result.Results);
-        // The second completion was ignored: the next frame is the next request's answer.
+        // Nothing else: the next frame is the next request's answer.
         Assert.Empty(await admin.LookupAccountsAsync(b));
         // No partition saw it (the double decides; here it applied nothing anywhere).
         Assert.Empty(await admin.LookupTransfersAsync(7000));
@@ -106,7 +115,7 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
             ResultBurst.Begin();
             try
             {
-                foreach (var t in taken) t.Completion.OnCompleted(ResultCode.Ok, 1_000 + t.CorrelationId);
+                foreach (var t in taken) t.Completion.OnCompleted(t.CorrelationId, ResultCode.Ok, 1_000 + t.CorrelationId);
             }
             finally
             {
@@ -172,9 +181,8 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
         // session's leadership-lost path (here no remote leader is known: the session ends; the client resubmits).
         _coordinator.Status = CrossPartitionSubmit.Accepted;
         await admin.SendMessageAsync(RawClient.CreateTransfers(73, new TransferSpec(7302, a, b, 1)));
-        (_, _, ICrossPartitionCompletion completion) = await TakenAsync();
-        completion.OnNotLeader();
-        completion.OnCompleted(ResultCode.Ok, 1); // ignored: the request already ended
+        (_, long notLed, ICrossPartitionCompletion completion) = await TakenAsync();
+        completion.OnNotLeader(notLed);
         var seen = new List<Frame>();
         Assert.True(await admin.WaitClosedAsync(seen, TimeSpan.FromSeconds(10)));
         Assert.DoesNotContain(seen, f => f.TemplateId == CreateResultsDecoder.TemplateId);
@@ -190,7 +198,7 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
         await admin.SendMessageAsync(RawClient.CreateTransfers(61, new TransferSpec(7200, a, a2, 5), new TransferSpec(7201, a, b, 5)));
         (Transfer transfer, long correlationId, ICrossPartitionCompletion completion) = await TakenAsync();
         Assert.Equal(((UInt128)7201, 61L), (transfer.Id, correlationId));
-        completion.OnCompleted(ResultCode.CreditAccountNotFound, 9);
+        completion.OnCompleted(correlationId, ResultCode.CreditAccountNotFound, 9);
         CreateResultsView split = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
         Assert.Equal(61UL, split.CorrelationId);
         Assert.Equal([(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.CreditAccountNotFound)], split.Results);

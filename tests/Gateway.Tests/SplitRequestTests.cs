@@ -78,14 +78,14 @@ public sealed class SplitRequestTests : IAsyncDisposable
     /// <summary>A coordinator double: takes cross-partition transfers and completes them when a test says so.</summary>
     private sealed class RecordingCoordinator : ICrossPartitionTransfers
     {
-        public readonly ConcurrentQueue<(Transfer Transfer, ICrossPartitionCompletion Completion)> Taken = new();
+        public readonly ConcurrentQueue<(Transfer Transfer, long CorrelationId, ICrossPartitionCompletion Completion)> Taken = new();
         public CrossPartitionSubmit Status = CrossPartitionSubmit.Accepted;
 
         public bool Enabled => true;
 
         public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
         {
-            if (Status == CrossPartitionSubmit.Accepted) Taken.Enqueue((transfer, completion));
+            if (Status == CrossPartitionSubmit.Accepted) Taken.Enqueue((transfer, correlationId, completion));
             return Status;
         }
     }
@@ -229,7 +229,7 @@ public sealed class SplitRequestTests : IAsyncDisposable
             new TransferSpec(30, p0[0], p1[0], 9),   // across: to the coordinator
             new TransferSpec(31, p1[0], p1[1], 4),
             new TransferSpec(32, p1[1], p0[1], 2))); // across
-        var taken = new List<(Transfer Transfer, ICrossPartitionCompletion Completion)>();
+        var taken = new List<(Transfer Transfer, long CorrelationId, ICrossPartitionCompletion Completion)>();
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
         {
             while (taken.Count < 2)
@@ -241,8 +241,8 @@ public sealed class SplitRequestTests : IAsyncDisposable
         Assert.Equal([(UInt128)30, 32], taken.Select(t => t.Transfer.Id));
         // The answer waits for the coordinator's outcomes (the partition part is long done).
         await Assert.ThrowsAsync<TimeoutException>(() => admin.ReadAsync(TimeSpan.FromMilliseconds(200)));
-        await Task.Run(() => taken[1].Completion.OnCompleted(ResultCode.CreditAccountNotFound, 1_800_000_000_000_000_000));
-        taken[0].Completion.OnCompleted(ResultCode.Ok, 5);
+        await Task.Run(() => taken[1].Completion.OnCompleted(taken[1].CorrelationId, ResultCode.CreditAccountNotFound, 1_800_000_000_000_000_000));
+        taken[0].Completion.OnCompleted(taken[0].CorrelationId, ResultCode.Ok, 5);
         CreateResultsView r = (await admin.ExpectAsync(CreateResultsDecoder.TemplateId)).AsCreateResults();
         Assert.Equal(55UL, r.CorrelationId);
         Assert.Equal([(0u, (uint)ResultCode.Ok), (1u, (uint)ResultCode.Ok), (2u, (uint)ResultCode.CreditAccountNotFound)], r.Results);
@@ -409,7 +409,7 @@ public sealed class SplitRequestTests : IAsyncDisposable
 
         public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
         {
-            completion.OnCompleted(OutcomeOf(transfer.Id), 1);
+            completion.OnCompleted(correlationId, OutcomeOf(transfer.Id), 1);
             return CrossPartitionSubmit.Accepted;
         }
 

@@ -240,7 +240,7 @@ internal sealed class FixApplication
         };
         Volatile.Write(ref _publishedCorrelationId, correlationId);
         Interlocked.Increment(ref _inFlight);
-        Routing.CrossPartitionSubmit status = cross.TrySubmit(in transfer, correlationId, new CrossPartitionOutcome(_session, correlationId));
+        Routing.CrossPartitionSubmit status = cross.TrySubmit(in transfer, correlationId, _crossOutcome ??= new CrossPartitionOutcome(_session));
         if (status == Routing.CrossPartitionSubmit.Accepted) return;
         if (status == Routing.CrossPartitionSubmit.NotLeader
             && TryForward(_context.Router.PartitionOf(transfer.DebitAccountId), (ushort)CommandKind.CreateTransfers, correlationId, 1,
@@ -293,14 +293,19 @@ internal sealed class FixApplication
         return true;
     }
 
-    /// <summary>A cross-partition transfer's outcome, delivered to the session like a partition's one-item answer (any thread).</summary>
-    private sealed class CrossPartitionOutcome(FixSession session, long correlationId) : Routing.ICrossPartitionCompletion
-    {
-        private int _completed;
+    /// <summary>Where this session's cross-partition outcomes go: one per session, made on its first cross-partition transfer.</summary>
+    private CrossPartitionOutcome? _crossOutcome;
 
-        public void OnCompleted(ResultCode code, long timestampNs)
+    /// <summary>
+    /// Cross-partition outcomes, delivered to the session like a partition's one-item answer (any thread). One per session
+    /// for all its transfers: the outcome carries its correlation id, so nothing is allocated per transfer.
+    /// </summary>
+    private sealed class CrossPartitionOutcome(FixSession session) : Routing.ICrossPartitionCompletion
+    {
+        public object? SeamAdapter { get; set; }
+
+        public void OnCompleted(long correlationId, ResultCode code, long timestampNs)
         {
-            if (Interlocked.Exchange(ref _completed, 1) != 0) return;
             var result = new ResultSlot
             {
                 Kind = (ushort)CommandKind.CreateTransfers, CorrelationId = correlationId, SessionId = session.Id,
@@ -309,9 +314,8 @@ internal sealed class FixApplication
             session.OnResult(in result);
         }
 
-        public void OnNotLeader()
+        public void OnNotLeader(long correlationId)
         {
-            if (Interlocked.Exchange(ref _completed, 1) != 0) return;
             var result = new ResultSlot { Kind = QueryKind.NotLeader, CorrelationId = correlationId, SessionId = session.Id, Results = [], Payload = [] };
             session.OnResult(in result);
         }

@@ -217,10 +217,12 @@ public sealed class CommandChannel : IPartitionResultHandler
 
         public Task<CommandOutcome> Task => _done.Task;
 
-        public void OnCompleted(Wallet.Engine.Ledger.ResultCode code, long timestampNs) =>
+        public object? SeamAdapter { get; set; }
+
+        public void OnCompleted(long correlationId, Wallet.Engine.Ledger.ResultCode code, long timestampNs) =>
             _done.TrySetResult(new CommandOutcome(CommandOutcomeKind.Answered, 0, timestampNs, [new Wallet.Engine.Ledger.CreateResult(0, code)], []));
 
-        public void OnNotLeader() => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.NotLeader, SubmitStatus.NotLeader));
+        public void OnNotLeader(long correlationId) => _done.TrySetResult(CommandOutcome.Failed(CommandOutcomeKind.NotLeader, SubmitStatus.NotLeader));
     }
 
     /// <summary>Egress thread: copy the result (the slot is reused) and complete its request.</summary>

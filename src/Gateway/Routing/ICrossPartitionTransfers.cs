@@ -12,7 +12,8 @@ namespace Wallet.Gateway.Routing;
 /// <item><c>TrySubmit</c> runs on a session's receive loop (SBE) or an HTTP request thread: it must not block
 /// and must not throw for a bad transfer (validation failures are outcomes, given through the completion).</item>
 /// <item>On <see cref="CrossPartitionSubmit.Accepted"/> the implementation owns the transfer and calls
-/// <see cref="ICrossPartitionCompletion.OnCompleted"/> exactly once, from any thread, with the final outcome
+/// <see cref="ICrossPartitionCompletion.OnCompleted"/> (or <see cref="ICrossPartitionCompletion.OnNotLeader"/>) exactly
+/// once, from any thread, with the transfer's correlation id and the final outcome
 /// (<see cref="ResultCode.Ok"/> = applied on both partitions; <see cref="ResultCode.Exists"/> = an earlier submission
 /// of the same id stands; any other code = nothing applied, compensation included). Never for another status.</item>
 /// <item>Retries of the same transfer id (after a timeout, a reconnect or a leader change) must apply once.</item>

@@ -277,7 +277,8 @@ internal sealed partial class RequestProcessor(GatewayContext context)
             return;
         }
         GatewayMetrics.Requests.Add(1, GatewayMetrics.Sbe);
-        var completion = new SessionCrossPartitionCompletion(context.Results, session.Id, (long)correlationId);
+        // One per session (its first cross-partition transfer makes it): outcomes carry their correlation id.
+        SessionCrossPartitionCompletion completion = session.CrossPartitionCompletion ??= new SessionCrossPartitionCompletion(context.Results, session.Id);
         CrossPartitionSubmit status = cross.TrySubmit(in transfer, (long)correlationId, completion);
         if (status == CrossPartitionSubmit.Accepted) return;
         session.ReleaseInFlight();

@@ -7,15 +7,15 @@ namespace Wallet.Gateway.Routing;
 /// Delivers a cross-partition transfer's outcome to the session that sent it, as a one-item CreateResults exactly
 /// like a partition's answer: it goes through the gateway's result dispatcher, so the session's in-flight count is
 /// released, a slow consumer is cut, and an outcome whose session has gone is counted as orphaned (the client re-reads
-/// the transfer by id). One object per accepted transfer: the cross-partition path is not the hot path.
+/// the transfer by id). One per session, made on its first cross-partition transfer and used for all of them (the
+/// correlation id comes with each outcome): nothing is allocated per transfer.
 /// </summary>
-internal sealed class SessionCrossPartitionCompletion(IPartitionResultHandler results, long sessionId, long correlationId) : ICrossPartitionCompletion
+internal sealed class SessionCrossPartitionCompletion(IPartitionResultHandler results, long sessionId) : ICrossPartitionCompletion
 {
-    private int _completed;
+    public object? SeamAdapter { get; set; }
 
-    public void OnCompleted(ResultCode code, long timestampNs)
+    public void OnCompleted(long correlationId, ResultCode code, long timestampNs)
     {
-        if (Interlocked.Exchange(ref _completed, 1) != 0) return;
         var result = new ResultSlot
         {
             Kind = (ushort)CommandKind.CreateTransfers,
@@ -33,9 +33,8 @@ internal sealed class SessionCrossPartitionCompletion(IPartitionResultHandler re
         results.OnResult(ref result, endOfBatch: !ResultBurst.TryDefer(results));
     }
 
-    public void OnNotLeader()
+    public void OnNotLeader(long correlationId)
     {
-        if (Interlocked.Exchange(ref _completed, 1) != 0) return;
         // The session's NotLeader handling: Redirect (or, with no leader known, close: reconnect and resubmit).
         var result = new ResultSlot
         {

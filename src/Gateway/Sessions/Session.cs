@@ -56,6 +56,9 @@ internal sealed class Session : IGatewaySession
     /// <summary>Where requests are re-encoded into ledger structs before submission (receive loop only).</summary>
     public byte[] Scratch { get; }
 
+    /// <summary>Where this session's cross-partition outcomes go; made on its first one, read on its receive loop only.</summary>
+    public SessionCrossPartitionCompletion? CrossPartitionCompletion { get; set; }
+
     private SplitBuffers? _splitBuffers;
 
     /// <summary>Working space for a request whose items live on several partitions (allocated on first use: receive loop only).</summary>

@@ -40,7 +40,10 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
     public CrossPartitionSubmit TrySubmit(in Transfer transfer, long correlationId, ICrossPartitionCompletion completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        return replica.TrySubmit(transfer, mode, correlationId, new Completion(completion, _log, _machine)) switch
+        // One adapter per gateway completion, kept on it (a session's serves all its transfers): nothing per transfer.
+        var adapter = completion.SeamAdapter as Completion;
+        if (adapter is null) completion.SeamAdapter = adapter = new Completion(completion, _log, _machine);
+        return replica.TrySubmit(transfer, mode, correlationId, adapter) switch
         {
             SagaReplicaSubmit.Accepted => CrossPartitionSubmit.Accepted,
             SagaReplicaSubmit.Busy => CrossPartitionSubmit.Busy,
@@ -82,9 +85,9 @@ internal sealed class ReplicatedSagaCrossPartitionTransfers(SagaReplica replica,
         {
             if (code == ResultCode.StepOutcomeForgotten)
                 SagaLog.ReportOutcomeForgotten(log, machine(), sagaId, code); // on the driver's thread: its table is safe to read
-            inner.OnCompleted(code, timestamp);
+            inner.OnCompleted(correlationId, code, timestamp);
         }
 
-        public void OnNotLeader(long correlationId, int leaderId) => inner.OnNotLeader();
+        public void OnNotLeader(long correlationId, int leaderId) => inner.OnNotLeader(correlationId);
     }
 }

@@ -26,9 +26,11 @@ internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, S
     {
         ArgumentNullException.ThrowIfNull(completion);
         if (coordinator.Failure is not null) return CrossPartitionSubmit.NotRunning;
-        // One small forwarding object per cross-partition transfer (no copy of the transfer: a forgotten outcome is
-        // logged from the saga's row, BENCHMARKS §28).
-        return coordinator.TrySubmit(transfer, mode, correlationId, new Completion(completion, _log, _machine)) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
+        // One adapter per gateway completion (a session's lives as long as the session), kept on it: nothing allocated
+        // per transfer, no copy of the transfer (a forgotten outcome is logged from the saga's row, BENCHMARKS §28).
+        var adapter = completion.SeamAdapter as Completion;
+        if (adapter is null) completion.SeamAdapter = adapter = new Completion(completion, _log, _machine);
+        return coordinator.TrySubmit(transfer, mode, correlationId, adapter) ? CrossPartitionSubmit.Accepted : CrossPartitionSubmit.Busy;
     }
 
     /// <summary>One inbox claim, one publish and at most one wake-up of the driver for the whole batch; correlation = position.</summary>
@@ -58,7 +60,7 @@ internal sealed class SagaCrossPartitionTransfers(SagaCoordinator coordinator, S
         {
             if (code == ResultCode.StepOutcomeForgotten)
                 SagaLog.ReportOutcomeForgotten(log, machine(), sagaId, code); // on the driver's thread: its table is safe to read
-            inner.OnCompleted(code, timestamp);
+            inner.OnCompleted(correlationId, code, timestamp);
         }
     }
 }

@@ -36,7 +36,7 @@ public sealed class CrossPartitionHttpTests : IAsyncDisposable
         {
             if (Status != CrossPartitionSubmit.Accepted) return Status;
             Last = transfer;
-            completion.OnCompleted(Outcome, 1_800_000_000_000_000_007);
+            completion.OnCompleted(correlationId, Outcome, 1_800_000_000_000_000_007);
             return CrossPartitionSubmit.Accepted;
         }
     }
