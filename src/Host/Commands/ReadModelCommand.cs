@@ -30,7 +30,8 @@ internal static class ReadModelCommand
         command.SetAction((parse, cancel) => OfflineVerb.RunAsync(() =>
         {
             OfflineVerb.Settings settings = common.Load(parse);
-            using Journal events = Journal.OpenReadOnly(new JournalOptions { Directory = settings.DataDirectory, FilePrefix = PartitionEngine.EventJournalPrefix });
+            // The projector checks every record as it reads it: an open that read them all first would read the journal twice.
+            using Journal events = OpenEvents(settings);
             ReadModelStore.Destroy(settings.ReadModelDirectory);
             using ReadModelStore store = ReadModelStore.Open(settings.ReadModelDirectory);
             using var projector = new ReadModelProjector(store, events);
@@ -63,16 +64,39 @@ internal static class ReadModelCommand
         command.SetAction((parse, cancel) => OfflineVerb.RunAsync(() =>
         {
             OfflineVerb.Settings settings = common.Load(parse);
-            using Journal events = Journal.OpenReadOnly(new JournalOptions { Directory = settings.DataDirectory, FilePrefix = PartitionEngine.EventJournalPrefix });
+            using Journal events = OpenEvents(settings); // only its end is needed: headers and the last segment
             using ReadModelStore view = OfflineVerb.OpenView(settings);
             ViewPosition p = view.Position;
             long lag = Math.Max(0, events.LastIndex - p.Index);
+            long ageMs = AgeMs(events, p, lag);
             if (parse.GetValue(common.Json))
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { index = p.Index, timestamp_ns = p.TimestampNs, events = p.EventsApplied, journal_index = events.LastIndex, lag_records = lag }));
+                Console.Out.WriteLine(JsonSerializer.Serialize(new { index = p.Index, timestamp_ns = p.TimestampNs, events = p.EventsApplied, journal_index = events.LastIndex, lag_records = lag, age_ms = ageMs }));
             else
-                Console.Out.WriteLine($"read model at index {p.Index} ({(p.Index == 0 ? "empty" : OfflineVerb.FormatTime(p.TimestampNs))}, {p.EventsApplied} events); event journal at {events.LastIndex}; {lag} records behind");
+                Console.Out.WriteLine($"read model at index {p.Index} ({(p.Index == 0 ? "empty" : OfflineVerb.FormatTime(p.TimestampNs))}, {p.EventsApplied} events); event journal at {events.LastIndex}; {lag} records behind" +
+                    (lag == 0 ? "" : $", {ageMs} ms of ledger time"));
             return Task.FromResult(ExitCodes.Ok);
         }, "readmodel status"));
         return command;
+    }
+
+    private static Journal OpenEvents(OfflineVerb.Settings settings) => Journal.OpenReadOnly(new JournalOptions
+    {
+        Directory = settings.DataDirectory, FilePrefix = PartitionEngine.EventJournalPrefix, OpenValidation = JournalOpenValidation.LastSegment,
+    });
+
+    /// <summary>
+    /// How stale the view is, as the live <c>readmodel.age_ms</c>: ledger time of the journal's newest record minus that
+    /// of the newest record the view holds (0 when caught up; an empty view is as old as the whole journal).
+    /// </summary>
+    private static long AgeMs(Journal events, ViewPosition view, long lag)
+    {
+        if (lag == 0) return 0;
+        long viewTimestamp = view.TimestampNs;
+        if (view.Index == 0)
+        {
+            using JournalReader reader = events.OpenReader(events.FirstIndex);
+            viewTimestamp = reader.TryRead(out JournalRecord first) ? first.Timestamp : events.LastTimestamp;
+        }
+        return Math.Max(0, events.LastTimestamp - viewTimestamp) / 1_000_000;
     }
 }

@@ -121,6 +121,39 @@ public sealed class AuditCliTests
             Assert.NotNull(doc.RootElement.GetProperty("next_cursor").GetString());
         }
 
+        // readmodel status: caught up, so no lag and no age; an empty view is as old as the whole journal.
+        CliRun status = await Wallet("readmodel", "status", "--data-dir", data, "--config", config, "--json");
+        Assert.True(status.ExitCode == 0, status.Output + status.Error);
+        using (JsonDocument doc = JsonDocument.Parse(status.Output))
+        {
+            Assert.Equal(doc.RootElement.GetProperty("journal_index").GetInt64(), doc.RootElement.GetProperty("index").GetInt64());
+            Assert.Equal(0, doc.RootElement.GetProperty("lag_records").GetInt64());
+            Assert.Equal(0, doc.RootElement.GetProperty("age_ms").GetInt64());
+        }
+        string view = Path.Combine(data, "readmodel");
+        Assert.True(Directory.Exists(view), view);
+        Directory.Move(view, view + ".kept");
+        global::Wallet.Engine.ReadModel.ReadModelStore.Open(view).Dispose(); // an empty view
+        long firstNs, lastNs, lastIndex;
+        using (Journal events = Journal.OpenReadOnly(new JournalOptions { Directory = data, FilePrefix = "events" }))
+        using (JournalReader reader = events.OpenReader(events.FirstIndex))
+        {
+            Assert.True(reader.TryRead(out JournalRecord first));
+            (firstNs, lastNs, lastIndex) = (first.Timestamp, events.LastTimestamp, events.LastIndex);
+        }
+        CliRun empty = await Wallet("readmodel", "status", "--data-dir", data, "--config", config, "--json");
+        Assert.True(empty.ExitCode == 0, empty.Output + empty.Error);
+        using (JsonDocument doc = JsonDocument.Parse(empty.Output))
+        {
+            Assert.Equal(0, doc.RootElement.GetProperty("index").GetInt64());
+            Assert.Equal(lastIndex, doc.RootElement.GetProperty("lag_records").GetInt64());
+            Assert.Equal((lastNs - firstNs) / 1_000_000, doc.RootElement.GetProperty("age_ms").GetInt64());
+        }
+        CliRun emptyText = await Wallet("readmodel", "status", "--data-dir", data, "--config", config);
+        Assert.Contains($"{lastIndex} records behind, {(lastNs - firstNs) / 1_000_000} ms of ledger time", emptyText.Output, StringComparison.Ordinal);
+        Directory.Delete(view, recursive: true);
+        Directory.Move(view + ".kept", view);
+
         CliRun clean = await Wallet("audit", "verify", "--data-dir", data, "--config", config);
         Assert.True(clean.ExitCode == 0, clean.Output + clean.Error);
         Assert.Contains("verified: no finding", clean.Output, StringComparison.Ordinal);
