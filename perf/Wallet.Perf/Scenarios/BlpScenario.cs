@@ -32,7 +32,7 @@ internal sealed class BlpScenario : IScenario
         new(LoadOptions.Accounts, "accounts created before the run, [2, 16777216]", "1000000"),
         .. LoadOptions.DistributionSpecs,
         new("--tx-per-command", "transfers per command, [1, 8190]", "8190"),
-        new("--phases", "comma list of: sm, sm-copy, sm-direct (sm + event journal, buffered copy or in place), none, batch, replay, snapshot (BLP stall of a snapshot capture: full copy vs copy-on-write)", "sm,none,batch,replay"),
+        new("--phases", "comma list of: sm, sm-copy, sm-direct (sm + event journal, buffered copy or in place), none, batch, replay, restart (a partition restart on the pipeline's data: the pipeline then stops with a snapshot), snapshot (BLP stall of a snapshot capture: full copy vs copy-on-write)", "sm,none,batch,replay"),
         new("--events", "write the event journal in pipeline phases: on|off", "on"),
         new("--prefault-mib", "journal pre-fault window in MiB, populated by a background thread (0 = off; the product's default is 16)", "16"),
         new("--staged-min-bytes", "both journals: records of at least this many bytes are written with one pwrite instead of stored into the mapping (0 = never; the product's default is 65536)", "65536"),
@@ -66,9 +66,10 @@ internal sealed class BlpScenario : IScenario
         };
         foreach (string p in phases)
         {
-            if (p is not ("sm" or "sm-copy" or "sm-direct" or "none" or "batch" or "replay" or "snapshot"))
-                throw new PerfOptionsException($"unknown phase '{p}' (sm, sm-copy, sm-direct, none, batch, replay, snapshot)");
+            if (p is not ("sm" or "sm-copy" or "sm-direct" or "none" or "batch" or "replay" or "restart" or "snapshot"))
+                throw new PerfOptionsException($"unknown phase '{p}' (sm, sm-copy, sm-direct, none, batch, replay, restart, snapshot)");
         }
+        s_snapshotOnStop = Array.IndexOf(phases, "restart") >= 0;
 
         var result = new ScenarioResult(Name);
         result.Note($"{accounts:N0} accounts, {distribution}, {perCommand} transfers per command, event journal {(events ? "on" : "off")}, {Environment.ProcessorCount} cores");
@@ -102,6 +103,10 @@ internal sealed class BlpScenario : IScenario
                 case "replay":
                     if (lastDir is null) throw new PerfOptionsException("the replay phase needs a pipeline phase (none or batch) before it");
                     Replay(lastDir, ledger, replayCommands, openValidation, result, log);
+                    break;
+                case "restart":
+                    if (lastDir is null) throw new PerfOptionsException("the restart phase needs a pipeline phase (none or batch) before it");
+                    Restart(lastDir, ledger, events, perCommand, openValidation, result, log);
                     break;
             }
         }
@@ -224,6 +229,28 @@ internal sealed class BlpScenario : IScenario
     private static long s_prefaultAheadBytes = JournalOptions.DefaultPrefaultAheadBytes;
     private static int s_stagedMinBytes = JournalOptions.DefaultStagedWriteMinRecordBytes;
     private static long s_keepBytes = JournalOptions.DefaultPageCacheKeepBytes;
+    private static bool s_snapshotOnStop;
+
+    /// <summary>The partition the pipeline phases run (and the restart phase restarts on their data).</summary>
+    private static PartitionOptions PartitionOptionsFor(
+        string dir, LedgerOptions ledgerOptions, FsyncPolicy fsync, bool events, int perCommand, PartitionWait wait,
+        JournalOpenValidation validation = JournalOpenValidation.LastSegment) => new()
+    {
+        JournalOpenValidation = validation,
+        DataDirectory = dir,
+        Ledger = ledgerOptions,
+        Fsync = fsync,
+        EventJournal = events,
+        JournalPrefaultAheadBytes = s_prefaultAheadBytes,
+        JournalStagedWriteMinBytes = s_stagedMinBytes,
+        JournalPageCacheKeepBytes = s_keepBytes,
+        SnapshotIntervalCommands = 0,
+        JournalSegmentSizeBytes = 256L << 20,
+        // Big commands: a short ring keeps queueing delay (and so the latency figure) to a few commands.
+        IngressRingSize = perCommand > 64 ? 8 : 4096,
+        EgressRingSize = perCommand > 64 ? 8 : 4096,
+        Wait = wait,
+    };
 
     private static string Pipeline(FsyncPolicy fsync, LedgerOptions ledgerOptions, int accounts, int perCommand, bool events, AccountPicker picker, PerfOptions options, ScenarioResult result, TextWriter log)
     {
@@ -240,22 +267,7 @@ internal sealed class BlpScenario : IScenario
             _ => PartitionWait.Blocking,
         };
         var handler = new CountingHandler(1 << 16);
-        var partition = new PartitionOptions
-        {
-            DataDirectory = dir,
-            Ledger = ledgerOptions,
-            Fsync = fsync,
-            EventJournal = events,
-            JournalPrefaultAheadBytes = s_prefaultAheadBytes,
-            JournalStagedWriteMinBytes = s_stagedMinBytes,
-            JournalPageCacheKeepBytes = s_keepBytes,
-            SnapshotIntervalCommands = 0,
-            JournalSegmentSizeBytes = 256L << 20,
-            // Big commands: a short ring keeps queueing delay (and so the latency figure) to a few commands.
-            IngressRingSize = perCommand > 64 ? 8 : 4096,
-            EgressRingSize = perCommand > 64 ? 8 : 4096,
-            Wait = wait,
-        };
+        PartitionOptions partition = PartitionOptionsFor(dir, ledgerOptions, fsync, events, perCommand, wait);
         using var engine = PartitionEngine.Start(partition, handler);
         long correlation = 0;
 
@@ -299,7 +311,10 @@ internal sealed class BlpScenario : IScenario
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocFrom;
         Dictionary<string, long> cpuTo = TaskCpuTimes.Snapshot();
         handler.Record = false;
-        if (!engine.Stop(TimeSpan.FromSeconds(60), snapshot: false)) log.WriteLine("[blp] warning: the partition did not drain within 60 s");
+        long stopStart = Stopwatch.GetTimestamp();
+        // A restart phase after this one starts from a snapshot taken here, as a node stopped gracefully would.
+        if (!engine.Stop(TimeSpan.FromSeconds(120), snapshot: s_snapshotOnStop)) log.WriteLine("[blp] warning: the partition did not drain within 120 s");
+        if (s_snapshotOnStop) result.Add(group, "stop with a final snapshot", Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - stopStart), "s");
         if (engine.Failure is { } failure) throw new InvalidOperationException("partition failed during the run", failure);
 
         result.Add(group, "transfers/s", transfersDone / seconds, "tx/s");
@@ -362,6 +377,33 @@ internal sealed class BlpScenario : IScenario
         result.Add("replay", "events/s after the open", transfers / (seconds - openSeconds), "items/s");
         // The calling thread's CPU time per item: the apply thread when replay is single-threaded (see ThreadCpuClock).
         if (cpuStart >= 0) result.Add("replay", "caller cpu ns per item", (double)cpuNs / transfers, "ns");
+    }
+
+    /// <summary>
+    /// Restarts the partition on a pipeline phase's data (stopped with a final snapshot): opens both journals, loads the
+    /// snapshot, replays the tail after it (none) and checks the event journal — what a node's restart costs before it
+    /// serves. Timed as a whole; the event journal's own full check (it opens with AllRecords to repair itself) apart.
+    /// </summary>
+    private static void Restart(string dir, LedgerOptions ledger, bool events, int perCommand, JournalOpenValidation validation, ScenarioResult result, TextWriter log)
+    {
+        log.WriteLine($"[blp] restart: a partition on {dir} (command journal open reads {validation})");
+        PartitionOptions options = PartitionOptionsFor(dir, ledger, FsyncPolicy.None, events, perCommand, PartitionWait.Blocking, validation);
+        var handler = new CountingHandler(1 << 16);
+        long start = Stopwatch.GetTimestamp();
+        using (var engine = PartitionEngine.Start(options, handler))
+        {
+            double seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start);
+            result.Add("restart", "seconds to serve (open journals, load the snapshot, replay the tail)", seconds, "s");
+            result.Add("restart", "snapshot index", engine.Recovery.Snapshot?.Header.Index ?? 0, "idx");
+            result.Add("restart", "commands replayed after the snapshot", engine.Recovery.ReplayedCommands, "cmd");
+            engine.Stop(TimeSpan.FromSeconds(60), snapshot: false);
+        }
+        result.Add("restart", "command journal", DirectoryBytes(dir, "commands-"), "B");
+        if (!events) return;
+        result.Add("restart", "event journal", DirectoryBytes(dir, "events-"), "B");
+        start = Stopwatch.GetTimestamp();
+        using (Journal journal = Journal.OpenReadOnly(new JournalOptions { Directory = dir, FilePrefix = PartitionEngine.EventJournalPrefix }))
+            result.Add("restart", "of which the event journal's full check (measured again alone)", Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - start), "s");
     }
 
     private static long DirectoryBytes(string dir, string prefix)
