@@ -119,7 +119,7 @@ public sealed class Journal : IDisposable
         options.Validate();
         System.IO.Directory.CreateDirectory(options.Directory);
         ScanResult scan = SegmentScanner.ScanDirectory(
-            options.Directory, options.FilePrefix, options.PageCacheKeepBytes, validation: options.OpenValidation);
+            options.Directory, options.FilePrefix, options.PageCacheKeepBytes, validation: options.OpenValidation, checkTailBytes: options.OpenCheckTailBytes);
         var journal = new Journal(options, readOnly: false, new List<SegmentEntry>());
         try
         {
@@ -156,7 +156,7 @@ public sealed class Journal : IDisposable
         }
 
         ScanResult scan = SegmentScanner.ScanDirectory(
-            options.Directory, options.FilePrefix, options.PageCacheKeepBytes, validation: options.OpenValidation);
+            options.Directory, options.FilePrefix, options.PageCacheKeepBytes, validation: options.OpenValidation, checkTailBytes: options.OpenCheckTailBytes);
         JournalFault? fault = scan.Fault;
         if (fault is { Kind: JournalFaultKind.Corrupt })
         {

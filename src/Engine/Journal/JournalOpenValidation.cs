@@ -15,8 +15,9 @@ public enum JournalOpenValidation
     /// CRC, chain, index, timestamps, segment links and zero tails of what it passes — so a recovery or replay checks
     /// exactly the records it applies, once, instead of reading the whole journal twice. A bad record in a sealed
     /// segment no reader reaches (e.g. before the snapshot a restart starts from) is found by
-    /// <see cref="Journal.Verify"/> (<c>wallet audit verify</c>), not by the open. Not valid with Repair, which must
-    /// find the first bad record wherever it is.
+    /// <see cref="Journal.Verify"/> (<c>wallet audit verify</c>), not by the open. <see cref="JournalOptions.OpenCheckTailBytes"/>
+    /// widens the checked tail to more than the last segment; with <see cref="JournalOptions.Repair"/> only what the open
+    /// reads can be cut.
     /// </summary>
     LastSegment = 1,
 }

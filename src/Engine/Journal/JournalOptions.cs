@@ -67,10 +67,20 @@ public sealed class JournalOptions
     public bool Repair { get; init; }
 
     /// <summary>
-    /// What an open checks before it returns (<see cref="JournalOpenValidation"/>): every record (the default, and
-    /// what <see cref="Repair"/> needs), or only the last segment's, leaving sealed segments to the readers that read them.
+    /// What an open checks before it returns (<see cref="JournalOpenValidation"/>): every record (the default), or only
+    /// the last segment's (and <see cref="OpenCheckTailBytes"/>' worth before it), leaving the other sealed segments to
+    /// the readers that read them. With <see cref="Repair"/>, the cut is at the first bad record among those the open
+    /// reads, or at the first bad segment header (every header is read): a repair of damage anywhere needs AllRecords.
     /// </summary>
     public JournalOpenValidation OpenValidation { get; init; } = JournalOpenValidation.AllRecords;
+
+    /// <summary>
+    /// With <see cref="JournalOpenValidation.LastSegment"/>: the records of every segment that reaches into the last this
+    /// many bytes of the journal (by file size) are checked at open too, not only the last segment's. For a journal whose
+    /// recent sealed segments may not be on disk yet after a power loss (fsync None: the event journal), so that a
+    /// repairing open still finds a hole there. 0 = the last segment only.
+    /// </summary>
+    public long OpenCheckTailBytes { get; init; }
 
     /// <summary>File name prefix, so one directory can hold several journals ("commands", "events").</summary>
     public string FilePrefix { get; init; } = "journal";
@@ -128,11 +138,9 @@ public sealed class JournalOptions
             throw new ArgumentException($"JournalOptions.OpenValidation {(int)OpenValidation} is not a defined value.", nameof(OpenValidation));
         }
 
-        if (Repair && OpenValidation != JournalOpenValidation.AllRecords)
+        if (OpenCheckTailBytes < 0)
         {
-            throw new ArgumentException(
-                "JournalOptions.Repair needs OpenValidation = AllRecords: a repair cuts at the first bad record, wherever it is, so the open must read them all.",
-                nameof(OpenValidation));
+            throw new ArgumentException($"JournalOptions.OpenCheckTailBytes must be 0 or positive, got {OpenCheckTailBytes}.", nameof(OpenCheckTailBytes));
         }
 
         if (PageCacheKeepBytes < 0)

@@ -32,9 +32,10 @@ internal static class SegmentScanner
     /// <see cref="JournalOpenValidation.LastSegment"/>: sealed segments' headers only (their records stay on disk, unread),
     /// the last segment in full. A sealed segment that ends up last (the next file's header is torn) is walked in full.
     /// </param>
+    /// <param name="checkTailBytes">With LastSegment: segments reaching into the journal's last this many bytes are walked too.</param>
     public static ScanResult ScanDirectory(
         string directory, string prefix, long keepCachedBytes = 0, long parallelMinBytes = ParallelScanMinBytes,
-        JournalOpenValidation validation = JournalOpenValidation.AllRecords)
+        JournalOpenValidation validation = JournalOpenValidation.AllRecords, long checkTailBytes = 0)
     {
         bool sealedHeadersOnly = validation == JournalOpenValidation.LastSegment;
         var files = SegmentFile.List(directory, prefix);
@@ -58,9 +59,19 @@ internal static class SegmentScanner
         }
 
         var scans = new SegmentScan[n];
-        long bytesToRead = sealedHeadersOnly && n > 0 ? lengths[^1] : totalBytes;
+        // Segments read in full: all, or (LastSegment) the last and every one reaching into the last checkTailBytes.
+        int firstWalked = 0;
+        if (sealedHeadersOnly && n > 0)
+        {
+            firstWalked = n - 1;
+            long tail = lengths[n - 1];
+            while (firstWalked > 0 && tail < checkTailBytes) tail += lengths[--firstWalked];
+        }
+
+        long bytesToRead = 0;
+        for (int i = firstWalked; i < n; i++) bytesToRead += lengths[i];
         int threads = bytesToRead >= parallelMinBytes ? Math.Min(ParallelWork.Threads, n) : 1;
-        ScanInParallel(files, scans, firstKept, threads, sealedHeadersOnly);
+        ScanInParallel(files, scans, firstKept, threads, firstWalked);
 
         ChainState previous = default;
         long records = 0;
@@ -157,7 +168,7 @@ internal static class SegmentScanner
     /// Fills <paramref name="scans"/> with <paramref name="threads"/> threads taking segments in order; none starts a
     /// segment after one already found faulty (an in-order scan stops there).
     /// </summary>
-    private static void ScanInParallel(List<(long FirstIndex, string Path)> files, SegmentScan[] scans, int firstKept, int threads, bool sealedHeadersOnly)
+    private static void ScanInParallel(List<(long FirstIndex, string Path)> files, SegmentScan[] scans, int firstKept, int threads, int firstWalked)
     {
         int next = -1;
         int firstFaulty = int.MaxValue;
@@ -168,7 +179,7 @@ internal static class SegmentScanner
                 int i = Interlocked.Increment(ref next);
                 if (i >= files.Count || i > Volatile.Read(ref firstFaulty)) return;
                 bool isLast = i == files.Count - 1;
-                scans[i] = ScanAlone(files[i].Path, files[i].FirstIndex, i, isLast, dropAfter: i < firstKept, headerOnly: sealedHeadersOnly && !isLast);
+                scans[i] = ScanAlone(files[i].Path, files[i].FirstIndex, i, isLast, dropAfter: i < firstKept, headerOnly: i < firstWalked);
                 if (scans[i].Fault is not null || scans[i].Error is not null)
                 {
                     int seen = Volatile.Read(ref firstFaulty);

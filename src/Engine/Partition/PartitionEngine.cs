@@ -16,6 +16,12 @@ public sealed class PartitionEngine : IDisposable
     public const string EventJournalPrefix = "events";
     public const string SnapshotPrefix = "snapshot";
 
+    /// <summary>
+    /// A file in the data directory that asks the next start to check (and repair) the whole event journal: written by
+    /// the read model's projector when it reads a damaged event record (<see cref="EventJournalRecheck"/>).
+    /// </summary>
+    public const string EventJournalRecheckFile = "events.recheck";
+
     private readonly PartitionOptions _options;
     private readonly RingBuffer<CommandSlot> _ingress;
     private readonly RingBuffer<ResultSlot> _egress;
@@ -62,8 +68,20 @@ public sealed class PartitionEngine : IDisposable
         {
             if (options.EventJournal)
             {
+                // Events are derived and never synced: after a power loss the recent part may have holes, which the open
+                // cuts (Repair) and recovery regenerates from commands. Recent = the last segment and the drop-behind
+                // window's worth before it (older pages were written back as the writer passed them), checked at
+                // open; older segments are checked by the projector as it reads them. Without drop-behind any page may
+                // still be unwritten, and after a projector met a damaged record (the recheck file) the whole journal
+                // is checked and repaired.
+                bool recheck = EventJournalRecheck.IsRequested(options.DataDirectory);
+                bool tailOnly = options.JournalPageCacheKeepBytes > 0 && !recheck;
                 _events = Journal.Journal.Open(new JournalOptions
                 {
+                    OpenValidation = tailOnly ? JournalOpenValidation.LastSegment : JournalOpenValidation.AllRecords,
+                    OpenCheckTailBytes = !tailOnly ? 0
+                        : options.EventJournalCheckTailBytes >= 0 ? options.EventJournalCheckTailBytes
+                        : EventJournalRecheck.CheckTailBytes(options.JournalPageCacheKeepBytes),
                     Directory = options.DataDirectory,
                     FilePrefix = EventJournalPrefix,
                     // Events are derived: on loss they are regenerated from commands, so they never need a sync of their own.
@@ -75,6 +93,7 @@ public sealed class PartitionEngine : IDisposable
                     PageCacheKeepBytes = options.JournalPageCacheKeepBytes,
                     Repair = true,
                 });
+                if (recheck) EventJournalRecheck.Done(options.DataDirectory); // checked and repaired in full just now
             }
             var store = new SnapshotStore(options.DataDirectory, SnapshotPrefix, options.SnapshotRetainCount);
             bool external = options.Sequencing == PartitionSequencing.External;

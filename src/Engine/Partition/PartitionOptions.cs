@@ -98,6 +98,14 @@ public sealed class PartitionOptions
     /// (derived records past a bad one are regenerated from commands), which needs every record checked.
     /// </summary>
     public JournalOpenValidation JournalOpenValidation { get; init; } = JournalOpenValidation.LastSegment;
+    /// <summary>
+    /// How much of the event journal's end a start checks (and repairs) besides its last segment; -1 (the default) =
+    /// <see cref="EventJournalRecheck.CheckTailBytes"/> of <see cref="JournalPageCacheKeepBytes"/> (twice the window, at
+    /// least 256 MiB). Older event records are checked by the read model's projector as it reads them; a damaged one
+    /// makes the next start check the whole event journal (<see cref="EventJournalRecheck"/>). With
+    /// <see cref="JournalPageCacheKeepBytes"/> = 0 every start checks the whole event journal.
+    /// </summary>
+    public long EventJournalCheckTailBytes { get; init; } = -1;
 
     public void Validate()
     {
@@ -115,6 +123,7 @@ public sealed class PartitionOptions
         int neededCommandBytes = Ledger.MaxBatchSize * Wallet.Engine.Ledger.Transfer.SizeBytes;
         if (MaxCommandBytes < neededCommandBytes)
             throw new ArgumentOutOfRangeException(nameof(MaxCommandBytes), MaxCommandBytes, $"must hold a full batch of {Ledger.MaxBatchSize} transfers ({neededCommandBytes} bytes)");
+        if (EventJournalCheckTailBytes < -1) throw new ArgumentOutOfRangeException(nameof(EventJournalCheckTailBytes), EventJournalCheckTailBytes, "-1 (automatic) or a byte count >= 0");
         if (SnapshotIntervalCommands < 0) throw new ArgumentOutOfRangeException(nameof(SnapshotIntervalCommands), SnapshotIntervalCommands, "0 (off) or positive");
         if (SnapshotRetainCount is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(SnapshotRetainCount), SnapshotRetainCount, "between 1 and 1000");
         if (MaxBatchSize is < 1 or > MaxRingSize) throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, $"between 1 and {MaxRingSize}");

@@ -171,6 +171,7 @@ public sealed class ReadModelProjector : IDisposable
                     // While stopping (e.g. the journal closed under a slow last batch) nothing is reported: the
                     // checkpoint is intact and the next start resumes from it. Never let it escape the thread.
                     if (_stopping) break;
+                    if (ex is Journal.JournalCorruptException corrupt) ex = RequestRecheck(corrupt);
                     Volatile.Write(ref _lastError, ex);
                     Volatile.Write(ref _state, (int)ProjectorState.Faulted);
                     reader?.Dispose();
@@ -195,6 +196,19 @@ public sealed class ReadModelProjector : IDisposable
                 Volatile.Write(ref _lastError, ex);
             }
         }
+    }
+
+    /// <summary>
+    /// A damaged event record (the open checks only the event journal's recent tail): ask the next start to check and
+    /// repair the whole event journal, and say so in the fault (GET /v1/readmodel's last_error).
+    /// </summary>
+    private InvalidOperationException RequestRecheck(Journal.JournalCorruptException corrupt)
+    {
+        string directory = _events.Options.Directory;
+        bool requested = Partition.EventJournalRecheck.Request(directory, corrupt.Message);
+        return new InvalidOperationException(requested
+            ? $"{corrupt.Message}. The event journal is damaged there: restart the node — the start checks the whole event journal, cuts it at the damage and regenerates the rest from the command journal (requested in {Path.Combine(directory, Partition.PartitionEngine.EventJournalRecheckFile)})."
+            : $"{corrupt.Message}. The event journal is damaged there, and the recheck request could not be written to {directory}: stop the node, delete the events-*.seg files from the damaged one on, and start it (they are regenerated from the command journal).", corrupt);
     }
 
     private void FlushIfDue(bool force)

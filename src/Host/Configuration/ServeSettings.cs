@@ -165,6 +165,7 @@ internal sealed class ServeSettings
             JournalPageCacheKeepBytes = Long(p, "JournalPageCacheKeepBytes", JournalOptions.DefaultPageCacheKeepBytes, 0, long.MaxValue),
             JournalStagedWriteMinBytes = Int(p, "JournalStagedWriteMinBytes", JournalOptions.DefaultStagedWriteMinRecordBytes, 0, int.MaxValue),
             JournalOpenValidation = Enum(p, "JournalOpenValidation", JournalOpenValidation.LastSegment),
+            EventJournalCheckTailBytes = Long(p, "EventJournalCheckTailBytes", -1, -1, long.MaxValue),
             PreallocateTransfers = Bool(p, "PreallocateTransfers", true),
             Sequencing = cluster is null ? PartitionSequencing.Local : PartitionSequencing.External,
         };

@@ -164,10 +164,52 @@ namespace Wallet.Engine.Tests.Journal
         }
 
         [Fact]
-        public void Repair_needs_every_record_read()
+        public void A_checked_tail_reaches_back_past_the_last_segment_and_repair_cuts_only_there()
         {
-            ArgumentException e = Assert.Throws<ArgumentException>(() => Journal.Open(Lazy(repair: true)));
-            Assert.Contains("Repair needs OpenValidation = AllRecords", e.Message, StringComparison.Ordinal);
+            long last = Build(200);
+            string[] files = SegmentFiles(_dir.Path);
+            Assert.True(files.Length >= 6, $"{files.Length} segments");
+            JournalOptions TailOpen(long tailBytes) => new()
+            {
+                Directory = _dir.Path, SegmentSizeBytes = SmallSegmentBytes, MaxRecordBytes = 16 * 1024, Fsync = FsyncPolicy.None,
+                Repair = true, OpenValidation = JournalOpenValidation.LastSegment, OpenCheckTailBytes = tailBytes,
+            };
+            byte[][] originals = files.Select(File.ReadAllBytes).ToArray();
+
+            // Damage in the second-to-last segment: a tail of one segment and a byte reaches it; the repair cuts there.
+            long secondLastStarts = FirstIndexOf(files[^2]);
+            List<(long Index, long Start, long End)> records = JournalCrashTests.RecordExtents(originals[^2], secondLastStarts);
+            Flip(files[^2], records[2].Start + JournalRecordHeader.SizeBytes + 3);
+            using (Journal j = Journal.Open(TailOpen(SmallSegmentBytes + 1)))
+            {
+                Assert.Equal(files.Length - 2, j.RecoveryReport.SegmentsNotRead);
+                Assert.True(j.RecoveryReport.RepairPerformed);
+                Assert.Equal(records[2].Index - 1, j.LastIndex);
+                Assert.Equal(records[2].Index, j.RecoveryReport.FirstDiscardedIndex);
+                AppendRange(j, records[2].Index, last - records[2].Index + 1, Length); // the derived records again
+            }
+            Assert.True(Journal.Verify(_dir.Path, "journal").Ok);
+
+            // The same damage three segments back is outside that tail: the open neither reads nor cuts it.
+            foreach (string f in SegmentFiles(_dir.Path)) File.Delete(f);
+            for (int i = 0; i < files.Length; i++) File.WriteAllBytes(files[i], originals[i]);
+            long thirdLastStarts = FirstIndexOf(files[^3]);
+            records = JournalCrashTests.RecordExtents(originals[^3], thirdLastStarts);
+            Flip(files[^3], records[2].Start + JournalRecordHeader.SizeBytes + 3);
+            using (Journal j = Journal.Open(TailOpen(SmallSegmentBytes + 1)))
+            {
+                Assert.False(j.RecoveryReport.RepairPerformed);
+                Assert.Equal(last, j.LastIndex);
+                using JournalReader reader = j.OpenReader(thirdLastStarts);
+                JournalCorruptException e = Assert.Throws<JournalCorruptException>(() => { while (reader.TryRead(out _)) { } });
+                Assert.Equal((files[^3], records[2].Start), (e.FilePath, e.Offset));
+            }
+            // A tail long enough to reach it (or AllRecords) does cut it.
+            using (Journal j = Journal.Open(TailOpen(3 * SmallSegmentBytes)))
+            {
+                Assert.True(j.RecoveryReport.RepairPerformed);
+                Assert.Equal(records[2].Index - 1, j.LastIndex);
+            }
         }
 
         private static long FirstIndexOf(string segmentPath)
