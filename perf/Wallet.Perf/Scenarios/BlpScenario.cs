@@ -237,6 +237,8 @@ internal sealed class BlpScenario : IScenario
         JournalOpenValidation validation = JournalOpenValidation.LastSegment) => new()
     {
         JournalOpenValidation = validation,
+        // all-records = the open before LastSegment: every record of both journals (the event journal's tail = all of it).
+        EventJournalCheckTailBytes = validation == JournalOpenValidation.AllRecords ? long.MaxValue : -1,
         DataDirectory = dir,
         Ledger = ledgerOptions,
         Fsync = fsync,
