@@ -24,9 +24,9 @@ public sealed class AllocationTests(ITestOutputHelper output)
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000 };
         socket.Connect(g.Endpoint);
-        SendFrame(socket, RawClient.Logon(1, "admin", GatewayFixture.AdminPassword));
+        SyncFrames.Send(socket, RawClient.Logon(1, "admin", GatewayFixture.AdminPassword));
         byte[] receive = new byte[64 * 1024];
-        ReadFrame(socket, receive); // LogonAck
+        SyncFrames.Read(socket, receive); // LogonAck
 
         byte[] message = RawClient.CreateTransfers(2, new TransferSpec(1, 100, 101, 1));
         byte[] frame = new byte[Sofh.HeaderLength + message.Length];
@@ -41,7 +41,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
             {
                 BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(idOffset), next++);
                 socket.Send(frame);
-                ushort template = ReadFrame(socket, receive);
+                ushort template = SyncFrames.Read(socket, receive);
                 Assert.True(template == 20, "expected CreateResults");
             }
         }
@@ -63,37 +63,6 @@ public sealed class AllocationTests(ITestOutputHelper output)
         output.WriteLine($"bytes allocated per round trip, process-wide, per window: {string.Join(", ", perWindow.ConvertAll(x => x.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))}");
         // Timers and the housekeeping tick allocate a little per period, never per message.
         Assert.True(quietest < 32, $"{quietest:F1} bytes allocated per round trip in the quietest window");
-    }
-
-    private static void SendFrame(Socket socket, byte[] message)
-    {
-        byte[] frame = new byte[Sofh.HeaderLength + message.Length];
-        Sofh.Write(frame, frame.Length);
-        message.CopyTo(frame, Sofh.HeaderLength);
-        socket.Send(frame);
-    }
-
-    /// <summary>Reads exactly one frame; returns its template id. Skips heartbeats.</summary>
-    private static ushort ReadFrame(Socket socket, byte[] buffer)
-    {
-        while (true)
-        {
-            ReadExactly(socket, buffer.AsSpan(0, Sofh.HeaderLength));
-            int length = (int)BinaryPrimitives.ReadUInt32BigEndian(buffer);
-            ReadExactly(socket, buffer.AsSpan(Sofh.HeaderLength, length - Sofh.HeaderLength));
-            ushort template = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(Sofh.HeaderLength + 2));
-            if (template != 4) return template;
-        }
-    }
-
-    private static void ReadExactly(Socket socket, Span<byte> into)
-    {
-        while (!into.IsEmpty)
-        {
-            int n = socket.Receive(into);
-            if (n == 0) throw new InvalidOperationException("closed");
-            into = into[n..];
-        }
     }
 }
 

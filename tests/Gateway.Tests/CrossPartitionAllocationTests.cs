@@ -55,9 +55,9 @@ public sealed class CrossPartitionAllocationTests(ITestOutputHelper output) : ID
 
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000 };
             socket.Connect(gateway.LocalEndPoint);
-            Send(socket, RawClient.Logon(1, "admin", GatewayFixture.AdminPassword));
+            SyncFrames.Send(socket, RawClient.Logon(1, "admin", GatewayFixture.AdminPassword));
             byte[] receive = new byte[64 * 1024];
-            Read(socket, receive); // LogonAck
+            SyncFrames.Read(socket, receive); // LogonAck
 
             byte[] message = RawClient.CreateTransfers(2, new TransferSpec(1, a, b, 1));
             byte[] frame = new byte[Sofh.HeaderLength + message.Length];
@@ -74,7 +74,7 @@ public sealed class CrossPartitionAllocationTests(ITestOutputHelper output) : ID
                     BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(idOffset), next++);
                     socket.Send(frame);
                     // CreateResults: the saga's outcome. (No Assert here: xunit's Assert.Equal boxes and allocates per call.)
-                    if (Read(socket, receive) != 20) throw new InvalidOperationException("expected CreateResults");
+                    if (SyncFrames.Read(socket, receive) != 20) throw new InvalidOperationException("expected CreateResults");
                 }
             }
 
@@ -107,37 +107,6 @@ public sealed class CrossPartitionAllocationTests(ITestOutputHelper output) : ID
             coordinator.Stop(TimeSpan.FromSeconds(5));
             await gateway.DisposeAsync();
             foreach (PartitionEngine p in partitions) p.Dispose();
-        }
-    }
-
-    private static void Send(Socket socket, byte[] message)
-    {
-        byte[] frame = new byte[Sofh.HeaderLength + message.Length];
-        Sofh.Write(frame, frame.Length);
-        message.CopyTo(frame, Sofh.HeaderLength);
-        socket.Send(frame);
-    }
-
-    /// <summary>Reads one frame (skipping heartbeats); returns its template id.</summary>
-    private static ushort Read(Socket socket, byte[] buffer)
-    {
-        while (true)
-        {
-            Exactly(socket, buffer.AsSpan(0, Sofh.HeaderLength));
-            int length = (int)BinaryPrimitives.ReadUInt32BigEndian(buffer);
-            Exactly(socket, buffer.AsSpan(Sofh.HeaderLength, length - Sofh.HeaderLength));
-            ushort template = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(Sofh.HeaderLength + 2));
-            if (template != 4) return template;
-        }
-    }
-
-    private static void Exactly(Socket socket, Span<byte> into)
-    {
-        while (!into.IsEmpty)
-        {
-            int n = socket.Receive(into);
-            if (n == 0) throw new InvalidOperationException("closed");
-            into = into[n..];
         }
     }
 }
