@@ -48,7 +48,8 @@ public sealed class ServeProcessTests
 
         using (var again = new ServeProcess(dir.Path, port, slowLogonOk))
         {
-            Assert.Contains("recovered to index 2", await again.ListeningAsync(), StringComparison.Ordinal);
+            // From the final snapshot of the graceful stop: nothing to replay.
+            Assert.Contains("recovered to index 2 (snapshot at 2 + 0 commands replayed)", await again.ListeningAsync(), StringComparison.Ordinal);
             await using RawClient admin = await RawClient.ConnectAsync(endpoint);
             await admin.LogonAsync("admin", "admin-dev-password");
             Assert.Equal(250, Assert.Single(await admin.LookupTransfersAsync(1)).Amount);

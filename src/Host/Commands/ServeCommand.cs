@@ -238,10 +238,18 @@ internal static class ServeCommand
         return await ShutdownAsync(gateway, fix, http, node, shutdownTimeout, log).ConfigureAwait(false);
     }
 
-    /// <summary>"recovered to index N" — per partition when there are several (each has its own log).</summary>
+    /// <summary>
+    /// "recovered to index N (snapshot at S + K commands replayed)" — per partition when there are several (each has its
+    /// own log): what a restart cost, since it reads the snapshot and the journal after it, not the whole journal.
+    /// </summary>
     private static string Recovered(NodePartitions node)
     {
-        if (node.Count == 1) return $"recovered to index {node.Engines[0].Recovery.LastIndex}";
+        if (node.Count == 1)
+        {
+            Wallet.Engine.Partition.RecoveryReport r = node.Engines[0].Recovery;
+            string from = r.Snapshot is { } snapshot ? $"snapshot at {snapshot.Header.Index}" : "genesis";
+            return $"recovered to index {r.LastIndex} ({from} + {r.ReplayedCommands} commands replayed)";
+        }
         var text = new System.Text.StringBuilder($"{node.Count} partitions, recovered to index");
         for (int p = 0; p < node.Count; p++) text.Append(System.Globalization.CultureInfo.InvariantCulture, $" p{p}={node.Engines[p].Recovery.LastIndex}");
         return text.ToString();
