@@ -159,6 +159,8 @@ public sealed partial class SagaCoordinator : IDisposable
             SegmentSizeBytes = options.JournalSegmentSizeBytes,
             // The largest command the driver writes: a full batch of Begins.
             MaxRecordBytes = options.Saga.MaxBatchSize * Math.Max(SagaCommands.BeginSizeBytes, SagaCommands.OutcomeSizeBytes),
+            // Recovery reads (and checks) the journal after the newest snapshot; the part before it is not read at start.
+            OpenValidation = JournalOpenValidation.LastSegment,
         });
         try
         {

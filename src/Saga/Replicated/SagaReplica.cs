@@ -82,6 +82,8 @@ public sealed class SagaReplica : ISagaStepAnswers, IDisposable
         {
             Directory = options.DataDirectory, FilePrefix = JournalPrefix, Fsync = options.Fsync,
             SegmentSizeBytes = options.JournalSegmentSizeBytes, MaxRecordBytes = raft.MaxEntryPayloadBytes,
+            // Recovery reads (and checks) the log after the newest snapshot; the term cache reads only term changes.
+            OpenValidation = JournalOpenValidation.LastSegment,
         });
         SagaStateMachine machine;
         try
