@@ -1,11 +1,11 @@
 namespace Wallet.Engine.Journal;
 
 /// <summary>
-/// Forward reader over a journal, crossing segments transparently. It maps segment files read-only on its own,
+/// Forward reader over a journal, crossing segments transparently. It maps segment files read-only on its own and
 /// re-validates every record (CRC, index, chain, timestamps), every link between segments and the zeros after a
-/// sealed segment's records — what a full open checks, for the records it passes — and stops at the owner's published LastIndex, which the writer
-/// stores with release semantics after a record is complete; the reader loads it with acquire semantics, so it
-/// never observes a partially written record. Single-threaded itself: use one reader per thread.
+/// sealed segment's records — what a full open checks, for the records it passes. It stops at the owner's published
+/// LastIndex, which the writer stores with release semantics after a record is complete; the reader loads it with
+/// acquire semantics, so it never observes a partially written record. Single-threaded itself: one reader per thread.
 /// </summary>
 public sealed class JournalReader : IDisposable
 {
