@@ -7,7 +7,7 @@ namespace Wallet.Replication;
 /// (type, index, term, timestamp, payload), so the replicated log is the journal itself, CRC-checked and
 /// hash-chained. Durability follows the journal's <see cref="FsyncPolicy"/>: under Always every append is durable,
 /// under Batch <see cref="Flush"/> syncs, under None the position counts as durable once flushed (it survives a
-/// process crash, not a power loss; see docs/journal.md).
+/// process crash, not a power loss; see docs/ARCHITECTURE.md §3, "Durability").
 /// <para>
 /// Terms are cached as runs (first index of each term), built at construction from the segment headers plus a read of
 /// the segments where the term changes (<see cref="LoadTermRuns"/>), and kept up to date on append/truncate, so

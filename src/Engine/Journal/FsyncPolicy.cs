@@ -3,7 +3,7 @@ namespace Wallet.Engine.Journal;
 /// <summary>
 /// When appended bytes are forced to stable storage. Every policy survives a process crash
 /// (the bytes live in the shared page cache as soon as they are stored into the mapping);
-/// they differ only in what survives a machine crash / power loss. See docs/journal.md.
+/// they differ only in what survives a machine crash / power loss. See docs/ARCHITECTURE.md §3, "Durability".
 /// </summary>
 public enum FsyncPolicy
 {

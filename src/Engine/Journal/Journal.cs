@@ -5,7 +5,7 @@ namespace Wallet.Engine.Journal;
 /// <summary>
 /// Segmented, memory-mapped, append-only log of CRC-32C checksummed, hash-chained records.
 /// One writer thread owns Append/BeginAppend/CommitAppend/Flush/TruncateAfter/DeleteSegmentsBefore/Dispose;
-/// readers (<see cref="OpenReader"/>) may run on other threads. See docs/journal.md for the format and guarantees.
+/// readers (<see cref="OpenReader"/>) may run on other threads. See docs/ARCHITECTURE.md §3 for the format and guarantees.
 /// </summary>
 /// <remarks>
 /// Empty journals: a brand-new journal (no segment files) reports FirstIndex = 1, LastIndex = 0 and accepts any

@@ -5,7 +5,7 @@ namespace Wallet.Engine.Journal;
 
 /// <summary>
 /// Validation of untrusted on-disk bytes, shared by Open, OpenReadOnly, Verify, TruncateAfter and readers.
-/// Rules (see docs/journal.md): a record is valid when its length is plausible, its CRC matches, its padding is
+/// Rules (see docs/ARCHITECTURE.md §3, "Durability"): a record is valid when its length is plausible, its CRC matches, its padding is
 /// zero, its index is the next one, it chains to the previous checksum and its timestamp does not go back.
 /// A bad record in the LAST segment is a torn tail when nothing but zeros follows it and no valid successor
 /// record starts inside its declared extent; everything else is corruption.
