@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
 using Wallet.Engine.Ring;
+using Waiter = Wallet.Saga.SagaWaiters<Wallet.Saga.ISagaCompletion>.Waiter;
 
 namespace Wallet.Saga;
 
@@ -35,11 +36,7 @@ public sealed partial class SagaCoordinator
     {
         // Repeats held while their saga was undecided go first: the machine now gives them the repeat's answer.
         var max = _options.Saga.MaxBatchSize;
-        while (_resubmit.Count > 0 && _beginCount < max)
-        {
-            AddBegin(_resubmit[^1]);
-            _resubmit.RemoveAt(_resubmit.Count - 1);
-        }
+        while (_beginCount < max && _waiters.TryTakeResubmit(out var repeat)) AddBegin(repeat);
 
         var handler = new DrainHandler(this);
         if (_beginCount < max) _poller.Poll(ref handler);
@@ -144,7 +141,7 @@ public sealed partial class SagaCoordinator
     private void AddBegin(in Waiter waiter)
     {
         var correlation = _nextCorrelation++;
-        _waiters[correlation] = waiter;
+        _waiters.Add(correlation, waiter);
         var transfer = waiter.Transfer;
         SagaCommands.WriteBegin(_beginBuffer.AsSpan(_beginCount * SagaCommands.BeginSizeBytes), in transfer, correlation, waiter.Mode);
         _beginCount++;
@@ -179,28 +176,8 @@ public sealed partial class SagaCoordinator
         return sent;
     }
 
-    private bool FireCompletions()
-    {
-        if (_completionCount == 0) return false;
-        // One burst: a front end flushes each session once for the round's answers, not once per answer.
-        ResultBurst.Begin();
-        try
-        {
-            for (var i = 0; i < _completionCount; i++)
-            {
-                ref var c = ref _completions[i];
-                c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.SagaId, c.Code, c.Timestamp);
-                c = default;
-            }
-        }
-        finally
-        {
-            ResultBurst.End();
-        }
-
-        _completionCount = 0;
-        return true;
-    }
+    /// <summary>The round's decided answers, in one burst.</summary>
+    private bool FireCompletions() => _waiters.Fire() > 0;
 
     private void OnStepRequest(int partition, in Transfer step)
     {
@@ -208,27 +185,8 @@ public sealed partial class SagaCoordinator
         _outbound[partition].Add(in step);
     }
 
-    private void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
-    {
-        // A decision for a saga that repeats were held on: they are proposed again next round.
-        if (sagaId != 0 && code != ResultCode.SagaInProgress && _parked.Remove(sagaId, out var parked)) _resubmit.AddRange(parked);
-        if (!_waiters.Remove(correlationId, out var waiter)) return;
-        if (code == ResultCode.SagaInProgress && sagaId != 0)
-        {
-            // A repeat of a transfer whose saga is undecided (a client resubmitting after a timeout): no outcome yet —
-            // hold it until the decision instead of making the client poll.
-            if (!_parked.TryGetValue(sagaId, out var list)) _parked[sagaId] = list = [];
-            list.Add(waiter);
-            return;
-        }
-
-        if (_completionCount == _completions.Length) Array.Resize(ref _completions, _completions.Length * 2);
-        _completions[_completionCount++] = new Completion(waiter, sagaId, code, timestamp);
-    }
-
-    private readonly record struct Waiter(ISagaCompletion Completion, long ClientCorrelationId, Transfer Transfer, SagaMode Mode);
-
-    private readonly record struct Completion(Waiter Waiter, ulong SagaId, ResultCode Code, long Timestamp);
+    private void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) =>
+        _waiters.OnDecided(correlationId, sagaId, code, timestamp);
 
     private readonly struct DriverSink(SagaCoordinator owner) : ISagaSink
     {
@@ -236,7 +194,6 @@ public sealed partial class SagaCoordinator
 
         public void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) => owner.OnCompleted(correlationId, sagaId, code, timestamp);
     }
-
 
     private readonly struct DrainHandler(SagaCoordinator owner) : IPollHandler<InboxSlot>
     {

@@ -34,16 +34,11 @@ public sealed partial class SagaCoordinator : IDisposable
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly Thread _thread;
     private readonly Outbound[] _outbound;
-    private readonly Dictionary<long, Waiter> _waiters;
-    // Repeats of a transfer whose saga is undecided (SagaInProgress), by saga id: journaled again once it is decided.
-    private readonly Dictionary<ulong, List<Waiter>> _parked = [];
-    private readonly List<Waiter> _resubmit = [];
+    private readonly SagaWaiters<ISagaCompletion> _waiters;
     private readonly byte[] _beginBuffer;
     private readonly byte[] _outcomeBuffer;
     private int _beginCount;
     private int _outcomeCount;
-    private Completion[] _completions = new Completion[256];
-    private int _completionCount;
     private long _nextCorrelation;
     private long _nextTickNs;
     private long _nextRetryNs;
@@ -76,7 +71,7 @@ public sealed partial class SagaCoordinator : IDisposable
         _outbound = new Outbound[partitions.Count];
         var epoch = Interlocked.Increment(ref s_epoch) & 0x7FFF;
         for (var p = 0; p < _outbound.Length; p++) _outbound[p] = new Outbound(options.StepRingSize, options.Saga.MaxActiveSagas * 2, epoch);
-        _waiters = new Dictionary<long, Waiter>(options.Saga.MaxActiveSagas);
+        _waiters = new SagaWaiters<ISagaCompletion>(options.Saga.MaxActiveSagas);
         var batch = options.Saga.MaxBatchSize;
         _beginBuffer = new byte[batch * SagaCommands.BeginSizeBytes];
         _outcomeBuffer = new byte[batch * SagaCommands.OutcomeSizeBytes];

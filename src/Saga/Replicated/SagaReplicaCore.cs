@@ -1,6 +1,7 @@
 using Wallet.Engine.Ledger;
 using Wallet.Engine.Partition;
 using Wallet.Replication;
+using Waiter = Wallet.Saga.SagaWaiters<Wallet.Saga.Replicated.ISagaReplicaCompletion>.Waiter;
 
 namespace Wallet.Saga.Replicated;
 
@@ -21,11 +22,7 @@ internal sealed class SagaReplicaCore
     private readonly IRaftLog _log;
     private readonly int _applyCursor;
     private readonly ISagaReplicaSnapshots _snapshots;
-    private readonly Dictionary<long, Waiter> _waiters;
-    // Repeats of a transfer whose saga is still undecided (SagaInProgress), by saga id: proposed again once it is
-    // decided, so the machine gives them the repeat's answer (the original outcome, or ExistsWithDifferent…).
-    private readonly Dictionary<ulong, List<Waiter>> _parked = [];
-    private readonly List<Waiter> _resubmit = [];
+    private readonly SagaWaiters<ISagaReplicaCompletion> _waiters;
     private long _correlationTerm = -1;
     private readonly byte[] _beginBuffer;
     private readonly byte[] _outcomeBuffer;
@@ -37,8 +34,6 @@ internal sealed class SagaReplicaCore
     private SagaStateMachine _machine;
     private int _beginCount;
     private int _outcomeCount;
-    private Completion[] _completions = new Completion[256];
-    private int _completionCount;
     private long _nextCorrelation;
     private long _lastProposedNs;
     private long _nextTickNs;
@@ -87,7 +82,7 @@ internal sealed class SagaReplicaCore
         _lastSnapshotIndex = _machine.LastIndex;
         _appliedIndex = _machine.LastIndex;
         _installsSeen = _node.SnapshotInstalls;
-        _waiters = new Dictionary<long, Waiter>(options.Saga.MaxActiveSagas);
+        _waiters = new SagaWaiters<ISagaReplicaCompletion>(options.Saga.MaxActiveSagas);
         _beginBuffer = new byte[_maxBeginsPerEntry * SagaCommands.BeginSizeBytes];
         _outcomeBuffer = new byte[_maxOutcomesPerEntry * SagaCommands.OutcomeSizeBytes];
         var partitions = options.Saga.Map.PartitionCount;
@@ -155,10 +150,9 @@ internal sealed class SagaReplicaCore
     public int DrainResubmits(bool leader)
     {
         var resubmitted = 0;
-        while (leader && _resubmit.Count > 0 && _beginCount < _maxBeginsPerEntry)
+        while (leader && _beginCount < _maxBeginsPerEntry && _waiters.TryTakeResubmit(out var repeat))
         {
-            AddBegin(_resubmit[^1]);
-            _resubmit.RemoveAt(_resubmit.Count - 1);
+            AddBegin(repeat);
             resubmitted++;
         }
 
@@ -224,7 +218,7 @@ internal sealed class SagaReplicaCore
         }
 
         var correlation = _nextCorrelation++;
-        _waiters[correlation] = waiter;
+        _waiters.Add(correlation, waiter);
         var transfer = waiter.Transfer;
         SagaCommands.WriteBegin(_beginBuffer.AsSpan(_beginCount * SagaCommands.BeginSizeBytes), in transfer, correlation, waiter.Mode);
         _beginCount++;
@@ -302,16 +296,14 @@ internal sealed class SagaReplicaCore
         var leaderId = _node.Role == RaftRole.Leader ? -1 : _node.LeaderId;
         // Outcomes already decided by committed entries are outcomes: deliver them first.
         FireCompletions();
-        foreach (var (_, waiter) in _waiters) waiter.Completion.OnNotLeader(waiter.ClientCorrelationId, leaderId);
-        _waiters.Clear();
-        foreach (var (_, parked) in _parked)
-        {
-            foreach (var waiter in parked) waiter.Completion.OnNotLeader(waiter.ClientCorrelationId, leaderId);
-        }
+        var refusal = new NotLeaderRefusal(leaderId);
+        _waiters.RefuseAll(ref refusal);
+    }
 
-        _parked.Clear();
-        foreach (var waiter in _resubmit) waiter.Completion.OnNotLeader(waiter.ClientCorrelationId, leaderId);
-        _resubmit.Clear();
+    /// <summary>Tells a client its transfer's outcome is not known here: this replica no longer leads (leader as known, or -1).</summary>
+    private readonly struct NotLeaderRefusal(int leaderId) : SagaWaiters<ISagaReplicaCompletion>.IWaiterRefusal
+    {
+        public void Refuse(in Waiter waiter) => waiter.Completion.OnNotLeader(waiter.ClientCorrelationId, leaderId);
     }
 
     /// <summary>A leader's snapshot replaced this follower's log start: the table is reloaded from it before anything later applies.</summary>
@@ -420,29 +412,8 @@ internal sealed class SagaReplicaCore
         return sent;
     }
 
-    private int FireCompletions()
-    {
-        if (_completionCount == 0) return 0;
-        // One burst: a front end flushes each session once for the round's answers, not once per answer.
-        ResultBurst.Begin();
-        try
-        {
-            for (var i = 0; i < _completionCount; i++)
-            {
-                ref var c = ref _completions[i];
-                c.Waiter.Completion.OnSagaCompleted(c.Waiter.ClientCorrelationId, c.SagaId, c.Code, c.Timestamp);
-                c = default;
-            }
-        }
-        finally
-        {
-            ResultBurst.End();
-        }
-
-        var fired = _completionCount;
-        _completionCount = 0;
-        return fired;
-    }
+    /// <summary>The round's decided answers, in one burst; returns how many.</summary>
+    private int FireCompletions() => _waiters.Fire();
 
     private void OnStepRequest(int partition, in Transfer step)
     {
@@ -452,23 +423,8 @@ internal sealed class SagaReplicaCore
         buffer[count++] = step;
     }
 
-    private void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp)
-    {
-        // A decision (any code but SagaInProgress) for a saga that repeats were waiting on: propose them again.
-        if (sagaId != 0 && code != ResultCode.SagaInProgress && _parked.Remove(sagaId, out var parked)) _resubmit.AddRange(parked);
-        if (!_waiters.Remove(correlationId, out var waiter)) return; // another leader's Begin, or a replayed one
-        if (code == ResultCode.SagaInProgress && sagaId != 0)
-        {
-            // A repeat while the first submission's saga is undecided (typically a client resubmitting after a leader
-            // change): no answer yet — wait for the decision instead of making the client poll.
-            if (!_parked.TryGetValue(sagaId, out var list)) _parked[sagaId] = list = [];
-            list.Add(waiter);
-            return;
-        }
-
-        if (_completionCount == _completions.Length) Array.Resize(ref _completions, _completions.Length * 2);
-        _completions[_completionCount++] = new Completion(waiter, sagaId, code, timestamp);
-    }
+    private void OnCompleted(long correlationId, ulong sagaId, ResultCode code, long timestamp) =>
+        _waiters.OnDecided(correlationId, sagaId, code, timestamp); // another leader's Begin, or a replayed one: ignored
 
     /// <summary>Every N applied commands, on every replica: the table at the applied index, with the log's term there.</summary>
     private void MaybeSnapshot()
@@ -493,10 +449,6 @@ internal sealed class SagaReplicaCore
             Interlocked.Increment(ref _snapshotFailures);
         }
     }
-
-    private readonly record struct Waiter(ISagaReplicaCompletion Completion, long ClientCorrelationId, Transfer Transfer, SagaMode Mode);
-
-    private readonly record struct Completion(Waiter Waiter, ulong SagaId, ResultCode Code, long Timestamp);
 
     private readonly struct LeaderSink(SagaReplicaCore owner) : ISagaSink
     {
