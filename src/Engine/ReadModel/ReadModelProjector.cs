@@ -13,6 +13,7 @@ namespace Wallet.Engine.ReadModel;
 public sealed class ReadModelProjector : IDisposable
 {
     private readonly ReadModelStore _store;
+    private bool _recheckRequested;
     private readonly Journal.Journal _events;
     private readonly ReadModelOptions _options;
     private readonly ManualResetEventSlim _wake = new(false);
@@ -50,6 +51,12 @@ public sealed class ReadModelProjector : IDisposable
     public long EventsApplied => Volatile.Read(ref _eventsApplied);
     /// <summary>Times the view was cleared and rebuilt from the journal (on request or because it no longer matched it).</summary>
     public long Rebuilds => Volatile.Read(ref _rebuilds);
+
+    /// <summary>
+    /// True once this projector met a damaged event record and asked the next start to check and repair the whole event
+    /// journal (<see cref="Partition.EventJournalRecheck"/>): the view is stuck until the node restarts. Alert on it.
+    /// </summary>
+    public bool EventJournalRecheckRequested => Volatile.Read(ref _recheckRequested);
 
     public ReadModelLag Lag
     {
@@ -206,6 +213,7 @@ public sealed class ReadModelProjector : IDisposable
     {
         string directory = _events.Options.Directory;
         bool requested = Partition.EventJournalRecheck.Request(directory, corrupt.Message);
+        if (requested) Volatile.Write(ref _recheckRequested, true);
         return new InvalidOperationException(requested
             ? $"{corrupt.Message}. The event journal is damaged there: restart the node — the start checks the whole event journal, cuts it at the damage and regenerates the rest from the command journal (requested in {Path.Combine(directory, Partition.PartitionEngine.EventJournalRecheckFile)})."
             : $"{corrupt.Message}. The event journal is damaged there, and the recheck request could not be written to {directory}: stop the node, delete the events-*.seg files from the damaged one on, and start it (they are regenerated from the command journal).", corrupt);

@@ -201,6 +201,8 @@ public sealed class HttpGateway : IAsyncDisposable
             _nodeMeter.CreateObservableGauge("wallet.readmodel.behind", () => projector.Lag.BehindMs, "ms", "How long the read model has been behind");
             _nodeMeter.CreateObservableGauge("wallet.readmodel.age", () => projector.Lag.AgeMs, "ms", "How stale the read model is: ledger time of the newest journaled record minus that of the newest applied one");
             _nodeMeter.CreateObservableGauge("wallet.readmodel.faulted", () => projector.State == ProjectorState.Faulted ? 1 : 0);
+            _nodeMeter.CreateObservableGauge("wallet.readmodel.event_journal_recheck", () => projector.EventJournalRecheckRequested ? 1 : 0,
+                description: "1 once the projector met a damaged event record: restart the node to check and repair the event journal");
         }
         _nodeMeter.CreateObservableGauge("wallet.http.in_flight", () => Commands.InFlight, "{request}");
     }
@@ -213,6 +215,8 @@ public sealed class HttpGateway : IAsyncDisposable
         _nodeMeter.CreateObservableGauge("wallet.readmodel.behind", () => PerPartition(projectors, static p => p.Lag.BehindMs), "ms", "How long the read model has been behind");
         _nodeMeter.CreateObservableGauge("wallet.readmodel.age", () => PerPartition(projectors, static p => p.Lag.AgeMs), "ms", "How stale the read model is: ledger time of the newest journaled record minus that of the newest applied one");
         _nodeMeter.CreateObservableGauge("wallet.readmodel.faulted", () => PerPartition(projectors, static p => p.State == ProjectorState.Faulted ? 1 : 0));
+        _nodeMeter.CreateObservableGauge("wallet.readmodel.event_journal_recheck", () => PerPartition(projectors, static p => p.EventJournalRecheckRequested ? 1 : 0),
+            description: "1 once the projector met a damaged event record: restart the node to check and repair the event journal");
     }
 
     private static List<System.Diagnostics.Metrics.Measurement<long>> PerPartition(IReadOnlyList<ReadModelProjector?> projectors, Func<ReadModelProjector, long> value)

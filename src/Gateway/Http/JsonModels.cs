@@ -29,7 +29,7 @@ public sealed record BalanceAtJson(string AccountId, string Currency, long? AtIn
 
 public sealed record AccountListJson(IReadOnlyList<AccountJson> Accounts, SourceJson Source);
 
-public sealed record ReadModelJson(string State, long Index, long Timestamp, long EventsApplied, long JournalIndex, long LagEvents, long LagMs, long LagAgeMs, long Rebuilds, string? LastError);
+public sealed record ReadModelJson(string State, long Index, long Timestamp, long EventsApplied, long JournalIndex, long LagEvents, long LagMs, long LagAgeMs, long Rebuilds, string? LastError, bool EventJournalRecheck = false);
 
 public sealed record HealthJson(string Status, string? Partition, string? ReadModel, long? AppliedIndex);
 

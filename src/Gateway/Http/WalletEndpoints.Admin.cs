@@ -69,6 +69,7 @@ internal sealed partial class WalletEndpoints
             counters["readmodel.events_applied" + label] = projector.EventsApplied;
             counters["readmodel.rebuilds" + label] = projector.Rebuilds;
             counters["readmodel.faulted" + label] = projector.State == Engine.ReadModel.ProjectorState.Faulted ? 1 : 0;
+            counters["readmodel.event_journal_recheck" + label] = projector.EventJournalRecheckRequested ? 1 : 0;
         }
         return Results.Json(counters, HttpJson.Options);
     }

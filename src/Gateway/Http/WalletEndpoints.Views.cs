@@ -131,6 +131,7 @@ internal sealed partial class WalletEndpoints
         ViewPosition position = view!.Position;
         ReadModelLag lag = projector?.Lag ?? new ReadModelLag(position.Index, position.Index, 0, 0);
         return Results.Json(new ReadModelJson(projector?.State.ToString() ?? "ReadOnly", position.Index, position.TimestampNs, position.EventsApplied,
-            lag.JournalIndex, lag.Events, lag.BehindMs, lag.AgeMs, projector?.Rebuilds ?? 0, projector?.LastError?.Message), HttpJson.Options);
+            lag.JournalIndex, lag.Events, lag.BehindMs, lag.AgeMs, projector?.Rebuilds ?? 0, projector?.LastError?.Message,
+            projector?.EventJournalRecheckRequested ?? false), HttpJson.Options);
     }
 }

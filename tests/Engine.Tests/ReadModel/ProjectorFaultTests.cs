@@ -112,6 +112,7 @@ public sealed class ProjectorFaultTests
             Assert.Contains("restart the node", projector.LastError!.Message, StringComparison.Ordinal);
             Assert.Contains(segments[0], projector.LastError.Message, StringComparison.Ordinal);
             Assert.True(File.Exists(recheck));
+            Assert.True(projector.EventJournalRecheckRequested);
             projector.Stop(TimeSpan.FromSeconds(5));
             Assert.True(p.Stop(snapshot: false));
         }
@@ -128,6 +129,7 @@ public sealed class ProjectorFaultTests
             projector.Start();
             Assert.True(projector.WaitForIndex(last, TimeSpan.FromSeconds(20)));
             Assert.NotEqual(ProjectorState.Faulted, projector.State);
+            Assert.False(projector.EventJournalRecheckRequested);
             projector.Stop(TimeSpan.FromSeconds(5));
             Assert.True(p.Stop(snapshot: false));
         }

@@ -243,6 +243,7 @@ public sealed class HttpApiTests
         JsonElement rm = await HttpFixture.JsonAsync(await f.GetAsync("/v1/readmodel"));
         Assert.Equal("Running", rm.GetProperty("state").GetString());
         Assert.True(rm.GetProperty("lag_age_ms").GetInt64() >= 0);
+        Assert.False(rm.GetProperty("event_journal_recheck").GetBoolean());
         Assert.True(rm.GetProperty("lag_events").GetInt64() >= 0);
 
         // Prometheus text on /metrics: the requests and rejects just made, the read model's lag.
