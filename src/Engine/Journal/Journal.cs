@@ -602,7 +602,7 @@ public sealed class Journal : IDisposable
             // end must be found, and its records checked, first.
             long records = 0;
             JournalFault? fault = SegmentScanner.WalkRecords(segment.Bytes, target.SegmentSizeBytes, target.Path, keep - 1, isLast: false,
-                ref state, ref cutOffset, stopAtIndex: long.MaxValue, ref records);
+                ref state, ref cutOffset, stopAtIndex: long.MaxValue, ref records, segment);
             if (fault is not null || state.NextIndex != index + 1)
             {
                 segment.Dispose();
@@ -634,8 +634,9 @@ public sealed class Journal : IDisposable
         if (!target.RecordsChecked && endOffset > cutOffset)
         {
             // An unread segment's end is only bounded by its file: clear up to its last non-zero byte, not every page.
-            int lastNonZero = segment.Bytes[(int)cutOffset..(int)endOffset].LastIndexOfAnyExcept((byte)0);
-            endOffset = cutOffset + lastNonZero + 1;
+            long lastNonZero = segment.LastNonZeroFrom(cutOffset);
+            endOffset = Math.Min(endOffset, lastNonZero + 1);
+            if (endOffset < cutOffset) endOffset = cutOffset;
         }
 
         if (endOffset > cutOffset)
@@ -823,10 +824,12 @@ public sealed class Journal : IDisposable
             }
 
             _syncedUpToOffsetBytes = last.EndOffsetBytes;
-            Span<byte> tail = _active.WritableBytes[(int)last.EndOffsetBytes..];
-            int lastNonZero = tail.LastIndexOfAnyExcept((byte)0);
-            if (lastNonZero >= 0)
+            // Holes (the preallocated rest of the segment) are zeros without being read: only data extents are looked at.
+            long lastNonZeroAt = _active.LastNonZeroFrom(last.EndOffsetBytes);
+            if (lastNonZeroAt >= 0)
             {
+                int lastNonZero = (int)(lastNonZeroAt - last.EndOffsetBytes);
+                Span<byte> tail = _active.WritableBytes[(int)last.EndOffsetBytes..];
                 Invariant.Assert(fault is not null, "non-zero bytes after the records without a fault");
                 bytesTruncated += lastNonZero + 1;
                 tail[..(lastNonZero + 1)].Clear();

@@ -53,7 +53,7 @@ public sealed class JournalReader : IDisposable
 
         if (_segment is null || AtSegmentEnd())
         {
-            if (_segment is not null && SegmentScanner.CheckZeroTail(_segment.Bytes, _offsetBytes, _segment.Path, 0, _state) is { } fault)
+            if (_segment is not null && SegmentScanner.CheckZeroTail(_segment.Bytes, _offsetBytes, _segment.Path, 0, _state, _segment) is { } fault)
             {
                 // A sealed segment holds nothing after its records (an open with LastSegment validation never looked).
                 throw fault.ToException();

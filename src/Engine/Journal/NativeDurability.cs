@@ -258,6 +258,44 @@ internal static unsafe partial class NativeDurability
         }
     }
 
+    /// <summary>
+    /// The first offset at or after <paramref name="offsetBytes"/> that holds data (Linux <c>lseek(SEEK_DATA)</c>), or
+    /// <paramref name="fileBytes"/> when only a hole follows. A hole reads as zeros, so a check for zeros may skip it
+    /// without reading it (a preallocated, mostly empty segment would otherwise be zero-filled page by page). Where the
+    /// file system cannot tell, everything is data: returns <paramref name="offsetBytes"/>.
+    /// </summary>
+    public static long NextData(SafeHandle file, long offsetBytes, long fileBytes) => Seek(file, offsetBytes, fileBytes, SeekData);
+
+    /// <summary>The first hole at or after <paramref name="offsetBytes"/> (<c>lseek(SEEK_HOLE)</c>; the end of the file is one).</summary>
+    public static long NextHole(SafeHandle file, long offsetBytes, long fileBytes) => Seek(file, offsetBytes, fileBytes, SeekHole);
+
+    private static long Seek(SafeHandle file, long offsetBytes, long fileBytes, int whence)
+    {
+        if (offsetBytes >= fileBytes) return fileBytes;
+        if (!OperatingSystem.IsLinux()) return whence == SeekData ? offsetBytes : fileBytes;
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            long at = Lseek((int)file.DangerousGetHandle(), offsetBytes, whence);
+            if (at >= 0) return Math.Clamp(at, offsetBytes, fileBytes);
+            // ENXIO: no data (SEEK_DATA) at or after the offset; anything else: the file system cannot say.
+            bool noMoreData = Marshal.GetLastPInvokeError() == Enxio;
+            return whence == SeekData ? (noMoreData ? fileBytes : offsetBytes) : fileBytes;
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
+    private const int SeekData = 3; // linux/fs.h
+    private const int SeekHole = 4;
+    private const int Enxio = 6;
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static partial long Lseek(int fd, long offset, int whence);
+
     /// <summary>False once the kernel refused MADV_POPULATE_WRITE (or off Linux).</summary>
     public static bool PopulateSupported => !s_populateUnsupported;
 

@@ -280,6 +280,58 @@ internal sealed unsafe class SegmentFile : IDisposable
     }
 
     /// <summary>
+    /// The first offset at or after <paramref name="offsetBytes"/> the file holds data at (a hole reads as zeros; see
+    /// <see cref="NativeDurability.NextData"/>), or <see cref="MappedBytes"/> when only holes follow.
+    /// </summary>
+    public long NextDataOffset(long offsetBytes) => NativeDurability.NextData(_stream.SafeFileHandle, offsetBytes, MappedBytes);
+
+    /// <summary>The first hole at or after <paramref name="offsetBytes"/>, or <see cref="MappedBytes"/>.</summary>
+    public long NextHoleOffset(long offsetBytes) => NativeDurability.NextHole(_stream.SafeFileHandle, offsetBytes, MappedBytes);
+
+    /// <summary>
+    /// Offset of the first non-zero byte in [<paramref name="fromBytes"/>, <see cref="MappedBytes"/>), or -1: reads only
+    /// the parts of the file that hold data (holes are zeros by definition), so the empty remainder of a preallocated
+    /// segment is not zero-filled into the page cache page by page.
+    /// </summary>
+    public long FirstNonZeroFrom(long fromBytes)
+    {
+        ReadOnlySpan<byte> bytes = Bytes;
+        long end = bytes.Length;
+        long at = fromBytes;
+        while (at < end)
+        {
+            long data = NextDataOffset(at);
+            if (data >= end) return -1;
+            long hole = Math.Min(NextHoleOffset(data), end);
+            if (hole <= data) hole = end; // the file system could not say: the rest is data
+            int nonZero = bytes[(int)data..(int)hole].IndexOfAnyExcept((byte)0);
+            if (nonZero >= 0) return data + nonZero;
+            at = hole;
+        }
+        return -1;
+    }
+
+    /// <summary>Offset of the last non-zero byte in [<paramref name="fromBytes"/>, <see cref="MappedBytes"/>), or -1 (holes skipped, as above).</summary>
+    public long LastNonZeroFrom(long fromBytes)
+    {
+        ReadOnlySpan<byte> bytes = Bytes;
+        long end = bytes.Length;
+        long at = fromBytes;
+        long last = -1;
+        while (at < end)
+        {
+            long data = NextDataOffset(at);
+            if (data >= end) break;
+            long hole = Math.Min(NextHoleOffset(data), end);
+            if (hole <= data) hole = end;
+            int nonZero = bytes[(int)data..(int)hole].LastIndexOfAnyExcept((byte)0);
+            if (nonZero >= 0) last = data + nonZero;
+            at = hole;
+        }
+        return last;
+    }
+
+    /// <summary>
     /// Asks the kernel to write [offset, offset+length) back and evict it from the page cache (see
     /// <see cref="NativeDurability.DropCached"/>). Only for bytes behind the writer: readers still find them, on disk.
     /// </summary>
@@ -305,12 +357,18 @@ internal sealed unsafe class SegmentFile : IDisposable
         }
     }
 
-    /// <summary>This mapping will be read once, front to back: read ahead aggressively, starting now (hints only).</summary>
+    /// <summary>
+    /// This mapping will be read once, front to back: read ahead aggressively, starting now (hints only). Up to the first
+    /// hole only: a preallocated segment's unwritten rest is zeros that nobody reads (the checks for zeros skip holes),
+    /// and reading it ahead would only fill the page cache with zero pages.
+    /// </summary>
     public void AdviseSequentialRead()
     {
         lock (_mapGate)
         {
-            NativeDurability.AdviseSequentialRead(_pointer, MappedBytes);
+            if (_pointer == null) return;
+            long dataBytes = NextHoleOffset(0);
+            NativeDurability.AdviseSequentialRead(_pointer, dataBytes > 0 ? dataBytes : MappedBytes);
         }
     }
 

@@ -291,7 +291,7 @@ internal static class SegmentScanner
         }
 
         long offset = SegmentHeader.SizeBytes;
-        scan.Fault = WalkRecords(bytes, header.SegmentSizeBytes, path, ordinal, isLast, ref state, ref offset, long.MaxValue, ref scan.Records);
+        scan.Fault = WalkRecords(bytes, header.SegmentSizeBytes, path, ordinal, isLast, ref state, ref offset, long.MaxValue, ref scan.Records, segment);
         entry.EndOffsetBytes = offset;
         entry.EndState = state;
         scan.Entry = entry;
@@ -326,22 +326,23 @@ internal static class SegmentScanner
     /// records end (then checks the rest of the segment is zero). On return <paramref name="offset"/> is where
     /// valid data ends and <paramref name="state"/> chains after the last valid record.
     /// </summary>
+    /// <remarks><paramref name="file"/>: the segment the bytes map, when at hand; its holes are skipped by the zero-tail check.</remarks>
     public static JournalFault? WalkRecords(
         ReadOnlySpan<byte> bytes, long segmentSizeBytes, string path, int ordinal, bool isLast,
-        ref ChainState state, ref long offset, long stopAtIndex, ref long records)
+        ref ChainState state, ref long offset, long stopAtIndex, ref long records, SegmentFile? file = null)
     {
         while (state.NextIndex != stopAtIndex)
         {
             long p = offset;
             if (segmentSizeBytes - p < JournalRecordHeader.SizeBytes)
             {
-                return CheckZeroTail(bytes, p, path, ordinal, state);
+                return CheckZeroTail(bytes, p, path, ordinal, state, file);
             }
 
             int lengthBytes = ReadInt32OrZero(bytes, p);
             if (lengthBytes == 0)
             {
-                return CheckZeroTail(bytes, p, path, ordinal, state);
+                return CheckZeroTail(bytes, p, path, ordinal, state, file);
             }
 
             string? reason = ValidateRecord(bytes, segmentSizeBytes, p, state, out JournalRecordHeader h, out _);
@@ -473,20 +474,20 @@ internal static class SegmentScanner
     }
 
     /// <summary>Null when every byte from <paramref name="p"/> to the end of the file is zero (a segment's records end at p).</summary>
-    internal static JournalFault? CheckZeroTail(ReadOnlySpan<byte> bytes, long p, string path, int ordinal, in ChainState state)
+    internal static JournalFault? CheckZeroTail(ReadOnlySpan<byte> bytes, long p, string path, int ordinal, in ChainState state, SegmentFile? file = null)
     {
         if (p >= bytes.Length)
         {
             return null;
         }
 
-        int nonZero = bytes[(int)p..].IndexOfAnyExcept((byte)0);
-        if (nonZero < 0)
+        // With the file at hand its holes (a preallocated segment's unwritten rest) are skipped, not zero-filled and read.
+        long q = file is not null ? file.FirstNonZeroFrom(p) : bytes[(int)p..].IndexOfAnyExcept((byte)0) is int i and >= 0 ? p + i : -1;
+        if (q < 0)
         {
             return null;
         }
 
-        long q = p + nonZero;
         return Fault(JournalFaultKind.Corrupt, path, q, state.NextIndex,
             $"non-zero byte at offset {q} after the end of the records (records end at offset {p})", ordinal, p);
     }

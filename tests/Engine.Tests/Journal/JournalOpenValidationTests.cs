@@ -119,6 +119,49 @@ namespace Wallet.Engine.Tests.Journal
             Assert.True(byReader > 100 && byOpen > 10, $"reader {byReader}, open {byOpen}, torn {torn}");
         }
 
+        /// <summary>
+        /// A segment is preallocated whole (fallocate); after a few records the rest is unwritten — a hole, zeros by
+        /// definition. The checks for zeros after the records (open, recovery, a reader at a segment's end) skip holes
+        /// instead of zero-filling them into the page cache page by page: opening a journal whose 64 MiB last segment
+        /// holds a few records leaves about those records cached, not 64 MiB. Damage written into the hole is still
+        /// found (it is data then).
+        /// </summary>
+        [Fact]
+        public void The_unwritten_rest_of_a_preallocated_segment_is_not_read_by_the_checks_for_zeros()
+        {
+            const long segmentBytes = 64L << 20;
+            // No pre-faulting: it populates the pages ahead of the writer on purpose (they would be the next appends).
+            var options = new JournalOptions { Directory = _dir.Path, SegmentSizeBytes = segmentBytes, MaxRecordBytes = 16 * 1024, Fsync = FsyncPolicy.Batch, PrefaultAheadBytes = 0 };
+            using (Journal j = Journal.Open(options))
+            {
+                AppendRange(j, 1, 20, Length);
+            }
+
+            string file = SegmentFiles(_dir.Path).Single();
+            using (SegmentFile segment = SegmentFile.OpenRead(file))
+            {
+                // Evict what the writer left cached; then only what the open reads comes back.
+                segment.DropCached(0, segment.MappedBytes);
+                if (segment.NextDataOffset(1L << 20) < segment.MappedBytes)
+                {
+                    return; // this file system reports the preallocated rest as data: nothing to skip here
+                }
+            }
+
+            using (Journal j = Journal.Open(options))
+            {
+                Assert.Equal(20, j.LastIndex);
+            }
+
+            long resident = SegmentFile.ResidentBytes(file);
+            Assert.True(resident < 4L << 20, $"{resident:N0} bytes of the segment cached after the open");
+
+            // A stray byte far into the hole is data now, and found.
+            Flip(file, segmentBytes - 12_345);
+            JournalCorruptException e = Assert.Throws<JournalCorruptException>(() => Journal.Open(options));
+            Assert.Equal((file, segmentBytes - 12_345), (e.FilePath, e.Offset));
+        }
+
         [Fact]
         public void Truncating_to_the_end_of_an_unread_segment_walks_it_then_appends_continue_its_chain()
         {
