@@ -35,6 +35,7 @@ internal sealed class ReadModelScenario : IScenario
         .. LoadOptions.DistributionSpecs,
         new("--batch-events", "events per read-model write batch at most (ReadModelOptions.MaxEventsPerBatch), [1, 4194304]", new ReadModelOptions().MaxEventsPerBatch.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("--batch-records", "log records per read-model write batch at most (ReadModelOptions.MaxRecordsPerBatch), [1, 1048576]", new ReadModelOptions().MaxRecordsPerBatch.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("--history-epoch-rows", "history rows per history epoch (ReadModelOptions.HistoryEpochRows), [1, 1073741824]", new ReadModelOptions().HistoryEpochRows.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("--write-path", "how batches reach RocksDB: ingest (SST files) or writebatch (memtable)", "ingest"),
         new("--settle", "1: after the apply, wait until RocksDB's compactions finish (measured); 0: go on at once (queries then run beside them)", "1"),
         new("--row-stats", "1: after the queries, scan the view and report keys and bytes per table (not timed)", "0"),
@@ -49,6 +50,7 @@ internal sealed class ReadModelScenario : IScenario
         string distribution = LoadOptions.Describe(options);
         int batchEvents = (int)options.ExtraLong("--batch-events", new ReadModelOptions().MaxEventsPerBatch, 1, 1 << 22);
         int batchRecords = (int)options.ExtraLong("--batch-records", new ReadModelOptions().MaxRecordsPerBatch, 1, 1 << 20);
+        int epochRows = (int)options.ExtraLong("--history-epoch-rows", new ReadModelOptions().HistoryEpochRows, 1, 1 << 30);
         string pathText = options.Extra("--write-path", "ingest");
         ReadModelWritePath writePath = pathText switch
         {
@@ -61,7 +63,7 @@ internal sealed class ReadModelScenario : IScenario
         string dir = extraDir.Length > 0 ? extraDir : Path.Combine(Path.GetTempPath(), "wallet-perf-readmodel-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         var result = new ScenarioResult(Name);
-        result.Note($"read-model write batches of at most {batchEvents:N0} events and {batchRecords:N0} records, write path {writePath}");
+        result.Note($"read-model write batches of at most {batchEvents:N0} events and {batchRecords:N0} records, history epochs of {epochRows:N0} rows, write path {writePath}");
         result.Note($"{accounts:N0} accounts, {transfers:N0} transfers ({perCommand} per command), {distribution}, {Environment.ProcessorCount} cores, dir {dir}");
         try
         {
@@ -73,7 +75,7 @@ internal sealed class ReadModelScenario : IScenario
                 TransferRetentionCount = 1 << 20,
             };
             (long lastIndex, long firstTs, long lastTs) = Generate(dir, ledger, accounts, transfers, perCommand, LoadOptions.Picker(options, accounts, pairs: 1 << 22), log);
-            Apply(dir, batchEvents, batchRecords, writePath, settle, result, log);
+            Apply(dir, new ReadModelOptions { MaxEventsPerBatch = batchEvents, MaxRecordsPerBatch = batchRecords, HistoryEpochRows = epochRows, WritePath = writePath }, settle, result, log);
             RawRocks(dir, transfers, result, log);
             Query(dir, accounts, lastIndex, firstTs, lastTs, options, result, log);
             if (options.ExtraLong("--row-stats", 0, 0, 1) == 1) ReadModelRowStats.Scan(Path.Combine(dir, ReadModelStore.DirectoryName), result, log);
@@ -134,13 +136,13 @@ internal sealed class ReadModelScenario : IScenario
         return (index, firstTs, timestamp);
     }
 
-    private static void Apply(string dir, int batchEvents, int batchRecords, ReadModelWritePath writePath, bool settle, ScenarioResult result, TextWriter log)
+    private static void Apply(string dir, ReadModelOptions readModel, bool settle, ScenarioResult result, TextWriter log)
     {
         string viewDir = Path.Combine(dir, ReadModelStore.DirectoryName);
         ReadModelStore.Destroy(viewDir);
         using Journal events = Journal.OpenReadOnly(new JournalOptions { Directory = dir, FilePrefix = PartitionEngine.EventJournalPrefix });
         using ReadModelStore store = ReadModelStore.Open(viewDir);
-        using var projector = new ReadModelProjector(store, events, new ReadModelOptions { MaxEventsPerBatch = batchEvents, MaxRecordsPerBatch = batchRecords, WritePath = writePath });
+        using var projector = new ReadModelProjector(store, events, readModel);
         log.WriteLine($"[readmodel] apply: projecting {events.LastIndex:N0} records");
         // Process CPU time as well as wall time: on a shared machine the CPU cost per event is the steadier figure.
         TimeSpan cpuStart = Process.GetCurrentProcess().TotalProcessorTime;

@@ -31,12 +31,19 @@ internal sealed class EventProjection : IDisposable
     private ViewPosition _written;
     private int _records;
     private int _events;
+    // The history epoch being filled (its first log index; 0: none yet) and its rows so far; see ReadModelKeys.
+    private long _epoch;
+    private long _epochRows;
+    private readonly int _epochRowsLimit;
+    private long _batchFirstIndex;
 
     /// <summary>Starts collecting after <paramref name="start"/>; <paramref name="options"/> give the write path and
     /// the batch limit (which sizes the buffers).</summary>
     public EventProjection(ViewPosition start, ReadModelStore store, ReadModelOptions options)
     {
         _batches = [new PendingBatch(options.MaxEventsPerBatch), new PendingBatch(options.MaxEventsPerBatch)];
+        (_epoch, _epochRows) = store.HistoryEpochState;
+        _epochRowsLimit = options.HistoryEpochRows;
         _position = start;
         _written = start;
         _writer = options.WritePath == ReadModelWritePath.Ingest
@@ -57,6 +64,7 @@ internal sealed class EventProjection : IDisposable
     /// <summary>Adds one event-journal record (one command's events, possibly none).</summary>
     public void Add(in JournalRecord record)
     {
+        if (_records == 0) _batchFirstIndex = record.Index;
         ReadOnlySpan<LedgerEventEntry> entries = LedgerEventEntry.Parse(record.Payload);
         for (int i = 0; i < entries.Length; i++)
         {
@@ -80,6 +88,23 @@ internal sealed class EventProjection : IDisposable
     public void Commit()
     {
         if (_records == 0) return;
+        if (_current.History.Count > 0)
+        {
+            // A full epoch ends at a batch boundary: the next one starts at this batch's first record, after every row
+            // of the earlier epochs (records arrive in index order) and before every row of this batch.
+            if (_epoch == 0 || _epochRows >= _epochRowsLimit)
+            {
+                if (_batchFirstIndex <= _epoch) throw new InvalidOperationException($"history epoch {_batchFirstIndex} does not follow epoch {_epoch}");
+                _epoch = _batchFirstIndex;
+                _epochRows = 0;
+            }
+            _epochRows += _current.History.Count;
+            _current.History.Epoch = _epoch;
+            ReadModelKeys.WriteHistoryEpoch(_key, _epoch);
+            Span<byte> rows = stackalloc byte[ReadModelKeys.HistoryEpochValueBytes];
+            BinaryPrimitives.WriteInt64LittleEndian(rows, _epochRows);
+            _current.Puts.Put(_key.AsSpan(0, ReadModelKeys.HistoryEpochKeyBytes), rows);
+        }
         ViewPosition position = _position;
         _key[0] = ReadModelKeys.Checkpoint;
         _current.Puts.Put(_key.AsSpan(0, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<ViewPosition>(in position)));

@@ -6,7 +6,7 @@ namespace Wallet.Engine.ReadModel;
 /// <summary>
 /// Collects one write batch's history rows and writes them as chunks: per account, its rows of the batch in
 /// (log index, ordinal) order, encoded back to back (<see cref="HistoryRowCodec"/>), at most <see cref="MaxRowsPerChunk"/> per chunk, keyed by the
-/// chunk's first row (<see cref="ReadModelKeys.WriteHistory"/>). Why: one put per row made history two of the three
+/// batch's history epoch and the chunk's first row (<see cref="ReadModelKeys.WriteHistory"/>). Why: one put per row made history two of the three
 /// puts per transfer, and RocksDB's memtable insert is paid per put; with 100k accounts and a quarter-million
 /// events per batch, an account gets ~5 rows per batch, so the chunks cut the history puts about fivefold.
 /// An account's chunks never overlap (each batch covers a later, disjoint range of log indexes), so the chunk that
@@ -44,6 +44,9 @@ internal sealed class HistoryChunkBuilder
     }
 
     public int Count => _count;
+
+    /// <summary>The history epoch this batch's chunks belong to (its first log index); set before the rows are written.</summary>
+    public long Epoch { get; set; }
     /// <summary>Rows the buffers hold before they grow again (tests: the growth follows the hint).</summary>
     internal int RowCapacity => _rows.Length;
 
@@ -89,18 +92,19 @@ internal sealed class HistoryChunkBuilder
         _grouped = true;
     }
 
-    /// <summary>Writes the chunks in key order (account, then log index) to <paramref name="batch"/>; then empties itself.</summary>
-    public void MoveTo(WriteBatch batch) => Emit(batch.Handle, toSstFile: false);
+    /// <summary>Writes the chunks in key order (epoch, account, then log index) to <paramref name="batch"/>; then empties itself.</summary>
+    public void MoveTo(WriteBatch batch) => EmitChunks(batch.Handle, toSstFile: false);
 
     /// <summary>
-    /// Adds the chunks in key order to an open SST file writer (their keys are strictly ascending: accounts in order,
-    /// an account's chunks by first row, rows deduplicated); then empties itself.
+    /// Adds the chunks in key order to an open SST file writer (their keys are strictly ascending: one epoch, accounts
+    /// in order, an account's chunks by first row, rows deduplicated); then empties itself.
     /// </summary>
-    public void AddTo(IntPtr sstWriter) => Emit(sstWriter, toSstFile: true);
+    public void AddTo(IntPtr sstWriter) => EmitChunks(sstWriter, toSstFile: true);
 
-    private unsafe void Emit(IntPtr handle, bool toSstFile)
+    private unsafe void EmitChunks(IntPtr handle, bool toSstFile)
     {
         if (_count == 0) return;
+        if (Epoch <= 0) throw new InvalidOperationException("the batch's history epoch was not set");
         Group();
 
         byte* key = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
@@ -115,7 +119,9 @@ internal sealed class HistoryChunkBuilder
             {
                 int n = Math.Min(MaxRowsPerChunk, rows.Length - from);
                 ref readonly HistoryRow first = ref _rows[rows[from]];
-                ReadModelKeys.WriteHistory(keySpan, _slotAccount[s], first.Index, first.Ordinal);
+                // Always-on guard: a row before its epoch would be unreachable by the queries' epoch walk.
+                if (first.Index < Epoch) throw new InvalidOperationException($"history row at index {first.Index} is before its epoch {Epoch}");
+                ReadModelKeys.WriteHistory(keySpan, Epoch, _slotAccount[s], first.Index, first.Ordinal);
                 // Encoded (each row against the one before, the first against the key) into a small reused buffer
                 // that stays in cache, then copied once into the native batch or file.
                 var state = HistoryRowCodec.State.ForChunk(first.Index, first.Ordinal);

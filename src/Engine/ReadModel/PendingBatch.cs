@@ -59,14 +59,15 @@ internal sealed class PendingBatch : IDisposable
 
     /// <summary>
     /// Writer thread, ingest path: writes every row and the checkpoint as SST files with disjoint key ranges, in one
-    /// strictly ascending key order — [A, C (puts), H (history chunks)], [R], [S], [T (transfers)], [U] — one file
-    /// per non-empty range, and empties the managed buffers. Why several files: transfer ids and time-index keys only
-    /// grow, so the T and R files of a batch overlap nothing older and RocksDB places them straight in the last level
-    /// (never compacted again); only the first file (history, checkpoint) and the S/U files overlap older data and
-    /// land in L0 (or just above the data they overlap); the first is written uncompressed (a compaction soon rewrites
-    /// it, compressed). The puts never hold 'H' or 'T' keys (those have buffers of their own): a put with a key of
-    /// neither range would break the files' disjointness, so it fails the batch whole (nothing is ingested), as a key
-    /// out of order within a file does (the SST writer refuses it).
+    /// strictly ascending key order — [A, C, E (puts below 'H')], [H (history chunks)], [R], [S],
+    /// [T (transfers)], [U] — one file per non-empty range, and empties the managed buffers. Why several files:
+    /// transfer ids and time-index keys only grow, so the T and R files of a batch overlap nothing older and RocksDB
+    /// places them straight in the last level (never compacted again); the H file overlaps only the current history
+    /// epoch's chunks (older epochs are never merged again, <see cref="ReadModelKeys"/>); the first file and the S/U
+    /// files overlap older data and land in L0 (or just above the data they overlap). The first two are written
+    /// uncompressed (a compaction soon rewrites them, compressed). The puts never hold 'H' or 'T' keys (those
+    /// have buffers of their own): a put with a key of neither range would break the files' disjointness, so it fails
+    /// the batch whole (nothing is ingested), as a key out of order within a file does (the SST writer refuses it).
     /// </summary>
     public void WriteSorted(SstFileSet files)
     {
@@ -74,8 +75,14 @@ internal sealed class PendingBatch : IDisposable
         int transfer = 0;
         files.Begin(compress: false);
         Puts.AddTo(files.Writer, ref put, ReadModelKeys.History);
-        History.AddTo(files.Writer);
         files.End();
+        RefuseBelow(put, ReadModelKeys.History + 1);
+        if (History.Count > 0)
+        {
+            files.Begin(compress: false);
+            History.AddTo(files.Writer);
+            files.End();
+        }
         RefuseBelow(put, ReadModelKeys.TimeIndex);
         AddPutsFile(files, ref put, ReadModelKeys.Status); // R
         AddPutsFile(files, ref put, ReadModelKeys.Transfer); // S

@@ -21,6 +21,15 @@ public sealed class ReadModelOptions
     /// (<see cref="BufferGrowth"/>), reached once and then reused.
     /// </summary>
     public int MaxEventsPerBatch { get; init; } = 262_144;
+    /// <summary>
+    /// History rows per history epoch, about (a new epoch starts with the first write batch after this many rows; see
+    /// <see cref="ReadModelKeys"/>). Compaction merges each batch's history into the epoch being filled only, so its
+    /// cost per event is that of a view of one epoch, whatever the view's size. The price is on reads of idle accounts:
+    /// a query seeks once more per epoch it passes in which the account has no row. 4,194,304 rows ≈ 2M transfers
+    /// ≈ 200 MB of history: at 20M transfers the apply rose from 0.82–0.90M to 1.13M events/s and the CPU until
+    /// compactions settle fell by a third; 1,048,576 rows gave 1.34M (docs/BENCHMARKS.md §40).
+    /// </summary>
+    public int HistoryEpochRows { get; init; } = 1 << 22;
     /// <summary>How long the projector sleeps when it has caught up, before it looks at the journal again.</summary>
     public int IdleWaitMs { get; init; } = 2;
     /// <summary>After a failure (I/O, a missing segment) the projector waits this long, then resumes from its checkpoint.</summary>
@@ -51,6 +60,7 @@ public sealed class ReadModelOptions
         if (MaxEventsPerBatch is < 1 or > 1 << 22) throw new ArgumentOutOfRangeException(nameof(MaxEventsPerBatch), MaxEventsPerBatch, "1..4194304");
         if (IdleWaitMs is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(IdleWaitMs), IdleWaitMs, "1..1000 ms");
         if (FlushIntervalMs is < 10 or > 3_600_000) throw new ArgumentOutOfRangeException(nameof(FlushIntervalMs), FlushIntervalMs, "10..3600000 ms");
+        if (HistoryEpochRows is < 1 or > 1 << 30) throw new ArgumentOutOfRangeException(nameof(HistoryEpochRows), HistoryEpochRows, "1..1073741824");
         if (IngestMinEvents is < 0 or > 1 << 22) throw new ArgumentOutOfRangeException(nameof(IngestMinEvents), IngestMinEvents, "0..4194304");
         if (!Enum.IsDefined(WritePath)) throw new ArgumentOutOfRangeException(nameof(WritePath), WritePath, "Ingest or WriteBatch");
         if (FaultRetryMs is < 1 or > 600_000) throw new ArgumentOutOfRangeException(nameof(FaultRetryMs), FaultRetryMs, "1..600000 ms");

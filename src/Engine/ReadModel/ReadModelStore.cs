@@ -184,6 +184,29 @@ public sealed class ReadModelStore : IDisposable
         return MemoryMarshal.Read<ViewPosition>(value);
     }
 
+    /// <summary>
+    /// The history epoch being filled: its first log index (0: none yet) and the rows written to it so far (the last
+    /// 'E' key, written with every batch that has history; <see cref="ReadModelKeys"/>).
+    /// </summary>
+    internal (long Epoch, long Rows) HistoryEpochState
+    {
+        get
+        {
+            Span<byte> key = stackalloc byte[ReadModelKeys.HistoryEpochKeyBytes];
+            ReadModelKeys.WriteHistoryEpoch(key, long.MaxValue);
+            using Iterator it = _db.NewIterator();
+            it.SeekForPrev(key);
+            if (!it.Valid()) return (0, 0);
+            ReadOnlySpan<byte> found = it.GetKeySpan();
+            if (found.Length != ReadModelKeys.HistoryEpochKeyBytes || found[0] != ReadModelKeys.HistoryEpoch) return (0, 0);
+            ReadOnlySpan<byte> value = it.GetValueSpan();
+            long epoch = ReadModelKeys.HistoryEpochKeyEpoch(found);
+            long rows = value.Length == ReadModelKeys.HistoryEpochValueBytes ? BinaryPrimitives.ReadInt64LittleEndian(value) : -1;
+            if (epoch < 1 || rows < 0) throw new InvalidDataException($"read model: history epoch {epoch} with {rows} rows is not valid; rebuild the view");
+            return (epoch, rows);
+        }
+    }
+
     /// <summary>The account with its balances as of the view's position; false if the view has not seen it.</summary>
     public bool TryGetAccount(UInt128 id, out AccountView account, out ViewPosition view)
     {
@@ -201,16 +224,13 @@ public sealed class ReadModelStore : IDisposable
         if (!_db.GetFixedSizeValue(key, accountBytes, null, read)) return false;
         Account account = MemoryMarshal.Read<Account>(accountBytes);
         // Balances now = those after the account's newest change.
-        Span<byte> historyKey = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
-        ReadModelKeys.WriteHistory(historyKey, id, long.MaxValue, uint.MaxValue);
         long index = 0;
-        using (Iterator it = _db.NewIterator(null, read))
+        using (var cursor = new HistoryCursor(_db, read, id))
         {
-            it.SeekForPrev(historyKey);
-            if (it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), historyKey, ReadModelKeys.IdKeyBytes))
+            if (cursor.SeekLastAtOrBefore(long.MaxValue, uint.MaxValue))
             {
                 Span<HistoryRow> rows = stackalloc HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
-                int count = HistoryChunk.Decode(it.GetKeySpan(), it.GetValueSpan(), rows);
+                int count = HistoryChunk.Decode(cursor.Key, cursor.Value, rows);
                 HistoryRow row = rows[count - 1];
                 account.DebitsPending = row.After.DebitsPending;
                 account.DebitsPosted = row.After.DebitsPosted;
@@ -274,15 +294,12 @@ public sealed class ReadModelStore : IDisposable
             index = view.Index;
         }
 
-        Span<byte> key = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
-        ReadModelKeys.WriteHistory(key, accountId, index, uint.MaxValue);
-        using Iterator it = _db.NewIterator(null, scope.Options);
-        it.SeekForPrev(key);
-        if (!it.Valid() || !ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes))
+        using var cursor = new HistoryCursor(_db, scope.Options, accountId);
+        if (!cursor.SeekLastAtOrBefore(index, uint.MaxValue))
             return new BalanceAt(BalanceAtStatus.NotFound, default, 0, 0, view);
         // The chunk whose first row is the last at or before the target holds the answer (chunks never overlap).
         Span<HistoryRow> rows = stackalloc HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
-        int count = HistoryChunk.Decode(it.GetKeySpan(), it.GetValueSpan(), rows);
+        int count = HistoryChunk.Decode(cursor.Key, cursor.Value, rows);
         int at = HistoryChunk.LastAtOrBefore(rows[..count], index, uint.MaxValue);
         if (at < 0) throw new InvalidDataException($"read model: history chunk of account {accountId} starts after its key; rebuild the view");
         HistoryRow row = rows[at];
@@ -311,44 +328,35 @@ public sealed class ReadModelStore : IDisposable
         using var scope = new ReadScope(_db);
         ViewPosition view = ReadPosition(scope.Options);
         var rows = new List<HistoryRow>(Math.Min(query.Limit, 128));
-        Span<byte> key = stackalloc byte[ReadModelKeys.HistoryKeyBytes];
         Span<HistoryRow> chunk = stackalloc HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
         int count = 0;
-        using Iterator it = _db.NewIterator(null, scope.Options);
+        using var walk = new HistoryCursor(_db, scope.Options, query.AccountId);
         // Position on the first chunk to read (decoded into `chunk`) and the row inside it where the walk starts.
         int at;
         if (query.NewestFirst)
         {
             // Rows strictly before the cursor (or all): the chunk starting at or before it, from its last row before it.
             (long ci, uint co) = cursor ?? (long.MaxValue, uint.MaxValue);
-            ReadModelKeys.WriteHistory(key, query.AccountId, ci, co);
-            it.SeekForPrev(key);
-            count = DecodeIfInAccount(it, key, chunk);
+            count = walk.SeekLastAtOrBefore(ci, co) ? Decode(walk, chunk) : 0;
             at = count > 0 ? (cursor is null ? count - 1 : HistoryChunk.LastBefore(chunk[..count], ci, co)) : -1;
         }
         else if (cursor is { } c)
         {
             // Rows strictly after the cursor: the chunk holding it (the last starting at or before it), else the first.
-            ReadModelKeys.WriteHistory(key, query.AccountId, c.cursorIndex, c.cursorOrdinal);
-            it.SeekForPrev(key);
-            count = DecodeIfInAccount(it, key, chunk);
-            if (count > 0)
+            if (walk.SeekLastAtOrBefore(c.cursorIndex, c.cursorOrdinal))
             {
+                count = Decode(walk, chunk);
                 at = HistoryChunk.FirstAfter(chunk[..count], c.cursorIndex, c.cursorOrdinal);
             }
             else
             {
-                ReadModelKeys.WriteHistory(key, query.AccountId, 0, 0);
-                it.Seek(key);
-                count = DecodeIfInAccount(it, key, chunk);
+                count = walk.SeekFirst() ? Decode(walk, chunk) : 0;
                 at = 0;
             }
         }
         else
         {
-            ReadModelKeys.WriteHistory(key, query.AccountId, 0, 0);
-            it.Seek(key);
-            count = DecodeIfInAccount(it, key, chunk);
+            count = walk.SeekFirst() ? Decode(walk, chunk) : 0;
             at = 0;
         }
 
@@ -375,21 +383,14 @@ public sealed class ReadModelStore : IDisposable
                 rows.Add(row);
             }
             if (done) break;
-            if (query.NewestFirst) it.Prev(); else it.Next();
-            count = DecodeIfInAccount(it, key, chunk);
+            count = (query.NewestFirst ? walk.Prev() : walk.Next()) ? Decode(walk, chunk) : 0;
             at = query.NewestFirst ? count - 1 : 0;
         }
         string? next = more ? FormatCursor(rows[^1].Index, rows[^1].Ordinal) : null;
         return new HistoryPage(rows, next, view);
     }
 
-    /// <summary>True when the iterator is on a history chunk of the account in <paramref name="key"/>.</summary>
-    private static bool InAccount(Iterator it, ReadOnlySpan<byte> key) =>
-        it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), key, ReadModelKeys.IdKeyBytes);
-
-    /// <summary>Decodes the chunk under the iterator into <paramref name="rows"/> when it is one of the account in <paramref name="key"/>; else 0.</summary>
-    private static int DecodeIfInAccount(Iterator it, ReadOnlySpan<byte> key, Span<HistoryRow> rows) =>
-        InAccount(it, key) ? HistoryChunk.Decode(it.GetKeySpan(), it.GetValueSpan(), rows) : 0;
+    private static int Decode(HistoryCursor walk, Span<HistoryRow> rows) => HistoryChunk.Decode(walk.Key, walk.Value, rows);
 
     /// <summary>Accounts whose user_data_128 equals <paramref name="userData"/>, in id order, after <paramref name="afterId"/>.</summary>
     public IReadOnlyList<AccountView> GetAccountsByUserData(UInt128 userData, int limit, UInt128 afterId, out ViewPosition view)

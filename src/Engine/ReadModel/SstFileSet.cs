@@ -10,8 +10,8 @@ namespace Wallet.Engine.ReadModel;
 /// </summary>
 internal sealed class SstFileSet
 {
-    /// <summary>Key ranges of a batch: [A C H], [R], [S], [T], [U].</summary>
-    public const int MaxFiles = 5;
+    /// <summary>Key ranges of a batch: [A C E], [H], [R], [S], [T], [U].</summary>
+    public const int MaxFiles = 6;
 
     private readonly EnvOptions _env = new();
     private readonly DbOptions _tableOptions;

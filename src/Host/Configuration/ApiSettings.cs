@@ -48,6 +48,7 @@ internal sealed class ApiSettings
             MaxRecordsPerBatch = Int(r, "MaxRecordsPerBatch", readModelDefaults.MaxRecordsPerBatch, 1, 1 << 20),
             MaxEventsPerBatch = Int(r, "MaxEventsPerBatch", readModelDefaults.MaxEventsPerBatch, 1, 1 << 22),
             IngestMinEvents = Int(r, "IngestMinEvents", readModelDefaults.IngestMinEvents, 0, 1 << 22),
+            HistoryEpochRows = Int(r, "HistoryEpochRows", readModelDefaults.HistoryEpochRows, 1, 1 << 30),
             IdleWaitMs = Int(r, "IdleWaitMs", readModelDefaults.IdleWaitMs, 1, 1000),
             FaultRetryMs = Int(r, "FaultRetryMs", readModelDefaults.FaultRetryMs, 1, 600_000),
             FlushIntervalMs = Int(r, "FlushIntervalMs", readModelDefaults.FlushIntervalMs, 10, 3_600_000),

@@ -18,7 +18,7 @@ namespace Wallet.Engine.Tests.ReadModel;
 /// </summary>
 public sealed class HistoryChunkTests
 {
-    private static readonly UInt128[] Accounts = [1, 2, 3];
+    private static readonly UInt128[] Accounts = [1, 2, 3, 4];
 
     [Fact]
     public void Every_batching_answers_the_same_and_equals_replay()
@@ -28,13 +28,16 @@ public sealed class HistoryChunkTests
         long lastIndex;
         using (var p = new PartitionFixture(dir.Path))
         {
-            p.CreateAccounts(Acc(1), Acc(2), Acc(3));
+            p.CreateAccounts(Acc(1), Acc(2), Acc(3), Acc(4));
             ulong id = 1;
+            // Account 4: one early change, then none for seven records (several history epochs in the epoch views below).
+            stamps.Add(Command(p, ref id, 1, i => (4, 2)));
             // 100 + 256 rows of account 1 in two consecutive records: with one batch, its first chunk ends at ordinal
             // 155 of the second record and the next chunk starts there.
             stamps.Add(Command(p, ref id, 100, i => (1, 2)));
             stamps.Add(Command(p, ref id, 256, i => (i % 3) switch { 0 => (1, 2), 1 => (2, 1), _ => (1, 3) }));
             for (int c = 0; c < 6; c++) stamps.Add(Command(p, ref id, 1 + (c * 37 % 50), i => ((i + c) % 2 == 0 ? (UInt128)2 : 3, 1)));
+            stamps.Add(Command(p, ref id, 3, i => (2, 4)));
             stamps.Add(Command(p, ref id, 256, i => (3, 2)));
             lastIndex = p.Engine.AppliedIndex;
             Assert.True(p.Stop(snapshot: false));
@@ -44,7 +47,14 @@ public sealed class HistoryChunkTests
         using ReadModelStore one = Build(dir.Path, "one", events, int.MaxValue >> 10);
         using ReadModelStore perRecord = Build(dir.Path, "per-record", events, 1);
         using ReadModelStore small = Build(dir.Path, "small", events, 150);
-        foreach (ReadModelStore s in (ReadModelStore[])[one, perRecord, small]) Assert.Equal(lastIndex, s.Position.Index);
+        // History epochs: a new one at every batch (one record each), and one every ~200 rows of 150-event batches.
+        using ReadModelStore epochPerRecord = Build(dir.Path, "epoch-per-record", events, 1, historyEpochRows: 1);
+        using ReadModelStore epochs = Build(dir.Path, "epochs", events, 150, historyEpochRows: 200);
+        ReadModelStore[] views = [one, perRecord, small, epochPerRecord, epochs];
+        foreach (ReadModelStore s in views) Assert.Equal(lastIndex, s.Position.Index);
+        Assert.Single(Epochs(one));
+        Assert.InRange(Epochs(epochPerRecord).Count, 11, (int)lastIndex); // one per record with events
+        Assert.InRange(Epochs(epochs).Count, 3, 10);
 
         // The single batch really split account 1's rows: more than one chunk, one of them starting mid-record.
         List<(long Index, uint Ordinal, int Rows)> chunks = Chunks(one, 1);
@@ -60,7 +70,7 @@ public sealed class HistoryChunkTests
             Assert.Equal(LedgerEventKind.AccountCreated, reference[0].Kind);
             for (int i = 1; i < reference.Count; i++)
                 Assert.True(reference[i].Index > reference[i - 1].Index || (reference[i].Index == reference[i - 1].Index && reference[i].Ordinal > reference[i - 1].Ordinal));
-            foreach (ReadModelStore s in (ReadModelStore[])[one, perRecord, small])
+            foreach (ReadModelStore s in views)
             {
                 foreach (int pageSize in (int[])[1, 7, 155, 256, 257])
                 {
@@ -72,16 +82,19 @@ public sealed class HistoryChunkTests
                 // A time window in the middle: exactly the rows stamped inside it, in both orders.
                 long from = stamps[1], to = stamps[4];
                 var expected = reference.FindAll(r => r.CommandTimestamp >= from && r.CommandTimestamp <= to);
-                Assert.NotEmpty(expected);
+                if (account != 4) Assert.NotEmpty(expected); // account 4 has no change in that window (an empty answer is checked too)
                 Assert.Equal(expected, ReadAll(s, account, newestFirst: false, pageSize: 9, from, to));
                 List<HistoryRow> back = ReadAll(s, account, newestFirst: true, pageSize: 9, from, to);
                 back.Reverse();
                 Assert.Equal(expected, back);
             }
             // Balance now = the newest row.
-            Assert.True(one.TryGetAccount(account, out AccountView now, out _));
-            Assert.Equal(reference[^1].After, AccountBalances.Of(now.Account));
-            Assert.Equal(reference[^1].Index, now.Index);
+            foreach (ReadModelStore s in views)
+            {
+                Assert.True(s.TryGetAccount(account, out AccountView now, out _));
+                Assert.Equal(reference[^1].After, AccountBalances.Of(now.Account));
+                Assert.Equal(reference[^1].Index, now.Index);
+            }
         }
 
         // Point in time: every index and every stamp ±1 ns, in every view, equal to the replay.
@@ -99,7 +112,7 @@ public sealed class HistoryChunkTests
             ReplayResult replay = LedgerReplay.Replay(dir.Path, ledger, target, useSnapshots: false);
             foreach (UInt128 account in Accounts)
             {
-                foreach (ReadModelStore s in (ReadModelStore[])[one, perRecord, small])
+                foreach (ReadModelStore s in views)
                 {
                     BalanceAt view = s.GetBalanceAt(account, target);
                     if (replay.Ledger.TryGetAccount(account, out Account expected))
@@ -130,7 +143,7 @@ public sealed class HistoryChunkTests
             length += HistoryRowCodec.Encode(ref state, in row, value.AsSpan(length));
         }
         byte[] key = new byte[ReadModelKeys.HistoryKeyBytes];
-        ReadModelKeys.WriteHistory(key, 1, 5, 0);
+        ReadModelKeys.WriteHistory(key, 1, 1, 5, 0);
         var rows = new HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
         HistoryRow[] chunk = rows[..HistoryChunk.Decode(key, value.AsSpan(0, length), rows)];
         Assert.Equal(3, chunk.Length);
@@ -168,31 +181,46 @@ public sealed class HistoryChunkTests
         return record.Timestamp;
     }
 
-    private static ReadModelStore Build(string dataDir, string name, Wallet.Engine.Journal.Journal events, int maxEventsPerBatch)
+    private static ReadModelStore Build(string dataDir, string name, Wallet.Engine.Journal.Journal events, int maxEventsPerBatch, int historyEpochRows = 1 << 22)
     {
         ReadModelStore store = ReadModelStore.Open(Path.Combine(dataDir, "view-" + name));
-        using var projector = new ReadModelProjector(store, events, new ReadModelOptions { MaxEventsPerBatch = maxEventsPerBatch });
+        using var projector = new ReadModelProjector(store, events, new ReadModelOptions { MaxEventsPerBatch = maxEventsPerBatch, HistoryEpochRows = historyEpochRows });
         Assert.True(projector.CatchUp() > 0);
         return store;
     }
 
-    /// <summary>The stored chunks of an account: key (index, ordinal of the first row) and rows.</summary>
+    /// <summary>The distinct history epochs of a view's chunks, ascending.</summary>
+    private static List<long> Epochs(ReadModelStore store)
+    {
+        var result = new List<long>();
+        byte[] first = [ReadModelKeys.History];
+        using RocksDbSharp.Iterator it = store.Db.NewIterator();
+        for (it.Seek(first); it.Valid() && it.GetKeySpan()[0] == ReadModelKeys.History; it.Next())
+        {
+            long epoch = ReadModelKeys.HistoryEpochOf(it.GetKeySpan());
+            if (result.Count == 0 || result[^1] != epoch) result.Add(epoch);
+        }
+        return result;
+    }
+
+    /// <summary>The stored chunks of an account, in key order (epoch, then first row): key (index, ordinal of the first row) and rows.</summary>
     private static List<(long, uint, int)> Chunks(ReadModelStore store, UInt128 account)
     {
         var result = new List<(long, uint, int)>();
-        byte[] prefix = new byte[ReadModelKeys.HistoryKeyBytes];
-        ReadModelKeys.WriteHistory(prefix, account, 0, 0);
+        byte[] first = [ReadModelKeys.History];
         using RocksDbSharp.Iterator it = store.Db.NewIterator();
-        for (it.Seek(prefix); it.Valid() && ReadModelKeys.HasPrefix(it.GetKeySpan(), prefix, ReadModelKeys.IdKeyBytes); it.Next())
+        for (it.Seek(first); it.Valid() && it.GetKeySpan()[0] == ReadModelKeys.History; it.Next())
         {
             ReadOnlySpan<byte> key = it.GetKeySpan();
+            if (ReadModelKeys.HistoryAccount(key) != account) continue;
             ReadOnlySpan<byte> value = it.GetValueSpan();
             var decoded = new HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
             int rows = HistoryChunk.Decode(key, value, decoded);
-            HistoryRow first = decoded[0];
-            Assert.Equal(first.Index, ReadModelKeys.HistoryIndex(key));
-            Assert.Equal(first.Ordinal, ReadModelKeys.HistoryOrdinal(key));
-            result.Add((BinaryPrimitives.ReadInt64BigEndian(key.Slice(17, 8)), ReadModelKeys.HistoryOrdinal(key), rows));
+            HistoryRow row = decoded[0];
+            Assert.Equal(row.Index, ReadModelKeys.HistoryIndex(key));
+            Assert.Equal(row.Ordinal, ReadModelKeys.HistoryOrdinal(key));
+            Assert.True(ReadModelKeys.HistoryEpochOf(key) <= row.Index, "a chunk's rows are in or after its epoch");
+            result.Add((BinaryPrimitives.ReadInt64BigEndian(key.Slice(25, 8)), ReadModelKeys.HistoryOrdinal(key), rows));
         }
         return result;
     }

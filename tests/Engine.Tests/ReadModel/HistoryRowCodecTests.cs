@@ -154,14 +154,14 @@ public sealed class HistoryRowCodecTests
         Assert.Equal(HistoryChunkBuilder.MaxRowsPerChunk, HistoryChunk.Decode(key, tooMany.AsSpan(0, tooMany.Length - 9), decoded));
         Assert.Throws<InvalidDataException>(() => HistoryChunk.Decode(key, tooMany, decoded));
         // An index delta that would overflow the log index.
-        ReadModelKeys.WriteHistory(key, 1, long.MaxValue, 0);
+        ReadModelKeys.WriteHistory(key, 1, 1, long.MaxValue, 0);
         byte[] overflow = [0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0x03, 1, 0, 0, 0, 0, 0, 0, 0];
         Assert.Throws<InvalidDataException>(() => HistoryChunk.Decode(key, overflow, decoded));
     }
 
     private static int Encode(ReadOnlySpan<HistoryRow> rows, byte[] value, byte[] key)
     {
-        ReadModelKeys.WriteHistory(key, 42, rows[0].Index, rows[0].Ordinal);
+        ReadModelKeys.WriteHistory(key, 1, 42, rows[0].Index, rows[0].Ordinal);
         var state = HistoryRowCodec.State.ForChunk(rows[0].Index, rows[0].Ordinal);
         int length = 0;
         foreach (HistoryRow row in rows) length += HistoryRowCodec.Encode(ref state, in row, value.AsSpan(length));

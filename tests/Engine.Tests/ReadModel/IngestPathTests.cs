@@ -48,6 +48,7 @@ public sealed class IngestPathTests
         a.Puts.Put(account, "closed-1"u8);
         a.Transfers.Put(transfer, "t"u8);
         a.History.Add(7, new HistoryRow { Index = 1, Kind = LedgerEventKind.AccountCreated });
+        a.History.Epoch = 1;
         a.Puts.Put(CheckpointKey, "pos-1"u8);
         a.Prepare();
         writer.Submit(a);
@@ -119,6 +120,7 @@ public sealed class IngestPathTests
             small.Puts.Put(account, "small"u8);
             small.Transfers.Put(Key(ReadModelKeys.Transfer, 1), "t1"u8);
             small.History.Add(7, new HistoryRow { Index = 1, Kind = LedgerEventKind.AccountCreated });
+            small.History.Epoch = 1;
             small.Puts.Put(CheckpointKey, "pos-1"u8);
             small.Events = 2;
             small.Prepare();
@@ -133,6 +135,7 @@ public sealed class IngestPathTests
             large.Puts.Put(account, "large"u8);
             large.Transfers.Put(Key(ReadModelKeys.Transfer, 2), "t2"u8);
             large.History.Add(7, new HistoryRow { Index = 2, Kind = LedgerEventKind.TransferPosted });
+            large.History.Epoch = 1;
             large.Puts.Put(CheckpointKey, "pos-2"u8);
             large.Events = 3;
             large.Prepare();
@@ -228,6 +231,7 @@ public sealed class IngestPathTests
         batch.Puts.Put(Key(ReadModelKeys.Account, 1), "a"u8);
         batch.Puts.Put(Key(ReadModelKeys.History, 2), "h"u8);
         batch.History.Add(3, new HistoryRow { Index = 1, Kind = LedgerEventKind.AccountCreated });
+        batch.History.Epoch = 1;
         batch.Puts.Put(CheckpointKey, "pos"u8);
         batch.Prepare();
         writer.Submit(batch);

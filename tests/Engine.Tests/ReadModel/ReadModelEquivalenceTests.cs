@@ -142,10 +142,12 @@ public sealed class ReadModelEquivalenceTests
         string viewPath = Path.Combine(dir.Path, ReadModelStore.DirectoryName);
         var random = new Random(5);
         var transfers = new List<UInt128>();
+        // Small history epochs (a new one every ~40 rows), so that the restart resumes inside one and later batches open more.
+        var options = new ReadModelOptions { HistoryEpochRows = 40, MaxRecordsPerBatch = 4 };
         using (var p = new PartitionFixture(dir.Path))
         {
             using (ReadModelStore store = ReadModelStore.Open(viewPath))
-            using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!))
+            using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!, options))
             {
                 RunWorkload(p, random, transfers, commands: 30);
                 Assert.True(projector.CatchUp() > 0);
@@ -156,11 +158,20 @@ public sealed class ReadModelEquivalenceTests
             using (ReadModelStore store = ReadModelStore.Open(viewPath))
             {
                 Assert.Equal(firstRun, store.Position.Index);
-                using var projector = new ReadModelProjector(store, p.Engine.EventJournal!);
+                (long epochAtRestart, long rowsAtRestart) = store.HistoryEpochState;
+                Assert.True(epochAtRestart > 1 && rowsAtRestart > 0, $"epoch {epochAtRestart}, {rowsAtRestart} rows");
+                using var projector = new ReadModelProjector(store, p.Engine.EventJournal!, options);
                 long applied = projector.CatchUp();
                 Assert.Equal(p.Engine.AppliedIndex - firstRun, applied); // only the new records
                 Assert.Equal(0, projector.Rebuilds);
+                Assert.True(store.HistoryEpochState.Epoch > epochAtRestart, "later batches opened later epochs");
                 Dictionary<UInt128, Account> before = Snapshot(store);
+                Dictionary<UInt128, List<HistoryRow>> historyBefore = Histories(store);
+                LedgerOptions ledger = new PartitionFixture.OptionsOnly(dir.Path).Ledger;
+                foreach (long index in (long[])[1, firstRun / 2, firstRun, firstRun + 1, p.Engine.AppliedIndex])
+                {
+                    AssertPointInTime(dir.Path, ledger, store, ReplayTarget.AtIndex(index));
+                }
 
                 projector.RequestRebuild();
                 projector.Start();
@@ -169,6 +180,7 @@ public sealed class ReadModelEquivalenceTests
                 Assert.True(projector.WaitForIndex(p.Engine.AppliedIndex, TimeSpan.FromSeconds(20)));
                 projector.Stop(TimeSpan.FromSeconds(10));
                 Assert.Equal(before, Snapshot(store));
+                Assert.Equal(historyBefore, Histories(store));
             }
         }
     }
@@ -200,6 +212,14 @@ public sealed class ReadModelEquivalenceTests
                 AssertSameBalances(live, v.Account);
             }
         }
+    }
+
+    /// <summary>Every account's whole history, oldest first.</summary>
+    private static Dictionary<UInt128, List<HistoryRow>> Histories(ReadModelStore store)
+    {
+        var d = new Dictionary<UInt128, List<HistoryRow>>();
+        foreach (UInt128 id in Ids()) d[id] = ReadAll(store, id, newestFirst: false, pageSize: 11);
+        return d;
     }
 
     private static Dictionary<UInt128, Account> Snapshot(ReadModelStore store)
