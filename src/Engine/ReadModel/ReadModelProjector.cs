@@ -255,8 +255,12 @@ public sealed class ReadModelProjector : IDisposable
                 Publish(projection.Written);
             }
             if (_events.LastIndex <= AppliedIndex) Volatile.Write(ref _behindSinceTicks, 0);
+            if (!projection.WriteInFlight) _store.SetLevel0CompactionTrigger(ReadModelStore.Level0CompactionTriggerFilesCaughtUp);
             return 0;
         }
+        // A full batch means a backlog: let L0 gather files between compactions again (ReadModelStore).
+        if (records >= _options.MaxRecordsPerBatch || projection.PendingEvents >= _options.MaxEventsPerBatch)
+            _store.SetLevel0CompactionTrigger(ReadModelStore.Level0CompactionTriggerFiles);
         projection.Commit();
         if (_unflushedSinceMs == 0) _unflushedSinceMs = Environment.TickCount64;
         Publish(projection.Written);

@@ -186,6 +186,31 @@ public sealed class ReadModelEquivalenceTests
     }
 
     [Fact]
+    public void L0_gathers_files_during_a_backlog_and_is_compacted_once_caught_up()
+    {
+        using var dir = new TempDirectory("rm-l0");
+        string viewPath = Path.Combine(dir.Path, ReadModelStore.DirectoryName);
+        using var p = new PartitionFixture(dir.Path);
+        RunWorkload(p, new Random(3), [], commands: 20);
+        using ReadModelStore store = ReadModelStore.Open(viewPath);
+        Assert.Equal(ReadModelStore.Level0CompactionTriggerFiles, store.Level0CompactionTrigger);
+        // One record per batch: every batch is full, as in a backlog.
+        using var projector = new ReadModelProjector(store, p.Engine.EventJournal!, new ReadModelOptions { MaxRecordsPerBatch = 1 });
+        var seen = new List<int>();
+        Assert.True(projector.CatchUp(_ => seen.Add(store.Level0CompactionTrigger)) > 1);
+        Assert.All(seen, t => Assert.Equal(ReadModelStore.Level0CompactionTriggerFiles, t));
+        // Caught up: lowered, in RocksDB itself (its options file records what is in force).
+        Assert.Equal(ReadModelStore.Level0CompactionTriggerFilesCaughtUp, store.Level0CompactionTrigger);
+        string newest = Directory.EnumerateFiles(viewPath, "OPTIONS-*").OrderBy(f => f, StringComparer.Ordinal).Last();
+        Assert.Contains($"level0_file_num_compaction_trigger={ReadModelStore.Level0CompactionTriggerFilesCaughtUp}", File.ReadAllText(newest));
+        // A new backlog raises it again.
+        RunWorkload(p, new Random(4), [], commands: 5, createAccounts: false);
+        Assert.True(projector.CatchUp(_ => seen.Add(store.Level0CompactionTrigger)) > 1);
+        Assert.Equal(ReadModelStore.Level0CompactionTriggerFiles, seen[^1]);
+        Assert.Equal(ReadModelStore.Level0CompactionTriggerFilesCaughtUp, store.Level0CompactionTrigger);
+    }
+
+    [Fact]
     public void A_view_built_from_another_journal_is_detected_and_rebuilt()
     {
         using var a = new TempDirectory("rm-a");
