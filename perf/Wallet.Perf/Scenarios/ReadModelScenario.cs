@@ -70,7 +70,7 @@ internal sealed class ReadModelScenario : IScenario
             LedgerOptions ledger = new()
             {
                 Catalog = new LedgerCatalog([new LedgerDefinition(1, "USD", 2)]),
-                MaxAccounts = Math.Max(accounts, 16),
+                MaxAccounts = Math.Max(accounts + 1, 16), // + the idle account
                 MaxBatchSize = LedgerOptions.DefaultMaxBatchSize,
                 TransferRetentionCount = 1 << 20,
             };
@@ -119,6 +119,11 @@ internal sealed class ReadModelScenario : IScenario
             for (int i = 0; i < n; i++) batch[i] = new Account { Id = (UInt128)(created + i + 1), Ledger = 1, Code = 1 };
             Run(CommandKind.CreateAccounts, MemoryMarshal.AsBytes(batch.AsSpan(0, n)), n);
         }
+        // The idle account: one change at the start, none after — a query about it now passes every history epoch.
+        Account[] idle = [new Account { Id = IdleAccount(accounts), Ledger = 1, Code = 1 }];
+        Run(CommandKind.CreateAccounts, MemoryMarshal.AsBytes(idle.AsSpan()), 1);
+        Transfer[] first = [new Transfer { Id = (UInt128)long.MaxValue, DebitAccountId = 1, CreditAccountId = IdleAccount(accounts), Amount = 1, Ledger = 1, Code = 1 }];
+        Run(CommandKind.CreateTransfers, MemoryMarshal.AsBytes(first.AsSpan()), 1);
         var tx = new Transfer[perCommand];
         long nextId = 0;
         while (nextId < transfers)
@@ -239,6 +244,9 @@ internal sealed class ReadModelScenario : IScenario
         }
     }
 
+    /// <summary>An account beside the workload's: changed once at the start, never after.</summary>
+    private static UInt128 IdleAccount(int accounts) => (UInt128)(accounts + 1);
+
     private static void Query(string dir, int accounts, long lastIndex, long firstTs, long lastTs, PerfOptions options, ScenarioResult result, TextWriter log)
     {
         using ReadModelStore store = ReadModelStore.Open(Path.Combine(dir, ReadModelStore.DirectoryName));
@@ -246,6 +254,7 @@ internal sealed class ReadModelScenario : IScenario
         var byIndex = new LatencyRecorder("balance at index");
         var byTime = new LatencyRecorder("balance at time");
         var history = new LatencyRecorder("history page (50 rows, newest first)");
+        var idle = new LatencyRecorder("balance now of an account idle since the start");
         log.WriteLine($"[readmodel] query: {options.WarmupS} s warm-up, {options.DurationS} s measured");
         long warmupEnd = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(options.WarmupS);
         long end = warmupEnd + Pacing.SecondsToTicks(options.DurationS);
@@ -264,12 +273,16 @@ internal sealed class ReadModelScenario : IScenario
             long t2 = Stopwatch.GetTimestamp();
             HistoryPage page = store.GetHistory(new HistoryQuery { AccountId = account, NewestFirst = true, Limit = 50 });
             long t3 = Stopwatch.GetTimestamp();
+            BalanceAt c = store.GetBalanceAt(IdleAccount(accounts), ReplayTarget.AtIndex(lastIndex));
+            long t4 = Stopwatch.GetTimestamp();
+            if (c.Status != BalanceAtStatus.Found || c.Balances.CreditsPosted != 1) throw new InvalidOperationException($"idle account: {c.Status}, credits {c.Balances.CreditsPosted}");
             if (measure)
             {
                 byIndex.RecordTicks(t1 - t0);
                 byTime.RecordTicks(t2 - t1);
                 history.RecordTicks(t3 - t2);
-                queries += 3;
+                idle.RecordTicks(t4 - t3);
+                queries += 4;
                 if (a.Status == BalanceAtStatus.Found) found++;
                 if (b.Status == BalanceAtStatus.Found) found++;
                 found += page.Rows.Count > 0 ? 1 : 0;
@@ -280,5 +293,6 @@ internal sealed class ReadModelScenario : IScenario
         byIndex.Report(result, "query");
         byTime.Report(result, "query");
         history.Report(result, "query");
+        idle.Report(result, "query");
     }
 }
