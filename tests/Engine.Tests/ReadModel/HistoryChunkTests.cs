@@ -50,11 +50,14 @@ public sealed class HistoryChunkTests
         // History epochs: a new one at every batch (one record each), and one every ~200 rows of 150-event batches.
         using ReadModelStore epochPerRecord = Build(dir.Path, "epoch-per-record", events, 1, historyEpochRows: 1);
         using ReadModelStore epochs = Build(dir.Path, "epochs", events, 150, historyEpochRows: 200);
-        ReadModelStore[] views = [one, perRecord, small, epochPerRecord, epochs];
+        // The same through the ingest path (these batches are small enough for the memtable path otherwise).
+        using ReadModelStore epochsIngested = Build(dir.Path, "epochs-ingested", events, 150, historyEpochRows: 200, ingestMinEvents: 0);
+        ReadModelStore[] views = [one, perRecord, small, epochPerRecord, epochs, epochsIngested];
         foreach (ReadModelStore s in views) Assert.Equal(lastIndex, s.Position.Index);
         Assert.Single(Epochs(one));
         Assert.InRange(Epochs(epochPerRecord).Count, 11, (int)lastIndex); // one per record with events
         Assert.InRange(Epochs(epochs).Count, 3, 10);
+        Assert.Equal(Epochs(epochs), Epochs(epochsIngested));
 
         // The single batch really split account 1's rows: more than one chunk, one of them starting mid-record.
         List<(long Index, uint Ordinal, int Rows)> chunks = Chunks(one, 1);
@@ -181,10 +184,10 @@ public sealed class HistoryChunkTests
         return record.Timestamp;
     }
 
-    private static ReadModelStore Build(string dataDir, string name, Wallet.Engine.Journal.Journal events, int maxEventsPerBatch, int historyEpochRows = 1 << 22)
+    private static ReadModelStore Build(string dataDir, string name, Wallet.Engine.Journal.Journal events, int maxEventsPerBatch, int historyEpochRows = 1 << 22, int ingestMinEvents = 16_384)
     {
         ReadModelStore store = ReadModelStore.Open(Path.Combine(dataDir, "view-" + name));
-        using var projector = new ReadModelProjector(store, events, new ReadModelOptions { MaxEventsPerBatch = maxEventsPerBatch, HistoryEpochRows = historyEpochRows });
+        using var projector = new ReadModelProjector(store, events, new ReadModelOptions { MaxEventsPerBatch = maxEventsPerBatch, HistoryEpochRows = historyEpochRows, IngestMinEvents = ingestMinEvents });
         Assert.True(projector.CatchUp() > 0);
         return store;
     }

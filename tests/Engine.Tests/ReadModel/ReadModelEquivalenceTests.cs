@@ -29,7 +29,10 @@ public sealed class ReadModelEquivalenceTests
     [InlineData(15, ReadModelWritePath.Ingest, 1, 4)]
     // Every batch ingested, however small.
     [InlineData(16, ReadModelWritePath.Ingest, 1, 0)]
-    public void View_matches_blp_and_replay(int seed, ReadModelWritePath path = ReadModelWritePath.Ingest, int maxRecordsPerBatch = 262_144, int ingestMinEvents = 16_384)
+    // History epochs of ~16 rows: ingested batches, then memtable batches, each crossing many epochs.
+    [InlineData(17, ReadModelWritePath.Ingest, 2, 0, 16)]
+    [InlineData(18, ReadModelWritePath.WriteBatch, 3, 16_384, 16)]
+    public void View_matches_blp_and_replay(int seed, ReadModelWritePath path = ReadModelWritePath.Ingest, int maxRecordsPerBatch = 262_144, int ingestMinEvents = 16_384, int historyEpochRows = 1 << 22)
     {
         using var dir = new TempDirectory("rm-equiv");
         string viewPath = Path.Combine(dir.Path, ReadModelStore.DirectoryName);
@@ -40,13 +43,15 @@ public sealed class ReadModelEquivalenceTests
         long lastIndex;
         using (var p = new PartitionFixture(dir.Path))
         using (ReadModelStore store = ReadModelStore.Open(viewPath))
-        using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!, new ReadModelOptions { WritePath = path, MaxRecordsPerBatch = maxRecordsPerBatch, IngestMinEvents = ingestMinEvents }))
+        using (var projector = new ReadModelProjector(store, p.Engine.EventJournal!, new ReadModelOptions { WritePath = path, MaxRecordsPerBatch = maxRecordsPerBatch, IngestMinEvents = ingestMinEvents, HistoryEpochRows = historyEpochRows }))
         {
             projector.Start();
             RunWorkload(p, random, transferIds);
             lastIndex = p.Engine.AppliedIndex;
             Assert.True(projector.WaitForIndex(lastIndex, TimeSpan.FromSeconds(20)), $"projector stuck at {projector.AppliedIndex} ({projector.LastError})");
             Assert.Equal(0, projector.Lag.Events);
+            // Small epochs: the workload's history really spans many (the newest starts well after the first record).
+            if (historyEpochRows < 1000) Assert.True(store.HistoryEpochState.Epoch > 10, $"newest history epoch {store.HistoryEpochState.Epoch}");
 
             // Balances: view == BLP.
             UInt128[] ids = Ids();
