@@ -255,6 +255,7 @@ internal sealed class ReadModelScenario : IScenario
         var byTime = new LatencyRecorder("balance at time");
         var history = new LatencyRecorder("history page (50 rows, newest first)");
         var idle = new LatencyRecorder("balance now of an account idle since the start");
+        var window = new LatencyRecorder("history page (50 rows, oldest first, from a random time)");
         log.WriteLine($"[readmodel] query: {options.WarmupS} s warm-up, {options.DurationS} s measured");
         long warmupEnd = Stopwatch.GetTimestamp() + Pacing.SecondsToTicks(options.WarmupS);
         long end = warmupEnd + Pacing.SecondsToTicks(options.DurationS);
@@ -276,13 +277,17 @@ internal sealed class ReadModelScenario : IScenario
             BalanceAt c = store.GetBalanceAt(IdleAccount(accounts), ReplayTarget.AtIndex(lastIndex));
             long t4 = Stopwatch.GetTimestamp();
             if (c.Status != BalanceAtStatus.Found || c.Balances.CreditsPosted != 1) throw new InvalidOperationException($"idle account: {c.Status}, credits {c.Balances.CreditsPosted}");
+            HistoryPage fromTime = store.GetHistory(new HistoryQuery { AccountId = account, Limit = 50, FromTimestampNs = firstTs + random.NextInt64(lastTs - firstTs + 1) });
+            long t5 = Stopwatch.GetTimestamp();
             if (measure)
             {
                 byIndex.RecordTicks(t1 - t0);
                 byTime.RecordTicks(t2 - t1);
                 history.RecordTicks(t3 - t2);
                 idle.RecordTicks(t4 - t3);
-                queries += 4;
+                window.RecordTicks(t5 - t4);
+                queries += 5;
+                found += fromTime.Rows.Count > 0 ? 1 : 0;
                 if (a.Status == BalanceAtStatus.Found) found++;
                 if (b.Status == BalanceAtStatus.Found) found++;
                 found += page.Rows.Count > 0 ? 1 : 0;
@@ -294,5 +299,6 @@ internal sealed class ReadModelScenario : IScenario
         byTime.Report(result, "query");
         history.Report(result, "query");
         idle.Report(result, "query");
+        window.Report(result, "query");
     }
 }

@@ -55,6 +55,21 @@ internal sealed class HistoryCursor : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// The last log record with events stamped at or before <paramref name="timestampNs"/> (0: none), from the time
+    /// index ('R'), read with this cursor's epoch iterator (one iterator fewer for a time-ranged page; the next move
+    /// positions it again).
+    /// </summary>
+    public long LastIndexStampedAtOrBefore(long timestampNs)
+    {
+        Span<byte> key = stackalloc byte[ReadModelKeys.TimeKeyBytes];
+        ReadModelKeys.WriteTime(key, timestampNs, long.MaxValue);
+        _epochs.SeekForPrev(key);
+        if (!_epochs.Valid()) return 0;
+        ReadOnlySpan<byte> found = _epochs.GetKeySpan();
+        return found.Length == ReadModelKeys.TimeKeyBytes && found[0] == ReadModelKeys.TimeIndex ? ReadModelKeys.TimeIndexOf(found) : 0;
+    }
+
     /// <summary>Moves to the account's first chunk; false if it has none.</summary>
     public bool SeekFirst()
     {

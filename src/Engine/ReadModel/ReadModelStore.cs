@@ -300,16 +300,17 @@ public sealed class ReadModelStore : IDisposable
     {
         using var scope = new ReadScope(_db);
         ViewPosition view = ReadPosition(scope.Options);
+        if (target.Index != long.MaxValue && target.Index > view.Index) return new BalanceAt(BalanceAtStatus.ViewBehind, default, 0, 0, view);
+        using var cursor = new HistoryCursor(_db, scope.Options, accountId);
         long index;
         if (target.Index != long.MaxValue)
         {
-            if (target.Index > view.Index) return new BalanceAt(BalanceAtStatus.ViewBehind, default, 0, 0, view);
             index = target.Index;
         }
         else if (target.TimestampNs != long.MaxValue)
         {
             // Time → the last log record with events stamped at or before it (stamps grow with the index).
-            index = LastIndexAtOrBefore(target.TimestampNs, scope.Options);
+            index = cursor.LastIndexStampedAtOrBefore(target.TimestampNs);
             if (index == 0) return new BalanceAt(BalanceAtStatus.NotFound, default, 0, 0, view);
         }
         else
@@ -317,7 +318,6 @@ public sealed class ReadModelStore : IDisposable
             index = view.Index;
         }
 
-        using var cursor = new HistoryCursor(_db, scope.Options, accountId);
         if (!cursor.SeekLastAtOrBefore(index, uint.MaxValue))
             return new BalanceAt(BalanceAtStatus.NotFound, default, 0, 0, view);
         // The chunk whose first row is the last at or before the target holds the answer (chunks never overlap).
@@ -327,17 +327,6 @@ public sealed class ReadModelStore : IDisposable
         if (at < 0) throw new InvalidDataException($"read model: history chunk of account {accountId} starts after its key; rebuild the view");
         HistoryRow row = rows[at];
         return new BalanceAt(BalanceAtStatus.Found, row.After, row.Index, row.CommandTimestamp, view);
-    }
-
-    private long LastIndexAtOrBefore(long timestampNs, ReadOptions read)
-    {
-        Span<byte> key = stackalloc byte[ReadModelKeys.TimeKeyBytes];
-        ReadModelKeys.WriteTime(key, timestampNs, long.MaxValue);
-        using Iterator it = _db.NewIterator(null, read);
-        it.SeekForPrev(key);
-        if (!it.Valid()) return 0;
-        ReadOnlySpan<byte> found = it.GetKeySpan();
-        return found.Length == ReadModelKeys.TimeKeyBytes && found[0] == ReadModelKeys.TimeIndex ? ReadModelKeys.TimeIndexOf(found) : 0;
     }
 
     /// <summary>One page of an account's history in time range and order; see <see cref="HistoryQuery"/>.</summary>
@@ -350,10 +339,25 @@ public sealed class ReadModelStore : IDisposable
 
         using var scope = new ReadScope(_db);
         ViewPosition view = ReadPosition(scope.Options);
+        using var walk = new HistoryCursor(_db, scope.Options, query.AccountId);
+        // A time range starts the walk at its end (stamps grow with the index): the time index names the last record
+        // before the range, and the walk starts past it as if from a cursor — not at the account's other end, row by
+        // row and epoch by epoch across everything outside the range. The rows are still filtered by time below.
+        if (query.NewestFirst && query.ToTimestampNs != long.MaxValue)
+        {
+            // Rows strictly before (last record stamped at or before `to` + 1, 0).
+            (long, uint) bound = (walk.LastIndexStampedAtOrBefore(query.ToTimestampNs) + 1, 0);
+            if (cursor is not { } c0 || Before(bound, c0)) cursor = bound;
+        }
+        else if (!query.NewestFirst && query.FromTimestampNs > 0)
+        {
+            // Rows strictly after (last record stamped before `from`, every ordinal).
+            long last = walk.LastIndexStampedAtOrBefore(query.FromTimestampNs - 1);
+            if (last > 0 && (cursor is not { } c0 || Before(c0, (last, uint.MaxValue)))) cursor = (last, uint.MaxValue);
+        }
         var rows = new List<HistoryRow>(Math.Min(query.Limit, 128));
         Span<HistoryRow> chunk = stackalloc HistoryRow[HistoryChunkBuilder.MaxRowsPerChunk];
         int count = 0;
-        using var walk = new HistoryCursor(_db, scope.Options, query.AccountId);
         // Position on the first chunk to read (decoded into `chunk`) and the row inside it where the walk starts.
         int at;
         if (query.NewestFirst)
@@ -412,6 +416,10 @@ public sealed class ReadModelStore : IDisposable
         string? next = more ? FormatCursor(rows[^1].Index, rows[^1].Ordinal) : null;
         return new HistoryPage(rows, next, view);
     }
+
+    /// <summary>True when (index, ordinal) <paramref name="a"/> comes before <paramref name="b"/>.</summary>
+    private static bool Before((long Index, uint Ordinal) a, (long Index, uint Ordinal) b) =>
+        a.Index < b.Index || (a.Index == b.Index && a.Ordinal < b.Ordinal);
 
     private static int Decode(HistoryCursor walk, Span<HistoryRow> rows) => HistoryChunk.Decode(walk.Key, walk.Value, rows);
 

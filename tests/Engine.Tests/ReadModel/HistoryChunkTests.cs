@@ -90,6 +90,20 @@ public sealed class HistoryChunkTests
                 List<HistoryRow> back = ReadAll(s, account, newestFirst: true, pageSize: 9, from, to);
                 back.Reverse();
                 Assert.Equal(expected, back);
+                // Windows at the edges and between stamps (the walk starts at the window's end through the time index).
+                (long From, long To)[] windows =
+                [
+                    (0, stamps[0] - 1), (stamps[^1] + 1, long.MaxValue), (stamps[5], stamps[5]), (stamps[5] + 1, stamps[6] - 1),
+                    (stamps[2] - 1, stamps[7] + 1), (0, stamps[3]), (stamps[6], long.MaxValue), (1, long.MaxValue - 1),
+                ];
+                foreach ((long wFrom, long wTo) in windows)
+                {
+                    var inWindow = reference.FindAll(r => r.CommandTimestamp >= wFrom && r.CommandTimestamp <= wTo);
+                    Assert.Equal(inWindow, ReadAll(s, account, newestFirst: false, pageSize: 4, wFrom, wTo));
+                    List<HistoryRow> newestFirst = ReadAll(s, account, newestFirst: true, pageSize: 4, wFrom, wTo);
+                    newestFirst.Reverse();
+                    Assert.Equal(inWindow, newestFirst);
+                }
             }
             // Balance now = the newest row.
             foreach (ReadModelStore s in views)
