@@ -230,6 +230,28 @@ public sealed class ReadModelStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The view's history epochs: how many, and the newest one's first log index and rows (all 0 for a view without
+    /// history). For operators: a query about an account idle since epoch k passes the epochs after it.
+    /// </summary>
+    public HistoryEpochSummary GetHistoryEpochs()
+    {
+        Span<byte> key = stackalloc byte[ReadModelKeys.HistoryEpochKeyBytes];
+        ReadModelKeys.WriteHistoryEpoch(key, 0);
+        int count = 0;
+        using (Iterator it = _db.NewIterator())
+        {
+            for (it.Seek(key); it.Valid(); it.Next())
+            {
+                ReadOnlySpan<byte> found = it.GetKeySpan();
+                if (found.Length != ReadModelKeys.HistoryEpochKeyBytes || found[0] != ReadModelKeys.HistoryEpoch) break;
+                count++;
+            }
+        }
+        (long epoch, long rows) = HistoryEpochState;
+        return new HistoryEpochSummary(count, epoch, rows);
+    }
+
     /// <summary>The account with its balances as of the view's position; false if the view has not seen it.</summary>
     public bool TryGetAccount(UInt128 id, out AccountView account, out ViewPosition view)
     {

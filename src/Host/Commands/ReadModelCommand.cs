@@ -69,11 +69,17 @@ internal static class ReadModelCommand
             ViewPosition p = view.Position;
             long lag = Math.Max(0, events.LastIndex - p.Index);
             long ageMs = AgeMs(events, p, lag);
+            HistoryEpochSummary epochs = view.GetHistoryEpochs();
             if (parse.GetValue(common.Json))
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { index = p.Index, timestamp_ns = p.TimestampNs, events = p.EventsApplied, journal_index = events.LastIndex, lag_records = lag, age_ms = ageMs }));
+                Console.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    index = p.Index, timestamp_ns = p.TimestampNs, events = p.EventsApplied, journal_index = events.LastIndex, lag_records = lag, age_ms = ageMs,
+                    history_epochs = epochs.Epochs, history_epoch_index = epochs.NewestEpochIndex, history_epoch_rows = epochs.NewestEpochRows,
+                }));
             else
                 Console.Out.WriteLine($"read model at index {p.Index} ({(p.Index == 0 ? "empty" : OfflineVerb.FormatTime(p.TimestampNs))}, {p.EventsApplied} events); event journal at {events.LastIndex}; {lag} records behind" +
-                    (lag == 0 ? "" : $", {ageMs} ms of ledger time"));
+                    (lag == 0 ? "" : $", {ageMs} ms of ledger time") +
+                    (epochs.Epochs == 0 ? "" : $"; history in {epochs.Epochs} epoch{(epochs.Epochs == 1 ? "" : "s")}, the newest from index {epochs.NewestEpochIndex} ({epochs.NewestEpochRows} rows)"));
             return Task.FromResult(ExitCodes.Ok);
         }, "readmodel status"));
         return command;

@@ -129,6 +129,10 @@ public sealed class AuditCliTests
             Assert.Equal(doc.RootElement.GetProperty("journal_index").GetInt64(), doc.RootElement.GetProperty("index").GetInt64());
             Assert.Equal(0, doc.RootElement.GetProperty("lag_records").GetInt64());
             Assert.Equal(0, doc.RootElement.GetProperty("age_ms").GetInt64());
+            // One history epoch at the default size, from the first record with history, holding every row so far.
+            Assert.Equal(1, doc.RootElement.GetProperty("history_epochs").GetInt32());
+            Assert.InRange(doc.RootElement.GetProperty("history_epoch_index").GetInt64(), 1, doc.RootElement.GetProperty("index").GetInt64());
+            Assert.True(doc.RootElement.GetProperty("history_epoch_rows").GetInt64() >= doc.RootElement.GetProperty("events").GetInt64());
         }
         string view = Path.Combine(data, "readmodel");
         Assert.True(Directory.Exists(view), view);
@@ -148,11 +152,15 @@ public sealed class AuditCliTests
             Assert.Equal(0, doc.RootElement.GetProperty("index").GetInt64());
             Assert.Equal(lastIndex, doc.RootElement.GetProperty("lag_records").GetInt64());
             Assert.Equal((lastNs - firstNs) / 1_000_000, doc.RootElement.GetProperty("age_ms").GetInt64());
+            Assert.Equal(0, doc.RootElement.GetProperty("history_epochs").GetInt32());
         }
         CliRun emptyText = await Wallet("readmodel", "status", "--data-dir", data, "--config", config);
         Assert.Contains($"{lastIndex} records behind, {(lastNs - firstNs) / 1_000_000} ms of ledger time", emptyText.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("history in", emptyText.Output, StringComparison.Ordinal);
         Directory.Delete(view, recursive: true);
         Directory.Move(view + ".kept", view);
+        CliRun keptText = await Wallet("readmodel", "status", "--data-dir", data, "--config", config);
+        Assert.Contains("; history in 1 epoch, the newest from index ", keptText.Output, StringComparison.Ordinal);
 
         CliRun clean = await Wallet("audit", "verify", "--data-dir", data, "--config", config);
         Assert.True(clean.ExitCode == 0, clean.Output + clean.Error);
