@@ -38,9 +38,10 @@ internal static class ReadModelKeys
     /// rebuilt from the journal when opened for writing, and refused when opened read-only (never misread).
     /// 1: one 'H' row per change (no 'V' key). 2: 'H' chunks of up to 256 rows per account and write batch, each row
     /// the fixed 112-byte <see cref="HistoryRow"/>; 'T' the 128-byte transfer + index. 3: the chunks' rows in the compact
-    /// form of <see cref="HistoryRowCodec"/>, 'T' values in that of <see cref="TransferRowCodec"/>.
+    /// form of <see cref="HistoryRowCodec"/>, 'T' values in that of <see cref="TransferRowCodec"/>. 4: history epochs
+    /// ('H' keys led by the epoch; 'E').
     /// </summary>
-    public const uint FormatVersion = 3;
+    public const uint FormatVersion = 4;
 
     public const byte Checkpoint = (byte)'C';
     public const byte Format = (byte)'V';

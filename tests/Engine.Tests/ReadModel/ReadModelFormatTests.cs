@@ -20,7 +20,8 @@ public sealed class ReadModelFormatTests
     [InlineData(null)] // the layout before versions: rows but no 'V' key
     [InlineData(1u)]
     [InlineData(2u)] // fixed 112-byte history rows: must never be read as the compact rows of format 3
-    [InlineData(4u)]
+    [InlineData(3u)] // account-first history keys: must never be read as epoch-first keys of format 4
+    [InlineData(5u)] // a later build's view
     public void A_view_of_another_format_is_rebuilt_on_open_and_refused_read_only(uint? version)
     {
         using var dir = new TempDirectory("rm-format");
