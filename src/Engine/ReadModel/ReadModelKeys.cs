@@ -9,7 +9,7 @@ namespace Wallet.Engine.ReadModel;
 /// <code>
 /// 'A' account(16)                       Account as created (or closed): 128 bytes static part
 /// 'C'                                   checkpoint (ViewPosition)                 meta
-/// 'E' epoch(8)                         a history epoch (its first log index): rows written to it (8, LE)
+/// 'E' epoch(8)                          a history epoch (its first log index): rows written to it (8, LE)
 /// 'H' epoch(8) account(16) index(8) ordinal(4)
 ///                                       history chunk: 1..256 HistoryRows of the account, in (index, ordinal)
 ///                                       order, each encoded against the one before (HistoryRowCodec: ~45-60 bytes
