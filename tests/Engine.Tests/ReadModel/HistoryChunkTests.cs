@@ -6,6 +6,7 @@ using Wallet.Engine.ReadModel;
 using Wallet.Engine.Tests.Partition;
 using Wallet.Engine.Tests.Support;
 using static Wallet.Engine.Tests.Ledger.LedgerHarness;
+using static Wallet.Engine.Tests.ReadModel.HistoryPages;
 
 namespace Wallet.Engine.Tests.ReadModel;
 
@@ -240,20 +241,5 @@ public sealed class HistoryChunkTests
             result.Add((BinaryPrimitives.ReadInt64BigEndian(key.Slice(25, 8)), ReadModelKeys.HistoryOrdinal(key), rows));
         }
         return result;
-    }
-
-    private static List<HistoryRow> ReadAll(ReadModelStore store, UInt128 id, bool newestFirst, int pageSize, long from = 0, long to = long.MaxValue)
-    {
-        var all = new List<HistoryRow>();
-        string? cursor = null;
-        for (int guard = 0; guard < 10_000; guard++)
-        {
-            HistoryPage page = store.GetHistory(new HistoryQuery { AccountId = id, NewestFirst = newestFirst, Limit = pageSize, Cursor = cursor, FromTimestampNs = from, ToTimestampNs = to });
-            all.AddRange(page.Rows);
-            cursor = page.NextCursor;
-            if (cursor is null) return all;
-            Assert.Equal(pageSize, page.Rows.Count);
-        }
-        throw new InvalidOperationException("history paging did not end");
     }
 }

@@ -7,6 +7,7 @@ using Wallet.Engine.ReadModel;
 using Wallet.Engine.Tests.Partition;
 using Wallet.Engine.Tests.Support;
 using static Wallet.Engine.Tests.Ledger.LedgerHarness;
+using static Wallet.Engine.Tests.ReadModel.HistoryPages;
 
 namespace Wallet.Engine.Tests.ReadModel;
 
@@ -153,17 +154,4 @@ public sealed class HistoryEpochPropertyTests : IClassFixture<HistoryEpochProper
     /// <summary>A command stamp, or a nanosecond either side of one.</summary>
     private long Around(Random random) => _journal.Stamps[random.Next(_journal.Stamps.Count)] + random.Next(-1, 2);
 
-    private static List<HistoryRow> ReadAll(ReadModelStore store, UInt128 id, bool newestFirst, int pageSize, long from = 0, long to = long.MaxValue)
-    {
-        var all = new List<HistoryRow>();
-        string? cursor = null;
-        for (int guard = 0; guard < 10_000; guard++)
-        {
-            HistoryPage page = store.GetHistory(new HistoryQuery { AccountId = id, NewestFirst = newestFirst, Limit = pageSize, Cursor = cursor, FromTimestampNs = from, ToTimestampNs = to });
-            all.AddRange(page.Rows);
-            cursor = page.NextCursor;
-            if (cursor is null) return all;
-        }
-        throw new InvalidOperationException("history paging did not end");
-    }
 }

@@ -7,6 +7,7 @@ using Wallet.Engine.ReadModel;
 using Wallet.Engine.Tests.Partition;
 using Wallet.Engine.Tests.Support;
 using static Wallet.Engine.Tests.Ledger.LedgerHarness;
+using static Wallet.Engine.Tests.ReadModel.HistoryPages;
 
 namespace Wallet.Engine.Tests.ReadModel;
 
@@ -257,21 +258,6 @@ public sealed class ReadModelEquivalenceTests
         var d = new Dictionary<UInt128, Account>();
         foreach (AccountView v in store.EnumerateAccounts()) d[v.Account.Id] = v.Account;
         return d;
-    }
-
-    private static List<HistoryRow> ReadAll(ReadModelStore store, UInt128 id, bool newestFirst, int pageSize)
-    {
-        var all = new List<HistoryRow>();
-        string? cursor = null;
-        for (int guard = 0; guard < 10_000; guard++)
-        {
-            HistoryPage page = store.GetHistory(new HistoryQuery { AccountId = id, NewestFirst = newestFirst, Limit = pageSize, Cursor = cursor });
-            all.AddRange(page.Rows);
-            cursor = page.NextCursor;
-            if (cursor is null) return all;
-            Assert.Equal(pageSize, page.Rows.Count);
-        }
-        throw new InvalidOperationException("history paging did not end");
     }
 
     private static void AssertPointInTime(string dataDir, LedgerOptions ledger, ReadModelStore store, ReplayTarget target)
