@@ -228,6 +228,9 @@ public sealed class ReadModelProjector : IDisposable
         _unflushedSinceMs = 0;
     }
 
+    /// <summary>How long after lowering the L0 trigger (caught up) a full batch may raise it again (tests: 0).</summary>
+    internal int Level0RaiseHoldMs { get; init; } = 1000;
+
     private void Idle()
     {
         _wake.Wait(_options.IdleWaitMs);
@@ -258,8 +261,11 @@ public sealed class ReadModelProjector : IDisposable
             if (!projection.WriteInFlight) _store.SetLevel0CompactionTrigger(ReadModelStore.Level0CompactionTriggerFilesCaughtUp);
             return 0;
         }
-        // A full batch means a backlog: let L0 gather files between compactions again (ReadModelStore).
-        if (records >= _options.MaxRecordsPerBatch || projection.PendingEvents >= _options.MaxEventsPerBatch)
+        // A full batch means a backlog: let L0 gather files between compactions again (ReadModelStore). Not within
+        // Level0RaiseHoldMs of lowering it: a stream near the apply rate alternates full batches and idle moments, and
+        // each change makes RocksDB write and sync a new options file — at most one lowering and one raise per hold.
+        if ((records >= _options.MaxRecordsPerBatch || projection.PendingEvents >= _options.MaxEventsPerBatch)
+            && Environment.TickCount64 - _store.Level0CompactionTriggerChangedMs >= Level0RaiseHoldMs)
             _store.SetLevel0CompactionTrigger(ReadModelStore.Level0CompactionTriggerFiles);
         projection.Commit();
         if (_unflushedSinceMs == 0) _unflushedSinceMs = Environment.TickCount64;

@@ -101,6 +101,9 @@ public sealed class ReadModelStore : IDisposable
     /// <summary>The L0 compaction trigger in force (<see cref="SetLevel0CompactionTrigger"/>).</summary>
     internal int Level0CompactionTrigger { get; private set; } = Level0CompactionTriggerFiles;
 
+    /// <summary><see cref="Environment.TickCount64"/> of the last change of the trigger (0: never changed).</summary>
+    internal long Level0CompactionTriggerChangedMs { get; private set; }
+
     /// <summary>Changes the L0 compaction trigger of the open database (no-op when unchanged or read-only).</summary>
     internal void SetLevel0CompactionTrigger(int files)
     {
@@ -109,6 +112,7 @@ public sealed class ReadModelStore : IDisposable
         if (IsReadOnly || files == Level0CompactionTrigger) return;
         _db.SetOptions([new KeyValuePair<string, string>("level0_file_num_compaction_trigger", files.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
         Level0CompactionTrigger = files;
+        Level0CompactionTriggerChangedMs = Environment.TickCount64;
     }
 
     /// <summary>

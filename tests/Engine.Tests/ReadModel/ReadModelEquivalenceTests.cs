@@ -200,8 +200,9 @@ public sealed class ReadModelEquivalenceTests
         RunWorkload(p, new Random(3), [], commands: 20);
         using ReadModelStore store = ReadModelStore.Open(viewPath);
         Assert.Equal(ReadModelStore.Level0CompactionTriggerFiles, store.Level0CompactionTrigger);
-        // One record per batch: every batch is full, as in a backlog.
-        using var projector = new ReadModelProjector(store, p.Engine.EventJournal!, new ReadModelOptions { MaxRecordsPerBatch = 1 });
+        // One record per batch: every batch is full, as in a backlog. No hold between lowering and raising (below).
+        var options = new ReadModelOptions { MaxRecordsPerBatch = 1 };
+        using var projector = new ReadModelProjector(store, p.Engine.EventJournal!, options) { Level0RaiseHoldMs = 0 };
         var seen = new List<int>();
         Assert.True(projector.CatchUp(_ => seen.Add(store.Level0CompactionTrigger)) > 1);
         Assert.All(seen, t => Assert.Equal(ReadModelStore.Level0CompactionTriggerFiles, t));
@@ -213,6 +214,14 @@ public sealed class ReadModelEquivalenceTests
         RunWorkload(p, new Random(4), [], commands: 5, createAccounts: false);
         Assert.True(projector.CatchUp(_ => seen.Add(store.Level0CompactionTrigger)) > 1);
         Assert.Equal(ReadModelStore.Level0CompactionTriggerFiles, seen[^1]);
+        Assert.Equal(ReadModelStore.Level0CompactionTriggerFilesCaughtUp, store.Level0CompactionTrigger);
+        // Within the hold after lowering, a backlog leaves it low: a stream that alternates full batches and idle
+        // moments must not make RocksDB rewrite its options file at every turn.
+        using var held = new ReadModelProjector(store, p.Engine.EventJournal!, options) { Level0RaiseHoldMs = 600_000 };
+        RunWorkload(p, new Random(5), [], commands: 5, createAccounts: false);
+        var heldSeen = new List<int>();
+        Assert.True(held.CatchUp(_ => heldSeen.Add(store.Level0CompactionTrigger)) > 1);
+        Assert.All(heldSeen, t => Assert.Equal(ReadModelStore.Level0CompactionTriggerFilesCaughtUp, t));
         Assert.Equal(ReadModelStore.Level0CompactionTriggerFilesCaughtUp, store.Level0CompactionTrigger);
     }
 
