@@ -22,6 +22,8 @@ internal static class BenchAll
     [
         // First: the machine's own stalls before any load, the floor under every latency figure that follows.
         new("hiccup", ["--duration-s", "2", "--warmup-s", "0"], ["--duration-s", "10", "--warmup-s", "1"]),
+        // And the least a TCP round trip costs here at the rates e2e offers: the floor under its open-loop figures.
+        new("echo", ["--duration-s", "2", "--warmup-s", "1", "--rates", "1000,10000"], ["--duration-s", "5", "--warmup-s", "2"]),
         new("ring", ["--duration-s", "1", "--warmup-s", "0.5"], ["--duration-s", "3", "--warmup-s", "1"]),
         new("journal", ["--mib", "256", "--rounds", "1", "--duration-s", "1", "--warmup-s", "0"], ["--mib", "768", "--rounds", "3"]), // sized by --mib; the phase options only keep the preset uniform
         new("blp", ["--accounts", "100000", "--duration-s", "1", "--warmup-s", "0.5"], ["--duration-s", "3", "--warmup-s", "1"]),
@@ -43,7 +45,7 @@ internal static class BenchAll
     public static void PrintHelp(TextWriter output)
     {
         output.WriteLine("usage: Wallet.Perf all [--quick] [--out-dir DIR] [--only a,b] [--skip a,b] [--sweep-p99-us N]");
-        output.WriteLine("  runs every scenario (hiccup, ring, journal, blp, e2e, replicated, raft-core, snapshot-install, fix, http, readmodel, readmodel-lag, saga, cluster-saga,");
+        output.WriteLine("  runs every scenario (hiccup, echo, ring, journal, blp, e2e, replicated, raft-core, snapshot-install, fix, http, readmodel, readmodel-lag, saga, cluster-saga,");
         output.WriteLine("  baseline-postgres, baseline-redis) and writes table.txt, hgrm/, summary.json and plots into DIR");
         output.WriteLine("  (default ./bench-out/<utc-stamp>). --quick: seconds per phase, < 10 min on 2 cores.");
         output.WriteLine($"  --sweep-p99-us: p99 bound (µs) of the rate sweeps of e2e, http and the baselines (default {DefaultSweepBoundUs}).");

@@ -22,6 +22,7 @@ internal static class ScenarioRegistry
         new HttpScenario(),
         new E2eScenario("readmodel-lag", defaultReplicas: 1, readModelLag: true),
         new HiccupScenario(),
+        new EchoScenario(),
         new SnapshotInstallScenario(),
     ];
 
