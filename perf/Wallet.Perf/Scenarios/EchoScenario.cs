@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Wallet.Perf.Harness;
 
 namespace Wallet.Perf.Scenarios;
@@ -31,7 +32,7 @@ internal sealed class EchoScenario : IScenario
 
     public string Name => "echo";
 
-    public string Description => "the machine's TCP floor: 16-byte frames echoed over loopback at fixed rates by one blocking thread (no wallet code)";
+    public string Description => "the machine's TCP floor: 16-byte frames echoed over loopback at fixed rates by one thread, blocking or (--wait busy-spin) polling; no wallet code";
 
     public IReadOnlyList<OptionSpec> ExtraOptions { get; } =
     [
@@ -45,8 +46,15 @@ internal sealed class EchoScenario : IScenario
         string sender = options.Extra("--sender", "due");
         if (sender is not ("per-frame" or "due")) throw new PerfOptionsException($"--sender must be per-frame or due; got '{sender}'");
         bool coalesce = sender == "due";
+        // --wait blocking (default): blocking recv, the pacer sleeps or yields. --wait busy-spin: two threads busy-poll
+        // non-blocking sockets and own both cores — no wake-up anywhere, the floor of any design on this machine.
+        if (options.Wait is WaitKind.Yielding or WaitKind.Sleeping)
+            throw new PerfOptionsException("echo takes --wait blocking (default) or busy-spin");
+        bool spin = options.Wait == WaitKind.BusySpin;
         var result = new ScenarioResult(Name);
-        result.Note($"one server thread (blocking recv, one send per read), a pacing sender ({sender}) and a receiving thread on the client; TCP_NODELAY; {Environment.ProcessorCount} cores");
+        result.Note(spin
+            ? $"--wait busy-spin: one server thread and one client thread (pacing, sending {sender}, receiving) busy-poll non-blocking sockets; TCP_NODELAY; {Environment.ProcessorCount} cores"
+            : $"one server thread (blocking recv, one send per read), a pacing sender ({sender}) and a receiving thread on the client; TCP_NODELAY; {Environment.ProcessorCount} cores");
 
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -55,14 +63,30 @@ internal sealed class EchoScenario : IScenario
         client.Connect((IPEndPoint)listener.LocalEndPoint!);
         using Socket server = listener.Accept();
         server.NoDelay = true;
-        var serverThread = new Thread(() => Echo(server)) { IsBackground = true, Name = "echo-server" };
+        var stopSpinning = new StrongBox<bool>();
+        if (spin)
+        {
+            server.Blocking = false;
+            client.Blocking = false;
+        }
+        var serverThread = new Thread(() =>
+        {
+            if (spin) EchoSpinning(server, stopSpinning);
+            else Echo(server);
+        }) { IsBackground = true, Name = "echo-server" };
         serverThread.Start();
 
         foreach (int rate in rates)
         {
-            if (options.WarmupS > 0) RunPhase(client, rate, coalesce, options.WarmupS, recorder: null, log, $"{rate}/s warm-up");
+            if (options.WarmupS > 0)
+            {
+                if (spin) RunSpinningPhase(client, rate, coalesce, options.WarmupS, recorder: null, log, $"{rate}/s warm-up");
+                else RunPhase(client, rate, coalesce, options.WarmupS, recorder: null, log, $"{rate}/s warm-up");
+            }
             var recorder = new LatencyRecorder("latency");
-            (long sent, long answered, double achieved, long sends) = RunPhase(client, rate, coalesce, options.DurationS, recorder, log, $"{rate}/s");
+            (long sent, long answered, double achieved, long sends) = spin
+                ? RunSpinningPhase(client, rate, coalesce, options.DurationS, recorder, log, $"{rate}/s")
+                : RunPhase(client, rate, coalesce, options.DurationS, recorder, log, $"{rate}/s");
             string group = $"{rate}/s";
             result.Add(group, "achieved", achieved, "frames/s");
             result.Add(group, "unanswered", sent - answered, "frames");
@@ -70,6 +94,7 @@ internal sealed class EchoScenario : IScenario
             recorder.Report(result, group);
         }
 
+        Volatile.Write(ref stopSpinning.Value, true);
         client.Shutdown(SocketShutdown.Both);
         if (!serverThread.Join(DrainTimeoutMs)) result.Note("the echo thread did not stop within 5 s");
         return result;
@@ -93,6 +118,92 @@ internal sealed class EchoScenario : IScenario
         {
             // The client went away: the phase is over.
         }
+    }
+
+    /// <summary>Echoes by busy-polling a non-blocking socket until told to stop (only with --wait busy-spin).</summary>
+    private static void EchoSpinning(Socket server, StrongBox<bool> stop)
+    {
+        var buffer = new byte[ReadBufferBytes];
+        while (!Volatile.Read(ref stop.Value))
+        {
+            int n = server.Receive(buffer, 0, buffer.Length, SocketFlags.None, out SocketError error);
+            if (error == SocketError.WouldBlock) continue;
+            if (error != SocketError.Success || n == 0) return;
+            int sent = 0;
+            while (sent < n)
+            {
+                int m = server.Send(buffer, sent, n - sent, SocketFlags.None, out SocketError sendError);
+                if (sendError is not (SocketError.Success or SocketError.WouldBlock)) return;
+                sent += m;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One client thread paces, sends and receives by busy-polling (only with --wait busy-spin): no wake-up on the path,
+    /// so what remains is the kernel's TCP path and the hypervisor taking a core away. Bounded: it gives up
+    /// <see cref="DrainTimeoutMs"/> after the last send.
+    /// </summary>
+    private static (long Sent, long Answered, double Achieved, long Sends) RunSpinningPhase(
+        Socket client, int rate, bool coalesce, double seconds, LatencyRecorder? recorder, TextWriter log, string label)
+    {
+        log.WriteLine($"[echo] {label}: {seconds}s (spinning)");
+        long count = Math.Max(1, (long)(seconds * rate));
+        var frames = new byte[MaxFramesPerSend * FrameBytes];
+        var buffer = new byte[ReadBufferBytes];
+        int held = 0;
+        long answered = 0;
+        long sends = 0;
+        long start = Stopwatch.GetTimestamp() + Pacing.TicksPerMs;
+        double intervalTicks = (double)Stopwatch.Frequency / rate;
+        long lastSendTicks = 0;
+        long i = 0;
+        while (answered < count)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (i < count && start + (long)(i * intervalTicks) <= now)
+            {
+                int n = 0;
+                do
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(frames.AsSpan(n * FrameBytes), start + (long)(i * intervalTicks));
+                    BinaryPrimitives.WriteInt64LittleEndian(frames.AsSpan((n * FrameBytes) + 8), i);
+                    n++;
+                    i++;
+                }
+                while (coalesce && i < count && n < MaxFramesPerSend && start + (long)(i * intervalTicks) <= now);
+                int bytes = n * FrameBytes;
+                int sent = 0;
+                while (sent < bytes)
+                {
+                    int m = client.Send(frames, sent, bytes - sent, SocketFlags.None, out SocketError sendError);
+                    if (sendError is not (SocketError.Success or SocketError.WouldBlock)) throw new SocketException((int)sendError);
+                    sent += m;
+                }
+                sends++;
+                lastSendTicks = Stopwatch.GetTimestamp();
+            }
+            else if (i == count && Stopwatch.GetTimestamp() - lastSendTicks > DrainTimeoutMs * Pacing.TicksPerMs)
+            {
+                break; // the rest never came back: reported as unanswered
+            }
+
+            int got = client.Receive(buffer, held, buffer.Length - held, SocketFlags.None, out SocketError error);
+            if (error == SocketError.WouldBlock) continue;
+            if (error != SocketError.Success || got == 0) break;
+            long received = Stopwatch.GetTimestamp();
+            held += got;
+            int whole = held / FrameBytes * FrameBytes;
+            for (int p = 0; p < whole; p += FrameBytes)
+            {
+                recorder?.RecordTicks(received - BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(p)));
+                answered++;
+            }
+            buffer.AsSpan(whole, held - whole).CopyTo(buffer);
+            held -= whole;
+        }
+        double elapsed = Pacing.TicksToSeconds(Math.Max(lastSendTicks, start + 1) - start);
+        return (count, answered, count / Math.Max(elapsed, 1e-9), sends);
     }
 
     private static (long Sent, long Answered, double Achieved, long Sends) RunPhase(
