@@ -40,7 +40,7 @@ internal static class HistoryCommand
             using ReadModelStore view = OfflineVerb.OpenView(settings);
             if (!view.TryGetAccount(accountId, out AccountView account, out ViewPosition position))
             {
-                Console.Error.WriteLine($"wallet history: account {accountId} is not in the read model (at index {position.Index})");
+                Console.Error.WriteLine($"wallet history: account {accountId} is not in the read model (at index {position.Index}); the read model trails the ledger by a moment — `wallet readmodel status` shows how far");
                 return Task.FromResult(ExitCodes.Rejected);
             }
             HistoryPage page = view.GetHistory(new HistoryQuery
