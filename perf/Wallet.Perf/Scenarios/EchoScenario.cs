@@ -163,16 +163,7 @@ internal sealed class EchoScenario : IScenario
             long now = Stopwatch.GetTimestamp();
             if (i < count && start + (long)(i * intervalTicks) <= now)
             {
-                int n = 0;
-                do
-                {
-                    BinaryPrimitives.WriteInt64LittleEndian(frames.AsSpan(n * FrameBytes), start + (long)(i * intervalTicks));
-                    BinaryPrimitives.WriteInt64LittleEndian(frames.AsSpan((n * FrameBytes) + 8), i);
-                    n++;
-                    i++;
-                }
-                while (coalesce && i < count && n < MaxFramesPerSend && start + (long)(i * intervalTicks) <= now);
-                int bytes = n * FrameBytes;
+                int bytes = FillDue(frames, ref i, count, start, intervalTicks, now, coalesce) * FrameBytes;
                 int sent = 0;
                 while (sent < bytes)
                 {
@@ -204,6 +195,24 @@ internal sealed class EchoScenario : IScenario
         }
         double elapsed = Pacing.TicksToSeconds(Math.Max(lastSendTicks, start + 1) - start);
         return (count, answered, count / Math.Max(elapsed, 1e-9), sends);
+    }
+
+    /// <summary>
+    /// Writes frame <paramref name="i"/> (due) and, when coalescing, every later one already due at
+    /// <paramref name="now"/> (at most <see cref="MaxFramesPerSend"/>); advances <paramref name="i"/>; returns the count.
+    /// </summary>
+    private static int FillDue(byte[] frames, ref long i, long count, long start, double intervalTicks, long now, bool coalesce)
+    {
+        int n = 0;
+        do
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(frames.AsSpan(n * FrameBytes), start + (long)(i * intervalTicks));
+            BinaryPrimitives.WriteInt64LittleEndian(frames.AsSpan((n * FrameBytes) + 8), i);
+            n++;
+            i++;
+        }
+        while (coalesce && i < count && n < MaxFramesPerSend && start + (long)(i * intervalTicks) <= now);
+        return n;
     }
 
     private static (long Sent, long Answered, double Achieved, long Sends) RunPhase(
@@ -252,18 +261,7 @@ internal sealed class EchoScenario : IScenario
         {
             Pacing.PaceUntil(start + (long)(i * intervalTicks));
             // Frame i is due; with --sender due every later frame already due rides in the same send.
-            long now = Stopwatch.GetTimestamp();
-            int n = 0;
-            do
-            {
-                long intended = start + (long)(i * intervalTicks);
-                BinaryPrimitives.WriteInt64LittleEndian(frames.AsSpan(n * FrameBytes), intended);
-                BinaryPrimitives.WriteInt64LittleEndian(frames.AsSpan((n * FrameBytes) + 8), i);
-                n++;
-                i++;
-            }
-            while (coalesce && i < count && n < MaxFramesPerSend && start + (long)(i * intervalTicks) <= now);
-            int bytes = n * FrameBytes;
+            int bytes = FillDue(frames, ref i, count, start, intervalTicks, Stopwatch.GetTimestamp(), coalesce) * FrameBytes;
             int sent = 0;
             while (sent < bytes) sent += client.Send(frames, sent, bytes - sent, SocketFlags.None);
             sends++;
