@@ -15,7 +15,7 @@ namespace Wallet.Gateway.Tests;
 /// as an ordinary CreateResults; statuses other than Accepted answer at once with nothing applied; inside a batch it is
 /// split off (SplitRequestTests); a linked chain that would span partitions is refused whole.
 /// </summary>
-public sealed class CrossPartitionSeamTests : IAsyncDisposable
+public sealed class CrossPartitionSeamTests : IAsyncLifetime
 {
     private const int Partitions = 2;
     private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
@@ -224,7 +224,10 @@ public sealed class CrossPartitionSeamTests : IAsyncDisposable
         return taken;
     }
 
-    public async ValueTask DisposeAsync()
+    // xunit 2 disposes a test class through IDisposable or IAsyncLifetime only, never IAsyncDisposable.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         _gateway.StopIntake();
         foreach (PartitionEngine p in _partitions) p.Stop(TimeSpan.FromSeconds(10), snapshot: false);

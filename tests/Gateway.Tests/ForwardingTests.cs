@@ -20,7 +20,7 @@ namespace Wallet.Gateway.Tests;
 /// everything, clients are redirected there; a node that cannot be reached answers "not applied" per item, and a
 /// forwarded request that never gets an answer hands the whole request back (resubmit, as after a leader change).
 /// </summary>
-public sealed class ForwardingTests : IAsyncDisposable
+public sealed class ForwardingTests : IAsyncLifetime
 {
     private const int Partitions = 2;
     private const string PeerUser = GatewayFixture.PeerUser;
@@ -95,7 +95,10 @@ public sealed class ForwardingTests : IAsyncDisposable
             : LeaderOf(partition).IsLocal ? engine.TrySubmit(kind, correlationId, sessionId, payload) : SubmitStatus.NotLeader;
     }
 
-    public async ValueTask DisposeAsync()
+    // xunit 2 disposes a test class through IDisposable or IAsyncLifetime only, never IAsyncDisposable.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         await _a.DisposeAsync();
         await _b.DisposeAsync();

@@ -13,7 +13,7 @@ namespace Wallet.Gateway.Tests;
 /// (<see cref="PartitionMap"/>); a transfer across partitions is refused whole; a transfer lookup asks every
 /// partition and answers once, in request order.
 /// </summary>
-public sealed class PartitionedGatewayTests : IAsyncDisposable
+public sealed class PartitionedGatewayTests : IAsyncLifetime
 {
     private const int Partitions = 3;
     private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
@@ -89,7 +89,10 @@ public sealed class PartitionedGatewayTests : IAsyncDisposable
         Assert.Equal([3L, 1L, 2L], found.Select(t => t.Amount));
     }
 
-    public async ValueTask DisposeAsync()
+    // xunit 2 disposes a test class through IDisposable or IAsyncLifetime only, never IAsyncDisposable.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         _gateway.StopIntake();
         foreach (PartitionEngine p in _partitions) p.Stop(TimeSpan.FromSeconds(10), snapshot: false);

@@ -16,7 +16,7 @@ namespace Wallet.Gateway.Tests;
 /// stay whole; a part refused after another was taken answers its items <see cref="ResultCode.PartitionUnavailable"/>;
 /// a part handed back by consensus turns the whole request into a NotLeader answer.
 /// </summary>
-public sealed class SplitRequestTests : IAsyncDisposable
+public sealed class SplitRequestTests : IAsyncLifetime
 {
     private const int Partitions = 3;
     private static readonly PartitionMap s_map = PartitionMap.Uniform(Partitions);
@@ -515,7 +515,10 @@ public sealed class SplitRequestTests : IAsyncDisposable
         Assert.True(_gateway.SplitRequestsCompleted > 0, "the coalesced messages mixed partitions and were split");
     }
 
-    public async ValueTask DisposeAsync()
+    // xunit 2 disposes a test class through IDisposable or IAsyncLifetime only, never IAsyncDisposable.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         _gateway.StopIntake();
         foreach (PartitionEngine p in _partitions) p.Stop(TimeSpan.FromSeconds(10), snapshot: false);

@@ -15,7 +15,7 @@ namespace Wallet.Gateway.Tests;
 /// The remote step path of the saga sequencer: SystemTransfers over SBE, from a session of the system role only, to
 /// the partition the request names, every named account living there. Two partitions in one process behind one gateway.
 /// </summary>
-public sealed class SystemTransfersTests : IAsyncDisposable
+public sealed class SystemTransfersTests : IAsyncLifetime
 {
     private const int Partitions = 2;
     private const uint Usd = 1;
@@ -347,7 +347,10 @@ public sealed class SystemTransfersTests : IAsyncDisposable
         Assert.Equal(applied + 1, _partitions[0].AppliedIndex); // the refused CreateAccounts is a command; the rejects never reached it
     }
 
-    public async ValueTask DisposeAsync()
+    // xunit 2 disposes a test class through IDisposable or IAsyncLifetime only, never IAsyncDisposable.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         _gateway.StopIntake();
         foreach (PartitionEngine p in _partitions) p.Stop(TimeSpan.FromSeconds(10), snapshot: false);

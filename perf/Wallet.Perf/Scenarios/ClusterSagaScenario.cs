@@ -165,6 +165,12 @@ internal sealed class ClusterSagaScenario : IScenario
             foreach (ServerProcess s in servers) sagaLeaderships += s.IsSagaLeader ? 1 : 0;
             result.Note($"saga group leaders at the end: {sagaLeaderships} (1 = settled)");
         }
+        catch
+        {
+            // What each replica said last (role changes, warnings): the first thing to read when a run fails.
+            foreach (ServerProcess server in servers) log.WriteLine($"[serve] pid {server.Pid}, last lines:\n{server.Tail(60)}");
+            throw;
+        }
         finally
         {
             foreach (ServerProcess server in servers)

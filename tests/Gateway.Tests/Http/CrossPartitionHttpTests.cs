@@ -13,7 +13,7 @@ namespace Wallet.Gateway.Tests.Http;
 /// outcome is the response (Ok → 200, a refusal → its Problem Details), its refusals to take the transfer answer at
 /// once, and without a coordinator the request is refused with the seam's text.
 /// </summary>
-public sealed class CrossPartitionHttpTests : IAsyncDisposable
+public sealed class CrossPartitionHttpTests : IAsyncLifetime
 {
     private static readonly PartitionMap s_map = PartitionMap.Uniform(2);
     private readonly TempDirectory _dir = new("http-cross");
@@ -113,7 +113,10 @@ public sealed class CrossPartitionHttpTests : IAsyncDisposable
         Assert.All(_partitions, p => Assert.Equal(0, p.AppliedIndex));
     }
 
-    public async ValueTask DisposeAsync()
+    // xunit 2 disposes a test class through IDisposable or IAsyncLifetime only, never IAsyncDisposable.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         _client.Dispose();
         await _http.DisposeAsync();

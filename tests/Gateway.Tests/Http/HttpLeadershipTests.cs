@@ -11,7 +11,7 @@ namespace Wallet.Gateway.Tests.Http;
 /// Under consensus a follower's HTTP API answers 503 NotLeader and names the leader as far as it knows it: the
 /// leader's HTTP API (when Cluster:Members publishes its port), its SBE gateway and the term; nothing applied.
 /// </summary>
-public sealed class HttpLeadershipTests : IAsyncDisposable
+public sealed class HttpLeadershipTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new("http-leader");
     private readonly HttpGateway _http;
@@ -160,7 +160,10 @@ public sealed class HttpLeadershipTests : IAsyncDisposable
         Assert.Equal(0, _partition.AppliedIndex);
     }
 
-    public async ValueTask DisposeAsync()
+    // xunit 2 disposes a test class through IDisposable or IAsyncLifetime only, never IAsyncDisposable.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         _client.Dispose();
         await _http.DisposeAsync();

@@ -16,6 +16,17 @@ internal sealed class ServerProcess : IDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
+    public int Pid => _process.Id;
+
+    /// <summary>The last <paramref name="lines"/> lines the server printed (role changes, warnings): what a failed run reports.</summary>
+    public string Tail(int lines)
+    {
+        string text = Output.TrimEnd();
+        int at = text.Length;
+        for (int n = 0; n < lines && at > 0; n++) at = text.LastIndexOf('\n', at - 1);
+        return at <= 0 ? text : text[(at + 1)..];
+    }
+
     public bool IsLeader { get; private set; }
     public int LeaderLines { get; private set; }
 
