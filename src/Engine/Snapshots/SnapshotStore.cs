@@ -54,6 +54,27 @@ public sealed class SnapshotStore
         string finalPath = PathFor(index);
         string tempPath = finalPath + TempSuffix;
         SnapshotHeader header;
+        try
+        {
+            header = WriteTemp(tempPath, index, term, timestamp, digest, writePayload);
+        }
+        catch
+        {
+            // A failed write (disk full, a payload error) must not leave its partial file behind: on a full disk it
+            // would hold the space the next attempt needs, and only a successful write cleans temps up otherwise.
+            DeleteQuietly(tempPath);
+            throw;
+        }
+
+        File.Move(tempPath, finalPath, overwrite: true);
+        Journal.NativeDurability.SyncDirectory(Directory); // the rename is the commit point: make it durable
+        ApplyRetention();
+        return new SnapshotInfo(finalPath, header);
+    }
+
+    private static SnapshotHeader WriteTemp(string tempPath, long index, long term, long timestamp, UInt128 digest, Action<Stream> writePayload)
+    {
+        SnapshotHeader header;
         using (var file = new FileStream(tempPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
         {
             file.Write(new byte[SnapshotHeader.SizeBytes]); // placeholder; rewritten once the payload hash is known
@@ -70,10 +91,14 @@ public sealed class SnapshotStore
             file.Write(headerBytes);
             file.Flush(flushToDisk: true);
         }
-        File.Move(tempPath, finalPath, overwrite: true);
-        Journal.NativeDurability.SyncDirectory(Directory); // the rename is the commit point: make it durable
-        ApplyRetention();
-        return new SnapshotInfo(finalPath, header);
+        return header;
+    }
+
+    private static void DeleteQuietly(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Every snapshot file, newest first, without validating it.</summary>
@@ -223,9 +248,7 @@ public sealed class SnapshotStore
             catch (UnauthorizedAccessException ex) { error = "access denied installing: " + ex.Message; }
         }
 
-        try { File.Delete(receivedPath); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        DeleteQuietly(receivedPath);
         return error;
     }
 

@@ -192,7 +192,12 @@ internal sealed partial class WalletEndpoints
             if (OutcomeProblem(context, outcome) is { } outcomeProblem) return outcomeProblem;
             if (outcome.Payload.Length >= Transfer.SizeBytes) break;
         }
-        if (outcome.Payload.Length < Transfer.SizeBytes) return notFound;
+        if (outcome.Payload.Length < Transfer.SizeBytes)
+        {
+            // The ledger remembers transfers for its idempotency window only; the read model keeps all of them.
+            return HttpProblem.Of(StatusCodes.Status404NotFound, "TransferNotFound", "Not found",
+                $"no transfer {IdText.Format(transferId)} in the ledger's idempotency window (the newest transfers, Ledger:TransferRetentionCount per partition); an older transfer is in the read model: ?source=view");
+        }
         Transfer transfer = MemoryMarshal.Read<Transfer>(outcome.Payload);
         if (!MaySee(principal, transfer)) return notFound;
         return Results.Json(map.Transfer(transfer, JsonMapping.Exact(outcome.Index, outcome.TimestampNs)), HttpJson.Options);

@@ -42,6 +42,26 @@ public sealed class SnapshotStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_write_that_fails_leaves_no_partial_file_and_the_previous_snapshot_stands()
+    {
+        var store = new SnapshotStore(_dir.Path);
+        byte[] first = Payload(1, 4096);
+        store.Write(10, 1, 1, UInt128.Zero, s => s.Write(first));
+
+        // A payload writer that fails part-way, as a full disk does: 3 MiB written (past the 1 MiB buffer), then I/O error.
+        var e = Assert.Throws<IOException>(() => store.Write(20, 1, 2, UInt128.Zero, s =>
+        {
+            s.Write(new byte[3 << 20]);
+            throw new IOException("No space left on device");
+        }));
+
+        Assert.Equal("No space left on device", e.Message);
+        string[] files = Directory.GetFiles(_dir.Path);
+        Assert.Equal("snapshot-00000000000000000010.snap", Path.GetFileName(Assert.Single(files)));
+        Assert.Equal(first, store.LoadNewestValid(ReadAll).State);
+    }
+
+    [Fact]
     public void Newest_snapshot_wins_and_retention_keeps_only_the_newest()
     {
         var store = new SnapshotStore(_dir.Path, retainCount: 2);

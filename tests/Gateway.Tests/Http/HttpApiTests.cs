@@ -91,7 +91,10 @@ public sealed class HttpApiTests
         Assert.Equal("exact", t.GetProperty("source").GetProperty("kind").GetString());
         JsonElement tv = await HttpFixture.JsonAsync(await f.GetAsync("/v1/transfers/1?source=view"));
         Assert.Equal("posted", tv.GetProperty("status").GetString());
-        await HttpFixture.ProblemAsync(await f.GetAsync("/v1/transfers/424242"), 404, "TransferNotFound");
+        JsonElement missing = await HttpFixture.ProblemAsync(await f.GetAsync("/v1/transfers/424242"), 404, "TransferNotFound");
+        Assert.Contains("idempotency window", missing.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("?source=view", missing.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await HttpFixture.ProblemAsync(await f.GetAsync("/v1/transfers/424242?source=view"), 404, "TransferNotFound");
         await HttpFixture.ProblemAsync(await f.GetAsync("/v1/accounts/999"), 404, "AccountNotFound");
 
         // Close (admin), then a transfer to it is refused by the ledger with its code.
