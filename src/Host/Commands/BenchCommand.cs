@@ -16,7 +16,7 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var command = new Command("bench", "Run a benchmark scenario (hiccup, ring, journal, blp, e2e, replicated, raft-core, snapshot-install, fix, http, readmodel, readmodel-lag, saga, cluster-saga, baseline-postgres, baseline-redis) or 'all [--quick]' (every scenario; table, .hgrm, JSON and plots into --out-dir, default ./bench-out/<utc-stamp>); 'wallet bench help' lists them and their options")
+        var command = new Command("bench", "Run a benchmark scenario (hiccup, echo, ring, journal, blp, e2e, replicated, raft-core, snapshot-install, fix, http, readmodel, readmodel-lag, saga, cluster-saga, baseline-postgres, baseline-redis) or 'all [--quick]' (every scenario; table, .hgrm, JSON and plots into --out-dir, default ./bench-out/<utc-stamp>); 'wallet bench help' lists them and their options")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
