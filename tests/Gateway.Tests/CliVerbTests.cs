@@ -222,5 +222,24 @@ public sealed class CliVerbTests
 
         CliRun badId = await Wallet(port, admin, "account", "show", "12ab");
         Assert.Equal(2, badId.ExitCode);
+
+        // transfer show: exact from the engine, amounts at the ledger's scale; a missing id says where older ones are.
+        CliRun shown = await Wallet(port, admin, "transfer", "show", "7", "--json");
+        Assert.True(shown.ExitCode == 0, shown.Error);
+        using (JsonDocument json = JsonDocument.Parse(shown.Output))
+        {
+            JsonElement t = Assert.Single(json.RootElement.GetProperty("transfers").EnumerateArray().ToArray());
+            Assert.Equal("7", t.GetProperty("id").GetString());
+            Assert.Equal("12.34", t.GetProperty("amount").GetString());
+            Assert.Equal("100", t.GetProperty("debit_account").GetString());
+            Assert.Equal("200", t.GetProperty("credit_account").GetString());
+            Assert.Equal("USD", t.GetProperty("ledger").GetString());
+            Assert.Equal(0, json.RootElement.GetProperty("missing").GetInt32());
+        }
+        CliRun partly = await Wallet(port, admin, "transfer", "show", "7", "8");
+        Assert.Equal(4, partly.ExitCode);
+        Assert.Contains("transfer 7: 12.34 USD from 100 to 200", partly.Output, StringComparison.Ordinal);
+        Assert.Contains("transfer 8: not found", partly.Error, StringComparison.Ordinal);
+        Assert.Contains("?source=view", partly.Error, StringComparison.Ordinal);
     }
 }

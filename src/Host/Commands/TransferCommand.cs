@@ -10,6 +10,7 @@ namespace Wallet.Host.Commands;
 /// (<c>--pending [--timeout-s N]</c>, <c>--post-pending ID</c>, <c>--void-pending ID</c>). The amount is a decimal
 /// string parsed exactly at the ledger's scale: more decimals than the currency has is an error, never a rounding.
 /// Re-running the same command is safe: the id makes it idempotent (the engine answers Exists).
+/// <c>wallet transfer show ID...</c> looks transfers up (exact, from the engine's idempotency window).
 /// </summary>
 internal static class TransferCommand
 {
@@ -26,8 +27,9 @@ internal static class TransferCommand
         var timeout = new Option<uint>("--timeout-s") { Description = "Pending only: seconds of log time before the hold expires (0 = never)" };
         var post = new Option<string>("--post-pending") { Description = "Post (complete) the pending transfer with this id" };
         var voidPending = new Option<string>("--void-pending") { Description = "Void (release) the pending transfer with this id" };
-        var command = new Command("transfer", "Move money between two accounts of the same ledger");
+        var command = new Command("transfer", "Move money between two accounts of the same ledger; 'transfer show ID...' looks transfers up");
         foreach (Option o in new Option[] { id, from, to, amount, ledger, code, pending, timeout, post, voidPending }) command.Options.Add(o);
+        command.Subcommands.Add(ShowVerb());
         common.AddTo(command);
         command.SetAction((parse, _) => common.RunAsync(parse, async (client, catalog) =>
         {
@@ -85,6 +87,66 @@ internal static class TransferCommand
         }));
         return command;
     }
+
+    private static Command ShowVerb()
+    {
+        var common = new ClientVerb();
+        var ids = new Argument<string[]>("ids") { Description = "Transfer ids", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("show", "Show transfers (exact, from the engine: the transfers of its idempotency window)") { ids };
+        common.AddTo(command);
+        command.SetAction((parse, _) => common.RunAsync(parse, async (client, catalog) =>
+        {
+            string[] texts = parse.GetValue(ids)!;
+            if (texts.Length > MaxShowIds) throw new CliUsageException($"at most {MaxShowIds} ids per call");
+            var wanted = new UInt128[texts.Length];
+            for (int i = 0; i < texts.Length; i++) wanted[i] = IdText.Parse(texts[i], "transfer id");
+            var byId = new Dictionary<UInt128, Transfer>();
+            foreach (Transfer t in await client.LookupTransfersAsync(wanted).ConfigureAwait(false)) byId[t.Id] = t;
+
+            bool json = parse.GetValue(common.Json);
+            var rows = new List<object>();
+            int missing = 0;
+            foreach (UInt128 want in wanted)
+            {
+                if (!byId.TryGetValue(want, out Transfer t))
+                {
+                    missing++;
+                    if (!json)
+                    {
+                        Console.Error.WriteLine($"transfer {want}: not found (the engine remembers the newest transfers only, " +
+                            "Ledger:TransferRetentionCount per partition; an older one is in the read model: `wallet history`, HTTP ?source=view)");
+                    }
+                    continue;
+                }
+                catalog.TryGet(t.Ledger, out LedgerDefinition definition);
+                byte scale = definition?.Scale ?? 0;
+                string symbol = definition?.Symbol ?? t.Ledger.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                string amountText = AmountText.Format(t.Amount, scale);
+                if (json)
+                {
+                    rows.Add(new
+                    {
+                        id = t.Id.ToString(), debit_account = t.DebitAccountId.ToString(), credit_account = t.CreditAccountId.ToString(),
+                        amount = amountText, ledger = symbol, code = t.Code, flags = t.Flags.ToString(), pending_id = t.PendingId.ToString(),
+                        timeout_seconds = t.TimeoutSeconds, timestamp_ns = t.Timestamp,
+                    });
+                }
+                else
+                {
+                    string pendingText = (t.PendingId == UInt128.Zero ? string.Empty : $", pending id {t.PendingId}")
+                        + (t.TimeoutSeconds == 0 ? string.Empty : $", timeout {t.TimeoutSeconds} s");
+                    Console.Out.WriteLine($"transfer {t.Id}: {amountText} {symbol} from {t.DebitAccountId} to {t.CreditAccountId} (code {t.Code}, flags {t.Flags}{pendingText})");
+                    Console.Out.WriteLine($"  applied at {OfflineVerb.FormatTime(t.Timestamp)}");
+                }
+            }
+            if (json) Console.Out.WriteLine(JsonSerializer.Serialize(new { transfers = rows, missing }));
+            return missing == 0 ? ExitCodes.Ok : ExitCodes.Rejected;
+        }));
+        return command;
+    }
+
+    /// <summary>Ids one `transfer show` asks for (one LookupTransfers request).</summary>
+    private const int MaxShowIds = 1000;
 
     /// <summary>", at log index N" when one log ordered the command (0: a cross-partition transfer, no single index).</summary>
     internal static string AtIndex(long logIndex) => logIndex > 0 ? $" at log index {logIndex}" : string.Empty;
