@@ -63,7 +63,7 @@ internal sealed class SagaScenario : IScenario
         var throughput = new Dictionary<string, double>();
         foreach (var mode in modes)
         {
-            var saturated = Phase(cluster, tracker, mode, rng, ref nextId, ref correlation, options, window, crossBatch, openLoopRate: 0, log, out var failed, out _);
+            var saturated = Phase(cluster, tracker, mode, rng, ref nextId, ref correlation, options, window, crossBatch, openLoopRate: 0, log, out var failed, out var committed, cpu: result);
             result.Add(mode, "committed/s (closed loop)", saturated, "tx/s");
             result.Add(mode, "refused or compensated (closed loop)", failed, "tx");
             throughput[mode] = saturated;
@@ -100,7 +100,8 @@ internal sealed class SagaScenario : IScenario
 
     /// <summary>Warm-up + measured run of one mode; returns committed transfers/s over the measured window (failures excluded).</summary>
     private static double Phase(SagaBenchCluster cluster, SagaBenchTracker tracker, string mode, Random rng, ref long nextId, ref long correlation,
-        PerfOptions options, int window, int crossBatch, long openLoopRate, TextWriter log, out long failed, out long completed, LatencyRecorder? latency = null)
+        PerfOptions options, int window, int crossBatch, long openLoopRate, TextWriter log, out long failed, out long completed, LatencyRecorder? latency = null,
+        ScenarioResult? cpu = null)
     {
         var label = openLoopRate > 0 ? $"open loop {openLoopRate:N0}/s" : $"closed loop, window {window}";
         log.WriteLine($"[saga] {mode}: {label}");
@@ -112,6 +113,7 @@ internal sealed class SagaScenario : IScenario
         var intended = start;
         long measuredFrom = 0, completedFrom = 0, failedFrom = 0;
         var measuring = false;
+        ProcessThreadCpu? cpuFrom = null;
         var batch = new Transfer[Math.Max(Math.Max(1, options.Batch), crossBatch)];
         var spinner = new SpinWait();
         while (true)
@@ -120,6 +122,7 @@ internal sealed class SagaScenario : IScenario
             if (!measuring && now >= warmupEnd)
             {
                 measuring = true;
+                if (cpu is not null) cpuFrom = ProcessThreadCpu.Snapshot();
                 measuredFrom = now;
                 completedFrom = tracker.Completed;
                 failedFrom = tracker.Failed;
@@ -182,12 +185,35 @@ internal sealed class SagaScenario : IScenario
         }
 
         var seconds = Pacing.TicksToSeconds(Stopwatch.GetTimestamp() - measuredFrom);
+        ProcessThreadCpu? cpuTo = cpuFrom is null ? null : ProcessThreadCpu.Snapshot();
         completed = tracker.Completed - completedFrom;
         failed = tracker.Failed - failedFrom;
+        if (cpu is not null && cpuFrom is not null && cpuTo is not null && completed > 0)
+        {
+            // Where the machine's CPU went per completed transfer, by thread role: what bounds the ratio to same-partition.
+            double total = 0;
+            foreach ((string role, double s) in cpuTo.Since(cpuFrom, RoleOf))
+            {
+                cpu.Add(mode, $"cpu per transfer: {role}", s * 1e9 / completed, "ns");
+                total += s;
+            }
+            cpu.Add(mode, "cpu per transfer: all threads", total * 1e9 / completed, "ns");
+        }
         // Drain before the next phase so that phases do not overlap.
         if (!Pacing.WaitUntil(() => tracker.InFlight == 0, Pacing.SecondsToTicks(60))) log.WriteLine($"[saga] warning: {tracker.InFlight} still in flight after 60 s");
         tracker.Latency = null;
         return (completed - failed) / seconds;
+    }
+
+    /// <summary>Thread name → role, for the CPU split (partition threads are named p{id}-blp, p{id}-sequencer, …).</summary>
+    private static string RoleOf(string thread)
+    {
+        if (thread.StartsWith("saga-coordinato", StringComparison.Ordinal)) return "saga coordinator";
+        if (thread.StartsWith("prefault", StringComparison.Ordinal) || thread.StartsWith("dropbehind", StringComparison.Ordinal)) return "journal pages";
+        if (thread.EndsWith("-blp", StringComparison.Ordinal)) return "partition BLPs";
+        if (thread.EndsWith("-sequencer", StringComparison.Ordinal)) return "partition sequencers";
+        if (thread.EndsWith("-egress", StringComparison.Ordinal)) return "partition egress";
+        return "harness and runtime";
     }
 
     private static Transfer Pick(SagaBenchCluster cluster, Random rng, int pa, int pb, long id)
