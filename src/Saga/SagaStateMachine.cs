@@ -146,7 +146,13 @@ public sealed partial class SagaStateMachine
         {
             // The tables are larger than the caches: start the index buckets of the item PrefetchAhead on, and (for
             // answers) the row of the one RowAhead on, whose bucket is in flight by now. Hints only: no state changes.
-            if (i + PrefetchAhead < count) PrefetchIndex(kind, payload.Slice((i + PrefetchAhead) * size, size));
+            if (i + PrefetchAhead < count)
+            {
+                PrefetchIndex(kind, payload.Slice((i + PrefetchAhead) * size, size));
+                // Saga ids are handed out in Begin order: the item PrefetchAhead on gets about this one (fewer if some are
+                // refused), so its saga-index bucket can be in flight before Begin adds it.
+                if (kind == SagaCommandKind.Begin) _bySaga.Prefetch(NextSagaId + PrefetchAhead);
+            }
             if (kind == SagaCommandKind.StepOutcome && i + RowAhead < count) PrefetchOutcomeRow(payload.Slice((i + RowAhead) * size, size));
             var item = payload.Slice(i * size, size);
             if (kind == SagaCommandKind.Begin) Begin(item, now, ref sink);
