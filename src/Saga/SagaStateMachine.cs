@@ -154,6 +154,8 @@ public sealed partial class SagaStateMachine
                 if (kind == SagaCommandKind.Begin) _bySaga.Prefetch(NextSagaId + PrefetchAhead);
             }
             if (kind == SagaCommandKind.StepOutcome && i + RowAhead < count) PrefetchOutcomeRow(payload.Slice((i + RowAhead) * size, size));
+            // A Begin writes the row it pops off the free stack: the one RowAhead items on is about this deep in it.
+            else if (kind == SagaCommandKind.Begin && i + RowAhead < count && _freeCount > RowAhead) PrefetchRow(_free[_freeCount - 1 - RowAhead]);
             var item = payload.Slice(i * size, size);
             if (kind == SagaCommandKind.Begin) Begin(item, now, ref sink);
             else Outcome(item, now, ref sink);
